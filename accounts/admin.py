@@ -1,0 +1,69 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from config.admin import AuditedModelAdmin
+
+from .forms import SecurityGroupForm
+from .models import Agent, AuditLog, SecurityGroup, User
+from .rights import Area, Level
+
+
+@admin.register(SecurityGroup)
+class SecurityGroupAdmin(AuditedModelAdmin):
+    form = SecurityGroupForm
+    change_form_template = "admin/accounts/securitygroup/change_form.html"
+    list_display = ["name", *[a.value for a in Area], "view_full_personal_data"]
+    search_fields = ["name"]
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["levels"] = Level.choices
+        return super().render_change_form(request, context, *args, **kwargs)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "first_name", "last_name", "email", "security_group", "is_active", "last_login"]
+    list_filter = ["security_group", "is_active", "is_superuser"]
+    list_select_related = ["security_group"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "email")}),
+        ("Rights", {"fields": ("security_group", "is_active", "is_staff", "is_superuser")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "security_group", "password1", "password2")}),
+    )
+    readonly_fields = ["last_login", "date_joined"]
+
+    save_model = AuditedModelAdmin.save_model
+    delete_model = AuditedModelAdmin.delete_model
+    delete_queryset = AuditedModelAdmin.delete_queryset
+
+
+@admin.register(Agent)
+class AgentAdmin(AuditedModelAdmin):
+    list_display = ["__str__", "email", "phone", "npn", "user", "active"]
+    list_filter = ["active"]
+    search_fields = ["first_name", "last_name", "email", "npn"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor_repr", "action", "content_type", "object_repr", "summary"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["actor_repr", "object_repr", "summary"]
+    date_hierarchy = "created_at"
+    list_select_related = ["content_type"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,46 @@
+from rest_framework import serializers
+
+from ..models import Agent, AuditLog, SecurityGroup, User
+from ..rights import Area, Flag
+
+
+class SecurityGroupSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SecurityGroup
+        fields = ["id", "name", "description", *[a.value for a in Area], *[f.value for f in Flag]]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    security_group_name = serializers.CharField(source="security_group.name", read_only=True, default=None)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name", "email", "security_group", "security_group_name", "is_active"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    security_group = SecurityGroupSerializer(read_only=True)
+    rights = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name", "email", "is_superuser", "security_group", "rights"]
+
+    def get_rights(self, user) -> dict:
+        from ..selectors import user_rights
+
+        return user_rights(user=user)
+
+
+class AgentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Agent
+        fields = ["id", "first_name", "last_name", "email", "phone", "npn", "user", "active"]
+
+
+class AuditLogSerializer(serializers.ModelSerializer):
+    content_type = serializers.CharField(source="content_type.model", read_only=True, default=None)
+
+    class Meta:
+        model = AuditLog
+        fields = ["id", "created_at", "actor", "actor_repr", "action", "content_type", "object_id", "object_repr", "summary", "data"]

@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("security-groups", views.SecurityGroupViewSet)
+router.register("users", views.UserViewSet)
+router.register("agents", views.AgentViewSet)
+router.register("audit-log", views.AuditLogViewSet)
+
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="me"),
+    path("auth/token/", views.TokenView.as_view(), name="auth-token"),
+    *router.urls,
+]

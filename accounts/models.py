@@ -1,0 +1,130 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from .rights import Area, Flag, Level
+
+
+def _level_field(area: Area):
+    return models.PositiveSmallIntegerField(area.label, choices=Level.choices, default=Level.NONE)
+
+
+class SecurityGroup(models.Model):
+    """A level per area plus administrative flags; every user belongs to exactly one."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    individuals = _level_field(Area.INDIVIDUALS)
+    policies = _level_field(Area.POLICIES)
+    sales = _level_field(Area.SALES)
+    plans = _level_field(Area.PLANS)
+    benefits_sync = _level_field(Area.BENEFITS_SYNC)
+    carrier_connections = _level_field(Area.CARRIER_CONNECTIONS)
+    reporting = _level_field(Area.REPORTING)
+    administration = _level_field(Area.ADMINISTRATION)
+    manage_users = models.BooleanField(Flag.MANAGE_USERS.label, default=False)
+    manage_custom_fields = models.BooleanField(Flag.MANAGE_CUSTOM_FIELDS.label, default=False)
+    manage_workflows = models.BooleanField(Flag.MANAGE_WORKFLOWS.label, default=False)
+    view_full_personal_data = models.BooleanField(Flag.VIEW_FULL_PERSONAL_DATA.label, default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [(flag.value, flag.label) for flag in Flag]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def levels(self) -> dict[str, int]:
+        return {area.value: getattr(self, area.value) for area in Area}
+
+    @property
+    def flags(self) -> set[str]:
+        return {flag.value for flag in Flag if getattr(self, flag.value)}
+
+
+class User(AbstractUser):
+    # Every user of AgencyDesk is agency staff working in the admin.
+    is_staff = models.BooleanField("staff status", default=True)
+    security_group = models.ForeignKey(
+        SecurityGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+
+    def clean(self):
+        super().clean()
+        if not self.is_superuser and self.security_group_id is None:
+            raise ValidationError({"security_group": "Every user belongs to a security group."})
+
+    def area_level(self, area: Area) -> Level:
+        if self.is_superuser:
+            return Level.DELETE
+        if not self.is_active or self.security_group is None:
+            return Level.NONE
+        return Level(self.security_group.levels[area.value])
+
+
+class Agent(models.Model):
+    """A servicing agent; linked to a user when the agent logs in."""
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    npn = models.CharField("National producer number", max_length=20, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="agent"
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["npn"], condition=~models.Q(npn=""), name="agent_npn_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
+
+
+class AuditLog(models.Model):
+    """Append-only: who did what to which record, when. Written only by ``accounts.services.audit``."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Updated"
+        DELETE = "delete", "Deleted"
+        BULK = "bulk", "Bulk job"
+        REVEAL = "reveal", "Revealed personal data"
+        EXPORT = "export", "Exported"
+        IMPORT = "import", "Imported"
+        SYNC = "sync", "Synced"
+        LOGIN_FAILED = "login_failed", "Login failed"
+        OTHER = "other", "Other"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_repr = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    content_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    summary = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"]),
+            models.Index(fields=["action", "object_repr", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr or 'system'} {self.get_action_display()} {self.object_repr}"

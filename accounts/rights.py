@@ -1,0 +1,92 @@
+"""Areas, levels and flags, and how they map onto Django permissions.
+
+A security group grants a level per area. Every model belongs to one area (``MODEL_AREAS``, by
+``app_label.model`` or by ``app_label``); the level decides which of the model's standard
+permissions a user has: Visible -> view, Edit -> view/add/change, Delete -> all four. Admin flags
+grant every permission on the models they govern and a few custom permissions. The backend in
+``accounts.backends`` applies this, so ``user.has_perm(...)`` is the one check everywhere.
+"""
+from django.db import models
+
+
+class Area(models.TextChoices):
+    INDIVIDUALS = "individuals", "Individuals"
+    POLICIES = "policies", "Policies"
+    SALES = "sales", "Sales Enablement"
+    PLANS = "plans", "Employer Groups & Plans"
+    BENEFITS_SYNC = "benefits_sync", "Benefits Sync"
+    CARRIER_CONNECTIONS = "carrier_connections", "Carrier Connections"
+    REPORTING = "reporting", "Reporting"
+    ADMINISTRATION = "administration", "Administration"
+
+
+class Level(models.IntegerChoices):
+    NONE = 0, "None"
+    VISIBLE = 1, "Visible"
+    EDIT = 2, "Edit"
+    DELETE = 3, "Delete"
+
+
+class Flag(models.TextChoices):
+    MANAGE_USERS = "manage_users", "Manage users and security groups"
+    MANAGE_CUSTOM_FIELDS = "manage_custom_fields", "Manage custom fields"
+    MANAGE_WORKFLOWS = "manage_workflows", "Manage workflows"
+    VIEW_FULL_PERSONAL_DATA = "view_full_personal_data", "View full personal data"
+
+
+ACTION_LEVELS = {"view": Level.VISIBLE, "add": Level.EDIT, "change": Level.EDIT, "delete": Level.DELETE}
+
+# "app_label.model" entries win over "app_label" entries. Apps add their models here.
+MODEL_AREAS: dict[str, Area] = {
+    "accounts": Area.ADMINISTRATION,
+    "authtoken": Area.ADMINISTRATION,
+    "django_celery_beat": Area.ADMINISTRATION,
+    "individuals": Area.INDIVIDUALS,
+    "individuals.policy": Area.POLICIES,
+    "salesrecords": Area.SALES,
+    "plans": Area.PLANS,
+    "plans.carrierconnection": Area.CARRIER_CONNECTIONS,
+    "plans.discrepancy": Area.CARRIER_CONNECTIONS,
+    "hrsync": Area.BENEFITS_SYNC,
+    "integrations": Area.ADMINISTRATION,
+}
+
+# Models whose changes need a flag; the area level still grants viewing them.
+FLAG_MODELS: dict[str, Flag] = {
+    "accounts.user": Flag.MANAGE_USERS,
+    "accounts.securitygroup": Flag.MANAGE_USERS,
+    "individuals.customfield": Flag.MANAGE_CUSTOM_FIELDS,
+    "salesrecords.salesworkflow": Flag.MANAGE_WORKFLOWS,
+}
+
+# Models nobody changes, whatever their level: append-only logs.
+READ_ONLY_MODELS = {"accounts.auditlog"}
+
+# Custom permissions ("app_label.codename") and the flag that grants each.
+FLAG_PERMISSIONS: dict[str, Flag] = {
+    f"accounts.{flag.value}": flag for flag in Flag
+}
+
+
+def area_of(app_label: str, model: str) -> Area | None:
+    return MODEL_AREAS.get(f"{app_label}.{model}") or MODEL_AREAS.get(app_label)
+
+
+def permission_granted(*, levels: dict[str, int], flags: set[str], perm: str) -> bool:
+    """Whether a security group with these ``levels`` and ``flags`` grants ``perm``."""
+    app_label, _, codename = perm.partition(".")
+    if perm in FLAG_PERMISSIONS:
+        return FLAG_PERMISSIONS[perm].value in flags
+    action, _, model = codename.partition("_")
+    if action not in ACTION_LEVELS or not model:
+        return False
+    key = f"{app_label}.{model}"
+    if key in READ_ONLY_MODELS and action != "view":
+        return False
+    flag = FLAG_MODELS.get(key)
+    if flag and flag.value in flags:
+        return True
+    if flag and action != "view":
+        return False
+    area = area_of(app_label, model)
+    return area is not None and levels.get(area.value, Level.NONE) >= ACTION_LEVELS[action]

@@ -1,0 +1,31 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from .models import AuditLog, User
+from .rights import Area, Flag
+
+
+def login_locked_out(*, username: str) -> bool:
+    """Whether ``username`` failed to log in too often within the lockout window."""
+    since = timezone.now() - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
+    failures = AuditLog.objects.filter(
+        action=AuditLog.Action.LOGIN_FAILED, object_repr=username[:200], created_at__gte=since
+    )
+    return failures.count() >= settings.LOGIN_FAILURE_LIMIT
+
+
+def user_rights(*, user: User) -> dict:
+    """The user's effective rights: a level name per area and the flags they hold."""
+    return {
+        "areas": {area.value: user.area_level(area).label for area in Area},
+        "flags": {flag.value: user.has_perm(f"accounts.{flag.value}") for flag in Flag},
+    }
+
+
+def system_health() -> dict:
+    """What this process sees of the system: database vendor and audit log size."""
+    from django.db import connection
+
+    return {"database": connection.vendor, "audit_rows": AuditLog.objects.count()}

@@ -1,0 +1,90 @@
+"""Writes for accounts, and the one audit helper every service in the project uses."""
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+
+from .models import AuditLog, User
+
+
+def audit(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    model: type[models.Model] | None = None,
+    summary: str = "",
+    data: dict[str, Any] | None = None,
+    object_repr: str = "",
+) -> AuditLog:
+    """Append one audit row. ``obj`` names a single record; ``model`` a bulk job's model.
+
+    Callers pass masked values only: the audit log never holds full personal data.
+    """
+    target = obj if obj is not None else model
+    return AuditLog.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_repr=actor.get_username() if actor is not None and actor.pk else "",
+        action=action,
+        content_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
+        summary=summary,
+        data=data or {},
+    )
+
+
+@transaction.atomic
+def record_save(*, actor: User | None, instance: models.Model, changed: list[str] | None = None) -> models.Model:
+    """Validate and save one record, auditing it as created or updated.
+
+    Raises ``ValidationError`` and writes nothing when the record is invalid.
+    """
+    creating = instance._state.adding
+    instance.full_clean()
+    instance.save()
+    summary = "" if creating else ("Changed " + ", ".join(changed) if changed else "Saved without changes")
+    audit(
+        actor=actor,
+        action=AuditLog.Action.CREATE if creating else AuditLog.Action.UPDATE,
+        obj=instance,
+        summary=summary,
+        data={"fields": list(changed or [])},
+    )
+    return instance
+
+
+@transaction.atomic
+def record_delete(*, actor: User | None, instance: models.Model) -> None:
+    """Delete one record and audit it (the audit row keeps its name and id)."""
+    audit(actor=actor, action=AuditLog.Action.DELETE, obj=instance)
+    instance.delete()
+
+
+def login_failure_record(*, username: str, ip: str = "") -> AuditLog:
+    """Audit a refused login; enough of these within the window lock the username out."""
+    return audit(
+        actor=None,
+        action=AuditLog.Action.LOGIN_FAILED,
+        model=User,
+        object_repr=username,
+        summary=f"Login refused for {username!r}" + (f" from {ip}" if ip else ""),
+        data={"ip": ip},
+    )
+
+
+@transaction.atomic
+def user_create(
+    *, actor: User | None, username: str, password: str, security_group=None, email: str = "",
+    first_name: str = "", last_name: str = "", is_superuser: bool = False,
+) -> User:
+    """Create a staff user in a security group; validates the password with the site's rules."""
+    from django.contrib.auth.password_validation import validate_password
+
+    user = User(
+        username=username, email=email, first_name=first_name, last_name=last_name,
+        security_group=security_group, is_staff=True, is_superuser=is_superuser,
+    )
+    validate_password(password, user)
+    user.set_password(password)
+    return record_save(actor=actor, instance=user)

@@ -1,0 +1,60 @@
+from accounts.models import AuditLog
+from accounts.rights import Level
+from tests.conftest import PASSWORD, api_as
+
+
+def test_me_returns_user_group_and_effective_rights(make_user):
+    user = make_user(individuals=Level.EDIT, sales=Level.VISIBLE)
+    body = api_as(user).get("/api/me/").json()
+    assert body["username"] == user.username
+    assert body["security_group"]["name"] == user.security_group.name
+    assert body["rights"]["areas"]["individuals"] == "Edit"
+    assert body["rights"]["areas"]["sales"] == "Visible"
+    assert body["rights"]["areas"]["plans"] == "None"
+    assert body["rights"]["flags"]["view_full_personal_data"] is False
+
+
+def test_anonymous_gets_401_or_403(api_client):
+    assert api_client.get("/api/me/").status_code in (401, 403)
+    assert api_client.get("/api/agents/").status_code in (401, 403)
+
+
+def test_token_auth(api_client, make_user):
+    user = make_user(administration=Level.VISIBLE)
+    token = api_client.post("/api/auth/token/", {"username": user.username, "password": PASSWORD}).json()["token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api_client.get("/api/agents/").status_code == 200
+
+
+def test_bad_input_is_400_with_field_errors_and_writes_nothing(api):
+    before = AuditLog.objects.count()
+    response = api.post("/api/security-groups/", {"name": "", "individuals": 9})
+    assert response.status_code == 400
+    assert set(response.json()) >= {"name", "individuals"}
+    assert AuditLog.objects.count() == before
+
+
+def test_model_rule_violation_is_400_not_500(api, make_user):
+    # clean(): a non-superuser must have a security group -> a field error from full_clean()
+    response = api.post("/api/users/", {"username": "nogroup", "security_group": ""})
+    assert response.status_code == 400
+    assert "security_group" in response.json()
+
+
+def test_api_writes_are_audited(api, agency_admin):
+    agent_id = api.post("/api/agents/", {"first_name": "Ann", "last_name": "Lee"}).json()["id"]
+    api.patch(f"/api/agents/{agent_id}/", {"phone": "555-0100"})
+    api.delete(f"/api/agents/{agent_id}/")
+    rows = AuditLog.objects.filter(object_id=str(agent_id)).order_by("id")
+    assert [r.action for r in rows] == ["create", "update", "delete"]
+    assert all(r.actor == agency_admin for r in rows)
+    assert "phone" in rows[1].summary
+
+
+def test_schema_and_docs_are_served_without_a_cdn(api_client):
+    schema = api_client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/me/" in schema.content
+    docs = api_client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/" in docs
+    assert "cdn" not in docs.lower()

@@ -1,0 +1,39 @@
+"""Start-up configuration: bad settings stop the process with a message naming them."""
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def run_manage(*args, **env):
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    full_env.update(env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120)
+
+
+def test_malformed_database_url_names_it():
+    result = run_manage("check", DATABASE_URL="nonsense-without-scheme")
+    assert result.returncode != 0
+    assert "DATABASE_URL is malformed" in result.stderr
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_ALLOWED_HOSTS="agency.example")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY="k" * 30 + "x9" * 20)
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS" in result.stderr
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY="a8Zk3Jq0Lp2Vn5Xc7Bm9Qw1Er4Ty6Ui8Op0As2Df4Gh6Jk8Lz0Xc", DJANGO_ALLOWED_HOSTS="agency.example",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout

@@ -1,0 +1,130 @@
+"""The one conftest: shared fixtures for every app's tests."""
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.rights import Area, Flag, Level
+from tests.accounts.factories import SecurityGroupFactory, UserFactory
+
+PASSWORD = "correct-horse-battery"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config, items):
+    if not os.environ.get("REDIS_URL"):
+        skip = pytest.mark.skip(reason="starts a Celery worker against Redis: set REDIS_URL (the PostgreSQL + Redis pass)")
+        for item in items:
+            if "worker" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def make_user(db):
+    """``make_user(individuals=Level.EDIT, flags={Flag.VIEW_FULL_PERSONAL_DATA})`` -> a user in a fresh group."""
+
+    def make(flags=(), username=None, **levels):
+        unknown = set(levels) - {a.value for a in Area}
+        assert not unknown, f"unknown areas {unknown}"
+        group = SecurityGroupFactory(**{k: int(v) for k, v in levels.items()}, **{Flag(f).value: True for f in flags})
+        return UserFactory(security_group=group, **({"username": username} if username else {}))
+
+    return make
+
+
+@pytest.fixture
+def agency_admin(make_user):
+    return make_user(flags=set(Flag), **{a.value: Level.DELETE for a in Area})
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def api(api_client, agency_admin):
+    """An API client logged in as an agency admin."""
+    api_client.force_authenticate(agency_admin)
+    return api_client
+
+
+def api_as(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """A real ``celery worker`` process on Redis, sharing the test database, on a queue of its own."""
+    from django.db import connection
+
+    from config.celery import app
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        pytest.skip("a worker process cannot share an in-memory SQLite test database")
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
+           "CELERY_TASK_ALWAYS_EAGER": "false"}
+    saved = app.conf.task_always_eager, app.conf.task_default_queue
+    app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1", "--loglevel", "WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env,
+    )
+    try:
+        yield process
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = saved
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (no browser downloads)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def admin_login(page):
+    """``admin_login(user)`` signs ``user`` into the admin in the browser page."""
+
+    def login(user, password=PASSWORD):
+        page.goto("/admin/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", password)
+        page.click("input[type=submit]")
+        page.wait_for_selector("#user-tools")
+        return page
+
+    return login
