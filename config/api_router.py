@@ -4,5 +4,6 @@ from django.urls import include, path
 app_name = "api"
 
 urlpatterns = [
-    path("", include("accounts.api.urls")),
+    path("", include(f"{app}.api.urls"))
+    for app in ("accounts", "individuals", "salesrecords", "plans", "hrsync", "integrations")
 ]
