@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class HrsyncConfig(AppConfig):
     name = "hrsync"
+    verbose_name = "Benefits Sync"

@@ -151,6 +151,7 @@ else:
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "store_processed": False,
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 if REDIS_URL:
     # Longer than any task, so an unacknowledged (acks_late) message is not redelivered
@@ -218,3 +219,14 @@ LOGGING = {
 
 # Outside systems (DESIGN.md section 8): the sandbox by default.
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001")
+
+# --- integrations / sandbox (issue 6) ------------------------------------------------------------
+# Each outside system's base URL and key; the sandbox's prefixes by default. A real system is a setting.
+BENEFITS_PLATFORM_URL = env.str("BENEFITS_PLATFORM_URL", default=f"{SANDBOX_URL.rstrip('/')}/benefits")
+BENEFITS_PLATFORM_API_KEY = env.str("BENEFITS_PLATFORM_API_KEY", default="sandbox-benefits-key")
+INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=3.0)
+INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=10.0)
+INTEGRATIONS_RETRY_ATTEMPTS = env.int("INTEGRATIONS_RETRY_ATTEMPTS", default=4)
+INTEGRATIONS_RETRY_BACKOFF = env.float("INTEGRATIONS_RETRY_BACKOFF", default=0.25)
+# hrsync: how long an attempt may stay In progress before the beat job picks it up again.
+HRSYNC_LEASE_SECONDS = env.int("HRSYNC_LEASE_SECONDS", default=300)

@@ -1,0 +1,177 @@
+"""Benefits Management: employees in four sync tabs, bulk Sync / Assign benefits level, history."""
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from import_export.admin import ImportExportMixin
+
+from config.admin import AuditedModelAdmin
+
+from .models import BenefitsLevel, Employee, SyncAttempt
+from .resources import EmployeeResource
+from .selectors import employee_sync_history, sync_state_counts
+from .services import benefits_level_save, employee_create, employee_sync_request, employee_update, employees_assign_benefits_level
+from .services.employees import EDITABLE_FIELDS
+
+State = Employee.SyncState
+
+
+class EmployeeForm(forms.ModelForm):
+    create_benefits_record = forms.BooleanField(
+        required=False, label="Create benefits record",
+        help_text="Send this new starter to the benefits platform as soon as they are saved.")
+
+    class Meta:
+        model = Employee
+        fields = EDITABLE_FIELDS
+
+
+class AssignLevelForm(forms.Form):
+    benefits_level = forms.ModelChoiceField(queryset=BenefitsLevel.objects.all(), label="Benefits level")
+
+
+@admin.register(Employee)
+class EmployeeAdmin(ImportExportMixin, AuditedModelAdmin):
+    form = EmployeeForm
+    resource_classes = [EmployeeResource]
+    change_list_template = "admin/hrsync/employee/change_list.html"
+    list_display = ["__str__", "email", "employer_group", "benefits_level", "state", "benefits_account_id", "last_outcome"]
+    list_select_related = ["employer_group", "benefits_level", "last_attempt"]
+    list_filter = ["benefits_level", "employer_group"]
+    search_fields = ["first_name", "last_name", "email", "benefits_account_id"]
+    readonly_fields = ["sync_state", "benefits_account_id", "history_link"]
+    actions = ["sync", "assign_benefits_level"]
+    list_per_page = 50
+
+    def get_fields(self, request, obj=None):
+        fields = [*EDITABLE_FIELDS, *(["create_benefits_record"] if obj is None else [])]
+        return fields + ([] if obj is None else self.readonly_fields)
+
+    # --- list -----------------------------------------------------------------------------------
+    @admin.display(description="Sync", ordering="sync_state")
+    def state(self, employee):
+        url = reverse("admin:hrsync_employee_sync_history", args=[employee.pk])
+        return format_html('<a class="sync-state sync-{}" href="{}" title="Sync history">{}</a>', employee.sync_state, url,
+                           employee.get_sync_state_display())
+
+    @admin.display(description="Last outcome")
+    def last_outcome(self, employee):
+        attempt = employee.last_attempt
+        if attempt is None:
+            return ""
+        return attempt.reason or attempt.get_status_display()
+
+    @admin.display(description="Sync history")
+    def history_link(self, employee):
+        return format_html('<a href="{}">{} attempts</a>', reverse("admin:hrsync_employee_sync_history", args=[employee.pk]),
+                           employee.sync_attempts.count())
+
+    def changelist_view(self, request, extra_context=None):
+        counts = sync_state_counts(queryset=self.get_queryset(request))
+        current = request.GET.get("sync_state", "")
+        tabs = []
+        for value, label in [("", "All"), *State.choices]:
+            query = request.GET.copy()
+            query.pop("p", None)
+            query.pop("sync_state", None)
+            if value:
+                query["sync_state"] = value
+            tabs.append({"value": value, "label": label, "active": value == current, "url": "?" + query.urlencode(),
+                         "count": counts[value] if value else sum(counts.values())})
+        context = {"title": "Benefits Management", "sync_tabs": tabs, **(extra_context or {})}
+        return super().changelist_view(request, extra_context=context)
+
+    # --- actions --------------------------------------------------------------------------------
+    def _action_page(self, request, queryset, template, **context):
+        return TemplateResponse(request, f"admin/hrsync/employee/{template}", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "queryset": queryset,
+            "select_across": request.POST.get("select_across") == "1",
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "action": request.POST.get("action"), "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, **context,
+        })
+
+    @admin.action(description="Sync with the benefits platform…", permissions=["change"])
+    def sync(self, request, queryset):
+        if request.POST.get("confirm") == "yes":
+            self.message_user(request, str(employee_sync_request(actor=request.user, employees=queryset)), messages.SUCCESS)
+            return None
+        in_progress = queryset.filter(sync_state=State.IN_PROGRESS).count()
+        return self._action_page(request, queryset, "sync_confirm.html", title="Sync with the benefits platform",
+                                 to_send=queryset.count() - in_progress, in_progress=in_progress)
+
+    @admin.action(description="Assign benefits level…", permissions=["change"])
+    def assign_benefits_level(self, request, queryset):
+        form = AssignLevelForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if form.is_valid():
+            changed = employees_assign_benefits_level(actor=request.user, employees=queryset, level=form.cleaned_data["benefits_level"])
+            self.message_user(request, f"Benefits level {form.cleaned_data['benefits_level']} assigned to {changed} employees.")
+            return None
+        return self._action_page(request, queryset, "assign_level.html", title="Assign benefits level", form=form,
+                                 count=queryset.count())
+
+    # --- writes go through the services ----------------------------------------------------------
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in EDITABLE_FIELDS if f in form.cleaned_data}
+        if change:
+            employee_update(actor=request.user, employee=obj, data=data)
+        else:
+            obj.pk = employee_create(actor=request.user, create_benefits_record=form.cleaned_data.get("create_benefits_record", False),
+                                     **data).pk
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    def get_import_data_kwargs(self, **kwargs):
+        # all or nothing: a row with a validation error rolls back every row
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    # --- history --------------------------------------------------------------------------------
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.sync_history_view)
+        return [path("<int:pk>/sync-history/", view, name="hrsync_employee_sync_history"), *super().get_urls()]
+
+    def sync_history_view(self, request, pk):
+        employee = self.get_object(request, str(pk))
+        if employee is None:
+            raise Http404
+        if not self.has_view_permission(request, employee):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/hrsync/employee/sync_history.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "employee": employee,
+            "title": f"Sync history: {employee}", "attempts": employee_sync_history(employee=employee),
+        })
+
+
+@admin.register(BenefitsLevel)
+class BenefitsLevelAdmin(AuditedModelAdmin):
+    list_display = ["name", "package_code", "description"]
+    search_fields = ["name", "package_code"]
+
+    def save_model(self, request, obj, form, change):
+        benefits_level_save(actor=request.user, level=obj, changed=list(form.changed_data) if change else None)
+
+
+@admin.register(SyncAttempt)
+class SyncAttemptAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "employee", "action", "status", "response_code", "http_calls", "reason"]
+    list_filter = ["status", "action"]
+    search_fields = ["employee__email", "employee__last_name", "account_id"]
+    list_select_related = ["employee"]
+    show_full_result_count = False
+    readonly_fields = [f.name for f in SyncAttempt._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,18 @@
+"""Every write of hrsync. Employees and levels in ``employees``; the sync queue in ``sync``."""
+from .employees import (
+    benefits_level_save,
+    employee_create,
+    employee_update,
+    employees_assign_benefits_level,
+)
+from .census import employee_census_import
+from .sync import (
+    employee_sync_request,
+    sync_attempt_run,
+    sync_leases_expire,
+)
+
+__all__ = [
+    "benefits_level_save", "employee_create", "employee_update", "employees_assign_benefits_level",
+    "employee_census_import", "employee_sync_request", "sync_attempt_run", "sync_leases_expire",
+]

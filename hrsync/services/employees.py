@@ -1,0 +1,90 @@
+"""Writes to employees and benefits levels. A change to synced data queues a sync (after commit)."""
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from accounts.models import AuditLog, User
+from accounts.services import audit, record_save
+
+from ..models import BenefitsLevel, Employee
+from .sync import employee_sync_request
+
+# The fields the platform sees: changing any of them makes the employee's platform copy stale.
+SYNCED_FIELDS = ["employer_group", "first_name", "last_name", "email", "date_of_birth", "gender", "hire_date",
+                 "leave_date", "annual_pay", "pay_frequency", "benefits_level"]
+EDITABLE_FIELDS = SYNCED_FIELDS
+# Employees that are in the sync (sent at least once): any change to them is sent again.
+IN_SYNC = [Employee.SyncState.SUCCESSFUL, Employee.SyncState.FAILED]
+
+
+@transaction.atomic
+def employee_create(*, actor: User | None, create_benefits_record: bool = False, **fields: Any) -> Employee:
+    """Add an employee; with ``create_benefits_record`` the first sync is queued at once.
+
+    Raises ``ValidationError`` with field errors; nothing is written then.
+    """
+    employee = Employee(**{k: v for k, v in fields.items() if k in EDITABLE_FIELDS})
+    employee.full_clean()
+    employee.save()
+    audit(actor=actor, action=AuditLog.Action.CREATE, obj=employee)
+    if create_benefits_record:
+        employee_sync_request(actor=actor, employees=[employee.pk])
+        employee.refresh_from_db()
+    return employee
+
+
+@transaction.atomic
+def employee_update(*, actor: User | None, employee: Employee, data: dict[str, Any]) -> Employee:
+    """Change an employee's HR data; if they are in the sync, the change is queued for the platform.
+
+    A change made while an attempt is running bumps the change version: the running attempt sees it
+    when it finishes and queues the change, so it is never lost. Raises ``ValidationError``.
+    """
+    locked = Employee.objects.select_for_update().get(pk=employee.pk)
+    before = {f: getattr(locked, f) for f in EDITABLE_FIELDS}
+    for field, value in data.items():
+        if field in EDITABLE_FIELDS:
+            setattr(locked, field, value)
+    locked.full_clean()
+    changed = [f for f in EDITABLE_FIELDS if getattr(locked, f) != before[f]]
+    if any(f in SYNCED_FIELDS for f in changed):
+        locked.change_version += 1
+    locked.save()
+    audit(actor=actor, action=AuditLog.Action.UPDATE, obj=locked,
+          summary="Changed " + ", ".join(changed) if changed else "Saved without changes", data={"fields": changed})
+    if changed and locked.sync_state in IN_SYNC:
+        employee_sync_request(actor=actor, employees=[locked.pk])
+        locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def employees_assign_benefits_level(*, actor: User | None, employees: QuerySet, level: BenefitsLevel) -> int:
+    """Give every employee in ``employees`` the benefits ``level``; returns how many changed.
+
+    Set-based (one UPDATE); the ones in the sync are queued for the platform.
+    """
+    ids = list(employees.exclude(benefits_level=level).order_by().values_list("pk", flat=True))
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        Employee.objects.filter(pk__in=chunk).update(benefits_level=level, change_version=F("change_version") + 1,
+                                                     updated_at=timezone.now())
+        employee_sync_request(actor=actor, employees=Employee.objects.filter(pk__in=chunk, sync_state__in=IN_SYNC),
+                              audited=False)
+    audit(actor=actor, action=AuditLog.Action.BULK, model=Employee, object_repr=f"Benefits level {level}",
+          summary=f"Assigned benefits level {level} to {len(ids)} employees", data={"level": level.pk, "count": len(ids)})
+    return len(ids)
+
+
+@transaction.atomic
+def benefits_level_save(*, actor: User | None, level: BenefitsLevel, changed: list[str] | None = None) -> BenefitsLevel:
+    """Save a benefits level; a new package mapping is sent for every employee in the sync on it."""
+    old_code = None if level._state.adding else BenefitsLevel.objects.values_list("package_code", flat=True).get(pk=level.pk)
+    record_save(actor=actor, instance=level, changed=changed)
+    if old_code is not None and old_code != level.package_code:
+        on_level = Employee.objects.filter(benefits_level=level)
+        on_level.update(change_version=F("change_version") + 1)
+        employee_sync_request(actor=actor, employees=on_level.filter(sync_state__in=IN_SYNC), audited=False)
+    return level

@@ -1,0 +1,159 @@
+from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import filters as drf_filters
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from accounts.api.permissions import HasPerm
+from config.api.viewsets import AuditedModelViewSet
+
+from .. import personal_data, services
+from ..filters import IndividualFilterSet
+from ..models import CustomField, Individual, Policy
+from ..selectors import filterset_errors
+from .pagination import NoCountPagination
+from .serializers import (
+    CustomFieldSerializer, IndividualDetailSerializer, IndividualSerializer, PolicySerializer, SearchSerializer,
+)
+
+SORTABLE = ["id", "last_name", "first_name", "date_of_birth", "state", "city", "zip_code", "record_status",
+            "created_at", "updated_at", "medicare_part_a_effective", "medicare_part_b_effective"]
+
+
+class StableOrderingFilter(drf_filters.OrderingFilter):
+    """Adds ``id`` last so that pages never overlap when the sort column has ties."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if not any(o.lstrip("-") == "id" for o in ordering):
+            ordering.append("id")
+        return ordering
+
+
+REVEAL = OpenApiParameter(
+    "reveal", OpenApiTypes.STR, description=(
+        "Comma-separated personal-data fields to show in full (ssn, medicare_beneficiary_id, drivers_license). "
+        "Needs the 'view full personal data' right; every reveal is audited."
+    ),
+)
+
+
+@extend_schema_view(
+    list=extend_schema(description="The advanced search (query parameters = criteria). Policy criteria must hold "
+                                   "for the same policy. SSN / MBI / driver's license criteria are refused here: "
+                                   "send them in the body of POST search/ (never in URLs)."),
+    retrieve=extend_schema(parameters=[REVEAL]),
+)
+class IndividualViewSet(AuditedModelViewSet):
+    """Individuals (clients). Personal data is masked unless revealed on the detail."""
+
+    queryset = Individual.objects.select_related("servicing_agent")
+    serializer_class = IndividualSerializer
+    filterset_class = IndividualFilterSet
+    # Documented for the schema; filter_queryset applies them (with the personal-data and error rules).
+    filter_backends = [DjangoFilterBackend, drf_filters.OrderingFilter]
+    pagination_class = NoCountPagination
+    ordering_fields = SORTABLE
+    ordering = ["last_name", "first_name", "id"]
+
+    def get_permissions(self):
+        if self.action == "search":
+            return [HasPerm.of("individuals.view_individual")()]
+        return super().get_permissions()
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return IndividualDetailSerializer
+        if self.action == "search":
+            return SearchSerializer
+        return IndividualSerializer
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if self.action == "retrieve":
+            qs = qs.prefetch_related(Prefetch("policies", Policy.objects.select_related("carrier")))
+        return qs
+
+    def filter_queryset(self, queryset):
+        if self.action in ("list", "search"):
+            criteria = self.request.data.get("criteria", {}) if self.action == "search" else self.request.query_params
+            if self.action == "list":
+                in_url = [k for k in personal_data.KINDS if k in criteria]
+                if in_url:
+                    raise ValidationError({k: ["Personal data never goes in a URL: send it in the body of "
+                                               "POST /api/individuals/search/."] for k in in_url})
+            if not isinstance(criteria, dict) and not hasattr(criteria, "lists"):
+                raise ValidationError({"criteria": ["Expected an object."]})
+            filterset = IndividualFilterSet(data=criteria, queryset=queryset, request=self.request)
+            if not filterset.is_valid():
+                raise ValidationError(filterset_errors(filterset))
+            queryset = filterset.qs
+        return StableOrderingFilter().filter_queryset(self.request, queryset, self)
+
+    def retrieve(self, request, *args, **kwargs):
+        individual = self.get_object()
+        kinds = [k for k in request.query_params.get("reveal", "").split(",") if k]
+        unknown = [k for k in kinds if k not in personal_data.KINDS]
+        if unknown:
+            raise ValidationError({"reveal": [f"Unknown field(s): {', '.join(unknown)}."]})
+        if kinds and not request.user.has_perm("accounts.view_full_personal_data"):
+            raise PermissionDenied("Revealing personal data needs the 'view full personal data' right.")
+        revealed = {k: services.individual_reveal(actor=request.user, individual=individual, kind=k) for k in kinds}
+        serializer = self.get_serializer(individual, context={**self.get_serializer_context(), "revealed": revealed})
+        return Response(serializer.data)
+
+    @extend_schema(request=SearchSerializer, responses=IndividualSerializer(many=True),
+                   description="The advanced search with criteria in the body (use this for SSN / MBI / driver's "
+                               "license). Sorting and paging as for the list.")
+    @action(detail=False, methods=["post"])
+    def search(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(IndividualSerializer(page, many=True, context=self.get_serializer_context()).data)
+
+    def _data(self, serializer):
+        return dict(serializer.validated_data)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.individual_create(actor=self.request.user, data=self._data(serializer))
+
+    def perform_update(self, serializer):
+        serializer.instance = services.individual_update(
+            actor=self.request.user, individual=serializer.instance, data=self._data(serializer)
+        )
+
+    def perform_destroy(self, instance):
+        services.individual_delete(actor=self.request.user, individual=instance)
+
+
+class PolicyViewSet(AuditedModelViewSet):
+    """Policies of individuals (the Policies area governs them)."""
+
+    queryset = Policy.objects.select_related("carrier")
+    serializer_class = PolicySerializer
+    filterset_fields = ["individual", "carrier", "coverage_type", "status"]
+    ordering_fields = ["effective_date", "renewal_date", "id"]
+    ordering = ["-effective_date", "id"]
+
+
+class CustomFieldViewSet(AuditedModelViewSet):
+    """Custom field definitions; changing them needs the 'manage custom fields' right."""
+
+    queryset = CustomField.objects.all()
+    serializer_class = CustomFieldSerializer
+    filterset_fields = ["active", "field_type"]
+    ordering_fields = ["order", "name"]
+
+    def perform_update(self, serializer):
+        field = serializer.instance
+        changed = [k for k, v in serializer.validated_data.items() if getattr(field, k) != v]
+        for k, v in serializer.validated_data.items():
+            setattr(field, k, v)
+        serializer.instance = services.custom_field_save(actor=self.request.user, field=field, changed=changed)
+
+    def perform_destroy(self, instance):
+        services.custom_field_delete(actor=self.request.user, field=instance)
+

@@ -1,0 +1,312 @@
+"""The Individual Advanced Search: one FilterSet for the admin changelist, the API and bulk jobs.
+
+``IndividualFilterSet(data=criteria, queryset=Individual.objects.all())`` works from a QueryDict or a
+plain dict (lists for the multi-valued criteria); ``.is_valid()`` / ``.errors`` report bad criteria
+(unknown keys included, so a job never runs a broader search than was asked), ``.qs`` the result.
+
+Policy criteria (coverage types, policy status, dates, carrier, policy number) are combined into ONE
+``EXISTS`` over Policy, so they must all hold for the same policy.
+"""
+import django_filters as filters
+from django import forms
+from django.core.validators import RegexValidator
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
+
+from accounts.models import Agent
+from plans.models import Carrier
+
+from . import personal_data
+from .models import CustomField, Individual, Policy, USState
+
+# Query-string keys that belong to the page, not to the search (API paging/sorting, admin changelist).
+NON_CRITERIA_PARAMS = frozenset({
+    "page", "page_size", "cursor", "ordering", "format", "reveal", "with_count",
+    "o", "p", "e", "q", "all", "_changelist_filters", "_popup", "_to_field", "_facets",
+})
+
+POLICY_FILTERS = ("coverage_type", "policy_status", "policy_effective", "policy_renewal", "carrier", "policy_number")
+
+
+class _CommaMultipleChoiceField(forms.MultipleChoiceField):
+    """Accepts ``?x=a&x=b``, ``?x=a,b`` and ``{"x": ["a", "b"]}`` alike."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = [value]
+        values = []
+        for v in value or []:
+            values.extend(p for p in str(v).split(",") if p)
+        return values
+
+
+class _CommaModelMultipleChoiceField(filters.fields.ModelMultipleChoiceField):
+    def clean(self, value):
+        if isinstance(value, str | int):
+            value = [p for p in str(value).split(",") if p]
+        return super().clean(value)
+
+
+class ModelMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
+    field_class = _CommaModelMultipleChoiceField
+
+
+def criteria_dict(data) -> dict:
+    """Criteria as a plain JSON-able dict (one value, or a list when repeated) from a QueryDict or dict."""
+    if hasattr(data, "lists"):
+        return {k: (v[0] if len(v) == 1 else v) for k, v in data.lists() if k not in NON_CRITERIA_PARAMS}
+    return {k: v for k, v in data.items() if k not in NON_CRITERIA_PARAMS}
+
+
+class MultipleChoiceFilter(filters.MultipleChoiceFilter):
+    """Any of the chosen values, as one ``IN`` (no DISTINCT: the column is on the searched table)."""
+
+    field_class = _CommaMultipleChoiceField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+_hex_hash = RegexValidator(r"^[0-9a-f]{64}$", "Not a personal-data search key.")
+
+
+def criteria_without_personal_data(criteria: dict) -> dict:
+    """``criteria`` with clear SSN / MBI / driver's license replaced by their keyed hashes.
+
+    For anything that puts criteria in a URL or stores them (saved searches, job rows, redirects).
+    Raises ``ValidationError({kind: ...})`` when a value is malformed.
+    """
+    criteria = criteria_dict(criteria)
+    result = {k: v for k, v in criteria.items() if k not in personal_data.KINDS}
+    for kind in personal_data.KINDS:
+        value = criteria.get(kind)
+        if isinstance(value, list | tuple):
+            value = value[0] if value else ""
+        if value:
+            result[f"{kind}_hash"] = personal_data.hash_value(kind, value)
+    return result
+
+
+def _date_range(field_name, label, **kwargs):
+    return filters.DateFromToRangeFilter(field_name=field_name, label=label, widget=_DateRange(attrs={"type": "date"}), **kwargs)
+
+
+_DateRange = filters.widgets.DateRangeWidget
+
+
+class IndividualFilterSet(filters.FilterSet):
+    # --- names and contact ---------------------------------------------------------------------
+    first_name = filters.CharFilter(lookup_expr="istartswith", label="First name starts with")
+    middle_name = filters.CharFilter(lookup_expr="istartswith", label="Middle name starts with")
+    last_name = filters.CharFilter(lookup_expr="istartswith", label="Last name starts with")
+    nickname = filters.CharFilter(lookup_expr="icontains")
+    title = filters.CharFilter(lookup_expr="iexact")
+    email = filters.CharFilter(method="filter_email", label="Email (primary or secondary) contains")
+    secondary_email = filters.CharFilter(lookup_expr="icontains")
+    phone = filters.CharFilter(method="filter_phone", label="Cell or home phone contains")
+    cell_phone = filters.CharFilter(lookup_expr="icontains")
+    home_phone = filters.CharFilter(lookup_expr="icontains")
+    # --- address --------------------------------------------------------------------------------
+    address_type = MultipleChoiceFilter(choices=Individual.AddressType.choices)
+    address_line1 = filters.CharFilter(lookup_expr="icontains", label="Address line 1 contains")
+    address_line2 = filters.CharFilter(lookup_expr="icontains", label="Address line 2 contains")
+    city = filters.CharFilter(lookup_expr="iexact")
+    county = filters.CharFilter(lookup_expr="iexact")
+    zip_code = filters.CharFilter(lookup_expr="startswith", label="ZIP code starts with")
+    state = MultipleChoiceFilter(choices=USState.choices)
+    # --- the person ------------------------------------------------------------------------------
+    servicing_agent = ModelMultipleChoiceFilter(queryset=Agent.objects.all(), field_name="servicing_agent", distinct=False)
+    no_servicing_agent = filters.BooleanFilter(field_name="servicing_agent", lookup_expr="isnull", label="Without servicing agent")
+    record_status = MultipleChoiceFilter(choices=Individual.RecordStatus.choices)
+    gender = MultipleChoiceFilter(choices=Individual.Gender.choices)
+    smoker_status = MultipleChoiceFilter(choices=Individual.SmokerStatus.choices)
+    date_of_birth = _date_range("date_of_birth", "Date of birth")
+    lead_source = filters.CharFilter(lookup_expr="iexact")
+    medicare_part_a_effective = _date_range("medicare_part_a_effective", "Medicare Part A effective")
+    medicare_part_b_effective = _date_range("medicare_part_b_effective", "Medicare Part B effective")
+    created = filters.IsoDateTimeFromToRangeFilter(field_name="created_at", label="Created")
+    updated = filters.IsoDateTimeFromToRangeFilter(field_name="updated_at", label="Updated")
+    # --- personal data: exact match through the keyed hash (never a LIKE on the clear value) ----
+    ssn = filters.CharFilter(method="filter_personal_data", label="SSN (exact)")
+    medicare_beneficiary_id = filters.CharFilter(method="filter_personal_data", label="Medicare beneficiary ID (exact)")
+    drivers_license = filters.CharFilter(method="filter_personal_data", label="Driver's license (exact)")
+    # The same as keyed hashes: what URLs and stored criteria carry instead of the clear value.
+    ssn_hash = filters.CharFilter(field_name="ssn_hash", validators=[_hex_hash], widget=forms.HiddenInput)
+    medicare_beneficiary_id_hash = filters.CharFilter(field_name="medicare_beneficiary_id_hash", validators=[_hex_hash], widget=forms.HiddenInput)
+    drivers_license_hash = filters.CharFilter(field_name="drivers_license_hash", validators=[_hex_hash], widget=forms.HiddenInput)
+    # --- policy criteria: all must hold for the SAME policy (see filter_queryset) ----------------
+    coverage_type = MultipleChoiceFilter(choices=Policy.CoverageType.choices, method="_policy", label="Coverage types")
+    policy_status = MultipleChoiceFilter(choices=Policy.Status.choices, method="_policy", label="Policy status")
+    policy_effective = _date_range(None, "Policy effective date", method="_policy")
+    policy_renewal = _date_range(None, "Policy renewal date", method="_policy")
+    carrier = ModelMultipleChoiceFilter(queryset=Carrier.objects.all(), method="_policy", label="Carrier", distinct=False)
+    policy_number = filters.CharFilter(method="_policy", label="Policy number")
+    has_policy = filters.BooleanFilter(method="filter_has_policy", label="Has any policy")
+
+    class Meta:
+        model = Individual
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, custom_fields=None):
+        self.base_filters = dict(self.base_filters)
+        self.custom_field_defs = {}
+        for field in custom_fields if custom_fields is not None else CustomField.objects.filter(active=True):
+            self.custom_field_defs[field.key] = field
+            self.base_filters.update(_custom_field_filters(field))
+        super().__init__(data=data, queryset=queryset, request=request, prefix=prefix)
+
+    # --- validation ------------------------------------------------------------------------------
+    def is_valid(self):
+        valid = super().is_valid()
+        unknown = self.unknown_keys()
+        if unknown:
+            for key in unknown:
+                self.form.add_error(None, f"Unknown search criterion {key!r}.")
+            return False
+        return valid
+
+    def unknown_keys(self) -> list[str]:
+        if not self.is_bound:
+            return []
+        known = set()
+        for name, f in self.filters.items():
+            known.add(name)
+            if isinstance(f, filters.RangeFilter | filters.DateFromToRangeFilter | filters.IsoDateTimeFromToRangeFilter | filters.NumericRangeFilter):
+                known.update({f"{name}_after", f"{name}_before", f"{name}_min", f"{name}_max"})
+        return sorted(k for k in self.data.keys() if k not in known and k not in NON_CRITERIA_PARAMS)
+
+    @property
+    def qs(self):
+        if not hasattr(self, "_qs"):
+            qs = self.queryset.all()
+            if self.is_bound:
+                # Invalid criteria never widen a search: errors -> nothing, not everything.
+                qs = self.filter_queryset(qs) if self.is_valid() else qs.none()
+            self._qs = qs
+        return self._qs
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        policy_q = self.policy_q()
+        if policy_q is not None:
+            queryset = queryset.filter(Exists(Policy.objects.filter(policy_q, individual=OuterRef("pk"))))
+        return queryset
+
+    def policy_q(self) -> Q | None:
+        """The combined policy criteria (one Q over Policy), or None when none was given."""
+        data = self.form.cleaned_data
+        q = Q()
+        used = False
+        if data.get("coverage_type"):
+            q &= Q(coverage_type__in=data["coverage_type"]); used = True  # noqa: E702
+        if data.get("policy_status"):
+            q &= Q(status__in=data["policy_status"]); used = True  # noqa: E702
+        for name, column in (("policy_effective", "effective_date"), ("policy_renewal", "renewal_date")):
+            value = data.get(name)
+            if value and value.start is not None:
+                q &= Q(**{f"{column}__gte": value.start}); used = True  # noqa: E702
+            if value and value.stop is not None:
+                q &= Q(**{f"{column}__lte": value.stop}); used = True  # noqa: E702
+        if data.get("carrier"):
+            q &= Q(carrier__in=data["carrier"]); used = True  # noqa: E702
+        if data.get("policy_number"):
+            q &= Q(policy_number__iexact=data["policy_number"].strip()); used = True  # noqa: E702
+        return q if used else None
+
+    # --- filter methods ----------------------------------------------------------------------------
+    def _policy(self, queryset, name, value):
+        return queryset  # applied together in filter_queryset
+
+    def filter_has_policy(self, queryset, name, value):
+        exists = Exists(Policy.objects.filter(individual=OuterRef("pk")))
+        return queryset.filter(exists if value else ~exists)
+
+    def filter_email(self, queryset, name, value):
+        return queryset.filter(Q(email__icontains=value) | Q(secondary_email__icontains=value))
+
+    def filter_phone(self, queryset, name, value):
+        return queryset.filter(Q(cell_phone__icontains=value) | Q(home_phone__icontains=value))
+
+    def filter_personal_data(self, queryset, name, value):
+        return queryset.filter(**{f"{name}_hash": personal_data.hash_value(name, value)})
+
+
+def _validate_personal(kind):
+    def validate(value):
+        if value:
+            try:
+                personal_data.normalize(kind, value)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(exc.message_dict[kind]) from None
+
+    return validate
+
+
+for _kind in personal_data.KINDS:
+    IndividualFilterSet.base_filters[_kind].extra["validators"] = [_validate_personal(_kind)]
+
+
+# --- custom fields ---------------------------------------------------------------------------------
+def _json_key(key):
+    return f"custom_fields__{key}"
+
+
+class _CustomFieldFilter(filters.Filter):
+    def __init__(self, *args, cf=None, op="exact", field_class=forms.CharField, **kwargs):
+        self.cf, self.op, self.field_class = cf, op, field_class
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, "", []):
+            return qs
+        key = _json_key(self.cf.key)
+        t = CustomField.FieldType
+        kind = self.cf.field_type
+        if kind == t.DATE:
+            value = value.isoformat()  # stored as ISO text, which sorts like the date
+        elif kind in (t.NUMBER, t.CURRENCY, t.PERCENT):
+            value = int(value) if value == value.to_integral_value() else float(value)
+        if self.op in ("gte", "lte"):
+            return qs.filter(**{f"{key}__{self.op}": value})
+        if kind in (t.TEXT, t.LONG_TEXT):
+            return qs.filter(**{f"{key}__icontains": value})
+        if kind == t.CHECKBOX:
+            # Unset counts as unchecked.
+            return qs.filter(**{key: True}) if value else qs.filter(Q(**{f"{key}__isnull": True}) | Q(**{key: False}))
+        if kind == t.DROPDOWN:
+            q = Q()
+            for v in value:
+                q |= Q(custom_fields__contains={self.cf.key: v}) if _pg() else Q(**{key: v})
+            return qs.filter(q)
+        if kind == t.CHECKBOX_LIST:  # any of the chosen options
+            q = Q()
+            for v in value:
+                q |= Q(custom_fields__contains={self.cf.key: [v]}) if _pg() else Q(**{f"{key}__icontains": f'"{v}"'})
+            return qs.filter(q)
+        return qs.filter(**{key: value})
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _custom_field_filters(cf: CustomField) -> dict:
+    """``cf_<key>`` (exact/contains/any-of), plus ``cf_<key>_min``/``_max`` for dates and numbers."""
+    t = CustomField.FieldType
+    name = f"cf_{cf.key}"
+    label = cf.name
+    if cf.field_type in (t.TEXT, t.LONG_TEXT):
+        return {name: _CustomFieldFilter(cf=cf, field_class=forms.CharField, label=f"{label} contains")}
+    if cf.field_type == t.CHECKBOX:
+        return {name: _CustomFieldFilter(cf=cf, field_class=forms.NullBooleanField, label=label)}
+    if cf.field_type in (t.DROPDOWN, t.CHECKBOX_LIST):
+        choices = [(o, o) for o in cf.options]
+        return {name: _CustomFieldFilter(cf=cf, field_class=_CommaMultipleChoiceField, choices=choices, label=label)}
+    field_class = forms.DateField if cf.field_type == t.DATE else forms.DecimalField
+    return {
+        name: _CustomFieldFilter(cf=cf, field_class=field_class, label=label),
+        f"{name}_min": _CustomFieldFilter(cf=cf, op="gte", field_class=field_class, label=f"{label} from"),
+        f"{name}_max": _CustomFieldFilter(cf=cf, op="lte", field_class=field_class, label=f"{label} to"),
+    }

@@ -1,0 +1,187 @@
+"""Writes for individuals, policies and custom fields; every one validated and audited."""
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from accounts.models import AuditLog, User
+from accounts.services import audit, record_delete, record_save
+
+from . import personal_data
+from .custom_fields import clean_values
+from .models import CustomField, Individual, Policy
+
+PERSONAL_FIELDS = personal_data.KINDS
+
+
+def _apply(instance: Individual, data: dict[str, Any]) -> list[str]:
+    """Set plain fields, personal data and custom fields from ``data``; returns the changed names.
+
+    Collects every error (field, personal data, custom fields) into one ``ValidationError``.
+    """
+    errors: dict[str, list] = {}
+    changed = []
+    for name, value in data.items():
+        if name in PERSONAL_FIELDS:
+            current = instance.pk and getattr(instance, f"{name}_hash")
+            try:
+                if value in (None, ""):
+                    if current:
+                        personal_data.assign(instance, name, None)
+                        changed.append(name)
+                elif not current or personal_data.hash_value(name, value) != current:
+                    personal_data.assign(instance, name, value)
+                    changed.append(name)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+        elif name == "custom_fields":
+            try:
+                merged = clean_values(value, existing=instance.custom_fields)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+            else:
+                if merged != instance.custom_fields:
+                    instance.custom_fields = merged
+                    changed.append(name)
+        else:
+            field = Individual._meta.get_field(name)  # FieldDoesNotExist for anything else
+            attname = field.attname if field.is_relation and not hasattr(value, "_meta") else field.name
+            if getattr(instance, attname) != value:
+                setattr(instance, attname, value)
+                changed.append(name)
+    if errors:
+        # Also report model-field errors in the same response.
+        try:
+            instance.full_clean(exclude=list(errors))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        raise ValidationError(errors)
+    return changed
+
+
+@transaction.atomic
+def individual_create(*, actor: User | None, data: dict[str, Any]) -> Individual:
+    """Create an individual from plain values (personal data in clear; it is encrypted here).
+
+    Raises ``ValidationError`` with every field error; nothing is written then.
+    """
+    individual = Individual()
+    _apply(individual, data)
+    return record_save(actor=actor, instance=individual)
+
+
+@transaction.atomic
+def individual_update(*, actor: User | None, individual: Individual, data: dict[str, Any]) -> Individual:
+    """Change the given fields; personal data given in clear replaces the stored value, "" clears it.
+
+    The audit row names the changed fields, never their personal-data values.
+    """
+    changed = _apply(individual, data)
+    return record_save(actor=actor, instance=individual, changed=changed)
+
+
+@transaction.atomic
+def individual_save(
+    *, actor: User | None, individual: Individual, changed: list[str] | None = None,
+    personal: dict[str, str] | None = None, custom_fields: dict | None = None,
+) -> Individual:
+    """Save an individual whose plain fields are already set (admin form, import row).
+
+    ``personal``: kind -> clear value ("" clears); ``custom_fields``: the full, already merged values
+    (validated again here). Raises ``ValidationError``; nothing is written then.
+    """
+    changed = [c for c in (changed or []) if c not in PERSONAL_FIELDS and not c.startswith(("cf_", "clear_"))]
+    data = dict(personal or {})
+    if custom_fields is not None:
+        stale = {k: None for k in individual.custom_fields if k not in custom_fields}
+        data["custom_fields"] = {**stale, **custom_fields}
+    extra = _apply(individual, data)
+    return record_save(actor=actor, instance=individual,
+                       changed=None if individual._state.adding else [*changed, *extra])
+
+
+@transaction.atomic
+def individual_delete(*, actor: User | None, individual: Individual) -> None:
+    """Delete an individual and its policies (audited)."""
+    record_delete(actor=actor, instance=individual)
+
+
+def individual_reveal(*, actor: User, individual: Individual, kind: str) -> str:
+    """The full value of one personal-data field for a user with "view full personal data"; audited.
+
+    Raises ``PermissionDenied`` without the right, ``ValidationError`` for an unknown kind.
+    """
+    if kind not in PERSONAL_FIELDS:
+        raise ValidationError({"reveal": f"Choose one of {', '.join(PERSONAL_FIELDS)}."})
+    if not actor.has_perm("accounts.view_full_personal_data") or not actor.has_perm("individuals.view_individual"):
+        raise PermissionDenied
+    value = personal_data.reveal(individual, kind)
+    audit(
+        actor=actor, action=AuditLog.Action.REVEAL, obj=individual,
+        summary=f"Revealed the {personal_data.LABELS[kind]}",
+        data={"field": kind, "masked": personal_data.masked(individual, kind)},
+    )
+    return personal_data.display(kind, value)
+
+
+@transaction.atomic
+def policy_save(*, actor: User | None, policy: Policy, changed: list[str] | None = None) -> Policy:
+    """Validate and save a policy (create or update), audited."""
+    return record_save(actor=actor, instance=policy, changed=changed)
+
+
+@transaction.atomic
+def policy_create(*, actor: User | None, individual: Individual, **fields) -> Policy:
+    """Create a policy for ``individual``; ``ValidationError`` on bad values, nothing written."""
+    return record_save(actor=actor, instance=Policy(individual=individual, **fields))
+
+
+@transaction.atomic
+def policy_update(*, actor: User | None, policy: Policy, **fields) -> Policy:
+    """Change the given fields of a policy."""
+    changed = [name for name, value in fields.items() if getattr(policy, name) != value]
+    for name, value in fields.items():
+        setattr(policy, name, value)
+    return record_save(actor=actor, instance=policy, changed=changed)
+
+
+@transaction.atomic
+def policy_delete(*, actor: User | None, policy: Policy) -> None:
+    record_delete(actor=actor, instance=policy)
+
+
+@transaction.atomic
+def custom_field_save(*, actor: User | None, field: CustomField, changed: list[str] | None = None) -> CustomField:
+    """Create or change a custom field definition.
+
+    Its type cannot change once individuals hold values for it (they were validated for the old type).
+    """
+    custom_field_check_change(field=field, changed=changed)
+    return record_save(actor=actor, instance=field, changed=changed)
+
+
+def custom_field_check_change(*, field: CustomField, changed: list[str] | None) -> None:
+    """Refuse changing the key, the type or removing options that individuals' values depend on."""
+    if not field.pk or not changed:
+        return
+    old = CustomField.objects.get(pk=field.pk)
+    in_use = Individual.objects.filter(custom_fields__has_key=old.key).exists()
+    if not in_use:
+        return
+    if "field_type" in changed and old.field_type != field.field_type:
+        raise ValidationError({"field_type": "Individuals hold values for this field: its type cannot change."})
+    if "key" in changed and old.key != field.key:
+        raise ValidationError({"key": "Individuals hold values for this field: its key cannot change."})
+
+
+@transaction.atomic
+def custom_field_create(*, actor: User | None, **fields) -> CustomField:
+    return custom_field_save(actor=actor, field=CustomField(**fields))
+
+
+@transaction.atomic
+def custom_field_delete(*, actor: User | None, field: CustomField) -> None:
+    """Delete a definition that no individual uses; deactivate it otherwise (values are kept)."""
+    if Individual.objects.filter(custom_fields__has_key=field.key).exists():
+        raise ValidationError({"active": "Individuals hold values for this field: deactivate it instead."})
+    record_delete(actor=actor, instance=field)

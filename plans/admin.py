@@ -1,0 +1,267 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+
+from config.admin import AuditedModelAdmin
+
+from .benefits import SCHEMA, benefit_rows
+from .forms import PlanForm, benefit_field_names
+from .filters import EmployerGroupFilterSet, PlanFilterSet
+from .models import Carrier, EmployerGroup, EmployerGroupAddress, EmployerGroupContact, Plan, PlanRate
+from .resources import EmployerGroupResource, PlanResource
+from .selectors import plan_rates_sorted, plan_renewal_chain
+from .services import PLAN_FIELDS, TIERS, plan_create, plan_rates_validate, plan_renew, plan_update
+
+
+def filterset_list_filter(filterset_class, name: str, title: str, choices):
+    """A changelist filter that applies ``filterset_class``'s ``name`` filter: one definition for admin and API."""
+
+    class Filter(admin.SimpleListFilter):
+        parameter_name = name
+
+        def lookups(self, request, model_admin):
+            return list(choices() if callable(choices) else choices)
+
+        def queryset(self, request, queryset):
+            if self.value() is None:
+                return queryset
+            return filterset_class({name: [self.value()]}, queryset).qs
+
+    Filter.title = title
+    return Filter
+
+
+def _carriers():
+    return Carrier.objects.values_list("pk", "name")
+
+
+class ImportExportRightsMixin(ImportExportMixin):
+    """CSV/XLSX import and export in the admin; importing needs add and change rights, exporting view."""
+
+    import_formats = [CSV, XLSX]
+    export_formats = [CSV, XLSX]
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+
+@admin.register(Carrier)
+class CarrierAdmin(AuditedModelAdmin):
+    list_display = ["name", "code", "naic", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "code", "naic"]
+
+
+class AddressInline(admin.TabularInline):
+    model = EmployerGroupAddress
+    extra = 0
+
+
+class ContactInline(admin.TabularInline):
+    model = EmployerGroupContact
+    extra = 0
+
+
+class PlanInline(admin.TabularInline):
+    """The group's plans, read-only here: a plan and its rates are edited (and renewed) on the plan page."""
+
+    model = Plan
+    fields = ["name", "line_of_coverage", "carrier", "plan_type", "effective_date", "renewal_date", "status", "version"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+    extra = 0
+    ordering = ["line_of_coverage", "-effective_date"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("carrier")
+
+
+@admin.register(EmployerGroup)
+class EmployerGroupAdmin(ImportExportRightsMixin, AuditedModelAdmin):
+    resource_classes = [EmployerGroupResource]
+    change_form_template = "admin/plans/employergroup/change_form.html"
+    list_display = ["name", "account_number", "account_type", "status", "renewal_month", "office", "employee_count"]
+    list_filter = [
+        "status", "account_type", "renewal_month",
+        filterset_list_filter(EmployerGroupFilterSet, "carrier", "carrier (has a plan)", _carriers),
+        filterset_list_filter(EmployerGroupFilterSet, "line_of_coverage", "line of coverage (has a plan)",
+                              Plan.Line.choices),
+    ]
+    search_fields = ["name", "dba", "account_number"]
+    filter_horizontal = ["servicing_users"]
+    fieldsets = [
+        (None, {"fields": ["name", "dba", "account_number", "account_type", "status"]}),
+        ("Company", {"fields": ["federal_ein", "sic_code", "employee_count", "renewal_month"]}),
+        ("Servicing", {"fields": ["office", "servicing_users"]}),
+        ("External ids", {"fields": ["external_ids"]}),
+    ]
+    readonly_fields = ["external_ids"]
+    inlines = [PlanInline, AddressInline, ContactInline]
+
+    @admin.display(description="External ids")
+    def external_ids(self, obj):
+        from integrations.registry import external_ids_for
+
+        rows = external_ids_for(obj).values() if obj.pk else []
+        return ", ".join(f"{r.get_system_display()}: {r.external_id}" for r in rows) or "—"
+
+
+class PlanRateFormSet(BaseInlineFormSet):
+    """Checks the rates as a set with the service's rule (all four tiers, or age bands) before saving."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        try:
+            plan_rates_validate(self.instance, self.rates())
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["rates"]) from exc
+
+    def rates(self) -> list[dict]:
+        return [
+            {k: form.cleaned_data.get(k) for k in ("tier", "age_min", "age_max", "monthly_rate")}
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("monthly_rate") is not None
+        ]
+
+
+class PlanRateInline(admin.TabularInline):
+    model = PlanRate
+    formset = PlanRateFormSet
+    fields = ["tier", "age_min", "age_max", "monthly_rate"]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return len(TIERS) if obj is None else 1
+
+
+@admin.register(Plan)
+class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
+    form = PlanForm
+    resource_classes = [PlanResource]
+    change_form_template = "admin/plans/plan/change_form.html"
+    list_display = ["name", "group", "carrier", "line_of_coverage", "plan_type", "effective_date", "renewal_date",
+                    "status", "version"]
+    list_filter = [
+        "line_of_coverage", "status", "carrier",
+        filterset_list_filter(PlanFilterSet, "renewal_month", "renewal month", EmployerGroup.Month.choices),
+        "funding_type", "plan_type",
+    ]
+    list_select_related = ["group", "carrier"]
+    search_fields = ["name", "policy_number", "group__name", "group__account_number"]
+    autocomplete_fields = ["group"]
+    date_hierarchy = "effective_date"
+    inlines = [PlanRateInline]
+    readonly_fields = ["summary", "renewal_chain", "version", "modified_at"]
+    actions = ["renew_plans"]
+    fieldsets = [
+        ("Summary", {"fields": ["summary"]}),
+        (None, {"fields": ["group", "carrier", "line_of_coverage", "name", "plan_type", "policy_number", "status"]}),
+        ("Dates", {"fields": ["effective_date", "renewal_date", "cancellation_date", "renewal_chain"]}),
+        ("Billing and funding", {"fields": ["billing_type", "funding_type", "rate_basis"]}),
+        ("Contribution rules", {"fields": ["contribution_basis", "employer_contribution_employee",
+                                           "employer_contribution_dependents", "waiting_period_days"]}),
+        *[(f"{Plan.Line(line).label} benefits", {"fields": benefit_field_names(line),
+                                                  "classes": ["benefits-line", f"benefits-{line}"]})
+          for line in SCHEMA],
+        ("Sync", {"fields": ["version", "modified_at"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if obj is not None else [fs for fs in fieldsets if fs[0] not in ("Summary", "Sync")]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "carrier":
+            # Only active carriers can be chosen; a plan keeps the carrier it has.
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            current = Q(plans__pk=object_id) if object_id and str(object_id).isdigit() else Q(pk__in=[])
+            kwargs["queryset"] = Carrier.objects.filter(Q(active=True) | current).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, PlanRateInline) and obj._state.adding and request.method == "GET":
+            kwargs["initial"] = [{"tier": tier} for tier in TIERS]
+        return kwargs
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_renew"] = (obj is not None and obj.pk and self.has_add_permission(request)
+                                and not Plan.objects.filter(renewed_from=obj).exists())
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description="Benefits and rates")
+    def summary(self, obj):
+        return render_to_string("admin/plans/plan/summary.html", {
+            "plan": obj, "benefits": benefit_rows(obj.line_of_coverage, obj.benefit_summary),
+            "rates": plan_rates_sorted(obj),
+        })
+
+    @admin.display(description="Renewal chain")
+    def renewal_chain(self, obj):
+        if obj.pk is None:
+            return "—"
+        return render_to_string("admin/plans/plan/renewal_chain.html", {"plan": obj, "chain": plan_renewal_chain(plan=obj)})
+
+    # Saves go through plan_create / plan_update so the plan and its rates are written together.
+    def save_model(self, request, obj, form, change):
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        rate_formset = next(fs for fs in formsets if isinstance(fs, PlanRateFormSet))
+        data = {f: form.cleaned_data[f] for f in PLAN_FIELDS if f in form.cleaned_data}
+        if change:
+            plan = plan_update(actor=request.user, plan=form.instance, data=data, rates=rate_formset.rates())
+        else:
+            plan = plan_create(actor=request.user, rates=rate_formset.rates(), **data)
+        form.instance.pk, form.instance.version = plan.pk, plan.version
+        form.instance._state.adding = False
+        # The admin's change message reads what formset.save() would have set; the rates are in the audit row.
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    @admin.action(description="Renew selected plans into their next plan year", permissions=["add"])
+    def renew_plans(self, request, queryset):
+        for plan in queryset:
+            try:
+                renewal = plan_renew(actor=request.user, plan=plan)
+                self.message_user(request, f"Renewed {plan} as {renewal}.", messages.SUCCESS)
+            except ValidationError as exc:
+                self.message_user(request, f"{plan}: {' '.join(exc.messages)}", messages.ERROR)
+
+    def get_urls(self):
+        return [path("<int:object_id>/renew/", self.admin_site.admin_view(self.renew_view), name="plans_plan_renew"),
+                *super().get_urls()]
+
+    def renew_view(self, request, object_id):
+        """The "Renew plan" page: states the next plan year, takes a rate change, calls ``plan_renew``."""
+        plan = get_object_or_404(Plan.objects.select_related("group", "carrier"), pk=object_id)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        error = None
+        if request.method == "POST":
+            try:
+                percent = request.POST.get("rate_change_percent") or "0"
+                renewal = plan_renew(actor=request.user, plan=plan, rate_change_percent=percent)
+            except (ValidationError, ArithmeticError, ValueError) as exc:
+                error = " ".join(exc.messages) if isinstance(exc, ValidationError) else "Enter a percent, e.g. 4.5."
+            else:
+                self.message_user(request, f"Renewed {plan} as {renewal}.", messages.SUCCESS)
+                return redirect(reverse("admin:plans_plan_change", args=[renewal.pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "plan": plan, "error": error,
+                   "title": f"Renew {plan}", "rates": plan_rates_sorted(plan)}
+        return TemplateResponse(request, "admin/plans/plan/renew.html", context)

@@ -1,0 +1,59 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from integrations.models import ExternalId
+from integrations.registry import external_id_link, external_id_lookup, external_ids_for
+from tests.plans.factories import EmployerGroupFactory, PlanFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_link_lookup_and_list_per_system():
+    group = EmployerGroupFactory()
+    external_id_link(obj=group, system="ams", object_type="account", external_id="AMS-1")
+    external_id_link(obj=group, system="benefits_admin", object_type="account", external_id="BP-77")
+
+    assert external_id_lookup(system="ams", object_type="account", external_id="AMS-1") == group
+    assert external_id_lookup(system="ams", object_type="account", external_id="AMS-2") is None
+    assert {s: r.external_id for s, r in external_ids_for(group).items()} == {"ams": "AMS-1", "benefits_admin": "BP-77"}
+
+
+def test_linking_again_is_idempotent():
+    group = EmployerGroupFactory()
+    first = external_id_link(obj=group, system="ams", object_type="account", external_id="AMS-1")
+    assert external_id_link(obj=group, system="ams", object_type="account", external_id="AMS-1") == first
+    assert ExternalId.objects.count() == 1
+
+
+def test_an_external_id_names_one_local_record():
+    group, other = EmployerGroupFactory(), EmployerGroupFactory()
+    external_id_link(obj=group, system="ams", object_type="account", external_id="AMS-1")
+    with pytest.raises(ValidationError) as exc:
+        external_id_link(obj=other, system="ams", object_type="account", external_id="AMS-1")
+    assert "already linked to another record" in str(exc.value)
+    # the same id in another system, or for another object type, is a different external record
+    external_id_link(obj=other, system="benefits_admin", object_type="account", external_id="AMS-1")
+    plan = PlanFactory()
+    external_id_link(obj=plan, system="ams", object_type="policy", external_id="AMS-1")
+    assert ExternalId.objects.count() == 3
+
+
+def test_a_local_record_has_one_id_per_system():
+    group = EmployerGroupFactory()
+    external_id_link(obj=group, system="ams", object_type="account", external_id="AMS-1")
+    with pytest.raises(ValidationError):
+        external_id_link(obj=group, system="ams", object_type="account", external_id="AMS-2")
+    assert ExternalId.objects.count() == 1
+
+
+def test_the_database_enforces_both_uniques(django_db_blocker):
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import IntegrityError, transaction
+
+    group, other = EmployerGroupFactory(), EmployerGroupFactory()
+    ct = ContentType.objects.get_for_model(group)
+    ExternalId.objects.create(system="ams", object_type="account", external_id="X", content_type=ct, object_id=group.pk)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ExternalId.objects.create(system="ams", object_type="account", external_id="X", content_type=ct, object_id=other.pk)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ExternalId.objects.create(system="ams", object_type="account", external_id="Y", content_type=ct, object_id=group.pk)

@@ -1,0 +1,70 @@
+import pytest
+
+from accounts.models import AuditLog
+from plans.imports import plans_export, plans_import
+from plans.models import EmployerGroup, Plan, PlanRate
+from tests.plans.factories import CarrierFactory, EmployerGroupFactory, PlanFactory
+
+pytestmark = pytest.mark.django_db
+
+GROUPS_CSV = """account_number,name,account_type,status,renewal_month,employee_count
+EG-100,Harbor Dental Group,group,active,1,35
+EG-101,Summit Roofing,group,active,7,120
+"""
+
+PLAN_HEADER = ("group_account_number,carrier_code,line_of_coverage,name,plan_type,effective_date,renewal_date,"
+               "rate_basis,benefit_summary,rate_employee,rate_employee_spouse,rate_employee_children,rate_family,"
+               "age_bands\n")
+
+
+def test_group_import_dry_run_then_import(agency_admin):
+    dry = plans_import(actor=agency_admin, kind="employer_groups", content=GROUPS_CSV, dry_run=True)
+    assert dry.totals == {"new": 2} and not dry.row_errors and not dry.written
+    assert not EmployerGroup.objects.exists()
+
+    done = plans_import(actor=agency_admin, kind="employer_groups", content=GROUPS_CSV, dry_run=False)
+    assert done.written and EmployerGroup.objects.count() == 2
+    assert AuditLog.objects.filter(action="import").count() == 1
+
+
+def test_one_bad_row_rolls_the_whole_plan_import_back(agency_admin):
+    group, carrier = EmployerGroupFactory(account_number="EG-7"), CarrierFactory(code="acme-life")
+    csv = PLAN_HEADER + (
+        'EG-7,acme-life,medical,Gold PPO,ppo,2026-01-01,2027-01-01,tiered,"{""coinsurance"": 20}",500,1000,900,1400,\n'
+        "EG-7,acme-life,life,Basic Life,term,2026-01-01,2027-01-01,age_banded,,,,,,18-39: 8.50; 40-: 14\n"
+        "EG-7,acme-life,dental,Dental PPO,ppo,2026-01-01,2025-01-01,tiered,,40,80,75,-120,\n"
+        "EG-7,acme-life,vision,Vision,,2026-01-01,2027-01-01,tiered,,9,18,,27,\n"
+    )
+    report = plans_import(actor=agency_admin, kind="plans", content=csv, dry_run=False)
+
+    assert not report.written
+    errors = {r["row"]: r["errors"] for r in report.row_errors}
+    assert set(errors) == {3, 4}
+    assert "renewal_date" in errors[3] and any("negative" in m for m in errors[3]["rates"])
+    assert any("Employee + children" in m for m in errors[4]["rates"])
+    assert not Plan.objects.exists() and not PlanRate.objects.exists()
+    assert group.plans.count() == 0 and carrier.plans.count() == 0
+
+
+def test_plan_import_writes_plans_with_rates_and_updates_by_natural_key(agency_admin):
+    EmployerGroupFactory(account_number="EG-8")
+    CarrierFactory(code="acme-health")
+    row = 'EG-8,acme-health,medical,Gold PPO,ppo,2026-01-01,2027-01-01,tiered,"{{""coinsurance"": 20}}",{},1000,900,1400,\n'
+    assert plans_import(actor=agency_admin, kind="plans", content=PLAN_HEADER + row.format(500), dry_run=False).written
+    plan = Plan.objects.get()
+    assert plan.rates.get(tier="employee").monthly_rate == 500 and plan.benefit_summary == {"coinsurance": 20}
+
+    again = plans_import(actor=agency_admin, kind="plans", content=PLAN_HEADER + row.format(525), dry_run=False)
+    assert again.written and again.totals == {"update": 1}
+    plan.refresh_from_db()
+    assert Plan.objects.count() == 1 and plan.version == 2
+    assert plan.rates.get(tier="employee").monthly_rate == 525
+
+
+def test_export_round_trips_through_import_in_csv_and_xlsx(agency_admin):
+    plan = PlanFactory()
+    for file_format in ("csv", "xlsx"):
+        content = plans_export(kind="plans", file_format=file_format)
+        report = plans_import(actor=agency_admin, kind="plans", content=content, file_format=file_format, dry_run=True)
+        assert not report.row_errors, report.row_errors
+    assert b"1485.96" in plans_export(kind="plans") and plan.name.encode() in plans_export(kind="plans")
