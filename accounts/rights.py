@@ -57,6 +57,7 @@ FLAG_MODELS: dict[str, Flag] = {
     "accounts.securitygroup": Flag.MANAGE_USERS,
     "individuals.customfield": Flag.MANAGE_CUSTOM_FIELDS,
     "salesrecords.salesworkflow": Flag.MANAGE_WORKFLOWS,
+    "salesrecords.salesrecordtyperight": Flag.MANAGE_USERS,
 }
 
 # Models nobody changes, whatever their level: append-only logs.

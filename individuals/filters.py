@@ -7,6 +7,8 @@ plain dict (lists for the multi-valued criteria); ``.is_valid()`` / ``.errors`` 
 Policy criteria (coverage types, policy status, dates, carrier, policy number) are combined into ONE
 ``EXISTS`` over Policy, so they must all hold for the same policy.
 """
+import copy
+
 import django_filters as filters
 from django import forms
 from django.core.validators import RegexValidator
@@ -18,6 +20,7 @@ from plans.models import Carrier
 
 from . import personal_data
 from .models import CustomField, Individual, Policy, USState
+from .widgets import FastSelectMultiple
 
 # Query-string keys that belong to the page, not to the search (API paging/sorting, admin changelist).
 NON_CRITERIA_PARAMS = frozenset({
@@ -31,6 +34,8 @@ POLICY_FILTERS = ("coverage_type", "policy_status", "policy_effective", "policy_
 class _CommaMultipleChoiceField(forms.MultipleChoiceField):
     """Accepts ``?x=a&x=b``, ``?x=a,b`` and ``{"x": ["a", "b"]}`` alike."""
 
+    widget = FastSelectMultiple
+
     def to_python(self, value):
         if isinstance(value, str):
             value = [value]
@@ -41,6 +46,8 @@ class _CommaMultipleChoiceField(forms.MultipleChoiceField):
 
 
 class _CommaModelMultipleChoiceField(filters.fields.ModelMultipleChoiceField):
+    widget = FastSelectMultiple
+
     def clean(self, value):
         if isinstance(value, str | int):
             value = [p for p in str(value).split(",") if p]
@@ -96,6 +103,9 @@ def _date_range(field_name, label, **kwargs):
 _DateRange = filters.widgets.DateRangeWidget
 
 
+_FORM_CLASSES: dict = {}
+
+
 class IndividualFilterSet(filters.FilterSet):
     # --- names and contact ---------------------------------------------------------------------
     first_name = filters.CharFilter(lookup_expr="istartswith", label="First name starts with")
@@ -149,13 +159,55 @@ class IndividualFilterSet(filters.FilterSet):
         model = Individual
         fields = []
 
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, custom_fields=None):
-        self.base_filters = dict(self.base_filters)
-        self.custom_field_defs = {}
-        for field in custom_fields if custom_fields is not None else CustomField.objects.filter(active=True):
-            self.custom_field_defs[field.key] = field
-            self.base_filters.update(_custom_field_filters(field))
-        super().__init__(data=data, queryset=queryset, request=request, prefix=prefix)
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, custom_fields=None, full_form=False):
+        defs = list(custom_fields if custom_fields is not None else CustomField.objects.filter(active=True))
+        self.custom_field_defs = {cf.key: cf for cf in defs}
+        base = dict(self.base_filters)
+        for cf in defs:
+            base.update(_custom_field_filters(cf))
+        if queryset is None:
+            queryset = Individual.objects.all()
+        self.is_bound = data is not None
+        self.data = data if data is not None else {}
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        # Shallow copies (django-filter deep-copies, which costs more than the search on a page of 50):
+        # filters keep no per-request state except ``parent`` and ``model``.
+        self.filters = {}
+        for name, f in base.items():
+            f = copy.copy(f)
+            f.model, f.parent = queryset.model, self
+            if f.method:
+                f.method = f.method  # rebinds its FilterMethod to this copy
+            self.filters[name] = f
+        # A form to render (admin) has every field; one that only validates has just the given criteria,
+        # since a Form deep-copies each of its fields per request.
+        given = None if full_form or not self.is_bound else tuple(sorted(self._given_filters()))
+        self._form_key = (given, tuple((cf.key, cf.field_type, tuple(cf.options), cf.name) for cf in defs))
+
+    def _given_filters(self) -> set[str]:
+        names = set()
+        for key in self.data.keys():
+            if key in self.filters:
+                names.add(key)
+            else:
+                stem = key.rsplit("_", 1)[0]
+                if stem in self.filters and key.rsplit("_", 1)[1] in ("after", "before", "min", "max"):
+                    names.add(stem)
+        return names
+
+    def get_form_class(self):
+        # Built once per (criteria given, custom field definitions); a Form copies its fields per instance.
+        form_class = _FORM_CLASSES.get(self._form_key)
+        if form_class is None:
+            if len(_FORM_CLASSES) > 256:
+                _FORM_CLASSES.clear()
+            given = self._form_key[0]
+            fields = {name: f.field for name, f in self.filters.items() if given is None or name in given}
+            form_class = type(f"{self.__class__.__name__}Form", (self._meta.form,), fields)
+            _FORM_CLASSES[self._form_key] = form_class
+        return form_class
 
     # --- validation ------------------------------------------------------------------------------
     def is_valid(self):

@@ -290,3 +290,58 @@ class CustomField(models.Model):
         from .custom_fields import clean_value
 
         return clean_value(self, value)
+
+
+# --- saved searches and CSV exports (individuals.saved_searches / individuals.exports) ---------------
+class SavedSearch(models.Model):
+    """Advanced-search criteria kept under a name; never the result list (results change, criteria don't).
+
+    Criteria are stored as ``filters.criteria_without_personal_data`` returns them (keyed hashes,
+    never a clear SSN / MBI / driver's license).
+    """
+
+    name = models.CharField(max_length=120)
+    owner = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="saved_searches")
+    shared = models.BooleanField(default=False, help_text="Shared searches are visible to everyone who may see individuals.")
+    criteria = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "saved searches"
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="savedsearch_owner_name_unique")]
+        indexes = [models.Index(fields=["shared", "name"], name="savedsearch_shared_idx")]
+
+    def __str__(self):
+        return self.name
+
+
+class ExportJob(models.Model):
+    """A CSV export of every individual a search finds, written by a Celery task under MEDIA_ROOT/exports/."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    owner = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="export_jobs")
+    criteria = models.JSONField(default=dict, blank=True)
+    # Personal-data kinds exported in full (the owner had the right and asked); empty -> masked.
+    reveal = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    row_count = models.PositiveIntegerField(default=0)
+    file_path = models.CharField(max_length=255, blank=True, help_text="Relative to MEDIA_ROOT.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="exportjob_owner_idx")]
+
+    def __str__(self):
+        return f"Export #{self.pk} ({self.get_status_display()})"

@@ -69,13 +69,15 @@ class Client:
     system = "outside system"
 
     def __init__(self, *, base_url: str, api_key: str = "", connect_timeout: float = 3.0, read_timeout: float = 10.0,
-                 retry: RetryPolicy | None = None, session: requests.Session | None = None):
+                 retry: RetryPolicy | None = None, session: requests.Session | None = None, trust_env: bool = False):
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self.retry = retry or RetryPolicy()
         self.calls = 0  # HTTP requests made, retries included (the sync history shows it)
         self.last_status: int | None = None
         self.session = session or requests.Session()
+        # Proxy variables and ~/.netrc are read on every request when trusted: opt in by setting.
+        self.session.trust_env = trust_env
         self.session.headers.update({"Accept": "application/json", "User-Agent": "AgencyDesk"})
         if api_key:
             self.session.headers["Authorization"] = f"Bearer {api_key}"

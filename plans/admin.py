@@ -17,7 +17,10 @@ from .filters import EmployerGroupFilterSet, PlanFilterSet
 from .models import Carrier, EmployerGroup, EmployerGroupAddress, EmployerGroupContact, Plan, PlanRate
 from .resources import EmployerGroupResource, PlanResource
 from .selectors import plan_rates_sorted, plan_renewal_chain
-from .services import PLAN_FIELDS, TIERS, plan_create, plan_rates_validate, plan_renew, plan_update
+from .services import (
+    GROUP_FIELDS, PLAN_FIELDS, TIERS, employer_group_create, employer_group_update, plan_create, plan_rates_validate,
+    plan_renew, plan_update,
+)
 
 
 def filterset_list_filter(filterset_class, name: str, title: str, choices):
@@ -36,6 +39,13 @@ def filterset_list_filter(filterset_class, name: str, title: str, choices):
 
     Filter.title = title
     return Filter
+
+
+def _clear_formset_results(formsets) -> None:
+    # The admin's change message reads what formset.save() would have set; the service saved the rows
+    # and its audit row names what changed.
+    for formset in formsets:
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 def _carriers():
@@ -62,13 +72,42 @@ class CarrierAdmin(AuditedModelAdmin):
     search_fields = ["name", "code", "naic"]
 
 
+class ChildRowsFormSet(BaseInlineFormSet):
+    """Addresses or contacts, handed to the group services as a whole set (they replace the stored set)."""
+
+    fields = ()
+
+    def rows(self) -> list[dict]:
+        return [
+            {k: form.cleaned_data.get(k) for k in self.fields}
+            for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+
+class AddressFormSet(ChildRowsFormSet):
+    fields = ("kind", "line1", "line2", "city", "state", "zip_code")
+
+
+class ContactFormSet(ChildRowsFormSet):
+    fields = ("name", "title", "email", "phone", "is_primary")
+
+    def clean(self):
+        super().clean()
+        if not any(self.errors) and sum(1 for row in self.rows() if row["is_primary"]) > 1:
+            raise ValidationError("Only one contact can be the primary contact.")
+
+
 class AddressInline(admin.TabularInline):
     model = EmployerGroupAddress
+    formset = AddressFormSet
+    fields = AddressFormSet.fields
     extra = 0
 
 
 class ContactInline(admin.TabularInline):
     model = EmployerGroupContact
+    formset = ContactFormSet
+    fields = ContactFormSet.fields
     extra = 0
 
 
@@ -107,17 +146,36 @@ class EmployerGroupAdmin(ImportExportRightsMixin, AuditedModelAdmin):
         (None, {"fields": ["name", "dba", "account_number", "account_type", "status"]}),
         ("Company", {"fields": ["federal_ein", "sic_code", "employee_count", "renewal_month"]}),
         ("Servicing", {"fields": ["office", "servicing_users"]}),
-        ("External ids", {"fields": ["external_ids"]}),
+        ("External ids", {"fields": ["external_ids_display"]}),
     ]
-    readonly_fields = ["external_ids"]
+    readonly_fields = ["external_ids_display"]
     inlines = [PlanInline, AddressInline, ContactInline]
 
-    @admin.display(description="External ids")
-    def external_ids(self, obj):
-        from integrations.registry import external_ids_for
+    # Saves go through employer_group_create / _update: the group, its servicing users, addresses and
+    # contacts are written together and audited as one change.
+    def save_model(self, request, obj, form, change):
+        pass
 
-        rows = external_ids_for(obj).values() if obj.pk else []
-        return ", ".join(f"{r.get_system_display()}: {r.external_id}" for r in rows) or "—"
+    def save_related(self, request, form, formsets, change):
+        children = {
+            ("addresses" if isinstance(fs, AddressFormSet) else "contacts"): fs.rows()
+            for fs in formsets if isinstance(fs, ChildRowsFormSet) and (fs.has_changed() or not change)
+        }
+        data = {f: form.cleaned_data[f] for f in GROUP_FIELDS if f in form.cleaned_data}
+        users = form.cleaned_data.get("servicing_users")
+        if change:
+            group = employer_group_update(actor=request.user, group=form.instance, data=data, servicing_users=users,
+                                          **children)
+        else:
+            group = employer_group_create(actor=request.user, servicing_users=users or (), **children, **data)
+        form.instance.pk = group.pk
+        form.instance._state.adding = False
+        _clear_formset_results(formsets)
+
+    @admin.display(description="Ids in outside systems")
+    def external_ids_display(self, obj):
+        rows = obj.external_ids.all() if obj.pk else []
+        return ", ".join(f"{r.get_system_display()} {r.object_type}: {r.external_id}" for r in rows) or "—"
 
 
 class PlanRateFormSet(BaseInlineFormSet):
@@ -204,6 +262,9 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
                                 and not Plan.objects.filter(renewed_from=obj).exists())
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    def get_export_queryset(self, request):
+        return super().get_export_queryset(request).select_related("group", "carrier").prefetch_related("rates")
+
     @admin.display(description="Benefits and rates")
     def summary(self, obj):
         return render_to_string("admin/plans/plan/summary.html", {
@@ -230,9 +291,7 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
             plan = plan_create(actor=request.user, rates=rate_formset.rates(), **data)
         form.instance.pk, form.instance.version = plan.pk, plan.version
         form.instance._state.adding = False
-        # The admin's change message reads what formset.save() would have set; the rates are in the audit row.
-        for formset in formsets:
-            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        _clear_formset_results(formsets)
 
     @admin.action(description="Renew selected plans into their next plan year", permissions=["add"])
     def renew_plans(self, request, queryset):

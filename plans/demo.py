@@ -56,6 +56,13 @@ def _rates(r: random.Random, basis: str, base: int) -> list[dict]:
             for i, (lo, hi) in enumerate(_BANDS)]
 
 
+def _plan_name(carrier: str, line: str, plan_type: str) -> str:
+    """Names like "Humana Medical HMO", "Delta Dental DHMO", "Unum Short-term disability"."""
+    line_label = Plan.Line(line).label
+    kind = "" if plan_type in ("other", "term", "voluntary") else {"dhmo": "DHMO"}.get(plan_type, Plan.PlanType(plan_type).label)
+    return " ".join(filter(None, [carrier, "" if line_label in carrier else line_label, kind]))
+
+
 @transaction.atomic
 def load(stdout) -> None:
     r = random.Random(5)
@@ -86,7 +93,7 @@ def load(stdout) -> None:
                 continue
             plan_create(
                 actor=None, rates=rates[line], group=group, carrier=carriers[code], line_of_coverage=line,
-                name=f"{carriers[code].name} {Plan.Line(line).label} {Plan.PlanType(plan_type).label}",
+                name=_plan_name(carriers[code].name, line, plan_type),
                 plan_type=plan_type, policy_number=f"{code[:3].upper()}-{1000 + n}-{line[:3].upper()}",
                 effective_date=start, renewal_date=datetime.date(start.year + 1, month, 1),
                 benefit_summary=summaries[line], rate_basis=_LINES[line][3],

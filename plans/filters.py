@@ -21,10 +21,10 @@ class EmployerGroupFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=EmployerGroup.Status.choices)
     renewal_month = django_filters.MultipleChoiceFilter(choices=EmployerGroup.Month.choices)
     carrier = django_filters.ModelMultipleChoiceFilter(
-        queryset=Carrier.objects.all(), method="filter_plans", label="Has a plan with carrier"
+        queryset=Carrier.objects.all(), method="filter_carrier", label="Has a plan with carrier"
     )
     line_of_coverage = django_filters.MultipleChoiceFilter(
-        choices=Plan.Line.choices, method="filter_plans", label="Has a plan of line"
+        choices=Plan.Line.choices, method="filter_line", label="Has a plan of line"
     )
     servicing_user = django_filters.NumberFilter(field_name="servicing_users", label="Serviced by user id")
 
@@ -35,12 +35,14 @@ class EmployerGroupFilterSet(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(dba__icontains=value) | Q(account_number__iexact=value))
 
-    def filter_plans(self, queryset, name, value):
-        # A subquery, not a join: a group with several matching plans is listed once.
+    # Subqueries, not joins: a group with several matching plans is listed once.
+    def filter_carrier(self, queryset, name, value: list[int]):
+        return queryset.filter(pk__in=Plan.objects.filter(carrier__in=value).values("group_id")) if value else queryset
+
+    def filter_line(self, queryset, name, value: list[str]):
         if not value:
             return queryset
-        lookup = "carrier__in" if name == "carrier" else "line_of_coverage__in"
-        return queryset.filter(pk__in=Plan.objects.filter(**{lookup: value}).values("group_id"))
+        return queryset.filter(pk__in=Plan.objects.filter(line_of_coverage__in=value).values("group_id"))
 
 
 class PlanFilterSet(django_filters.FilterSet):

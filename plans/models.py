@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -67,6 +68,8 @@ class EmployerGroup(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     employee_count = models.PositiveIntegerField("number of employees", null=True, blank=True)
     renewal_month = models.PositiveSmallIntegerField(choices=Month.choices, null=True, blank=True)
+    # Ids in outside systems (integrations' registry); deleted with the group.
+    external_ids = GenericRelation("integrations.ExternalId")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -202,6 +205,7 @@ class Plan(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="renewed_to",
         help_text="The plan this one renews (the previous plan year).",
     )
+    external_ids = GenericRelation("integrations.ExternalId")
     # The two-way sync compares these: services bump version on every change.
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

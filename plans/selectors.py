@@ -12,7 +12,7 @@ def carrier_list(*, filters: dict | None = None) -> QuerySet[Carrier]:
 def employer_group_list(*, filters: dict | None = None) -> QuerySet[EmployerGroup]:
     """Groups matching ``filters`` (EmployerGroupFilterSet criteria) with their children prefetched."""
     queryset = EmployerGroup.objects.annotate(plan_count=Count("plans")).prefetch_related(
-        "servicing_users", "addresses", "contacts"
+        "servicing_users", "addresses", "contacts", "external_ids"
     ).order_by("name", "id")  # Meta.ordering does not apply to an aggregated query
     return EmployerGroupFilterSet(filters or {}, queryset).qs
 

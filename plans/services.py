@@ -113,18 +113,35 @@ def employer_group_update(
 
     Raises ``ValidationError`` with field errors; nothing is written then.
     """
+    group = EmployerGroup.objects.select_for_update().get(pk=group.pk)  # compare with what is stored
     changed = [f for f in GROUP_FIELDS if f in data and getattr(group, f) != data[f]]
     for field in changed:
         setattr(group, field, data[field])
     group.full_clean()
     _save_unique(group)
+    if servicing_users is not None:
+        servicing_users = list(servicing_users)
+        if {u.pk for u in servicing_users} == set(group.servicing_users.values_list("pk", flat=True)):
+            servicing_users = None
     changed += _group_children(
-        group, servicing_users=None if servicing_users is None else list(servicing_users),
-        addresses=addresses, contacts=contacts,
+        group, servicing_users=servicing_users, addresses=addresses, contacts=contacts,
     )
     audit(actor=actor, action=AuditLog.Action.UPDATE, obj=group,
           summary="Changed " + ", ".join(changed) if changed else "Saved without changes", data={"fields": changed})
     return group
+
+
+@transaction.atomic
+def employer_group_delete(*, actor: User | None, group: EmployerGroup) -> None:
+    """Delete a group and its plans; raises ``ApplicationError`` while records elsewhere (employees) need it."""
+    try:
+        with transaction.atomic():
+            record_delete(actor=actor, instance=group)
+    except ProtectedError as exc:
+        raise ApplicationError(
+            f"{group} still has {len(exc.protected_objects)} linked record(s), e.g. employees; "
+            "end them first or set the group inactive."
+        ) from exc
 
 
 # --- plans ----------------------------------------------------------------------------------------

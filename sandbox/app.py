@@ -29,7 +29,7 @@ class Sandbox:
         control = [("GET", "/healthz", self.health), ("GET", "/_sandbox/", self.page), ("POST", "/_sandbox/", self.page_post),
                    ("GET", "/_sandbox/knobs", self.get_knobs), ("PUT", "/_sandbox/knobs", self.put_knobs),
                    ("DELETE", "/_sandbox/knobs", self.delete_knobs), ("POST", "/_sandbox/reset", self.reset),
-                   ("GET", "/_sandbox/stats", self.stats)]
+                   ("GET", "/_sandbox/stats", self.stats), ("GET", "/_sandbox/accounts", self.accounts)]
         for method, path, handler in control:
             self.router.add(method, path, handler, api=False)
 
@@ -116,6 +116,11 @@ class Sandbox:
         with self.lock:
             calls = dict(self.calls)
         return Response.json({**{k: v or 0 for k, v in counts.items()}, "calls": calls})
+
+    def accounts(self, request):
+        """Accounts by email, without auth or faults: for tests and benchmarks to check the outcome."""
+        rows = self.store.all("SELECT * FROM benefit_account WHERE lower(email) = lower(?) ORDER BY seq", [request.query.get("email", "")])
+        return Response.json({"results": [{k: v for k, v in r.items() if k != "seq"} for r in rows]})
 
     def page(self, request):
         knobs = self.get_knobs(request)

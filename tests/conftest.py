@@ -197,9 +197,7 @@ class SandboxControl:
         return self.http.get(f"{self.url}/_sandbox/stats", timeout=5).json()
 
     def accounts(self, email: str) -> list[dict]:
-        reply = self.http.get(f"{self.url}/benefits/v1/accounts", params={"email": email}, timeout=5,
-                              headers={"Authorization": "Bearer sandbox-benefits-key"})
-        return reply.json()["results"]
+        return self.http.get(f"{self.url}/_sandbox/accounts", params={"email": email}, timeout=5).json()["results"]
 
     def reset(self) -> None:
         self.http.post(f"{self.url}/_sandbox/reset", timeout=5).raise_for_status()

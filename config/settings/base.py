@@ -127,7 +127,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 
 # Personal data (SSN, Medicare beneficiary ID, driver's license): MultiFernet keys, newest first.
-# Empty -> a development key generated into var/ (see accounts.crypto).
+# Empty -> a development key generated into var/ (see individuals.personal_data).
 PERSONAL_DATA_KEYS = env.list("PERSONAL_DATA_KEYS", default=[])
 PERSONAL_DATA_HASH_KEY = env.str("PERSONAL_DATA_HASH_KEY", default="")
 
@@ -228,5 +228,25 @@ INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default
 INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=10.0)
 INTEGRATIONS_RETRY_ATTEMPTS = env.int("INTEGRATIONS_RETRY_ATTEMPTS", default=4)
 INTEGRATIONS_RETRY_BACKOFF = env.float("INTEGRATIONS_RETRY_BACKOFF", default=0.25)
+INTEGRATIONS_TRUST_ENV = env.bool("INTEGRATIONS_TRUST_ENV", default=False)  # honour HTTP(S)_PROXY / .netrc
 # hrsync: how long an attempt may stay In progress before the beat job picks it up again.
 HRSYNC_LEASE_SECONDS = env.int("HRSYNC_LEASE_SECONDS", default=300)
+
+# --- plans (issue 5) ----------------------------------------------------------------------------
+# Several models have a "status"; name the plans' enums so the OpenAPI schema stays unambiguous.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "EmployerGroupStatusEnum": "plans.models.EmployerGroup.Status",
+    "PlanStatusEnum": "plans.models.Plan.Status",
+})
+
+# --- salesrecords (issue 4) ----------------------------------------------------------------------
+# Individuals per mass-creation chunk (one transaction each), and how long a queued or running
+# job may go without progress before the beat job enqueues it again.
+SALESRECORDS_CHUNK_SIZE = env.int("SALESRECORDS_CHUNK_SIZE", default=5000)
+SALESRECORDS_STUCK_SECONDS = env.int("SALESRECORDS_STUCK_SECONDS", default=600)
+
+# --- individuals: CSV export and saved searches (issue 3, items 4-6) --------------------------------
+# Searches with at most this many results are streamed; larger ones become a background ExportJob.
+INDIVIDUALS_EXPORT_STREAM_MAX = env.int("INDIVIDUALS_EXPORT_STREAM_MAX", default=10_000)
+# A running export job whose worker died is picked up again after this long.
+INDIVIDUALS_EXPORT_LEASE_SECONDS = env.int("INDIVIDUALS_EXPORT_LEASE_SECONDS", default=3600)

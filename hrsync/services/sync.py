@@ -194,26 +194,28 @@ def _refusal(employee: Employee, outcome: _Outcome, exc: RejectedError) -> str:
 def _finish(attempt: SyncAttempt, *, ok: bool, version: int, outcome: _Outcome, reason: str = "",
             code: int | None = None, calls: int = 0) -> SyncAttempt | None:
     now = timezone.now()
-    done = SyncAttempt.objects.filter(pk=attempt.pk, status=Status.RUNNING).update(
-        status=Status.SUCCEEDED if ok else Status.FAILED, finished_at=now, lease_until=None, version=version,
-        action=outcome.action, payload=masked(outcome.sent or outcome.payload), response_code=code,
-        account_id=outcome.account_id, reason=reason, http_calls=calls)
-    if not done:
+    fields = dict(status=Status.SUCCEEDED if ok else Status.FAILED, finished_at=now, lease_until=None, version=version,
+                  action=outcome.action, payload=masked(outcome.sent or outcome.payload), response_code=code,
+                  account_id=outcome.account_id, reason=reason, http_calls=calls)
+    if not SyncAttempt.objects.filter(pk=attempt.pk, status=Status.RUNNING).update(**fields):
         return None  # the lease ran out and a newer attempt owns the employee now
-    employee = Employee.objects.select_for_update().get(pk=attempt.employee_id)
-    updates: dict = {}
+    for name, value in fields.items():
+        setattr(attempt, name, value)
+    updates: dict = {"last_attempt": attempt.pk, "sync_state": State.SUCCESSFUL if ok else State.FAILED}
     if ok:
-        updates.update(benefits_account_id=outcome.account_id or employee.benefits_account_id, synced_version=version)
-    if employee.change_version > version:
-        # Changed while we were sending: send the newer data rather than settle on stale.
-        newer = SyncAttempt.objects.create(employee=employee, version=employee.change_version, status=Status.QUEUED,
-                                           lease_until=_lease(now))
-        updates.update(sync_state=State.IN_PROGRESS, last_attempt=newer)
-        _enqueue([newer.pk])
-    else:
-        updates.update(sync_state=State.SUCCESSFUL if ok else State.FAILED, last_attempt=attempt.pk)
+        updates.update(synced_version=version, **({"benefits_account_id": outcome.account_id} if outcome.account_id else {}))
+    # Settle only if nothing changed since we read the employee (one conditional UPDATE, no lock).
+    if Employee.objects.filter(pk=attempt.employee_id, change_version=version).update(**updates):
+        return attempt
+    # Changed while we were sending: record what the platform now holds, then send the newer data.
+    employee = Employee.objects.select_for_update().filter(pk=attempt.employee_id).first()
+    if employee is None:
+        return attempt  # deleted meanwhile
+    newer = SyncAttempt.objects.create(employee=employee, version=employee.change_version, status=Status.QUEUED,
+                                       lease_until=_lease(now))
+    updates.update(sync_state=State.IN_PROGRESS, last_attempt=newer.pk)
     Employee.objects.filter(pk=employee.pk).update(**updates)
-    attempt.refresh_from_db()
+    _enqueue([newer.pk])
     return attempt
 
 

@@ -19,6 +19,7 @@ from ..filters import criteria_dict, criteria_without_personal_data
 from ..models import CustomField, Individual, Policy
 from .changelist import EstimatedCountPaginator, SearchChangeList
 from .forms import IndividualAdminForm
+from .saved_searches import IndividualAdminExtras, PolicyAdminExtras  # saved searches, CSV export, import/export
 
 SEARCH_GROUPS = [
     ("Person", ["first_name", "middle_name", "last_name", "nickname", "title", "record_status", "gender",
@@ -42,7 +43,7 @@ class PolicyInline(admin.TabularInline):
 
 
 @admin.register(Individual)
-class IndividualAdmin(AuditedModelAdmin):
+class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
     form = IndividualAdminForm
     change_list_template = "admin/individuals/individual/change_list.html"
     change_form_template = "admin/individuals/individual/change_form.html"
@@ -52,6 +53,8 @@ class IndividualAdmin(AuditedModelAdmin):
     list_per_page = 50
     show_full_result_count = False  # never a second, whole-table count
     paginator = EstimatedCountPaginator
+    # Actions act on ticked rows; work on a whole search (mass creation, export) starts from the search itself.
+    actions = None
     sortable_by = ["name", "date_of_birth", "city", "state", "zip_code", "record_status", "servicing_agent", "email"]
     ordering = ["last_name", "first_name", "id"]
     autocomplete_fields = []
@@ -205,7 +208,7 @@ class IndividualAdmin(AuditedModelAdmin):
 
 
 @admin.register(Policy)
-class PolicyAdmin(AuditedModelAdmin):
+class PolicyAdmin(PolicyAdminExtras, AuditedModelAdmin):
     list_display = ["__str__", "individual", "carrier", "coverage_type", "status", "effective_date", "renewal_date", "premium"]
     list_filter = ["coverage_type", "status", "carrier"]
     list_select_related = ["individual", "carrier"]

@@ -7,33 +7,41 @@ from django.utils.functional import cached_property
 from .. import personal_data
 from ..filters import IndividualFilterSet
 
-# Below this many rows an exact count is cheap enough; above it the unfiltered list uses the planner's estimate.
-EXACT_COUNT_UP_TO = 20_000
+# Counting stops here: past it the page says "more than 10,000" (and offers 200 pages of 50).
+COUNT_UP_TO = 10_000
 
 
 class EstimatedCountPaginator(Paginator):
-    """Counts a search exactly, but an unfiltered large table from PostgreSQL's statistics (no seq scan)."""
+    """Never counts a large table: an unfiltered list takes PostgreSQL's row estimate, and a search
+    is counted only up to ``COUNT_UP_TO`` matches (``COUNT(*)`` over ``LIMIT COUNT_UP_TO + 1``)."""
 
     estimated = False
+    more = False
 
     @cached_property
     def count(self):
         qs = self.object_list
-        if connection.vendor == "postgresql" and hasattr(qs, "query") and not qs.query.where:
+        if not hasattr(qs, "query"):
+            return super().count
+        if connection.vendor == "postgresql" and not qs.query.where:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table])
                 row = cursor.fetchone()
-            if row and row[0] > EXACT_COUNT_UP_TO:
+            if row and row[0] > COUNT_UP_TO:
                 self.estimated = True
                 return int(row[0])
-        return super().count
+        count = qs.order_by()[: COUNT_UP_TO + 1].count()
+        if count > COUNT_UP_TO:
+            self.more = True
+            return COUNT_UP_TO
+        return count
 
 
 class SearchChangeList(ChangeList):
     """A ChangeList whose criteria come from ``IndividualFilterSet`` rather than admin list filters."""
 
     def __init__(self, request, *args, **kwargs):
-        self.filterset = IndividualFilterSet(data=request.GET, queryset=args[0]._default_manager.none())
+        self.filterset = IndividualFilterSet(data=request.GET, queryset=args[0]._default_manager.none(), full_form=True)
         self.pd_in_url = [k for k in personal_data.KINDS if k in request.GET]
         super().__init__(request, *args, **kwargs)
 

@@ -44,5 +44,6 @@ def benefits_platform_client() -> BenefitsPlatformClient:
         api_key=settings.BENEFITS_PLATFORM_API_KEY,
         connect_timeout=settings.INTEGRATIONS_CONNECT_TIMEOUT,
         read_timeout=settings.INTEGRATIONS_READ_TIMEOUT,
+        trust_env=settings.INTEGRATIONS_TRUST_ENV,
         retry=RetryPolicy(attempts=settings.INTEGRATIONS_RETRY_ATTEMPTS, backoff=settings.INTEGRATIONS_RETRY_BACKOFF),
     )

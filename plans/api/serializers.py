@@ -48,10 +48,8 @@ class EmployerGroupSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ExternalIdSerializer(many=True))
     def get_external_ids(self, group) -> list[dict]:
-        from integrations.registry import external_ids_for
-
         return [{"system": r.system, "object_type": r.object_type, "external_id": r.external_id}
-                for r in external_ids_for(group).values()]
+                for r in group.external_ids.all()]
 
 
 class PlanRateSerializer(serializers.ModelSerializer):

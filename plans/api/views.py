@@ -37,6 +37,9 @@ class EmployerGroupViewSet(AuditedModelViewSet):
         children = {k: data.pop(k) for k in ("servicing_users", "addresses", "contacts") if k in data}
         return data, children
 
+    def perform_destroy(self, instance):
+        services.employer_group_delete(actor=self.request.user, group=instance)
+
     def perform_create(self, serializer):
         data, children = self._split(dict(serializer.validated_data))
         serializer.instance = services.employer_group_create(actor=self.request.user, **children, **data)

@@ -232,3 +232,18 @@ def test_policy_needs_policies_area_even_for_individual_editors(make_user):
     editor = api_as(make_user(individuals=Level.DELETE, policies=Level.VISIBLE))
     assert editor.patch(f"/api/policies/{policy.pk}/", {"status": "terminated"}).status_code == 403
     assert Policy.objects.get(pk=policy.pk).status == "active"
+
+
+def test_fast_representation_matches_drf():
+    from rest_framework import serializers
+
+    from individuals.api.serializers import IndividualSerializer
+    from tests.accounts.factories import AgentFactory
+
+    person = IndividualFactory(ssn=SSN, servicing_agent=AgentFactory(), custom_fields={"a": [1, 2]},
+                               medicare_part_a_effective=datetime.date(2020, 1, 1))
+    person = Individual.objects.select_related("servicing_agent").get(pk=person.pk)
+    fast = IndividualSerializer(person).data
+    drf = serializers.ModelSerializer.to_representation(IndividualSerializer(person), person)
+    assert fast == dict(drf)
+    assert list(fast) == list(drf)

@@ -138,3 +138,28 @@ def test_schema_documents_the_plans_endpoints(api_client):
     schema = api_client.get("/api/schema/").content.decode()
     for path in ("/api/plans/", "/api/plans/{id}/renew/", "/api/employer-groups/", "/api/carriers/"):
         assert path in schema
+
+
+def test_deleting_a_group_removes_its_plans_but_not_while_employees_need_it(api):
+    from tests.hrsync.factories import EmployeeFactory
+
+    plan = PlanFactory()
+    assert api.delete(f"/api/employer-groups/{plan.group.pk}/").status_code == 204
+    assert not Plan.objects.filter(pk=plan.pk).exists()
+    assert AuditLog.objects.filter(action="delete", object_repr__startswith=plan.group.name).exists()
+
+    employee = EmployeeFactory(employer_group=PlanFactory().group)
+    response = api.delete(f"/api/employer-groups/{employee.employer_group.pk}/")
+    assert response.status_code == 400 and "employees" in response.json()["detail"]
+
+
+def test_group_list_shows_external_ids_in_a_fixed_number_of_queries(api, django_assert_max_num_queries):
+    from integrations.registry import external_id_link
+
+    for _ in range(5):
+        group = PlanFactory().group
+        external_id_link(obj=group, system="ams", object_type="account", external_id=f"AMS-{group.pk}")
+    with django_assert_max_num_queries(10):
+        results = api.get("/api/employer-groups/").json()["results"]
+    assert {r["external_ids"][0]["external_id"] for r in results} == {f"AMS-{r['id']}" for r in results}
+    assert all(r["plan_count"] == 1 for r in results)

@@ -46,7 +46,7 @@ def test_a_local_record_has_one_id_per_system():
     assert ExternalId.objects.count() == 1
 
 
-def test_the_database_enforces_both_uniques(django_db_blocker):
+def test_the_database_enforces_both_uniques():
     from django.contrib.contenttypes.models import ContentType
     from django.db import IntegrityError, transaction
 
@@ -57,3 +57,11 @@ def test_the_database_enforces_both_uniques(django_db_blocker):
         ExternalId.objects.create(system="ams", object_type="account", external_id="X", content_type=ct, object_id=other.pk)
     with pytest.raises(IntegrityError), transaction.atomic():
         ExternalId.objects.create(system="ams", object_type="account", external_id="Y", content_type=ct, object_id=group.pk)
+
+
+def test_deleting_a_record_removes_its_external_ids():
+    group = EmployerGroupFactory()
+    external_id_link(obj=group, system="ams", object_type="account", external_id="AMS-1")
+    group.delete()
+    assert not ExternalId.objects.exists()
+    assert external_id_lookup(system="ams", object_type="account", external_id="AMS-1") is None

@@ -1,0 +1,103 @@
+"""CSV export of N individuals: rows/s and peak memory of the export path vs ``COPY (same query) TO STDOUT``.
+
+The export path is ``individuals.exports.export_csv_blocks`` (what the streamed response and the
+background job both write): on PostgreSQL with masked personal data it passes COPY's CSV through;
+the cursor path (SQLite, or full personal data) is measured too. The limit is plain psycopg running
+``COPY (the export's own SQL) TO STDOUT (FORMAT csv)`` in the same run. Goals: >= 1/4 of COPY's
+rate; peak memory (the process's peak RSS, reset before each path) <= 256 MB.
+"""
+import time
+
+from bench.report import figure
+
+DEFAULT = 1_000_000
+BENCH = "export"
+MEMORY_LIMIT_MB = 256
+
+
+def _ensure_data(size: int) -> None:
+    from django.core.management import call_command
+
+    from individuals.models import Individual
+
+    have = Individual.objects.count()
+    if have < size:
+        print(f"Seeding {size - have} individuals (have {have})...")
+        call_command("seed_individuals", "--count", str(size - have))
+
+
+def _reset_peak_rss() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM (Linux), so each path's peak is its own
+    except OSError:
+        pass
+
+
+def _peak_rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _timed(blocks) -> tuple[float, int]:
+    start = time.perf_counter()
+    size = 0
+    for block in blocks:
+        size += len(block)
+    return time.perf_counter() - start, size
+
+
+def _queryset(size: int):
+    from individuals.models import Individual
+    from individuals.selectors import individual_list
+
+    # The first ``size`` individuals by id (the bench database may hold more).
+    cutoff = Individual.objects.order_by("id").values_list("id", flat=True)[size - 1:size].first()
+    return individual_list(filters={}).filter(pk__lte=cutoff) if cutoff else individual_list(filters={})
+
+
+def _copy_limit(queryset) -> tuple[float, int]:
+    """Plain psycopg: COPY of the export's own SQL, read to the end."""
+    from bench.setup import psycopg_connect
+    from individuals import exports
+
+    sql, params = exports.export_values(queryset, cf_keys=exports.custom_field_keys()).query.sql_with_params()
+    with psycopg_connect() as conn:
+        import psycopg
+
+        query = psycopg.ClientCursor(conn).mogrify(sql, params)
+        start = time.perf_counter()
+        size = 0
+        with conn.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
+            for data in copy:
+                size += len(data)
+        return time.perf_counter() - start, size
+
+
+def run(size: int = DEFAULT) -> list[dict]:
+    from django.db import connection
+
+    from individuals import exports
+
+    _ensure_data(size)
+    queryset = _queryset(size)
+    rows = queryset.count()
+    print(f"CSV export of {rows} individuals ({connection.vendor})")
+    results = []
+
+    copy_seconds, copy_bytes = _copy_limit(queryset)
+    copy_rate = rows / copy_seconds
+    print(f"  COPY (same query) TO STDOUT: {copy_seconds:.2f} s, {copy_bytes / 1e6:.0f} MB, {copy_rate:,.0f} rows/s")
+
+    for label, use_copy in (("export path (COPY pass-through)", True), ("export path (cursor + csv.writer)", False)):
+        _reset_peak_rss()
+        seconds, written = _timed(exports.export_csv_blocks(queryset, use_copy=use_copy))
+        peak = _peak_rss_mb()
+        results.append(figure(BENCH, f"{label} rows/s", value=rows / seconds, unit="rows/s", limit=copy_rate,
+                              goal=0.25, better="higher", note=f"{seconds:.2f} s, {written / 1e6:.0f} MB"))
+        results.append(figure(BENCH, f"{label} peak memory", value=peak, unit="MB", limit=MEMORY_LIMIT_MB, goal=1.0,
+                              note="peak RSS of the process"))
+    return results

@@ -1,0 +1,107 @@
+"""Individual Advanced Search: API list (page of 50) and admin changelist on N individuals.
+
+For each search (no filter; one policy filter; three policy filters plus a date range) it prints
+the median time, the queries per request, and the ratio to the same SQL run through plain psycopg
+(the queries the request made, replayed). Goals: API <= 3x plain SQL and <= 150 ms; admin changelist
+<= 500 ms. Data is seeded set-based once (``manage.py seed_individuals``) and kept between runs.
+"""
+
+import time
+
+from bench.report import figure, median_seconds
+
+DEFAULT = 1_000_000
+BENCH = "search"
+
+def _ensure_data(size: int) -> None:
+    from django.core.management import call_command
+
+    from individuals.models import Individual
+
+    have = Individual.objects.count()
+    if have < size:
+        print(f"Seeding {size - have} individuals (have {have})...")
+        call_command("seed_individuals", "--count", str(size - have))
+    elif have > size * 1.05:
+        print(f"Note: the bench database holds {have} individuals (more than --size {size}).")
+
+def _user():
+    import secrets
+
+    from accounts.models import SecurityGroup, User
+    from accounts.services import user_create
+
+    # A real security group (not a superuser), so permission checks are part of the cost.
+    user = User.objects.filter(username="bench-search").first()
+    return user or user_create(actor=None, username="bench-search", password=secrets.token_urlsafe(16),
+                               security_group=SecurityGroup.objects.get(name="Agency Admin"))
+
+def _searches():
+    from individuals.models import Policy
+    from plans.models import Carrier
+
+    carrier = Carrier.objects.order_by("id").first()
+    return [
+        ("no filter", ""),
+        ("one policy filter", "coverage_type=medicare_advantage"),
+        ("three policy filters + date range",
+         f"coverage_type=medicare_advantage&coverage_type=medicare_supplement&policy_status={Policy.Status.ACTIVE}"
+         f"&carrier={carrier.pk}&policy_effective_after=2024-01-01&policy_effective_before=2024-12-31"),
+    ]
+
+def _data_queries(captured) -> list[str]:
+    """The queries of a request that read individuals or policies (not the session or the user)."""
+    return [q["sql"] for q in captured if "individuals_" in q["sql"]]
+
+def _measure(client, url: str, conn, repeat: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code, response.content[:500])
+    queries = len(ctx.captured_queries)
+    sqls = _data_queries(ctx.captured_queries)
+    seconds = median_seconds(lambda: client.get(url), repeat=repeat)
+
+    def plain():
+        for sql in sqls:
+            conn.execute(sql).fetchall()
+
+    plain_seconds = median_seconds(plain, repeat=repeat)
+    return {"seconds": seconds, "queries": queries, "plain": plain_seconds, "sqls": sqls}
+
+def run(size: int = DEFAULT, repeat: int = 7) -> list[dict]:
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    from bench.setup import psycopg_connect
+
+    _ensure_data(size)
+    user = _user()
+    api = APIClient()
+    api.force_authenticate(user)
+    admin = Client()
+    admin.force_login(user)
+    results = []
+    started = time.monotonic()
+    with psycopg_connect() as conn:
+        for name, query in _searches():
+            api_run = _measure(api, f"/api/individuals/?page_size=50&{query}", conn, repeat)
+            results.append(figure(BENCH, f"api {name}: vs plain SQL", value=api_run["seconds"] * 1000, unit="ms",
+                                  limit=api_run["plain"] * 1000, goal=3.0, note=f"{api_run['queries']} queries"))
+            results.append(figure(BENCH, f"api {name}: vs 150 ms", value=api_run["seconds"] * 1000, unit="ms",
+                                  limit=150, goal=1.0))
+            admin_run = _measure(admin, f"/admin/individuals/individual/?{query}", conn, repeat)
+            results.append(figure(BENCH, f"admin {name}: vs plain SQL", value=admin_run["seconds"] * 1000, unit="ms",
+                                  limit=admin_run["plain"] * 1000, goal=3.0, note=f"{admin_run['queries']} queries"))
+            results.append(figure(BENCH, f"admin {name}: vs 500 ms", value=admin_run["seconds"] * 1000, unit="ms",
+                                  limit=500, goal=1.0))
+        # Queries per page must not grow with the page size.
+        small = _measure(api, "/api/individuals/?page_size=10&coverage_type=medicare_advantage", conn, 1)["queries"]
+        large = _measure(api, "/api/individuals/?page_size=200&coverage_type=medicare_advantage", conn, 1)["queries"]
+        results.append(figure(BENCH, "api queries, page of 200 vs page of 10", value=large, unit="queries", limit=small,
+                              goal=1.0))
+    print(f"  ({size} individuals requested; measured in {time.monotonic() - started:.0f}s; median of {repeat})")
+    return results
+

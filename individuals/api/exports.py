@@ -1,0 +1,165 @@
+"""``/api/individuals/export/``: CSV of every individual a search finds (streamed, or a job when large),
+``/api/individuals/export/jobs/``: the user's export jobs and their downloads, and
+``/api/individuals/import/`` / ``/api/policies/import/``: CSV or XLSX import with a dry run."""
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import FileResponse, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.api.permissions import HasPerm
+
+from .. import exports, imports, personal_data
+from ..models import ExportJob
+
+
+class ExportJobSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportJob
+        fields = ["id", "status", "row_count", "criteria", "reveal", "error", "created_at", "started_at", "finished_at",
+                  "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, job) -> str | None:
+        if job.status != ExportJob.Status.DONE:
+            return None
+        url = reverse("api:individual-export-job-download", args=[job.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    criteria = serializers.DictField(required=False, default=dict,
+                                     help_text="The individuals list's criteria; personal data may be given in clear here.")
+    reveal = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+                                   help_text="Personal-data fields to export in full (needs the right; audited); "
+                                             "masked otherwise.")
+
+
+REVEAL = OpenApiParameter("reveal", OpenApiTypes.STR, description=(
+    "Comma-separated personal-data fields to export in full (ssn, medicare_beneficiary_id, drivers_license, or all). "
+    "Needs the 'view full personal data' right; audited. Masked otherwise."))
+CSV_OR_JOB = {
+    200: OpenApiResponse(OpenApiTypes.BINARY, description="text/csv, streamed (at most the stream limit of rows)."),
+    202: OpenApiResponse(ExportJobSerializer, description="Too many rows to stream: a background job; poll it."),
+}
+
+
+class IndividualExportView(APIView):
+    """CSV of ALL individuals a search finds (not a page). Criteria as for the individuals list."""
+
+    permission_classes = [HasPerm.of("individuals.view_individual")]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "export"
+
+    @extend_schema(parameters=[REVEAL], responses=CSV_OR_JOB, description=(
+        "Query parameters are the advanced-search criteria. SSN / MBI / driver's license criteria are refused here "
+        "(never in URLs): POST them in the body."))
+    def get(self, request):
+        in_url = [k for k in personal_data.KINDS if k in request.query_params]
+        if in_url:
+            raise ValidationError({k: ["Personal data never goes in a URL: POST the criteria in the body."] for k in in_url})
+        return self._export(request, request.query_params, request.query_params.get("reveal", ""))
+
+    @extend_schema(request=ExportRequestSerializer, responses=CSV_OR_JOB)
+    def post(self, request):
+        body = ExportRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._export(request, body.validated_data["criteria"], body.validated_data["reveal"])
+
+    def _export(self, request, criteria, reveal):
+        blocks, job, count = exports.individual_export_start(actor=request.user, criteria=criteria, reveal=reveal)
+        if job is not None:
+            data = ExportJobSerializer(job, context={"request": request}).data
+            url = request.build_absolute_uri(reverse("api:individual-export-job-detail", args=[job.pk]))
+            return Response({**data, "url": url, "matched": count}, status=status.HTTP_202_ACCEPTED,
+                            headers={"Location": url})
+        response = StreamingHttpResponse(blocks, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="individuals-{timezone.now():%Y%m%d-%H%M%S}.csv"'
+        response["X-Row-Count"] = str(count)
+        return response
+
+
+class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your background CSV exports: status, row count and, when done, the download link."""
+
+    serializer_class = ExportJobSerializer
+    permission_classes = [HasPerm.of("individuals.view_individual")]
+    queryset = ExportJob.objects.none()
+    filterset_fields = ["status"]
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at", "-id"]
+    throttle_scope = "export"  # applies where ScopedRateThrottle is on: the download
+
+    def get_queryset(self):
+        return ExportJob.objects.filter(owner=self.request.user)
+
+    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="text/csv")})
+    @action(detail=True, methods=["get"], throttle_classes=[ScopedRateThrottle])
+    def download(self, request, pk=None):
+        # Looked up among all jobs, so that another user's job is refused (403), not hidden.
+        job = ExportJob.objects.filter(pk=pk).first()
+        if job is None:
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        try:
+            path = exports.export_job_file(actor=request.user, job=job)
+        except DjangoPermissionDenied:
+            raise PermissionDenied("Only the user who asked for an export may download it.") from None
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"individuals-export-{job.pk}.csv",
+                            content_type="text/csv; charset=utf-8")
+
+
+class ImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (UTF-8) or XLSX, with a header row in the export's columns.")
+    file_format = serializers.ChoiceField(choices=imports.FORMATS, required=False,
+                                          help_text="csv or xlsx; by default from the file name.")
+    dry_run = serializers.BooleanField(default=True, help_text="Validate every row and write nothing (default).")
+
+
+class ImportReportSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    dry_run = serializers.BooleanField()
+    written = serializers.BooleanField()
+    rows = serializers.IntegerField()
+    totals = serializers.DictField(child=serializers.IntegerField())
+    row_errors = serializers.ListField(child=serializers.DictField(), help_text='[{"row": 3, "errors": {"ssn": ["..."]}}]')
+
+
+class ImportView(APIView):
+    """Import individuals or policies (all or nothing). 200 with the report; 400 with it when a row is invalid."""
+
+    kind = "individuals"
+    permission_classes = [HasPerm.of("individuals.view_individual")]
+    parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "bulk"
+
+    @extend_schema(request={"multipart/form-data": ImportSerializer},
+                   responses={200: ImportReportSerializer, 400: ImportReportSerializer})
+    def post(self, request):
+        body = ImportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        file_format = body.validated_data.get("file_format") or upload.name.rsplit(".", 1)[-1].lower()
+        try:
+            report = imports.individuals_import(actor=request.user, kind=self.kind, content=upload.read(),
+                                                file_format=file_format, dry_run=body.validated_data["dry_run"])
+        except ValueError as exc:
+            raise ValidationError({"file": [str(exc)]}) from None
+        code = status.HTTP_400_BAD_REQUEST if report.row_errors else status.HTTP_200_OK
+        return Response(report.as_dict(), status=code)
+
+
+class PolicyImportView(ImportView):
+    kind = "policies"
+    permission_classes = [HasPerm.of("individuals.view_policy")]

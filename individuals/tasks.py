@@ -1,0 +1,10 @@
+"""Thin Celery tasks for individuals: ids in, one service call each."""
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def export_job_run_task(job_id: int) -> None:
+    """Write one queued CSV export; a duplicate delivery is a no-op (the claim is conditional)."""
+    from .exports import export_job_run
+
+    export_job_run(job_id=job_id)

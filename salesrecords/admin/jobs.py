@@ -1,0 +1,143 @@
+"""Mass creation in the admin: the confirmation page, the job page with live progress, resume."""
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.http import urlencode
+
+from individuals.filters import criteria_dict
+
+from .. import services
+from ..models import MassCreationJob
+from ..rights import allowed_types, may_mass_create
+from ..selectors import job_list, job_progress
+
+
+def saved_search_add_url(criteria: dict) -> str:
+    """The saved-search form pre-filled with these criteria, when the individuals app offers it."""
+    try:
+        url = reverse("admin:individuals_savedsearch_save")
+        return f"{url}?{urlencode(criteria, doseq=True)}" if criteria else url
+    except NoReverseMatch:
+        pass
+    try:
+        url = reverse("admin:individuals_savedsearch_add")
+    except NoReverseMatch:
+        return ""
+    return f"{url}?{urlencode({'criteria': json.dumps(criteria)})}"
+
+
+def search_url(criteria: dict) -> str:
+    url = reverse("admin:individuals_individual_changelist")
+    return f"{url}?{urlencode(criteria, doseq=True)}" if criteria else url
+
+
+@admin.register(MassCreationJob)
+class MassCreationJobAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "matched", "created", "skipped", "created_by", "created_at", "finished_at"]
+    list_filter = ["status", "record_type"]
+    list_select_related = ["record_type", "created_by"]
+    actions = ["resume"]
+
+    def get_queryset(self, request):
+        return job_list(user=request.user)
+
+    def has_add_permission(self, request):
+        return False  # jobs start from the advanced search ("Create Sales Records…")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the job is the audit trail of what was created
+
+    def has_resume_permission(self, request):
+        return may_mass_create(request.user)
+
+    @admin.action(description="Resume unfinished jobs (their worker stopped)", permissions=["resume"])
+    def resume(self, request, queryset):
+        resumed = sum(services.mass_creation_resume(actor=request.user, job=job) for job in queryset)
+        self.message_user(request, f"{resumed} job{'s' if resumed != 1 else ''} queued again.", messages.SUCCESS)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("new/", wrap(self.new_view), name="salesrecords_masscreationjob_new"),
+            path("<int:pk>/progress/", wrap(self.progress_view), name="salesrecords_masscreationjob_progress"),
+            *super().get_urls(),
+        ]
+
+    # --- "Create Sales Records…": confirm, then start ------------------------------------------------
+    def new_view(self, request):
+        if not may_mass_create(request.user):
+            raise PermissionDenied
+        types = allowed_types(request.user, "add").filter(active=True)
+        errors, preview, criteria = [], None, {}
+        if request.method == "POST":
+            try:
+                criteria = json.loads(request.POST.get("criteria") or "{}")
+                record_type = types.filter(pk=request.POST.get("record_type")).first()
+                if record_type is None:
+                    raise ValidationError({"record_type": "Choose a sales record type you may add."})
+                job = services.mass_creation_job_create(actor=request.user, criteria=criteria, record_type=record_type)
+            except (ValueError, ValidationError) as exc:
+                errors = _messages(exc)
+            else:
+                return HttpResponseRedirect(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk]))
+        else:
+            criteria = criteria_dict(request.GET)
+        try:
+            criteria = services.mass_creation_clean_criteria(criteria)
+            preview = services.mass_creation_preview(criteria=criteria)
+        except ValidationError as exc:
+            errors = errors or _messages(exc)
+        return TemplateResponse(request, "admin/salesrecords/masscreationjob/confirm.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Create Sales Records",
+            "preview": preview, "errors": errors, "criteria": criteria, "criteria_json": json.dumps(criteria),
+            "criteria_items": _criteria_items(criteria), "types": types, "search_url": search_url(criteria),
+            "selected_type": request.POST.get("record_type") or "",
+        })
+
+    # --- the job page -----------------------------------------------------------------------------
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        if job is None or not self.has_view_permission(request, job):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/salesrecords/masscreationjob/job.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": str(job), "job": job,
+            "progress": job_progress(job), "criteria_items": _criteria_items(job.criteria),
+            "progress_url": reverse("admin:salesrecords_masscreationjob_progress", args=[job.pk]),
+            "search_url": search_url(job.criteria), "saved_search_url": saved_search_add_url(job.criteria),
+            "records_url": reverse("admin:salesrecords_salesrecord_changelist") + f"?job__id__exact={job.pk}",
+        })
+
+    def progress_view(self, request, pk):
+        job = self.get_queryset(request).filter(pk=pk).first()
+        if job is None or not self.has_view_permission(request, job):
+            raise PermissionDenied
+        return JsonResponse(job_progress(job))
+
+
+def _messages(exc) -> list[str]:
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        return [f"{k.replace('_', ' ')}: {' '.join(v)}" if k not in ("__all__", "non_field_errors") else " ".join(v)
+                for k, v in exc.message_dict.items()]
+    if isinstance(exc, ValidationError):
+        return exc.messages
+    return ["The criteria could not be read."]
+
+
+def _criteria_items(criteria: dict) -> list[tuple[str, str]]:
+    """Criteria for people: personal data shows as "(exact match, not shown)"."""
+    items = []
+    for key, value in (criteria or {}).items():
+        if key.endswith("_hash"):
+            items.append((key[:-5].replace("_", " "), "(exact match, not shown)"))
+        else:
+            items.append((key.replace("_", " "), ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
+    return items
+
+

@@ -1,0 +1,88 @@
+from rest_framework import serializers
+
+from individuals import personal_data
+
+from ..models import Activity, MassCreationJob, SalesRecord, SalesRecordType, SalesWorkflow
+from ..selectors import job_progress
+
+
+class SalesRecordTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SalesRecordType
+        fields = ["id", "name", "sort_order", "active", "created_at", "updated_at"]
+
+
+class SalesRecordSerializer(serializers.ModelSerializer):
+    """Personal data is shown masked (last 4); it is copied from the individual, never typed here."""
+
+    ssn = serializers.SerializerMethodField()
+    medicare_beneficiary_id = serializers.SerializerMethodField()
+    drivers_license = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SalesRecord
+        fields = [
+            "id", "individual", "record_type", "assigned_user", "stage", "temperature", "job",
+            "first_name", "middle_name", "last_name", "nickname", "title", "record_status", "secondary_email",
+            "cell_phone", "home_phone", "address_type", "address_line1", "city", "county", "zip_code", "state",
+            "gender", "date_of_birth", "lead_source", "medicare_part_a_effective", "medicare_part_b_effective",
+            "smoker_status", "ssn", "medicare_beneficiary_id", "drivers_license", "custom_fields",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = ["job", "created_at", "updated_at"]
+
+    def get_ssn(self, obj) -> str:
+        return personal_data.masked(obj, "ssn")
+
+    def get_medicare_beneficiary_id(self, obj) -> str:
+        return personal_data.masked(obj, "medicare_beneficiary_id")
+
+    def get_drivers_license(self, obj) -> str:
+        return personal_data.masked(obj, "drivers_license")
+
+
+class MassCreationJobSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MassCreationJob
+        fields = ["id", "record_type", "status", "criteria", "matched", "processed", "created", "skipped", "error",
+                  "created_by", "created_at", "started_at", "finished_at", "progress"]
+        read_only_fields = fields
+
+    def get_progress(self, obj) -> dict:
+        return job_progress(obj)
+
+
+class MassCreationJobCreateSerializer(serializers.Serializer):
+    """Criteria (advanced-search keys and values) or the id of a saved search, and the record type."""
+
+    criteria = serializers.DictField(required=False)
+    saved_search = serializers.IntegerField(required=False)
+    record_type = serializers.PrimaryKeyRelatedField(queryset=SalesRecordType.objects.filter(active=True))
+
+    def validate(self, attrs):
+        if ("criteria" in attrs) == ("saved_search" in attrs):
+            raise serializers.ValidationError({"criteria": "Send either criteria or saved_search."})
+        return attrs
+
+
+class ConvertBatchSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000)
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Activity
+        fields = ["id", "subject", "sales_record", "assigned_to", "due_date", "done", "notes", "workflow",
+                  "created_at", "updated_at"]
+        read_only_fields = ["workflow", "created_at", "updated_at"]
+
+
+class SalesWorkflowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SalesWorkflow
+        fields = ["id", "name", "active", "record_types", "criteria", "create_activity", "activity_subject",
+                  "activity_due_days", "send_email", "email_to", "email_subject", "email_body", "set_stage",
+                  "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]

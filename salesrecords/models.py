@@ -1,0 +1,258 @@
+"""Sales records: types (with per-user rights), records made from individuals, mass creation jobs,
+sales workflows and the activities they create.
+
+A sales record copies an individual's fields (personal data as the same three encrypted / hash /
+last-4 columns, never decrypted) and stays linked to it: at most one record per individual,
+enforced by the unique ``individual_id`` column that mass creation's ``ON CONFLICT`` relies on.
+"""
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from individuals.models import Individual, USState, phone_validator, zip_validator
+
+MAX_RECORD_TYPES = 10
+
+# Individual fields copied onto a sales record (DESIGN.md section 5), in column order.
+CARRIED_FIELDS = (
+    "first_name", "middle_name", "last_name", "nickname", "title", "record_status", "secondary_email", "cell_phone",
+    "home_phone", "address_type", "address_line1", "city", "county", "zip_code", "state", "gender", "date_of_birth",
+    "lead_source", "medicare_part_a_effective", "medicare_part_b_effective", "smoker_status",
+)
+PERSONAL_COLUMNS = tuple(
+    f"{kind}_{suffix}" for kind in ("ssn", "medicare_beneficiary_id", "drivers_license")
+    for suffix in ("encrypted", "hash", "last4")
+)
+
+
+class SalesRecordType(models.Model):
+    """Lead, Renewal, AEP, Do Not Contact...: at most ten, in the admin's sort order."""
+
+    name = models.CharField(max_length=50, unique=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self._state.adding and SalesRecordType.objects.count() >= MAX_RECORD_TYPES:
+            raise ValidationError(f"There can be at most {MAX_RECORD_TYPES} sales record types.")
+
+
+class SalesRecordTypeRight(models.Model):
+    """One user's rights on one record type, on top of the security group (see ``salesrecords.rights``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sales_type_rights")
+    record_type = models.ForeignKey(SalesRecordType, on_delete=models.CASCADE, related_name="user_rights")
+    can_view = models.BooleanField("view", default=True)
+    can_add = models.BooleanField("add", default=False)
+    can_change = models.BooleanField("edit", default=False)
+    can_delete = models.BooleanField("delete", default=False)
+
+    class Meta:
+        verbose_name = "sales record type right"
+        constraints = [models.UniqueConstraint(fields=["user", "record_type"], name="sales_type_right_unique")]
+
+    def __str__(self):
+        flags = [n for n in ("view", "add", "change", "delete") if getattr(self, f"can_{n}")]
+        return f"{self.user} on {self.record_type}: {', '.join(flags) or 'none'}"
+
+
+class MassCreationJob(models.Model):
+    """One "Create Sales Records…" run: criteria, type, status, counts and the resume cursor."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last chunk committed.")
+    criteria = models.JSONField(default=dict, blank=True, help_text="The advanced-search criteria (personal data as keyed hashes).")
+    record_type = models.ForeignKey(SalesRecordType, on_delete=models.PROTECT, related_name="jobs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    matched = models.PositiveIntegerField(null=True, blank=True, help_text="Individuals found when the job started.")
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Already had a sales record.")
+    cursor = models.BigIntegerField(default=0, help_text="Last individual id processed (chunks resume after it).")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "sales record creation job"
+
+    def __str__(self):
+        return f"Job #{self.pk}: {self.record_type} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class SalesRecord(models.Model):
+    class Stage(models.TextChoices):
+        NEW = "new", "New"
+        CONTACTED = "contacted", "Contacted"
+        QUALIFIED = "qualified", "Qualified"
+        PROPOSAL = "proposal", "Proposal"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    class Temperature(models.TextChoices):
+        COLD = "cold", "Cold"
+        WARM = "warm", "Warm"
+        HOT = "hot", "Hot"
+
+    # OneToOne = a unique index: at most one sales record per individual, whoever races.
+    individual = models.OneToOneField(
+        Individual, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales_record"
+    )
+    record_type = models.ForeignKey(SalesRecordType, on_delete=models.PROTECT, related_name="records")
+    assigned_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales_records"
+    )
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
+    temperature = models.CharField(max_length=10, choices=Temperature.choices, blank=True)
+    job = models.ForeignKey(MassCreationJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="records")
+    # --- carried over from the individual -----------------------------------------------------------
+    first_name = models.CharField(max_length=100)
+    middle_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100)
+    nickname = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=50, blank=True)
+    record_status = models.CharField(max_length=20, choices=Individual.RecordStatus.choices, default=Individual.RecordStatus.PROSPECT)
+    secondary_email = models.EmailField(blank=True)
+    cell_phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
+    home_phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
+    address_type = models.CharField(max_length=20, choices=Individual.AddressType.choices, blank=True)
+    address_line1 = models.CharField("address line 1", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    county = models.CharField(max_length=100, blank=True)
+    zip_code = models.CharField("ZIP code", max_length=10, blank=True, validators=[zip_validator])
+    state = models.CharField(max_length=2, choices=USState.choices, blank=True)
+    gender = models.CharField(max_length=10, choices=Individual.Gender.choices, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    lead_source = models.CharField(max_length=100, blank=True)
+    medicare_part_a_effective = models.DateField("Medicare Part A effective date", null=True, blank=True)
+    medicare_part_b_effective = models.DateField("Medicare Part B effective date", null=True, blank=True)
+    smoker_status = models.CharField(max_length=20, choices=Individual.SmokerStatus.choices, blank=True)
+    # Personal data exactly as on the individual: ciphertext, keyed hash, last 4 (see individuals.personal_data).
+    ssn_encrypted = models.TextField(blank=True, editable=False)
+    ssn_hash = models.CharField(max_length=64, blank=True, editable=False)
+    ssn_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    medicare_beneficiary_id_encrypted = models.TextField(blank=True, editable=False)
+    medicare_beneficiary_id_hash = models.CharField(max_length=64, blank=True, editable=False)
+    medicare_beneficiary_id_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    drivers_license_encrypted = models.TextField(blank=True, editable=False)
+    drivers_license_hash = models.CharField(max_length=64, blank=True, editable=False)
+    drivers_license_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    # Custom field values of the kinds that carry over (text, long text, date, dropdown).
+    custom_fields = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            models.Index(fields=["record_type", "stage"], name="sr_type_stage_idx"),
+            models.Index(fields=["assigned_user", "stage"], name="sr_user_stage_idx"),
+            models.Index(fields=["job", "individual"], name="sr_job_individual_idx"),
+            models.Index(fields=["last_name", "first_name", "id"], name="sr_name_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def clean(self):
+        super().clean()
+        if not isinstance(self.custom_fields, dict):
+            raise ValidationError({"custom_fields": "Custom field values must be an object keyed by field key."})
+
+
+class SalesWorkflow(models.Model):
+    """Admin-defined automation run once for each new sales record of the chosen types that meets the criteria."""
+
+    class EmailTo(models.TextChoices):
+        ASSIGNED_USER = "assigned_user", "The assigned user"
+        RECORD = "record", "The record's email (secondary email)"
+
+    name = models.CharField(max_length=100, unique=True)
+    active = models.BooleanField(default=True)
+    record_types = models.ManyToManyField(SalesRecordType, blank=True, related_name="workflows",
+                                          help_text="Empty: every type.")
+    criteria = models.JSONField(default=dict, blank=True,
+                                help_text="Advanced-search criteria the record's individual must meet (empty: all).")
+    # Actions: any combination.
+    create_activity = models.BooleanField(default=False)
+    activity_subject = models.CharField(max_length=200, blank=True)
+    activity_due_days = models.PositiveSmallIntegerField(default=0, help_text="Due this many days after creation.")
+    send_email = models.BooleanField(default=False)
+    email_to = models.CharField(max_length=20, choices=EmailTo.choices, default=EmailTo.ASSIGNED_USER)
+    email_subject = models.CharField(max_length=200, blank=True, help_text="A Django template over the record, e.g. {{ record.first_name }}.")
+    email_body = models.TextField(blank=True, help_text="A Django template; the sales record is {{ record }}.")
+    set_stage = models.CharField(max_length=20, choices=SalesRecord.Stage.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        from .workflows import validate_workflow
+
+        validate_workflow(self)
+
+
+class SalesWorkflowRun(models.Model):
+    """That a workflow ran for a record: the unique pair makes "exactly once" a database fact."""
+
+    workflow = models.ForeignKey(SalesWorkflow, on_delete=models.CASCADE, related_name="runs")
+    sales_record = models.ForeignKey(SalesRecord, on_delete=models.CASCADE, related_name="workflow_runs")
+    created_at = models.DateTimeField(auto_now_add=True)
+    email_pending = models.BooleanField(default=False, help_text="The email action is still to be sent (after commit).")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workflow", "sales_record"], name="workflow_run_once")]
+        indexes = [models.Index(fields=["email_pending"], condition=models.Q(email_pending=True), name="run_email_pending_idx")]
+
+    def __str__(self):
+        return f"{self.workflow} on {self.sales_record_id}"
+
+
+class Activity(models.Model):
+    """A task for a user about a sales record (made by workflows or by hand)."""
+
+    subject = models.CharField(max_length=200)
+    sales_record = models.ForeignKey(SalesRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities")
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="sales_activities")
+    due_date = models.DateField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    workflow = models.ForeignKey(SalesWorkflow, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "activities"
+        ordering = ["done", "due_date", "id"]
+        indexes = [models.Index(fields=["assigned_to", "done", "due_date"], name="activity_user_due_idx")]
+
+    def __str__(self):
+        return self.subject

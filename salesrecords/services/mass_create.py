@@ -1,0 +1,194 @@
+"""Mass creation: turn every individual an advanced search finds into a sales record, as a resumable job.
+
+The job row is the truth. Work goes in chunks by individual id; each chunk is ONE transaction that
+locks the job row, inserts the chunk's records set-based (``ON CONFLICT (individual_id) DO NOTHING``
+skips individuals that already have one, also a concurrent job's), runs the workflows for exactly
+the new records, and advances the cursor and counts. A worker killed mid-chunk rolls the chunk back;
+whoever runs the job next (a redelivery, a resume) continues after the cursor. Status changes are
+conditional updates, so duplicated messages cannot corrupt the counts.
+"""
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import AuditLog, User
+from accounts.services import audit
+from individuals.filters import IndividualFilterSet, criteria_dict, criteria_without_personal_data
+from individuals.models import Individual
+from individuals.selectors import filterset_errors
+
+from .. import sql
+from ..models import MassCreationJob, SalesRecord, SalesRecordType
+from ..rights import may_mass_create
+from ..workflows import applicable_workflows, workflow_emails_send, workflows_trigger
+
+logger = logging.getLogger(__name__)
+Status = MassCreationJob.Status
+
+
+def _filterset(criteria: dict) -> IndividualFilterSet:
+    return IndividualFilterSet(data=criteria, queryset=Individual.objects.all())
+
+
+def mass_creation_clean_criteria(criteria) -> dict:
+    """Criteria as stored on a job (personal data as keyed hashes); ``ValidationError`` when invalid."""
+    if not isinstance(criteria, dict) and not hasattr(criteria, "lists"):
+        raise ValidationError({"criteria": "Criteria must be an object of advanced-search criteria."})
+    criteria = {k: v for k, v in criteria_dict(criteria).items() if v not in ("", [], None)}
+    criteria = criteria_without_personal_data(criteria)
+    fs = _filterset(criteria)
+    if not fs.is_valid():
+        raise ValidationError(filterset_errors(fs))
+    return criteria
+
+
+def mass_creation_preview(*, criteria: dict) -> dict:
+    """What a job over ``criteria`` would do now: {"found", "existing", "to_create"} (two counts)."""
+    matching = _filterset(mass_creation_clean_criteria(criteria)).qs.order_by()
+    found = matching.count()
+    existing = SalesRecord.objects.filter(individual__in=matching.values("pk")).count() if found else 0
+    return {"found": found, "existing": existing, "to_create": found - existing}
+
+
+@transaction.atomic
+def mass_creation_job_create(*, actor: User, criteria: dict, record_type: SalesRecordType) -> MassCreationJob:
+    """Queue a job creating a ``record_type`` sales record for every individual matching ``criteria``.
+
+    Raises ``PermissionDenied`` without Edit on Individuals, Visible on Sales Enablement and add on
+    the type; ``ValidationError`` for invalid criteria (nothing written). The task is enqueued on commit.
+    """
+    if not may_mass_create(actor, record_type):
+        raise PermissionDenied
+    job = MassCreationJob(created_by=actor, criteria=mass_creation_clean_criteria(criteria), record_type=record_type)
+    job.full_clean()
+    job.save()
+    _enqueue(job.pk)
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from ..tasks import mass_creation_run_task
+
+    transaction.on_commit(lambda: mass_creation_run_task.delay(job_id))
+
+
+def mass_creation_resume(*, actor: User | None, job: MassCreationJob) -> bool:
+    """Enqueue an unfinished job again (e.g. its worker died); a no-op for a finished one."""
+    if job.finished:
+        return False
+    _enqueue(job.pk)
+    return True
+
+
+def mass_creation_resume_stuck(*, older_than_seconds: int | None = None) -> int:
+    """Beat: re-enqueue jobs queued or running without progress for a while; the number enqueued."""
+    seconds = older_than_seconds if older_than_seconds is not None else settings.SALESRECORDS_STUCK_SECONDS
+    cutoff = timezone.now() - timezone.timedelta(seconds=seconds)
+    stuck = MassCreationJob.objects.filter(status__in=[Status.QUEUED, Status.RUNNING], created_at__lt=cutoff).exclude(
+        heartbeat_at__gte=cutoff).values_list("pk", flat=True)
+    ids = list(stuck)
+    with transaction.atomic():
+        for job_id in ids:
+            _enqueue(job_id)
+    return len(ids)
+
+
+def _fail(job_id: int, reason: str) -> None:
+    with transaction.atomic():
+        if MassCreationJob.objects.filter(pk=job_id, status__in=[Status.QUEUED, Status.RUNNING]).update(
+            status=Status.FAILED, error=reason, finished_at=timezone.now()
+        ):
+            _audit(MassCreationJob.objects.get(pk=job_id))
+
+
+def _audit(job: MassCreationJob) -> None:
+    """The job's one audit row, written in the transaction that finishes it."""
+    if job.status == Status.DONE:
+        summary = (f"Created {job.created} {job.record_type} sales records from {job.processed} individuals "
+                   f"({job.skipped} skipped: already had one)")
+    else:
+        summary = f"Sales record creation failed: {job.error}"
+    audit(actor=job.created_by, action=AuditLog.Action.BULK, obj=job, summary=summary,
+          data={"criteria": job.criteria, "record_type": job.record_type_id, "status": job.status,
+                "matched": job.matched, "created": job.created, "skipped": job.skipped})
+
+
+def mass_creation_run(*, job_id: int, max_chunks: int | None = None, chunk_size: int | None = None) -> MassCreationJob:
+    """Run (or continue) a job until it is done; safe to call twice at once or after a crash.
+
+    Invalid criteria fail the job with the reason and write nothing. ``max_chunks`` stops early
+    (leaving the job running, as a crash would) for tests.
+    """
+    job = MassCreationJob.objects.select_related("record_type").get(pk=job_id)
+    if job.finished:
+        return job
+    fs = _filterset(job.criteria if isinstance(job.criteria, dict) else {})
+    if not isinstance(job.criteria, dict) or not fs.is_valid():
+        errors = filterset_errors(fs) if isinstance(job.criteria, dict) else {"criteria": ["not an object"]}
+        _fail(job_id, "Invalid search criteria: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        return MassCreationJob.objects.get(pk=job_id)
+    matching = fs.qs.order_by()
+    if job.status == Status.QUEUED:
+        MassCreationJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+            status=Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), matched=matching.count())
+    context = {
+        "matching": matching,
+        "excluded_keys": sql.not_carried_keys(),
+        "workflows": applicable_workflows(job.record_type_id),
+        "chunk": chunk_size or settings.SALESRECORDS_CHUNK_SIZE,
+    }
+    chunks = 0
+    while max_chunks is None or chunks < max_chunks:
+        more, bounds = _run_chunk(job_id, **context)
+        chunks += 1
+        if bounds and any(w.send_email for w in context["workflows"]):
+            lo, hi = bounds
+            records = SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo)
+            workflow_emails_send(records=records.filter(individual_id__lte=hi) if hi is not None else records)
+        if not more:
+            break
+    return MassCreationJob.objects.get(pk=job_id)
+
+
+def _run_chunk(job_id: int, *, matching, excluded_keys, workflows, chunk) -> tuple[bool, tuple | None]:
+    """One chunk in one transaction; (more to do, (lo, hi) of the chunk or None)."""
+    with transaction.atomic():
+        # The row lock serialises deliveries of the same job: the second sees the first's cursor.
+        job = MassCreationJob.objects.select_for_update().get(pk=job_id)
+        if job.status != Status.RUNNING:
+            return False, None
+        lo = job.cursor
+        remaining = matching.filter(pk__gt=lo).order_by("pk").values_list("pk", flat=True)
+        nth = list(remaining[chunk - 1:chunk])
+        if nth:
+            hi, count = nth[0], chunk
+            individuals = matching.filter(pk__gt=lo, pk__lte=hi)
+        else:
+            hi, count = None, remaining.count()
+            individuals = matching.filter(pk__gt=lo)
+        now = timezone.now()
+        created = []
+        if count:
+            created = sql.insert_sales_records(
+                individuals=individuals, record_type_id=job.record_type_id, job_id=job_id,
+                stage=SalesRecord.Stage.NEW, excluded_keys=excluded_keys, now=now)
+            if created and workflows:
+                records = SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo)
+                if hi is not None:
+                    records = records.filter(individual_id__lte=hi)
+                workflows_trigger(records=records, workflows=workflows, now=now)
+        progress = {"processed": F("processed") + count, "created": F("created") + len(created),
+                    "skipped": F("skipped") + (count - len(created)), "heartbeat_at": now}
+        if hi is not None:
+            MassCreationJob.objects.filter(pk=job_id).update(cursor=hi, **progress)
+            return True, (lo, hi)
+        # The last chunk: the job is done in the same transaction.
+        MassCreationJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
+            status=Status.DONE, finished_at=now, matched=F("processed") + count, **progress)
+        job.refresh_from_db()
+        _audit(job)
+        return False, (lo, None) if count else None

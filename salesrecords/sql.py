@@ -1,0 +1,95 @@
+"""The set-based statements of mass creation: one INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING
+per chunk, on PostgreSQL and SQLite (>= 3.35) alike; only the custom-field expression differs.
+"""
+from django.db import connection
+from django.db.models import QuerySet
+
+from individuals.models import CustomField
+
+from .models import CARRIED_FIELDS, PERSONAL_COLUMNS
+
+# Custom field types that do not carry over to sales records (DESIGN.md section 5).
+NOT_CARRIED_TYPES = (
+    CustomField.FieldType.NUMBER, CustomField.FieldType.CURRENCY, CustomField.FieldType.PERCENT,
+    CustomField.FieldType.CHECKBOX, CustomField.FieldType.CHECKBOX_LIST,
+)
+
+
+def not_carried_keys() -> list[str]:
+    """Keys of custom fields (active or not) whose values stay on the individual."""
+    return sorted(CustomField.objects.filter(field_type__in=NOT_CARRIED_TYPES).values_list("key", flat=True))
+
+
+def custom_fields_expression(keys: list[str]) -> tuple[str, list]:
+    """SQL (and params) for ``i.custom_fields`` without ``keys``, computed in the database."""
+    if not keys:
+        return "i.custom_fields", []
+    if connection.vendor == "postgresql":
+        return "(i.custom_fields - %s::text[])", [keys]
+    return f"json_remove(i.custom_fields, {', '.join(['%s'] * len(keys))})", [f'$."{k}"' for k in keys]
+
+
+def subquery(qs: QuerySet) -> tuple[str, tuple]:
+    """The SQL of ``qs`` as a subquery of ids (no ordering: ``IN`` does not need it)."""
+    return qs.order_by().values("pk").query.sql_with_params()
+
+
+COLUMNS = (
+    "individual_id", "record_type_id", "assigned_user_id", "stage", "temperature", "job_id",
+    *CARRIED_FIELDS, *PERSONAL_COLUMNS, "custom_fields", "created_at", "updated_at",
+)
+
+
+def insert_sales_records(*, individuals: QuerySet, record_type_id: int, job_id: int | None, stage: str,
+                         excluded_keys: list[str], now) -> list[int]:
+    """Create a sales record for every individual in ``individuals`` that has none; the new records' ids.
+
+    One statement: existing records (also those a concurrent job commits first) are skipped by the
+    unique ``individual_id``; personal data columns are copied as they are (never decrypted).
+    """
+    ids_sql, ids_params = subquery(individuals)
+    cf_sql, cf_params = custom_fields_expression(excluded_keys)
+    now = connection.ops.adapt_datetimefield_value(now)
+    copied = ", ".join(f"i.{c}" for c in (*CARRIED_FIELDS, *PERSONAL_COLUMNS))
+    sql = (
+        f"INSERT INTO salesrecords_salesrecord ({', '.join(COLUMNS)}) "
+        f"SELECT i.id, %s, a.user_id, %s, '', %s, {copied}, {cf_sql}, %s, %s "
+        "FROM individuals_individual i LEFT JOIN accounts_agent a ON a.id = i.servicing_agent_id "
+        f"WHERE i.id IN ({ids_sql}) ORDER BY i.id "
+        "ON CONFLICT (individual_id) DO NOTHING RETURNING id"
+    )
+    params = [record_type_id, stage, job_id, *cf_params, now, now, *ids_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def insert_workflow_runs(*, workflow_id: int, records: QuerySet, email_pending: bool, now) -> int:
+    """A run row per record of ``records``: the number inserted.
+
+    No ``ON CONFLICT``: callers pass records without a run, so a duplicate can only come from a
+    bug or a race, and then the unique (workflow, record) pair rolls the whole chunk back.
+    """
+    ids_sql, ids_params = subquery(records)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO salesrecords_salesworkflowrun (workflow_id, sales_record_id, created_at, email_pending) "
+            f"SELECT %s, sr.id, %s, %s FROM salesrecords_salesrecord sr WHERE sr.id IN ({ids_sql})",
+            [workflow_id, connection.ops.adapt_datetimefield_value(now), email_pending, *ids_params],
+        )
+        return cursor.rowcount
+
+
+def insert_activities(*, workflow_id: int, subject: str, due_date, records: QuerySet, now) -> int:
+    """An activity per record of ``records``, assigned to the record's user."""
+    ids_sql, ids_params = subquery(records)
+    now = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO salesrecords_activity (subject, sales_record_id, assigned_to_id, due_date, done, notes, "
+            "workflow_id, created_at, updated_at) "
+            f"SELECT %s, sr.id, sr.assigned_user_id, %s, %s, '', %s, %s, %s FROM salesrecords_salesrecord sr "
+            f"WHERE sr.id IN ({ids_sql})",
+            [subject, connection.ops.adapt_datefield_value(due_date), False, workflow_id, now, now, *ids_params],
+        )
+        return cursor.rowcount

@@ -1,0 +1,16 @@
+"""Thin Celery tasks for sales records: ids in, one service call each."""
+from celery import shared_task
+
+from .services import mass_creation_resume_stuck, mass_creation_run
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def mass_creation_run_task(job_id: int) -> None:
+    """Run or continue a mass creation job; a duplicate or late delivery is a no-op or joins in safely."""
+    mass_creation_run(job_id=job_id)
+
+
+@shared_task(ignore_result=True)
+def mass_creation_resume_stuck_task() -> int:
+    """Beat: re-enqueue jobs that stopped making progress (their worker died)."""
+    return mass_creation_resume_stuck()

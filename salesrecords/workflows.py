@@ -1,0 +1,128 @@
+"""Sales workflows: which apply to new records, and their actions, set-based over a queryset of records.
+
+``workflows_trigger(records=..., record_type_id=...)`` runs every active workflow of that type once
+for each record in ``records`` (a queryset of records created in the current transaction) that
+meets its criteria: set the stage, create activities, and mark emails as pending. Emails go out
+after commit (``workflow_emails_send``), each claimed by a conditional update so it is sent once.
+"""
+import datetime
+import logging
+
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db.models import Exists, OuterRef, QuerySet
+from django.template import TemplateSyntaxError, engines
+from django.utils import timezone
+
+from individuals.filters import IndividualFilterSet
+from individuals.models import Individual
+from individuals.selectors import filterset_errors
+
+from . import sql
+from .models import SalesRecord, SalesWorkflow, SalesWorkflowRun
+
+logger = logging.getLogger(__name__)
+
+
+def _template(text: str):
+    return engines["django"].from_string(text)
+
+
+def validate_workflow(workflow: SalesWorkflow) -> None:
+    """Criteria must be a valid advanced search, templates must compile, and some action must be chosen."""
+    errors = {}
+    if not isinstance(workflow.criteria, dict):
+        errors["criteria"] = ["Criteria must be an object of advanced-search criteria."]
+    elif workflow.criteria:
+        fs = IndividualFilterSet(data=workflow.criteria, queryset=Individual.objects.none())
+        if not fs.is_valid():
+            errors["criteria"] = [f"{k}: {' '.join(v)}" for k, v in filterset_errors(fs).items()]
+    if not (workflow.create_activity or workflow.send_email or workflow.set_stage):
+        errors["__all__"] = ["Choose at least one action: create an activity, send an email or set the stage."]
+    if workflow.create_activity and not workflow.activity_subject.strip():
+        errors["activity_subject"] = ["An activity needs a subject."]
+    if workflow.send_email:
+        for name in ("email_subject", "email_body"):
+            text = getattr(workflow, name)
+            if not text.strip():
+                errors[name] = ["Required to send an email."]
+                continue
+            try:
+                _template(text)
+            except TemplateSyntaxError as exc:
+                errors[name] = [f"Template error: {exc}"]
+    if errors:
+        raise ValidationError(errors)
+
+
+def applicable_workflows(record_type_id: int) -> list[SalesWorkflow]:
+    """Active workflows for a type (those with no types apply to all), in name order."""
+    workflows = SalesWorkflow.objects.filter(active=True).prefetch_related("record_types")
+    return [w for w in workflows if not w.record_types.all() or any(t.pk == record_type_id for t in w.record_types.all())]
+
+
+def workflows_trigger(*, records: QuerySet, workflows: list[SalesWorkflow], now=None) -> dict[int, int]:
+    """Run ``workflows`` once on each record of ``records`` meeting their criteria; {workflow id: records run}.
+
+    A few statements per workflow, whatever the number of records. Call inside the transaction
+    that created the records.
+    """
+    now = now or timezone.now()
+    counts = {}
+    for workflow in workflows:
+        todo = records.filter(~Exists(SalesWorkflowRun.objects.filter(workflow=workflow, sales_record=OuterRef("pk"))))
+        if workflow.criteria:
+            fs = IndividualFilterSet(data=workflow.criteria, queryset=Individual.objects.all())
+            if not fs.is_valid():  # a custom field or carrier it names was removed since
+                logger.warning("workflow %s skipped: invalid criteria %s", workflow.pk, fs.errors)
+                continue
+            todo = todo.filter(individual__in=fs.qs.order_by().values("pk"))
+        if workflow.set_stage:
+            SalesRecord.objects.filter(pk__in=todo.values("pk")).update(stage=workflow.set_stage, updated_at=now)
+        if workflow.create_activity:
+            due = timezone.localdate(now) + datetime.timedelta(days=workflow.activity_due_days)
+            sql.insert_activities(workflow_id=workflow.pk, subject=workflow.activity_subject, due_date=due,
+                                  records=todo, now=now)
+        counts[workflow.pk] = sql.insert_workflow_runs(workflow_id=workflow.pk, records=todo,
+                                                       email_pending=workflow.send_email, now=now)
+    return counts
+
+
+def workflow_emails_send(*, records: QuerySet | None = None, batch: int = 500) -> int:
+    """Send the pending workflow emails (of ``records``, or all); the number sent.
+
+    Each run is claimed by ``filter(email_pending=True).update(...)`` before sending, so two
+    workers never send the same email twice.
+    """
+    runs = SalesWorkflowRun.objects.filter(email_pending=True)
+    if records is not None:
+        runs = runs.filter(sales_record__in=records.order_by().values("pk"))
+    sent = 0
+    while True:
+        page = list(runs.select_related("workflow", "sales_record__assigned_user", "sales_record__record_type")
+                    .order_by("pk")[:batch])
+        if not page:
+            return sent
+        for run in page:
+            if not SalesWorkflowRun.objects.filter(pk=run.pk, email_pending=True).update(email_pending=False):
+                continue
+            sent += _send(run)
+
+
+def _send(run: SalesWorkflowRun) -> int:
+    workflow, record = run.workflow, run.sales_record
+    if workflow.email_to == SalesWorkflow.EmailTo.RECORD:
+        to = record.secondary_email
+    else:
+        to = record.assigned_user.email if record.assigned_user else ""
+    if not to:
+        return 0
+    context = {"record": record, "workflow": workflow}
+    subject = " ".join(_template(workflow.email_subject).render(context).split())
+    body = _template(workflow.email_body).render(context)
+    try:
+        send_mail(subject, body, None, [to])
+    except Exception:  # the record exists whatever the mail server says; log and go on
+        logger.exception("workflow %s: email for sales record %s not sent", workflow.pk, record.pk)
+        return 0
+    return 1

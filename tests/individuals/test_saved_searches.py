@@ -1,0 +1,164 @@
+"""Saved searches: privacy and sharing, owner-only changes, running, criteria validation, admin flow."""
+import pytest
+from django.urls import reverse
+
+from accounts.models import AuditLog
+from accounts.rights import Level
+from individuals import personal_data
+from individuals.models import SavedSearch
+from individuals.saved_searches import saved_search_create, saved_search_run
+from tests.conftest import api_as
+
+from .factories import IndividualFactory, PolicyFactory
+
+pytestmark = pytest.mark.django_db
+SSN = "123-45-6789"
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user(individuals=Level.VISIBLE, username="alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user(individuals=Level.VISIBLE, username="bob")
+
+
+def test_private_search_is_seen_by_its_owner_only_and_shared_by_everyone(alice, bob, make_user):
+    # given
+    api_as(alice).post("/api/saved-searches/", {"name": "Mine", "criteria": {"state": "TX"}}, format="json")
+    api_as(alice).post("/api/saved-searches/", {"name": "Team AEP", "shared": True,
+                                                "criteria": {"coverage_type": ["medicare_advantage"]}}, format="json")
+    outsider = make_user(policies=Level.VISIBLE)  # may not see individuals at all
+    # when
+    mine = [s["name"] for s in api_as(alice).get("/api/saved-searches/").json()["results"]]
+    theirs = [s["name"] for s in api_as(bob).get("/api/saved-searches/").json()["results"]]
+    # then
+    assert mine == ["Mine", "Team AEP"]
+    assert theirs == ["Team AEP"]
+    private = SavedSearch.objects.get(name="Mine")
+    assert api_as(bob).get(f"/api/saved-searches/{private.pk}/").status_code == 404
+    assert api_as(bob).post(f"/api/saved-searches/{private.pk}/run/").status_code == 404
+    assert api_as(outsider).get("/api/saved-searches/").status_code == 403
+
+
+def test_only_the_owner_renames_or_deletes_a_shared_search(alice, bob):
+    shared = saved_search_create(actor=alice, name="Team AEP", shared=True, criteria={"state": "TX"})
+    assert api_as(bob).patch(f"/api/saved-searches/{shared.pk}/", {"name": "Hijacked"}, format="json").status_code == 403
+    assert api_as(bob).delete(f"/api/saved-searches/{shared.pk}/").status_code == 403
+    assert api_as(alice).patch(f"/api/saved-searches/{shared.pk}/", {"name": "AEP 2027", "shared": False},
+                               format="json").status_code == 200
+    shared.refresh_from_db()
+    assert (shared.name, shared.shared) == ("AEP 2027", False)
+    assert api_as(alice).delete(f"/api/saved-searches/{shared.pk}/").status_code == 204
+    assert not SavedSearch.objects.exists()
+    actions = list(AuditLog.objects.filter(content_type__model="savedsearch").values_list("action", flat=True))
+    assert sorted(actions) == ["create", "delete", "update"]
+
+
+def test_run_updates_last_run_and_returns_the_results(alice, bob):
+    texan = IndividualFactory(state="TX", last_name="Adams")
+    PolicyFactory(individual=texan, coverage_type="dental", status="active")
+    IndividualFactory(state="FL")
+    saved = saved_search_create(actor=alice, name="Texas dental", shared=True,
+                                criteria={"state": "TX", "coverage_type": "dental"})
+    assert saved.last_run_at is None
+    before = saved.updated_at
+
+    response = api_as(bob).post(f"/api/saved-searches/{saved.pk}/run/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [r["id"] for r in body["results"]] == [texan.pk]
+    assert "state=TX" in body["url"] and "coverage_type=dental" in body["url"]
+    assert [r["id"] for r in api_as(bob).get(body["url"]).json()["results"]] == [texan.pk]
+    saved.refresh_from_db()
+    assert saved.last_run_at is not None and saved.updated_at == before
+
+
+def test_invalid_criteria_are_refused_with_field_errors(alice):
+    response = api_as(alice).post("/api/saved-searches/", {
+        "name": "Bad", "criteria": {"state": "ZZ", "policy_effective_after": "2025-02-30", "bogus": "1"}}, format="json")
+    assert response.status_code == 400
+    errors = response.json()["criteria"]
+    assert {"state", "policy_effective", "non_field_errors"} <= set(errors)
+    assert not SavedSearch.objects.exists()
+
+
+def test_duplicate_name_for_the_same_owner_is_refused(alice, bob):
+    saved_search_create(actor=alice, name="Texas", criteria={"state": "TX"})
+    response = api_as(alice).post("/api/saved-searches/", {"name": "Texas", "criteria": {}}, format="json")
+    assert response.status_code == 400
+    # Another user may use the same name.
+    assert api_as(bob).post("/api/saved-searches/", {"name": "Texas", "criteria": {}}, format="json").status_code == 201
+
+
+def test_personal_data_is_stored_as_a_keyed_hash_never_in_clear(alice):
+    person = IndividualFactory(ssn=SSN)
+    IndividualFactory(ssn="234-56-7890")
+    response = api_as(alice).post("/api/saved-searches/", {"name": "One person", "criteria": {"ssn": SSN}}, format="json")
+    assert response.status_code == 201, response.content
+    saved = SavedSearch.objects.get()
+    assert saved.criteria == {"ssn_hash": personal_data.hash_value("ssn", SSN)}
+    assert SSN not in response.content.decode() and "123456789" not in str(saved.criteria)
+    assert [r["id"] for r in api_as(alice).post(f"/api/saved-searches/{saved.pk}/run/").json()["results"]] == [person.pk]
+    bad = api_as(alice).post("/api/saved-searches/", {"name": "Bad SSN", "criteria": {"ssn": "12"}}, format="json")
+    assert bad.status_code == 400 and "ssn" in bad.json()["criteria"]
+
+
+def test_list_costs_a_fixed_number_of_queries(alice, django_assert_max_num_queries):
+    for i in range(20):
+        saved_search_create(actor=alice, name=f"Search {i}", shared=True, criteria={"state": "TX"})
+    with django_assert_max_num_queries(6):
+        assert len(api_as(alice).get("/api/saved-searches/").json()["results"]) == 20
+
+
+def test_admin_save_this_search_then_run_it(client, alice):
+    client.force_login(alice)
+    criteria = "state=TX&coverage_type=dental&o=1"
+    page = client.get(reverse("admin:individuals_individual_changelist") + "?" + criteria)
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "Save this search" in content and "Export CSV" in content
+    assert "full personal data" not in content  # alice lacks the right
+
+    save_url = reverse("admin:individuals_savedsearch_save") + "?" + criteria
+    assert "coverage_type" in client.get(save_url).content.decode()
+    response = client.post(save_url, {"name": "Texas dental", "shared": "on"})
+    assert response.status_code == 302
+    saved = SavedSearch.objects.get()
+    assert saved.criteria == {"state": "TX", "coverage_type": "dental"} and saved.shared and saved.owner == alice
+
+    run = client.get(reverse("admin:individuals_savedsearch_run", args=[saved.pk]))
+    assert run.status_code == 302 and "state=TX" in run["Location"] and "coverage_type=dental" in run["Location"]
+    saved.refresh_from_db()
+    assert saved.last_run_at is not None
+    listing = client.get(reverse("admin:individuals_savedsearch_changelist")).content.decode()
+    assert "Texas dental" in listing
+
+
+def test_admin_save_refuses_invalid_criteria(client, alice):
+    client.force_login(alice)
+    response = client.post(reverse("admin:individuals_savedsearch_save") + "?state=ZZ", {"name": "Bad"})
+    assert response.status_code == 200 and "state" in response.content.decode()
+    assert not SavedSearch.objects.exists()
+
+
+def test_admin_other_users_private_search_is_hidden_and_shared_one_read_only(client, alice, bob):
+    private = saved_search_create(actor=alice, name="Mine", criteria={})
+    shared = saved_search_create(actor=alice, name="Ours", shared=True, criteria={})
+    client.force_login(bob)
+    assert client.get(reverse("admin:individuals_savedsearch_change", args=[private.pk])).status_code == 302  # not found
+    page = client.get(reverse("admin:individuals_savedsearch_change", args=[shared.pk]))
+    assert page.status_code == 200 and 'name="name"' not in page.content.decode()  # view only
+    assert client.post(reverse("admin:individuals_savedsearch_delete", args=[shared.pk]), {"post": "yes"}).status_code == 403
+    assert SavedSearch.objects.count() == 2
+
+
+def test_run_service_refuses_a_private_search_of_someone_else(alice, bob):
+    from django.core.exceptions import PermissionDenied
+
+    private = saved_search_create(actor=alice, name="Mine", criteria={})
+    with pytest.raises(PermissionDenied):
+        saved_search_run(actor=bob, saved_search=private)

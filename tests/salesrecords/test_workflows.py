@@ -1,0 +1,77 @@
+"""Sales workflows: once per record, set-based on the mass path, criteria and types respected."""
+import datetime
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.rights import Level
+from salesrecords.models import Activity, SalesRecord, SalesRecordType, SalesWorkflow, SalesWorkflowRun
+from salesrecords.services import mass_creation_run, salesrecord_save
+from tests.accounts.factories import AgentFactory, UserFactory
+from tests.individuals.factories import IndividualFactory
+
+from .factories import MassCreationJobFactory, SalesWorkflowFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def renewal():
+    return SalesRecordType.objects.get(name="Renewal")
+
+
+def test_mass_creation_runs_each_workflow_once_per_new_record(renewal, agency_admin, django_capture_on_commit_callbacks):
+    agent_user = UserFactory(email="agent@agency.example")
+    agent = AgentFactory(user=agent_user)
+    fl = IndividualFactory.create_batch(4, state="FL", servicing_agent=agent, secondary_email="client@example.com")
+    IndividualFactory.create_batch(3, state="GA", servicing_agent=agent)
+    call = SalesWorkflowFactory(name="Call", activity_due_days=5)
+    call.record_types.add(renewal)
+    florida = SalesWorkflowFactory(name="Florida", create_activity=False, set_stage="contacted", send_email=True,
+                                   email_to=SalesWorkflow.EmailTo.RECORD, email_subject="Hello {{ record.first_name }}",
+                                   email_body="Dear {{ record.first_name }} {{ record.last_name }}, ...",
+                                   criteria={"state": ["FL"]})
+    other_type = SalesWorkflowFactory(name="Leads only")
+    other_type.record_types.add(SalesRecordType.objects.get(name="Lead"))
+    SalesWorkflowFactory(name="Inactive", active=False)
+
+    job = MassCreationJobFactory(created_by=agency_admin, record_type=renewal, criteria={"state": ["FL", "GA"]})
+    with django_capture_on_commit_callbacks(execute=True):
+        mass_creation_run(job_id=job.pk, chunk_size=3)
+        mass_creation_run(job_id=job.pk, chunk_size=3)  # delivered again: nothing more
+
+    assert SalesRecord.objects.count() == 7
+    activities = Activity.objects.filter(workflow=call)
+    assert activities.count() == 7
+    assert set(activities.values_list("assigned_to", flat=True)) == {agent_user.pk}
+    assert set(activities.values_list("due_date", flat=True)) == {timezone.localdate() + datetime.timedelta(days=5)}
+    assert not Activity.objects.exclude(workflow=call).exists()
+    assert set(SalesRecord.objects.filter(individual__in=fl).values_list("stage", flat=True)) == {"contacted"}
+    assert set(SalesRecord.objects.exclude(individual__in=fl).values_list("stage", flat=True)) == {"new"}
+    assert SalesWorkflowRun.objects.filter(workflow=florida).count() == 4
+    assert sorted(m.subject for m in mail.outbox) == sorted("Hello " + p.first_name for p in fl)
+    assert all(m.to == ["client@example.com"] for m in mail.outbox)
+    assert not SalesWorkflowRun.objects.filter(email_pending=True).exists()
+
+
+def test_a_record_created_by_hand_runs_the_workflows_once(renewal, make_user, django_capture_on_commit_callbacks):
+    user = make_user(sales=Level.EDIT)
+    workflow = SalesWorkflowFactory(send_email=True, email_subject="New {{ record.last_name }}", email_body="Call them.")
+    record = SalesRecord(record_type=renewal, first_name="Ann", last_name="Lee", assigned_user=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        salesrecord_save(actor=user, record=record)
+        salesrecord_save(actor=user, record=record, changed=["stage"])  # an update runs nothing
+
+    assert Activity.objects.filter(sales_record=record, workflow=workflow, assigned_to=user).count() == 1
+    assert [m.subject for m in mail.outbox] == ["New Lee"] and mail.outbox[0].to == [user.email]
+
+
+def test_a_workflow_needs_an_action_valid_criteria_and_templates():
+    workflow = SalesWorkflow(name="Broken", criteria={"state": "ZZ"}, send_email=True, email_subject="{% if %}")
+    with pytest.raises(ValidationError) as exc:
+        workflow.full_clean()
+    assert {"criteria", "email_subject", "email_body"} <= set(exc.value.message_dict)
+    with pytest.raises(ValidationError):
+        SalesWorkflow(name="Nothing").full_clean()
