@@ -102,7 +102,7 @@ def _seed(size: int, tag: str):
     return Employee.objects.filter(employer_group=group, last_name=tag)
 
 
-def _sync(employees, *, timeout: float) -> float:
+def _sync(employees, *, timeout: float, workers: list[subprocess.Popen]) -> float:
     from hrsync.models import Employee
     from hrsync.services import employee_sync_request
 
@@ -112,6 +112,8 @@ def _sync(employees, *, timeout: float) -> float:
     while employees.filter(sync_state__in=[Employee.SyncState.IN_PROGRESS, Employee.SyncState.NOT_SYNCING]).exists():
         if time.monotonic() > deadline:
             raise RuntimeError("the sync did not finish in time")
+        if any(w.poll() is not None for w in workers):
+            raise RuntimeError("a worker process stopped")
         time.sleep(0.2)
     return time.perf_counter() - start
 
@@ -144,7 +146,7 @@ def run(size: int = DEFAULT) -> list[dict]:
             print(f"hrsync: {size} employees, {WORKERS} workers x {CONCURRENCY}, sandbox latency {LATENCY_MS} ms")
             limit = _plain_loop(url, min(size, 2000))
             employees = _seed(size, f"run{uuid.uuid4().hex[:6]}")
-            seconds = _sync(employees, timeout=max(600, size / 5))
+            seconds = _sync(employees, timeout=max(600, size / 5), workers=workers)
             states = dict(employees.order_by().values_list("sync_state").annotate(n=Count("pk")))
             states["avg_attempt_s"] = round(SyncAttempt.objects.filter(employee__in=employees).aggregate(
                 d=Avg(F("finished_at") - F("started_at")))["d"].total_seconds(), 4)
@@ -156,7 +158,7 @@ def run(size: int = DEFAULT) -> list[dict]:
             before = control.get(f"{url}/_sandbox/stats", timeout=5).json()["accounts"]
             control.put(f"{url}/_sandbox/knobs", json={"error_rate": 0.1, "timeout_rate": 0.1, "hang_seconds": 2.0}, timeout=5)
             employees = _seed(fault_size, f"fault{uuid.uuid4().hex[:6]}")
-            _sync(employees, timeout=max(600, fault_size))
+            _sync(employees, timeout=max(600, fault_size), workers=workers)
             stats = control.get(f"{url}/_sandbox/stats", timeout=5).json()
             settled = employees.filter(sync_state__in=["successful", "failed"]).count()
             failed = employees.filter(sync_state="failed").count()

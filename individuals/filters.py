@@ -14,6 +14,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Agent
 from plans.models import Carrier
@@ -54,6 +55,7 @@ class _CommaModelMultipleChoiceField(filters.fields.ModelMultipleChoiceField):
         return super().clean(value)
 
 
+@extend_schema_field({"type": "array", "items": {"type": "integer"}})
 class ModelMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
     field_class = _CommaModelMultipleChoiceField
 

@@ -61,7 +61,24 @@ def criteria_clean(criteria) -> dict:
     filterset = IndividualFilterSet(data=cleaned, queryset=Individual.objects.none())
     if not filterset.is_valid():
         raise ValidationError(filterset_errors(filterset))
-    return cleaned
+    # Drop what searches for nothing (e.g. a yes/no criterion left at "unknown" by the admin form).
+    values = filterset.form.cleaned_data
+    return {k: v for k, v in cleaned.items() if not _is_empty(values.get(_filter_name(k, values)))}
+
+
+def _filter_name(key: str, values: dict) -> str:
+    if key in values:
+        return key
+    for suffix in ("_after", "_before", "_min", "_max"):
+        if key.endswith(suffix) and key[: -len(suffix)] in values:
+            return key[: -len(suffix)]
+    return key
+
+
+def _is_empty(value) -> bool:
+    if isinstance(value, slice):
+        return value.start is None and value.stop is None
+    return value is None or value == "" or value == [] or value == ()
 
 
 # --- services ------------------------------------------------------------------------------------

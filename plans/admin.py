@@ -75,21 +75,21 @@ class CarrierAdmin(AuditedModelAdmin):
 class ChildRowsFormSet(BaseInlineFormSet):
     """Addresses or contacts, handed to the group services as a whole set (they replace the stored set)."""
 
-    fields = ()
+    row_fields = ()
 
     def rows(self) -> list[dict]:
         return [
-            {k: form.cleaned_data.get(k) for k in self.fields}
+            {k: form.cleaned_data.get(k) for k in self.row_fields}
             for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
 
 
 class AddressFormSet(ChildRowsFormSet):
-    fields = ("kind", "line1", "line2", "city", "state", "zip_code")
+    row_fields = ("kind", "line1", "line2", "city", "state", "zip_code")
 
 
 class ContactFormSet(ChildRowsFormSet):
-    fields = ("name", "title", "email", "phone", "is_primary")
+    row_fields = ("name", "title", "email", "phone", "is_primary")
 
     def clean(self):
         super().clean()
@@ -100,14 +100,14 @@ class ContactFormSet(ChildRowsFormSet):
 class AddressInline(admin.TabularInline):
     model = EmployerGroupAddress
     formset = AddressFormSet
-    fields = AddressFormSet.fields
+    fields = AddressFormSet.row_fields
     extra = 0
 
 
 class ContactInline(admin.TabularInline):
     model = EmployerGroupContact
     formset = ContactFormSet
-    fields = ContactFormSet.fields
+    fields = ContactFormSet.row_fields
     extra = 0
 
 

@@ -250,3 +250,12 @@ SALESRECORDS_STUCK_SECONDS = env.int("SALESRECORDS_STUCK_SECONDS", default=600)
 INDIVIDUALS_EXPORT_STREAM_MAX = env.int("INDIVIDUALS_EXPORT_STREAM_MAX", default=10_000)
 # A running export job whose worker died is picked up again after this long.
 INDIVIDUALS_EXPORT_LEASE_SECONDS = env.int("INDIVIDUALS_EXPORT_LEASE_SECONDS", default=3600)
+
+# --- individuals ----------------------------------------------------------------------------------
+# Stable OpenAPI enum names for individuals' choice sets (other apps have "gender"/"status" fields too).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "IndividualGenderEnum": "individuals.models.Individual.Gender",
+    "PolicyStatusEnum": "individuals.models.Policy.Status",
+    "CoverageTypeEnum": "individuals.models.Policy.CoverageType",
+}

@@ -125,7 +125,7 @@ class SavedSearchAdmin(AuditedModelAdmin):
 
     @admin.display(description="Run")
     def run_link(self, obj):
-        return format_html('<a class="button" href="{}">Run</a>', reverse("admin:individuals_savedsearch_run", args=[obj.pk]))
+        return format_html('<a class="button run-search" href="{}">Run</a>', reverse("admin:individuals_savedsearch_run", args=[obj.pk]))
 
     @admin.display(description="Criteria")
     def criteria_display(self, obj):

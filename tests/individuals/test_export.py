@@ -214,3 +214,24 @@ def test_export_of_an_empty_search_has_just_the_header(viewer):
     rows = _streamed(api_as(viewer).get("/api/individuals/export/?state=WY"))
     assert rows.decode().splitlines()[0].startswith("id,first_name") and len(rows.decode().splitlines()) == 1
     assert Individual.objects.count() == 0
+
+
+@pytest.mark.worker
+def test_a_real_worker_writes_a_large_export(celery_worker_process, make_user, settings):
+    import time
+
+    settings.INDIVIDUALS_EXPORT_STREAM_MAX = 3
+    user = make_user(individuals=Level.VISIBLE)
+    people = IndividualFactory.create_batch(5, ssn=SSN)
+    response = api_as(user).post("/api/individuals/export/", {"criteria": {}}, format="json")
+    assert response.status_code == 202
+    url = response["Location"]
+    for _ in range(120):
+        status = api_as(user).get(url).json()
+        if status["status"] in ("done", "failed"):
+            break
+        time.sleep(0.5)
+    assert status["status"] == "done", status
+    rows = _rows(b"".join(api_as(user).get(status["download_url"]).streaming_content))
+    assert sorted(int(r["id"]) for r in rows) == sorted(p.pk for p in people)
+    assert {r["ssn"] for r in rows} == {"***-**-6789"}

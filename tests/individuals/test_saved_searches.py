@@ -162,3 +162,10 @@ def test_run_service_refuses_a_private_search_of_someone_else(alice, bob):
     private = saved_search_create(actor=alice, name="Mine", criteria={})
     with pytest.raises(PermissionDenied):
         saved_search_run(actor=bob, saved_search=private)
+
+
+def test_criteria_that_search_for_nothing_are_not_saved(alice):
+    saved = saved_search_create(actor=alice, name="Form leftovers", criteria={
+        "state": "TX", "has_policy": "unknown", "no_servicing_agent": "unknown", "page": "3",
+        "policy_effective_after": "2026-01-01", "policy_effective_before": ""})
+    assert saved.criteria == {"state": "TX", "policy_effective_after": "2026-01-01"}

@@ -128,3 +128,33 @@ def test_admin_import_shows_row_errors_then_imports_after_confirmation(admin_cli
     admin_client.post(reverse("admin:plans_employergroup_process_import"), confirm)
     assert set(EmployerGroup.objects.values_list("account_number", flat=True)) == {"EG-1", "EG-2"}
     assert Log.objects.filter(action="import").count() == 1
+
+
+def _management(prefix, total, initial=0):
+    return {f"{prefix}-TOTAL_FORMS": str(total), f"{prefix}-INITIAL_FORMS": str(initial),
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+
+
+def test_admin_group_save_goes_through_the_service_with_contacts(admin_client):
+    from plans.models import EmployerGroup
+
+    data = {"name": "Harbor Dental", "account_number": "EG-50", "account_type": "group", "status": "active",
+            **_management("plans", 0), **_management("addresses", 0), **_management("contacts", 2),
+            "contacts-0-name": "Ann", "contacts-0-is_primary": "on",
+            "contacts-1-name": "Bo", "contacts-1-is_primary": "on"}
+    refused = admin_client.post(reverse("admin:plans_employergroup_add"), data)
+    assert "Only one contact can be the primary contact" in refused.content.decode()
+    assert not EmployerGroup.objects.exists()
+
+    del data["contacts-1-is_primary"]
+    assert admin_client.post(reverse("admin:plans_employergroup_add"), data).status_code == 302
+    group = EmployerGroup.objects.get()
+    assert [c.name for c in group.contacts.all()] == ["Ann", "Bo"]
+
+    data = {**data, "name": "Harbor Dental LLC", **_management("contacts", 0)}
+    for key in [k for k in data if k.startswith("contacts-") and k[9].isdigit()]:
+        del data[key]
+    admin_client.post(reverse("admin:plans_employergroup_change", args=[group.pk]), data)
+    group.refresh_from_db()
+    assert group.name == "Harbor Dental LLC" and group.contacts.count() == 2  # untouched inline is kept
+    assert AuditLog.objects.filter(object_id=str(group.pk), action="update", summary="Changed name").exists()

@@ -8,7 +8,7 @@ from accounts.rights import Flag, Level
 from salesrecords.models import Activity, MassCreationJob, SalesRecord, SalesRecordType
 from tests.individuals.factories import IndividualFactory
 
-from .factories import ActivityFactory, SalesRecordFactory, SalesRecordTypeRightFactory
+from .factories import ActivityFactory, SalesRecordFactory, SalesRecordTypeFactory, SalesRecordTypeRightFactory
 
 pytestmark = pytest.mark.django_db
 SEARCH = reverse("admin:individuals_individual_changelist")
@@ -42,7 +42,7 @@ def test_the_button_carries_the_search_and_the_confirmation_states_the_counts(lo
 
 def test_confirming_starts_the_job_and_its_page_shows_progress_and_criteria(login, agency_admin, django_capture_on_commit_callbacks):
     IndividualFactory.create_batch(3, state="FL")
-    renewal = SalesRecordType.objects.get(name="Renewal")
+    renewal = SalesRecordTypeFactory(name="Renewal")
     client = login(agency_admin)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(NEW, {"criteria": json.dumps({"state": ["FL"]}), "record_type": renewal.pk})
@@ -57,7 +57,7 @@ def test_confirming_starts_the_job_and_its_page_shows_progress_and_criteria(logi
 
 
 def test_a_failed_job_shows_its_reason(login, agency_admin):
-    job = MassCreationJob.objects.create(record_type=SalesRecordType.objects.first(), criteria={"state": "ZZ"},
+    job = MassCreationJob.objects.create(record_type=SalesRecordTypeFactory(), criteria={"state": "ZZ"},
                                          status=MassCreationJob.Status.FAILED, error="Invalid search criteria: state: ZZ")
     html = login(agency_admin).get(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk])).content.decode()
     assert "Invalid search criteria: state: ZZ" in html
@@ -73,7 +73,7 @@ def test_a_failed_job_shows_its_reason(login, agency_admin):
 ])
 def test_rights_decide_the_button_and_the_page(login, make_user, levels, type_right, allowed):
     user = make_user(**levels)
-    renewal = SalesRecordType.objects.get(name="Renewal")
+    renewal = SalesRecordTypeFactory(name="Renewal")
     if type_right is not None:
         SalesRecordTypeRightFactory(user=user, record_type=renewal, can_add=type_right)
     client = login(user)
@@ -111,7 +111,7 @@ def test_convert_action_on_several_records(login, agency_admin):
 
 def test_records_of_a_type_the_user_may_not_view_are_hidden(login, make_user):
     user = make_user(sales=Level.EDIT)
-    lead, renewal = SalesRecordType.objects.get(name="Lead"), SalesRecordType.objects.get(name="Renewal")
+    lead, renewal = SalesRecordTypeFactory(name="Lead"), SalesRecordTypeFactory(name="Renewal")
     SalesRecordTypeRightFactory(user=user, record_type=lead, can_view=False)
     SalesRecordFactory(record_type=lead, last_name="Hidden")
     SalesRecordFactory(record_type=renewal, last_name="Shown")

@@ -2,18 +2,18 @@
 import pytest
 
 from accounts.rights import Level
-from salesrecords.models import Activity, MassCreationJob, SalesRecord, SalesRecordType, SalesWorkflow
+from salesrecords.models import Activity, MassCreationJob, SalesRecord, SalesWorkflow
 from tests.conftest import api_as
 from tests.individuals.factories import IndividualFactory
 
-from .factories import SalesRecordFactory, SalesRecordTypeRightFactory
+from .factories import SalesRecordFactory, SalesRecordTypeFactory, SalesRecordTypeRightFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def renewal():
-    return SalesRecordType.objects.get(name="Renewal")
+    return SalesRecordTypeFactory(name="Renewal")
 
 
 def test_post_criteria_returns_202_and_the_job_reports_progress(api, renewal, django_capture_on_commit_callbacks):
@@ -58,7 +58,7 @@ def test_jobs_need_the_three_rights(make_user, renewal):
 
 def test_records_list_masks_personal_data_and_respects_type_rights(make_user, renewal, django_assert_max_num_queries):
     user = make_user(sales=Level.EDIT)
-    lead = SalesRecordType.objects.get(name="Lead")
+    lead = SalesRecordTypeFactory(name="Lead")
     SalesRecordTypeRightFactory(user=user, record_type=lead, can_view=False)
     for _ in range(5):
         SalesRecordFactory(record_type=renewal, ssn_encrypted="gAAAA-token", ssn_last4="6789")
@@ -79,7 +79,7 @@ def test_create_update_delete_follow_the_type_rights(make_user, renewal):
     pk = reply.json()["id"]
     assert client.patch(f"/api/sales-records/{pk}/", {"stage": "won"}, format="json").status_code == 403
     assert client.delete(f"/api/sales-records/{pk}/").status_code == 403
-    lead = SalesRecordType.objects.get(name="Lead")  # no row: the Visible group may not add
+    lead = SalesRecordTypeFactory(name="Lead")  # no row: the Visible group may not add
     assert client.post("/api/sales-records/", {"record_type": lead.pk, "first_name": "A", "last_name": "B"},
                        format="json").status_code == 403
     assert SalesRecord.objects.count() == 1

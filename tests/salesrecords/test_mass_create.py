@@ -12,7 +12,7 @@ from salesrecords.services import mass_creation_job_create, mass_creation_previe
 from tests.accounts.factories import AgentFactory, UserFactory
 from tests.individuals.factories import CustomFieldFactory, IndividualFactory
 
-from .factories import MassCreationJobFactory, SalesRecordFactory
+from .factories import MassCreationJobFactory, SalesRecordFactory, SalesRecordTypeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ Status = MassCreationJob.Status
 
 @pytest.fixture
 def renewal():
-    return SalesRecordType.objects.get(name="Renewal")
+    return SalesRecordTypeFactory(name="Renewal")
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_a_servicing_agent_linked_to_a_user_assigns_that_user(creator, renewal, 
 def test_individuals_with_a_sales_record_are_skipped_and_counts_are_exact(creator, renewal, django_capture_on_commit_callbacks):
     people = IndividualFactory.create_batch(7, state="FL")
     IndividualFactory.create_batch(3, state="TX")
-    lead = SalesRecordType.objects.get(name="Lead")
+    lead = SalesRecordTypeFactory(name="Lead")
     for person in people[:2]:
         SalesRecordFactory(individual=person, record_type=lead)
 

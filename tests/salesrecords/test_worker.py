@@ -12,11 +12,11 @@ from django.db.models import Count
 
 from accounts.models import AuditLog
 from individuals.models import Individual
-from salesrecords.models import Activity, MassCreationJob, SalesRecord, SalesRecordType
+from salesrecords.models import Activity, MassCreationJob, SalesRecord
 from salesrecords.services import mass_creation_resume_stuck
 from salesrecords.tasks import mass_creation_run_task
 
-from .factories import SalesRecordFactory, SalesWorkflowFactory
+from .factories import SalesRecordFactory, SalesRecordTypeFactory, SalesWorkflowFactory
 
 pytestmark = pytest.mark.worker
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ def no_duplicates():
 
 
 def start_job(user, criteria, name="Renewal"):
-    job = MassCreationJob.objects.create(created_by=user, criteria=criteria, record_type=SalesRecordType.objects.get(name=name))
+    job = MassCreationJob.objects.create(created_by=user, criteria=criteria, record_type=SalesRecordTypeFactory(name=name))
     mass_creation_run_task.delay(job.pk)
     return job
 

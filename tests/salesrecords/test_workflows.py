@@ -7,19 +7,19 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.rights import Level
-from salesrecords.models import Activity, SalesRecord, SalesRecordType, SalesWorkflow, SalesWorkflowRun
+from salesrecords.models import Activity, SalesRecord, SalesWorkflow, SalesWorkflowRun
 from salesrecords.services import mass_creation_run, salesrecord_save
 from tests.accounts.factories import AgentFactory, UserFactory
 from tests.individuals.factories import IndividualFactory
 
-from .factories import MassCreationJobFactory, SalesWorkflowFactory
+from .factories import MassCreationJobFactory, SalesRecordTypeFactory, SalesWorkflowFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def renewal():
-    return SalesRecordType.objects.get(name="Renewal")
+    return SalesRecordTypeFactory(name="Renewal")
 
 
 def test_mass_creation_runs_each_workflow_once_per_new_record(renewal, agency_admin, django_capture_on_commit_callbacks):
@@ -34,7 +34,7 @@ def test_mass_creation_runs_each_workflow_once_per_new_record(renewal, agency_ad
                                    email_body="Dear {{ record.first_name }} {{ record.last_name }}, ...",
                                    criteria={"state": ["FL"]})
     other_type = SalesWorkflowFactory(name="Leads only")
-    other_type.record_types.add(SalesRecordType.objects.get(name="Lead"))
+    other_type.record_types.add(SalesRecordTypeFactory(name="Lead"))
     SalesWorkflowFactory(name="Inactive", active=False)
 
     job = MassCreationJobFactory(created_by=agency_admin, record_type=renewal, criteria={"state": ["FL", "GA"]})
