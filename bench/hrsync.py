@@ -1,10 +1,10 @@
 """Benefits sync throughput: ``python -m bench hrsync [--size N]``.
 
 N employees (default 10,000) are synced through two real Celery worker processes (prefork,
-4 each) against a fresh sandbox with 20 ms latency per call. The limit, measured in the same run:
-the same calls a new employee needs (find by email, create) from a plain loop of HTTP requests on
-as many threads as the workers have processes, with no Django, no database, no queue. Goal: the
-sync reaches at least half of it. Then a fault run (N/5 employees, 10% 500s + 10% timeouts):
+8 each) against a fresh sandbox with 20 ms latency per call. Limits, measured in the same run, from
+the calls a new employee needs (find by email, create) with no Django, database nor queue:
+(1) the issue's: calls/s of one plain loop of HTTP requests; (2) stricter: employee-equivalents/s
+of as many plain loops as the workers have processes. Goal for both: the sync reaches half. Then a fault run (N/5 employees, 10% 500s + 10% timeouts):
 every employee ends Successful or Failed, and the sandbox holds no account twice.
 Needs Redis (REDIS_URL, default redis://127.0.0.1:6379/3).
 """
@@ -24,7 +24,7 @@ import requests
 from bench.report import figure
 
 DEFAULT = 10_000
-WORKERS, CONCURRENCY = 2, 4
+WORKERS, CONCURRENCY = 2, 8
 LATENCY_MS = 20
 QUEUE = "bench-hrsync"
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +51,8 @@ def _start_sandbox(tmp: str) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the sandbox did not start")
 
 
-def _plain_loop(url: str, n: int) -> float:
-    """Employee-equivalents per second (find by email + create) from plain threads."""
+def _plain_loop(url: str, n: int, threads: int) -> float:
+    """HTTP calls per second (find by email, create; alternating) from ``threads`` plain loops."""
     headers = {"Authorization": f"Bearer {KEY}"}
     counter = iter(range(n))
     lock = threading.Lock()
@@ -70,31 +70,34 @@ def _plain_loop(url: str, n: int) -> float:
                 "email": email, "first_name": "Loop", "last_name": "Bench", "date_of_birth": "1980-01-01",
                 "hire_date": "2020-01-01", "benefits_package": "BASIC"})
 
-    threads = [threading.Thread(target=work) for _ in range(WORKERS * CONCURRENCY)]
+    pool = [threading.Thread(target=work) for _ in range(threads)]
     start = time.perf_counter()
-    for t in threads:
+    for t in pool:
         t.start()
-    for t in threads:
+    for t in pool:
         t.join()
-    return n / (time.perf_counter() - start)
+    return 2 * n / (time.perf_counter() - start)
 
 
 def _start_workers(env: dict) -> list[subprocess.Popen]:
     return [subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", QUEUE, "-c", str(CONCURRENCY), "-n", f"bench{i}@%h",
-         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+         "--prefetch-multiplier", "4", "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL) for i in range(WORKERS)]
 
 
 def _seed(size: int, tag: str):
+    from django.db import transaction
+
     from hrsync.models import BenefitsLevel, Employee, SyncAttempt
     from plans.models import EmployerGroup
 
     group, _ = EmployerGroup.objects.get_or_create(account_number="BENCH-HR", defaults={"name": "Bench Employer"})
     level, _ = BenefitsLevel.objects.get_or_create(name="Bench Basic", defaults={"package_code": "BASIC"})
-    Employee.objects.filter(employer_group=group).update(last_attempt=None)
-    SyncAttempt.objects.filter(employee__employer_group=group).delete()
-    Employee.objects.filter(employer_group=group).delete()
+    with transaction.atomic():  # earlier runs' employees and their history
+        Employee.objects.filter(employer_group=group).update(last_attempt=None)
+        SyncAttempt.objects.filter(employee__employer_group=group)._raw_delete("default")
+        Employee.objects.filter(employer_group=group)._raw_delete("default")
     Employee.objects.bulk_create([
         Employee(employer_group=group, first_name=f"E{i}", last_name=tag, email=f"{tag}.{i}@bench.example",
                  date_of_birth=date(1980, 1, 1 + i % 28), hire_date=date(2020, 1, 1), benefits_level=level)
@@ -144,14 +147,21 @@ def run(size: int = DEFAULT) -> list[dict]:
                 if len(app.control.ping(timeout=1.0)) >= WORKERS:
                     break
             print(f"hrsync: {size} employees, {WORKERS} workers x {CONCURRENCY}, sandbox latency {LATENCY_MS} ms")
-            limit = _plain_loop(url, min(size, 2000))
+            single = _plain_loop(url, 200, threads=1)
+            parallel = _plain_loop(url, min(size, 2000), threads=WORKERS * CONCURRENCY)
             employees = _seed(size, f"run{uuid.uuid4().hex[:6]}")
             seconds = _sync(employees, timeout=max(600, size / 5), workers=workers)
             states = dict(employees.order_by().values_list("sync_state").annotate(n=Count("pk")))
             states["avg_attempt_s"] = round(SyncAttempt.objects.filter(employee__in=employees).aggregate(
                 d=Avg(F("finished_at") - F("started_at")))["d"].total_seconds(), 4)
-            results.append(figure("hrsync", "sync employees/s vs plain HTTP loop (20 ms)", value=size / seconds, unit="emp/s",
-                                  limit=limit, goal=0.5, better="higher", note=f"{states}"))
+            print(f"  sync: {states}")
+            # The issue's figure: employees/s against the calls/s of one plain loop of HTTP requests.
+            results.append(figure("hrsync", "sync employees/s vs plain loop calls/s", value=size / seconds, unit="emp/s",
+                                  limit=single, goal=0.5, better="higher"))
+            # Stricter: against the same calls (2 per new employee) from as many plain loops as
+            # the workers have processes, i.e. the sandbox's ceiling for this concurrency.
+            results.append(figure("hrsync", f"sync employees/s vs {WORKERS * CONCURRENCY} plain loops (emp-equiv)",
+                                  value=size / seconds, unit="emp/s", limit=parallel / 2, goal=0.5, better="higher"))
 
             # Fault run: 10% 500s (half after the write) and 10% held past the 1 s read timeout.
             fault_size = max(50, size // 5)

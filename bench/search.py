@@ -71,6 +71,15 @@ def _measure(client, url: str, conn, repeat: int) -> dict:
     plain_seconds = median_seconds(plain, repeat=repeat)
     return {"seconds": seconds, "queries": queries, "plain": plain_seconds, "sqls": sqls}
 
+def _same_planner_settings(conn) -> None:
+    """The plain connection plans with the same settings as Django's (e.g. DATABASE_RANDOM_PAGE_COST)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        conn.execute(f"SET random_page_cost = {float(cursor.fetchone()[0])}")
+
+
 def run(size: int = DEFAULT, repeat: int = 7) -> list[dict]:
     from django.test import Client
     from rest_framework.test import APIClient
@@ -86,6 +95,7 @@ def run(size: int = DEFAULT, repeat: int = 7) -> list[dict]:
     results = []
     started = time.monotonic()
     with psycopg_connect() as conn:
+        _same_planner_settings(conn)
         for name, query in _searches():
             api_run = _measure(api, f"/api/individuals/?page_size=50&{query}", conn, repeat)
             results.append(figure(BENCH, f"api {name}: vs plain SQL", value=api_run["seconds"] * 1000, unit="ms",

@@ -27,7 +27,7 @@ from django.db.models.functions import Cast, Concat, Trim
 from django.utils import timezone
 
 from accounts.models import AuditLog, User
-from accounts.services import audit
+from accounts.services import audit, record_delete
 
 from . import personal_data
 from .filters import criteria_dict, criteria_without_personal_data
@@ -36,7 +36,7 @@ from .saved_searches import VIEW_INDIVIDUALS
 from .selectors import individual_list
 
 FULL_PERSONAL_DATA = "accounts.view_full_personal_data"
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 5000
 BLOCK_BYTES = 64 * 1024
 EXPORT_DIR = "exports"
 
@@ -275,3 +275,14 @@ def export_job_file(*, actor: User, job: ExportJob) -> Path:
     if not path.is_file():
         raise ValidationError({"file_path": "The export file is gone; export again."})
     return path
+
+
+@transaction.atomic
+def export_job_delete(*, actor: User, job: ExportJob) -> None:
+    """Delete the actor's own export job and, once committed, its file (audited)."""
+    if job.owner_id != actor.pk:
+        raise PermissionDenied
+    path = Path(settings.MEDIA_ROOT) / job.file_path if job.file_path else None
+    record_delete(actor=actor, instance=job)
+    if path is not None:
+        transaction.on_commit(lambda: path.unlink(missing_ok=True))

@@ -29,6 +29,7 @@ NON_CRITERIA_PARAMS = frozenset({
     "o", "p", "e", "q", "all", "_changelist_filters", "_popup", "_to_field", "_facets",
 })
 
+# The criteria matched together against one policy (one EXISTS), for callers that describe a search.
 POLICY_FILTERS = ("coverage_type", "policy_status", "policy_effective", "policy_renewal", "carrier", "policy_number")
 
 
@@ -99,10 +100,8 @@ def criteria_without_personal_data(criteria: dict) -> dict:
 
 
 def _date_range(field_name, label, **kwargs):
-    return filters.DateFromToRangeFilter(field_name=field_name, label=label, widget=_DateRange(attrs={"type": "date"}), **kwargs)
-
-
-_DateRange = filters.widgets.DateRangeWidget
+    widget = filters.widgets.DateRangeWidget(attrs={"type": "date"})
+    return filters.DateFromToRangeFilter(field_name=field_name, label=label, widget=widget, **kwargs)
 
 
 _FORM_CLASSES: dict = {}
@@ -216,8 +215,10 @@ class IndividualFilterSet(filters.FilterSet):
         valid = super().is_valid()
         unknown = self.unknown_keys()
         if unknown:
-            for key in unknown:
-                self.form.add_error(None, f"Unknown search criterion {key!r}.")
+            if not getattr(self, "_unknown_reported", False):  # is_valid() may be asked more than once
+                self._unknown_reported = True
+                for key in unknown:
+                    self.form.add_error(None, f"Unknown search criterion {key!r}.")
             return False
         return valid
 

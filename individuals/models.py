@@ -146,12 +146,15 @@ class Individual(models.Model):
             models.Index(Upper("email"), name="ind_email_upper_idx"),
             models.Index(fields=["record_status"], name="ind_record_status_idx"),
             models.Index(fields=["state", "city"], name="ind_state_city_idx"),
+            # The search matches these case-insensitively (UPPER(col) = UPPER(value)).
+            models.Index(Upper("city"), name="ind_city_upper_idx"),
+            models.Index(Upper("county"), name="ind_county_upper_idx"),
+            models.Index(Upper("lead_source"), name="ind_lead_source_upper_idx"),
+            models.Index(Upper("title"), name="ind_title_upper_idx"),
             models.Index(fields=["zip_code"], name="ind_zip_idx"),
-            models.Index(fields=["county"], name="ind_county_idx"),
             models.Index(fields=["date_of_birth"], name="ind_dob_idx"),
             models.Index(fields=["gender"], name="ind_gender_idx"),
             models.Index(fields=["smoker_status"], name="ind_smoker_idx"),
-            models.Index(fields=["lead_source"], name="ind_lead_source_idx"),
             models.Index(fields=["medicare_part_a_effective"], name="ind_part_a_idx"),
             models.Index(fields=["medicare_part_b_effective"], name="ind_part_b_idx"),
             models.Index(fields=["created_at"], name="ind_created_idx"),
@@ -215,8 +218,10 @@ class Policy(models.Model):
         indexes = [
             # The advanced search's EXISTS probes policies of one individual by type and status.
             models.Index(fields=["individual", "coverage_type", "status"], name="pol_ind_type_status_idx"),
-            # ...and, for selective criteria, the planner can start from the policies instead.
-            models.Index(fields=["coverage_type", "status", "individual"], name="pol_type_status_ind_idx"),
+            # ...and, for selective criteria, the planner starts from the policies instead: an index-only
+            # scan here (INCLUDE is PostgreSQL's; elsewhere a plain index) finds the matching individuals.
+            models.Index(fields=["coverage_type", "status", "effective_date"], include=["individual", "carrier", "renewal_date"],
+                         name="pol_search_idx"),
             models.Index(fields=["status", "individual"], name="pol_status_ind_idx"),
             models.Index(fields=["effective_date"], name="pol_effective_idx"),
             models.Index(fields=["renewal_date"], name="pol_renewal_idx"),

@@ -147,6 +147,11 @@ class IndividualResource(AllOrNothingResource):
         if npn and not Agent.objects.filter(npn=npn).exists():
             errors["servicing_agent_npn"] = [f"There is no agent with NPN {npn}."]
             row = {k: v for k, v in row.items() if k != "servicing_agent_npn"}
+        elif not npn and _text(row.get("servicing_agent_name")) and instance.servicing_agent_id:
+            # An agent without an NPN exports as a name only: that row keeps its agent.
+            agent = instance.servicing_agent
+            if _text(row.get("servicing_agent_name")) == f"{agent.first_name} {agent.last_name}".strip():
+                row = {k: v for k, v in row.items() if k != "servicing_agent_npn"}
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as exc:

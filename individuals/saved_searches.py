@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from accounts.models import User
 from accounts.services import record_delete, record_save
 
+from . import personal_data
 from .filters import IndividualFilterSet, criteria_dict, criteria_without_personal_data
 from .models import Individual, SavedSearch
 from .selectors import filterset_errors
@@ -143,3 +144,19 @@ def saved_search_run(*, actor: User, saved_search: SavedSearch) -> dict:
     SavedSearch.objects.filter(pk=saved_search.pk).update(last_run_at=now)
     saved_search.last_run_at = now
     return dict(saved_search.criteria)
+
+
+def criteria_labels(criteria: dict) -> list[tuple[str, str]]:
+    """``(label, value)`` per criterion, for people; personal-data hashes are never shown."""
+    filters = IndividualFilterSet(queryset=Individual.objects.none()).filters
+    rows = []
+    for key, value in criteria.items():
+        if key.endswith("_hash"):
+            rows.append((f"{personal_data.LABELS.get(key[:-5], key[:-5])} (exact)", "given, not shown"))
+            continue
+        name = _filter_name(key, filters)
+        label = str(filters[name].label or name) if name in filters else key
+        if key != name:
+            label = f"{label} {'from' if key.endswith(('_after', '_min')) else 'to'}"
+        rows.append((label, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
+    return rows

@@ -87,6 +87,7 @@ class MassCreationJob(models.Model):
     created = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0, help_text="Already had a sales record.")
     cursor = models.BigIntegerField(default=0, help_text="Last individual id processed (chunks resume after it).")
+    last_id = models.BigIntegerField(null=True, blank=True, help_text="The highest individual id when the job started.")
     error = models.TextField(blank=True)
 
     class Meta:
@@ -119,13 +120,17 @@ class SalesRecord(models.Model):
     individual = models.OneToOneField(
         Individual, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales_record"
     )
-    record_type = models.ForeignKey(SalesRecordType, on_delete=models.PROTECT, related_name="records")
+    # FK indexes that a composite index below already starts with are left out (cheaper mass inserts).
+    record_type = models.ForeignKey(SalesRecordType, on_delete=models.PROTECT, related_name="records", db_index=False)
     assigned_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales_records"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales_records",
+        db_index=False,
     )
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
     temperature = models.CharField(max_length=10, choices=Temperature.choices, blank=True)
-    job = models.ForeignKey(MassCreationJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="records")
+    # Informational link (jobs are never deleted): no database constraint, so a mass insert checks one FK less per row.
+    job = models.ForeignKey(MassCreationJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="records",
+                            db_index=False, db_constraint=False)
     # --- carried over from the individual -----------------------------------------------------------
     first_name = models.CharField(max_length=100)
     middle_name = models.CharField(max_length=100, blank=True)
@@ -220,10 +225,18 @@ class SalesWorkflow(models.Model):
 
 
 class SalesWorkflowRun(models.Model):
-    """That a workflow ran for a record: the unique pair makes "exactly once" a database fact."""
+    """That a workflow ran for a record: the unique pair makes "exactly once" a database fact.
 
-    workflow = models.ForeignKey(SalesWorkflow, on_delete=models.CASCADE, related_name="runs")
-    sales_record = models.ForeignKey(SalesRecord, on_delete=models.CASCADE, related_name="workflow_runs")
+    Runs and activities are written set-based next to the records they belong to; their links carry
+    no database FK constraint (the ORM cascades / sets NULL on delete), so a mass insert does not pay
+    a deferred FK check per row for each of them.
+    """
+
+    # The unique pair below indexes the workflow; the ORM cascades deletes (no per-row FK check on mass inserts).
+    workflow = models.ForeignKey(SalesWorkflow, on_delete=models.CASCADE, related_name="runs", db_index=False,
+                                 db_constraint=False)
+    sales_record = models.ForeignKey(SalesRecord, on_delete=models.CASCADE, related_name="workflow_runs",
+                                     db_constraint=False)
     created_at = models.DateTimeField(auto_now_add=True)
     email_pending = models.BooleanField(default=False, help_text="The email action is still to be sent (after commit).")
 
@@ -239,13 +252,16 @@ class Activity(models.Model):
     """A task for a user about a sales record (made by workflows or by hand)."""
 
     subject = models.CharField(max_length=200)
-    sales_record = models.ForeignKey(SalesRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities")
+    sales_record = models.ForeignKey(SalesRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities",
+                                     db_constraint=False)
     assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="sales_activities")
+                                    related_name="sales_activities", db_index=False)  # activity_user_due_idx
     due_date = models.DateField(null=True, blank=True)
     done = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
-    workflow = models.ForeignKey(SalesWorkflow, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities")
+    # Informational (the ORM sets it NULL when a workflow is deleted): no per-row FK check on mass inserts.
+    workflow = models.ForeignKey(SalesWorkflow, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities",
+                                 db_index=False, db_constraint=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

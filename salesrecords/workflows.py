@@ -61,16 +61,19 @@ def applicable_workflows(record_type_id: int) -> list[SalesWorkflow]:
     return [w for w in workflows if not w.record_types.all() or any(t.pk == record_type_id for t in w.record_types.all())]
 
 
-def workflows_trigger(*, records: QuerySet, workflows: list[SalesWorkflow], now=None) -> dict[int, int]:
+def workflows_trigger(*, records: QuerySet, workflows: list[SalesWorkflow], now=None, fresh: bool = False) -> dict[int, int]:
     """Run ``workflows`` once on each record of ``records`` meeting their criteria; {workflow id: records run}.
 
     A few statements per workflow, whatever the number of records. Call inside the transaction
-    that created the records.
+    that created the records. ``fresh``: the records were inserted by this very transaction, so no
+    run can exist yet and the anti-join is skipped (the unique pair still guards it).
     """
     now = now or timezone.now()
     counts = {}
     for workflow in workflows:
-        todo = records.filter(~Exists(SalesWorkflowRun.objects.filter(workflow=workflow, sales_record=OuterRef("pk"))))
+        todo = records
+        if not fresh:
+            todo = todo.filter(~Exists(SalesWorkflowRun.objects.filter(workflow=workflow, sales_record=OuterRef("pk"))))
         if workflow.criteria:
             fs = IndividualFilterSet(data=workflow.criteria, queryset=Individual.objects.all())
             if not fs.is_valid():  # a custom field or carrier it names was removed since

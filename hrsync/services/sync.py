@@ -31,15 +31,29 @@ Action, Status, State = SyncAttempt.Action, SyncAttempt.Status, Employee.SyncSta
 CHUNK = 500
 
 
-def _lease(now: datetime) -> datetime:
-    return now + timedelta(seconds=settings.HRSYNC_LEASE_SECONDS)
+def _lease(now: datetime, *, queued: bool = False) -> datetime:
+    # A queued attempt may wait behind thousands of others: its lease only covers a lost message.
+    seconds = settings.HRSYNC_QUEUED_LEASE_SECONDS if queued else settings.HRSYNC_LEASE_SECONDS
+    return now + timedelta(seconds=seconds)
 
 
 def _enqueue(attempt_ids: list[int]) -> None:
-    from ..tasks import sync_attempt_run_task
-
     if attempt_ids:
-        transaction.on_commit(lambda: [sync_attempt_run_task.delay(pk) for pk in attempt_ids])
+        transaction.on_commit(lambda: _publish(attempt_ids))
+
+
+def _publish(attempt_ids: list[int]) -> None:
+    from ..tasks import sync_attempt_run_task as task
+
+    if task.app.conf.task_always_eager:
+        for pk in attempt_ids:
+            task.delay(pk)
+        return
+    # One producer for the batch: thousands of messages without a pool checkout each. A message
+    # lost here is not lost work: the attempt's lease runs out and the sweep queues it again.
+    with task.app.producer_or_acquire() as producer:
+        for pk in attempt_ids:
+            task.apply_async((pk,), producer=producer)
 
 
 @dataclass
@@ -86,7 +100,7 @@ def employee_sync_request(*, actor: User | None, employees: QuerySet | list[int]
                 employee.sync_state = State.FAILED
                 result.failed_before_sending += 1
             else:
-                attempt.status, attempt.lease_until = Status.QUEUED, _lease(now)
+                attempt.status, attempt.lease_until = Status.QUEUED, _lease(now, queued=True)
                 employee.sync_state = State.IN_PROGRESS
                 result.sent += 1
             attempts.append(attempt)
@@ -212,7 +226,7 @@ def _finish(attempt: SyncAttempt, *, ok: bool, version: int, outcome: _Outcome, 
     if employee is None:
         return attempt  # deleted meanwhile
     newer = SyncAttempt.objects.create(employee=employee, version=employee.change_version, status=Status.QUEUED,
-                                       lease_until=_lease(now))
+                                       lease_until=_lease(now, queued=True))
     updates.update(sync_state=State.IN_PROGRESS, last_attempt=newer.pk)
     Employee.objects.filter(pk=employee.pk).update(**updates)
     _enqueue([newer.pk])
@@ -242,7 +256,7 @@ def sync_leases_expire(*, now: datetime | None = None, limit: int = 1000) -> int
             if employee.last_attempt_id != attempt.pk:
                 continue
             newer = SyncAttempt.objects.create(employee=employee, version=employee.change_version, status=Status.QUEUED,
-                                               lease_until=_lease(now))
+                                               lease_until=_lease(now, queued=True))
             Employee.objects.filter(pk=employee.pk).update(sync_state=State.IN_PROGRESS, last_attempt=newer)
             _enqueue([newer.pk])
             picked += 1

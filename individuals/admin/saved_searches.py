@@ -187,8 +187,15 @@ class SavedSearchAdmin(AuditedModelAdmin):
             else:
                 messages.success(request, f"Saved the search “{saved.name}”.")
                 return HttpResponseRedirect(_changelist_url(saved.criteria))
+        try:
+            shown = svc.criteria_labels(svc.criteria_clean(criteria))
+        except ValidationError as exc:
+            shown = []
+            if request.method != "POST":
+                for field, errors in exc.message_dict.items():
+                    form.add_error(None, [f"{field}: {e}" if field != "__all__" else e for e in errors])
         context = {**self.admin_site.each_context(request), "title": "Save this search", "form": form,
-                   "criteria": criteria, "opts": self.model._meta, "back_url": _changelist_url(criteria)}
+                   "criteria": shown, "opts": self.model._meta, "back_url": _changelist_url(criteria)}
         return TemplateResponse(request, "admin/individuals/savedsearch/save.html", context)
 
     def run_view(self, request, pk):
@@ -232,6 +239,13 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self.has_view_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        exports.export_job_delete(actor=request.user, job=obj)
+
+    def delete_queryset(self, request, queryset):
+        for job in queryset:
+            exports.export_job_delete(actor=request.user, job=job)
 
     def get_urls(self):
         view = self.admin_site.admin_view

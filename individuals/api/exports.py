@@ -90,8 +90,9 @@ class IndividualExportView(APIView):
         return response
 
 
-class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Your background CSV exports: status, row count and, when done, the download link."""
+class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                       viewsets.GenericViewSet):
+    """Your background CSV exports: status, row count and, when done, the download link; delete removes the file."""
 
     serializer_class = ExportJobSerializer
     permission_classes = [HasPerm.of("individuals.view_individual")]
@@ -103,6 +104,9 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def get_queryset(self):
         return ExportJob.objects.filter(owner=self.request.user)
+
+    def perform_destroy(self, instance):
+        exports.export_job_delete(actor=self.request.user, job=instance)
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="text/csv")})
     @action(detail=True, methods=["get"], throttle_classes=[ScopedRateThrottle])

@@ -9,7 +9,7 @@ from config.api.viewsets import AuditedModelViewSet
 
 from .. import selectors, services
 from ..filters import ActivityFilterSet, MassCreationJobFilterSet, SalesRecordFilterSet
-from ..models import SalesRecord, SalesRecordType, SalesWorkflow
+from ..models import Activity, MassCreationJob, SalesRecord, SalesRecordType, SalesWorkflow
 from .serializers import (
     ActivitySerializer, ConvertBatchSerializer, MassCreationJobCreateSerializer, MassCreationJobSerializer,
     SalesRecordSerializer, SalesRecordTypeSerializer, SalesWorkflowSerializer,
@@ -60,7 +60,7 @@ class SalesRecordViewSet(AuditedModelViewSet):
         individual = services.salesrecord_convert(actor=request.user, record=record)
         return Response({"individual": individual.pk})
 
-    @extend_schema(request=ConvertBatchSerializer, responses={200: dict})
+    @extend_schema(request=ConvertBatchSerializer, responses={200: dict}, operation_id="sales_records_convert_batch")
     @action(detail=False, methods=["post"], url_path="convert", url_name="convert-batch",
             throttle_classes=[ScopedRateThrottle])
     def convert_batch(self, request):
@@ -86,6 +86,7 @@ class MassCreationJobViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mix
                              viewsets.GenericViewSet):
     """Mass creation jobs. POST criteria (or a saved search) and a record type -> 202 and the job; GET its progress."""
 
+    queryset = MassCreationJob.objects.none()  # for the schema; get_queryset limits by type rights
     serializer_class = MassCreationJobSerializer
     filterset_class = MassCreationJobFilterSet
     throttle_scope = "bulk"
@@ -129,6 +130,7 @@ def _saved_search_criteria(user, pk: int) -> dict:
 class ActivityViewSet(AuditedModelViewSet):
     """Activities (tasks) about sales records; ``?mine=true`` for your own list."""
 
+    queryset = Activity.objects.none()  # for the schema; get_queryset limits by type rights
     serializer_class = ActivitySerializer
     filterset_class = ActivityFilterSet
     ordering_fields = ["due_date", "created_at", "id"]

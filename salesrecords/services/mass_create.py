@@ -12,7 +12,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from accounts.models import AuditLog, User
@@ -133,13 +133,17 @@ def mass_creation_run(*, job_id: int, max_chunks: int | None = None, chunk_size:
         return MassCreationJob.objects.get(pk=job_id)
     matching = fs.qs.order_by()
     if job.status == Status.QUEUED:
+        # The search's snapshot: individuals up to the highest id now (later ones are not part of this job).
+        last_id = Individual.objects.aggregate(m=Max("pk"))["m"] or 0
+        first = matching.aggregate(m=Min("pk"))["m"]
         MassCreationJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-            status=Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), matched=matching.count())
+            status=Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), matched=matching.count(),
+            last_id=last_id, cursor=first - 1 if first else last_id)
     context = {
         "matching": matching,
         "excluded_keys": sql.not_carried_keys(),
         "workflows": applicable_workflows(job.record_type_id),
-        "chunk": chunk_size or settings.SALESRECORDS_CHUNK_SIZE,
+        "step": chunk_size or settings.SALESRECORDS_CHUNK_SIZE,
     }
     chunks = 0
     while max_chunks is None or chunks < max_chunks:
@@ -147,48 +151,46 @@ def mass_creation_run(*, job_id: int, max_chunks: int | None = None, chunk_size:
         chunks += 1
         if bounds and any(w.send_email for w in context["workflows"]):
             lo, hi = bounds
-            records = SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo)
-            workflow_emails_send(records=records.filter(individual_id__lte=hi) if hi is not None else records)
+            workflow_emails_send(records=SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo, individual_id__lte=hi))
         if not more:
             break
     return MassCreationJob.objects.get(pk=job_id)
 
 
-def _run_chunk(job_id: int, *, matching, excluded_keys, workflows, chunk) -> tuple[bool, tuple | None]:
-    """One chunk in one transaction; (more to do, (lo, hi) of the chunk or None)."""
+def _run_chunk(job_id: int, *, matching, excluded_keys, workflows, step) -> tuple[bool, tuple | None]:
+    """The matches with ids in (cursor, cursor + step] in one transaction; (more to do, (lo, hi) or None).
+
+    Chunks are ranges of individual ids, not of matches: each costs an index range scan whatever
+    the search, and the cursor is just the range's upper end.
+    """
     with transaction.atomic():
         # The row lock serialises deliveries of the same job: the second sees the first's cursor.
         job = MassCreationJob.objects.select_for_update().get(pk=job_id)
         if job.status != Status.RUNNING:
             return False, None
-        lo = job.cursor
-        remaining = matching.filter(pk__gt=lo).order_by("pk").values_list("pk", flat=True)
-        nth = list(remaining[chunk - 1:chunk])
-        if nth:
-            hi, count = nth[0], chunk
-            individuals = matching.filter(pk__gt=lo, pk__lte=hi)
-        else:
-            hi, count = None, remaining.count()
-            individuals = matching.filter(pk__gt=lo)
+        lo, last_id = job.cursor, job.last_id or 0
+        hi = min(lo + step, last_id)
         now = timezone.now()
+        if lo >= last_id:  # nothing left: done, in the same transaction as the last progress
+            MassCreationJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
+                status=Status.DONE, finished_at=now, matched=F("processed"), heartbeat_at=now)
+            job.refresh_from_db()
+            _audit(job)
+            return False, None
+        individuals = matching.filter(pk__gt=lo, pk__lte=hi)
+        count = individuals.count()
         created = []
         if count:
             created = sql.insert_sales_records(
                 individuals=individuals, record_type_id=job.record_type_id, job_id=job_id,
                 stage=SalesRecord.Stage.NEW, excluded_keys=excluded_keys, now=now)
             if created and workflows:
-                records = SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo)
-                if hi is not None:
-                    records = records.filter(individual_id__lte=hi)
-                workflows_trigger(records=records, workflows=workflows, now=now)
-        progress = {"processed": F("processed") + count, "created": F("created") + len(created),
-                    "skipped": F("skipped") + (count - len(created)), "heartbeat_at": now}
-        if hi is not None:
-            MassCreationJob.objects.filter(pk=job_id).update(cursor=hi, **progress)
-            return True, (lo, hi)
-        # The last chunk: the job is done in the same transaction.
-        MassCreationJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-            status=Status.DONE, finished_at=now, matched=F("processed") + count, **progress)
-        job.refresh_from_db()
-        _audit(job)
-        return False, (lo, None) if count else None
+                records = SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo, individual_id__lte=hi)
+                workflows_trigger(records=records, workflows=workflows, now=now, fresh=True)
+        if not count:  # a gap in the results: jump to the next match (one index probe)
+            following = matching.filter(pk__gt=hi, pk__lte=last_id).aggregate(m=Min("pk"))["m"]
+            hi = following - 1 if following else last_id
+        MassCreationJob.objects.filter(pk=job_id).update(
+            cursor=hi, processed=F("processed") + count, created=F("created") + len(created),
+            skipped=F("skipped") + (count - len(created)), heartbeat_at=now)
+        return True, (lo, hi) if created else None

@@ -1,6 +1,7 @@
 """The HR -> benefits platform sync, against the sandbox over real HTTP (eager Celery)."""
 import datetime
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -176,15 +177,18 @@ def test_lease_pickup_runs_again_under_the_same_keys(sandbox, agency_admin):
 @pytest.mark.django_db(transaction=True)
 def test_a_change_made_while_an_attempt_runs_is_not_lost(sandbox, agency_admin):
     employee = EmployeeFactory()
-    sandbox.knobs(latency_ms=400)  # each call takes a while: the edit lands mid-attempt
+    sandbox.knobs(latency_ms=800)  # each call takes a while: the edit lands mid-attempt
 
     def edit():
         try:
+            while not SyncAttempt.objects.filter(status=SyncAttempt.Status.RUNNING).exists():
+                time.sleep(0.02)
+            time.sleep(0.2)  # past the attempt's read of the employee, inside its first call
             employee_update(actor=agency_admin, employee=employee, data={"last_name": "Changed-Midway"})
         finally:
             connection.close()
 
-    editor = threading.Timer(0.2, edit)
+    editor = threading.Thread(target=edit)
     editor.start()
     employee_sync_request(actor=agency_admin, employees=[employee.pk])  # eager: runs here, after commit
     editor.join()

@@ -235,3 +235,14 @@ def test_a_real_worker_writes_a_large_export(celery_worker_process, make_user, s
     rows = _rows(b"".join(api_as(user).get(status["download_url"]).streaming_content))
     assert sorted(int(r["id"]) for r in rows) == sorted(p.pk for p in people)
     assert {r["ssn"] for r in rows} == {"***-**-6789"}
+
+
+def test_deleting_a_job_removes_its_file(viewer, settings, django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = settings.VAR_DIR / "test-media"
+    IndividualFactory()
+    job = exports.export_job_run(job_id=ExportJob.objects.create(owner=viewer, criteria={}).pk)
+    path = settings.MEDIA_ROOT / job.file_path
+    assert path.is_file()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_as(viewer).delete(f"/api/individuals/export/jobs/{job.pk}/").status_code == 204
+    assert not path.exists() and not ExportJob.objects.exists()

@@ -229,3 +229,10 @@ def test_personal_data_criteria_become_hashes_for_urls_and_storage():
     criteria = criteria_without_personal_data({"ssn": "123-45-6789", "state": "TX"})
     assert "ssn" not in criteria and "6789" not in str(criteria)
     assert search(criteria) == {person}
+
+
+def test_unknown_criteria_are_reported_once():
+    fs = IndividualFilterSet(data={"colour": "blue"}, queryset=Individual.objects.all())
+    assert not fs.is_valid() and not fs.is_valid()
+    assert list(fs.qs) == []
+    assert fs.errors["__all__"] == ["Unknown search criterion 'colour'."]

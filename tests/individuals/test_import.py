@@ -233,3 +233,24 @@ def test_admin_export_through_import_export_is_masked_and_audited(client, editor
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 1 and rows[0]["ssn"] == "***-**-6789"
     assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT, actor=editor).count() == 1
+
+
+def test_servicing_agent_by_npn_and_kept_when_it_has_none(editor):
+    from tests.accounts.factories import AgentFactory
+
+    with_npn = AgentFactory(npn="1234567")
+    without_npn = AgentFactory(first_name="Nora", last_name="Nonpn")
+    kept = IndividualFactory(servicing_agent=without_npn)
+    exported = individuals_export_file(actor=editor, kind="individuals", file_format="csv")
+    assert individuals_import(actor=editor, kind="individuals", content=exported, dry_run=False).row_errors == []
+    kept.refresh_from_db()
+    assert kept.servicing_agent == without_npn  # the round trip keeps an agent that has no NPN
+
+    header = ["id", "first_name", "last_name", "servicing_agent_npn"]
+    content = _csv([[kept.pk, "A", "B", "1234567"]], header=header)
+    assert individuals_import(actor=editor, kind="individuals", content=content, dry_run=False).written
+    kept.refresh_from_db()
+    assert kept.servicing_agent == with_npn
+    unknown = _csv([[kept.pk, "A", "B", "999"]], header=header)
+    report = individuals_import(actor=editor, kind="individuals", content=unknown, dry_run=True)
+    assert "servicing_agent_npn" in report.row_errors[0]["errors"]

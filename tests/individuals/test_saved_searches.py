@@ -124,7 +124,7 @@ def test_admin_save_this_search_then_run_it(client, alice):
     assert "full personal data" not in content  # alice lacks the right
 
     save_url = reverse("admin:individuals_savedsearch_save") + "?" + criteria
-    assert "coverage_type" in client.get(save_url).content.decode()
+    assert "Coverage types: <strong>dental" in client.get(save_url).content.decode()
     response = client.post(save_url, {"name": "Texas dental", "shared": "on"})
     assert response.status_code == 302
     saved = SavedSearch.objects.get()

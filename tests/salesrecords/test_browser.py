@@ -10,11 +10,11 @@ from .factories import SalesRecordFactory, SalesRecordTypeFactory
 @pytest.mark.browser
 def test_search_create_sales_records_confirm_and_watch_the_job(admin_login, agency_admin):
     # given: six Wilsons, one of whom already has a sales record, and someone else
-    SalesRecordTypeFactory(name="Lead")
+    lead = SalesRecordTypeFactory(name="Lead")
     renewal = SalesRecordTypeFactory(name="Renewal")
     wilsons = IndividualFactory.create_batch(6, last_name="Wilson")
     IndividualFactory(last_name="Other")
-    SalesRecordFactory(individual=wilsons[0])
+    SalesRecordFactory(individual=wilsons[0], record_type=lead)
     page = admin_login(agency_admin)
 
     # when: search, then "Create Sales Records…"
