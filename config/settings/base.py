@@ -245,6 +245,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
 # job may go without progress before the beat job enqueues it again.
 SALESRECORDS_CHUNK_SIZE = env.int("SALESRECORDS_CHUNK_SIZE", default=20000)
 SALESRECORDS_STUCK_SECONDS = env.int("SALESRECORDS_STUCK_SECONDS", default=600)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "MassCreationJobStatusEnum": "salesrecords.models.MassCreationJob.Status",
+    "SalesStageEnum": "salesrecords.models.SalesRecord.Stage",
+}
 
 # --- individuals: CSV export and saved searches (issue 3, items 4-6) --------------------------------
 # Searches with at most this many results are streamed; larger ones become a background ExportJob.

@@ -57,7 +57,6 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
     actions = None
     sortable_by = ["name", "date_of_birth", "city", "state", "zip_code", "record_status", "servicing_agent", "email"]
     ordering = ["last_name", "first_name", "id"]
-    autocomplete_fields = []
     inlines = [PolicyInline]
     fieldsets = [
         ("Name", {"fields": [("title", "first_name", "middle_name", "last_name"), "nickname"]}),
@@ -127,6 +126,8 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
             for kind, errors in exc.message_dict.items():
                 messages.error(request, f"{kind.replace('_', ' ').capitalize()}: {' '.join(errors)}")
             criteria = {k: v for k, v in criteria.items() if k not in personal_data.KINDS}
+        if data.get("o"):
+            criteria["o"] = data["o"]  # keep the sort order
         url = reverse("admin:individuals_individual_changelist")
         return HttpResponseRedirect(f"{url}?{urlencode(criteria, doseq=True)}" if criteria else url)
 
@@ -216,7 +217,6 @@ class PolicyAdmin(PolicyAdminExtras, AuditedModelAdmin):
     raw_id_fields = ["individual"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    date_hierarchy = None
 
 
 @admin.register(CustomField)

@@ -43,9 +43,9 @@ _DATES = {"date_of_birth", "medicare_part_a_effective", "medicare_part_b_effecti
 _DATETIMES = {"created_at", "updated_at"}
 
 
-def _datetime(value):
+def _datetime(value, tz):
     # What DRF's DateTimeField renders (current time zone, "Z" for UTC), without its per-call overhead.
-    text = timezone.localtime(value).isoformat() if timezone.is_aware(value) else value.isoformat()
+    text = value.astimezone(tz).isoformat() if value.tzinfo is not None else value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 _PLAIN = {f.name for f in Individual._meta.concrete_fields if f.get_internal_type() in ("CharField", "EmailField", "JSONField", "BigAutoField")} | {"id"}
@@ -89,20 +89,22 @@ class IndividualSerializer(serializers.ModelSerializer):
         """The list's hot path: plain attribute reads instead of DRF's per-field machinery (same output;
         ``test_fast_representation_matches_drf`` pins it)."""
         data = {}
+        tz = timezone.get_current_timezone()
+        revealed = self.context.get("revealed", {})
         for name in self.Meta.fields:
             if name in _DATES:
                 value = getattr(instance, name)
                 data[name] = value.isoformat() if value is not None else None
             elif name in _DATETIMES:
                 value = getattr(instance, name)
-                data[name] = _datetime(value) if value is not None else None
+                data[name] = _datetime(value, tz) if value is not None else None
             elif name in personal_data.KINDS:
-                data[name] = self.fields[name].to_representation(instance)
+                data[name] = revealed[name] if name in revealed else (personal_data.masked(instance, name) or None)
             elif name == "servicing_agent":
                 data[name] = instance.servicing_agent_id
             elif name == "servicing_agent_name":
                 data[name] = str(instance.servicing_agent) if instance.servicing_agent_id else None
-            elif name in self.Meta.fields and name in _PLAIN:
+            elif name in _PLAIN:
                 data[name] = getattr(instance, name)
             else:
                 data[name] = self.fields[name].to_representation(self.fields[name].get_attribute(instance))

@@ -5,7 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from hrsync.models import Employee, SyncAttempt
@@ -180,11 +180,22 @@ def test_a_change_made_while_an_attempt_runs_is_not_lost(sandbox, agency_admin):
     sandbox.knobs(latency_ms=800)  # each call takes a while: the edit lands mid-attempt
 
     def edit():
+        # (SQLite's shared in-memory test database answers "table is locked" instead of waiting)
         try:
-            while not SyncAttempt.objects.filter(status=SyncAttempt.Status.RUNNING).exists():
+            while True:
+                try:
+                    if SyncAttempt.objects.filter(status=SyncAttempt.Status.RUNNING).exists():
+                        break
+                except OperationalError:
+                    pass
                 time.sleep(0.02)
             time.sleep(0.2)  # past the attempt's read of the employee, inside its first call
-            employee_update(actor=agency_admin, employee=employee, data={"last_name": "Changed-Midway"})
+            for _ in range(50):
+                try:
+                    employee_update(actor=agency_admin, employee=employee, data={"last_name": "Changed-Midway"})
+                    return
+                except OperationalError:
+                    time.sleep(0.02)
         finally:
             connection.close()
 
@@ -198,3 +209,10 @@ def test_a_change_made_while_an_attempt_runs_is_not_lost(sandbox, agency_admin):
     assert employee.sync_attempts.count() == 2
     assert sandbox.accounts(employee.email)[0]["last_name"] == "Changed-Midway"
     assert employee.synced_version == employee.change_version
+
+
+def test_the_lease_sweep_is_scheduled_in_beat():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="hrsync.tasks.sync_leases_expire_task")
+    assert task.enabled and (task.interval.every, task.interval.period) == (1, "minutes")

@@ -168,3 +168,8 @@ def test_custom_field_in_use_cannot_change_type_or_be_deleted(admin_client_for, 
     assert response.status_code == 200 and "cannot change" in response.content.decode()
     response = client.post(reverse("admin:individuals_customfield_delete", args=[field.pk]), {"post": "yes"})
     assert CustomField.objects.filter(pk=field.pk).exists()
+
+
+def test_search_keeps_the_sort_order(admin_client_for, agency_admin):
+    response = admin_client_for(agency_admin).post(CHANGELIST, {"_advanced_search": "1", "o": "-2", "state": "TX"})
+    assert response["Location"].endswith("?state=TX&o=-2")

@@ -254,3 +254,21 @@ def test_servicing_agent_by_npn_and_kept_when_it_has_none(editor):
     unknown = _csv([[kept.pk, "A", "B", "999"]], header=header)
     report = individuals_import(actor=editor, kind="individuals", content=unknown, dry_run=True)
     assert "servicing_agent_npn" in report.row_errors[0]["errors"]
+
+
+def test_admin_import_dry_run_then_confirm_writes_the_rows(client, editor):
+    import re
+
+    client.force_login(editor)
+    upload = SimpleUploadedFile("people.csv", _csv([["Ann", "Lee", "active", "TX", "", SSN, ""]]))
+    preview = client.post(reverse("admin:individuals_individual_import"),
+                          {"import_file": upload, "format": "0", "resource": "0"})
+    assert preview.status_code == 200 and not Individual.objects.exists()  # the preview is a dry run
+    html = preview.content.decode()
+    confirm = {name: value for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', html)
+               if name in ("import_file_name", "original_file_name", "format", "resource")}
+    assert "import_file_name" in confirm, "no confirm form: the dry run found errors"
+    done = client.post(reverse("admin:individuals_individual_process_import"), confirm)
+    assert done.status_code == 302
+    assert Individual.objects.get().ssn_last4 == "6789"
+    assert AuditLog.objects.filter(action=AuditLog.Action.IMPORT, actor=editor).count() == 1
