@@ -272,3 +272,11 @@ DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
 if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {  # hrsync's choice sets, named apart from other apps' "status"/"action"
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "SyncAttemptActionEnum": "hrsync.models.SyncAttempt.Action",
+    "SyncAttemptStatusEnum": "hrsync.models.SyncAttempt.Status",
+    "EmployeeSyncStateEnum": "hrsync.models.Employee.SyncState",
+    "EmployeeGenderEnum": "hrsync.models.Employee.Gender",
+    "EmployeePayFrequencyEnum": "hrsync.models.Employee.PayFrequency",
+}

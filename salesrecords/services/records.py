@@ -63,10 +63,10 @@ def salesrecord_convert(*, actor: User | None, record: SalesRecord) -> Individua
     """
     record = SalesRecord.objects.select_for_update().get(pk=record.pk)
     _check(actor, record, "change")
-    if actor is not None and not actor.has_perm("individuals.change_individual" if record.individual_id else "individuals.add_individual"):
-        raise PermissionDenied
-    individual = Individual.objects.get(pk=record.individual_id) if record.individual_id else Individual()
+    individual = (Individual.objects.filter(pk=record.individual_id).first() if record.individual_id else None) or Individual()
     creating = individual._state.adding
+    if actor is not None and not actor.has_perm("individuals.add_individual" if creating else "individuals.change_individual"):
+        raise PermissionDenied
     changed = []
     for name in (*CARRIED_FIELDS, *PERSONAL_COLUMNS):
         value = getattr(record, name)
