@@ -149,7 +149,7 @@ def _start_worker(env: dict) -> subprocess.Popen:
 
 
 def run(size: int = DEFAULT) -> list[dict]:
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from accounts.models import User
     from bench.setup import psycopg_connect
@@ -200,6 +200,14 @@ def run(size: int = DEFAULT) -> list[dict]:
 
     job = MassCreationJob.objects.get(pk=job.pk)
     activities = Activity.objects.count()
+    # The plain statement once more, after the job (same existing rows in its copy): the faster of the
+    # two is the limit, so that a busy moment during the first one does not flatter the ratio.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM salesrecords_salesrecord WHERE job_id = %s", [job.pk])
+    with psycopg_connect() as conn:
+        again, rows = _plain_insert(conn)
+    assert rows == plain_rows, rows
+    plain_seconds = min(plain_seconds, again)
     results = [
         figure(BENCH, "job end to end (worker) vs one plain INSERT…SELECT", value=job_seconds, unit="s", limit=plain_seconds,
                goal=2.0, note=f"{job.created / job_seconds:,.0f} rows/s vs {plain_rows / plain_seconds:,.0f} plain; "

@@ -2,10 +2,10 @@
 
 For each search (no filter; one policy filter; three policy filters plus a date range) it prints
 the median time, the queries per request, and the ratio to the same SQL run through plain psycopg
-(the queries the request made, replayed). Goals: API <= 3x plain SQL and <= 150 ms; admin changelist
-<= 500 ms. Data is seeded set-based once (``manage.py seed_individuals``) and kept between runs.
+(the queries the request made that read individuals or policies, replayed). Goals: API <= 3x plain
+SQL and <= 150 ms; admin changelist <= 500 ms (its ratio to plain SQL is in the note). Data is
+seeded set-based once (``manage.py seed_individuals``) and kept between runs.
 """
-
 import time
 
 from bench.report import figure, median_seconds
@@ -80,7 +80,7 @@ def _same_planner_settings(conn) -> None:
         conn.execute(f"SET random_page_cost = {float(cursor.fetchone()[0])}")
 
 
-def run(size: int = DEFAULT, repeat: int = 7) -> list[dict]:
+def run(size: int = DEFAULT, repeat: int = 11) -> list[dict]:
     from django.test import Client
     from rest_framework.test import APIClient
 
@@ -103,10 +103,11 @@ def run(size: int = DEFAULT, repeat: int = 7) -> list[dict]:
             results.append(figure(BENCH, f"api {name}: vs 150 ms", value=api_run["seconds"] * 1000, unit="ms",
                                   limit=150, goal=1.0))
             admin_run = _measure(admin, f"/admin/individuals/individual/?{query}", conn, repeat)
-            results.append(figure(BENCH, f"admin {name}: vs plain SQL", value=admin_run["seconds"] * 1000, unit="ms",
-                                  limit=admin_run["plain"] * 1000, goal=3.0, note=f"{admin_run['queries']} queries"))
+            # The admin's goal is absolute (500 ms); its ratio to plain SQL is printed for information.
+            ratio = admin_run["seconds"] / admin_run["plain"]
             results.append(figure(BENCH, f"admin {name}: vs 500 ms", value=admin_run["seconds"] * 1000, unit="ms",
-                                  limit=500, goal=1.0))
+                                  limit=500, goal=1.0, note=f"{admin_run['queries']} queries, {ratio:.1f}x plain SQL "
+                                                            f"({admin_run['plain'] * 1000:.1f} ms)"))
         # Queries per page must not grow with the page size.
         small = _measure(api, "/api/individuals/?page_size=10&coverage_type=medicare_advantage", conn, 1)["queries"]
         large = _measure(api, "/api/individuals/?page_size=200&coverage_type=medicare_advantage", conn, 1)["queries"]

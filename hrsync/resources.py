@@ -6,10 +6,11 @@ Imports are all-or-nothing: any row error rolls every row back.
 """
 from import_export import fields, resources, widgets
 
+from plans.models import EmployerGroup
+
 from .models import BenefitsLevel, Employee
 from .services import employee_create, employee_update
 from .services.employees import EDITABLE_FIELDS
-from plans.models import EmployerGroup
 
 TRUE = {"1", "true", "yes", "y", "x"}
 

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import os
 import re
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 KINDS = ("ssn", "medicare_beneficiary_id", "drivers_license")
+# Columns a list never needs (it shows the last 4): deferred there to keep rows small.
+SECRET_COLUMNS = tuple(f"{kind}_{suffix}" for kind in KINDS for suffix in ("encrypted", "hash"))
 LABELS = {"ssn": "SSN", "medicare_beneficiary_id": "Medicare beneficiary ID", "drivers_license": "driver's license"}
 
 _SSN = re.compile(r"^(?!000|666|9\d\d)\d{3}(?!00)\d{2}(?!0000)\d{4}$")
@@ -50,9 +53,22 @@ def normalize(kind: str, value: str) -> str:
     return text
 
 
+def _new_fernet_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def _new_hash_key() -> str:
+    return os.urandom(32).hex()
+
+
 def _dev_key(name: str, make) -> str:
+    return _read_or_create_key(str(Path(settings.VAR_DIR) / name), make)
+
+
+@lru_cache(maxsize=16)
+def _read_or_create_key(path: str, make) -> str:
     """A development key kept in VAR_DIR, created once (atomically, so parallel processes agree)."""
-    path = Path(settings.VAR_DIR) / name
+    path = Path(path)
     if not path.exists():
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -65,15 +81,13 @@ def _dev_key(name: str, make) -> str:
         key = path.read_text().strip()
         if key:
             return key
-        import time
-
         time.sleep(0.01)
     raise ImproperlyConfigured(f"{path} is empty")
 
 
 def encryption_keys() -> list[str]:
     keys = [k for k in settings.PERSONAL_DATA_KEYS if k]
-    return keys or [_dev_key("personal-data.key", lambda: Fernet.generate_key().decode())]
+    return keys or [_dev_key("personal-data.key", _new_fernet_key)]
 
 
 @lru_cache(maxsize=8)
@@ -89,14 +103,9 @@ def primary_fernet() -> Fernet:
     return Fernet(encryption_keys()[0].encode())
 
 
-@lru_cache(maxsize=8)
-def _hash_key_bytes(key: str) -> bytes:
-    return key.encode()
-
-
 def hash_key() -> bytes:
-    key = settings.PERSONAL_DATA_HASH_KEY or _dev_key("personal-data-hash.key", lambda: os.urandom(32).hex())
-    return _hash_key_bytes(key)
+    key = settings.PERSONAL_DATA_HASH_KEY or _dev_key("personal-data-hash.key", _new_hash_key)
+    return key.encode()
 
 
 def encrypt(plaintext: str) -> str:

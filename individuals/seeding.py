@@ -64,10 +64,10 @@ def ensure_reference_data() -> tuple[list[Carrier], list[Agent]]:
 
     from .services import custom_field_create
 
-    carriers = []
-    for name, code in CARRIERS:
-        carrier = Carrier.objects.filter(code=code).first() or record_save(actor=None, instance=Carrier(name=name, code=code))
-        carriers.append(carrier)
+    # The carriers plans seeds (a data migration); a few of our own only where there are none.
+    carriers = list(Carrier.objects.filter(active=True).order_by("id")[:12])
+    if not carriers:
+        carriers = [record_save(actor=None, instance=Carrier(name=name, code=code)) for name, code in CARRIERS]
     for order, (name, key, field_type, options) in enumerate(CUSTOM_FIELDS):
         if not CustomField.objects.filter(key=key).exists():
             custom_field_create(actor=None, name=name, key=key, field_type=field_type, options=options, order=order)

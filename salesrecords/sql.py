@@ -41,27 +41,40 @@ COLUMNS = (
 
 
 def insert_sales_records(*, individuals: QuerySet, record_type_id: int, job_id: int | None, stage: str,
-                         excluded_keys: list[str], now) -> list[int]:
-    """Create a sales record for every individual in ``individuals`` that has none; the new records' ids.
+                         excluded_keys: list[str], now) -> tuple[int, int]:
+    """Create a sales record for every individual in ``individuals`` that has none: (individuals, records created).
 
-    One statement: existing records (also those a concurrent job commits first) are skipped by the
-    unique ``individual_id``; personal data columns are copied as they are (never decrypted).
+    One ``INSERT ... SELECT ... ON CONFLICT (individual_id) DO NOTHING``: existing records (also those
+    a concurrent job commits first) are skipped by the unique ``individual_id``; personal data columns
+    are copied as they are (never decrypted). PostgreSQL counts the individuals in the same statement
+    (a CTE around the insert); SQLite, which has no data-modifying CTEs, counts them first.
     """
     ids_sql, ids_params = subquery(individuals)
     cf_sql, cf_params = custom_fields_expression(excluded_keys)
     now = connection.ops.adapt_datetimefield_value(now)
     copied = ", ".join(f"i.{c}" for c in (*CARRIED_FIELDS, *PERSONAL_COLUMNS))
-    sql = (
+    postgres = connection.vendor == "postgresql"
+    source = "(SELECT pk FROM matches)" if postgres else f"({ids_sql})"
+    insert = (
         f"INSERT INTO salesrecords_salesrecord ({', '.join(COLUMNS)}) "
         f"SELECT i.id, %s, a.user_id, %s, '', %s, {copied}, {cf_sql}, %s, %s "
         "FROM individuals_individual i LEFT JOIN accounts_agent a ON a.id = i.servicing_agent_id "
-        f"WHERE i.id IN ({ids_sql}) ORDER BY i.id "
+        f"WHERE i.id IN {source} ORDER BY i.id "
         "ON CONFLICT (individual_id) DO NOTHING RETURNING id"
     )
-    params = [record_type_id, stage, job_id, *cf_params, now, now, *ids_params]
+    params = [record_type_id, stage, job_id, *cf_params, now, now]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        if postgres:
+            cursor.execute(f"WITH matches AS MATERIALIZED ({ids_sql}), created AS ({insert}) "
+                           "SELECT (SELECT count(*) FROM matches), (SELECT count(*) FROM created)", [*ids_params, *params])
+            found, created = cursor.fetchone()
+            return found, created
+        cursor.execute(f"SELECT count(*) FROM ({ids_sql}) AS matches", ids_params)
+        found = cursor.fetchone()[0]
+        if not found:
+            return 0, 0
+        cursor.execute(insert, [*params, *ids_params])
+        return found, len(cursor.fetchall())
 
 
 def insert_workflow_runs(*, workflow_id: int, records: QuerySet, email_pending: bool, now) -> int:

@@ -232,6 +232,14 @@ INTEGRATIONS_TRUST_ENV = env.bool("INTEGRATIONS_TRUST_ENV", default=False)  # ho
 # hrsync: how long an attempt may stay In progress before the beat job picks it up again.
 HRSYNC_LEASE_SECONDS = env.int("HRSYNC_LEASE_SECONDS", default=300)
 HRSYNC_QUEUED_LEASE_SECONDS = env.int("HRSYNC_QUEUED_LEASE_SECONDS", default=3600)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {  # hrsync's choice sets, named apart from other apps' "status"/"action"
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "SyncAttemptActionEnum": "hrsync.models.SyncAttempt.Action",
+    "SyncAttemptStatusEnum": "hrsync.models.SyncAttempt.Status",
+    "EmployeeSyncStateEnum": "hrsync.models.Employee.SyncState",
+    "EmployeeGenderEnum": "hrsync.models.Employee.Gender",
+    "EmployeePayFrequencyEnum": "hrsync.models.Employee.PayFrequency",
+}
 
 # --- plans (issue 5) ----------------------------------------------------------------------------
 # Several models have a "status"; name the plans' enums so the OpenAPI schema stays unambiguous.
@@ -272,11 +280,3 @@ DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
 if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {  # hrsync's choice sets, named apart from other apps' "status"/"action"
-    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
-    "SyncAttemptActionEnum": "hrsync.models.SyncAttempt.Action",
-    "SyncAttemptStatusEnum": "hrsync.models.SyncAttempt.Status",
-    "EmployeeSyncStateEnum": "hrsync.models.Employee.SyncState",
-    "EmployeeGenderEnum": "hrsync.models.Employee.Gender",
-    "EmployeePayFrequencyEnum": "hrsync.models.Employee.PayFrequency",
-}

@@ -21,6 +21,8 @@ from .changelist import EstimatedCountPaginator, SearchChangeList
 from .forms import IndividualAdminForm
 from .saved_searches import IndividualAdminExtras, PolicyAdminExtras  # saved searches, CSV export, import/export
 
+_RECORD_STATUS = dict(Individual.RecordStatus.choices)
+
 SEARCH_GROUPS = [
     ("Person", ["first_name", "middle_name", "last_name", "nickname", "title", "record_status", "gender",
                 "smoker_status", "date_of_birth", "servicing_agent", "no_servicing_agent", "lead_source"]),
@@ -47,7 +49,7 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
     form = IndividualAdminForm
     change_list_template = "admin/individuals/individual/change_list.html"
     change_form_template = "admin/individuals/individual/change_form.html"
-    list_display = ["name", "date_of_birth", "city", "state", "zip_code", "record_status", "servicing_agent",
+    list_display = ["name", "date_of_birth", "city", "state_code", "zip_code", "status", "servicing_agent",
                     "masked_ssn", "email", "cell_phone"]
     list_select_related = ["servicing_agent"]
     list_per_page = 50
@@ -55,7 +57,7 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
     paginator = EstimatedCountPaginator
     # Actions act on ticked rows; work on a whole search (mass creation, export) starts from the search itself.
     actions = None
-    sortable_by = ["name", "date_of_birth", "city", "state", "zip_code", "record_status", "servicing_agent", "email"]
+    sortable_by = ["name", "date_of_birth", "city", "state_code", "zip_code", "status", "servicing_agent", "email"]
     ordering = ["last_name", "first_name", "id"]
     inlines = [PolicyInline]
     fieldsets = [
@@ -71,6 +73,15 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
     @admin.display(description="Name", ordering="last_name")
     def name(self, obj):
         return f"{obj.last_name}, {obj.first_name}"
+
+    # Plain lookups: the stock choice display rebuilds the choices dict for every cell.
+    @admin.display(description="State", ordering="state")
+    def state_code(self, obj):
+        return obj.state
+
+    @admin.display(description="Record status", ordering="record_status")
+    def status(self, obj):
+        return _RECORD_STATUS.get(obj.record_status, obj.record_status)
 
     @admin.display(description="SSN")
     def masked_ssn(self, obj):

@@ -75,6 +75,8 @@ class IndividualViewSet(AuditedModelViewSet):
         qs = super().get_queryset()
         if self.action == "retrieve":
             qs = qs.prefetch_related(Prefetch("policies", Policy.objects.select_related("carrier")))
+        elif self.action in ("list", "search"):
+            qs = qs.defer(*personal_data.SECRET_COLUMNS)
         return qs
 
     def filter_queryset(self, queryset):

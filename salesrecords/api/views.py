@@ -37,6 +37,7 @@ class SalesRecordViewSet(AuditedModelViewSet):
     queryset = SalesRecord.objects.all()
     serializer_class = SalesRecordSerializer
     permission_classes = [TypeRightsPermission]
+    throttle_scope = "bulk"  # the batch convert
     filterset_class = SalesRecordFilterSet
     ordering_fields = ["last_name", "created_at", "stage", "id"]
 
@@ -75,8 +76,6 @@ class SalesRecordViewSet(AuditedModelViewSet):
                             status=status.HTTP_400_BAD_REQUEST)
         individuals = services.salesrecords_convert(actor=request.user, records=records)
         return Response({"individuals": [i.pk for i in individuals]})
-
-    throttle_scope = "bulk"
 
     def get_throttles(self):
         return super().get_throttles() if self.action == "convert_batch" else []

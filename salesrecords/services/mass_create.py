@@ -177,20 +177,16 @@ def _run_chunk(job_id: int, *, matching, excluded_keys, workflows, step) -> tupl
             job.refresh_from_db()
             _audit(job)
             return False, None
-        individuals = matching.filter(pk__gt=lo, pk__lte=hi)
-        count = individuals.count()
-        created = []
-        if count:
-            created = sql.insert_sales_records(
-                individuals=individuals, record_type_id=job.record_type_id, job_id=job_id,
-                stage=SalesRecord.Stage.NEW, excluded_keys=excluded_keys, now=now)
-            if created and workflows:
-                records = SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo, individual_id__lte=hi)
-                workflows_trigger(records=records, workflows=workflows, now=now, fresh=True)
+        count, created = sql.insert_sales_records(
+            individuals=matching.filter(pk__gt=lo, pk__lte=hi), record_type_id=job.record_type_id, job_id=job_id,
+            stage=SalesRecord.Stage.NEW, excluded_keys=excluded_keys, now=now)
+        if created and workflows:
+            records = SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo, individual_id__lte=hi)
+            workflows_trigger(records=records, workflows=workflows, now=now, fresh=True)
         if not count:  # a gap in the results: jump to the next match (one index probe)
             following = matching.filter(pk__gt=hi, pk__lte=last_id).aggregate(m=Min("pk"))["m"]
             hi = following - 1 if following else last_id
         MassCreationJob.objects.filter(pk=job_id).update(
-            cursor=hi, processed=F("processed") + count, created=F("created") + len(created),
-            skipped=F("skipped") + (count - len(created)), heartbeat_at=now)
+            cursor=hi, processed=F("processed") + count, created=F("created") + created,
+            skipped=F("skipped") + (count - created), heartbeat_at=now)
         return True, (lo, hi) if created else None

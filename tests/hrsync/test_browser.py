@@ -1,5 +1,6 @@
 """Benefits Management in a real browser: sync a selection in the Failed tab, watch rows move, open a history."""
 import pytest
+from playwright.sync_api import expect
 
 from hrsync.models import Employee
 from hrsync.services import employee_sync_request
@@ -18,24 +19,24 @@ def test_sync_the_failed_tab_and_open_a_failed_rows_history(admin_login, agency_
     page = admin_login(agency_admin)
 
     page.goto("/admin/hrsync/employee/")
-    assert page.locator("#sync-tabs a[data-tab=failed] .count").inner_text() == "3"
+    expect(page.locator("#sync-tabs a[data-tab=failed] .count")).to_have_text("3")
     page.click("#sync-tabs a[data-tab=failed]")
-    assert page.locator("#result_list tbody tr").count() == 3
+    page.wait_for_url("**/?sync_state=failed")
+    expect(page.locator("#result_list tbody tr")).to_have_count(3)
 
     # when: select the two and Sync
     for employee in retry:
         page.check(f"input.action-select[value='{employee.pk}']")
     page.select_option("select[name=action]", "sync")
     page.click("button[name=index]")
-    assert "2 employees will be sent to the benefits platform." in page.locator("#sync-confirm").inner_text()
+    expect(page.locator("#sync-confirm .sync-count")).to_have_text("2 employees will be sent to the benefits platform.")
     page.click("#sync-confirm input[type=submit]")
 
     # then: they moved to Successful; the unmapped one stays Failed with its reason
     page.wait_for_selector(".messagelist .success")
-    assert page.locator("#sync-tabs a[data-tab=successful] .count").inner_text() == "2"
-    assert page.locator("#sync-tabs a[data-tab=failed] .count").inner_text() == "1"
-    assert page.locator("#result_list tbody tr").count() == 1
+    expect(page.locator("#sync-tabs a[data-tab=successful] .count")).to_have_text("2")
+    expect(page.locator("#sync-tabs a[data-tab=failed] .count")).to_have_text("1")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
     page.click("#result_list a.sync-failed")
-    history = page.locator("#sync-history").inner_text()
-    assert "no mapping to a platform package" in history
+    expect(page.locator("#sync-history .reason").first).to_contain_text("no mapping to a platform package")
     assert all(len(sandbox.accounts(e.email)) == 1 for e in retry)

@@ -65,3 +65,18 @@ def test_convert_needs_edit_rights(make_user):
     with pytest.raises(PermissionDenied):
         salesrecord_convert(actor=make_user(sales=Level.VISIBLE, individuals=Level.EDIT), record=record)
     assert SalesRecord.objects.count() == 1
+
+
+def test_deleting_an_individual_unlinks_its_record_and_convert_then_creates_one(agency_admin):
+    from django.db import connection
+
+    kept = SalesRecordFactory(individual=IndividualFactory(), last_name="Kept")
+    kept.individual.delete()  # the ORM sets the link NULL
+    kept.refresh_from_db()
+    assert kept.individual_id is None
+
+    stale = SalesRecordFactory(individual=IndividualFactory(), last_name="Stale")
+    with connection.cursor() as cursor:  # behind the ORM's back: the id is left dangling
+        cursor.execute("DELETE FROM individuals_individual WHERE id = %s", [stale.individual_id])
+    individual = salesrecord_convert(actor=agency_admin, record=stale)
+    assert individual.last_name == "Stale" and individual.pk != stale.individual_id
