@@ -161,7 +161,12 @@ class IndividualFilterSet(filters.FilterSet):
         fields = []
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, custom_fields=None, full_form=False):
-        defs = list(custom_fields if custom_fields is not None else CustomField.objects.filter(active=True))
+        if custom_fields is None:
+            # Definitions are needed to render the form, or to read "cf_" criteria; a search without
+            # them (most API calls and jobs) skips the query.
+            needs_defs = full_form or data is None or any(str(k).startswith("cf_") for k in data.keys())
+            custom_fields = CustomField.objects.filter(active=True) if needs_defs else []
+        defs = list(custom_fields)
         self.custom_field_defs = {cf.key: cf for cf in defs}
         base = dict(self.base_filters)
         for cf in defs:

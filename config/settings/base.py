@@ -98,6 +98,8 @@ def _database(url: str) -> dict:
 DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": _database(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite builds the same index without them.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.SecurityGroupBackend"]
@@ -218,7 +220,7 @@ LOGGING = {
 }
 
 # Outside systems (DESIGN.md section 8): the sandbox by default.
-SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001")
+SANDBOX_URL = env.str("SANDBOX_URL", default=f"http://127.0.0.1:{env.int('SANDBOX_PORT', default=8001)}")
 
 # --- integrations / sandbox (issue 6) ------------------------------------------------------------
 # Each outside system's base URL and key; the sandbox's prefixes by default. A real system is a setting.

@@ -205,7 +205,7 @@ def test_selector_raises_field_errors_and_joins_the_agent(django_assert_num_quer
     with pytest.raises(ValidationError) as exc:
         individual_list(filters={"coverage_type": ["nope"]})
     assert "coverage_type" in exc.value.message_dict
-    with django_assert_num_queries(2):  # the active custom field definitions, then the page
+    with django_assert_num_queries(1):  # no custom-field criteria: no definitions query, just the page
         rows = list(individual_list(filters={}))
         [str(r.servicing_agent) for r in rows]
 
@@ -236,3 +236,13 @@ def test_unknown_criteria_are_reported_once():
     assert not fs.is_valid() and not fs.is_valid()
     assert list(fs.qs) == []
     assert fs.errors["__all__"] == ["Unknown search criterion 'colour'."]
+
+
+def test_custom_field_definitions_are_read_only_when_a_cf_criterion_is_given(django_assert_num_queries):
+    CustomFieldFactory(key="tier", field_type=CustomField.FieldType.DROPDOWN, options=["Gold"])
+    with django_assert_num_queries(2):  # the definitions, then the page
+        assert list(individual_list(filters={"cf_tier": "Gold"})) == []
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):  # an unknown field's criterion is refused, not ignored
+        individual_list(filters={"cf_nope": "x"})
