@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from config.admin import AuditedModelAdmin
+from config.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 
 from .forms import SecurityGroupForm
 from .models import Agent, AuditLog, SecurityGroup, User
@@ -36,6 +36,11 @@ class UserAdmin(DjangoUserAdmin):
     )
     readonly_fields = ["last_login", "date_joined"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Managing users is a flag of a security group; making a superuser (who passes every check) is not.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else [*readonly, "is_superuser"]
+
     save_model = AuditedModelAdmin.save_model
     delete_model = AuditedModelAdmin.delete_model
     delete_queryset = AuditedModelAdmin.delete_queryset
@@ -51,19 +56,10 @@ class AgentAdmin(AuditedModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyModelAdmin):
     list_display = ["created_at", "actor_repr", "action", "content_type", "object_repr", "summary"]
     list_filter = ["action", "content_type"]
     search_fields = ["actor_repr", "object_repr", "summary"]
     date_hierarchy = "created_at"
     list_select_related = ["content_type"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,6 +3,9 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.db.models import ProtectedError, RestrictedError
+
+from config.errors import ApplicationError
 
 from .models import AuditLog, User
 
@@ -55,10 +58,20 @@ def record_save(*, actor: User | None, instance: models.Model, changed: list[str
 
 
 @transaction.atomic
-def record_delete(*, actor: User | None, instance: models.Model) -> None:
-    """Delete one record and audit it (the audit row keeps its name and id)."""
+def record_delete(*, actor: User | None, instance: models.Model, instead: str = "") -> None:
+    """Delete one record and audit it (the audit row keeps its name and id).
+
+    Raises ``ApplicationError`` naming what still refers to the record (protected foreign keys),
+    followed by ``instead`` (what to do rather than delete); nothing is written then.
+    """
     audit(actor=actor, action=AuditLog.Action.DELETE, obj=instance)
-    instance.delete()
+    try:
+        instance.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        blockers = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        kinds = sorted({str(obj._meta.verbose_name_plural) for obj in blockers})
+        message = f"{instance} can't be deleted: {len(blockers)} record(s) still refer to it ({', '.join(kinds)})."
+        raise ApplicationError(f"{message} {instead}".strip()) from exc
 
 
 def login_failure_record(*, username: str, ip: str = "") -> AuditLog:

@@ -7,9 +7,8 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from import_export.admin import ImportExportMixin
 
-from config.admin import AuditedModelAdmin
+from config.admin import AuditedModelAdmin, ImportExportRightsMixin, ReadOnlyModelAdmin
 
 from .models import BenefitsLevel, Employee, SyncAttempt
 from .resources import EmployeeResource
@@ -35,7 +34,7 @@ class AssignLevelForm(forms.Form):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(ImportExportMixin, AuditedModelAdmin):
+class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
     form = EmployeeForm
     resource_classes = [EmployeeResource]
     change_list_template = "admin/hrsync/employee/change_list.html"
@@ -122,12 +121,6 @@ class EmployeeAdmin(ImportExportMixin, AuditedModelAdmin):
             obj.pk = employee_create(actor=request.user, create_benefits_record=form.cleaned_data.get("create_benefits_record", False),
                                      **data).pk
 
-    def has_import_permission(self, request):
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
-    def has_export_permission(self, request):
-        return self.has_view_permission(request)
-
     def get_import_data_kwargs(self, **kwargs):
         # all or nothing: a row with a validation error rolls back every row
         return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
@@ -159,19 +152,10 @@ class BenefitsLevelAdmin(AuditedModelAdmin):
 
 
 @admin.register(SyncAttempt)
-class SyncAttemptAdmin(admin.ModelAdmin):
+class SyncAttemptAdmin(ReadOnlyModelAdmin):
     list_display = ["created_at", "employee", "action", "status", "response_code", "http_calls", "reason"]
     list_filter = ["status", "action"]
     search_fields = ["employee__email", "employee__last_name", "account_id"]
     list_select_related = ["employee"]
     show_full_result_count = False
     readonly_fields = [f.name for f in SyncAttempt._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

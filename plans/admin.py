@@ -6,10 +6,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 
-from config.admin import AuditedModelAdmin
+from config.admin import AuditedModelAdmin, ImportExportRightsMixin
 
 from .benefits import SCHEMA, benefit_rows
 from .forms import PlanForm, benefit_field_names
@@ -50,19 +48,6 @@ def _clear_formset_results(formsets) -> None:
 
 def _carriers():
     return Carrier.objects.values_list("pk", "name")
-
-
-class ImportExportRightsMixin(ImportExportMixin):
-    """CSV/XLSX import and export in the admin; importing needs add and change rights, exporting view."""
-
-    import_formats = [CSV, XLSX]
-    export_formats = [CSV, XLSX]
-
-    def has_import_permission(self, request):
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
-    def has_export_permission(self, request):
-        return self.has_view_permission(request)
 
 
 @admin.register(Carrier)

@@ -6,13 +6,11 @@ from typing import Any, Iterable
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
-from config.errors import ApplicationError
 
 from .models import Carrier, EmployerGroup, EmployerGroupAddress, EmployerGroupContact, Plan, PlanRate
 
@@ -42,16 +40,9 @@ def _save_unique(instance) -> None:
 
 # --- carriers ------------------------------------------------------------------------------------
 
-@transaction.atomic
 def carrier_delete(*, actor: User | None, carrier: Carrier) -> None:
     """Delete a carrier no plan or policy uses; raises ``ApplicationError`` otherwise (deactivate it instead)."""
-    try:
-        with transaction.atomic():
-            record_delete(actor=actor, instance=carrier)
-    except ProtectedError as exc:
-        raise ApplicationError(
-            f"{carrier} is used by {len(exc.protected_objects)} plan(s) or policies; deactivate it instead."
-        ) from exc
+    record_delete(actor=actor, instance=carrier, instead="Deactivate it instead.")
 
 
 # --- employer groups ----------------------------------------------------------------------------
@@ -131,17 +122,9 @@ def employer_group_update(
     return group
 
 
-@transaction.atomic
 def employer_group_delete(*, actor: User | None, group: EmployerGroup) -> None:
     """Delete a group and its plans; raises ``ApplicationError`` while records elsewhere (employees) need it."""
-    try:
-        with transaction.atomic():
-            record_delete(actor=actor, instance=group)
-    except ProtectedError as exc:
-        raise ApplicationError(
-            f"{group} still has {len(exc.protected_objects)} linked record(s), e.g. employees; "
-            "end them first or set the group inactive."
-        ) from exc
+    record_delete(actor=actor, instance=group, instead="Remove them first, or set the group inactive.")
 
 
 # --- plans ----------------------------------------------------------------------------------------

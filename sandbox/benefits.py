@@ -33,7 +33,13 @@ def _date(value, name: str, errors: dict) -> None:
 def validate(data: dict, *, partial: bool) -> dict:
     unknown = sorted(set(data) - set(FIELDS))
     errors: dict[str, str] = {k: "is not a field of a benefits account" for k in unknown}
+    # Every field is a scalar: a list or object is refused before any check compares or stores it.
+    errors.update({k: "must be text, a number or null" for k, v in data.items()
+                   if k in FIELDS and isinstance(v, (list, dict))})
+    data = {k: v for k, v in data.items() if k not in errors}
     for name in REQUIRED:
+        if name in errors:
+            continue
         if not partial and not str(data.get(name) or "").strip():
             errors[name] = "is required"
         elif partial and name in data and not str(data.get(name) or "").strip():

@@ -84,7 +84,7 @@ class Request:
         return data
 
     def form(self) -> dict:
-        return {k: v[-1] for k, v in parse_qs(self.body.decode()).items()}
+        return {k: v[-1] for k, v in parse_qs(self.body.decode(errors="replace")).items()}
 
 
 @dataclass

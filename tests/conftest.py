@@ -60,8 +60,12 @@ def api_as(user) -> APIClient:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, settings):
-    """A real ``celery worker`` process on Redis, sharing the test database, on a queue of its own."""
+def celery_worker_process(django_db_serialized_rollback, transactional_db, settings):
+    """A real ``celery worker`` process on Redis, sharing the test database, on a queue of its own.
+
+    Transactional tests flush the database afterwards; serialized rollback brings back the rows
+    the data migrations seeded (security groups, carriers, record types) for the tests after.
+    """
     from django.db import connection
 
     from config.celery import app
@@ -107,7 +111,8 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, django_db_serialized_rollback, live_server):
+    """A browser page on the live server (serialized rollback: see ``celery_worker_process``)."""
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)

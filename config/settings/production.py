@@ -11,6 +11,10 @@ if not SECRET_KEY or SECRET_KEY.startswith("insecure") or len(SECRET_KEY) < 50:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list the host names this site serves")
+# Without them each machine would generate its own development keys under var/ and could not read
+# the personal data another machine (web or worker) wrote.
+if not [key for key in PERSONAL_DATA_KEYS if key] or not PERSONAL_DATA_HASH_KEY:  # noqa: F405
+    raise ImproperlyConfigured("PERSONAL_DATA_KEYS and PERSONAL_DATA_HASH_KEY must be set (personal data keys)")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from ..filters import EmployeeFilterSet
 from ..models import BenefitsLevel, Employee, SyncAttempt
 from ..services.employees import EDITABLE_FIELDS
 
@@ -41,8 +42,19 @@ class EmployeeSerializer(serializers.ModelSerializer):
 class EmployeeSelectionSerializer(serializers.Serializer):
     """Which employees a bulk action is for: explicit ids, or every employee matching the filters."""
 
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=10000)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
+                                max_length=10000)
     filters = serializers.DictField(required=False, help_text="EmployeeFilterSet criteria, e.g. {\"sync_state\": \"failed\"}")
+
+    def validate_filters(self, filters: dict) -> dict:
+        # A misspelt or invalid criterion must not widen a bulk action to every employee.
+        filterset = EmployeeFilterSet(filters, queryset=Employee.objects.none())
+        errors = {name: ["Not a filter of employees."] for name in filters if name not in filterset.filters}
+        if not filterset.is_valid():
+            errors.update({name: [e["message"] for e in errs] for name, errs in filterset.errors.get_json_data().items()})
+        if errors:
+            raise serializers.ValidationError(errors)
+        return filters
 
     def validate(self, attrs):
         if bool(attrs.get("ids")) == ("filters" in attrs):

@@ -9,8 +9,8 @@ from accounts.services import record_delete
 from config.api.viewsets import AuditedModelViewSet
 
 from ..filters import EmployeeFilterSet, SyncAttemptFilterSet
-from ..models import BenefitsLevel, Employee, SyncAttempt
-from ..selectors import employee_list, sync_state_counts
+from ..models import BenefitsLevel, Employee
+from ..selectors import employee_list, sync_attempt_list, sync_state_counts
 from ..services import benefits_level_save, employee_create, employee_sync_request, employee_update, employees_assign_benefits_level
 from .serializers import (
     AssignLevelSerializer,
@@ -97,7 +97,7 @@ class EmployeeViewSet(viewsets.ModelViewSet):
 class SyncAttemptViewSet(viewsets.ReadOnlyModelViewSet):
     """The sync history: every attempt, what was sent (masked), the outcome and the reason."""
 
-    queryset = SyncAttempt.objects.select_related("employee")
+    queryset = sync_attempt_list()
     serializer_class = SyncAttemptSerializer
     filterset_class = SyncAttemptFilterSet
     ordering_fields = ["created_at"]

@@ -58,3 +58,27 @@ def test_schema_and_docs_are_served_without_a_cdn(api_client):
     docs = api_client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/" in docs
     assert "cdn" not in docs.lower()
+
+
+def test_deleting_a_security_group_that_still_has_users_is_400_and_deletes_nothing(api, make_user):
+    user = make_user(individuals=Level.VISIBLE)
+    response = api.delete(f"/api/security-groups/{user.security_group_id}/")
+    assert response.status_code == 400
+    assert "still refer to it" in response.json()["detail"]
+    user.refresh_from_db()
+    assert user.security_group is not None
+    assert not AuditLog.objects.filter(action=AuditLog.Action.DELETE).exists()
+
+
+def test_admin_lists_are_a_fixed_number_of_queries(api, make_user, django_assert_max_num_queries):
+    from accounts.services import audit
+    from tests.accounts.factories import AgentFactory
+
+    for _ in range(6):
+        user = make_user(administration=Level.VISIBLE)
+        AgentFactory(user=user)
+        audit(actor=user, action=AuditLog.Action.OTHER, obj=user)
+    for url in ("/api/users/", "/api/agents/", "/api/audit-log/", "/api/security-groups/"):
+        with django_assert_max_num_queries(3):
+            response = api.get(url)
+        assert response.status_code == 200 and response.json()["count"] >= 6, url

@@ -95,3 +95,15 @@ def test_seeded_groups_exist(db):
     assert {"Agency Admin", "Sales", "Service", "Benefits Admin", "Read Only"} <= names
     read_only = SecurityGroup.objects.get(name="Read Only")
     assert read_only.individuals == Level.VISIBLE and read_only.administration == Level.NONE
+
+
+def test_managing_users_does_not_make_superusers(client, make_user):
+    manager = make_user(flags={Flag.MANAGE_USERS}, administration=Level.EDIT)
+    client.force_login(manager)
+    page = client.get(f"/admin/accounts/user/{manager.pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in page  # shown read-only
+    client.post(f"/admin/accounts/user/{manager.pk}/change/", {
+        "username": manager.username, "security_group": manager.security_group_id, "is_active": "on",
+        "is_staff": "on", "is_superuser": "on"})
+    manager.refresh_from_db()
+    assert manager.is_superuser is False

@@ -6,8 +6,12 @@ import sys
 from tests.conftest import ROOT
 
 
+PERSONAL_DATA = {"PERSONAL_DATA_KEYS": "m2B1Zc0lqv6Y1C8n5wZk8m0H3dWZbXcN9rT2yUq4PEo=", "PERSONAL_DATA_HASH_KEY": "h" * 40}
+
+
 def run_manage(*args, **env):
-    full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    unset = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", *PERSONAL_DATA)
+    full_env = {k: v for k, v in os.environ.items() if k not in unset}
     full_env.update(env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120)
 
@@ -19,13 +23,15 @@ def test_malformed_database_url_names_it():
 
 
 def test_production_refuses_to_start_without_secret_key():
-    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_ALLOWED_HOSTS="agency.example")
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_ALLOWED_HOSTS="agency.example",
+                        **PERSONAL_DATA)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
 def test_production_refuses_to_start_without_allowed_hosts():
-    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY="k" * 30 + "x9" * 20)
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY="k" * 30 + "x9" * 20,
+                        **PERSONAL_DATA)
     assert result.returncode != 0
     assert "DJANGO_ALLOWED_HOSTS" in result.stderr
 
@@ -35,5 +41,13 @@ def test_check_deploy_is_clean_under_production_settings():
         "check", "--deploy", "--fail-level", "WARNING",
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY="a8Zk3Jq0Lp2Vn5Xc7Bm9Qw1Er4Ty6Ui8Op0As2Df4Gh6Jk8Lz0Xc", DJANGO_ALLOWED_HOSTS="agency.example",
+        **PERSONAL_DATA,
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_production_refuses_to_start_without_personal_data_keys():
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_ALLOWED_HOSTS="agency.example",
+                        DJANGO_SECRET_KEY="k" * 30 + "x9" * 20, PERSONAL_DATA_HASH_KEY="h" * 40)
+    assert result.returncode != 0
+    assert "PERSONAL_DATA_KEYS" in result.stderr

@@ -117,3 +117,15 @@ def test_adding_a_starter_with_create_benefits_record(staff, sandbox, django_cap
     employee = Employee.objects.get(email="sam.starter@client.example")
     assert employee.sync_state == State.SUCCESSFUL
     assert sandbox.accounts(employee.email)[0]["id"] == employee.benefits_account_id
+
+
+def test_changelists_are_a_fixed_number_of_queries(staff, django_assert_max_num_queries):
+    from hrsync.services import employee_sync_request
+
+    employees = EmployeeFactory.create_batch(12, benefits_level=BenefitsLevelFactory(name="Executive", package_code=""))
+    employee_sync_request(actor=None, employees=[e.pk for e in employees])  # fail before sending: a last attempt each
+    client = staff()
+    for url in (URL, reverse("admin:hrsync_syncattempt_changelist")):
+        with django_assert_max_num_queries(12):
+            page = client.get(url)
+        assert page.context["cl"].result_count == 12, url

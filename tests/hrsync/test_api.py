@@ -59,6 +59,41 @@ def test_bulk_selection_needs_ids_or_filters(api):
     assert api.post("/api/employees/sync/", {}, format="json").status_code == 400
 
 
+@pytest.mark.parametrize("filters", [{"sync_state": "faild"}, {"sync_stat": "failed"}, {"benefits_level": "gold"}])
+def test_a_bad_filter_is_400_and_never_widens_a_bulk_action_to_everyone(api, filters):
+    employees = EmployeeFactory.create_batch(2)
+    level = BenefitsLevelFactory(name="Basic", package_code="BASIC")
+    sync = api.post("/api/employees/sync/", {"filters": filters}, format="json")
+    assign = api.post("/api/employees/assign-benefits-level/", {"filters": filters, "benefits_level": level.pk}, format="json")
+    assert sync.status_code == assign.status_code == 400
+    assert set(sync.json()["filters"]) == set(filters)
+    assert not SyncAttempt.objects.exists()
+    assert not Employee.objects.filter(pk__in=[e.pk for e in employees], benefits_level=level).exists()
+
+
+def test_ids_out_of_range_are_400(api):
+    reply = api.post("/api/employees/sync/", {"ids": [10**30]}, format="json")
+    assert reply.status_code == 400 and "ids" in reply.json()
+
+
+def test_deleting_a_benefits_level_in_use_is_400_and_deletes_nothing(api):
+    employee = EmployeeFactory()
+    reply = api.delete(f"/api/benefits-levels/{employee.benefits_level_id}/")
+    assert reply.status_code == 400 and "employees" in reply.json()["detail"]
+    employee.refresh_from_db()
+    assert employee.benefits_level is not None
+
+
+def test_sync_history_list_is_a_fixed_number_of_queries(api, django_assert_max_num_queries):
+    from hrsync.services import employee_sync_request
+
+    employee_sync_request(actor=None, employees=[e.pk for e in EmployeeFactory.create_batch(
+        12, benefits_level=BenefitsLevelFactory(name="Executive", package_code=""))])  # fail before sending: no HTTP
+    with django_assert_max_num_queries(3):
+        reply = api.get("/api/sync-attempts/")
+    assert reply.json()["count"] == 12
+
+
 def test_list_is_a_fixed_number_of_queries(api, django_assert_max_num_queries):
     EmployeeFactory.create_batch(15)
     with django_assert_max_num_queries(6):

@@ -158,3 +158,12 @@ def test_admin_group_save_goes_through_the_service_with_contacts(admin_client):
     group.refresh_from_db()
     assert group.name == "Harbor Dental LLC" and group.contacts.count() == 2  # untouched inline is kept
     assert AuditLog.objects.filter(object_id=str(group.pk), action="update", summary="Changed name").exists()
+
+
+def test_changelists_are_a_fixed_number_of_queries(admin_client, django_assert_max_num_queries):
+    for _ in range(12):
+        PlanFactory()
+    for name in ("admin:plans_plan_changelist", "admin:plans_employergroup_changelist"):
+        with django_assert_max_num_queries(12):
+            page = admin_client.get(reverse(name))
+        assert page.context["cl"].result_count == 12, name

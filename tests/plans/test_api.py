@@ -130,8 +130,9 @@ def test_plans_area_level_governs_the_api(make_user, level, read, write, delete)
 def test_deleting_a_carrier_in_use_is_refused_with_a_reason(api):
     plan = PlanFactory()
     response = api.delete(f"/api/carriers/{plan.carrier.pk}/")
-    assert response.status_code == 400 and "deactivate it instead" in response.json()["detail"]
+    assert response.status_code == 400 and "deactivate it instead" in response.json()["detail"].lower()
     assert Plan.objects.filter(pk=plan.pk).exists()
+    assert not AuditLog.objects.filter(action=AuditLog.Action.DELETE).exists()  # the refused delete left no trace
 
 
 def test_schema_documents_the_plans_endpoints(api_client):
