@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 
 from config.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 
 from .forms import SecurityGroupForm
 from .models import Agent, AuditLog, SecurityGroup, User
 from .rights import Area, Level
+from .services import user_password_save
 
 
 @admin.register(SecurityGroup)
@@ -20,8 +22,16 @@ class SecurityGroupAdmin(AuditedModelAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """Sets the password on the user; ``UserAdmin`` saves it through ``user_password_save`` (audited)."""
+
+    def save(self, commit=True):
+        return super().save(commit=False)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    change_password_form = PasswordChangeForm
     list_display = ["username", "first_name", "last_name", "email", "security_group", "is_active", "last_login"]
     list_filter = ["security_group", "is_active", "is_superuser"]
     list_select_related = ["security_group"]
@@ -40,6 +50,12 @@ class UserAdmin(DjangoUserAdmin):
         # Managing users is a flag of a security group; making a superuser (who passes every check) is not.
         readonly = list(super().get_readonly_fields(request, obj))
         return readonly if request.user.is_superuser else [*readonly, "is_superuser"]
+
+    def log_change(self, request, obj, message):
+        # Django's password view calls form.save() then log_change(); the save happens here, audited.
+        if request.resolver_match and request.resolver_match.url_name == "auth_user_password_change":
+            user_password_save(actor=request.user, user=obj)
+        return super().log_change(request, obj, message)
 
     save_model = AuditedModelAdmin.save_model
     delete_model = AuditedModelAdmin.delete_model

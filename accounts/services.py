@@ -74,6 +74,18 @@ def record_delete(*, actor: User | None, instance: models.Model, instead: str = 
         raise ApplicationError(f"{message} {instead}".strip()) from exc
 
 
+@transaction.atomic
+def user_password_save(*, actor: User | None, user: User) -> User:
+    """Save the password already set on ``user`` (``set_password`` or disabled) and audit the change.
+
+    The audit row says that the password changed, never what it is.
+    """
+    user.save(update_fields=["password"])
+    summary = "Changed password" if user.has_usable_password() else "Disabled password login"
+    audit(actor=actor, action=AuditLog.Action.UPDATE, obj=user, summary=summary, data={"fields": ["password"]})
+    return user
+
+
 def login_failure_record(*, username: str, ip: str = "") -> AuditLog:
     """Audit a refused login; enough of these within the window lock the username out."""
     return audit(

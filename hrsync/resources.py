@@ -6,6 +6,8 @@ Imports are all-or-nothing: any row error rolls every row back.
 """
 from import_export import fields, resources, widgets
 
+from accounts.models import AuditLog
+from accounts.services import audit
 from plans.models import EmployerGroup
 
 from .models import BenefitsLevel, Employee
@@ -38,6 +40,14 @@ class EmployeeResource(resources.ModelResource):
 
     def dehydrate_create_benefits_record(self, employee):
         return ""
+
+    def after_import(self, dataset, result, **kwargs):
+        # One audit row per written census, from the admin and the census service alike.
+        if kwargs.get("dry_run") or result.has_errors() or result.has_validation_errors():
+            return
+        totals = {k: v for k, v in result.totals.items() if v}
+        audit(actor=kwargs.get("user"), action=AuditLog.Action.IMPORT, model=Employee, object_repr="Employee census",
+              summary=f"Census imported: {totals}", data=totals)
 
     def save_instance(self, instance, is_create, row, **kwargs):
         actor = kwargs.get("user")

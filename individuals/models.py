@@ -71,7 +71,10 @@ zip_validator = RegexValidator(r"^\d{5}(-\d{4})?$", "Enter a ZIP code as 12345 o
 phone_validator = RegexValidator(r"^[0-9+().\- x]{7,30}$", "Enter a phone number (digits, spaces, + ( ) - . x).")
 
 
-class Individual(models.Model):
+class Person(models.Model):
+    """What an individual and its sales record share: the fields mass creation carries over (DESIGN.md
+    section 5), personal data as its stored columns, custom field values and timestamps."""
+
     class RecordStatus(models.TextChoices):
         ACTIVE = "active", "Active"
         PROSPECT = "prospect", "Prospect"
@@ -101,17 +104,12 @@ class Individual(models.Model):
     last_name = models.CharField(max_length=100)
     nickname = models.CharField(max_length=100, blank=True)
     title = models.CharField(max_length=50, blank=True)
-    servicing_agent = models.ForeignKey(
-        "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="individuals"
-    )
     record_status = models.CharField(max_length=20, choices=RecordStatus.choices, default=RecordStatus.ACTIVE)
-    email = models.EmailField("primary email", blank=True)
     secondary_email = models.EmailField(blank=True)
     cell_phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
     home_phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
     address_type = models.CharField(max_length=20, choices=AddressType.choices, blank=True)
     address_line1 = models.CharField("address line 1", max_length=200, blank=True)
-    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)
     county = models.CharField(max_length=100, blank=True)
     zip_code = models.CharField("ZIP code", max_length=10, blank=True, validators=[zip_validator])
@@ -136,6 +134,25 @@ class Individual(models.Model):
     custom_fields = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def clean(self):
+        super().clean()
+        if not isinstance(self.custom_fields, dict):
+            raise ValidationError({"custom_fields": "Custom field values must be an object keyed by field key."})
+
+
+class Individual(Person):
+    servicing_agent = models.ForeignKey(
+        "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="individuals"
+    )
+    email = models.EmailField("primary email", blank=True)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -163,13 +180,8 @@ class Individual(models.Model):
             models.Index(fields=["drivers_license_hash"], name="ind_dl_hash_idx"),
         ]
 
-    def __str__(self):
-        return f"{self.first_name} {self.last_name}".strip()
-
     def clean(self):
         super().clean()
-        if not isinstance(self.custom_fields, dict):
-            raise ValidationError({"custom_fields": "Custom field values must be an object keyed by field key."})
         if self.medicare_part_a_effective and self.date_of_birth and self.medicare_part_a_effective < self.date_of_birth:
             raise ValidationError({"medicare_part_a_effective": "Cannot be before the date of birth."})
         if self.medicare_part_b_effective and self.date_of_birth and self.medicare_part_b_effective < self.date_of_birth:

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 
 from .filters import IndividualFilterSet
-from .models import CustomField, Individual, Policy
+from .models import Individual
 
 
 def individual_list(*, filters: dict | None = None, user: User | None = None, queryset: QuerySet | None = None) -> QuerySet:
@@ -28,13 +28,3 @@ def individual_list(*, filters: dict | None = None, user: User | None = None, qu
 def filterset_errors(filterset: IndividualFilterSet) -> dict[str, list[str]]:
     """Field errors of an invalid search, keyed by criterion (``__all__`` -> ``non_field_errors``)."""
     return {("non_field_errors" if k == "__all__" else k): list(v) for k, v in filterset.errors.items()}
-
-
-def policy_list(*, individual: Individual | None = None) -> QuerySet:
-    qs = Policy.objects.select_related("carrier", "individual")
-    return qs.filter(individual=individual) if individual is not None else qs
-
-
-def custom_field_list(*, active_only: bool = False) -> QuerySet:
-    qs = CustomField.objects.all()
-    return qs.filter(active=True) if active_only else qs

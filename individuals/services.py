@@ -131,21 +131,6 @@ def policy_save(*, actor: User | None, policy: Policy, changed: list[str] | None
 
 
 @transaction.atomic
-def policy_create(*, actor: User | None, individual: Individual, **fields) -> Policy:
-    """Create a policy for ``individual``; ``ValidationError`` on bad values, nothing written."""
-    return record_save(actor=actor, instance=Policy(individual=individual, **fields))
-
-
-@transaction.atomic
-def policy_update(*, actor: User | None, policy: Policy, **fields) -> Policy:
-    """Change the given fields of a policy."""
-    changed = [name for name, value in fields.items() if getattr(policy, name) != value]
-    for name, value in fields.items():
-        setattr(policy, name, value)
-    return record_save(actor=actor, instance=policy, changed=changed)
-
-
-@transaction.atomic
 def policy_delete(*, actor: User | None, policy: Policy) -> None:
     record_delete(actor=actor, instance=policy)
 

@@ -94,7 +94,8 @@ class Client:
             headers["Idempotency-Key"] = idempotency_key or self.new_idempotency_key()
         url = f"{self.base_url}/{path.lstrip('/')}"
         last: IntegrationError | None = None
-        for attempt in range(1, self.retry.attempts + 1):
+        tries = max(1, self.retry.attempts)  # a policy of 0 attempts still makes the call once
+        for attempt in range(1, tries + 1):
             retry_after = None
             self.calls += 1
             try:
@@ -103,6 +104,9 @@ class Client:
                 last = TransientError(f"The {self.system} did not answer within {self.timeout[1]:g} s.", code="timeout")
             except requests.ConnectionError:
                 last = TransientError(f"The {self.system} could not be reached at {self.base_url}.", code="connection")
+            except requests.RequestException as exc:  # a bad URL or the like: a setting to fix, not worth a retry
+                raise IntegrationError(f"The {self.system} could not be called at {self.base_url}: {exc}",
+                                       code="request", attempts=attempt) from exc
             else:
                 self.last_status = reply.status_code
                 if reply.status_code < 400:
@@ -113,7 +117,7 @@ class Client:
                     raise last
                 retry_after = self._retry_after(reply)
             last.attempts = attempt
-            if attempt < self.retry.attempts:
+            if attempt < tries:
                 wait = self.retry.delay(attempt - 1, retry_after)
                 log.info("%s %s %s: %s; retry %d in %.2fs", self.system, method, path, last.message, attempt, wait)
                 time.sleep(wait)

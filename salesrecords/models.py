@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from individuals.models import Individual, USState, phone_validator, zip_validator
+from individuals.custom_fields import clean_values
+from individuals.models import CustomField, Individual, Person
 
 MAX_RECORD_TYPES = 10
 
@@ -18,6 +19,11 @@ CARRIED_FIELDS = (
     "first_name", "middle_name", "last_name", "nickname", "title", "record_status", "secondary_email", "cell_phone",
     "home_phone", "address_type", "address_line1", "city", "county", "zip_code", "state", "gender", "date_of_birth",
     "lead_source", "medicare_part_a_effective", "medicare_part_b_effective", "smoker_status",
+)
+# Custom field types that do not carry over to sales records (DESIGN.md section 5).
+NOT_CARRIED_TYPES = (
+    CustomField.FieldType.NUMBER, CustomField.FieldType.CURRENCY, CustomField.FieldType.PERCENT,
+    CustomField.FieldType.CHECKBOX, CustomField.FieldType.CHECKBOX_LIST,
 )
 PERSONAL_COLUMNS = tuple(
     f"{kind}_{suffix}" for kind in ("ssn", "medicare_beneficiary_id", "drivers_license")
@@ -102,7 +108,10 @@ class MassCreationJob(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
-class SalesRecord(models.Model):
+class SalesRecord(Person):
+    """A sales record: the individual's carried-over fields (``Person``; personal data exactly as on the
+    individual, never decrypted; custom field values of the kinds that carry over) plus the sales ones."""
+
     class Stage(models.TextChoices):
         NEW = "new", "New"
         CONTACTED = "contacted", "Contacted"
@@ -134,42 +143,7 @@ class SalesRecord(models.Model):
     # Informational link (jobs are never deleted): no database constraint, so a mass insert checks one FK less per row.
     job = models.ForeignKey(MassCreationJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="records",
                             db_index=False, db_constraint=False)
-    # --- carried over from the individual -----------------------------------------------------------
-    first_name = models.CharField(max_length=100)
-    middle_name = models.CharField(max_length=100, blank=True)
-    last_name = models.CharField(max_length=100)
-    nickname = models.CharField(max_length=100, blank=True)
-    title = models.CharField(max_length=50, blank=True)
-    record_status = models.CharField(max_length=20, choices=Individual.RecordStatus.choices, default=Individual.RecordStatus.PROSPECT)
-    secondary_email = models.EmailField(blank=True)
-    cell_phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
-    home_phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
-    address_type = models.CharField(max_length=20, choices=Individual.AddressType.choices, blank=True)
-    address_line1 = models.CharField("address line 1", max_length=200, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    county = models.CharField(max_length=100, blank=True)
-    zip_code = models.CharField("ZIP code", max_length=10, blank=True, validators=[zip_validator])
-    state = models.CharField(max_length=2, choices=USState.choices, blank=True)
-    gender = models.CharField(max_length=10, choices=Individual.Gender.choices, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
-    lead_source = models.CharField(max_length=100, blank=True)
-    medicare_part_a_effective = models.DateField("Medicare Part A effective date", null=True, blank=True)
-    medicare_part_b_effective = models.DateField("Medicare Part B effective date", null=True, blank=True)
-    smoker_status = models.CharField(max_length=20, choices=Individual.SmokerStatus.choices, blank=True)
-    # Personal data exactly as on the individual: ciphertext, keyed hash, last 4 (see individuals.personal_data).
-    ssn_encrypted = models.TextField(blank=True, editable=False)
-    ssn_hash = models.CharField(max_length=64, blank=True, editable=False)
-    ssn_last4 = models.CharField(max_length=4, blank=True, editable=False)
-    medicare_beneficiary_id_encrypted = models.TextField(blank=True, editable=False)
-    medicare_beneficiary_id_hash = models.CharField(max_length=64, blank=True, editable=False)
-    medicare_beneficiary_id_last4 = models.CharField(max_length=4, blank=True, editable=False)
-    drivers_license_encrypted = models.TextField(blank=True, editable=False)
-    drivers_license_hash = models.CharField(max_length=64, blank=True, editable=False)
-    drivers_license_last4 = models.CharField(max_length=4, blank=True, editable=False)
-    # Custom field values of the kinds that carry over (text, long text, date, dropdown).
-    custom_fields = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    record_status = models.CharField(max_length=20, choices=Person.RecordStatus.choices, default=Person.RecordStatus.PROSPECT)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -180,13 +154,24 @@ class SalesRecord(models.Model):
             models.Index(fields=["last_name", "first_name", "id"], name="sr_name_idx"),
         ]
 
-    def __str__(self):
-        return f"{self.first_name} {self.last_name}".strip()
-
     def clean(self):
         super().clean()
-        if not isinstance(self.custom_fields, dict):
-            raise ValidationError({"custom_fields": "Custom field values must be an object keyed by field key."})
+        if self.custom_fields:
+            self.custom_fields = self._clean_custom_fields(self.custom_fields)
+
+    def _clean_custom_fields(self, values: dict) -> dict:
+        """``values`` validated by type (as on individuals); the types that never carry over are refused."""
+        fields = {f.key: f for f in CustomField.objects.filter(key__in=list(values))}
+        not_carried = [k for k, f in fields.items() if f.field_type in NOT_CARRIED_TYPES]
+        if not_carried:
+            raise ValidationError({"custom_fields": [
+                f"{k}: a {fields[k].get_field_type_display().lower()} field stays on the individual." for k in not_carried]})
+        # The stored values let an inactive field's unchanged value through; keys left out are removed.
+        existing = {}
+        if self.pk and not self._state.adding:
+            existing = SalesRecord.objects.filter(pk=self.pk).values_list("custom_fields", flat=True).first() or {}
+        cleaned = clean_values(values, fields=fields, existing=existing)
+        return {k: cleaned[k] for k in values if k in cleaned}
 
 
 class SalesWorkflow(models.Model):

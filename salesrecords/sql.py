@@ -6,13 +6,7 @@ from django.db.models import QuerySet
 
 from individuals.models import CustomField
 
-from .models import CARRIED_FIELDS, PERSONAL_COLUMNS
-
-# Custom field types that do not carry over to sales records (DESIGN.md section 5).
-NOT_CARRIED_TYPES = (
-    CustomField.FieldType.NUMBER, CustomField.FieldType.CURRENCY, CustomField.FieldType.PERCENT,
-    CustomField.FieldType.CHECKBOX, CustomField.FieldType.CHECKBOX_LIST,
-)
+from .models import CARRIED_FIELDS, NOT_CARRIED_TYPES, PERSONAL_COLUMNS
 
 
 def not_carried_keys() -> list[str]:

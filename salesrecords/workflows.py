@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.template import TemplateSyntaxError, engines
 from django.utils import timezone
 
-from individuals.filters import IndividualFilterSet
+from individuals.filters import IndividualFilterSet, criteria_without_personal_data
 from individuals.models import Individual
 from individuals.selectors import filterset_errors
 
@@ -29,14 +29,23 @@ def _template(text: str):
 
 
 def validate_workflow(workflow: SalesWorkflow) -> None:
-    """Criteria must be a valid advanced search, templates must compile, and some action must be chosen."""
+    """Criteria must be a valid advanced search, templates must compile, and some action must be chosen.
+
+    Personal data in the criteria is replaced by its keyed hash (as on saved searches and jobs): a
+    workflow row never holds a clear SSN / MBI / driver's license.
+    """
     errors = {}
     if not isinstance(workflow.criteria, dict):
         errors["criteria"] = ["Criteria must be an object of advanced-search criteria."]
     elif workflow.criteria:
-        fs = IndividualFilterSet(data=workflow.criteria, queryset=Individual.objects.none())
-        if not fs.is_valid():
-            errors["criteria"] = [f"{k}: {' '.join(v)}" for k, v in filterset_errors(fs).items()]
+        try:
+            workflow.criteria = criteria_without_personal_data(workflow.criteria)
+        except ValidationError as exc:
+            errors["criteria"] = [f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]
+        else:
+            fs = IndividualFilterSet(data=workflow.criteria, queryset=Individual.objects.none())
+            if not fs.is_valid():
+                errors["criteria"] = [f"{k}: {' '.join(v)}" for k, v in filterset_errors(fs).items()]
     if not (workflow.create_activity or workflow.send_email or workflow.set_stage):
         errors["__all__"] = ["Choose at least one action: create an activity, send an email or set the stage."]
     if workflow.create_activity and not workflow.activity_subject.strip():

@@ -35,9 +35,8 @@ class Sandbox:
 
     # --- WSGI -----------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
-        request = Request.from_environ(environ)
         try:
-            response = self.dispatch(request)
+            response = self.dispatch(Request.from_environ(environ))
         except HTTPError as exc:
             response = exc.response()
         if response.after:

@@ -49,7 +49,7 @@ def validate(data: dict, *, partial: bool) -> dict:
     for name in ("date_of_birth", "hire_date"):
         if data.get(name):
             _date(data[name], name, errors)
-    if data.get("date_of_birth") and "date_of_birth" not in errors and date.fromisoformat(data["date_of_birth"]) >= date.today():
+    if data.get("date_of_birth") and "date_of_birth" not in errors and date.fromisoformat(str(data["date_of_birth"])) >= date.today():
         errors["date_of_birth"] = "must be in the past"
     if data.get("benefits_package") and data["benefits_package"] not in PACKAGES:
         errors["benefits_package"] = f"'{data['benefits_package']}' is not a known benefits package ({', '.join(PACKAGES)})"
@@ -142,6 +142,7 @@ class BenefitsPlatform:
             _date(end, "coverage_end_date", errors)
         if errors:
             raise HTTPError(422, "validation_failed", f"coverage_end_date: {errors['coverage_end_date']}.", errors)
+        end = date.fromisoformat(str(end)).isoformat()  # compared and stored as YYYY-MM-DD text
 
         def write(db):
             row = self._row(request.params["id"], db)

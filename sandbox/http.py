@@ -64,7 +64,10 @@ class Request:
 
     @classmethod
     def from_environ(cls, environ) -> "Request":
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            length = max(0, int(environ.get("CONTENT_LENGTH") or 0))
+        except ValueError:
+            raise HTTPError(400, "bad_request", "Content-Length is not a number.") from None
         body = environ["wsgi.input"].read(length) if length else b""
         query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         return cls(environ, environ["REQUEST_METHOD"].upper(), environ.get("PATH_INFO", "/"), query, body)

@@ -54,10 +54,6 @@ class IndividualAdminForm(forms.ModelForm):
             if key in values:
                 self.initial[f"cf_{key}"] = values[key]
 
-    @property
-    def custom_field_names(self) -> list[str]:
-        return [f"cf_{key}" for key in self.custom_field_defs]
-
     def clean(self):
         cleaned = super().clean()
         self.personal_data = {}

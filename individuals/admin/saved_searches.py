@@ -16,12 +16,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 
 from accounts.models import AuditLog
 from accounts.services import audit
-from config.admin import AuditedModelAdmin
+from config.admin import AuditedModelAdmin, ImportExportRightsMixin
 
 from .. import exports
 from .. import saved_searches as svc
@@ -38,17 +36,8 @@ def _changelist_url(criteria: dict) -> str:
     return reverse(CHANGELIST) + (f"?{query}" if query else "")
 
 
-class _ImportExportRights(ImportExportMixin):
-    """CSV/XLSX through django-import-export; import needs add and change, export view; exports are audited."""
-
-    import_formats = [CSV, XLSX]
-    export_formats = [CSV, XLSX]
-
-    def has_import_permission(self, request):
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
-    def has_export_permission(self, request):
-        return self.has_view_permission(request)
+class _ImportExportRights(ImportExportRightsMixin):
+    """The shared CSV/XLSX import-export rights; exports are audited here."""
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
         data = super().get_export_data(file_format, request, queryset, **kwargs)
@@ -187,15 +176,18 @@ class SavedSearchAdmin(AuditedModelAdmin):
             else:
                 messages.success(request, f"Saved the search “{saved.name}”.")
                 return HttpResponseRedirect(_changelist_url(saved.criteria))
+        criteria_errors = []
         try:
             shown = svc.criteria_labels(svc.criteria_clean(criteria))
         except ValidationError as exc:
             shown = []
-            if request.method != "POST":
-                for field, errors in exc.message_dict.items():
-                    form.add_error(None, [f"{field}: {e}" if field != "__all__" else e for e in errors])
+            if request.method != "POST":  # a POST reported them on the form already
+                # An unbound form takes no errors: shown next to it instead.
+                criteria_errors = [f"{field}: {e}" if field not in ("__all__", "non_field_errors") else e
+                                   for field, errors in exc.message_dict.items() for e in errors]
         context = {**self.admin_site.each_context(request), "title": "Save this search", "form": form,
-                   "criteria": shown, "opts": self.model._meta, "back_url": _changelist_url(criteria)}
+                   "criteria": shown, "criteria_errors": criteria_errors, "opts": self.model._meta,
+                   "back_url": _changelist_url(criteria)}
         return TemplateResponse(request, "admin/individuals/savedsearch/save.html", context)
 
     def run_view(self, request, pk):

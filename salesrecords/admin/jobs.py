@@ -8,7 +8,8 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.http import urlencode
 
-from individuals.filters import criteria_dict
+from individuals import personal_data
+from individuals.filters import criteria_dict, criteria_without_personal_data
 
 from .. import services
 from ..models import MassCreationJob
@@ -89,11 +90,14 @@ class MassCreationJobAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk]))
         else:
             criteria = criteria_dict(request.GET)
+        if not isinstance(criteria, dict):
+            criteria = {}
         try:
             criteria = services.mass_creation_clean_criteria(criteria)
             preview = services.mass_creation_preview(criteria=criteria)
         except ValidationError as exc:
             errors = errors or _messages(exc)
+            criteria = _without_personal_data(criteria)  # shown again, and put in links
         return TemplateResponse(request, "admin/salesrecords/masscreationjob/confirm.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Create Sales Records",
             "preview": preview, "errors": errors, "criteria": criteria, "criteria_json": json.dumps(criteria),
@@ -128,6 +132,14 @@ def _messages(exc) -> list[str]:
     if isinstance(exc, ValidationError):
         return exc.messages
     return ["The criteria could not be read."]
+
+
+def _without_personal_data(criteria: dict) -> dict:
+    """Invalid criteria as they may be shown: clear personal data hashed, or left out when malformed."""
+    try:
+        return criteria_without_personal_data(criteria)
+    except ValidationError:
+        return {k: v for k, v in criteria.items() if k not in personal_data.KINDS}
 
 
 def _criteria_items(criteria: dict) -> list[tuple[str, str]]:

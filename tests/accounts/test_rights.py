@@ -102,8 +102,26 @@ def test_managing_users_does_not_make_superusers(client, make_user):
     client.force_login(manager)
     page = client.get(f"/admin/accounts/user/{manager.pk}/change/").content.decode()
     assert 'name="is_superuser"' not in page  # shown read-only
-    client.post(f"/admin/accounts/user/{manager.pk}/change/", {
+    response = client.post(f"/admin/accounts/user/{manager.pk}/change/", {
         "username": manager.username, "security_group": manager.security_group_id, "is_active": "on",
-        "is_staff": "on", "is_superuser": "on"})
+        "is_staff": "on", "is_superuser": "on", "last_name": "Renamed"})
+    assert response.status_code == 302  # saved...
     manager.refresh_from_db()
-    assert manager.is_superuser is False
+    assert manager.last_name == "Renamed"
+    assert manager.is_superuser is False  # ...without the superuser flag
+
+
+def test_a_password_changed_in_the_admin_is_saved_and_audited(client, make_user):
+    from accounts.models import AuditLog, User
+
+    manager = make_user(flags={Flag.MANAGE_USERS}, administration=Level.EDIT)
+    other = make_user(individuals=Level.VISIBLE)
+    client.force_login(manager)
+    new_password = "Another-long-passphrase-42"
+    response = client.post(f"/admin/accounts/user/{other.pk}/password/", {
+        "password1": new_password, "password2": new_password, "usable_password": "true", "set_usable_password": "true"})
+    assert response.status_code == 302
+    assert User.objects.get(pk=other.pk).check_password(new_password)
+    row = AuditLog.objects.get(object_id=str(other.pk), action=AuditLog.Action.UPDATE)
+    assert (row.actor, row.summary) == (manager, "Changed password")
+    assert new_password not in str(row.data)

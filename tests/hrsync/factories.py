@@ -5,16 +5,9 @@ from decimal import Decimal
 import factory
 
 from hrsync.models import BenefitsLevel, Employee
-from plans.models import EmployerGroup
+from tests.plans.factories import EmployerGroupFactory
 
-
-class EmployerGroupFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = EmployerGroup
-        django_get_or_create = ["account_number"]
-
-    name = factory.Sequence(lambda n: f"Employer {n}")
-    account_number = factory.Sequence(lambda n: f"HR-{n:05d}")
+__all__ = ["BenefitsLevelFactory", "EmployeeFactory", "EmployerGroupFactory"]
 
 
 class BenefitsLevelFactory(factory.django.DjangoModelFactory):

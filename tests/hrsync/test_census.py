@@ -4,6 +4,7 @@ import io
 import pytest
 import tablib
 
+from accounts.models import AuditLog
 from hrsync.models import Employee
 from hrsync.services import employee_census_import
 
@@ -29,6 +30,23 @@ def test_imports_a_census(setup, agency_admin):
     assert not result.has_errors() and not result.has_validation_errors()
     assert sorted(Employee.objects.values_list("email", flat=True)) == ["ann@census.example", "bob@census.example"]
     assert set(Employee.objects.values_list("sync_state", flat=True)) == {"not_syncing"}
+    census = AuditLog.objects.get(action=AuditLog.Action.IMPORT)
+    assert census.actor == agency_admin and census.data == {"new": 2}
+
+
+def test_the_admin_import_is_audited_once_when_written(setup, agency_admin, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(agency_admin)
+    content = (HEADER + "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n").encode()
+    preview = client.post("/admin/hrsync/employee/import/", {
+        "format": "0", "resource": "0", "import_file": SimpleUploadedFile("census.csv", content)})
+    assert preview.status_code == 200 and not AuditLog.objects.filter(action=AuditLog.Action.IMPORT).exists()  # dry run
+    confirm = preview.context["confirm_form"]
+    reply = client.post("/admin/hrsync/employee/process_import/", {**confirm.initial, "resource": "0"})
+    assert reply.status_code == 302
+    assert Employee.objects.get().email == "ann@census.example"
+    assert AuditLog.objects.filter(action=AuditLog.Action.IMPORT, actor=agency_admin).count() == 1
 
 
 def test_one_bad_row_writes_nothing_and_says_which(setup, agency_admin):

@@ -62,6 +62,21 @@ def test_bad_search_is_400_with_field_errors(api, query, field):
     assert field in response.json()
 
 
+@pytest.mark.parametrize("criteria", [{"last_name": {"a": 1}}, {"state": [["FL"]]}, {"custom": {"x": 1}}])
+def test_search_body_values_that_are_not_values_are_a_400(api, criteria):
+    response = api.post("/api/individuals/search/", {"criteria": criteria}, format="json")
+    assert response.status_code == 400 and "must be a value or a list of values" in str(response.json())
+
+
+def test_search_body_takes_json_numbers_and_booleans(api):
+    person = IndividualFactory(zip_code="33101")
+    PolicyFactory(individual=person)
+    IndividualFactory(zip_code="33101")
+    response = api.post("/api/individuals/search/", {"criteria": {"zip_code": 33101, "has_policy": True}}, format="json")
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()["results"]] == [person.pk]
+
+
 def test_personal_data_criteria_are_refused_in_urls_and_work_in_the_body(api):
     person = IndividualFactory(ssn=SSN)
     IndividualFactory(ssn="123-45-6780")

@@ -145,6 +145,13 @@ def test_admin_save_refuses_invalid_criteria(client, alice):
     assert not SavedSearch.objects.exists()
 
 
+def test_admin_save_page_opened_with_invalid_criteria_says_why(client, alice):
+    client.force_login(alice)
+    response = client.get(reverse("admin:individuals_savedsearch_save") + "?coverage_type=timeshare")
+    assert response.status_code == 200
+    assert "coverage_type: Select a valid choice" in response.content.decode()
+
+
 def test_admin_other_users_private_search_is_hidden_and_shared_one_read_only(client, alice, bob):
     private = saved_search_create(actor=alice, name="Mine", criteria={})
     shared = saved_search_create(actor=alice, name="Ours", shared=True, criteria={})

@@ -98,3 +98,12 @@ def test_latency_knob_per_request_header(sandbox):
     start = time.monotonic()
     assert len(c.packages()) == 4
     assert time.monotonic() - start >= 0.2
+
+
+def test_a_malformed_base_url_is_an_integration_error_not_a_crash():
+    from integrations.http import IntegrationError
+
+    c = BenefitsPlatformClient(base_url="htp://127.0.0.1:9/benefits", retry=RetryPolicy(attempts=3, backoff=0.01))
+    with pytest.raises(IntegrationError, match="could not be called") as exc:
+        c.packages()
+    assert c.calls == 1 and not isinstance(exc.value, TransientError)

@@ -136,3 +136,53 @@ def test_workflows_need_the_manage_workflows_flag(login, make_user):
     assert login(make_user(sales=Level.DELETE)).get(url).status_code == 403
     assert login(make_user(sales=Level.VISIBLE, flags={Flag.MANAGE_WORKFLOWS})).get(url).status_code == 200
     assert Activity.objects.count() == 0
+
+
+def _rows(n, user):
+    from .factories import MassCreationJobFactory, SalesWorkflowFactory
+
+    renewal = SalesRecordTypeFactory(name="Renewal")
+    for _ in range(n):
+        record = SalesRecordFactory(record_type=renewal, individual=IndividualFactory(), assigned_user=user)
+        MassCreationJobFactory(record_type=renewal, created_by=user)
+        workflow = SalesWorkflowFactory()
+        workflow.record_types.add(renewal)
+        ActivityFactory(sales_record=record, assigned_to=user, workflow=workflow)
+
+
+@pytest.mark.parametrize("model", ["salesrecord", "masscreationjob", "activity", "salesworkflow"])
+def test_changelists_cost_the_same_queries_for_more_rows(login, agency_admin, model, django_assert_max_num_queries):
+    client = login(agency_admin)
+    url = reverse(f"admin:salesrecords_{model}_changelist")
+    _rows(2, agency_admin)
+    client.get(url)  # warm per-process caches (content types, site)
+    with django_assert_max_num_queries(15) as few:
+        assert client.get(url).status_code == 200
+    _rows(6, agency_admin)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+def test_confirmation_page_with_unreadable_criteria_shows_an_error_and_starts_nothing(login, agency_admin):
+    client = login(agency_admin)
+    renewal = SalesRecordTypeFactory(name="Renewal")
+    for criteria in ("[1]", '"text"', "not json", '{"last_name": {"a": 1}}',
+                     '{"ssn": "123-45-6789", "unknown": "x"}'):
+        page = client.post(NEW, {"criteria": criteria, "record_type": renewal.pk})
+        assert page.status_code == 200 and page.context["errors"]
+        assert "123-45-6789" not in page.content.decode()
+    assert not MassCreationJob.objects.exists()
+
+
+def test_record_form_refuses_custom_fields_of_the_wrong_type_or_one_that_stays_on_the_individual(login, agency_admin):
+    from tests.individuals.factories import CustomFieldFactory
+
+    CustomFieldFactory(key="income", field_type="number")
+    CustomFieldFactory(key="renewal_month", field_type="date")
+    client = login(agency_admin)
+    renewal = SalesRecordTypeFactory(name="Renewal")
+    form = {"first_name": "A", "last_name": "B", "record_type": renewal.pk, "stage": "new", "record_status": "active"}
+    for values, message in (('{"income": 5}', "stays on the individual"), ('{"renewal_month": "May"}', "YYYY-MM-DD")):
+        page = client.post(reverse("admin:salesrecords_salesrecord_add"), {**form, "custom_fields": values})
+        assert page.status_code == 200 and message in str(page.context["adminform"].form.errors["custom_fields"])
+    assert not SalesRecord.objects.exists()

@@ -117,3 +117,49 @@ def test_workflows_and_my_activities(api, agency_admin, renewal):
                                      "assigned_user": agency_admin.pk}, format="json")
     mine = api.get("/api/sales-activities/?mine=true").json()["results"]
     assert [a["subject"] for a in mine] == ["Call"] and Activity.objects.count() == 1
+
+
+@pytest.mark.parametrize("url", ["/api/sales-records/", "/api/sales-record-jobs/", "/api/sales-activities/",
+                                 "/api/sales-workflows/"])
+def test_lists_cost_the_same_queries_for_more_rows(api, agency_admin, renewal, url, django_assert_max_num_queries):
+    from .factories import ActivityFactory, MassCreationJobFactory, SalesWorkflowFactory
+
+    def rows(n):
+        for _ in range(n):
+            record = SalesRecordFactory(record_type=renewal, individual=IndividualFactory(), assigned_user=agency_admin)
+            MassCreationJobFactory(record_type=renewal, created_by=agency_admin)
+            workflow = SalesWorkflowFactory()
+            workflow.record_types.add(renewal)
+            ActivityFactory(sales_record=record, assigned_to=agency_admin, workflow=workflow)
+
+    rows(2)
+    api.get(url)
+    with django_assert_max_num_queries(6) as few:
+        assert api.get(url).status_code == 200
+    rows(6)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(api.get(url).json()["results"]) >= 8
+
+
+def test_record_custom_fields_are_validated_by_type_and_carried_types_only(api, renewal):
+    from tests.individuals.factories import CustomFieldFactory
+
+    CustomFieldFactory(key="income", field_type="number")
+    CustomFieldFactory(key="plan_pick", field_type="dropdown", options=["Gold", "Silver"])
+    body = {"record_type": renewal.pk, "first_name": "A", "last_name": "B"}
+    for values in ({"income": 5}, {"plan_pick": "Bronze"}, {"unknown": "x"}):
+        reply = api.post("/api/sales-records/", {**body, "custom_fields": values}, format="json")
+        assert reply.status_code == 400 and "custom_fields" in reply.json()
+    assert not SalesRecord.objects.exists()
+    reply = api.post("/api/sales-records/", {**body, "custom_fields": {"plan_pick": "Gold"}}, format="json")
+    assert reply.status_code == 201 and reply.json()["custom_fields"] == {"plan_pick": "Gold"}
+
+
+def test_job_criteria_that_are_not_values_are_a_400(api, renewal):
+    for criteria in ({"last_name": {"a": 1}}, {"state": [["FL"]]}):
+        reply = api.post("/api/sales-record-jobs/", {"criteria": criteria, "record_type": renewal.pk}, format="json")
+        assert reply.status_code == 400
+    reply = api.post("/api/sales-record-jobs/", {"criteria": {"has_policy": False, "date_of_birth_after": None},
+                                                 "record_type": renewal.pk}, format="json")
+    assert reply.status_code == 202
+    assert MassCreationJob.objects.count() == 1

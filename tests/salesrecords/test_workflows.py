@@ -75,3 +75,15 @@ def test_a_workflow_needs_an_action_valid_criteria_and_templates():
     assert {"criteria", "email_subject", "email_body"} <= set(exc.value.message_dict)
     with pytest.raises(ValidationError):
         SalesWorkflow(name="Nothing").full_clean()
+
+
+def test_workflow_criteria_keep_personal_data_as_a_keyed_hash_only(api):
+    reply = api.post("/api/sales-workflows/", {"name": "By SSN", "set_stage": "contacted",
+                                               "criteria": {"ssn": "123-45-6789", "state": ["FL"]}}, format="json")
+    assert reply.status_code == 201
+    stored = SalesWorkflow.objects.get(name="By SSN").criteria
+    assert "123-45-6789" not in str(stored) and "123456789" not in str(stored)
+    assert set(stored) == {"ssn_hash", "state"}
+    bad = api.post("/api/sales-workflows/", {"name": "Bad SSN", "set_stage": "contacted", "criteria": {"ssn": "12-3"}},
+                   format="json")
+    assert bad.status_code == 400 and "criteria" in bad.json()

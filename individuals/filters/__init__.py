@@ -12,97 +12,20 @@ import copy
 import django_filters as filters
 from django import forms
 from django.core.validators import RegexValidator
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q
-from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Agent
 from plans.models import Carrier
 
-from . import personal_data
-from .models import CustomField, Individual, Policy, USState
-from .widgets import FastSelectMultiple
+from .. import personal_data
+from ..models import CustomField, Individual, Policy, USState
+from .criteria import NON_CRITERIA_PARAMS, POLICY_FILTERS, criteria_dict, criteria_without_personal_data, plain_criteria
+from .custom_fields import custom_field_filters
+from .fields import ModelMultipleChoiceFilter, MultipleChoiceFilter, date_range
 
-# Query-string keys that belong to the page, not to the search (API paging/sorting, admin changelist).
-NON_CRITERIA_PARAMS = frozenset({
-    "page", "page_size", "cursor", "ordering", "format", "reveal", "with_count",
-    "o", "p", "e", "q", "all", "_changelist_filters", "_popup", "_to_field", "_facets",
-})
-
-# The criteria matched together against one policy (one EXISTS), for callers that describe a search.
-POLICY_FILTERS = ("coverage_type", "policy_status", "policy_effective", "policy_renewal", "carrier", "policy_number")
-
-
-class _CommaMultipleChoiceField(forms.MultipleChoiceField):
-    """Accepts ``?x=a&x=b``, ``?x=a,b`` and ``{"x": ["a", "b"]}`` alike."""
-
-    widget = FastSelectMultiple
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = [value]
-        values = []
-        for v in value or []:
-            values.extend(p for p in str(v).split(",") if p)
-        return values
-
-
-class _CommaModelMultipleChoiceField(filters.fields.ModelMultipleChoiceField):
-    widget = FastSelectMultiple
-
-    def clean(self, value):
-        if isinstance(value, str | int):
-            value = [p for p in str(value).split(",") if p]
-        return super().clean(value)
-
-
-@extend_schema_field({"type": "array", "items": {"type": "integer"}})
-class ModelMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
-    field_class = _CommaModelMultipleChoiceField
-
-
-def criteria_dict(data) -> dict:
-    """Criteria as a plain JSON-able dict (one value, or a list when repeated) from a QueryDict or dict."""
-    if hasattr(data, "lists"):
-        return {k: (v[0] if len(v) == 1 else v) for k, v in data.lists() if k not in NON_CRITERIA_PARAMS}
-    return {k: v for k, v in data.items() if k not in NON_CRITERIA_PARAMS}
-
-
-class MultipleChoiceFilter(filters.MultipleChoiceFilter):
-    """Any of the chosen values, as one ``IN`` (no DISTINCT: the column is on the searched table)."""
-
-    field_class = _CommaMultipleChoiceField
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        return qs.filter(**{f"{self.field_name}__in": value})
-
+__all__ = ["NON_CRITERIA_PARAMS", "POLICY_FILTERS", "IndividualFilterSet", "criteria_dict", "criteria_without_personal_data"]
 
 _hex_hash = RegexValidator(r"^[0-9a-f]{64}$", "Not a personal-data search key.")
-
-
-def criteria_without_personal_data(criteria: dict) -> dict:
-    """``criteria`` with clear SSN / MBI / driver's license replaced by their keyed hashes.
-
-    For anything that puts criteria in a URL or stores them (saved searches, job rows, redirects).
-    Raises ``ValidationError({kind: ...})`` when a value is malformed.
-    """
-    criteria = criteria_dict(criteria)
-    result = {k: v for k, v in criteria.items() if k not in personal_data.KINDS}
-    for kind in personal_data.KINDS:
-        value = criteria.get(kind)
-        if isinstance(value, list | tuple):
-            value = value[0] if value else ""
-        if value:
-            result[f"{kind}_hash"] = personal_data.hash_value(kind, value)
-    return result
-
-
-def _date_range(field_name, label, **kwargs):
-    widget = filters.widgets.DateRangeWidget(attrs={"type": "date"})
-    return filters.DateFromToRangeFilter(field_name=field_name, label=label, widget=widget, **kwargs)
-
 
 _FORM_CLASSES: dict = {}
 
@@ -133,10 +56,10 @@ class IndividualFilterSet(filters.FilterSet):
     record_status = MultipleChoiceFilter(choices=Individual.RecordStatus.choices)
     gender = MultipleChoiceFilter(choices=Individual.Gender.choices)
     smoker_status = MultipleChoiceFilter(choices=Individual.SmokerStatus.choices)
-    date_of_birth = _date_range("date_of_birth", "Date of birth")
+    date_of_birth = date_range("date_of_birth", "Date of birth")
     lead_source = filters.CharFilter(lookup_expr="iexact")
-    medicare_part_a_effective = _date_range("medicare_part_a_effective", "Medicare Part A effective")
-    medicare_part_b_effective = _date_range("medicare_part_b_effective", "Medicare Part B effective")
+    medicare_part_a_effective = date_range("medicare_part_a_effective", "Medicare Part A effective")
+    medicare_part_b_effective = date_range("medicare_part_b_effective", "Medicare Part B effective")
     created = filters.IsoDateTimeFromToRangeFilter(field_name="created_at", label="Created")
     updated = filters.IsoDateTimeFromToRangeFilter(field_name="updated_at", label="Updated")
     # --- personal data: exact match through the keyed hash (never a LIKE on the clear value) ----
@@ -150,8 +73,8 @@ class IndividualFilterSet(filters.FilterSet):
     # --- policy criteria: all must hold for the SAME policy (see filter_queryset) ----------------
     coverage_type = MultipleChoiceFilter(choices=Policy.CoverageType.choices, method="_policy", label="Coverage types")
     policy_status = MultipleChoiceFilter(choices=Policy.Status.choices, method="_policy", label="Policy status")
-    policy_effective = _date_range(None, "Policy effective date", method="_policy")
-    policy_renewal = _date_range(None, "Policy renewal date", method="_policy")
+    policy_effective = date_range(None, "Policy effective date", method="_policy")
+    policy_renewal = date_range(None, "Policy renewal date", method="_policy")
     carrier = ModelMultipleChoiceFilter(queryset=Carrier.objects.all(), method="_policy", label="Carrier", distinct=False)
     policy_number = filters.CharFilter(method="_policy", label="Policy number")
     has_policy = filters.BooleanFilter(method="filter_has_policy", label="Has any policy")
@@ -161,6 +84,9 @@ class IndividualFilterSet(filters.FilterSet):
         fields = []
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, custom_fields=None, full_form=False):
+        self._malformed = []
+        if data is not None and not hasattr(data, "lists"):
+            data, self._malformed = plain_criteria(data)
         if custom_fields is None:
             # Definitions are needed to render the form, or to read "cf_" criteria; a search without
             # them (most API calls and jobs) skips the query.
@@ -170,7 +96,7 @@ class IndividualFilterSet(filters.FilterSet):
         self.custom_field_defs = {cf.key: cf for cf in defs}
         base = dict(self.base_filters)
         for cf in defs:
-            base.update(_custom_field_filters(cf))
+            base.update(custom_field_filters(cf))
         if queryset is None:
             queryset = Individual.objects.all()
         self.is_bound = data is not None
@@ -219,11 +145,13 @@ class IndividualFilterSet(filters.FilterSet):
     def is_valid(self):
         valid = super().is_valid()
         unknown = self.unknown_keys()
-        if unknown:
+        if unknown or self._malformed:
             if not getattr(self, "_unknown_reported", False):  # is_valid() may be asked more than once
                 self._unknown_reported = True
                 for key in unknown:
                     self.form.add_error(None, f"Unknown search criterion {key!r}.")
+                for key in self._malformed:
+                    self.form.add_error(None, f"Criterion {key!r} must be a value or a list of values.")
             return False
         return valid
 
@@ -307,66 +235,3 @@ def _validate_personal(kind):
 for _kind in personal_data.KINDS:
     IndividualFilterSet.base_filters[_kind].extra["validators"] = [_validate_personal(_kind)]
 
-
-# --- custom fields ---------------------------------------------------------------------------------
-def _json_key(key):
-    return f"custom_fields__{key}"
-
-
-class _CustomFieldFilter(filters.Filter):
-    def __init__(self, *args, cf=None, op="exact", field_class=forms.CharField, **kwargs):
-        self.cf, self.op, self.field_class = cf, op, field_class
-        super().__init__(*args, **kwargs)
-
-    def filter(self, qs, value):
-        if value in (None, "", []):
-            return qs
-        key = _json_key(self.cf.key)
-        t = CustomField.FieldType
-        kind = self.cf.field_type
-        if kind == t.DATE:
-            value = value.isoformat()  # stored as ISO text, which sorts like the date
-        elif kind in (t.NUMBER, t.CURRENCY, t.PERCENT):
-            value = int(value) if value == value.to_integral_value() else float(value)
-        if self.op in ("gte", "lte"):
-            return qs.filter(**{f"{key}__{self.op}": value})
-        if kind in (t.TEXT, t.LONG_TEXT):
-            return qs.filter(**{f"{key}__icontains": value})
-        if kind == t.CHECKBOX:
-            # Unset counts as unchecked.
-            return qs.filter(**{key: True}) if value else qs.filter(Q(**{f"{key}__isnull": True}) | Q(**{key: False}))
-        if kind == t.DROPDOWN:
-            q = Q()
-            for v in value:
-                q |= Q(custom_fields__contains={self.cf.key: v}) if _pg() else Q(**{key: v})
-            return qs.filter(q)
-        if kind == t.CHECKBOX_LIST:  # any of the chosen options
-            q = Q()
-            for v in value:
-                q |= Q(custom_fields__contains={self.cf.key: [v]}) if _pg() else Q(**{f"{key}__icontains": f'"{v}"'})
-            return qs.filter(q)
-        return qs.filter(**{key: value})
-
-
-def _pg() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _custom_field_filters(cf: CustomField) -> dict:
-    """``cf_<key>`` (exact/contains/any-of), plus ``cf_<key>_min``/``_max`` for dates and numbers."""
-    t = CustomField.FieldType
-    name = f"cf_{cf.key}"
-    label = cf.name
-    if cf.field_type in (t.TEXT, t.LONG_TEXT):
-        return {name: _CustomFieldFilter(cf=cf, field_class=forms.CharField, label=f"{label} contains")}
-    if cf.field_type == t.CHECKBOX:
-        return {name: _CustomFieldFilter(cf=cf, field_class=forms.NullBooleanField, label=label)}
-    if cf.field_type in (t.DROPDOWN, t.CHECKBOX_LIST):
-        choices = [(o, o) for o in cf.options]
-        return {name: _CustomFieldFilter(cf=cf, field_class=_CommaMultipleChoiceField, choices=choices, label=label)}
-    field_class = forms.DateField if cf.field_type == t.DATE else forms.DecimalField
-    return {
-        name: _CustomFieldFilter(cf=cf, field_class=field_class, label=label),
-        f"{name}_min": _CustomFieldFilter(cf=cf, op="gte", field_class=field_class, label=f"{label} from"),
-        f"{name}_max": _CustomFieldFilter(cf=cf, op="lte", field_class=field_class, label=f"{label} to"),
-    }
