@@ -160,18 +160,24 @@ class SalesRecord(Person):
             self.custom_fields = self._clean_custom_fields(self.custom_fields)
 
     def _clean_custom_fields(self, values: dict) -> dict:
-        """``values`` validated by type (as on individuals); the types that never carry over are refused."""
-        fields = {f.key: f for f in CustomField.objects.filter(key__in=list(values))}
+        """``values`` validated by type (as on individuals); the types that never carry over are refused.
+
+        Only values that differ from the stored ones are checked, so a value carried over from a field
+        since deactivated or deleted does not block editing the rest of the record.
+        """
+        stored = {}
+        if self.pk and not self._state.adding:
+            stored = SalesRecord.objects.filter(pk=self.pk).values_list("custom_fields", flat=True).first() or {}
+        new = {k: v for k, v in values.items() if stored.get(k) != v}
+        if not new:
+            return values
+        fields = {f.key: f for f in CustomField.objects.filter(key__in=list(new))}
         not_carried = [k for k, f in fields.items() if f.field_type in NOT_CARRIED_TYPES]
         if not_carried:
             raise ValidationError({"custom_fields": [
                 f"{k}: a {fields[k].get_field_type_display().lower()} field stays on the individual." for k in not_carried]})
-        # The stored values let an inactive field's unchanged value through; keys left out are removed.
-        existing = {}
-        if self.pk and not self._state.adding:
-            existing = SalesRecord.objects.filter(pk=self.pk).values_list("custom_fields", flat=True).first() or {}
-        cleaned = clean_values(values, fields=fields, existing=existing)
-        return {k: cleaned[k] for k in values if k in cleaned}
+        cleaned = clean_values(new, fields=fields)
+        return {k: cleaned[k] if k in new else v for k, v in values.items() if k not in new or k in cleaned}
 
 
 class SalesWorkflow(models.Model):

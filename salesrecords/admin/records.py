@@ -118,7 +118,9 @@ class SalesRecordAdmin(AuditedModelAdmin):
 
     def convert_view(self, request, pk):
         record = self.get_object(request, str(pk))
-        if record is None or not self.has_change_permission(request, record):
+        if record is None:  # e.g. converted already (from another tab)
+            return self._get_obj_does_not_exist_redirect(request, self.opts, str(pk))
+        if not self.has_change_permission(request, record):
             raise PermissionDenied
         return self._convert(request, [record], action=False)
 

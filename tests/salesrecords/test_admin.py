@@ -98,6 +98,8 @@ def test_convert_from_the_record_page_says_it_cannot_be_undone(login, agency_adm
     response = client.post(url, {"confirm": "yes"})
     assert response["Location"] == reverse("admin:individuals_individual_change", args=[record.individual_id])
     assert not SalesRecord.objects.exists()
+    again = client.post(url, {"confirm": "yes"}, follow=True)  # converting twice: a message, not an error page
+    assert again.status_code == 200 and "doesn’t exist" in again.content.decode()
 
 
 def test_convert_action_on_several_records(login, agency_admin):

@@ -163,3 +163,9 @@ def test_job_criteria_that_are_not_values_are_a_400(api, renewal):
                                                  "record_type": renewal.pk}, format="json")
     assert reply.status_code == 202
     assert MassCreationJob.objects.count() == 1
+
+
+def test_a_carried_value_of_a_deleted_custom_field_does_not_block_other_edits(api, renewal):
+    record = SalesRecordFactory(record_type=renewal, custom_fields={"gone": "kept as it was"})
+    reply = api.patch(f"/api/sales-records/{record.pk}/", {"stage": "contacted"}, format="json")
+    assert reply.status_code == 200 and reply.json()["custom_fields"] == {"gone": "kept as it was"}
