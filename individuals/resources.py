@@ -11,10 +11,10 @@ import json
 import re
 
 from django.core.exceptions import ValidationError
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
-from accounts.models import Agent, AuditLog
-from accounts.services import audit
+from accounts.models import Agent
+from config.imports import AllOrNothingResource
 from plans.models import Carrier
 
 from . import personal_data, services
@@ -32,35 +32,6 @@ def _text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # XLSX stores typed numbers; an SSN or ZIP typed as a number is still text
     return str(value).strip()
-
-
-class AllOrNothingResource(resources.ModelResource):
-    """A resource whose import rolls back entirely when any row is invalid; audits a real import."""
-
-    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
-        kwargs["rollback_on_validation_errors"] = True
-        return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs)
-
-    def before_import(self, dataset, **kwargs):
-        self.actor = kwargs.get("user")
-
-    def after_import(self, dataset, result, **kwargs):
-        if not kwargs.get("dry_run") and not result.has_errors() and not result.has_validation_errors():
-            totals = {k: v for k, v in result.totals.items() if v}
-            audit(actor=self.actor, action=AuditLog.Action.IMPORT, model=self._meta.model,
-                  summary=f"Imported {len(dataset)} rows: {totals}",
-                  data={"totals": totals, "file": kwargs.get("file_name") or ""})
-
-    def after_init_instance(self, instance, new, row, **kwargs):
-        names = [f.attname for f in self._meta.model._meta.concrete_fields]
-        instance._import_original = {n: getattr(instance, n) for n in names}
-
-    def changed_fields(self, instance) -> list[str] | None:
-        if instance._state.adding:
-            return None
-        original = getattr(instance, "_import_original", {})
-        return [f.name for f in instance._meta.concrete_fields
-                if f.attname in original and original[f.attname] != getattr(instance, f.attname)]
 
 
 class IndividualResource(AllOrNothingResource):

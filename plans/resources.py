@@ -6,31 +6,13 @@ the API. Imports are all or nothing: one bad row rolls the whole file back.
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
-from accounts.models import AuditLog
-from accounts.services import audit, record_save
+from accounts.services import record_save
+from config.imports import AllOrNothingResource
 
 from .models import Carrier, EmployerGroup, Plan
 from .services import PLAN_FIELDS, TIERS, plan_create, plan_rates_validate, plan_update
-
-
-class AllOrNothingResource(resources.ModelResource):
-    """A resource whose import rolls back entirely when any row is invalid; audits the import."""
-
-    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
-        kwargs["rollback_on_validation_errors"] = True
-        return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs)
-
-    def before_import(self, dataset, **kwargs):
-        self.actor = kwargs.get("user")
-
-    def after_import(self, dataset, result, **kwargs):
-        if not kwargs.get("dry_run") and not result.has_errors() and not result.has_validation_errors():
-            totals = {k: v for k, v in result.totals.items() if v}
-            audit(actor=self.actor, action=AuditLog.Action.IMPORT, model=self._meta.model,
-                  summary=f"Imported {len(dataset)} rows: {totals}", data={"totals": totals,
-                                                                           "file": kwargs.get("file_name") or ""})
 
 
 class EmployerGroupResource(AllOrNothingResource):
