@@ -4,10 +4,9 @@ Rows are keyed by (employer group account number, email). Each row is saved thro
 employee services, so an imported change to an employee in the sync is queued like any other.
 Imports are all-or-nothing: any row error rolls every row back.
 """
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
-from accounts.models import AuditLog
-from accounts.services import audit
+from config.imports import AllOrNothingResource
 from plans.models import EmployerGroup
 
 from .models import BenefitsLevel, Employee
@@ -17,7 +16,7 @@ from .services.employees import EDITABLE_FIELDS
 TRUE = {"1", "true", "yes", "y", "x"}
 
 
-class EmployeeResource(resources.ModelResource):
+class EmployeeResource(AllOrNothingResource):
     employer_group = fields.Field(attribute="employer_group", column_name="employer_group",
                                   widget=widgets.ForeignKeyWidget(EmployerGroup, "account_number"))
     benefits_level = fields.Field(attribute="benefits_level", column_name="benefits_level",
@@ -40,14 +39,6 @@ class EmployeeResource(resources.ModelResource):
 
     def dehydrate_create_benefits_record(self, employee):
         return ""
-
-    def after_import(self, dataset, result, **kwargs):
-        # One audit row per written census, from the admin and the census service alike.
-        if kwargs.get("dry_run") or result.has_errors() or result.has_validation_errors():
-            return
-        totals = {k: v for k, v in result.totals.items() if v}
-        audit(actor=kwargs.get("user"), action=AuditLog.Action.IMPORT, model=Employee, object_repr="Employee census",
-              summary=f"Census imported: {totals}", data=totals)
 
     def save_instance(self, instance, is_create, row, **kwargs):
         actor = kwargs.get("user")

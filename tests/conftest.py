@@ -65,6 +65,8 @@ def celery_worker_process(django_db_serialized_rollback, transactional_db, setti
 
     Transactional tests flush the database afterwards; serialized rollback brings back the rows
     the data migrations seeded (security groups, carriers, record types) for the tests after.
+    Every transactional test must use it: a plain one's flush recreates content types, and the
+    next serialized test could not load its rows back.
     """
     from django.db import connection
 

@@ -12,13 +12,13 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 
 
 class HasPerm(permissions.BasePermission):
-    """For views without a model queryset: ``permission_classes = [HasPerm.of("app.codename")]``."""
+    """For views without a model queryset: ``permission_classes = [HasPerm.of("app.codename", ...)]`` (all needed)."""
 
-    perm = ""
+    perms: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, perm: str):
-        return type(f"HasPerm_{perm}", (cls,), {"perm": perm})
+    def of(cls, *perms: str):
+        return type(f"HasPerm_{'_'.join(perms)}", (cls,), {"perms": perms})
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.has_perm(self.perm))
+        return bool(request.user and request.user.is_authenticated and request.user.has_perms(self.perms))

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -7,4 +8,8 @@ router.register("employees", views.EmployeeViewSet, basename="employee")
 router.register("sync-attempts", views.SyncAttemptViewSet)
 router.register("benefits-levels", views.BenefitsLevelViewSet)
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    # Before the router, whose "employees/<pk>/" would take "import" for an id.
+    path("employees/import/", views.CensusImportView.as_view(), name="employee-import"),
+    *router.urls,
+]

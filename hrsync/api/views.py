@@ -6,12 +6,13 @@ from rest_framework.response import Response
 
 from accounts.api.permissions import HasPerm
 from accounts.services import record_delete
+from config.api.imports import ImportView
 from config.api.viewsets import AuditedModelViewSet
 
 from ..filters import EmployeeFilterSet, SyncAttemptFilterSet
 from ..models import BenefitsLevel, Employee
 from ..selectors import employee_list, sync_attempt_list, sync_state_counts
-from ..services import benefits_level_save, employee_create, employee_sync_request, employee_update, employees_assign_benefits_level
+from ..services import benefits_level_save, employee_census_import, employee_create, employee_sync_request, employee_update, employees_assign_benefits_level
 from .serializers import (
     AssignLevelSerializer,
     BenefitsLevelSerializer,
@@ -114,3 +115,13 @@ class BenefitsLevelViewSet(AuditedModelViewSet):
         with transaction.atomic():
             changed = None if instance._state.adding else list(serializer.validated_data)
             serializer.instance = benefits_level_save(actor=self.request.user, level=instance, changed=changed)
+
+
+class CensusImportView(ImportView):
+    """Import a census of employees (CSV/XLSX, all or nothing). 200 with the report; 400 when a row is invalid."""
+
+    permission_classes = [HasPerm.of("hrsync.add_employee", "hrsync.change_employee")]
+
+    def run_import(self, *, content, file_format, dry_run):
+        return employee_census_import(actor=self.request.user, content=content, file_format=file_format,
+                                      dry_run=dry_run)

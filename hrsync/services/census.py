@@ -1,15 +1,17 @@
 """Census import: a whole file of employees, all or nothing."""
 from accounts.models import User
+from config.imports import ImportReport, import_dataset, import_run
 
 
-def employee_census_import(*, actor: User | None, dataset, dry_run: bool = False):
-    """Import a census (a tablib Dataset from CSV/XLSX); returns import-export's result.
+def employee_census_import(*, actor: User | None, content: bytes | str, file_format: str = "csv",
+                           dry_run: bool = False) -> ImportReport:
+    """Import a census (CSV or XLSX bytes); every row goes through the employee services.
 
-    Every row goes through the employee services. If any row has an error, every row is rolled
-    back and ``result.has_errors() or result.has_validation_errors()`` tells why, per row. A
-    written census is audited once (``EmployeeResource.after_import``, shared with the admin).
+    All or nothing: if any row has an error, every row is rolled back and the report lists each
+    row's errors. A written census is audited once (by the resource, shared with the admin).
+    Raises ``ValueError`` for an unknown format or an unreadable file.
     """
     from ..resources import EmployeeResource
 
-    return EmployeeResource().import_data(dataset, dry_run=dry_run, use_transactions=True,
-                                          rollback_on_validation_errors=True, raise_errors=False, user=actor)
+    return import_run(resource=EmployeeResource(), kind="employees", dataset=import_dataset(content, file_format),
+                      actor=actor, dry_run=dry_run, file_format=file_format)

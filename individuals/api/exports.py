@@ -10,12 +10,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.permissions import HasPerm
+from config.api.imports import ImportView as BaseImportView
 
 from .. import exports, imports, personal_data
 from ..models import ExportJob
@@ -123,45 +123,15 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
                             content_type="text/csv; charset=utf-8")
 
 
-class ImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV (UTF-8) or XLSX, with a header row in the export's columns.")
-    file_format = serializers.ChoiceField(choices=imports.FORMATS, required=False,
-                                          help_text="csv or xlsx; by default from the file name.")
-    dry_run = serializers.BooleanField(default=True, help_text="Validate every row and write nothing (default).")
-
-
-class ImportReportSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    dry_run = serializers.BooleanField()
-    written = serializers.BooleanField()
-    rows = serializers.IntegerField()
-    totals = serializers.DictField(child=serializers.IntegerField())
-    row_errors = serializers.ListField(child=serializers.DictField(), help_text='[{"row": 3, "errors": {"ssn": ["..."]}}]')
-
-
-class ImportView(APIView):
-    """Import individuals or policies (all or nothing). 200 with the report; 400 with it when a row is invalid."""
+class ImportView(BaseImportView):
+    """Import individuals (all or nothing). 200 with the report; 400 with it when a row is invalid."""
 
     kind = "individuals"
     permission_classes = [HasPerm.of("individuals.view_individual")]
-    parser_classes = [MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "bulk"
 
-    @extend_schema(request={"multipart/form-data": ImportSerializer},
-                   responses={200: ImportReportSerializer, 400: ImportReportSerializer})
-    def post(self, request):
-        body = ImportSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        upload = body.validated_data["file"]
-        file_format = body.validated_data.get("file_format") or upload.name.rsplit(".", 1)[-1].lower()
-        try:
-            report = imports.individuals_import(actor=request.user, kind=self.kind, content=upload.read(),
-                                                file_format=file_format, dry_run=body.validated_data["dry_run"])
-        except ValueError as exc:
-            raise ValidationError({"file": [str(exc)]}) from None
-        code = status.HTTP_400_BAD_REQUEST if report.row_errors else status.HTTP_200_OK
-        return Response(report.as_dict(), status=code)
+    def run_import(self, *, content, file_format, dry_run):
+        return imports.individuals_import(actor=self.request.user, kind=self.kind, content=content,
+                                          file_format=file_format, dry_run=dry_run)
 
 
 class PolicyImportView(ImportView):

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -7,4 +8,9 @@ router.register("carriers", views.CarrierViewSet)
 router.register("employer-groups", views.EmployerGroupViewSet)
 router.register("plans", views.PlanViewSet)
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    # Before the router, whose "<prefix>/<pk>/" would take "import" for an id.
+    path("employer-groups/import/", views.EmployerGroupImportView.as_view(), name="employer-group-import"),
+    path("plans/import/", views.PlanImportView.as_view(), name="plan-import"),
+    *router.urls,
+]

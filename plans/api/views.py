@@ -5,9 +5,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.permissions import HasPerm
+from config.api.imports import ImportView
 from config.api.viewsets import AuditedModelViewSet
 
 from .. import selectors, services
+from ..imports import plans_import
 from ..filters import CarrierFilterSet, EmployerGroupFilterSet, PlanFilterSet
 from .serializers import CarrierSerializer, EmployerGroupSerializer, PlanRenewSerializer, PlanSerializer
 
@@ -77,3 +79,21 @@ class PlanViewSet(AuditedModelViewSet):
         with transaction.atomic():
             renewal = services.plan_renew(actor=request.user, plan=self.get_object(), **params.validated_data)
         return Response(PlanSerializer(renewal).data, status=status.HTTP_201_CREATED)
+
+
+class EmployerGroupImportView(ImportView):
+    """Import employer groups (CSV/XLSX, all or nothing). 200 with the report; 400 when a row is invalid."""
+
+    kind = "employer_groups"
+    permission_classes = [HasPerm.of("plans.add_employergroup", "plans.change_employergroup")]
+
+    def run_import(self, *, content, file_format, dry_run):
+        return plans_import(actor=self.request.user, kind=self.kind, content=content, file_format=file_format,
+                            dry_run=dry_run)
+
+
+class PlanImportView(EmployerGroupImportView):
+    """Import plans with their rates (CSV/XLSX, all or nothing). 200 with the report; 400 when a row is invalid."""
+
+    kind = "plans"
+    permission_classes = [HasPerm.of("plans.add_plan", "plans.change_plan")]

@@ -148,7 +148,7 @@ def test_an_outage_fails_with_a_reason_and_a_later_sync_recovers(sandbox, sync, 
     assert len(sandbox.accounts(employee.email)) == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see conftest.celery_worker_process
 def test_lease_pickup_runs_again_under_the_same_keys(sandbox, agency_admin):
     employee = EmployeeFactory()
     # given: queued, claimed by a worker that created the account and then stopped
@@ -174,7 +174,7 @@ def test_lease_pickup_runs_again_under_the_same_keys(sandbox, agency_admin):
     assert sync_attempt_run(attempt_id=attempt.pk) is None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see conftest.celery_worker_process
 def test_a_change_made_while_an_attempt_runs_is_not_lost(sandbox, agency_admin):
     employee = EmployeeFactory()
     sandbox.knobs(latency_ms=800)  # each call takes a while: the edit lands mid-attempt

@@ -68,3 +68,26 @@ def test_export_round_trips_through_import_in_csv_and_xlsx(agency_admin):
         report = plans_import(actor=agency_admin, kind="plans", content=content, file_format=file_format, dry_run=True)
         assert not report.row_errors, report.row_errors
     assert b"1485.96" in plans_export(kind="plans") and plan.name.encode() in plans_export(kind="plans")
+
+
+def test_group_import_through_the_api(api, make_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.rights import Level
+    from tests.conftest import api_as
+
+    def upload(text):
+        return SimpleUploadedFile("groups.csv", text.encode())
+
+    dry = api.post("/api/employer-groups/import/", {"file": upload(GROUPS_CSV)}, format="multipart")
+    assert dry.status_code == 200 and dry.json()["totals"] == {"new": 2} and not EmployerGroup.objects.exists()
+    bad = api.post("/api/employer-groups/import/", {"file": upload(GROUPS_CSV + "EG-102,,group,active,13,5\n"),
+                                                    "dry_run": False}, format="multipart")
+    assert bad.status_code == 400 and [r["row"] for r in bad.json()["row_errors"]] == [3]
+    assert not EmployerGroup.objects.exists()
+    done = api.post("/api/employer-groups/import/", {"file": upload(GROUPS_CSV), "dry_run": False}, format="multipart")
+    assert done.status_code == 200 and EmployerGroup.objects.count() == 2
+    viewer = api_as(make_user(plans=Level.VISIBLE))
+    assert viewer.post("/api/employer-groups/import/", {"file": upload(GROUPS_CSV)}, format="multipart").status_code == 403
+    unreadable = api.post("/api/plans/import/", {"file": upload("x"), "file_format": "xlsx"}, format="multipart")
+    assert unreadable.status_code == 400 and "file" in unreadable.json()
