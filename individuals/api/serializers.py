@@ -2,6 +2,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from accounts.models import Agent
+
 from .. import personal_data
 from ..custom_fields import clean_values
 from ..models import CustomField, Individual, Policy
@@ -51,6 +53,14 @@ def _datetime(value, tz):
 _PLAIN = {f.name for f in Individual._meta.concrete_fields if f.get_internal_type() in ("CharField", "EmailField", "JSONField", "BigAutoField")} | {"id"}
 
 
+def _agent_names(rows) -> dict[int, str]:
+    """Agent names by id: from the instances' (joined) agents, or in one query for the list's dict rows."""
+    if rows and isinstance(rows[0], dict):
+        ids = {row["servicing_agent_id"] for row in rows} - {None}
+        return {agent.pk: str(agent) for agent in Agent.objects.filter(pk__in=ids)} if ids else {}
+    return {row.servicing_agent_id: str(row.servicing_agent) for row in rows if row.servicing_agent_id}
+
+
 class PolicySerializer(serializers.ModelSerializer):
     carrier_name = serializers.CharField(source="carrier.name", read_only=True)
 
@@ -64,6 +74,27 @@ class PolicySerializer(serializers.ModelSerializer):
 class NestedPolicySerializer(PolicySerializer):
     class Meta(PolicySerializer.Meta):
         fields = [f for f in PolicySerializer.Meta.fields if f != "individual"]
+
+
+def _kind(name: str) -> str:
+    if name in _DATES:
+        return "date"
+    if name in _DATETIMES:
+        return "datetime"
+    if name in personal_data.KINDS:
+        return "personal"
+    if name == "servicing_agent":
+        return "agent"
+    if name == "servicing_agent_name":
+        return "agent_name"
+    return "plain" if name in _PLAIN else "field"
+
+
+class IndividualListSerializer(serializers.ListSerializer):
+    """A page in one pass (see ``IndividualSerializer.represent_rows``)."""
+
+    def to_representation(self, data):
+        return self.child.represent_rows(list(data.all() if hasattr(data, "all") else data))
 
 
 class IndividualSerializer(serializers.ModelSerializer):
@@ -84,31 +115,42 @@ class IndividualSerializer(serializers.ModelSerializer):
             "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        list_serializer_class = IndividualListSerializer
 
     def to_representation(self, instance):
-        """The list's hot path: plain attribute reads instead of DRF's per-field machinery (same output;
-        ``test_fast_representation_matches_drf`` pins it)."""
-        data = {}
+        return self.represent_rows([instance])[0]
+
+    def represent_rows(self, rows: list) -> list[dict]:
+        """The list's hot path: plain column reads instead of DRF's per-field machinery, per-request work
+        done once per page (same output; ``test_fast_representation_matches_drf`` pins it). ``rows`` are
+        instances or dicts of ``ROW_COLUMNS`` (the list's ``.values()``, which skips building models)."""
         tz = timezone.get_current_timezone()
         revealed = self.context.get("revealed", {})
-        for name in self.Meta.fields:
-            if name in _DATES:
-                value = getattr(instance, name)
-                data[name] = value.isoformat() if value is not None else None
-            elif name in _DATETIMES:
-                value = getattr(instance, name)
-                data[name] = _datetime(value, tz) if value is not None else None
-            elif name in personal_data.KINDS:
-                data[name] = revealed[name] if name in revealed else (personal_data.masked(instance, name) or None)
-            elif name == "servicing_agent":
-                data[name] = instance.servicing_agent_id
-            elif name == "servicing_agent_name":
-                data[name] = str(instance.servicing_agent) if instance.servicing_agent_id else None
-            elif name in _PLAIN:
-                data[name] = getattr(instance, name)
-            else:
-                data[name] = self.fields[name].to_representation(self.fields[name].get_attribute(instance))
-        return data
+        agents = _agent_names(rows)
+        plan = [(name, _kind(name)) for name in self.Meta.fields]
+        results = []
+        for instance in rows:
+            row = instance if isinstance(instance, dict) else {c: getattr(instance, c) for c in ROW_COLUMNS}
+            data = {}
+            for name, kind in plan:
+                if kind == "plain":
+                    data[name] = row[name]
+                elif kind == "date":
+                    value = row[name]
+                    data[name] = value.isoformat() if value is not None else None
+                elif kind == "datetime":
+                    value = row[name]
+                    data[name] = _datetime(value, tz) if value is not None else None
+                elif kind == "personal":
+                    data[name] = revealed[name] if name in revealed else (personal_data.mask(name, row[f"{name}_last4"]) or None)
+                elif kind == "agent":
+                    data[name] = row["servicing_agent_id"]
+                elif kind == "agent_name":
+                    data[name] = agents.get(row["servicing_agent_id"])
+                else:  # a field of a subclass (the detail's policies): DRF's way, from the instance
+                    data[name] = self.fields[name].to_representation(self.fields[name].get_attribute(instance))
+            results.append(data)
+        return results
 
     def validate_custom_fields(self, value):
         try:
@@ -117,6 +159,11 @@ class IndividualSerializer(serializers.ModelSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict["custom_fields"]) from None
         return value
+
+
+# The columns a row needs: the list selects just these (``.values()``); an instance gives them as attributes.
+ROW_COLUMNS = (*[name for name in IndividualSerializer.Meta.fields if _kind(name) in ("plain", "date", "datetime")],
+               *[f"{kind}_last4" for kind in personal_data.KINDS], "servicing_agent_id")
 
 
 class IndividualDetailSerializer(IndividualSerializer):

@@ -16,7 +16,8 @@ from ..models import CustomField, Individual, Policy
 from ..selectors import filterset_errors
 from .pagination import NoCountPagination
 from .serializers import (
-    CustomFieldSerializer, IndividualDetailSerializer, IndividualSerializer, PolicySerializer, SearchSerializer,
+    ROW_COLUMNS, CustomFieldSerializer, IndividualDetailSerializer, IndividualSerializer, PolicySerializer,
+    SearchSerializer,
 )
 
 SORTABLE = ["id", "last_name", "first_name", "date_of_birth", "state", "city", "zip_code", "record_status",
@@ -75,9 +76,12 @@ class IndividualViewSet(AuditedModelViewSet):
         qs = super().get_queryset()
         if self.action == "retrieve":
             qs = qs.prefetch_related(Prefetch("policies", Policy.objects.select_related("carrier")))
-        elif self.action in ("list", "search"):
-            qs = qs.defer(*personal_data.SECRET_COLUMNS)
         return qs
+
+    def paginate_queryset(self, queryset):
+        # The list and search read just the columns a row shows, as dicts (no secret columns, no model
+        # instances to build); applied here, not in get_queryset, which permission checks call too.
+        return super().paginate_queryset(queryset.values(*ROW_COLUMNS))
 
     def filter_queryset(self, queryset):
         if self.action in ("list", "search"):

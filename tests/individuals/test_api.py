@@ -262,3 +262,20 @@ def test_fast_representation_matches_drf():
     drf = serializers.ModelSerializer.to_representation(IndividualSerializer(person), person)
     assert fast == dict(drf)
     assert list(fast) == list(drf)
+
+
+def test_list_rows_equal_the_detail(api):
+    """The list builds rows from column values (no model instances): the same output as the detail."""
+    from tests.accounts.factories import AgentFactory
+
+    with_all = IndividualFactory(ssn=SSN, medicare_beneficiary_id="1EG4-TE5-MK73", servicing_agent=AgentFactory(),
+                                 custom_fields={"a": [1, 2]}, medicare_part_a_effective=datetime.date(2020, 1, 1))
+    bare = IndividualFactory()
+    rows = {r["id"]: r for r in api.get("/api/individuals/").json()["results"]}
+    searched = {r["id"]: r for r in api.post("/api/individuals/search/", {"criteria": {}}, format="json").json()["results"]}
+    for person in (with_all, bare):
+        detail = api.get(f"/api/individuals/{person.pk}/").json()
+        detail.pop("policies")
+        assert rows[person.pk] == detail == searched[person.pk]
+        assert list(rows[person.pk]) == list(detail)
+    assert rows[with_all.pk]["ssn"] == "***-**-6789" and rows[with_all.pk]["servicing_agent_name"]
