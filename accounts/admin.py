@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 
-from config.admin import AuditedModelAdmin, ReadOnlyModelAdmin
+from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 
 from .forms import SecurityGroupForm
 from .models import Agent, AuditLog, SecurityGroup, User

@@ -4,7 +4,7 @@ from .rights import Area, Flag, Level
 A = Area
 SEEDED_SECURITY_GROUPS = {
     "Agency Admin": {
-        "levels": {area: Level.DELETE for area in Area},
+        "levels": dict.fromkeys(Area, Level.DELETE),
         "flags": set(Flag),
         "description": "Runs the agency: every area, every administrative right.",
     },

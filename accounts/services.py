@@ -5,7 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 from .models import AuditLog, User
 

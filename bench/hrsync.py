@@ -125,9 +125,8 @@ def run(size: int = DEFAULT) -> list[dict]:
     from django.conf import settings
     from django.db.models import Avg, Count, F
 
-    from hrsync.models import SyncAttempt
-
     from config.celery import app
+    from hrsync.models import SyncAttempt
 
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/3"
     app.conf.update(broker_url=redis_url, result_backend=redis_url, task_default_queue=QUEUE, task_always_eager=False,

@@ -8,12 +8,18 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from config.admin import AuditedModelAdmin, ImportExportRightsMixin, ReadOnlyModelAdmin
+from core.admin import AuditedModelAdmin, ImportExportRightsMixin, ReadOnlyModelAdmin
 
 from .models import BenefitsLevel, Employee, SyncAttempt
 from .resources import EmployeeResource
 from .selectors import employee_sync_history, sync_state_counts
-from .services import benefits_level_save, employee_create, employee_sync_request, employee_update, employees_assign_benefits_level
+from .services import (
+    benefits_level_save,
+    employee_create,
+    employee_sync_request,
+    employee_update,
+    employees_assign_benefits_level,
+)
 from .services.employees import EDITABLE_FIELDS
 
 State = Employee.SyncState

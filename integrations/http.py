@@ -53,7 +53,7 @@ class RetryPolicy:
     def delay(self, retry: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
             return min(retry_after, self.max_retry_after)
-        return random.uniform(0, min(self.max_backoff, self.backoff * 2 ** retry))  # noqa: S311 - jitter
+        return random.uniform(0, min(self.max_backoff, self.backoff * 2 ** retry))
 
 
 @dataclass

@@ -7,17 +7,24 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from config.admin import AuditedModelAdmin, ImportExportRightsMixin
+from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 
 from .benefits import SCHEMA, benefit_rows
-from .forms import PlanForm, benefit_field_names
 from .filters import EmployerGroupFilterSet, PlanFilterSet
+from .forms import PlanForm, benefit_field_names
 from .models import Carrier, EmployerGroup, EmployerGroupAddress, EmployerGroupContact, Plan, PlanRate
 from .resources import EmployerGroupResource, PlanResource
 from .selectors import plan_rates_sorted, plan_renewal_chain
 from .services import (
-    GROUP_FIELDS, PLAN_FIELDS, TIERS, employer_group_create, employer_group_update, plan_create, plan_rates_validate,
-    plan_renew, plan_update,
+    GROUP_FIELDS,
+    PLAN_FIELDS,
+    TIERS,
+    employer_group_create,
+    employer_group_update,
+    plan_create,
+    plan_rates_validate,
+    plan_renew,
+    plan_update,
 )
 
 

@@ -2,7 +2,7 @@
 from django.db.models import QuerySet
 
 from accounts.models import User
-from config.imports import ImportReport, export_bytes, import_dataset, import_run
+from core.imports import ImportReport, export_bytes, import_dataset, import_run
 
 from .resources import RESOURCES
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields, widgets
 
 from accounts.services import record_save
-from config.imports import AllOrNothingResource
+from core.imports import AllOrNothingResource
 
 from .models import Carrier, EmployerGroup, Plan
 from .services import PLAN_FIELDS, TIERS, plan_create, plan_rates_validate, plan_update

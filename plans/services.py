@@ -1,7 +1,8 @@
 """Writes for employer groups, carriers and plans. Every write validates, audits and bumps versions."""
+from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from .benefits import BenefitsPlatform
-from .http import KNOBS, Faults, HTTPError, RateWindow, Request, Response, Router, STATUS_TEXT, parse_knobs
+from .http import KNOBS, STATUS_TEXT, Faults, HTTPError, RateWindow, Request, Response, Router, parse_knobs
 from .store import Store
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "var" / "sandbox" / "sandbox.sqlite3"
@@ -62,7 +62,7 @@ class Sandbox:
         after_write_error = False
         if faults.roll(faults.error_rate):
             # Half the 500s come after the write is done: only idempotency keeps a retry from repeating it.
-            after_write_error = random.random() < 0.5  # noqa: S311
+            after_write_error = random.random() < 0.5
             if not after_write_error:
                 self._count(request, "500")
                 raise HTTPError(500, "server_error", "Internal error (sandbox fault injection).")
@@ -97,7 +97,7 @@ class Sandbox:
         return self.get_knobs(request)
 
     def delete_knobs(self, request):
-        self.store.set_knobs({name: None for name in KNOBS})
+        self.store.set_knobs(dict.fromkeys(KNOBS))
         return self.get_knobs(request)
 
     def reset(self, request):

@@ -6,7 +6,7 @@ same key never makes a second account. Refusals are not stored: a corrected retr
 """
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from .demo_data import DEMO_ACCOUNTS, PACKAGES
 from .http import HTTPError, Request, Response
@@ -20,7 +20,7 @@ FIELDS = [*REQUIRED, "gender", "annual_salary", "pay_frequency", "employer_refer
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _date(value, name: str, errors: dict) -> None:
@@ -32,7 +32,7 @@ def _date(value, name: str, errors: dict) -> None:
 
 def validate(data: dict, *, partial: bool) -> dict:
     unknown = sorted(set(data) - set(FIELDS))
-    errors: dict[str, str] = {k: "is not a field of a benefits account" for k in unknown}
+    errors: dict[str, str] = dict.fromkeys(unknown, "is not a field of a benefits account")
     # Every field is a scalar: a list or object is refused before any check compares or stores it.
     errors.update({k: "must be text, a number or null" for k, v in data.items()
                    if k in FIELDS and isinstance(v, (list, dict))})

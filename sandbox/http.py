@@ -174,4 +174,4 @@ class Faults:
 
     @staticmethod
     def roll(rate: float) -> bool:
-        return rate > 0 and random.random() < rate  # noqa: S311 - fault injection, not security
+        return rate > 0 and random.random() < rate

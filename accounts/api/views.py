@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.api.viewsets import AuditedModelViewSet
+from core.api.viewsets import AuditedModelViewSet
 
 from ..models import Agent, AuditLog, SecurityGroup, User
 from .serializers import AgentSerializer, AuditLogSerializer, MeSerializer, SecurityGroupSerializer, UserSerializer

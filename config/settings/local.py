@@ -1,5 +1,5 @@
 """Local development and demo: the embedded default with debug on."""
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)

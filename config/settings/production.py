@@ -1,7 +1,7 @@
 """Production: secrets required, security flags on. Everything else is in base."""
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False

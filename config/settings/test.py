@@ -1,7 +1,7 @@
 """Test settings: eager Celery unless a test starts a real worker; fast password hashing."""
 import os
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403
 from .base import env
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls it makes are safe.

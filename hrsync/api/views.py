@@ -6,13 +6,20 @@ from rest_framework.response import Response
 
 from accounts.api.permissions import HasPerm
 from accounts.services import record_delete
-from config.api.imports import ImportView
-from config.api.viewsets import AuditedModelViewSet
+from core.api.imports import ImportView
+from core.api.viewsets import AuditedModelViewSet
 
 from ..filters import EmployeeFilterSet, SyncAttemptFilterSet
 from ..models import BenefitsLevel, Employee
 from ..selectors import employee_list, sync_attempt_list, sync_state_counts
-from ..services import benefits_level_save, employee_census_import, employee_create, employee_sync_request, employee_update, employees_assign_benefits_level
+from ..services import (
+    benefits_level_save,
+    employee_census_import,
+    employee_create,
+    employee_sync_request,
+    employee_update,
+    employees_assign_benefits_level,
+)
 from .serializers import (
     AssignLevelSerializer,
     BenefitsLevelSerializer,

@@ -2,17 +2,17 @@
 import copy
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.contrib.admin.utils import flatten_fieldsets
 from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from config.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin
 
 from .. import personal_data, services
 from ..filters import criteria_dict, criteria_without_personal_data

@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 
 from accounts.models import AuditLog
 from accounts.services import audit
-from config.admin import AuditedModelAdmin, ImportExportRightsMixin
+from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 
 from .. import exports
 from .. import saved_searches as svc

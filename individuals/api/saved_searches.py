@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.permissions import HasPerm
-from config.api.viewsets import AuditedModelViewSet
+from core.api.viewsets import AuditedModelViewSet
 
 from .. import saved_searches as svc
 from ..models import SavedSearch

@@ -8,7 +8,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from accounts.api.permissions import HasPerm
-from config.api.viewsets import AuditedModelViewSet
+from core.api.viewsets import AuditedModelViewSet
 
 from .. import personal_data, services
 from ..filters import IndividualFilterSet
@@ -16,7 +16,11 @@ from ..models import CustomField, Individual, Policy
 from ..selectors import filterset_errors
 from .pagination import NoCountPagination
 from .serializers import (
-    ROW_COLUMNS, CustomFieldSerializer, IndividualDetailSerializer, IndividualSerializer, PolicySerializer,
+    ROW_COLUMNS,
+    CustomFieldSerializer,
+    IndividualDetailSerializer,
+    IndividualSerializer,
+    PolicySerializer,
     SearchSerializer,
 )
 

@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from config.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin
 from individuals import personal_data
 
 from .. import services

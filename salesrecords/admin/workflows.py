@@ -1,7 +1,7 @@
 """Sales workflows and the activities they create (each user's list: "Assigned to: me")."""
 from django.contrib import admin, messages
 
-from config.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin
 
 from .. import services
 from ..models import Activity, SalesWorkflow

@@ -5,14 +5,19 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from config.api.viewsets import AuditedModelViewSet
+from core.api.viewsets import AuditedModelViewSet
 
 from .. import selectors, services
 from ..filters import ActivityFilterSet, MassCreationJobFilterSet, SalesRecordFilterSet
 from ..models import Activity, MassCreationJob, SalesRecord, SalesRecordType, SalesWorkflow
 from .serializers import (
-    ActivitySerializer, ConvertBatchSerializer, MassCreationJobCreateSerializer, MassCreationJobSerializer,
-    SalesRecordSerializer, SalesRecordTypeSerializer, SalesWorkflowSerializer,
+    ActivitySerializer,
+    ConvertBatchSerializer,
+    MassCreationJobCreateSerializer,
+    MassCreationJobSerializer,
+    SalesRecordSerializer,
+    SalesRecordTypeSerializer,
+    SalesWorkflowSerializer,
 )
 
 

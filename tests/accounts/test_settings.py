@@ -5,7 +5,6 @@ import sys
 
 from tests.conftest import ROOT
 
-
 PERSONAL_DATA = {"PERSONAL_DATA_KEYS": "m2B1Zc0lqv6Y1C8n5wZk8m0H3dWZbXcN9rT2yUq4PEo=", "PERSONAL_DATA_HASH_KEY": "h" * 40}
 
 

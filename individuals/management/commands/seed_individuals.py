@@ -9,7 +9,17 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from individuals.models import Individual
-from individuals.seeding import CITIES, COVERAGE, FIRST, LAST, LEAD_SOURCES, STATUS, bulk_generate, ensure_reference_data, personal_data_pool
+from individuals.seeding import (
+    CITIES,
+    COVERAGE,
+    FIRST,
+    LAST,
+    LEAD_SOURCES,
+    STATUS,
+    bulk_generate,
+    ensure_reference_data,
+    personal_data_pool,
+)
 
 CHUNK = 100_000
 
