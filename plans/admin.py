@@ -9,7 +9,7 @@ from django.urls import path, reverse
 
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 
-from .benefits import SCHEMA, benefit_rows
+from .benefit_summary import SCHEMA, benefit_rows
 from .filters import EmployerGroupFilterSet, PlanFilterSet
 from .forms import PlanForm, benefit_field_names
 from .models import Carrier, EmployerGroup, EmployerGroupAddress, EmployerGroupContact, Plan, PlanRate

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .benefits import BenefitsPlatform
+from .benefits_platform import BenefitsPlatform
 from .http import KNOBS, STATUS_TEXT, Faults, HTTPError, RateWindow, Request, Response, Router, parse_knobs
 from .store import Store
 

@@ -10,10 +10,9 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(environ.Env().str("AGENCYDESK_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-
 env = environ.Env()
+# Runtime files (SQLite, broker, static, exports); bin/bootstrap.sh creates the folders, settings never do.
+VAR_DIR = Path(env.str("AGENCYDESK_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-dev-key-only-for-the-embedded-default")
@@ -98,6 +97,13 @@ def _database(url: str) -> dict:
 
 DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": _database(DATABASE_URL)}
+# PostgreSQL planner: random reads on SSD / cached storage cost about what sequential ones do. With the
+# default (4) the planner walks the name index for selective policy searches (~300 ms on 1M individuals)
+# instead of starting from the matching policies (~25 ms). Empty -> the server's own setting.
+DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
+if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite builds the same index without them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -120,7 +126,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -144,10 +149,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # Longer than any task, so an unacknowledged (acks_late) message is not redelivered
+    # while its task is still running.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
 else:
     _broker_dir = VAR_DIR / "celery" / "broker"
-    _broker_dir.mkdir(parents=True, exist_ok=True)
-    (VAR_DIR / "celery" / "results").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery' / 'results'}"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -156,10 +162,6 @@ else:
         "store_processed": False,
         "control_folder": str(VAR_DIR / "celery" / "control"),
     }
-if REDIS_URL:
-    # Longer than any task, so an unacknowledged (acks_late) message is not redelivered
-    # while its task is still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -200,7 +202,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "accounts.rights.Level"},
+    # Several apps have "status" / "gender" / "action" fields: each choice set gets a stable name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "accounts.rights.Level",
+        "IndividualGenderEnum": "individuals.models.Individual.Gender",
+        "PolicyStatusEnum": "individuals.models.Policy.Status",
+        "CoverageTypeEnum": "individuals.models.Policy.CoverageType",
+        "MassCreationJobStatusEnum": "salesrecords.models.MassCreationJob.Status",
+        "SalesStageEnum": "salesrecords.models.SalesRecord.Stage",
+        "EmployerGroupStatusEnum": "plans.models.EmployerGroup.Status",
+        "PlanStatusEnum": "plans.models.Plan.Status",
+        "SyncAttemptActionEnum": "hrsync.models.SyncAttempt.Action",
+        "SyncAttemptStatusEnum": "hrsync.models.SyncAttempt.Status",
+        "EmployeeSyncStateEnum": "hrsync.models.Employee.SyncState",
+        "EmployeeGenderEnum": "hrsync.models.Employee.Gender",
+        "EmployeePayFrequencyEnum": "hrsync.models.Employee.PayFrequency",
+    },
 }
 
 CACHES = (
@@ -220,11 +237,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# Outside systems (DESIGN.md section 8): the sandbox by default.
+# --- outside systems (DESIGN.md section 8): the sandbox by default; a real system is a setting ------
 SANDBOX_URL = env.str("SANDBOX_URL", default=f"http://127.0.0.1:{env.int('SANDBOX_PORT', default=8001)}")
-
-# --- integrations / sandbox (issue 6) ------------------------------------------------------------
-# Each outside system's base URL and key; the sandbox's prefixes by default. A real system is a setting.
 BENEFITS_PLATFORM_URL = env.str("BENEFITS_PLATFORM_URL", default=f"{SANDBOX_URL.rstrip('/')}/benefits")
 BENEFITS_PLATFORM_API_KEY = env.str("BENEFITS_PLATFORM_API_KEY", default="sandbox-benefits-key")
 INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=3.0)
@@ -232,54 +246,17 @@ INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=10.0)
 INTEGRATIONS_RETRY_ATTEMPTS = env.int("INTEGRATIONS_RETRY_ATTEMPTS", default=4)
 INTEGRATIONS_RETRY_BACKOFF = env.float("INTEGRATIONS_RETRY_BACKOFF", default=0.25)
 INTEGRATIONS_TRUST_ENV = env.bool("INTEGRATIONS_TRUST_ENV", default=False)  # honour HTTP(S)_PROXY / .netrc
-# hrsync: how long an attempt may stay In progress before the beat job picks it up again.
+
+# --- hrsync: how long an attempt may stay In progress (or queued) before the beat job picks it up again
 HRSYNC_LEASE_SECONDS = env.int("HRSYNC_LEASE_SECONDS", default=300)
 HRSYNC_QUEUED_LEASE_SECONDS = env.int("HRSYNC_QUEUED_LEASE_SECONDS", default=3600)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {  # hrsync's choice sets, named apart from other apps' "status"/"action"
-    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
-    "SyncAttemptActionEnum": "hrsync.models.SyncAttempt.Action",
-    "SyncAttemptStatusEnum": "hrsync.models.SyncAttempt.Status",
-    "EmployeeSyncStateEnum": "hrsync.models.Employee.SyncState",
-    "EmployeeGenderEnum": "hrsync.models.Employee.Gender",
-    "EmployeePayFrequencyEnum": "hrsync.models.Employee.PayFrequency",
-}
 
-# --- plans (issue 5) ----------------------------------------------------------------------------
-# Several models have a "status"; name the plans' enums so the OpenAPI schema stays unambiguous.
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
-    "EmployerGroupStatusEnum": "plans.models.EmployerGroup.Status",
-    "PlanStatusEnum": "plans.models.Plan.Status",
-})
-
-# --- salesrecords (issue 4) ----------------------------------------------------------------------
-# Individual ids per mass-creation chunk (one transaction each), and how long a queued or running
-# job may go without progress before the beat job enqueues it again.
+# --- salesrecords: individual ids per mass-creation chunk (one transaction each), and how long a queued
+# or running job may go without progress before the beat job enqueues it again.
 SALESRECORDS_CHUNK_SIZE = env.int("SALESRECORDS_CHUNK_SIZE", default=20000)
 SALESRECORDS_STUCK_SECONDS = env.int("SALESRECORDS_STUCK_SECONDS", default=600)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
-    "MassCreationJobStatusEnum": "salesrecords.models.MassCreationJob.Status",
-    "SalesStageEnum": "salesrecords.models.SalesRecord.Stage",
-}
 
-# --- individuals: CSV export and saved searches (issue 3, items 4-6) --------------------------------
-# Searches with at most this many results are streamed; larger ones become a background ExportJob.
+# --- individuals: searches with at most this many results are streamed; larger ones become a background
+# export job, picked up again after the lease when its worker died.
 INDIVIDUALS_EXPORT_STREAM_MAX = env.int("INDIVIDUALS_EXPORT_STREAM_MAX", default=10_000)
-# A running export job whose worker died is picked up again after this long.
 INDIVIDUALS_EXPORT_LEASE_SECONDS = env.int("INDIVIDUALS_EXPORT_LEASE_SECONDS", default=3600)
-
-# --- individuals ----------------------------------------------------------------------------------
-# Stable OpenAPI enum names for individuals' choice sets (other apps have "gender"/"status" fields too).
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
-    "IndividualGenderEnum": "individuals.models.Individual.Gender",
-    "PolicyStatusEnum": "individuals.models.Policy.Status",
-    "CoverageTypeEnum": "individuals.models.Policy.CoverageType",
-}
-# PostgreSQL planner: random reads on SSD / cached storage cost about what sequential ones do. With the
-# default (4) the planner walks the name index for selective policy searches (~300 ms on 1M individuals)
-# instead of starting from the matching policies (~25 ms). Empty -> the server's own setting.
-DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
-if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
-    _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()

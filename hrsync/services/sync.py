@@ -208,9 +208,9 @@ def _refusal(employee: Employee, outcome: _Outcome, exc: RejectedError) -> str:
 def _finish(attempt: SyncAttempt, *, ok: bool, version: int, outcome: _Outcome, reason: str = "",
             code: int | None = None, calls: int = 0) -> SyncAttempt | None:
     now = timezone.now()
-    fields = dict(status=Status.SUCCEEDED if ok else Status.FAILED, finished_at=now, lease_until=None, version=version,
-                  action=outcome.action, payload=masked(outcome.sent or outcome.payload), response_code=code,
-                  account_id=outcome.account_id, reason=reason, http_calls=calls)
+    fields = {"status": Status.SUCCEEDED if ok else Status.FAILED, "finished_at": now, "lease_until": None, "version": version,
+                  "action": outcome.action, "payload": masked(outcome.sent or outcome.payload), "response_code": code,
+                  "account_id": outcome.account_id, "reason": reason, "http_calls": calls}
     if not SyncAttempt.objects.filter(pk=attempt.pk, status=Status.RUNNING).update(**fields):
         return None  # the lease ran out and a newer attempt owns the employee now
     for name, value in fields.items():

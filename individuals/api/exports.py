@@ -15,7 +15,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.permissions import HasPerm
-from core.api.imports import ImportView as BaseImportView
+from core.api.import_views import ImportView as BaseImportView
 
 from .. import exports, imports, personal_data
 from ..models import ExportJob

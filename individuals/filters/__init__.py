@@ -90,7 +90,7 @@ class IndividualFilterSet(filters.FilterSet):
         if custom_fields is None:
             # Definitions are needed to render the form, or to read "cf_" criteria; a search without
             # them (most API calls and jobs) skips the query.
-            needs_defs = full_form or data is None or any(str(k).startswith("cf_") for k in data.keys())
+            needs_defs = full_form or data is None or any(str(k).startswith("cf_") for k in data)
             custom_fields = CustomField.objects.filter(active=True) if needs_defs else []
         defs = list(custom_fields)
         self.custom_field_defs = {cf.key: cf for cf in defs}
@@ -120,7 +120,7 @@ class IndividualFilterSet(filters.FilterSet):
 
     def _given_filters(self) -> set[str]:
         names = set()
-        for key in self.data.keys():
+        for key in self.data:
             if key in self.filters:
                 names.add(key)
             else:
@@ -163,7 +163,7 @@ class IndividualFilterSet(filters.FilterSet):
             known.add(name)
             if isinstance(f, filters.RangeFilter | filters.DateFromToRangeFilter | filters.IsoDateTimeFromToRangeFilter | filters.NumericRangeFilter):
                 known.update({f"{name}_after", f"{name}_before", f"{name}_min", f"{name}_max"})
-        return sorted(k for k in self.data.keys() if k not in known and k not in NON_CRITERIA_PARAMS)
+        return sorted(k for k in self.data if k not in known and k not in NON_CRITERIA_PARAMS)
 
     @property
     def qs(self):

@@ -11,7 +11,8 @@ from hrsync.services import employee_census_import
 from .factories import BenefitsLevelFactory, EmployeeFactory, EmployerGroupFactory
 
 pytestmark = pytest.mark.django_db
-HEADER = "employer_group,first_name,last_name,email,date_of_birth,gender,hire_date,leave_date,annual_pay,pay_frequency,benefits_level,create_benefits_record\n"
+HEADER = ("employer_group,first_name,last_name,email,date_of_birth,gender,hire_date,leave_date,annual_pay,pay_frequency,"
+          "benefits_level,create_benefits_record\n")
 
 
 @pytest.fixture

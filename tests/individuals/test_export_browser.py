@@ -1,6 +1,7 @@
 """In the browser: search with policy criteria, save the search, run it again, download the CSV."""
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +49,6 @@ def test_search_save_it_run_it_and_download_the_csv(admin_login, make_user):
     # and the CSV holds the search's results with the SSN masked
     with page.expect_download() as download_info:
         page.click("#export-csv-link")
-    rows = list(csv.DictReader(io.StringIO(open(download_info.value.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text(encoding="utf-8"))))
     assert [(r["first_name"], r["ssn"]) for r in rows] == [("Greta", "***-**-6789")]
     assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT, actor=user).count() == 1

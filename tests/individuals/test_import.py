@@ -110,11 +110,11 @@ def test_xlsx_round_trip_keeps_data_and_masked_personal_data_unchanged(editor):
                                custom_fields={"preferred_contact": ["Phone", "Mail"]})
     exported = individuals_export_file(actor=editor, kind="individuals", file_format="xlsx")
     sheet = tablib.Dataset().load(exported, format="xlsx")
-    row = dict(zip(sheet.headers, sheet[0]))
+    row = dict(zip(sheet.headers, sheet[0], strict=True))
     assert row["ssn"] == "***-**-6789" and row["zip_code"] == "02134"
 
     # Edit the first name in the sheet and import it back.
-    sheet[0] = tuple("Annie" if h == "first_name" else v for h, v in zip(sheet.headers, sheet[0]))
+    sheet[0] = tuple("Annie" if h == "first_name" else v for h, v in zip(sheet.headers, sheet[0], strict=True))
     report = individuals_import(actor=editor, kind="individuals", content=sheet.export("xlsx"), file_format="xlsx",
                                 dry_run=False)
 

@@ -1,8 +1,8 @@
 import pytest
 
 from accounts.models import AuditLog
-from plans.imports import plans_export, plans_import
 from plans.models import EmployerGroup, Plan, PlanRate
+from plans.services import plans_export, plans_import
 from tests.plans.factories import CarrierFactory, EmployerGroupFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db

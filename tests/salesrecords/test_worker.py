@@ -1,4 +1,5 @@
 """Faults, with real Celery worker processes on PostgreSQL + Redis: SIGKILL mid-job, races, redelivery."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -48,10 +49,8 @@ def kill_tree(process):
     for task in Path(f"/proc/{process.pid}/task").iterdir():
         children += [int(pid) for pid in (task / "children").read_text().split()]
     for pid in [process.pid, *children]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     process.wait(timeout=10)
 
 

@@ -2,9 +2,9 @@
 from django.db.models import QuerySet
 
 from accounts.models import User
-from core.imports import ImportReport, export_bytes, import_dataset, import_run
+from core.importing import ImportReport, export_bytes, import_dataset, import_run
 
-from .resources import RESOURCES
+from ..resources import RESOURCES
 
 
 def plans_import(*, actor: User | None, kind: str, content: bytes | str, file_format: str = "csv",

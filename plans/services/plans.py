@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
 
-from .models import Carrier, EmployerGroup, EmployerGroupAddress, EmployerGroupContact, Plan, PlanRate
+from ..models import Carrier, EmployerGroup, EmployerGroupAddress, EmployerGroupContact, Plan, PlanRate
 
 CENT = Decimal("0.01")
 TIERS = [t.value for t in PlanRate.Tier]
@@ -162,7 +162,7 @@ def plan_rates_validate(plan: Plan, rates: list[dict]) -> list[PlanRate]:
         if not objs or any(o.tier for o in objs):
             errors.append("An age-banded plan needs age-band rates (and no tier rates).")
         bands = sorted((o.age_min, o.age_max if o.age_max is not None else 200) for o in objs if o.age_min is not None)
-        for (lo1, hi1), (lo2, _hi2) in zip(bands, bands[1:]):
+        for (_lo1, hi1), (lo2, _hi2) in zip(bands, bands[1:], strict=False):
             if lo2 <= hi1:
                 errors.append(f"Age bands overlap at age {lo2}.")
     if errors:

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from core.imports import FORMATS, ImportReport
+from core.importing import FORMATS, ImportReport
 
 
 class ImportSerializer(serializers.Serializer):

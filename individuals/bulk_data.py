@@ -49,7 +49,7 @@ def personal_data_pool(size: int = POOL) -> list[dict]:
     rng = random.Random(7)
     letters = "ACDEFGHJKMNPQRTUVWXY"
     pool = []
-    for i in range(size):
+    for _ in range(size):
         ssn = f"{rng.randint(100, 665):03d}{rng.randint(1, 99):02d}{rng.randint(1, 9999):04d}"
         mbi = (f"{rng.randint(1, 9)}{rng.choice(letters)}{rng.choice(letters)}{rng.randint(0, 9)}{rng.choice(letters)}"
                f"{rng.choice(letters)}{rng.randint(0, 9)}{rng.choice(letters)}{rng.choice(letters)}{rng.randint(10, 99)}")

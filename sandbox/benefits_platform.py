@@ -8,7 +8,7 @@ import json
 import re
 from datetime import UTC, date, datetime
 
-from .demo_data import DEMO_ACCOUNTS, PACKAGES
+from .demo_accounts import DEMO_ACCOUNTS, PACKAGES
 from .http import HTTPError, Request, Response
 
 PREFIX = "/benefits/v1"
