@@ -1,7 +1,7 @@
 from django.test import override_settings
 
 from accounts.models import AuditLog
-from tests.conftest import PASSWORD
+from tests.accounts.factories import PASSWORD
 
 
 def test_bad_login_is_refused_and_audited(client, make_user):
