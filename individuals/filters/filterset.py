@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.functional import cached_property
 
 from accounts.models import Agent
+from core.filters import IsoDateTimeFromToRangeFilter
 from plans.models import Carrier
 
 from .. import personal_data
@@ -76,8 +77,8 @@ class IndividualFilterSet(filters.FilterSet):
     lead_source = filters.CharFilter(lookup_expr="iexact")
     medicare_part_a_effective = date_range("medicare_part_a_effective", "Medicare Part A effective")
     medicare_part_b_effective = date_range("medicare_part_b_effective", "Medicare Part B effective")
-    created = filters.IsoDateTimeFromToRangeFilter(field_name="created_at", label="Created")
-    updated = filters.IsoDateTimeFromToRangeFilter(field_name="updated_at", label="Updated")
+    created = IsoDateTimeFromToRangeFilter(field_name="created_at", label="Created")
+    updated = IsoDateTimeFromToRangeFilter(field_name="updated_at", label="Updated")
     # --- personal data: exact match through the keyed hash (never a LIKE on the clear value) ----
     ssn = filters.CharFilter(method="filter_personal_data", label="SSN (exact)")
     medicare_beneficiary_id = filters.CharFilter(method="filter_personal_data", label="Medicare beneficiary ID (exact)")
