@@ -1,6 +1,7 @@
 from rest_framework import permissions, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -25,6 +26,7 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # ObtainAuthToken's own JSON parser has no depth limit
 
 
 class SecurityGroupViewSet(AuditedModelViewSet):

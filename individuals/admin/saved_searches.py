@@ -4,8 +4,6 @@
 django-import-export's Import / Export (CSV, XLSX) and, on the individuals changelist, "Export CSV"
 (every result, streamed or a job) and "Save this search". Writes go through the services.
 """
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,8 +12,9 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from accounts.models import AuditLog
 from accounts.services import audit
@@ -23,7 +22,7 @@ from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 
 from .. import exports
 from .. import saved_searches as svc
-from ..filters import criteria_dict
+from ..filters import criteria_clean, criteria_dict, criteria_labels, criteria_load
 from ..models import ExportJob, Individual, SavedSearch
 from ..resources import IndividualResource, PolicyResource
 from ..selectors import individual_list
@@ -118,7 +117,8 @@ class SavedSearchAdmin(AuditedModelAdmin):
 
     @admin.display(description="Criteria")
     def criteria_display(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.criteria, indent=2, sort_keys=True)) if obj else "—"
+        rows = criteria_labels(criteria_load(obj.criteria, obj.criteria_version)) if obj else []
+        return format_html_join(mark_safe("<br>"), "{}: <strong>{}</strong>", rows) or "None: every individual."
 
     def get_queryset(self, request):
         return svc.saved_search_list(user=request.user)
@@ -178,7 +178,7 @@ class SavedSearchAdmin(AuditedModelAdmin):
                 return HttpResponseRedirect(_changelist_url(saved.criteria))
         criteria_errors = []
         try:
-            shown = svc.criteria_labels(svc.criteria_clean(criteria))
+            shown = criteria_labels(criteria_clean(criteria))
         except ValidationError as exc:
             shown = []
             if request.method != "POST":  # a POST reported them on the form already

@@ -38,7 +38,8 @@ def test_post_a_saved_search(api, agency_admin, renewal, django_capture_on_commi
 
 @pytest.mark.parametrize("body, field", [
     ({"criteria": {"state": ["ZZ"]}}, "state"),
-    ({"criteria": {"bogus": "1"}}, "non_field_errors"),
+    ({"criteria": {"bogus": "1"}}, "bogus"),
+    ({"criteria": {"has_policy": "perhaps"}}, "has_policy"),
     ({}, "criteria"),
     ({"saved_search": 999999}, "saved_search"),
 ])
