@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
@@ -7,7 +9,7 @@ from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from .forms import SecurityGroupForm
 from .models import Agent, AuditLog, SecurityGroup, User
 from .rights import Area, Level
-from .services import user_password_save
+from .services import login_unlock, user_password_save
 
 
 @admin.register(SecurityGroup)
@@ -45,6 +47,12 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "security_group", "password1", "password2")}),
     )
     readonly_fields = ["last_login", "date_joined"]
+    actions = ["unlock_login"]
+
+    @admin.action(description="Unlock login of the selected users", permissions=["change"])
+    def unlock_login(self, request, queryset):
+        cleared = sum(login_unlock(actor=request.user, username=u.username) for u in queryset)
+        self.message_user(request, f"Unlocked {queryset.count()} user(s); {cleared} address(es) cleared.")
 
     def get_readonly_fields(self, request, obj=None):
         # Managing users is a flag of a security group; making a superuser (who passes every check) is not.
@@ -79,3 +87,18 @@ class AuditLogAdmin(ReadOnlyModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["content_type"]
     show_full_result_count = False
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    """Failed logins per username and address (django-axes); deleting a row unlocks that pair, audited."""
+
+    def delete_model(self, request, obj):
+        self._unlock(request, [obj])
+
+    def delete_queryset(self, request, queryset):
+        self._unlock(request, list(queryset))
+
+    def _unlock(self, request, attempts):
+        for attempt in attempts:
+            login_unlock(actor=request.user, username=attempt.username, ip_address=attempt.ip_address)

@@ -40,6 +40,7 @@ ACTION_LEVELS = {"view": Level.VISIBLE, "add": Level.EDIT, "change": Level.EDIT,
 MODEL_AREAS: dict[str, Area] = {
     "accounts": Area.ADMINISTRATION,
     "authtoken": Area.ADMINISTRATION,
+    "axes": Area.ADMINISTRATION,
     "django_celery_beat": Area.ADMINISTRATION,
     "individuals": Area.INDIVIDUALS,
     "individuals.policy": Area.POLICIES,
@@ -55,6 +56,7 @@ MODEL_AREAS: dict[str, Area] = {
 FLAG_MODELS: dict[str, Flag] = {
     "accounts.user": Flag.MANAGE_USERS,
     "accounts.securitygroup": Flag.MANAGE_USERS,
+    "axes.accessattempt": Flag.MANAGE_USERS,
     "individuals.customfield": Flag.MANAGE_CUSTOM_FIELDS,
     "salesrecords.salesworkflow": Flag.MANAGE_WORKFLOWS,
     "salesrecords.salesrecordtyperight": Flag.MANAGE_USERS,

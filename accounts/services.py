@@ -87,7 +87,7 @@ def user_password_save(*, actor: User | None, user: User) -> User:
 
 
 def login_failure_record(*, username: str, ip: str = "") -> AuditLog:
-    """Audit a refused login; enough of these within the window lock the username out."""
+    """Audit a refused login (wrong password, unknown username, or refused by the lockout)."""
     return audit(
         actor=None,
         action=AuditLog.Action.LOGIN_FAILED,
@@ -113,3 +113,16 @@ def user_create(
     validate_password(password, user)
     user.set_password(password)
     return record_save(actor=actor, instance=user)
+
+
+@transaction.atomic
+def login_unlock(*, actor: User | None, username: str, ip_address: str | None = None) -> int:
+    """Clear the failed logins of ``username`` (from ``ip_address``, else from every address): lifts a
+    lockout. Audited; returns how many username + address pairs were cleared."""
+    from axes.utils import reset
+
+    cleared = reset(username=username, ip=ip_address) if username or ip_address else 0
+    where = f" from {ip_address}" if ip_address else ""
+    audit(actor=actor, action=AuditLog.Action.UPDATE, model=User, object_repr=username,
+          summary=f"Unlocked login for {username!r}{where} ({cleared} cleared)", data={"cleared": cleared})
+    return cleared

@@ -1,12 +1,16 @@
+from django.contrib.auth.signals import user_logged_in
 from rest_framework import permissions, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.api.viewsets import AuditedModelViewSet
 
+from ..lockout import LOCKED_OUT_STATUS, lockout_message
 from ..models import Agent, AuditLog, SecurityGroup, User
+from ..throttles import LoginRateThrottle
 from .serializers import AgentSerializer, AuditLogSerializer, MeSerializer, SecurityGroupSerializer, UserSerializer
 
 
@@ -20,11 +24,29 @@ class MeView(APIView):
         return Response(MeSerializer(request.user).data)
 
 
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (throttled; failures are audited)."""
+class TokenView(APIView):
+    """Exchange a username and password for an API token.
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    Throttled per address; refused logins are audited and count towards the lockout of that
+    username from that address (django-axes), which a success resets.
+    """
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [LoginRateThrottle]
+    serializer_class = AuthTokenSerializer
+
+    def post(self, request):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        if not serializer.is_valid():
+            if getattr(request, "axes_locked_out", False):
+                return Response({"detail": lockout_message()}, status=LOCKED_OUT_STATUS)
+            raise ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        # What a session login sends: resets the lockout count (axes) and sets last_login.
+        user_logged_in.send(sender=type(user), request=request, user=user)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
 
 
 class SecurityGroupViewSet(AuditedModelViewSet):
