@@ -7,9 +7,9 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 
 from .forms import SecurityGroupForm
-from .models import Agent, AuditLog, SecurityGroup, User
+from .models import Agent, ApiToken, AuditLog, SecurityGroup, User
 from .rights import Area, Level
-from .services import login_unlock, user_password_save
+from .services import api_tokens_revoke, login_unlock, user_password_save, user_save
 
 
 @admin.register(SecurityGroup)
@@ -65,7 +65,9 @@ class UserAdmin(DjangoUserAdmin):
             user_password_save(actor=request.user, user=obj)
         return super().log_change(request, obj, message)
 
-    save_model = AuditedModelAdmin.save_model
+    def save_model(self, request, obj, form, change):
+        user_save(actor=request.user, user=obj, changed=list(form.changed_data) if change else None)
+
     delete_model = AuditedModelAdmin.delete_model
     delete_queryset = AuditedModelAdmin.delete_queryset
 
@@ -102,3 +104,30 @@ class AccessAttemptAdmin(AxesAccessAttemptAdmin):
     def _unlock(self, request, attempts):
         for attempt in attempts:
             login_unlock(actor=request.user, username=attempt.username, ip_address=attempt.ip_address)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens are issued by ``POST /api/auth/token/`` and shown only then; here they are listed (never
+    their value: only a digest is stored) and revoked (deleted, audited)."""
+
+    list_display = ["user", "created", "expiry"]
+    list_filter = ["expiry"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    fields = ["user", "created", "expiry"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        api_tokens_revoke(actor=request.user, user=obj.user, reason="revoked by an administrator",
+                          tokens=ApiToken.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset.select_related("user"):
+            self.delete_model(request, token)

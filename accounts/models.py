@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
+from knox.models import AbstractAuthToken
 
 from .rights import Area, Flag, Level
 
@@ -128,3 +129,18 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr or 'system'} {self.get_action_display()} {self.object_repr}"
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox's model, swapped in): only a SHA-512 digest is stored, the token
+    itself is shown once; it expires after ``API_TOKEN_TTL_HOURS`` and dies with the password it was
+    issued under (``credentials_hash``) or when its user is deactivated."""
+
+    credentials_hash = models.CharField(max_length=128, editable=False)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.user} (created {self.created:%Y-%m-%d %H:%M})"

@@ -39,7 +39,7 @@ ACTION_LEVELS = {"view": Level.VISIBLE, "add": Level.EDIT, "change": Level.EDIT,
 # "app_label.model" entries win over "app_label" entries. Apps add their models here.
 MODEL_AREAS: dict[str, Area] = {
     "accounts": Area.ADMINISTRATION,
-    "authtoken": Area.ADMINISTRATION,
+    "knox": Area.ADMINISTRATION,
     "axes": Area.ADMINISTRATION,
     "django_celery_beat": Area.ADMINISTRATION,
     "individuals": Area.INDIVIDUALS,

@@ -7,7 +7,7 @@ from django.db.models import ProtectedError, RestrictedError
 
 from core.errors import ApplicationError
 
-from .models import AuditLog, User
+from .models import ApiToken, AuditLog, User
 
 
 def audit(
@@ -83,7 +83,42 @@ def user_password_save(*, actor: User | None, user: User) -> User:
     user.save(update_fields=["password"])
     summary = "Changed password" if user.has_usable_password() else "Disabled password login"
     audit(actor=actor, action=AuditLog.Action.UPDATE, obj=user, summary=summary, data={"fields": ["password"]})
+    api_tokens_revoke(actor=actor, user=user, reason="password changed")
     return user
+
+
+@transaction.atomic
+def user_save(*, actor: User | None, user: User, changed: list[str] | None = None) -> User:
+    """Validate, save and audit a user (``record_save``); deactivating one revokes their API tokens."""
+    record_save(actor=actor, instance=user, changed=changed)
+    if not user.is_active:
+        api_tokens_revoke(actor=actor, user=user, reason="user deactivated")
+    return user
+
+
+@transaction.atomic
+def api_token_create(*, user: User) -> tuple[ApiToken, str]:
+    """Issue an API token to ``user`` (already authenticated). Returns the row and the token itself,
+    which is stored only as a digest: the caller shows it once. Audited; expired tokens are purged."""
+    from django.utils import timezone
+    from knox.settings import knox_settings
+
+    user.auth_token_set.filter(expiry__lt=timezone.now()).delete()
+    instance, token = ApiToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL,
+                                              credentials_hash=user.get_session_auth_hash())
+    expires = f", expires {instance.expiry:%Y-%m-%d %H:%M} UTC" if instance.expiry else ""
+    audit(actor=user, action=AuditLog.Action.OTHER, obj=user, summary=f"API token issued{expires}")
+    return instance, token
+
+
+@transaction.atomic
+def api_tokens_revoke(*, actor: User | None, user: User, reason: str, tokens=None) -> int:
+    """Delete ``tokens`` (a queryset of ``user``'s tokens; all of them by default); audited when any were."""
+    tokens = user.auth_token_set.all() if tokens is None else tokens.filter(user=user)
+    count, _ = tokens.delete()
+    if count:
+        audit(actor=actor, action=AuditLog.Action.OTHER, obj=user, summary=f"Revoked {count} API token(s): {reason}")
+    return count
 
 
 def login_failure_record(*, username: str, ip: str = "") -> AuditLog:

@@ -1,3 +1,4 @@
+from django.contrib.auth import authenticate
 from rest_framework import serializers
 
 from ..models import Agent, AuditLog, SecurityGroup, User
@@ -44,3 +45,24 @@ class AuditLogSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditLog
         fields = ["id", "created_at", "actor", "actor_repr", "action", "content_type", "object_id", "object_repr", "summary", "data"]
+
+
+class TokenLoginSerializer(serializers.Serializer):
+    """Username and password in; the token (shown this once) and when it expires out."""
+
+    username = serializers.CharField(write_only=True, max_length=150)
+    password = serializers.CharField(write_only=True, max_length=4096, trim_whitespace=False,
+                                     style={"input_type": "password"})
+    token = serializers.CharField(read_only=True, help_text="Send as `Authorization: Token <token>`; never shown again.")
+    expiry = serializers.DateTimeField(read_only=True, allow_null=True, help_text="null: the token does not expire.")
+
+    def validate(self, attrs):
+        user = authenticate(request=self.context["request"], username=attrs["username"], password=attrs["password"])
+        if user is None:  # also an inactive user, or a locked-out username + address
+            raise serializers.ValidationError("Unable to log in with provided credentials.", code="authorization")
+        attrs["user"] = user
+        return attrs
+
+
+class LogoutSerializer(serializers.Serializer):
+    all = serializers.BooleanField(default=False, help_text="Revoke every token of the user, not only this one.")

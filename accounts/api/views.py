@@ -1,17 +1,25 @@
 from django.contrib.auth.signals import user_logged_in
-from rest_framework import permissions, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.viewsets import AuditedModelViewSet
 
+from .. import services
 from ..lockout import LOCKED_OUT_STATUS, lockout_message
-from ..models import Agent, AuditLog, SecurityGroup, User
+from ..models import Agent, ApiToken, AuditLog, SecurityGroup, User
 from ..throttles import LoginRateThrottle
-from .serializers import AgentSerializer, AuditLogSerializer, MeSerializer, SecurityGroupSerializer, UserSerializer
+from .serializers import (
+    AgentSerializer,
+    AuditLogSerializer,
+    LogoutSerializer,
+    MeSerializer,
+    SecurityGroupSerializer,
+    TokenLoginSerializer,
+    UserSerializer,
+)
 
 
 class MeView(APIView):
@@ -34,10 +42,10 @@ class TokenView(APIView):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = [LoginRateThrottle]
-    serializer_class = AuthTokenSerializer
+    serializer_class = TokenLoginSerializer
 
     def post(self, request):
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = TokenLoginSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
             if getattr(request, "axes_locked_out", False):
                 return Response({"detail": lockout_message()}, status=LOCKED_OUT_STATUS)
@@ -45,8 +53,25 @@ class TokenView(APIView):
         user = serializer.validated_data["user"]
         # What a session login sends: resets the lockout count (axes) and sets last_login.
         user_logged_in.send(sender=type(user), request=request, user=user)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        instance, token = services.api_token_create(user=user)
+        return Response(TokenLoginSerializer({"token": token, "expiry": instance.expiry}).data)
+
+
+class LogoutView(APIView):
+    """Revoke the API token this request is made with (``all=true``: every token of the user)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=LogoutSerializer, responses={204: None})
+    def post(self, request):
+        body = LogoutSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if body.validated_data["all"]:
+            services.api_tokens_revoke(actor=request.user, user=request.user, reason="logged out everywhere")
+        elif isinstance(request.auth, ApiToken):
+            services.api_tokens_revoke(actor=request.user, user=request.user, reason="logged out",
+                                       tokens=ApiToken.objects.filter(pk=request.auth.pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SecurityGroupViewSet(AuditedModelViewSet):
@@ -61,6 +86,13 @@ class UserViewSet(AuditedModelViewSet):
     serializer_class = UserSerializer
     filterset_fields = ["security_group", "is_active"]
     ordering_fields = ["username", "last_name"]
+
+    def perform_update(self, serializer):
+        user = serializer.instance
+        for field, value in serializer.validated_data.items():
+            setattr(user, field, value)
+        serializer.instance = services.user_save(actor=self.request.user, user=user,
+                                                 changed=list(serializer.validated_data))
 
 
 class AgentViewSet(AuditedModelViewSet):
