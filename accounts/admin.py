@@ -9,7 +9,7 @@ from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from .forms import SecurityGroupForm
 from .models import Agent, ApiToken, AuditLog, SecurityGroup, User
 from .rights import Area, Level
-from .services import api_tokens_revoke, login_unlock, user_password_save, user_save
+from .services import api_tokens_revoke, login_unlock, user_invite, user_password_save, user_save
 
 
 @admin.register(SecurityGroup)
@@ -47,7 +47,16 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "security_group", "password1", "password2")}),
     )
     readonly_fields = ["last_login", "date_joined"]
-    actions = ["unlock_login"]
+    actions = ["unlock_login", "send_invitation"]
+
+    @admin.action(description="Send an invitation (a link to choose a password) by email", permissions=["change"])
+    def send_invitation(self, request, queryset):
+        sent = [user for user in queryset if user.email]
+        for user in sent:
+            user_invite(actor=request.user, user=user, site_url=request.build_absolute_uri("/"))
+        skipped = queryset.count() - len(sent)
+        self.message_user(request, f"Invitation sent to {len(sent)} user(s)"
+                          + (f"; {skipped} without an email address skipped." if skipped else "."))
 
     @admin.action(description="Unlock login of the selected users", permissions=["change"])
     def unlock_login(self, request, queryset):

@@ -1,7 +1,11 @@
-"""Pages of accounts outside the admin's own views: the throttled admin login."""
+"""Pages of accounts outside the admin's own views: the throttled admin login, setting a password."""
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse_lazy
 
+from .services import user_password_save
 from .throttles import LoginRateThrottle
 
 
@@ -17,3 +21,20 @@ def admin_login(request, extra_context=None):
             response["Retry-After"] = str(wait)
             return response
     return admin.site.login(request, extra_context)
+
+
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """An invitation's link: the user chooses a password (validated by the site's rules; audited)."""
+
+    success_url = reverse_lazy("set-password-done")
+    title = "Choose your password"
+
+    def form_valid(self, form):
+        user = form.save(commit=False)
+        user_password_save(actor=user, user=user)
+        self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class SetPasswordDoneView(auth_views.PasswordResetCompleteView):
+    title = "Password set"

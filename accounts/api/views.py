@@ -87,6 +87,17 @@ class UserViewSet(AuditedModelViewSet):
     filterset_fields = ["security_group", "is_active"]
     ordering_fields = ["username", "last_name"]
 
+    @extend_schema(description="Create a user with either an initial `password` (checked against the site's "
+                               "password rules) or `invite: true` (a link to choose a password is emailed to "
+                               "`email`). Audited.")
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.user_create(actor=self.request.user, site_url=self.request.build_absolute_uri("/"),
+                                                   **data)
+
     def perform_update(self, serializer):
         user = serializer.instance
         for field, value in serializer.validated_data.items():

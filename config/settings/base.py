@@ -281,6 +281,7 @@ AXES_DISABLE_ACCESS_LOG = True  # refused logins are in the audit log; successes
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=None)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+LOGIN_URL = "admin:login"  # where an invited user goes after choosing a password
 # API tokens: stored as a digest, shown once, expire after API_TOKEN_TTL_HOURS (0: never).
 KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model name)
 API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=24 * 30)
