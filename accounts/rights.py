@@ -93,3 +93,45 @@ def permission_granted(*, levels: dict[str, int], flags: set[str], perm: str) ->
         return False
     area = area_of(app_label, model)
     return area is not None and levels.get(area.value, Level.NONE) >= ACTION_LEVELS[action]
+
+
+ACTION_VERBS = {"view": "see", "add": "add", "change": "change", "delete": "delete"}
+
+
+def right_needed(perm: str) -> str:
+    """The right that grants ``perm``, in the words of the security-group page: "Edit on Individuals",
+    "the right “Manage custom fields”"; empty when no security group can grant it."""
+    app_label, _, codename = perm.partition(".")
+    if perm in FLAG_PERMISSIONS:
+        return f"the right “{FLAG_PERMISSIONS[perm].label}”"
+    action, _, model = codename.partition("_")
+    key = f"{app_label}.{model}"
+    if action not in ACTION_LEVELS or key in READ_ONLY_MODELS and action != "view":
+        return ""
+    if key in FLAG_MODELS and action != "view":
+        return f"the right “{FLAG_MODELS[key].label}”"
+    area = area_of(app_label, model)
+    return f"{ACTION_LEVELS[action].label} on {area.label}" if area else ""
+
+
+def denial_message(user, perms) -> str:
+    """Why ``user`` is refused: "You need Edit on Individuals to add individuals." for the first of
+    ``perms`` they lack (empty when they hold them all)."""
+    from django.apps import apps
+
+    for perm in perms:
+        if user.has_perm(perm):
+            continue
+        app_label, _, codename = perm.partition(".")
+        action, _, model_name = codename.partition("_")
+        try:
+            model = apps.get_model(app_label, model_name)
+            what = f" to {ACTION_VERBS.get(action, action)} {model._meta.verbose_name_plural}"
+        except LookupError:
+            what = ""
+        right = right_needed(perm)
+        if not right:
+            return f"Nobody may {ACTION_VERBS.get(action, action)} {model._meta.verbose_name_plural}." if what else \
+                "You don't have the right to do this."
+        return f"You need {right}{what}."
+    return ""
