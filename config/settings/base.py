@@ -282,6 +282,11 @@ AXES_DISABLE_ACCESS_LOG = True  # refused logins are in the audit log; successes
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=None)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+# Every authenticated API request: THROTTLE_USER per user (views with a scope of their own, login /
+# export / bulk, use that instead); client addresses behind DJANGO_PROXY_COUNT proxies.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["accounts.throttles.AuthenticatedUserRateThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"] = env.str("THROTTLE_USER", default="1200/min")
+REST_FRAMEWORK["NUM_PROXIES"] = AXES_IPWARE_PROXY_COUNT
 LOGIN_URL = "admin:login"  # where an invited user goes after choosing a password
 # API tokens: stored as a digest, shown once, expire after API_TOKEN_TTL_HOURS (0: never).
 KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model name)
