@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from knox.models import AbstractAuthToken
 
 from core.models import AuditLog  # noqa: F401 (the audit log is the accounts app's; its code is shared in core)
 
@@ -91,3 +92,18 @@ class Agent(models.Model):
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox's model, swapped in): only a SHA-512 digest is stored, the token
+    itself is shown once; it expires after ``API_TOKEN_TTL_HOURS`` and dies with the password it was
+    issued under (``credentials_hash``) or when its user is deactivated."""
+
+    credentials_hash = models.CharField(max_length=128, editable=False)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.user} (created {self.created:%Y-%m-%d %H:%M})"
