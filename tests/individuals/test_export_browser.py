@@ -31,7 +31,7 @@ def test_search_save_it_run_it_and_download_the_csv(admin_login, make_user):
     page.wait_for_url("**coverage_type=medicare_advantage**")
     page.click("#save-search-link")
     page.wait_for_selector("#save-search-form")
-    assert "Policy status: active" in page.locator("#saved-criteria").inner_text()
+    assert "Policy status: Active" in page.locator("#saved-criteria").inner_text()
     page.fill("#id_name", "AEP: active MA")
     page.check("#id_shared")
     page.click("#save-search-form input[type=submit]")
