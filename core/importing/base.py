@@ -1,17 +1,19 @@
-"""Shared import machinery (django-import-export) for every app's CSV/XLSX imports.
-
-One resource base that makes an import all or nothing and audits it, one way to read an uploaded
-file, and one report shape (row numbers and field errors) for admin, API and jobs.
+"""The import itself: one resource base that makes an import all or nothing and audits it, and
+``import_run``, which feeds a file's rows to the resource in chunks so that memory stays flat
+whatever the file's length, and reports every row's errors in one shape for admin, API and jobs.
 """
+import itertools
 from dataclasses import asdict, dataclass, field
 
 import tablib
+from django.conf import settings
+from django.db import transaction
 from import_export import resources
 
 from accounts.models import AuditLog
 from accounts.services import audit
 
-FORMATS = ("csv", "xlsx")
+from .files import FORMATS, RowSource
 
 
 class AllOrNothingResource(resources.ModelResource):
@@ -25,6 +27,8 @@ class AllOrNothingResource(resources.ModelResource):
         self.actor = kwargs.get("user")
 
     def after_import(self, dataset, result, **kwargs):
+        if kwargs.get("chunk"):
+            return  # import_run audits the whole file once
         if not kwargs.get("dry_run") and not result.has_errors() and not result.has_validation_errors():
             totals = {k: v for k, v in result.totals.items() if v}
             audit(actor=self.actor, action=AuditLog.Action.IMPORT, model=self._meta.model,
@@ -51,40 +55,74 @@ class ImportReport:
     written: bool
     rows: int
     totals: dict[str, int]
-    # [{"row": 3, "errors": {"ssn": ["..."]}}, ...]: rows are numbered from 1, the header excluded.
+    # [{"row": 3, "errors": {"ssn": ["..."]}}, ...]: rows are numbered from 1, the header excluded;
+    # at most IMPORT_MAX_REPORTED_ERRORS of them, ``error_rows`` counts them all.
     row_errors: list[dict] = field(default_factory=list)
+    error_rows: int = 0
+    job: int | None = None  # a large upload runs as this ImportJob; the report is then on the job
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def import_dataset(content: bytes | str, file_format: str) -> tablib.Dataset:
-    """A tablib Dataset from the uploaded bytes; ``ValueError`` for an unknown format or unreadable file."""
-    if file_format not in FORMATS:
-        raise ValueError(f"Unknown format {file_format!r}; use one of {', '.join(FORMATS)}.")
-    if file_format == "csv" and isinstance(content, bytes):
-        content = content.decode("utf-8-sig")
-    try:
-        return tablib.Dataset().load(content, format=file_format)
-    except Exception as exc:  # tablib raises several types for a malformed file
-        raise ValueError(f"The file cannot be read as {file_format.upper()}: {exc}") from None
+def import_dataset(content, file_format: str) -> RowSource:
+    """The rows of an uploaded CSV or XLSX (bytes, text or a file object), read lazily within the
+    ``IMPORT_MAX_*`` bounds; ``ValueError`` for an unknown format or a file that is refused."""
+    return RowSource(content, file_format)
 
 
-def import_run(*, resource: AllOrNothingResource, kind: str, dataset: tablib.Dataset, actor, dry_run: bool,
+def import_run(*, resource: AllOrNothingResource, kind: str, dataset: RowSource, actor, dry_run: bool,
                file_format: str) -> ImportReport:
-    """Run one import through ``resource`` and report every row's errors; nothing written if any."""
-    result = resource.import_data(dataset, dry_run=dry_run, user=actor, file_name=f"{kind}.{file_format}")
-    row_errors = [
-        {"row": row.number, "errors": {k: [str(m) for m in v] for k, v in row.error.message_dict.items()}
+    """Run one import through ``resource``, all or nothing, and report every row's errors.
+
+    Rows go to the resource ``IMPORT_CHUNK_ROWS`` at a time inside one transaction, rolled back
+    when any row is invalid or for a dry run. An upload larger than ``IMPORT_JOB_THRESHOLD_BYTES``
+    is not run here: it is queued as an ``ImportJob`` (the report says which). Raises
+    ``ValueError`` when the file cannot be read or passes a bound; nothing is written then.
+    """
+    if dataset.deferrable:
+        from .jobs import import_job_create
+
+        job = import_job_create(actor=actor, resource=resource, kind=kind, source=dataset, dry_run=dry_run)
+        return ImportReport(kind=kind, dry_run=dry_run, written=False, rows=0, totals={}, job=job.pk)
+    headers = dataset.open()
+    file_name = dataset.name or f"{kind}.{file_format}"
+    max_errors = settings.IMPORT_MAX_REPORTED_ERRORS
+    rows, totals, row_errors, error_rows = 0, {}, [], 0
+    with transaction.atomic():
+        rows_iter = dataset.rows()
+        while chunk := list(itertools.islice(rows_iter, settings.IMPORT_CHUNK_ROWS)):
+            result = resource.import_data(tablib.Dataset(*chunk, headers=headers), dry_run=False, user=actor,
+                                          file_name=file_name, chunk=True)
+            errors = _row_errors(result, offset=rows)
+            error_rows += len(errors)
+            row_errors.extend(errors[:max(0, max_errors - len(row_errors))])
+            if not errors:
+                for key, value in result.totals.items():
+                    totals[key] = totals.get(key, 0) + value
+            rows += len(chunk)
+        written = not dry_run and not error_rows
+        if written:
+            totals = {k: v for k, v in totals.items() if v}
+            audit(actor=actor, action=AuditLog.Action.IMPORT, model=resource._meta.model,
+                  summary=f"Imported {rows} rows: {totals}", data={"totals": totals, "file": file_name})
+        else:
+            transaction.set_rollback(True)
+    return ImportReport(kind=kind, dry_run=dry_run, written=written, rows=rows,
+                        totals={k: v for k, v in totals.items() if v}, row_errors=row_errors, error_rows=error_rows)
+
+
+def _row_errors(result, *, offset: int) -> list[dict]:
+    errors = [
+        {"row": offset + row.number,
+         "errors": {k: [str(m) for m in v] for k, v in row.error.message_dict.items()}
          if hasattr(row.error, "error_dict") else {"__all__": [str(m) for m in row.error.messages]}}
         for row in result.invalid_rows
     ]
-    row_errors += [{"row": number, "errors": {"__all__": [str(e.error) for e in errors]}}
-                   for number, errors in result.row_errors()]
-    row_errors += [{"row": 0, "errors": {"__all__": [str(e.error)]}} for e in result.base_errors]
-    row_errors.sort(key=lambda r: r["row"])
-    return ImportReport(kind=kind, dry_run=dry_run, written=not dry_run and not row_errors, rows=len(dataset),
-                        totals={k: v for k, v in result.totals.items() if v}, row_errors=row_errors)
+    errors += [{"row": offset + number, "errors": {"__all__": [str(e.error) for e in errs]}}
+               for number, errs in result.row_errors()]
+    errors += [{"row": 0, "errors": {"__all__": [str(e.error)]}} for e in result.base_errors]
+    return sorted(errors, key=lambda r: r["row"])
 
 
 def export_bytes(dataset: tablib.Dataset, file_format: str) -> bytes:
