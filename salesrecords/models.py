@@ -84,7 +84,10 @@ class MassCreationJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last chunk committed.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="Written every few seconds by the worker running the job.")
+    runner = models.CharField(max_length=100, blank=True,
+                              help_text="The worker running the job (host:pid:…); blank while queued.")
     criteria = models.JSONField(default=dict, blank=True, help_text="The advanced-search criteria (personal data as keyed hashes).")
     record_type = models.ForeignKey(SalesRecordType, on_delete=models.PROTECT, related_name="jobs")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)

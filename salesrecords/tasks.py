@@ -12,5 +12,5 @@ def mass_creation_run_task(job_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def mass_creation_resume_stuck_task() -> int:
-    """Beat: re-enqueue jobs that stopped making progress (their worker died)."""
+    """Beat, every 15 s: enqueue again the jobs nobody runs any more (their worker died, or the message got lost)."""
     return mass_creation_resume_stuck()

@@ -251,12 +251,28 @@ INTEGRATIONS_TRUST_ENV = env.bool("INTEGRATIONS_TRUST_ENV", default=False)  # ho
 HRSYNC_LEASE_SECONDS = env.int("HRSYNC_LEASE_SECONDS", default=300)
 HRSYNC_QUEUED_LEASE_SECONDS = env.int("HRSYNC_QUEUED_LEASE_SECONDS", default=3600)
 
-# --- salesrecords: individual ids per mass-creation chunk (one transaction each), and how long a queued
-# or running job may go without progress before the beat job enqueues it again.
+# --- salesrecords: individual ids per mass-creation chunk (one transaction each). A running job's worker
+# writes a heartbeat every third of SALESRECORDS_HEARTBEAT_SECONDS; a job whose heartbeat is older (its
+# worker died) is enqueued again by the 15-second beat sweep; a queued job nobody took for
+# SALESRECORDS_QUEUED_SECONDS (a lost message) too.
 SALESRECORDS_CHUNK_SIZE = env.int("SALESRECORDS_CHUNK_SIZE", default=20000)
-SALESRECORDS_STUCK_SECONDS = env.int("SALESRECORDS_STUCK_SECONDS", default=600)
+SALESRECORDS_HEARTBEAT_SECONDS = env.int("SALESRECORDS_HEARTBEAT_SECONDS", default=30)
+SALESRECORDS_QUEUED_SECONDS = env.int("SALESRECORDS_QUEUED_SECONDS", default=600)
 
 # --- individuals: searches with at most this many results are streamed; larger ones become a background
 # export job, picked up again after the lease when its worker died.
 INDIVIDUALS_EXPORT_STREAM_MAX = env.int("INDIVIDUALS_EXPORT_STREAM_MAX", default=10_000)
 INDIVIDUALS_EXPORT_LEASE_SECONDS = env.int("INDIVIDUALS_EXPORT_LEASE_SECONDS", default=3600)
+
+# --- workers (salesrecords/hrsync jobs): two queues. CPU-bound jobs (mass creation, exports, imports) go to
+# the default queue, served by a prefork worker; I/O-bound calls to outside systems go to the integrations
+# queue, served by a threads worker (Procfile, README "Workers"). An integration task opts in with ONE line
+# in CELERY_INTEGRATION_TASKS (a task name or a glob).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_INTEGRATIONS_QUEUE = env.str("CELERY_INTEGRATIONS_QUEUE", default="integrations")
+CELERY_INTEGRATION_TASKS = [
+    "hrsync.tasks.sync_attempt_run_task",
+]
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
+# HTTP connections each integration client keeps per host (the threads worker's concurrency is the useful bound).
+INTEGRATIONS_POOL_SIZE = env.int("INTEGRATIONS_POOL_SIZE", default=16)
