@@ -68,7 +68,7 @@ def run(size: int = DEFAULT) -> list[dict]:
     # Small chunks, so the job is still running when the worker is killed.
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING",
            "DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "false",
-           "CELERY_TASK_DEFAULT_QUEUE": QUEUE, "CELERY_INTEGRATIONS_QUEUE": QUEUE,
+           "CELERY_TASK_DEFAULT_QUEUE": QUEUE, "INTEGRATIONS_QUEUE": QUEUE,
            "SALESRECORDS_CHUNK_SIZE": str(max(200, size // 200))}
     print(f"resume: {size} individuals, {matched} matches, {existing} existing; a worker is killed mid-job")
     first, beat, second = _worker(env, "bench-resume-1"), _start(env, "beat"), None

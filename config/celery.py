@@ -1,8 +1,8 @@
 """The Celery app: configured from Django settings (CELERY_*), tasks discovered in every app.
 
 Two queues (README "Workers"): the default one for CPU-bound jobs on a prefork worker, and
-``CELERY_INTEGRATIONS_QUEUE`` for calls to outside systems on a threads worker. ``route_task``
-sends the tasks listed in ``CELERY_INTEGRATION_TASKS`` (names or globs) to the latter.
+``INTEGRATIONS_QUEUE`` for calls to outside systems on a threads worker. ``route_task``
+sends the tasks listed in ``INTEGRATIONS_TASKS`` (names or globs) to the latter.
 """
 import fnmatch
 import os
@@ -23,7 +23,7 @@ def route_task(name, args, kwargs, options, task=None, **kw):
     """
     from django.conf import settings
 
-    queue = settings.CELERY_INTEGRATIONS_QUEUE
-    if queue and any(fnmatch.fnmatchcase(name, pattern) for pattern in settings.CELERY_INTEGRATION_TASKS):
+    queue = settings.INTEGRATIONS_QUEUE
+    if queue and any(fnmatch.fnmatchcase(name, pattern) for pattern in settings.INTEGRATIONS_TASKS):
         return {"queue": queue}
     return None

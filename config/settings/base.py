@@ -267,12 +267,18 @@ INDIVIDUALS_EXPORT_LEASE_SECONDS = env.int("INDIVIDUALS_EXPORT_LEASE_SECONDS", d
 # --- workers (salesrecords/hrsync jobs): two queues. CPU-bound jobs (mass creation, exports, imports) go to
 # the default queue, served by a prefork worker; I/O-bound calls to outside systems go to the integrations
 # queue, served by a threads worker (Procfile, README "Workers"). An integration task opts in with ONE line
-# in CELERY_INTEGRATION_TASKS (a task name or a glob).
+# in INTEGRATIONS_TASKS (a task name or a glob).
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
-CELERY_INTEGRATIONS_QUEUE = env.str("CELERY_INTEGRATIONS_QUEUE", default="integrations")
-CELERY_INTEGRATION_TASKS = [
+INTEGRATIONS_QUEUE = env.str("INTEGRATIONS_QUEUE", default="integrations")
+INTEGRATIONS_TASKS = [
     "hrsync.tasks.sync_attempt_run_task",
 ]
 CELERY_TASK_ROUTES = ("config.celery.route_task",)
 # HTTP connections each integration client keeps per host (the threads worker's concurrency is the useful bound).
 INTEGRATIONS_POOL_SIZE = env.int("INTEGRATIONS_POOL_SIZE", default=16)
+# A sync whose call still fails transiently (5xx, 429, timeout) is tried again later by its task's countdown,
+# backing off from INTEGRATIONS_RETRY_LATER_SECONDS to INTEGRATIONS_RETRY_LATER_MAX_SECONDS, for
+# INTEGRATIONS_RETRY_WINDOW_SECONDS from its first failure (an outage of up to half an hour is not a verdict).
+INTEGRATIONS_RETRY_WINDOW_SECONDS = env.int("INTEGRATIONS_RETRY_WINDOW_SECONDS", default=30 * 60)
+INTEGRATIONS_RETRY_LATER_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_SECONDS", default=10.0)
+INTEGRATIONS_RETRY_LATER_MAX_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_MAX_SECONDS", default=300.0)

@@ -38,7 +38,7 @@ def _env():
     queue = app.conf.task_default_queue
     return queue, {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
                    "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": queue,
-                   "CELERY_INTEGRATIONS_QUEUE": queue}
+                   "INTEGRATIONS_QUEUE": queue}
 
 
 def start_worker():
