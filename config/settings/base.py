@@ -258,6 +258,9 @@ HRSYNC_QUEUED_LEASE_SECONDS = env.int("HRSYNC_QUEUED_LEASE_SECONDS", default=360
 SALESRECORDS_CHUNK_SIZE = env.int("SALESRECORDS_CHUNK_SIZE", default=20000)
 SALESRECORDS_HEARTBEAT_SECONDS = env.int("SALESRECORDS_HEARTBEAT_SECONDS", default=30)
 SALESRECORDS_QUEUED_SECONDS = env.int("SALESRECORDS_QUEUED_SECONDS", default=600)
+# Workflow emails: a sender's claim older than this is taken again by the minute sweep; tries before giving up.
+SALESRECORDS_EMAIL_LEASE_SECONDS = env.int("SALESRECORDS_EMAIL_LEASE_SECONDS", default=300)
+SALESRECORDS_EMAIL_MAX_TRIES = env.int("SALESRECORDS_EMAIL_MAX_TRIES", default=5)
 
 # --- individuals: searches with at most this many results are streamed; larger ones become a background
 # export job, picked up again after the lease when its worker died.

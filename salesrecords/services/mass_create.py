@@ -33,7 +33,7 @@ from individuals.selectors import filterset_errors
 from .. import sql
 from ..models import MassCreationJob, SalesRecord, SalesRecordType
 from ..rights import may_mass_create
-from ..workflows import applicable_workflows, workflow_emails_send, workflows_trigger
+from ..workflows import applicable_workflows, workflow_emails_enqueue, workflows_trigger
 
 logger = logging.getLogger(__name__)
 Status = MassCreationJob.Status
@@ -217,11 +217,8 @@ def _run(job: MassCreationJob, runner: str, *, max_chunks: int | None, chunk_siz
     }
     chunks = 0
     while max_chunks is None or chunks < max_chunks:
-        more, bounds = _run_chunk(job_id, **context)
+        more = _run_chunk(job_id, **context)
         chunks += 1
-        if bounds and any(w.send_email for w in context["workflows"]):
-            lo, hi = bounds
-            workflow_emails_send(records=SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo, individual_id__lte=hi))
         if not more:
             return True
     return False
@@ -231,17 +228,17 @@ class _ClaimLost(Exception):
     """Another runner took the job over: roll this chunk back."""
 
 
-def _run_chunk(job_id: int, **context) -> tuple[bool, tuple | None]:
+def _run_chunk(job_id: int, **context) -> bool:
     try:
         return _chunk(job_id, **context)
     except _ClaimLost:
         logger.warning("sales record creation job %s: taken over by another runner, stopping", job_id)
-        return False, None
+        return False
 
 
 @transaction.atomic
-def _chunk(job_id: int, *, matching, excluded_keys, workflows, step, runner) -> tuple[bool, tuple | None]:
-    """The matches with ids in (cursor, cursor + step] in one transaction; (more to do, (lo, hi) or None).
+def _chunk(job_id: int, *, matching, excluded_keys, workflows, step, runner) -> bool:
+    """The matches with ids in (cursor, cursor + step] in one transaction; whether there is more to do.
 
     Chunks are ranges of individual ids, not of matches: each costs an index range scan whatever
     the search, and the cursor is just the range's upper end. The job row is written last, on the
@@ -250,7 +247,7 @@ def _chunk(job_id: int, *, matching, excluded_keys, workflows, step, runner) -> 
     """
     job = MassCreationJob.objects.get(pk=job_id)
     if job.status != Status.RUNNING or job.runner != runner:
-        return False, None
+        return False
     mine = MassCreationJob.objects.filter(pk=job_id, status=Status.RUNNING, runner=runner, cursor=job.cursor)
     lo, last_id = job.cursor, job.last_id or 0
     hi = min(lo + step, last_id)
@@ -260,17 +257,19 @@ def _chunk(job_id: int, *, matching, excluded_keys, workflows, step, runner) -> 
             raise _ClaimLost
         job.refresh_from_db()
         _audit(job)
-        return False, None
+        return False
     count, created = sql.insert_sales_records(
         individuals=matching.filter(pk__gt=lo, pk__lte=hi), record_type_id=job.record_type_id, job_id=job_id,
         stage=SalesRecord.Stage.NEW, excluded_keys=excluded_keys, now=now)
     if created and workflows:
         records = SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo, individual_id__lte=hi)
         workflows_trigger(records=records, workflows=workflows, now=now, fresh=True)
+        if any(w.send_email for w in workflows):
+            workflow_emails_enqueue()
     if not count:  # a gap in the results: jump to the next match (one index probe)
         following = matching.filter(pk__gt=hi, pk__lte=last_id).aggregate(m=Min("pk"))["m"]
         hi = following - 1 if following else last_id
     if not mine.update(cursor=hi, processed=F("processed") + count, created=F("created") + created,
                        skipped=F("skipped") + (count - created), heartbeat_at=now):
         raise _ClaimLost
-    return True, (lo, hi) if created else None
+    return True
