@@ -82,10 +82,12 @@ def celery_worker_process(django_db_serialized_rollback, transactional_db, setti
         pytest.skip("a worker process cannot share an in-memory SQLite test database")
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     queue = f"test-{uuid.uuid4().hex[:8]}"
+    # Both queues (default and integrations) are the test's own, in this process and in the worker.
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "CELERY_TASK_ALWAYS_EAGER": "false"}
+           "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": queue, "INTEGRATIONS_QUEUE": queue}
     saved = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    settings.INTEGRATIONS_QUEUE = queue
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1", "--loglevel", "WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
