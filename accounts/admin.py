@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.timezone import localtime
 
+from core import display
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 
 from .forms import SecurityGroupForm
@@ -73,9 +79,47 @@ class AgentAdmin(AuditedModelAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyModelAdmin):
-    list_display = ["created_at", "actor_repr", "action", "content_type", "object_repr", "summary"]
+    list_display = ["when", "actor_repr", "action", "record", "what_changed"]
     list_filter = ["action", "content_type"]
     search_fields = ["actor_repr", "object_repr", "summary"]
     date_hierarchy = "created_at"
     list_select_related = ["content_type"]
     show_full_result_count = False
+    fields = ["created_at", "actor_repr", "action", "record", "summary", "changes", "details"]
+    readonly_fields = fields
+
+    @admin.display(description="When", ordering="created_at")
+    def when(self, obj):
+        return format_html('<span class="ad-nowrap">{}</span>', date_format(localtime(obj.created_at), "SHORT_DATETIME_FORMAT"))
+
+    @admin.display(description="Record", ordering="object_repr")
+    def record(self, obj):
+        kind = capfirst(obj.content_type.model_class()._meta.verbose_name) if obj.content_type and obj.content_type.model_class() else ""
+        label = f"{kind}: {obj.object_repr}" if kind and obj.object_repr else (kind or obj.object_repr or display.EMPTY)
+        url = ""
+        if obj.content_type and obj.object_id and obj.action != AuditLog.Action.DELETE:
+            try:
+                url = reverse(f"admin:{obj.content_type.app_label}_{obj.content_type.model}_change", args=[obj.object_id])
+            except NoReverseMatch:
+                url = ""
+        return format_html('<a href="{}">{}</a>', url, label) if url else label
+
+    @admin.display(description="What changed")
+    def what_changed(self, obj):
+        changes = (obj.data or {}).get("changes") if isinstance(obj.data, dict) else None
+        if changes:
+            return display.truncated(display.changes_text(changes), width="36rem")
+        return display.truncated(obj.summary or display.EMPTY, width="36rem")
+
+    @admin.display(description="Changes (old → new)")
+    def changes(self, obj):
+        changes = (obj.data or {}).get("changes") if isinstance(obj.data, dict) else None
+        return display.changes_html(changes) or display.EMPTY
+
+    @admin.display(description="Details")
+    def details(self, obj):
+        data = obj.data if isinstance(obj.data, dict) else {}
+        rest = {k: v for k, v in data.items() if k not in ("changes",) and not (k == "fields" and data.get("changes"))}
+        if "fields" in rest:
+            rest["fields"] = [display.humanize_key(f) for f in rest["fields"]]
+        return display.definition_list(rest)

@@ -10,7 +10,3 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("config.api_router")),
 ]
-
-admin.site.site_header = "AgencyDesk"
-admin.site.site_title = "AgencyDesk"
-admin.site.index_title = "Back office"

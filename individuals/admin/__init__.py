@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from core import display
 from core.admin import AuditedModelAdmin
 
 from .. import personal_data, services
@@ -110,9 +111,11 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
 
     @admin.display(description="Values")
     def custom_field_values(self, obj):
-        names = dict(CustomField.objects.values_list("key", "name"))
+        fields = {f.key: f for f in CustomField.objects.all()}
         values = (obj.custom_fields or {}) if obj else {}
-        return format_html_join(mark_safe("<br>"), "{}: {}", ((names.get(k, k), v) for k, v in values.items())) or "—"
+        return format_html_join(mark_safe("<br>"), "{}: {}", (
+            (fields[k].name if k in fields else display.humanize_key(k),
+             display.custom_field_text(fields[k].field_type if k in fields else "", v)) for k, v in values.items())) or "—"
 
     # --- the advanced search --------------------------------------------------------------------
     def get_changelist(self, request, **kwargs):
