@@ -16,15 +16,26 @@ from .rights import Area, Level
 from .services import user_password_save
 
 
+def _level_column(area: Area):
+    """A security group's level in one area as a word; no access reads "—"."""
+
+    def column(group):
+        level = getattr(group, area.value)
+        return display.EMPTY if level == Level.NONE else Level(level).label
+
+    column.__name__ = f"level_{area.value}"
+    return admin.display(description=area.label, ordering=area.value)(column)
+
+
 @admin.register(SecurityGroup)
 class SecurityGroupAdmin(AuditedModelAdmin):
     form = SecurityGroupForm
     change_form_template = "admin/accounts/securitygroup/change_form.html"
-    list_display = ["name", *[a.value for a in Area], "view_full_personal_data"]
+    list_display = ["name", *[_level_column(a) for a in Area], "view_full_personal_data"]
     search_fields = ["name"]
 
     def render_change_form(self, request, context, *args, **kwargs):
-        context["levels"] = Level.choices
+        context["levels"] = [(value, "No access" if value == Level.NONE else label) for value, label in Level.choices]
         return super().render_change_form(request, context, *args, **kwargs)
 
 

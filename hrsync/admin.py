@@ -146,9 +146,13 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
             raise Http404
         if not self.has_view_permission(request, employee):
             raise PermissionDenied
+        attempts = list(employee_sync_history(employee=employee))
+        for attempt in attempts:
+            attempt.sent_html = display.definition_list(attempt.payload or {})
         return TemplateResponse(request, "admin/hrsync/employee/sync_history.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "employee": employee,
-            "title": f"Sync history: {employee}", "attempts": employee_sync_history(employee=employee),
+            "title": f"Sync history: {employee}", "attempts": attempts,
+            "has_change_permission": self.has_change_permission(request, employee),
         })
 
 
@@ -168,7 +172,8 @@ class SyncAttemptAdmin(ReadOnlyModelAdmin):
     search_fields = ["employee__email", "employee__last_name", "account_id"]
     list_select_related = ["employee"]
     show_full_result_count = False
-    readonly_fields = [*(f.name for f in SyncAttempt._meta.fields if f.name != "payload"), "sent"]
+    fields = [*(f.name for f in SyncAttempt._meta.fields if f.name not in ("id", "payload")), "sent"]
+    readonly_fields = fields
 
     @admin.display(description="Reason")
     def short_reason(self, attempt):

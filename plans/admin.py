@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 
@@ -51,6 +52,14 @@ def _clear_formset_results(formsets) -> None:
     # and its audit row names what changed.
     for formset in formsets:
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+def _newer_plan_link(plan):
+    """" Open the newer plan" after an *already renewed* error, or nothing."""
+    newer = Plan.objects.filter(renewed_from=plan).first()
+    if newer is None:
+        return ""
+    return format_html(' <a href="{}">Open the newer plan ({})</a>', reverse("admin:plans_plan_change", args=[newer.pk]), newer)
 
 
 def _carriers():
@@ -292,7 +301,8 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
                 renewal = plan_renew(actor=request.user, plan=plan)
                 self.message_user(request, f"Renewed {plan} as {renewal}.", messages.SUCCESS)
             except ValidationError as exc:
-                self.message_user(request, f"{plan}: {' '.join(exc.messages)}", messages.ERROR)
+                self.message_user(request, format_html("{}: {}{}", plan, " ".join(exc.messages), _newer_plan_link(plan)),
+                                  messages.ERROR)
 
     def get_urls(self):
         return [path("<int:object_id>/renew/", self.admin_site.admin_view(self.renew_view), name="plans_plan_renew"),
@@ -313,6 +323,8 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
             else:
                 self.message_user(request, f"Renewed {plan} as {renewal}.", messages.SUCCESS)
                 return redirect(reverse("admin:plans_plan_change", args=[renewal.pk]))
+        newer = Plan.objects.filter(renewed_from=plan).first()
         context = {**self.admin_site.each_context(request), "opts": self.opts, "plan": plan, "error": error,
+                   "newer_plan": newer,
                    "title": f"Renew {plan}", "rates": plan_rates_sorted(plan)}
         return TemplateResponse(request, "admin/plans/plan/renew.html", context)
