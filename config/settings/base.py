@@ -262,3 +262,7 @@ SALESRECORDS_STUCK_SECONDS = env.int("SALESRECORDS_STUCK_SECONDS", default=600)
 # export job, picked up again after the lease when its worker died.
 INDIVIDUALS_EXPORT_STREAM_MAX = env.int("INDIVIDUALS_EXPORT_STREAM_MAX", default=10_000)
 INDIVIDUALS_EXPORT_LEASE_SECONDS = env.int("INDIVIDUALS_EXPORT_LEASE_SECONDS", default=3600)
+
+# --- ui (core): an ordinary 403 is logged as one line, without a traceback
+LOGGING["filters"] = {"no_traceback_for_403": {"()": "core.views.NoTracebackFor403"}}
+LOGGING["loggers"]["django.request"] = {"filters": ["no_traceback_for_403"]}

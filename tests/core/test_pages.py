@@ -86,3 +86,36 @@ def test_custom_field_values_are_formatted_by_type(client, make_user):
     client.force_login(viewer)
     html = client.get(reverse("admin:individuals_individual_change", args=[individual.pk])).content.decode()
     assert "Contact by: Phone, Email" in html and "Income: $35,000.00" in html
+
+
+def test_a_403_is_in_the_product_frame_names_the_missing_right_and_logs_no_traceback(client, make_user, caplog):
+    from accounts.rights import Level
+
+    user = make_user(sales=Level.VISIBLE)  # no Individuals right
+    client.force_login(user)
+    response = client.get(reverse("admin:individuals_individual_changelist"))
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert 'id="error-403"' in html and 'class="ad-nav"' in html and 'href="/admin/"' in html
+    logged = [record for record in caplog.records if getattr(record, "status_code", None) == 403]
+    assert logged and all(record.exc_info is None for record in logged)
+
+
+def test_the_403_page_shows_the_reason_passed_with_the_exception(rf, make_user):
+    from django.core.exceptions import PermissionDenied
+
+    from core.views import permission_denied
+
+    request = rf.get("/admin/x/")
+    request.user = make_user()
+    response = permission_denied(request, PermissionDenied("You need Edit on Individuals."))
+    response.render()
+    assert response.status_code == 403 and "You need Edit on Individuals." in response.content.decode()
+
+
+def test_a_404_says_what_was_not_found_with_a_way_home(client, agency_admin):
+    client.force_login(agency_admin)
+    response = client.get("/admin/no-such-page/")
+    assert response.status_code in (302, 404)  # the admin's catch-all may send to its own 404
+    response = client.get("/nowhere/")
+    assert response.status_code == 404 and "/nowhere/" in response.content.decode() and 'href="/admin/"' in response.content.decode()
