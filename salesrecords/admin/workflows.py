@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 
 from core import home
 from core.admin import AuditedModelAdmin
@@ -61,12 +62,20 @@ class AssignedFilter(admin.SimpleListFilter):
 
 @admin.register(Activity)
 class ActivityAdmin(AuditedModelAdmin):
-    list_display = ["subject", "sales_record", "assigned_to", "due_date", "done", "workflow"]
+    list_display = ["subject", "record_link", "assigned_to", "due_date", "done", "workflow"]
     list_filter = [AssignedFilter, "done", "workflow"]
     list_select_related = ["sales_record", "assigned_to", "workflow"]
     raw_id_fields = ["sales_record"]
     autocomplete_fields = ["assigned_to"]
-    readonly_fields = ["workflow", "created_at"]
+    readonly_fields = ["record_link", "workflow", "created_at"]
+
+    @admin.display(description="Sales record")
+    def record_link(self, obj):
+        if obj is None or not obj.sales_record_id:
+            return "—"
+        record = obj.sales_record
+        return format_html('<a href="{}">{}, {}</a>', reverse("admin:salesrecords_salesrecord_change", args=[record.pk]),
+                           record.last_name, record.first_name)
     date_hierarchy = "due_date"
     actions = ["mark_done"]
 
