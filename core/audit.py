@@ -3,6 +3,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
@@ -47,16 +48,55 @@ def record_save(*, actor: User | None, instance: models.Model, changed: list[str
     """
     creating = instance._state.adding
     instance.full_clean()
+    before = None if creating or not changed else type(instance)._base_manager.filter(pk=instance.pk).first()
     instance.save()
     summary = "" if creating else ("Changed " + ", ".join(changed) if changed else "Saved without changes")
+    data = {"fields": list(changed or [])}
+    if before is not None:
+        data["changes"] = field_changes(before=before, after=instance, changed=changed)
     audit(
         actor=actor,
         action=AuditLog.Action.CREATE if creating else AuditLog.Action.UPDATE,
         obj=instance,
         summary=summary,
-        data={"fields": list(changed or [])},
+        data=data,
     )
     return instance
+
+
+# Never written to the audit log in clear: the row says that they changed, not to what.
+_SECRET_FIELD_PARTS = ("ssn", "medicare_beneficiary", "drivers_license", "password", "_hash", "encrypted", "secret",
+                       "token", "api_key")
+
+
+def field_changes(*, before: models.Model, after: models.Model, changed: list[str]) -> dict[str, dict]:
+    """``{"field": {"label", "old", "new"}}`` as people read them (choice labels, names, dates); secrets masked."""
+    from core.display import text
+
+    changes = {}
+    for name in changed:
+        try:
+            field = after._meta.get_field(name)
+        except FieldDoesNotExist:  # a form-only field (e.g. a custom field input): named, values not kept here
+            continue
+        if not getattr(field, "concrete", False) or field.many_to_many:
+            continue
+        label = str(field.verbose_name)
+        if any(part in name for part in _SECRET_FIELD_PARTS):
+            changes[name] = {"label": label, "old": "(not shown)", "new": "(not shown)"}
+            continue
+        values = []
+        for obj in (before, after):
+            if field.is_relation:
+                value = getattr(obj, name, None)
+            elif field.choices:
+                raw = getattr(obj, field.attname)
+                value = dict(field.flatchoices).get(raw, raw)
+            else:
+                value = getattr(obj, field.attname)
+            values.append(text(str(value) if isinstance(value, models.Model) else value))
+        changes[name] = {"label": label[:1].upper() + label[1:], "old": values[0], "new": values[1]}
+    return changes
 
 
 @transaction.atomic

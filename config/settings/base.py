@@ -21,7 +21,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.admin_config.AgencyDeskAdminConfig",  # django.contrib.admin, with the AgencyDesk site as admin.site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "hrsync",
     "integrations",
     "axes",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -52,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "accounts.middleware.PermissionDeniedMiddleware",
@@ -343,3 +345,6 @@ INTEGRATIONS_POOL_SIZE = env.int("INTEGRATIONS_POOL_SIZE", default=16)
 INTEGRATIONS_RETRY_WINDOW_SECONDS = env.int("INTEGRATIONS_RETRY_WINDOW_SECONDS", default=30 * 60)
 INTEGRATIONS_RETRY_LATER_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_SECONDS", default=10.0)
 INTEGRATIONS_RETRY_LATER_MAX_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_MAX_SECONDS", default=300.0)
+# --- ui (core): an ordinary 403 is logged as one line, without a traceback
+LOGGING["filters"] = {"no_traceback_for_403": {"()": "core.views.NoTracebackFor403"}}
+LOGGING["loggers"]["django.request"] = {"filters": ["no_traceback_for_403"]}

@@ -19,6 +19,7 @@ def test_search_create_sales_records_confirm_and_watch_the_job(admin_login, agen
 
     # when: search, then "Create Sales Records…"
     page.goto("/admin/individuals/individual/")
+    page.click("#advanced-search-toggle")
     page.fill("#id_last_name", "Wilson")
     page.click("#advanced-search-submit")
     page.wait_for_url("**last_name=Wilson**")
