@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "plans",
     "hrsync",
     "integrations",
+    "plansync",
 ]
 
 MIDDLEWARE = [
@@ -283,3 +284,14 @@ DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
 if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
+
+# --- plansync (issue 12): the benefits-admin system (BenefitPoint BrokerConnect v4 over SOAP) ------
+# Empty URL: the sandbox's /benefitpoint/services (follows SANDBOX_URL). A real brokerage is a setting.
+BENEFITS_ADMIN_URL = env.str("BENEFITS_ADMIN_URL", default="")
+BENEFITS_ADMIN_WSDL_URL = env.str("BENEFITS_ADMIN_WSDL_URL", default="")  # default: <URL>/BrokerConnectV4?wsdl
+BENEFITS_ADMIN_USERNAME = env.str("BENEFITS_ADMIN_USERNAME", default="agencydesk")
+BENEFITS_ADMIN_PASSWORD = env.str("BENEFITS_ADMIN_PASSWORD", default="sandbox-password")
+# findChanges re-reads this much before the last watermark (the server's clock), deduplicated.
+PLANSYNC_WATERMARK_OVERLAP_SECONDS = env.int("PLANSYNC_WATERMARK_OVERLAP_SECONDS", default=120)
+# A run still In progress past this is taken as dead (its worker stopped): the group may run again.
+PLANSYNC_RUN_LEASE_SECONDS = env.int("PLANSYNC_RUN_LEASE_SECONDS", default=900)
