@@ -41,13 +41,14 @@ def conflict_resolve(*, actor: User | None, conflict: PlanSyncConflict, resoluti
         snapshot = dict(choice.snapshot)
         if resolution == Conflict.Resolution.AGENCYDESK:
             snapshot[conflict.field] = conflict.remote_value
+            choice.local_version = 0  # the next run compares the plan again and sends it
         else:
             snapshot[conflict.field] = conflict.local_value
             choice.needs_pull = True
             if conflict.field == "rates":
                 choice.needs_rate_pull = True
         choice.snapshot = snapshot
-        choice.save(update_fields=["snapshot", "needs_pull", "needs_rate_pull", "updated_at"])
+        choice.save(update_fields=["snapshot", "local_version", "needs_pull", "needs_rate_pull", "updated_at"])
     else:
         if resolution == Conflict.Resolution.ARCHIVE and choice.plan_id:
             plan_update(actor=actor, plan=choice.plan, data={"status": Plan.Status.CANCELLED,

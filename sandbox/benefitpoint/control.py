@@ -95,7 +95,17 @@ class Control:
         return self._result(lambda: self.system.change_product(int(request.params["id"]), request.json()))
 
     def create_product(self, request):
-        return self._result(lambda: self.system.op_createProduct({"product": request.json()})["result"])
+        """A product made there by a person; ``rateTiers`` given: its rate too."""
+        data = request.json()
+        tiers = data.pop("rateTiers", None)
+
+        def create():
+            result = self.system.op_createProduct({"product": data})["result"]
+            if tiers:
+                self.system.op_createRate({"rate": {"productID": result["ID"], "rateTiers": tiers,
+                                                    "effectiveAsOf": data.get("effectiveAsOf"), "expirationOn": data.get("renewalOn")}})
+            return result
+        return self._result(create)
 
     def delete_product(self, request):
         if not self.system.delete_product(int(request.params["id"])):
