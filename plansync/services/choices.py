@@ -38,9 +38,9 @@ def first_sync_split(choice: PlanChoice, local: dict, remote: dict) -> tuple[dic
 
 @dataclass
 class Row:
-    plan: Plan | None
-    product_id: int | None
     choice: str
+    plan: Plan | None = None
+    product_id: int | None = None
     truth_details: str = Side.BENEFITS_ADMIN
     truth_benefits: str = Side.BENEFITS_ADMIN
     truth_rates: str = Side.BENEFITS_ADMIN
