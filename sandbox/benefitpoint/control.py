@@ -36,6 +36,7 @@ class Control:
             ("PATCH", f"{BASE}/_control/products/(?P<id>[0-9]+)", self.patch_product),
             ("DELETE", f"{BASE}/_control/products/(?P<id>[0-9]+)", self.delete_product),
             ("POST", f"{BASE}/_control/products", self.create_product),
+            ("POST", f"{BASE}/_control/bench-seed", self.bench_seed),
         ]:
             router.add(method, path, handler, api=False)
 
@@ -76,6 +77,14 @@ class Control:
                                 self.system.store.all("SELECT * FROM bp_rate WHERE product_id = ?", [row["product_id"]])]
             out.append(product)
         return Response.json({"results": out})
+
+    def bench_seed(self, request):
+        data = request.json()
+        try:
+            accounts, plans = int(data.get("accounts", 0)), int(data.get("plans", 8))
+        except (TypeError, ValueError):
+            raise HTTPError(400, "bad_request", "accounts and plans are numbers.") from None
+        return Response.json({"accountIDs": self.system.bench_seed(accounts, plans)}, 201)
 
     def create_account(self, request):
         data = request.json()

@@ -147,3 +147,24 @@ def demo_brokerage() -> dict[str, list[dict]]:
         if n == 3:  # two plans with the same name (different policies): they stay separate
             products.append({**products[-1], "policyNumber": f"P{account_id}-99", "_rates": _rate(r, products[-1]["_tiered"], 30)})
     return {"accounts": accounts, "contacts": contacts, "products": products}
+
+
+def bench_accounts(count: int, plans_per_account: int, start: int = 0) -> list[dict]:
+    """Accounts for the benchmark: every plan of a line and carrier AgencyDesk maps (no EAP, no regional carrier)."""
+    r = random.Random(99 + start)
+    mappable = [p for p in _PLANS if p[0] != 114 and 2099 not in p[1]]
+    out = []
+    for n in range(count):
+        products = []
+        for i in range(plans_per_account):
+            type_id, carriers, pattern, benefits, tiered, base = mappable[i % len(mappable)]
+            carrier = r.choice(carriers)
+            deductible = r.choice([1000, 1500, 2500])
+            products.append({
+                "productTypeID": type_id, "productStatus": "Current", "carrierID": carrier,
+                "name": pattern.format(alias=CARRIERS[carrier][1], d=deductible, amt="25K"),
+                "policyNumber": f"B{start + n:05d}-{i:02d}", "policyOriginationReason": "New",
+                "effectiveAsOf": "2026-01-01", "renewalOn": "2027-01-01", "billingType": "Agency_Bill",
+                "premiumPaymentFrequency": "Monthly", "_benefits": benefits(r, deductible), "_rates": _rate(r, tiered, base)})
+        out.append({"name": f"Bench Employer {start + n:05d}", "products": products})
+    return out

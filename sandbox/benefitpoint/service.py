@@ -509,6 +509,35 @@ class BenefitPoint:
         return {"changeSummary": {"processStartedOn": started, "modifications": modifications, "deletions": deletions}}
 
     # --- seeding --------------------------------------------------------------------------------
+    def _insert_products(self, db, account_id: int, products: list[dict], now: str) -> list[int]:
+        ids: list[int] = []
+        for product in products:
+            data = {k: v for k, v in product.items() if not k.startswith("_")}
+            data["benefitSummary"] = [{"attribute": k, "value": json.dumps(v)} for k, v in product["_benefits"].items()]
+            product_id = self._insert(db, "bp_product", "product_id", {
+                "account_id": account_id, "data": json.dumps(data), "last_modified_on": now,
+                "created_on": now})
+            ids.append(product_id)
+            rate = self._rate_data({"rateTypeID": data["productTypeID"] * 10 + 1, "description": "Monthly premium",
+                                    "effectiveAsOf": data["effectiveAsOf"], "expirationOn": data["renewalOn"],
+                                    "rateTiers": product["_rates"]})
+            self._insert(db, "bp_rate", "rate_id", {"product_id": product_id, "data": json.dumps(rate), "last_modified_on": now})
+        return ids
+
+    def bench_seed(self, accounts: int, plans: int) -> list[int]:
+        """Control surface for the benchmark: ``accounts`` more accounts with ``plans`` mappable plans each."""
+        from .data import bench_accounts
+
+        start = self.store.one("SELECT count(*) AS n FROM bp_account")["n"]
+        ids = []
+        for account in bench_accounts(accounts, plans, start):
+            account_id = self.create_account({"groupAccountInfo": {"accountName": account["name"], "businessType": "Corporation"},
+                                              "mainAddress": {"street1": "1 Bench Way", "city": "Austin", "state": "TX", "zip": "73301"}})
+            with self.store.tx() as db:
+                self._insert_products(db, account_id, account["products"], self.clock.now())
+            ids.append(account_id)
+        return ids
+
     def reset(self) -> None:
         with self.store.tx() as db:
             for table in TABLES:
