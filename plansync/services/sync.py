@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -182,16 +182,21 @@ def run_group(client: BenefitPointClient, link: AccountLink, *, trigger: str = R
         return run
     calls = client.calls
     _local_renewals(link)
+    open_conflicts = Prefetch("conflicts", queryset=PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN),
+                              to_attr="open_conflicts")
     choices = (link.choices.filter(state__in=[State.PENDING, State.SYNCED]).select_related("plan__carrier", "plan__renewed_from")
-               .order_by("pk"))
+               .prefetch_related("plan__rates", open_conflicts).order_by("pk"))
     counts = {"changed": 0, "failed": 0, "conflicts": 0}
-    for choice in choices:
-        if not _has_work(choice):
-            continue
-        item = PlanSyncItem.objects.create(run=run, choice=choice, plan_label=str(choice)[:250])
+    work = [c for c in choices if _has_work(c)]
+    names = dict(RemotePlan.objects.filter(product_id__in=[c.product_id for c in work if not c.plan_id])
+                 .values_list("product_id", "data__name"))
+    # Every plan with work shows In progress at once; each one settles in its own transaction.
+    items = PlanSyncItem.objects.bulk_create([
+        PlanSyncItem(run=run, choice=c, plan_label=(str(c) if c.plan_id else f"{names.get(c.product_id) or 'Plan'} "
+                                                    f"(benefits-admin {c.product_id})")[:250]) for c in work])
+    for choice, item in zip(work, items, strict=True):
         try:
-            sync_choice(client, choice, item)
-            item.status = Item.Status.SUCCESSFUL
+            sync_choice(client, choice, item)  # saves the item Successful with the plan's writes
         except Unmappable as exc:
             item.status, item.reason = Item.Status.FAILED, f"{str(exc).rstrip(':')}: this plan can't be synced until it is changed."
         except ValidationError as exc:
@@ -201,18 +206,19 @@ def run_group(client: BenefitPointClient, link: AccountLink, *, trigger: str = R
         except IntegrationError as exc:
             item.status, item.reason = Item.Status.FAILED, (f"The benefits-admin system was unavailable: {exc.message}. "
                                                             "Nothing was written twice; the next run tries again.")
-        item.plan_label = str(choice)[:250]
-        item.save()
+        if item.status == Item.Status.FAILED:
+            item.changes = []
+            item.save(update_fields=["status", "reason", "changes"])
         counts["changed"] += bool(item.changes)
         counts["failed"] += item.status == Item.Status.FAILED
         counts["conflicts"] += "conflict" in item.action
     status = Run.Status.FAILED if counts["failed"] else Run.Status.SUCCESSFUL
-    summary = (f"{run.items.count()} plans looked at: {counts['changed']} changed, {counts['conflicts']} with conflicts, "
+    summary = (f"{len(items)} plan{'s' * (len(items) != 1)} with changes: {counts['changed']} changed, {counts['conflicts']} with conflicts, "
                f"{counts['failed']} failed.")
     PlanSyncRun.objects.filter(pk=run.pk, status=Run.Status.IN_PROGRESS).update(
         status=status, finished_at=timezone.now(), lease_until=None, calls=client.calls - calls,
         summary=" ".join(filter(None, [summary, note])))
-    run.refresh_from_db()
+    run = PlanSyncRun.objects.get(pk=run.pk)
     audit(actor=actor, action=AuditLog.Action.SYNC, obj=link, summary=f"Plan sync run {run.pk}: {run.summary}")
     return run
 
@@ -258,6 +264,12 @@ def _create_rate(client: BenefitPointClient, product_id: int, values: dict, tier
                                "expirationOn": values["renewalOn"], "rateTiers": tiers})
 
 
+def _item_done(item: PlanSyncItem, *, action: str, changes: list[dict]) -> None:
+    """The plan's outcome, saved in the same transaction as its writes."""
+    item.status, item.action, item.changes = Item.Status.SUCCESSFUL, action, changes
+    item.save(update_fields=["status", "action", "changes"])
+
+
 def _settle(choice: PlanChoice, *, snapshot: dict, plan: Plan | None, product: dict | None, rate: dict | None) -> None:
     choice.snapshot = snapshot
     choice.state = State.SYNCED
@@ -290,9 +302,10 @@ def sync_choice(client: BenefitPointClient, choice: PlanChoice, item: PlanSyncIt
     if remote.get("productStatus") == "Cancelled" and snapshot.get("productStatus") != "Cancelled":
         with transaction.atomic():
             flag_removed(choice, f"Cancelled in the benefits-admin system ({product.get('cancellationReason') or 'no reason given'}).")
-        item.action = "Removed there: keep or archive?"
+            _item_done(item, action="Removed there: keep or archive?", changes=[])
         return
-    open_fields = set(choice.conflicts.filter(status=PlanSyncConflict.Status.OPEN).values_list("field", flat=True))
+    open_fields = {c.field for c in getattr(choice, "open_conflicts", None)
+                   or choice.conflicts.filter(status=PlanSyncConflict.Status.OPEN)}
     push, pull, conflicts = {}, {}, {}
     for field in FIELDS:
         mine, theirs, agreed = local.get(field), remote.get(field), snapshot.get(field)
@@ -316,9 +329,10 @@ def sync_choice(client: BenefitPointClient, choice: PlanChoice, item: PlanSyncIt
             if field not in conflicts and field not in open_fields:
                 snapshot[field] = local.get(field) if field in push or local.get(field) == remote.get(field) else remote.get(field)
         _settle(choice, snapshot=snapshot, plan=plan, product=product, rate=rate)
-    item.changes = _change_list(pull, local, AGENCYDESK) + _change_list(push, remote, THERE)
-    item.action = ", ".join(filter(None, ["updated here" if pull else "", "updated there" if push else "",
-                                          f"{len(conflicts)} conflict{'s' * (len(conflicts) != 1)}" if conflicts else ""])) or "no change"
+        _item_done(item, changes=_change_list(pull, local, AGENCYDESK) + _change_list(push, remote, THERE),
+                   action=", ".join(filter(None, ["updated here" if pull else "", "updated there" if push else "",
+                                                  f"{len(conflicts)} conflict{'s' * (len(conflicts) != 1)}" if conflicts else ""]))
+                   or "no change")
 
 
 def _first_sync(client: BenefitPointClient, choice: PlanChoice, local: dict | None, item: PlanSyncItem) -> None:
@@ -340,8 +354,8 @@ def _first_sync(client: BenefitPointClient, choice: PlanChoice, local: dict | No
             product = client.get_product(choice.product_id)
         external_id_link(obj=plan, system=System.BENEFITS_ADMIN, object_type="product", external_id=str(choice.product_id))
         _settle(choice, snapshot={**local, **pull}, plan=plan, product=product, rate=rate)
-    item.changes = _change_list(pull, local, AGENCYDESK) + _change_list(push, remote, THERE)
-    item.action = "linked" + (" and merged" if push or pull else "")
+        _item_done(item, changes=_change_list(pull, local, AGENCYDESK) + _change_list(push, remote, THERE),
+                   action="linked" + (" and merged" if push or pull else ""))
 
 
 def _create_here(choice: PlanChoice, remote: dict, product: dict, rate: dict | None, item: PlanSyncItem) -> None:
@@ -353,8 +367,8 @@ def _create_here(choice: PlanChoice, remote: dict, product: dict, rate: dict | N
         plan = plan_create(actor=None, rates=rates or [], renewed_from=renewed_from, group=choice.link.group, **data)
         external_id_link(obj=plan, system=System.BENEFITS_ADMIN, object_type="product", external_id=str(choice.product_id))
         _settle(choice, snapshot=remote, plan=plan, product=product, rate=rate)
-    item.changes = _change_list(remote, {}, AGENCYDESK)
-    item.action = "created here" + (f" as the renewal of {renewed_from}" if renewed_from else "")
+        _item_done(item, changes=_change_list(remote, {}, AGENCYDESK),
+                   action="created here" + (f" as the renewal of {renewed_from}" if renewed_from else ""))
 
 
 def _create_there(client: BenefitPointClient, choice: PlanChoice, local: dict, item: PlanSyncItem) -> None:
@@ -380,5 +394,4 @@ def _create_there(client: BenefitPointClient, choice: PlanChoice, local: dict, i
     with transaction.atomic():
         external_id_link(obj=plan, system=System.BENEFITS_ADMIN, object_type="product", external_id=str(product_id))
         _settle(choice, snapshot=local, plan=plan, product=product, rate={"rateID": rate_id} if rate_id else None)
-    item.changes = _change_list(local, {}, THERE)
-    item.action = "created there" + (" as a renewal" if plan.renewed_from_id else "")
+        _item_done(item, changes=_change_list(local, {}, THERE), action="created there" + (" as a renewal" if plan.renewed_from_id else ""))
