@@ -295,3 +295,12 @@ BENEFITS_ADMIN_PASSWORD = env.str("BENEFITS_ADMIN_PASSWORD", default="sandbox-pa
 PLANSYNC_WATERMARK_OVERLAP_SECONDS = env.int("PLANSYNC_WATERMARK_OVERLAP_SECONDS", default=120)
 # A run still In progress past this is taken as dead (its worker stopped): the group may run again.
 PLANSYNC_RUN_LEASE_SECONDS = env.int("PLANSYNC_RUN_LEASE_SECONDS", default=900)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "PlanSyncSideEnum": "plansync.models.Side",
+    "PlanChoiceStateEnum": "plansync.models.PlanChoice.State",
+    "PlanChoiceChoiceEnum": "plansync.models.PlanChoice.Choice",
+    "PlanSyncRunStatusEnum": "plansync.models.PlanSyncRun.Status",
+    "PlanSyncItemStatusEnum": "plansync.models.PlanSyncItem.Status",
+    "PlanSyncConflictStatusEnum": "plansync.models.PlanSyncConflict.Status",
+}

@@ -19,12 +19,13 @@ class BenefitsAdminAccountSerializer(serializers.ModelSerializer):
 
 class PlanChoiceSerializer(serializers.ModelSerializer):
     choice_label = serializers.CharField(source="get_choice_display", read_only=True)
-    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    sync_state = serializers.ChoiceField(source="state", choices=PlanChoice.State.choices, read_only=True)
+    sync_state_label = serializers.CharField(source="get_state_display", read_only=True)
 
     class Meta:
         model = PlanChoice
         fields = ["id", "plan", "product_id", "choice", "choice_label", "truth_details", "truth_benefits", "truth_rates",
-                  "state", "state_label", "rate_id", "needs_pull", "updated_at"]
+                  "sync_state", "sync_state_label", "rate_id", "needs_pull", "updated_at"]
 
 
 class AccountLinkSerializer(serializers.ModelSerializer):
@@ -37,7 +38,7 @@ class AccountLinkSerializer(serializers.ModelSerializer):
         read_only_fields = ["account_name", "created_at"]
 
 
-class ImportSerializer(serializers.Serializer):
+class AccountImportSerializer(serializers.Serializer):
     account_id = serializers.IntegerField(min_value=1, help_text="The benefits-admin account ID.")
     group = serializers.PrimaryKeyRelatedField(queryset=EmployerGroup.objects.all(), required=False, allow_null=True,
                                                help_text="An existing employer group to link; empty: a new group.")

@@ -12,10 +12,10 @@ from ..models import AccountLink
 from ..selectors import account_list, conflict_list, link_list, run_list
 from ..services import Row, account_import, accounts_refresh, conflict_resolve, plan_choices_preview, plan_choices_save, plan_sync_request
 from .serializers import (
+    AccountImportSerializer,
     AccountLinkSerializer,
     BenefitsAdminAccountSerializer,
     ChoicesSerializer,
-    ImportSerializer,
     PlanChoiceSerializer,
     PlanSyncConflictSerializer,
     PlanSyncRunSerializer,
@@ -64,9 +64,9 @@ class AccountLinkViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             return [CAN_EDIT()]
         return super().get_permissions()
 
-    @extend_schema(request=ImportSerializer, responses=AccountLinkSerializer)
+    @extend_schema(request=AccountImportSerializer, responses=AccountLinkSerializer)
     def create(self, request, *args, **kwargs):
-        data = ImportSerializer(data=request.data)
+        data = AccountImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         link = account_import(actor=request.user, **data.validated_data)
         return Response(AccountLinkSerializer(link).data, status=status.HTTP_201_CREATED)
