@@ -8,6 +8,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from .benefitpoint import SCHEMA_SQL as BENEFITPOINT_SCHEMA
+from .benefitpoint import BenefitPoint, Control
 from .benefits_platform import BenefitsPlatform
 from .http import KNOBS, STATUS_TEXT, Faults, HTTPError, RateWindow, Request, Response, Router, parse_knobs
 from .store import Store
@@ -26,6 +28,12 @@ class Sandbox:
         self.benefits = BenefitsPlatform(self.store)
         self.benefits.routes(self.router)
         self.benefits.seed()
+        # The benefits-admin system (BenefitPoint's SOAP surface): its own SQLite file next to this one.
+        self.benefitpoint = BenefitPoint(Store(
+            ":memory:" if str(db_path) == ":memory:" else Path(db_path).with_name("benefitpoint.sqlite3"), BENEFITPOINT_SCHEMA))
+        self.benefitpoint.routes(self.router)
+        Control(self.benefitpoint).routes(self.router)
+        self.benefitpoint.seed()
         control = [("GET", "/healthz", self.health), ("GET", "/_sandbox/", self.page), ("POST", "/_sandbox/", self.page_post),
                    ("GET", "/_sandbox/knobs", self.get_knobs), ("PUT", "/_sandbox/knobs", self.put_knobs),
                    ("DELETE", "/_sandbox/knobs", self.delete_knobs), ("POST", "/_sandbox/reset", self.reset),
@@ -137,6 +145,7 @@ class Sandbox:
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left}}table{{border-collapse:collapse}}
 tr:nth-child(even){{background:#f3f3f3}}</style></head><body>
 <h1>Sandbox of outside systems</h1>
+<p>Benefits-admin system (BenefitPoint SOAP): <a href="/benefitpoint/">/benefitpoint/</a></p>
 <h2>Fault knobs (every API call)</h2>
 <form method="post"><table>{inputs}</table><button>Save knobs</button>
 <button name="reset" value="1">Reset to demo data</button></form>

@@ -302,3 +302,56 @@ def assert_no_raw_literals():
         assert not found, f"raw literals on {where or 'the page'}: {found}"
 
     return check
+# --- plansync (benefits-admin system, BenefitPoint SOAP) ---
+class BenefitPointControl:
+    """Drive the sandbox's benefits-admin system from a test: knobs, products, the far side's edits."""
+
+    def __init__(self, url: str):
+        import requests
+
+        self.url, self.http = f"{url}/benefitpoint", requests.Session()
+
+    def knobs(self, **values) -> dict:
+        response = self.http.put(f"{self.url}/_control/knobs", json=values, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def stats(self) -> dict:
+        return self.http.get(f"{self.url}/_control/stats", timeout=5).json()
+
+    def products(self, **query) -> list[dict]:
+        return self.http.get(f"{self.url}/_control/products", params=query, timeout=5).json()["results"]
+
+    def product(self, product_id: int) -> dict:
+        return next(p for p in self.products() if p["productID"] == product_id)
+
+    def edit(self, product_id: int, **changes) -> None:
+        self.http.patch(f"{self.url}/_control/products/{product_id}", json=changes, timeout=5).raise_for_status()
+
+    def add(self, **product) -> int:
+        response = self.http.post(f"{self.url}/_control/products", json=product, timeout=5)
+        response.raise_for_status()
+        return response.json()["ID"]
+
+    def delete(self, product_id: int) -> None:
+        self.http.delete(f"{self.url}/_control/products/{product_id}", timeout=5).raise_for_status()
+
+    def add_account(self, name: str) -> int:
+        response = self.http.post(f"{self.url}/_control/accounts", timeout=5, json={
+            "groupAccountInfo": {"accountName": name, "businessType": "Corporation"}})
+        response.raise_for_status()
+        return response.json()["accountID"]
+
+    def reset(self) -> None:
+        self.http.post(f"{self.url}/_control/reset", timeout=10).raise_for_status()
+
+
+@pytest.fixture
+def benefitpoint(sandbox_server, settings):
+    """The sandbox's benefits-admin system, reset to its demo brokerage and no faults around the test."""
+    settings.BENEFITS_ADMIN_URL = ""
+    settings.INTEGRATIONS_RETRY_ATTEMPTS = 4
+    control = BenefitPointControl(sandbox_server)
+    control.reset()
+    yield control
+    control.reset()
