@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .benefits import BenefitsPlatform
 from .http import KNOBS, STATUS_TEXT, Faults, HTTPError, RateWindow, Request, Response, Router, parse_knobs
+from .noyo import NoyoService
 from .store import Store
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "var" / "sandbox" / "sandbox.sqlite3"
@@ -26,6 +27,10 @@ class Sandbox:
         self.benefits = BenefitsPlatform(self.store)
         self.benefits.routes(self.router)
         self.benefits.seed()
+        # The carrier-connection service (Noyo subset): own router prefix, own SQLite file, own tokens.
+        self.noyo = NoyoService(Path(db_path).parent / "noyo.sqlite3" if str(db_path) != ":memory:" else ":memory:",
+                                self.store.knobs)
+        self.noyo.routes(self.router)
         control = [("GET", "/healthz", self.health), ("GET", "/_sandbox/", self.page), ("POST", "/_sandbox/", self.page_post),
                    ("GET", "/_sandbox/knobs", self.get_knobs), ("PUT", "/_sandbox/knobs", self.put_knobs),
                    ("DELETE", "/_sandbox/knobs", self.delete_knobs), ("POST", "/_sandbox/reset", self.reset),
@@ -104,6 +109,7 @@ class Sandbox:
         """Back to the demo accounts and default knobs (tests call this between cases)."""
         self.store.reset()
         self.benefits.seed()
+        self.noyo.reset()
         with self.lock:
             self.calls.clear()
         return Response.json({"ok": True})
