@@ -19,9 +19,10 @@ class IntegrationError(Exception):
     """An outside system did not do what was asked. ``message`` is fit to show to staff."""
 
     def __init__(self, message: str, *, status: int | None = None, code: str = "", fields: dict | None = None,
-                 attempts: int = 1):
+                 attempts: int = 1, retry_after: float | None = None):
         super().__init__(message)
         self.message, self.status, self.code, self.fields, self.attempts = message, status, code, fields or {}, attempts
+        self.retry_after = retry_after  # seconds the system asked us to wait (Retry-After), when it said
 
     def __str__(self):
         return self.message
@@ -122,6 +123,7 @@ class Client:
                 log.info("%s %s %s: %s; retry %d in %.2fs", self.system, method, path, last.message, attempt, wait)
                 time.sleep(wait)
         last.message = f"{last.message} (gave up after {last.attempts} tries)"
+        last.retry_after = retry_after
         raise last
 
     @staticmethod

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "plans",
     "hrsync",
     "integrations",
+    "carriers",
 ]
 
 MIDDLEWARE = [
@@ -283,3 +284,18 @@ DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
 if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
+
+# --- carriers: carrier group connections (issue 14) -------------------------------------------------
+# The carrier-connection service (Noyo's Fulfillment API); empty NOYO_URL -> the sandbox's /noyo.
+NOYO_URL = env.str("NOYO_URL", default="")
+NOYO_CLIENT_ID = env.str("NOYO_CLIENT_ID", default="agencydesk")
+NOYO_CLIENT_SECRET = env.str("NOYO_CLIENT_SECRET", default="sandbox-noyo-secret")
+# Polling open connections: first wait, doubling while nothing changes, up to the cap (seconds).
+CARRIERS_POLL_INTERVAL_SECONDS = env.int("CARRIERS_POLL_INTERVAL_SECONDS", default=60)
+CARRIERS_POLL_MAX_INTERVAL_SECONDS = env.int("CARRIERS_POLL_MAX_INTERVAL_SECONDS", default=6 * 3600)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "DiscrepancyStatusEnum": "carriers.models.Discrepancy.Status",
+    "DiscrepancySeverityEnum": "carriers.models.Discrepancy.Severity",
+    "DiscrepancyKindEnum": "carriers.models.Discrepancy.Kind",
+}
