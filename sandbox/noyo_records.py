@@ -49,10 +49,12 @@ def group_records(connection: dict, roster: dict, now: int) -> list[tuple]:
         data = _employee(member, group_id, now)
         rows.append(("employee", data["id"], group_id, data.get("custom_individual_id", ""),
                      data["employment"]["employment_status"], data))
-        by_custom_id[member.get("custom_individual_id")] = data["id"]
+        if member.get("custom_individual_id"):
+            by_custom_id[member["custom_individual_id"]] = data["id"]
         by_noyo_id[data["id"]] = data
     for planted in roster["planted"]:
-        subject = by_custom_id.get(planted.get("custom_individual_id")) or (planted.get("noyo_id") if planted.get("noyo_id") in by_noyo_id else None)
+        subject = by_custom_id.get(planted.get("custom_individual_id", "")) or (
+            planted["noyo_id"] if planted.get("noyo_id") in by_noyo_id else None)
         if subject is None:
             continue
         if planted["field"] in SERVICE_REPORTED:

@@ -12,13 +12,14 @@ from integrations.clients.noyo import noyo_client
 from integrations.http import IntegrationError
 from plans.models import Plan
 
-from ..mapping import SERVICE_CONTEXTS, custom_id_to_uuid, member_from_noyo, plan_from_noyo
+from ..mapping import MEMBER_COMPARISONS, SERVICE_CONTEXTS, custom_id_to_uuid, member_from_noyo, plan_from_noyo
 from ..models import CarrierConnection, CarrierMember, CarrierPlan, Discrepancy, MemberLink
 from .compare import _Writer, discrepancies_compare, discrepancies_settle
 
 BATCH = 500
 MEMBER_FIELDS = ["custom_individual_id", "employee", "first_name", "last_name", "date_of_birth", "email", "hire_date",
                  "terminated_date", "employment_status", "coverage_tier", "pulled_at"]
+COMPARED = {*MEMBER_COMPARISONS, "member"}  # fields our own comparison covers
 PLAN_FIELDS = ["custom_plan_id", "plan", "name", "line_of_coverage", "effective_start_date", "effective_end_date", "pulled_at"]
 
 
@@ -67,24 +68,35 @@ def _store_plans(connection: CarrierConnection, items: Iterable[dict], stamp) ->
 
 
 def _merge_service(connection: CarrierConnection, items: Iterable[dict], stamp) -> int:
-    """The service's own discrepancies join ours on (field, subject); ones only it found become rows too."""
+    """The service's own discrepancies join ours on (field, subject). Where we compare the field ourselves,
+    our comparison decides whether it still differs (the service's id and status are attached); a field
+    only the service checks becomes a row of its own."""
     seen = 0
     for batch in _batches(items):
         subjects = {str(d.get("subject_id")) for d in batch}
         members = {m["noyo_id"]: m for m in CarrierMember.objects.filter(connection=connection, noyo_id__in=subjects)
                    .values("noyo_id", "employee_id", "first_name", "last_name")}
-        out = _Writer(connection, stamp)
+        ours = {(d.field, d.subject_key): d for d in Discrepancy.objects.filter(
+            connection=connection, subject_key__in=[f"member:{s}" for s in subjects])}
+        out, attached = _Writer(connection, stamp), []
         for item in batch:
             body = item.get("body") if isinstance(item.get("body"), dict) else {}
             field = SERVICE_CONTEXTS.get(str(body.get("field") or item.get("context") or ""), "other")
+            key = f"member:{item.get('subject_id')}"
+            if field in COMPARED:
+                if (field, key) in ours:
+                    row = ours[(field, key)]
+                    row.noyo_discrepancy_id, row.noyo_status = str(item.get("id", "")), str(item.get("status", ""))
+                    attached.append(row)
+                continue
             member = members.get(str(item.get("subject_id")), {})
-            kind = (Discrepancy.Kind.MISSING_HERE if field == "member" else Discrepancy.Kind.MISMATCH)
-            out.add(field=field, kind=kind, subject_key=f"member:{item.get('subject_id')}",
+            out.add(field=field, kind=Discrepancy.Kind.MISMATCH, subject_key=key,
                     subject=f"{member.get('first_name', '')} {member.get('last_name', '')}".strip(),
                     employee_id=member.get("employee_id"), carrier_value=body.get("carrier_value", ""),
                     our_value=body.get("distributor_value", ""), noyo_discrepancy_id=str(item.get("id", "")),
                     noyo_status=str(item.get("status", "")))
-        seen += len(out.rows)
+        Discrepancy.objects.bulk_update(attached, ["noyo_discrepancy_id", "noyo_status"])
+        seen += len(out.rows) + len(attached)
         out.flush(update_fields=["noyo_discrepancy_id", "noyo_status", "last_seen_at"])
     return seen
 
