@@ -52,10 +52,9 @@ def _seed(size: int):
     from plans.models import Carrier, EmployerGroup
 
     name = f"bench-discrepancies-{size}"
-    old = CarrierConnection.objects.filter(employer_group__name=name)
+    CarrierConnection.objects.filter(employer_group__name=name).delete()
     with db.cursor() as cursor:
         cursor.execute("DELETE FROM hrsync_employee WHERE employer_group_id IN (SELECT id FROM plans_employergroup WHERE name = %s)", [name])
-    old.delete()
     EmployerGroup.objects.filter(name=name).delete()
     group = EmployerGroup.objects.create(name=name, account_number=f"BENCH-D-{size}", federal_ein="12-3456789")
     carrier, _ = Carrier.objects.get_or_create(code="bench-carrier", defaults={"name": "Bench Carrier"})
@@ -112,7 +111,7 @@ def _planted(connection) -> set[tuple[str, str]]:
     return planted
 
 
-def _compare_seconds(connection, repeat: int = 3) -> float:
+def _compare_seconds(connection, repeat: int = 5) -> float:
     from carriers.models import Discrepancy
     from carriers.services import discrepancies_compare
 
@@ -125,7 +124,7 @@ def _compare_seconds(connection, repeat: int = 3) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def _plain_seconds(connection, repeat: int = 3) -> float:
+def _plain_seconds(connection, repeat: int = 5) -> float:
     from bench.setup import psycopg_connect
 
     times = []

@@ -8,6 +8,8 @@ it was taken or closed opens again.
 """
 from collections.abc import Iterable
 
+from django.db import connection as db
+from django.db import transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -28,9 +30,7 @@ def _value(value) -> str:
 
 
 def _differs(ours: str, theirs: str, kind: str) -> Q:
-    """``theirs`` and ``ours`` are distinct (NULL-safe for dates; blanks equal missing for text)."""
-    if kind == "text":
-        return ~Q(**{theirs: F("_ours")})
+    """``theirs`` and ``ours`` are distinct, NULL-safe (dates)."""
     both = Q(**{f"{theirs}__isnull": False, f"{ours}__isnull": False}) & ~Q(**{theirs: F(ours)})
     return both | Q(**{f"{theirs}__isnull": True, f"{ours}__isnull": False}) | Q(**{f"{theirs}__isnull": False, f"{ours}__isnull": True})
 
@@ -62,22 +62,37 @@ def _stream(queryset: QuerySet, *fields: str) -> Iterable[tuple]:
     return queryset.values_list(*fields).iterator(chunk_size=2000)
 
 
+@transaction.atomic  # one commit, and the streamed reads need no WITH HOLD cursors
 def discrepancies_compare(*, connection: CarrierConnection, stamp=None, finish: bool = True) -> int:
     """Record every difference between the pulled rows and ours; returns how many were seen.
 
     ``finish=False`` leaves closing and reopening to the caller (the pull merges the service's own first).
     """
     stamp = stamp or timezone.now()
+    if db.vendor == "postgresql":
+        # Discrepancies are derived data the next pull recomputes: no need to wait for the WAL flush.
+        with db.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
     out, Kind = _Writer(connection, stamp), Discrepancy.Kind
     members = CarrierMember.objects.filter(connection=connection).order_by()
     linked = members.filter(employee__isnull=False)
+    # Every compared field of the linked members in ONE query (members with any difference only); the
+    # per-field check below applies the same rule as the SQL (text: blank equals missing; dates: NULL-safe).
+    annotations = {f"_o_{field}": Coalesce(F(ours), Value("")) if kind == "text" else F(ours)
+                   for field, (theirs, ours, kind) in MEMBER_COMPARISONS.items()}
+    differs = Q()
     for field, (theirs, ours, kind) in MEMBER_COMPARISONS.items():
-        rows = linked.annotate(_ours=Coalesce(F(ours), Value(""))) if kind == "text" else linked.annotate(_ours=F(ours))
-        rows = rows.filter(_differs(ours, theirs, kind))
-        for noyo_id, employee_id, carrier_value, our_value, first, last in _stream(
-                rows, "noyo_id", "employee_id", theirs, "_ours", "employee__first_name", "employee__last_name"):
-            out.add(field=field, kind=Kind.MISMATCH, subject_key=f"member:{noyo_id}", subject=f"{first} {last}",
-                    employee_id=employee_id, carrier_value=carrier_value, our_value=our_value)
+        differs |= ~Q(**{theirs: F(f"_o_{field}")}) if kind == "text" else _differs(ours, theirs, kind)
+    columns = [(field, theirs) for field, (theirs, _, _) in MEMBER_COMPARISONS.items()]
+    rows = linked.annotate(**annotations).filter(differs)
+    for row in _stream(rows, "noyo_id", "employee_id", "employee__first_name", "employee__last_name",
+                       *[theirs for _, theirs in columns], *annotations):
+        noyo_id, employee_id, first, last = row[:4]
+        theirs_values, ours_values = row[4:4 + len(columns)], row[4 + len(columns):]
+        for (field, _), carrier_value, our_value in zip(columns, theirs_values, ours_values, strict=True):
+            if carrier_value != our_value:
+                out.add(field=field, kind=Kind.MISMATCH, subject_key=f"member:{noyo_id}", subject=f"{first} {last}",
+                        employee_id=employee_id, carrier_value=carrier_value, our_value=our_value)
     # Ours, active, that no carrier member is linked to.
     missing = (Employee.objects.filter(employer_group_id=connection.employer_group_id, leave_date__isnull=True)
                .exclude(pk__in=linked.values("employee_id")).order_by())
