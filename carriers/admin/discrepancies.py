@@ -86,7 +86,7 @@ class DiscrepancyAdmin(AuditedModelAdmin):
 
     # --- resolutions: one line each, through the service ----------------------------------------
     def _resolve(self, request, queryset, resolution):
-        result = discrepancies_resolve(actor=request.user, discrepancies=queryset.iterator(), resolution=resolution)
+        result = discrepancies_resolve(actor=request.user, discrepancies=queryset, resolution=resolution)
         label = Resolution(resolution).label
         if result["resolved"]:
             self.message_user(request, f"{label}: {result['resolved']} discrepanc{'y' if result['resolved'] == 1 else 'ies'} resolved.",

@@ -128,7 +128,7 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
             if not filterset.is_valid():
                 raise DjangoValidationError({"filters": [f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()]})
             selection = filterset.qs
-        return Response(discrepancies_resolve(actor=request.user, discrepancies=selection.iterator(),
+        return Response(discrepancies_resolve(actor=request.user, discrepancies=selection,
                                               resolution=data["resolution"]))
 
     def get_throttles(self):

@@ -3,7 +3,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import TextChoices
+from django.db.models import QuerySet, TextChoices
 from django.utils import timezone
 
 from accounts.models import AuditLog, User
@@ -66,7 +66,7 @@ def discrepancy_resolve(*, actor: User | None, discrepancy: Discrepancy, resolut
     follows); *keep ours* flags it for the carrier; *acknowledge* also acknowledges it on the service
     when the service reported it.
     """
-    discrepancy = Discrepancy.objects.select_for_update().select_related("employee", "plan").get(pk=discrepancy.pk)
+    discrepancy = Discrepancy.objects.select_for_update(of=("self",)).select_related("employee", "plan").get(pk=discrepancy.pk)
     if discrepancy.status not in UNRESOLVED or (discrepancy.status == Status.ACKNOWLEDGED and resolution == Resolution.ACKNOWLEDGE):
         raise ApplicationError(f"This discrepancy is already {discrepancy.get_status_display().lower()}.")
     if resolution == Resolution.TAKE_CARRIER:
@@ -92,12 +92,13 @@ def discrepancy_resolve(*, actor: User | None, discrepancy: Discrepancy, resolut
     return discrepancy
 
 
-def discrepancies_resolve(*, actor: User | None, discrepancies, resolution: str) -> dict:
+def discrepancies_resolve(*, actor: User | None, discrepancies: QuerySet, resolution: str) -> dict:
     """Resolve many, each on its own (one refusal never undoes the others). Returns counts and the refusals by id."""
     if resolution not in Resolution.values:
         raise ValidationError({"resolution": f"Choose one of {', '.join(Resolution.values)}."})
     resolved, errors = 0, {}
-    for discrepancy in discrepancies:
+    for pk in list(discrepancies.order_by("severity", "pk").values_list("pk", flat=True)):
+        discrepancy = Discrepancy(pk=pk)
         try:
             discrepancy_resolve(actor=actor, discrepancy=discrepancy, resolution=resolution)
             resolved += 1
