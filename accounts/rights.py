@@ -49,6 +49,7 @@ MODEL_AREAS: dict[str, Area] = {
     "plans.carrierconnection": Area.CARRIER_CONNECTIONS,
     "plans.discrepancy": Area.CARRIER_CONNECTIONS,
     "hrsync": Area.BENEFITS_SYNC,
+    "carriers": Area.CARRIER_CONNECTIONS,
     "integrations": Area.ADMINISTRATION,
 }
 

@@ -12,6 +12,7 @@ from .benefitpoint import SCHEMA_SQL as BENEFITPOINT_SCHEMA
 from .benefitpoint import BenefitPoint, Control
 from .benefits_platform import BenefitsPlatform
 from .http import KNOBS, STATUS_TEXT, Faults, HTTPError, RateWindow, Request, Response, Router, parse_knobs
+from .noyo import NoyoService
 from .store import Store
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "var" / "sandbox" / "sandbox.sqlite3"
@@ -34,6 +35,10 @@ class Sandbox:
         self.benefitpoint.routes(self.router)
         Control(self.benefitpoint).routes(self.router)
         self.benefitpoint.seed()
+        # The carrier-connection service (Noyo subset): own router prefix, own SQLite file, own tokens.
+        self.noyo = NoyoService(Path(db_path).parent / "noyo.sqlite3" if str(db_path) != ":memory:" else ":memory:",
+                                self.store.knobs)
+        self.noyo.routes(self.router)
         control = [("GET", "/healthz", self.health), ("GET", "/_sandbox/", self.page), ("POST", "/_sandbox/", self.page_post),
                    ("GET", "/_sandbox/knobs", self.get_knobs), ("PUT", "/_sandbox/knobs", self.put_knobs),
                    ("DELETE", "/_sandbox/knobs", self.delete_knobs), ("POST", "/_sandbox/reset", self.reset),
@@ -112,6 +117,7 @@ class Sandbox:
         """Back to the demo accounts and default knobs (tests call this between cases)."""
         self.store.reset()
         self.benefits.seed()
+        self.noyo.reset()
         with self.lock:
             self.calls.clear()
         return Response.json({"ok": True})

@@ -85,6 +85,7 @@ def celery_worker_process(django_db_serialized_rollback, transactional_db, setti
     # Both queues (default and integrations) are the test's own, in this process and in the worker.
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
            "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": queue, "INTEGRATIONS_QUEUE": queue}
+           "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": queue}  # tasks it sends stay on its queue
     saved = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager, app.conf.task_default_queue = False, queue
     settings.INTEGRATIONS_QUEUE = queue
@@ -355,3 +356,64 @@ def benefitpoint(sandbox_server, settings):
     control.reset()
     yield control
     control.reset()
+# --- carriers (carriers) ---
+class NoyoControl:
+    """Drive the sandbox's carrier-connection service from a test: rosters, clock and fault knobs, tokens."""
+
+    def __init__(self, control: "SandboxControl"):
+        self.control, self.url, self.http = control, control.url, control.http
+
+    def seed(self, **roster) -> dict:
+        reply = self.http.post(f"{self.url}/_sandbox/noyo/rosters", json=roster, timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+    def knobs(self, **values) -> dict:
+        return self.http.put(f"{self.url}/_sandbox/noyo/knobs", json=values, timeout=5).json()
+
+    def expire_tokens(self) -> None:
+        self.http.post(f"{self.url}/_sandbox/noyo/expire-tokens", timeout=5).raise_for_status()
+
+    def connections(self) -> list[dict]:
+        return self.http.get(f"{self.url}/_sandbox/noyo/connections", timeout=5).json()["results"]
+
+    def violations(self) -> dict:
+        return self.http.get(f"{self.url}/_sandbox/noyo/violations", timeout=5).json()
+
+
+@pytest.fixture
+def noyo(sandbox, monkeypatch):
+    """The sandbox's carrier-connection service; every request the client sends to it and every response it
+    returns is validated against the published contract, and the test fails on any violation (so does the
+    sandbox's own check of what it sent)."""
+    import json
+    from urllib.parse import parse_qsl, urlsplit
+
+    import requests
+
+    from integrations.clients.noyo import NoyoClient
+    from sandbox import noyo_contract
+
+    NoyoClient._tokens.clear()
+    violations, checked = [], [0]
+    send = requests.Session.send
+
+    def observed(session, request, **kwargs):
+        response = send(session, request, **kwargs)
+        url = urlsplit(request.url)
+        if "/noyo/api/" in url.path:
+            path = url.path.split("/noyo", 1)[1]
+            body = json.loads(request.body) if request.body else None
+            violations.extend(noyo_contract.request_violations(request.method, path, query=dict(parse_qsl(url.query)), body=body))
+            if "X-Sandbox-Off-Contract" not in response.headers:  # a status the service added, on purpose
+                violations.extend(noyo_contract.response_violations(request.method, path, response.status_code,
+                                                                    response.json() if response.content else None))
+            checked[0] += 1
+        return response
+
+    monkeypatch.setattr(requests.Session, "send", observed)
+    control = NoyoControl(sandbox)
+    control.checked = checked
+    yield control
+    assert violations == [], f"the client or the sandbox broke the contract: {violations[:5]}"
+    assert control.violations()["count"] == 0, control.violations()
