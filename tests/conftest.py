@@ -85,7 +85,6 @@ def celery_worker_process(django_db_serialized_rollback, transactional_db, setti
     # Both queues (default and integrations) are the test's own, in this process and in the worker.
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
            "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": queue, "INTEGRATIONS_QUEUE": queue}
-           "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": queue}  # tasks it sends stay on its queue
     saved = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager, app.conf.task_default_queue = False, queue
     settings.INTEGRATIONS_QUEUE = queue

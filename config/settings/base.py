@@ -376,6 +376,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "PlanSyncRunStatusEnum": "plansync.models.PlanSyncRun.Status",
     "PlanSyncItemStatusEnum": "plansync.models.PlanSyncItem.Status",
     "PlanSyncConflictStatusEnum": "plansync.models.PlanSyncConflict.Status",
+}
+
 # --- carriers: carrier group connections (issue 14) -------------------------------------------------
 # The carrier-connection service (Noyo's Fulfillment API); empty NOYO_URL -> the sandbox's /noyo.
 NOYO_URL = env.str("NOYO_URL", default="")
@@ -384,9 +386,6 @@ NOYO_CLIENT_SECRET = env.str("NOYO_CLIENT_SECRET", default="sandbox-noyo-secret"
 # Polling open connections: first wait, doubling while nothing changes, up to the cap (seconds).
 CARRIERS_POLL_INTERVAL_SECONDS = env.int("CARRIERS_POLL_INTERVAL_SECONDS", default=60)
 CARRIERS_POLL_MAX_INTERVAL_SECONDS = env.int("CARRIERS_POLL_MAX_INTERVAL_SECONDS", default=6 * 3600)
-# The beat job fans out one poll task per connection from inside a worker: a test's worker, on a queue of
-# its own, must send those to its own queue too.
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
     "DiscrepancyStatusEnum": "carriers.models.Discrepancy.Status",
