@@ -376,6 +376,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "PlanSyncRunStatusEnum": "plansync.models.PlanSyncRun.Status",
     "PlanSyncItemStatusEnum": "plansync.models.PlanSyncItem.Status",
     "PlanSyncConflictStatusEnum": "plansync.models.PlanSyncConflict.Status",
+    "PlanSyncConflictResolutionEnum": "plansync.models.PlanSyncConflict.Resolution",
+    "DiscrepancyResolutionEnum": "carriers.services.Resolution",
 }
 
 # --- carriers: carrier group connections (issue 14) -------------------------------------------------

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from plans.models import EmployerGroup, Plan
@@ -86,5 +87,6 @@ class PlanSyncConflictSerializer(serializers.ModelSerializer):
                   "status", "resolution", "resolved_at", "created_at"]
 
 
+@extend_schema_serializer(component_name="PlanSyncConflictResolve")  # carriers has a ResolveSerializer too
 class ResolveSerializer(serializers.Serializer):
     resolution = serializers.ChoiceField(choices=PlanSyncConflict.Resolution.choices)
