@@ -119,3 +119,29 @@ def external_id_record_sync(*, row: ExternalId, ok: bool, reason: str = "", chan
     ExternalId.objects.filter(pk=row.pk).update(**values)
     for name, value in values.items():
         setattr(row, name, value)
+
+
+@transaction.atomic
+def external_id_record_retired(*, system: str, object_type: str, external_id: str, survivor: ExternalId) -> ExternalId:
+    """Register an id first seen already merged into ``survivor``: retired from the start, so it never links."""
+    row, _ = ExternalId.objects.get_or_create(
+        system=system, object_type=object_type, external_id=str(external_id).strip(),
+        defaults={"content_type_id": survivor.content_type_id, "object_id": survivor.object_id,
+                  "status": ExternalId.Status.RETIRED, "superseded_by": survivor, "retired_at": timezone.now()},
+    )
+    return row
+
+
+@transaction.atomic
+def external_id_repoint(*, row: ExternalId, obj: models.Model) -> ExternalId:
+    """Point an active id at ``obj``: the same far-side record, now held by a new local row (e.g. a
+    contact list replaced as a whole). Raises ``ValidationError`` if ``obj`` holds another id of that kind."""
+    content_type = ContentType.objects.get_for_model(obj)
+    if (row.content_type_id, row.object_id) == (content_type.pk, obj.pk):
+        return row
+    if ExternalId.objects.filter(system=row.system, object_type=row.object_type, content_type=content_type,
+                                 object_id=obj.pk, status=ExternalId.Status.ACTIVE).exclude(pk=row.pk).exists():
+        raise ValidationError({"system": f"This record is already linked to a different {System(row.system).label} id."})
+    ExternalId.objects.filter(pk=row.pk).update(content_type=content_type, object_id=obj.pk)
+    row.content_type, row.object_id = content_type, obj.pk
+    return row
