@@ -18,7 +18,6 @@ from integrations.clients.ams360 import ams360_client
 from integrations.http import IntegrationError
 
 from ..models import Notification, WebhookSecret
-from .crm import crm_push_enqueue
 from .sync import attempt_record, customer_sync, sync_error_message
 
 RECORD_TYPES = {"Customer", "CustomerContact", "Policy"}
@@ -107,8 +106,6 @@ def notification_process(*, notification_id: int, client=None) -> Notification:
     attempt_record(outcome=outcome, external_id=customer_id, notification=notification)
     status = Notification.Status.IGNORED if outcome.kind == "ignored" else Notification.Status.PROCESSED
     Notification.objects.filter(pk=notification.pk).update(status=status, reason=outcome.reason, processed_at=timezone.now())
-    if outcome.repaired and outcome.record is not None:
-        crm_push_enqueue(outcome.record)
     notification.refresh_from_db()
     return notification
 

@@ -138,8 +138,6 @@ def reconciliation_run(*, reconciliation_id: int, client=None, chunk_size: int =
                 outcome = customer_sync(client=client, customer_id=row.external_id, carrier_map=carrier_map)
                 if outcome.repaired:
                     attempt_record(outcome=outcome, external_id=row.external_id, reconciliation=run)
-                    if outcome.record is not None:
-                        crm_push_enqueue(outcome.record)
                 _bump(run, retired=int(outcome.kind == "retired"), updated=int(outcome.kind == "updated"),
                       created=int(outcome.kind == "created"))
     except IntegrationError as exc:

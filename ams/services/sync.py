@@ -213,7 +213,8 @@ def _retire(*, row: ExternalId | None, customer_id: str, survivor_row: ExternalI
 
 
 def customer_sync(*, client, customer_id: str, carrier_map: dict | None = None, depth: int = 0) -> Outcome:
-    """Fetch one AMS customer as it is now (with contacts and policies) and apply it.
+    """Fetch one AMS customer as it is now (with contacts and policies) and apply it; a change is
+    pushed to the CRM after commit.
 
     Raises ``IntegrationError`` when the AMS can't be read (the caller records the failure).
     """
@@ -232,8 +233,13 @@ def customer_sync(*, client, customer_id: str, carrier_map: dict | None = None, 
     contacts = client.contacts(customer_id) if commercial else []
     policies = [] if commercial else client.policies(customer_id)
     snapshot = Snapshot([customer_id], [p["PolicyId"] for p in policies])
-    return customer_apply(customer=customer, contacts=contacts, policies=policies, snapshot=snapshot,
-                          carrier_map=carrier_map if carrier_map is not None else carriers())
+    outcome = customer_apply(customer=customer, contacts=contacts, policies=policies, snapshot=snapshot,
+                             carrier_map=carrier_map if carrier_map is not None else carriers())
+    if outcome.repaired and outcome.record is not None:
+        from .crm import crm_push_enqueue
+
+        crm_push_enqueue(outcome.record)
+    return outcome
 
 
 def attempt_record(*, outcome: Outcome | None, external_id: str, error: str = "", notification=None,
