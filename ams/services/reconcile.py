@@ -31,7 +31,7 @@ from .crm import crm_push_enqueue
 from .sync import Snapshot, attempt_record, carriers, customer_apply, customer_sync, sync_error_message
 
 # Every first character a customer's name can start with, as the AMS compares them (upper case).
-PREFIXES = string.ascii_uppercase + string.digits + string.punctuation + " "
+PREFIXES = string.ascii_uppercase + string.digits + string.punctuation
 ACTIVE = [Reconciliation.Status.QUEUED, Reconciliation.Status.RUNNING]
 
 

@@ -1,6 +1,7 @@
 """What a test compares: the AMS as it is now against AgencyDesk and the CRM."""
 from ams import mapping
 from ams.services.reconcile import PREFIXES
+from ams.services.sync import _local_contacts, carriers
 from integrations.clients.ams360 import ams360_client
 from integrations.registry import external_id_lookup
 
@@ -16,10 +17,7 @@ def ams_customers() -> list[dict]:
 
 def differences() -> list[str]:
     """Every AMS customer whose AgencyDesk copy is missing or differs (fields, contacts, policies)."""
-    client, carriers = ams360_client(), None
-    from ams.services.sync import _local_contacts, carriers as carrier_map
-
-    carriers = carrier_map()
+    client, carrier_map = ams360_client(), carriers()
     out = []
     for customer in ams_customers():
         local = external_id_lookup(system="ams", object_type="customer", external_id=customer["CustomerId"])
@@ -34,7 +32,7 @@ def differences() -> list[str]:
             values = mapping.individual_values(customer)
             for policy in client.policies(customer["CustomerId"]):
                 mine = external_id_lookup(system="ams", object_type="policy", external_id=policy["PolicyId"])
-                wanted = {**mapping.policy_values(policy, carriers), "individual": local}
+                wanted = {**mapping.policy_values(policy, carrier_map), "individual": local}
                 if mine is None or any(getattr(mine, k) != v for k, v in wanted.items()):
                     out.append(f"policy {policy['PolicyId']} differs")
         if any(getattr(local, k) != v for k, v in values.items()):
