@@ -40,11 +40,14 @@ SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 AGENCY_NO, LOGIN_ID = "1000", "agencydesk"
 PASSWORD = os.environ.get("AMS_SANDBOX_PASSWORD", "sandbox-ams-password")
 DEFAULT_CUSTOMERS = int(os.environ.get("AMS_SANDBOX_CUSTOMERS", "3000"))
+# Where notifications go: AMS_WEBHOOK_URL, else the back office that ``bin/run`` starts beside us.
+WEBHOOK_URL = os.environ.get("AMS_WEBHOOK_URL") or (
+    f"http://127.0.0.1:{os.environ['AGENCYDESK_PORT']}/api/ams/notifications/" if os.environ.get("AGENCYDESK_PORT") else "")
 KNOBS = {
     "latency_ms": (0, int), "fault_rate": (0.0, float), "expired_ticket_rate": (0.0, float),
     "ticket_ttl_seconds": (1800, int),
     "drop_rate": (0.0, float), "duplicate_rate": (0.0, float), "reorder_rate": (0.0, float), "delay_ms": (0, int),
-    "webhook_url": (os.environ.get("AMS_WEBHOOK_URL", ""), str),
+    "webhook_url": (WEBHOOK_URL, str),
     "webhook_secret": (os.environ.get("AMS_WEBHOOK_SECRET", "sandbox-ams-webhook-secret"), str),
 }
 COLUMNS = {"customer": [f for f, _ in CUSTOMER], "contact": [f for f, _ in CONTACT], "policy": [f for f, _ in POLICY]}

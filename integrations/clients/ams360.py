@@ -79,7 +79,9 @@ class Ams360Client:
         try:
             reply = self.zeep.service.Login(**self.credentials)
         except Fault as exc:
-            raise AuthError(f"The {self.system} refused our login: {exc.message}", code="WSAPISecurityFault") from exc
+            if self._fault_kind(exc) == "WSAPISecurityFault":
+                raise AuthError(f"The {self.system} refused our login: {exc.message}", code="WSAPISecurityFault") from exc
+            raise TransientError(f"The {self.system} answered: {exc.message}", code=self._fault_kind(exc)) from exc
         except (requests.RequestException, TransportError) as exc:
             raise TransientError(f"The {self.system} could not be reached to log in: {exc}", code="connection") from exc
         self.ticket = reply.header.WSAPISession.Ticket
@@ -93,13 +95,15 @@ class Ams360Client:
         attempt = 0
         while True:
             attempt += 1
-            if self.ticket is None:
-                self.login()
-            header = self.zeep.get_element(f"{{{NS}}}WSAPISession")(Ticket=self.ticket)
-            self.calls += 1
             try:
+                if self.ticket is None:
+                    self.login()
+                header = self.zeep.get_element(f"{{{NS}}}WSAPISession")(Ticket=self.ticket)
+                self.calls += 1
                 result = getattr(self.zeep.service, operation)(**args, _soapheaders=[header])
                 return _plain(result)
+            except TransientError as exc:
+                exc.attempts, error = attempt, exc
             except Fault as exc:
                 kind = self._fault_kind(exc)
                 if kind == "WSAPISecurityFault" and not relogged:
