@@ -1,7 +1,8 @@
 """The CRM: a plain JSON API under ``/crm/v1/`` with its own SQLite file.
 
 The real CRM's API is not published; this one is what the contract asks for: upsert by an external
-reference that AgencyDesk controls (``PUT /crm/v1/records/{external_reference}``), so a retried or
+reference that AgencyDesk controls (``PUT /crm/v1/records/{external_reference}``; ``DELETE`` removes a
+record and the records under it), so a retried or
 repeated push updates the one record instead of adding another. One record per account, contact
 and policy; an account carries a marker per system it is synced with ("AMS synced", "Benefits
 synced"). Auth: ``Authorization: Bearer sandbox-crm-key``; the sandbox's fault knobs apply.
@@ -58,6 +59,7 @@ class Crm:
     def routes(self, router) -> None:
         router.add("PUT", f"{PREFIX}/records/{REF}", self.upsert)
         router.add("GET", f"{PREFIX}/records/{REF}", self.get)
+        router.add("DELETE", f"{PREFIX}/records/{REF}", self.delete)
         router.add("GET", f"{PREFIX}/records", self.find)
         router.add("GET", "/_sandbox/crm/records", self.everything, api=False)
         router.add("GET", "/_sandbox/crm/", self.page, api=False)
@@ -114,6 +116,13 @@ class Crm:
                 raise
             self.conn.execute("COMMIT")
         return Response.json(_public(self._row(ref)), 200 if existing else 201)
+
+    def delete(self, request: Request) -> Response:
+        """Delete a record and the records under it (an account merged away on AgencyDesk's side)."""
+        ref = self._row(request.params["ref"])["external_reference"]
+        with self.lock:
+            self.conn.execute("DELETE FROM record WHERE external_reference = ? OR parent_reference = ?", [ref, ref])
+        return Response(204, b"")
 
     def get(self, request: Request) -> Response:
         return Response.json(_public(self._row(request.params["ref"])))

@@ -92,6 +92,21 @@ def crm_push(*, obj, client=None) -> SyncAttempt | None:
     return attempt
 
 
+def crm_forget(*, obj, client=None) -> None:
+    """Remove ``obj``'s CRM record (merged into another here) and its link. Raises ``ApplicationError``
+    when the CRM can't be reached: the caller writes nothing then."""
+    from core.errors import ApplicationError
+
+    row = external_id_of(obj, system=CRM, object_type="account")
+    if row is None:
+        return
+    try:
+        (client or crm_client()).delete(crm_reference(obj._meta.model_name, obj.pk))
+    except IntegrationError as exc:
+        raise ApplicationError(f"The CRM record of “{obj}” could not be removed: {exc.message}") from exc
+    ExternalId.objects.filter(pk=row.pk).delete()
+
+
 def crm_push_enqueue(obj) -> None:
     """Queue a CRM push of ``obj`` after the current transaction commits."""
     from ..tasks import crm_push_task

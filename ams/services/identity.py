@@ -25,7 +25,7 @@ from plans.services import employer_group_delete, plan_update
 from .. import mapping
 from ..mapping import CUSTOMER, SYSTEM
 from ..models import IdentityConflict
-from .crm import crm_push_enqueue
+from .crm import crm_forget, crm_push_enqueue
 
 LINKABLE = {"individual": Individual, "employergroup": EmployerGroup}
 
@@ -99,6 +99,7 @@ def _merge_records(*, actor: User, keep, drop) -> None:
         else:
             for plan in drop.plans.all():
                 plan_update(actor=actor, plan=plan, data={"group": keep})
+    crm_forget(obj=drop)  # one CRM record per account: the dropped one's goes
     # Ids the dropped record held (other systems, retired AMS ids) now name the kept record.
     for row in ExternalId.objects.filter(content_type=keep_ct, object_id=drop.pk):
         if row.status == ExternalId.Status.RETIRED or not ExternalId.objects.filter(

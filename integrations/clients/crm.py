@@ -1,4 +1,6 @@
 """The CRM: upsert by an external reference AgencyDesk controls, so a retried push never duplicates."""
+import contextlib
+
 from django.conf import settings
 
 from ..http import Client, NotFoundError, RetryPolicy
@@ -11,6 +13,11 @@ class CrmClient(Client):
         """Create or update the one record with this reference (``kind``, ``name``, ``parent_reference``,
         ``is_primary``, ``fields``, ``markers``)."""
         return self.request("PUT", f"/v1/records/{reference}", json=record).data
+
+    def delete(self, reference: str) -> None:
+        """Remove a record and the records under it; one that is already gone is fine."""
+        with contextlib.suppress(NotFoundError):
+            self.request("DELETE", f"/v1/records/{reference}")
 
     def get(self, reference: str) -> dict | None:
         try:
