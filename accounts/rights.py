@@ -51,6 +51,9 @@ MODEL_AREAS: dict[str, Area] = {
     "hrsync": Area.BENEFITS_SYNC,
     "carriers": Area.CARRIER_CONNECTIONS,
     "integrations": Area.ADMINISTRATION,
+    # ams: webhook secrets, the inbox and reconciliations are Administration; identity conflicts and
+    # the sync queue are seen by whoever sees individuals or employer groups (checked in ams.permissions).
+    "ams": Area.ADMINISTRATION,
 }
 
 # Models whose changes need a flag; the area level still grants viewing them.

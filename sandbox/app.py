@@ -8,9 +8,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from .ams360 import Ams360
 from .benefitpoint import SCHEMA_SQL as BENEFITPOINT_SCHEMA
 from .benefitpoint import BenefitPoint, Control
 from .benefits_platform import BenefitsPlatform
+from .crm import API_KEY as CRM_API_KEY
+from .crm import Crm
 from .http import KNOBS, STATUS_TEXT, Faults, HTTPError, RateWindow, Request, Response, Router, parse_knobs
 from .noyo import NoyoService
 from .store import Store
@@ -39,6 +42,14 @@ class Sandbox:
         self.noyo = NoyoService(Path(db_path).parent / "noyo.sqlite3" if str(db_path) != ":memory:" else ":memory:",
                                 self.store.knobs)
         self.noyo.routes(self.router)
+        # The agency management system and the CRM: each its own router and SQLite file beside this one.
+        files = {name: ":memory:" if str(db_path) == ":memory:" else Path(db_path).with_name(name)
+                 for name in ("ams360.sqlite3", "crm.sqlite3")}
+        self.ams, self.crm = Ams360(files["ams360.sqlite3"]), Crm(files["crm.sqlite3"])
+        self.api_keys.add(CRM_API_KEY)
+        for system in (self.ams, self.crm):
+            system.routes(self.router)
+        self.ams.seed()
         control = [("GET", "/healthz", self.health), ("GET", "/_sandbox/", self.page), ("POST", "/_sandbox/", self.page_post),
                    ("GET", "/_sandbox/knobs", self.get_knobs), ("PUT", "/_sandbox/knobs", self.put_knobs),
                    ("DELETE", "/_sandbox/knobs", self.delete_knobs), ("POST", "/_sandbox/reset", self.reset),
@@ -118,6 +129,8 @@ class Sandbox:
         self.store.reset()
         self.benefits.seed()
         self.noyo.reset()
+        self.ams.reset()
+        self.crm.reset()
         with self.lock:
             self.calls.clear()
         return Response.json({"ok": True})
@@ -152,6 +165,7 @@ class Sandbox:
 tr:nth-child(even){{background:#f3f3f3}}</style></head><body>
 <h1>Sandbox of outside systems</h1>
 <p>Benefits-admin system (BenefitPoint SOAP): <a href="/benefitpoint/">/benefitpoint/</a></p>
+<p><a href="/_sandbox/ams/">Agency management system (AMS360)</a> · <a href="/_sandbox/crm/">CRM</a></p>
 <h2>Fault knobs (every API call)</h2>
 <form method="post"><table>{inputs}</table><button>Save knobs</button>
 <button name="reset" value="1">Reset to demo data</button></form>

@@ -416,3 +416,73 @@ def noyo(sandbox, monkeypatch):
     yield control
     assert violations == [], f"the client or the sandbox broke the contract: {violations[:5]}"
     assert control.violations()["count"] == 0, control.violations()
+
+
+# --- ams (the agency management system and the CRM in the sandbox) ---
+# The sandbox process started for the tests seeds a small book (its default is 3,000 customers).
+os.environ.setdefault("AMS_SANDBOX_CUSTOMERS", "40")
+
+
+class AmsControl:
+    """Drive the sandbox's AMS and CRM from a test: seed, edit, merge, delete, knobs, notifications."""
+
+    def __init__(self, url: str):
+        import requests
+
+        self.url, self.http = url, requests.Session()
+
+    def _call(self, method: str, path: str, json=None):
+        reply = self.http.request(method, f"{self.url}/_sandbox/ams/{path}", json=json, timeout=60)
+        reply.raise_for_status()
+        return reply.json()
+
+    def reset(self, customers: int = 40) -> None:
+        self._call("POST", "reset", {"customers": customers})
+
+    def knobs(self, **values) -> dict:
+        return self._call("PUT", "knobs", values)
+
+    def customer(self, customer_id: str) -> dict:
+        return self._call("GET", f"customers/{customer_id}")
+
+    def insert(self, **fields) -> str:
+        return self._call("POST", "customers", fields)["CustomerId"]
+
+    def update(self, customer_id: str, **fields) -> None:
+        self._call("POST", f"customers/{customer_id}", fields)
+
+    def update_policy(self, policy_id: str, **fields) -> None:
+        self._call("POST", f"policies/{policy_id}", fields)
+
+    def insert_policy(self, **fields) -> str:
+        return self._call("POST", "policies", fields)["PolicyId"]
+
+    def merge(self, survivor: str, retired: str) -> None:
+        self._call("POST", "merge", {"survivor": survivor, "retired": retired})
+
+    def delete(self, customer_id: str) -> None:
+        self._call("DELETE", f"customers/{customer_id}")
+
+    def burst(self, count: int, seed: int = 1) -> list[str]:
+        return self._call("POST", "burst", {"count": count, "seed": seed})["changed"]
+
+    def flush(self) -> None:
+        assert self._call("POST", "flush")["ok"]
+
+    def notifications(self) -> list[dict]:
+        return self._call("GET", "notifications")["results"]
+
+    def stats(self) -> dict:
+        return self._call("GET", "stats")
+
+    def crm_records(self) -> list[dict]:
+        return self.http.get(f"{self.url}/_sandbox/crm/records", timeout=10).json()["results"]
+
+
+@pytest.fixture
+def ams_sandbox(sandbox, sandbox_server):
+    """The sandbox's AMS with a small book (40 customers, no notifications sent) and an empty CRM."""
+    control = AmsControl(sandbox_server)
+    control.reset(40)
+    yield control
+    control.reset(40)

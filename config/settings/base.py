@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "plansync",
     "carriers",
+    "ams",
 ]
 
 MIDDLEWARE = [
@@ -393,4 +394,27 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "DiscrepancyStatusEnum": "carriers.models.Discrepancy.Status",
     "DiscrepancySeverityEnum": "carriers.models.Discrepancy.Severity",
     "DiscrepancyKindEnum": "carriers.models.Discrepancy.Kind",
+}
+
+# --- ams (issue 13): the agency management system (AMS360 WSAPI) and the CRM -----------------------
+# Empty URLs: the sandbox's (under SANDBOX_URL). A real AMS or CRM is a setting.
+AMS_WSAPI_URL = env.str("AMS_WSAPI_URL", default="")
+AMS_AGENCY_NO = env.str("AMS_AGENCY_NO", default="1000")
+AMS_LOGIN_ID = env.str("AMS_LOGIN_ID", default="agencydesk")
+AMS_PASSWORD = env.str("AMS_PASSWORD", default="sandbox-ams-password")
+# The webhook secret used until one is added under Admin -> Agency management system -> Webhook secrets.
+AMS_WEBHOOK_SECRET = env.str("AMS_WEBHOOK_SECRET", default="sandbox-ams-webhook-secret")
+AMS_RECONCILE_LEASE_SECONDS = env.int("AMS_RECONCILE_LEASE_SECONDS", default=900)
+# Where a person opens the far-side record (the Linked systems panel): "{id}" is replaced.
+AMS_RECORD_URL = env.str("AMS_RECORD_URL", default="")
+CRM_URL = env.str("CRM_URL", default="")
+CRM_API_KEY = env.str("CRM_API_KEY", default="sandbox-crm-key")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "AmsNotificationStatusEnum": "ams.models.Notification.Status",
+    "ReconciliationStatusEnum": "ams.models.Reconciliation.Status",
+    "IdentityConflictStatusEnum": "ams.models.IdentityConflict.Status",
+    "IdentityConflictKindEnum": "ams.models.IdentityConflict.Kind",
+    "ExternalIdStatusEnum": "integrations.models.ExternalId.Status",
+    "ExternalIdSystemEnum": "integrations.models.ExternalId.System",
 }
