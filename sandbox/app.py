@@ -143,6 +143,7 @@ class Sandbox:
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left}}table{{border-collapse:collapse}}
 tr:nth-child(even){{background:#f3f3f3}}</style></head><body>
 <h1>Sandbox of outside systems</h1>
+<p><a href="/_sandbox/noyo/">Carrier-connection service (Noyo subset)</a></p>
 <h2>Fault knobs (every API call)</h2>
 <form method="post"><table>{inputs}</table><button>Save knobs</button>
 <button name="reset" value="1">Reset to demo data</button></form>
