@@ -3,7 +3,13 @@ from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.timezone import localtime
 
+from core import display
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 
 from .forms import SecurityGroupForm
@@ -12,15 +18,26 @@ from .rights import Area, Level
 from .services import api_tokens_revoke, login_unlock, user_invite, user_password_save, user_save
 
 
+def _level_column(area: Area):
+    """A security group's level in one area as a word; no access reads "—"."""
+
+    def column(group):
+        level = getattr(group, area.value)
+        return display.EMPTY if level == Level.NONE else Level(level).label
+
+    column.__name__ = f"level_{area.value}"
+    return admin.display(description=area.label, ordering=area.value)(column)
+
+
 @admin.register(SecurityGroup)
 class SecurityGroupAdmin(AuditedModelAdmin):
     form = SecurityGroupForm
     change_form_template = "admin/accounts/securitygroup/change_form.html"
-    list_display = ["name", *[a.value for a in Area], "view_full_personal_data"]
+    list_display = ["name", *[_level_column(a) for a in Area], "view_full_personal_data"]
     search_fields = ["name"]
 
     def render_change_form(self, request, context, *args, **kwargs):
-        context["levels"] = Level.choices
+        context["levels"] = [(value, "No access" if value == Level.NONE else label) for value, label in Level.choices]
         return super().render_change_form(request, context, *args, **kwargs)
 
 
@@ -92,12 +109,50 @@ class AgentAdmin(AuditedModelAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyModelAdmin):
-    list_display = ["created_at", "actor_repr", "action", "content_type", "object_repr", "summary"]
+    list_display = ["when", "actor_repr", "action", "record", "what_changed"]
     list_filter = ["action", "content_type"]
     search_fields = ["actor_repr", "object_repr", "summary"]
     date_hierarchy = "created_at"
     list_select_related = ["content_type"]
     show_full_result_count = False
+    fields = ["created_at", "actor_repr", "action", "record", "summary", "changes", "details"]
+    readonly_fields = fields
+
+    @admin.display(description="When", ordering="created_at")
+    def when(self, obj):
+        return format_html('<span class="ad-nowrap">{}</span>', date_format(localtime(obj.created_at), "SHORT_DATETIME_FORMAT"))
+
+    @admin.display(description="Record", ordering="object_repr")
+    def record(self, obj):
+        kind = capfirst(obj.content_type.model_class()._meta.verbose_name) if obj.content_type and obj.content_type.model_class() else ""
+        label = f"{kind}: {obj.object_repr}" if kind and obj.object_repr else (kind or obj.object_repr or display.EMPTY)
+        url = ""
+        if obj.content_type and obj.object_id and obj.action != AuditLog.Action.DELETE:
+            try:
+                url = reverse(f"admin:{obj.content_type.app_label}_{obj.content_type.model}_change", args=[obj.object_id])
+            except NoReverseMatch:
+                url = ""
+        return format_html('<a href="{}">{}</a>', url, label) if url else label
+
+    @admin.display(description="What changed")
+    def what_changed(self, obj):
+        changes = (obj.data or {}).get("changes") if isinstance(obj.data, dict) else None
+        if changes:
+            return display.truncated(display.changes_text(changes), width="36rem")
+        return display.truncated(obj.summary or display.EMPTY, width="36rem")
+
+    @admin.display(description="Changes (old → new)")
+    def changes(self, obj):
+        changes = (obj.data or {}).get("changes") if isinstance(obj.data, dict) else None
+        return display.changes_html(changes) or display.EMPTY
+
+    @admin.display(description="Details")
+    def details(self, obj):
+        data = obj.data if isinstance(obj.data, dict) else {}
+        rest = {k: v for k, v in data.items() if k not in ("changes",) and not (k == "fields" and data.get("changes"))}
+        if "fields" in rest:
+            rest["fields"] = [display.humanize_key(f) for f in rest["fields"]]
+        return display.definition_list(rest)
 
 
 @admin.register(AccessAttempt)

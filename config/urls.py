@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
 ]
 
-admin.site.site_header = "AgencyDesk"
-admin.site.site_title = "AgencyDesk"
-admin.site.index_title = "Back office"
+# Error pages in the product's frame (core.views)
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from accounts.services import record_delete, record_save
+from core.audit import record_delete, record_save
 
 from .importing import import_dataset, import_run
 from .importing.files import check_zip

@@ -21,7 +21,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.admin_config.AgencyDeskAdminConfig",  # django.contrib.admin, with the AgencyDesk site as admin.site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "hrsync",
     "integrations",
     "axes",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -52,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "accounts.middleware.PermissionDeniedMiddleware",
@@ -190,6 +192,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend", "rest_framework.filters.OrderingFilter"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -257,10 +264,16 @@ INTEGRATIONS_TRUST_ENV = env.bool("INTEGRATIONS_TRUST_ENV", default=False)  # ho
 HRSYNC_LEASE_SECONDS = env.int("HRSYNC_LEASE_SECONDS", default=300)
 HRSYNC_QUEUED_LEASE_SECONDS = env.int("HRSYNC_QUEUED_LEASE_SECONDS", default=3600)
 
-# --- salesrecords: individual ids per mass-creation chunk (one transaction each), and how long a queued
-# or running job may go without progress before the beat job enqueues it again.
+# --- salesrecords: individual ids per mass-creation chunk (one transaction each). A running job's worker
+# writes a heartbeat every third of SALESRECORDS_HEARTBEAT_SECONDS; a job whose heartbeat is older (its
+# worker died) is enqueued again by the 15-second beat sweep; a queued job nobody took for
+# SALESRECORDS_QUEUED_SECONDS (a lost message) too.
 SALESRECORDS_CHUNK_SIZE = env.int("SALESRECORDS_CHUNK_SIZE", default=20000)
-SALESRECORDS_STUCK_SECONDS = env.int("SALESRECORDS_STUCK_SECONDS", default=600)
+SALESRECORDS_HEARTBEAT_SECONDS = env.int("SALESRECORDS_HEARTBEAT_SECONDS", default=30)
+SALESRECORDS_QUEUED_SECONDS = env.int("SALESRECORDS_QUEUED_SECONDS", default=600)
+# Workflow emails: a sender's claim older than this is taken again by the minute sweep; tries before giving up.
+SALESRECORDS_EMAIL_LEASE_SECONDS = env.int("SALESRECORDS_EMAIL_LEASE_SECONDS", default=300)
+SALESRECORDS_EMAIL_MAX_TRIES = env.int("SALESRECORDS_EMAIL_MAX_TRIES", default=5)
 
 # --- individuals: searches with at most this many results are streamed; larger ones become a background
 # export job, picked up again after the lease when its worker died.
@@ -313,3 +326,25 @@ IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=1000)
 IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=1000)
 IMPORT_JOB_LEASE_SECONDS = env.int("IMPORT_JOB_LEASE_SECONDS", default=3 * 3600)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ImportJobStatusEnum"] = "core.models.ImportJob.Status"
+
+# --- workers (salesrecords/hrsync jobs): two queues. CPU-bound jobs (mass creation, exports, imports) go to
+# the default queue, served by a prefork worker; I/O-bound calls to outside systems go to the integrations
+# queue, served by a threads worker (Procfile, README "Workers"). An integration task opts in with ONE line
+# in INTEGRATIONS_TASKS (a task name or a glob).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+INTEGRATIONS_QUEUE = env.str("INTEGRATIONS_QUEUE", default="integrations")
+INTEGRATIONS_TASKS = [
+    "hrsync.tasks.sync_attempt_run_task",
+]
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
+# HTTP connections each integration client keeps per host (the threads worker's concurrency is the useful bound).
+INTEGRATIONS_POOL_SIZE = env.int("INTEGRATIONS_POOL_SIZE", default=16)
+# A sync whose call still fails transiently (5xx, 429, timeout) is tried again later by its task's countdown,
+# backing off from INTEGRATIONS_RETRY_LATER_SECONDS to INTEGRATIONS_RETRY_LATER_MAX_SECONDS, for
+# INTEGRATIONS_RETRY_WINDOW_SECONDS from its first failure (an outage of up to half an hour is not a verdict).
+INTEGRATIONS_RETRY_WINDOW_SECONDS = env.int("INTEGRATIONS_RETRY_WINDOW_SECONDS", default=30 * 60)
+INTEGRATIONS_RETRY_LATER_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_SECONDS", default=10.0)
+INTEGRATIONS_RETRY_LATER_MAX_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_MAX_SECONDS", default=300.0)
+# --- ui (core): an ordinary 403 is logged as one line, without a traceback
+LOGGING["filters"] = {"no_traceback_for_403": {"()": "core.views.NoTracebackFor403"}}
+LOGGING["loggers"]["django.request"] = {"filters": ["no_traceback_for_403"]}

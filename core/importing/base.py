@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from import_export import resources, widgets
 
-from accounts.models import AuditLog
-from accounts.services import audit
+from core.audit import audit
+from core.models import AuditLog
 
 from .files import FORMATS, RowSource
 

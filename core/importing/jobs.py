@@ -10,9 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from accounts.models import AuditLog
-from accounts.services import audit
-from core.models import ImportJob
+from core.audit import audit
+from core.models import AuditLog, ImportJob
 
 IMPORT_DIR = "imports"
 

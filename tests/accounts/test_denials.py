@@ -2,23 +2,22 @@
 import logging
 
 from accounts.rights import Flag, Level, denial_message
-from tests.conftest import api_as
 
 
-def test_api_403_names_the_missing_level_and_area(make_user):
+def test_api_403_names_the_missing_level_and_area(make_user, api_as):
     viewer = make_user(individuals=Level.VISIBLE)
     response = api_as(viewer).post("/api/individuals/", {"first_name": "A", "last_name": "B"})
     assert response.status_code == 403
     assert response.json() == {"detail": "You need Edit on Individuals to add individuals."}
 
 
-def test_api_403_for_reading_names_visible(make_user):
+def test_api_403_for_reading_names_visible(make_user, api_as):
     response = api_as(make_user()).get("/api/employer-groups/")
     assert response.status_code == 403
     assert response.json()["detail"] == "You need Visible on Employer Groups & Plans to see employer groups."
 
 
-def test_api_403_for_a_flag(make_user):
+def test_api_403_for_a_flag(make_user, api_as):
     response = api_as(make_user(administration=Level.DELETE)).post("/api/users/", {"username": "x"})
     assert response.json()["detail"] == "You need the right “Manage users and security groups” to add users."
 
@@ -51,7 +50,7 @@ def test_admin_change_page_posted_without_edit(client, make_user):
     assert "You need Edit on Administration to change agents." in response.content.decode()
 
 
-def test_a_service_reason_reaches_the_api(make_user, settings):
+def test_a_service_reason_reaches_the_api(make_user, settings, api_as):
     # individuals_import refuses with its own reason: the API keeps it rather than a bare "not permitted"
     viewer = make_user(individuals=Level.VISIBLE)
     from django.core.files.uploadedfile import SimpleUploadedFile

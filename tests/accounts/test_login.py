@@ -5,7 +5,7 @@ from django.core.cache import cache
 
 from accounts.models import AuditLog
 from accounts.rights import Flag, Level
-from tests.conftest import PASSWORD
+from tests.accounts.factories import PASSWORD
 
 ADMIN_LOGIN = "/admin/login/"
 LIMIT = 5  # settings.LOGIN_FAILURE_LIMIT

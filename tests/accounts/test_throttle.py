@@ -3,7 +3,6 @@ import pytest
 from django.core.cache import cache
 
 from accounts.rights import Level
-from tests.conftest import api_as
 
 
 @pytest.fixture
@@ -15,7 +14,7 @@ def user_rate(settings):
     cache.clear()
 
 
-def test_a_user_past_the_rate_gets_429_with_retry_after(make_user, user_rate):
+def test_a_user_past_the_rate_gets_429_with_retry_after(make_user, user_rate, api_as):
     user = make_user(administration=Level.VISIBLE)
     client = api_as(user)
     codes = [client.get("/api/agents/").status_code for _ in range(4)]

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, AuditLog
 from accounts.rights import Flag, Level
-from tests.conftest import PASSWORD
+from tests.accounts.factories import PASSWORD
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuditLog, User
 from accounts.rights import Level
-from tests.conftest import PASSWORD
+from tests.accounts.factories import PASSWORD
 
 
 def test_create_with_an_initial_password(api, make_user):

@@ -12,7 +12,6 @@ from accounts.models import AuditLog
 from core.models import ImportJob
 from hrsync.models import Employee
 from hrsync.services import employee_census_import
-from tests.conftest import api_as
 from tests.hrsync.factories import BenefitsLevelFactory, EmployerGroupFactory
 
 pytestmark = pytest.mark.django_db
@@ -126,7 +125,7 @@ def test_reported_errors_are_capped_but_counted(agency_admin, settings):
 
 
 def test_a_large_upload_runs_as_a_job_with_a_report(api, agency_admin, make_user, settings, tmp_path,
-                                                    django_capture_on_commit_callbacks):
+                                                    django_capture_on_commit_callbacks, api_as):
     settings.IMPORT_JOB_THRESHOLD_BYTES = 500
     settings.MEDIA_ROOT = tmp_path
     with django_capture_on_commit_callbacks(execute=True):
