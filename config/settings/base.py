@@ -303,6 +303,8 @@ REST_FRAMEWORK["NUM_PROXIES"] = AXES_IPWARE_PROXY_COUNT
 LOGIN_URL = "admin:login"  # where an invited user goes after choosing a password
 # API tokens: stored as a digest, shown once, expire after API_TOKEN_TTL_HOURS (0: never).
 KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model name)
+# knox's own migrations create its token table even when the model is swapped for ours: skip them.
+MIGRATION_MODULES = {"knox": None}
 API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=24 * 30)
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS) if API_TOKEN_TTL_HOURS else None,
