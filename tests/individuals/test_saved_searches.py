@@ -194,3 +194,12 @@ def test_read_only_may_save_privately_but_not_share(make_user, api_as):
     assert client.patch(f"/api/saved-searches/{private.json()['id']}/", {"shared": True},
                         format="json").status_code == 403
     assert not SavedSearch.objects.filter(shared=True).exists()
+
+
+def test_admin_save_form_offers_sharing_only_with_the_right(client, bob):
+    client.force_login(bob)  # Visible on Individuals
+    url = reverse("admin:individuals_savedsearch_save") + "?state=TX"
+    assert "Sharing needs Edit on Individuals." in client.get(url).content.decode()
+    client.post(url, {"name": "Mine", "shared": "on"})
+    saved = SavedSearch.objects.get()
+    assert saved.name == "Mine" and not saved.shared
