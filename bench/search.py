@@ -2,7 +2,10 @@
 
 For each search (no filter; one policy filter; three policy filters plus a date range) it prints
 the median time, the queries per request, and the ratio to the same SQL run through plain psycopg
-(the queries the request made that read individuals or policies, replayed). Goals: API <= 3x plain
+(the queries the request made that read individuals or policies, replayed). Requests go through the
+WSGI application as a server sends them (middleware, request signals and connection health check
+included), authenticated as a program is: the API with ``Authorization: Token``, the admin with a
+session cookie; the user is in a real security group (not a superuser), so permission checks count. Goals: API <= 3x plain
 SQL and <= 150 ms; admin changelist <= 500 ms (its ratio to plain SQL is in the note). Data is
 seeded set-based once (``manage.py seed_individuals``) and kept between runs.
 """
@@ -49,6 +52,45 @@ def _searches():
          f"&carrier={carrier.pk}&policy_effective_after=2024-01-01&policy_effective_before=2024-12-31"),
     ]
 
+class _WsgiClient:
+    """GET through the WSGI application, as gunicorn calls it, with fixed headers (credentials)."""
+
+    def __init__(self, **headers):
+        from django.core.handlers.wsgi import WSGIHandler
+
+        self.app = WSGIHandler()
+        self.headers = headers
+
+    def get(self, url: str):
+        import io
+        from types import SimpleNamespace
+
+        path, _, query = url.partition("?")
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "testserver",
+                   "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+                   "wsgi.input": io.BytesIO(b""), **self.headers}
+        status = []
+        body = self.app(environ, lambda s, headers, exc_info=None: status.append(int(s.split()[0])))
+        try:
+            content = b"".join(body)
+        finally:
+            body.close()
+        return SimpleNamespace(status_code=status[0], content=content)
+
+
+def _clients(user):
+    """(API client with the user's token, admin client with a logged-in session)."""
+    from django.conf import settings
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=user)
+    session = Client()
+    session.force_login(user)
+    return (_WsgiClient(HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_ACCEPT="application/json"),
+            _WsgiClient(HTTP_ACCEPT="text/html", HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}={session.cookies[settings.SESSION_COOKIE_NAME].value}"))
+
+
 def _data_queries(captured) -> list[str]:
     """The queries of a request that read individuals or policies (not the session or the user)."""
     return [q["sql"] for q in captured if "individuals_" in q["sql"]]
@@ -81,17 +123,10 @@ def _same_planner_settings(conn) -> None:
 
 
 def run(size: int = DEFAULT, repeat: int = 11) -> list[dict]:
-    from django.test import Client
-    from rest_framework.test import APIClient
-
     from bench.setup import psycopg_connect
 
     _ensure_data(size)
-    user = _user()
-    api = APIClient()
-    api.force_authenticate(user)
-    admin = Client()
-    admin.force_login(user)
+    api, admin = _clients(_user())
     results = []
     started = time.monotonic()
     with psycopg_connect() as conn:

@@ -279,3 +279,22 @@ def test_list_rows_equal_the_detail(api):
         assert rows[person.pk] == detail == searched[person.pk]
         assert list(rows[person.pk]) == list(detail)
     assert rows[with_all.pk]["ssn"] == "***-**-6789" and rows[with_all.pk]["servicing_agent_name"]
+
+
+def test_a_token_request_costs_the_token_query_and_the_page(make_user, django_assert_max_num_queries):
+    """The token's query brings the user's security group: the permission check needs no query of its own."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    IndividualFactory.create_batch(3, ssn=SSN)
+    allowed, refused = APIClient(), APIClient()
+    allowed.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=make_user(individuals=Level.VISIBLE)).key}")
+    refused.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=make_user(policies=Level.EDIT)).key}")
+
+    with django_assert_max_num_queries(2):  # the token (with user and group), the page
+        response = allowed.get("/api/individuals/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert [r["ssn"] for r in response.json()["results"]] == ["***-**-6789"] * 3
+    assert refused.get("/api/individuals/").status_code == 403
+    unknown = APIClient(HTTP_AUTHORIZATION="Token not-a-token").get("/api/individuals/")
+    assert unknown.status_code == 403 and "Invalid token" in unknown.content.decode()
