@@ -24,7 +24,7 @@ from individuals.selectors import filterset_errors
 from .. import sql
 from ..models import MassCreationJob, SalesRecord, SalesRecordType
 from ..rights import may_mass_create
-from ..workflows import applicable_workflows, workflow_emails_send, workflows_trigger
+from ..workflows import applicable_workflows, runnable_workflows, workflow_emails_send, workflows_trigger
 
 logger = logging.getLogger(__name__)
 Status = MassCreationJob.Status
@@ -139,10 +139,13 @@ def mass_creation_run(*, job_id: int, max_chunks: int | None = None, chunk_size:
         MassCreationJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
             status=Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), matched=matching.count(),
             last_id=last_id, cursor=first - 1 if first else last_id)
+    workflows = applicable_workflows(job.record_type_id)
     context = {
         "matching": matching,
         "excluded_keys": sql.not_carried_keys(),
-        "workflows": applicable_workflows(job.record_type_id),
+        "workflows": workflows,
+        # PostgreSQL: the workflows' actions go into each chunk's insert statement (see sql.insert_sales_records).
+        "folded_workflows": runnable_workflows(workflows) if sql.folds_workflows() else None,
         "step": chunk_size or settings.SALESRECORDS_CHUNK_SIZE,
     }
     chunks = 0
@@ -157,7 +160,7 @@ def mass_creation_run(*, job_id: int, max_chunks: int | None = None, chunk_size:
     return MassCreationJob.objects.get(pk=job_id)
 
 
-def _run_chunk(job_id: int, *, matching, excluded_keys, workflows, step) -> tuple[bool, tuple | None]:
+def _run_chunk(job_id: int, *, matching, excluded_keys, workflows, folded_workflows, step) -> tuple[bool, tuple | None]:
     """The matches with ids in (cursor, cursor + step] in one transaction; (more to do, (lo, hi) or None).
 
     Chunks are ranges of individual ids, not of matches: each costs an index range scan whatever
@@ -179,8 +182,8 @@ def _run_chunk(job_id: int, *, matching, excluded_keys, workflows, step) -> tupl
             return False, None
         count, created = sql.insert_sales_records(
             individuals=matching.filter(pk__gt=lo, pk__lte=hi), record_type_id=job.record_type_id, job_id=job_id,
-            stage=SalesRecord.Stage.NEW, excluded_keys=excluded_keys, now=now)
-        if created and workflows:
+            stage=SalesRecord.Stage.NEW, excluded_keys=excluded_keys, now=now, workflows=folded_workflows)
+        if created and workflows and folded_workflows is None:
             records = SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo, individual_id__lte=hi)
             workflows_trigger(records=records, workflows=workflows, now=now, fresh=True)
         if not count:  # a gap in the results: jump to the next match (one index probe)
