@@ -1,18 +1,22 @@
-"""API token authentication that loads the user's security group with the token (one query, not two)."""
-from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication, exceptions
+"""API token authentication: django-rest-knox (hashed, expiring tokens) bound to the user's password."""
+from django.utils.crypto import constant_time_compare
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
+from knox import auth
+from rest_framework import exceptions
 
 
-class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's ``Token <key>`` authentication; the permission checks that follow need no query of their own
-    (``SecurityGroupBackend`` reads the group the token's query joined)."""
+class TokenAuthentication(auth.TokenAuthentication):
+    """``Authorization: Token <token>``. A token issued before the user's last password change is revoked
+    (deleted) on its next use, whatever changed the password; an inactive user's tokens are refused."""
 
-    def authenticate_credentials(self, key):
-        model = self.get_model()
-        try:
-            token = model.objects.select_related("user__security_group").get(key=key)
-        except model.DoesNotExist:
-            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return (token.user, token)
+    def validate_user(self, auth_token):
+        user = auth_token.user
+        if not constant_time_compare(auth_token.credentials_hash, user.get_session_auth_hash()):
+            auth_token.delete()
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return super().validate_user(auth_token)
+
+
+class TokenScheme(KnoxTokenScheme):
+    target_class = TokenAuthentication
+    name = "tokenAuth"
