@@ -297,3 +297,16 @@ def test_a_session_request_costs_the_session_the_user_with_the_group_and_the_pag
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     assert [r["ssn"] for r in response.json()["results"]] == ["***-**-6789"] * 3
     assert refused.get("/api/individuals/", HTTP_ACCEPT="application/json").status_code == 403
+
+
+def test_a_token_request_reads_the_security_group_with_the_token(make_user, django_assert_max_num_queries):
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_token_create
+
+    IndividualFactory.create_batch(2)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=make_user(individuals=Level.VISIBLE))[1]}")
+    with django_assert_max_num_queries(3):  # the token (user, group), knox's look at the user's tokens, the page
+        response = client.get("/api/individuals/")
+    assert response.status_code == 200 and len(response.json()["results"]) == 2
