@@ -120,7 +120,20 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, django_db_serialized_rollback, live_server):
+def reference_data(django_db_serialized_rollback):
+    """The rows data migrations seed (security groups, carriers), whatever an earlier flush left."""
+    from accounts.models import SecurityGroup
+    from accounts.seeded_groups import seed_security_groups
+    from plans.models import Carrier
+    from plans.seeded_carriers import CARRIERS
+
+    seed_security_groups(SecurityGroup)
+    for name, code, naic in CARRIERS:
+        Carrier.objects.get_or_create(code=code, defaults={"name": name, "naic": naic})
+
+
+@pytest.fixture
+def page(browser, django_db_serialized_rollback, reference_data, live_server):
     """A browser page on the live server (serialized rollback: see ``celery_worker_process``)."""
     from django.contrib.contenttypes.models import ContentType
 
