@@ -247,15 +247,21 @@ def _apply_local(choice: PlanChoice, pull: dict) -> Plan:
     return plan_update(actor=None, plan=choice.plan, data=data, rates=rates)
 
 
-def _apply_remote(client: BenefitPointClient, choice: PlanChoice, push: dict, local: dict) -> None:
+def _apply_remote(client: BenefitPointClient, choice: PlanChoice, push: dict, local: dict) -> tuple[dict | None, dict | None]:
+    """Write ``push`` there; returns what the product and the rate hold now (read back for their
+    lastModifiedOn, so findChanges recognises our own writes), or None for the one not written."""
     product, tiers = remote_changes(push)
+    written_product = written_rate = None
     if product:
         client.update_product({"productID": choice.product_id, **product})
+        written_product = client.get_product(choice.product_id)
     if tiers is not None:
         if choice.rate_id:
             client.update_rate({"rateID": choice.rate_id, "rateTiers": tiers})
         else:
             choice.rate_id = _create_rate(client, choice.product_id, local, tiers)
+        written_rate = client.get_rate(choice.rate_id)
+    return written_product, written_rate
 
 
 def _create_rate(client: BenefitPointClient, product_id: int, values: dict, tiers: list[dict]) -> int:
@@ -321,8 +327,8 @@ def sync_choice(client: BenefitPointClient, choice: PlanChoice, item: PlanSyncIt
         if pull:
             plan = _apply_local(choice, pull)
         if push:
-            _apply_remote(client, choice, push, local)
-            product = client.get_product(choice.product_id)  # what it holds now, and its lastModifiedOn
+            written_product, written_rate = _apply_remote(client, choice, push, local)
+            product, rate = written_product or product, written_rate or rate
         for field, (mine, theirs, agreed) in conflicts.items():
             PlanSyncConflict.objects.create(choice=choice, field=field, local_value=mine, remote_value=theirs, agreed_value=agreed)
         for field in FIELDS:
@@ -350,8 +356,8 @@ def _first_sync(client: BenefitPointClient, choice: PlanChoice, local: dict | No
     with transaction.atomic():
         plan = _apply_local(choice, pull) if pull else choice.plan
         if push:
-            _apply_remote(client, choice, push, local)
-            product = client.get_product(choice.product_id)
+            written_product, written_rate = _apply_remote(client, choice, push, local)
+            product, rate = written_product or product, written_rate or rate
         external_id_link(obj=plan, system=System.BENEFITS_ADMIN, object_type="product", external_id=str(choice.product_id))
         _settle(choice, snapshot={**local, **pull}, plan=plan, product=product, rate=rate)
         _item_done(item, changes=_change_list(pull, local, AGENCYDESK) + _change_list(push, remote, THERE),
@@ -389,9 +395,9 @@ def _create_there(client: BenefitPointClient, choice: PlanChoice, local: dict, i
     PlanChoice.objects.filter(pk=choice.pk).update(product_id=product_id)
     choice.product_id = product_id
     _, tiers = remote_changes(local)
-    rate_id = _create_rate(client, product_id, local, tiers) if tiers else None
+    rate = client.get_rate(_create_rate(client, product_id, local, tiers)) if tiers else None
     product = client.get_product(product_id)
     with transaction.atomic():
         external_id_link(obj=plan, system=System.BENEFITS_ADMIN, object_type="product", external_id=str(product_id))
-        _settle(choice, snapshot=local, plan=plan, product=product, rate={"rateID": rate_id} if rate_id else None)
+        _settle(choice, snapshot=local, plan=plan, product=product, rate=rate)
         _item_done(item, changes=_change_list(local, {}, THERE), action="created there" + (" as a renewal" if plan.renewed_from_id else ""))
