@@ -96,8 +96,13 @@ def _new_products(client: BenefitPointClient, product_ids: list[int]) -> None:
         parent = PlanChoice.objects.filter(product_id=product.get("parentProductID"), state=State.SYNCED).first() \
             if product.get("parentProductID") else None
         if link and parent:
-            PlanChoice.objects.create(link=link, product_id=product_id, choice=Choice.CREATE_THERE, truth_details=parent.truth_details,
-                                      truth_benefits=parent.truth_benefits, truth_rates=parent.truth_rates)
+            try:
+                with transaction.atomic():  # a concurrent pass may have followed the same renewal
+                    PlanChoice.objects.create(link=link, product_id=product_id, choice=Choice.CREATE_THERE,
+                                              truth_details=parent.truth_details, truth_benefits=parent.truth_benefits,
+                                              truth_rates=parent.truth_rates)
+            except IntegrityError:
+                pass
 
 
 def flag_removed(choice: PlanChoice, why: str) -> None:
@@ -135,8 +140,16 @@ def plan_sync_pass(*, trigger: str = Run.Trigger.HOURLY, actor: User | None = No
         except IntegrationError as exc:
             note = f"Changes there could not be read ({exc.message}); local changes were still sent."
         targets = set(link_ids) if link_ids is not None else links_with_work()
+        _expire_dead_runs()
+        renewing = _groups_with_local_renewals()
         for link in AccountLink.objects.filter(pk__in=targets).select_related("group").order_by("pk"):
-            runs.append(run_group(client, link, trigger=trigger, actor=actor, note=note))
+            runs.append(run_group(client, link, trigger=trigger, actor=actor, note=note,
+                                  follow_renewals=link.group_id in renewing))
+    if runs:
+        failed = sum(r.status == Run.Status.FAILED for r in runs)
+        audit(actor=actor, action=AuditLog.Action.SYNC, model=AccountLink, object_repr=f"{len(runs)} groups",
+              summary=f"Plan sync pass ({Run.Trigger(trigger).label}): {len(runs)} runs, {failed} with failures",
+              data={"runs": [r.pk for r in runs]})
     return runs
 
 
@@ -146,11 +159,16 @@ def _refused_run(link, trigger, actor, reason) -> PlanSyncRun:
                                       finished_at=now, summary=f"The benefits-admin system could not be reached: {reason}")
 
 
-def _run_start(link: AccountLink, trigger: str, actor: User | None) -> PlanSyncRun:
+def _expire_dead_runs() -> None:
+    """Runs still In progress past their lease: their worker stopped; their groups may run again."""
     now = timezone.now()
-    PlanSyncRun.objects.filter(link=link, status=Run.Status.IN_PROGRESS, lease_until__lt=now).update(
+    PlanSyncRun.objects.filter(status=Run.Status.IN_PROGRESS, lease_until__lt=now).update(
         status=Run.Status.FAILED, finished_at=now, lease_until=None,
         summary="Stopped before it finished (its worker stopped): the next run picks its plans up again.")
+
+
+def _run_start(link: AccountLink, trigger: str, actor: User | None) -> PlanSyncRun:
+    now = timezone.now()
     try:
         with transaction.atomic():
             return PlanSyncRun.objects.create(link=link, trigger=trigger, requested_by=actor,
@@ -158,6 +176,11 @@ def _run_start(link: AccountLink, trigger: str, actor: User | None) -> PlanSyncR
     except IntegrityError:
         return PlanSyncRun.objects.create(link=link, trigger=trigger, requested_by=actor, status=Run.Status.SKIPPED,
                                           finished_at=now, summary="Another run of this group was in progress: skipped, so runs never overlap.")
+
+
+def _groups_with_local_renewals() -> set[int]:
+    return set(Plan.objects.filter(plan_sync_choice__isnull=True, renewed_from__plan_sync_choice__state=State.SYNCED)
+               .values_list("group_id", flat=True))
 
 
 def _local_renewals(link: AccountLink) -> None:
@@ -175,21 +198,22 @@ def _has_work(choice: PlanChoice) -> bool:
 
 
 def run_group(client: BenefitPointClient, link: AccountLink, *, trigger: str = Run.Trigger.HOURLY, actor: User | None = None,
-              note: str = "") -> PlanSyncRun:
+              note: str = "", follow_renewals: bool = True) -> PlanSyncRun:
     """Sync one group's plans in one run (skipped if the group has a run in progress)."""
     run = _run_start(link, trigger, actor)
     if run.status == Run.Status.SKIPPED:
         return run
     calls = client.calls
-    _local_renewals(link)
+    if follow_renewals:
+        _local_renewals(link)
     open_conflicts = Prefetch("conflicts", queryset=PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN),
                               to_attr="open_conflicts")
     choices = (link.choices.filter(state__in=[State.PENDING, State.SYNCED]).select_related("plan__carrier", "plan__renewed_from")
                .prefetch_related("plan__rates", open_conflicts).order_by("pk"))
     counts = {"changed": 0, "failed": 0, "conflicts": 0}
     work = [c for c in choices if _has_work(c)]
-    names = dict(RemotePlan.objects.filter(product_id__in=[c.product_id for c in work if not c.plan_id])
-                 .values_list("product_id", "data__name"))
+    unnamed = [c.product_id for c in work if not c.plan_id]
+    names = dict(RemotePlan.objects.filter(product_id__in=unnamed).values_list("product_id", "data__name")) if unnamed else {}
     # Every plan with work shows In progress at once; each one settles in its own transaction.
     items = PlanSyncItem.objects.bulk_create([
         PlanSyncItem(run=run, choice=c, plan_label=(str(c) if c.plan_id else f"{names.get(c.product_id) or 'Plan'} "
@@ -215,11 +239,11 @@ def run_group(client: BenefitPointClient, link: AccountLink, *, trigger: str = R
     status = Run.Status.FAILED if counts["failed"] else Run.Status.SUCCESSFUL
     summary = (f"{len(items)} plan{'s' * (len(items) != 1)} with changes: {counts['changed']} changed, {counts['conflicts']} with conflicts, "
                f"{counts['failed']} failed.")
-    PlanSyncRun.objects.filter(pk=run.pk, status=Run.Status.IN_PROGRESS).update(
-        status=status, finished_at=timezone.now(), lease_until=None, calls=client.calls - calls,
-        summary=" ".join(filter(None, [summary, note])))
-    run = PlanSyncRun.objects.get(pk=run.pk)
-    audit(actor=actor, action=AuditLog.Action.SYNC, obj=link, summary=f"Plan sync run {run.pk}: {run.summary}")
+    finished = {"status": status, "finished_at": timezone.now(), "lease_until": None, "calls": client.calls - calls,
+                "summary": " ".join(filter(None, [summary, note]))}
+    if PlanSyncRun.objects.filter(pk=run.pk, status=Run.Status.IN_PROGRESS).update(**finished):
+        for field, value in finished.items():
+            setattr(run, field, value)
     return run
 
 
