@@ -138,16 +138,17 @@ def run(size: int = DEFAULT) -> list[dict]:
         choices = list(PlanChoice.objects.select_related("plan").order_by("pk"))
         picked = random.Random(7).sample(choices, max(2, 2 * len(choices) * 2 // 100))
         far, near = picked[::2], picked[1::2]
+        tag = f"{int(time.time()) % 100000}"  # new values on every run, also when the set-up is reused
         for choice in far:
             requests.patch(f"{url}/benefitpoint/_control/products/{choice.product_id}",
-                           json={"policyNumber": f"FAR-{choice.pk}"}, timeout=5).raise_for_status()
+                           json={"policyNumber": f"FAR-{tag}-{choice.pk}"}, timeout=5).raise_for_status()
         for choice in near:
-            plan_update(actor=None, plan=choice.plan, data={"name": f"Near change {choice.pk}"})
+            plan_update(actor=None, plan=choice.plan, data={"name": f"Near change {tag} {choice.pk}"})
         before, start = _calls(url), time.perf_counter()
         runs = plan_sync_pass()
         seconds, calls = time.perf_counter() - start, _calls(url) - before
         changed = len(picked)
-        arrived = sum(PlanChoice.objects.get(pk=c.pk).plan.policy_number == f"FAR-{c.pk}" for c in far)
+        arrived = sum(PlanChoice.objects.get(pk=c.pk).plan.policy_number == f"FAR-{tag}-{c.pk}" for c in far)
         failed = PlanSyncItem.objects.filter(run__in=runs, status="failed").count()
         results.append(figure("plan_sync", "2% changed each side: calls per changed plan", value=calls / changed,
                               unit="calls", limit=3, goal=1.0,

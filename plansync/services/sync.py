@@ -142,9 +142,17 @@ def plan_sync_pass(*, trigger: str = Run.Trigger.HOURLY, actor: User | None = No
         targets = set(link_ids) if link_ids is not None else links_with_work()
         _expire_dead_runs()
         renewing = _groups_with_local_renewals()
-        for link in AccountLink.objects.filter(pk__in=targets).select_related("group").order_by("pk"):
-            runs.append(run_group(client, link, trigger=trigger, actor=actor, note=note,
-                                  follow_renewals=link.group_id in renewing))
+        links = list(AccountLink.objects.filter(pk__in=targets).select_related("group").order_by("pk"))
+        started = _runs_start(links, trigger, actor)
+        # The plans of every group in one read (groups following a local renewal read theirs after adding it).
+        preload = _choices([link.pk for link in links if link.group_id not in renewing])
+        for link in links:
+            if started[link.pk].status == Run.Status.SKIPPED:
+                runs.append(started[link.pk])
+                continue
+            runs.append(run_group(client, link, trigger=trigger, actor=actor, note=note, run=started[link.pk],
+                                  follow_renewals=link.group_id in renewing,
+                                  choices=None if link.group_id in renewing else preload.get(link.pk, [])))
     if runs:
         failed = sum(r.status == Run.Status.FAILED for r in runs)
         audit(actor=actor, action=AuditLog.Action.SYNC, model=AccountLink, object_repr=f"{len(runs)} groups",
@@ -178,6 +186,35 @@ def _run_start(link: AccountLink, trigger: str, actor: User | None) -> PlanSyncR
                                           finished_at=now, summary="Another run of this group was in progress: skipped, so runs never overlap.")
 
 
+def _runs_start(links: list[AccountLink], trigger: str, actor: User | None) -> dict[int, PlanSyncRun]:
+    """A run In progress for each group (one insert), or a Skipped one where a run is in progress already."""
+    busy = set(PlanSyncRun.objects.filter(link__in=links, status=Run.Status.IN_PROGRESS).values_list("link_id", flat=True))
+    lease = timezone.now() + timedelta(seconds=settings.PLANSYNC_RUN_LEASE_SECONDS)
+    free = [link for link in links if link.pk not in busy]
+    try:
+        with transaction.atomic():
+            started = PlanSyncRun.objects.bulk_create([PlanSyncRun(link=link, trigger=trigger, requested_by=actor, lease_until=lease)
+                                                       for link in free])
+    except IntegrityError:  # a concurrent pass started one of them: one by one, skipping those
+        started = [_run_start(link, trigger, actor) for link in free]
+    runs = {run.link_id: run for run in started}
+    runs.update({link.pk: _run_start(link, trigger, actor) for link in links if link.pk in busy})
+    return runs
+
+
+def _choices(link_ids: list[int]) -> dict[int, list[PlanChoice]]:
+    """The syncing plan choices of these groups, with what a run reads of them, by group."""
+    open_conflicts = Prefetch("conflicts", queryset=PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN),
+                              to_attr="open_conflicts")
+    by_link: dict[int, list[PlanChoice]] = {}
+    if link_ids:
+        for choice in (PlanChoice.objects.filter(link_id__in=link_ids, state__in=[State.PENDING, State.SYNCED])
+                       .select_related("link__group", "plan__carrier", "plan__renewed_from")
+                       .prefetch_related("plan__rates", open_conflicts).order_by("pk")):
+            by_link.setdefault(choice.link_id, []).append(choice)
+    return by_link
+
+
 def _groups_with_local_renewals() -> set[int]:
     return set(Plan.objects.filter(plan_sync_choice__isnull=True, renewed_from__plan_sync_choice__state=State.SYNCED)
                .values_list("group_id", flat=True))
@@ -198,18 +235,18 @@ def _has_work(choice: PlanChoice) -> bool:
 
 
 def run_group(client: BenefitPointClient, link: AccountLink, *, trigger: str = Run.Trigger.HOURLY, actor: User | None = None,
-              note: str = "", follow_renewals: bool = True) -> PlanSyncRun:
-    """Sync one group's plans in one run (skipped if the group has a run in progress)."""
-    run = _run_start(link, trigger, actor)
+              note: str = "", follow_renewals: bool = True, run: PlanSyncRun | None = None,
+              choices: list[PlanChoice] | None = None) -> PlanSyncRun:
+    """Sync one group's plans in one run (skipped if the group has a run in progress). A pass hands
+    in the run it started and the choices it read for every group at once."""
+    run = run or _run_start(link, trigger, actor)
     if run.status == Run.Status.SKIPPED:
         return run
     calls = client.calls
     if follow_renewals:
         _local_renewals(link)
-    open_conflicts = Prefetch("conflicts", queryset=PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN),
-                              to_attr="open_conflicts")
-    choices = (link.choices.filter(state__in=[State.PENDING, State.SYNCED]).select_related("plan__carrier", "plan__renewed_from")
-               .prefetch_related("plan__rates", open_conflicts).order_by("pk"))
+    if choices is None:
+        choices = _choices([link.pk]).get(link.pk, [])
     counts = {"changed": 0, "failed": 0, "conflicts": 0}
     work = [c for c in choices if _has_work(c)]
     unnamed = [c.product_id for c in work if not c.plan_id]
