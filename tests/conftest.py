@@ -367,6 +367,7 @@ def benefitpoint(sandbox_server, settings):
     """The sandbox's benefits-admin system, reset to its demo brokerage and no faults around the test."""
     settings.BENEFITS_ADMIN_URL = ""
     settings.INTEGRATIONS_RETRY_ATTEMPTS = 4
+    settings.INTEGRATIONS_READ_TIMEOUT = 10.0  # no knob here holds a call: a slow machine is not a fault
     control = BenefitPointControl(sandbox_server)
     control.reset()
     yield control

@@ -28,7 +28,7 @@ def conflict_resolve(*, actor: User | None, conflict: PlanSyncConflict, resoluti
 
     Raises ``ValidationError`` for a resolution that doesn't fit the conflict or one resolved already.
     """
-    conflict = Conflict.objects.select_for_update().select_related("choice__plan", "choice__link").get(pk=conflict.pk)
+    conflict = Conflict.objects.select_for_update(of=("self",)).select_related("choice__plan", "choice__link").get(pk=conflict.pk)
     if conflict.status != Conflict.Status.OPEN:
         raise ValidationError({"resolution": "This conflict is resolved already."})
     allowed = ([Conflict.Resolution.AGENCYDESK, Conflict.Resolution.BENEFITS_ADMIN] if conflict.kind == Conflict.Kind.FIELD

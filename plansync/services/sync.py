@@ -96,8 +96,13 @@ def _new_products(client: BenefitPointClient, product_ids: list[int]) -> None:
         parent = PlanChoice.objects.filter(product_id=product.get("parentProductID"), state=State.SYNCED).first() \
             if product.get("parentProductID") else None
         if link and parent:
-            PlanChoice.objects.create(link=link, product_id=product_id, choice=Choice.CREATE_THERE, truth_details=parent.truth_details,
-                                      truth_benefits=parent.truth_benefits, truth_rates=parent.truth_rates)
+            try:
+                with transaction.atomic():  # a concurrent pass may have followed the same renewal
+                    PlanChoice.objects.create(link=link, product_id=product_id, choice=Choice.CREATE_THERE,
+                                              truth_details=parent.truth_details, truth_benefits=parent.truth_benefits,
+                                              truth_rates=parent.truth_rates)
+            except IntegrityError:
+                pass
 
 
 def flag_removed(choice: PlanChoice, why: str) -> None:
@@ -135,8 +140,24 @@ def plan_sync_pass(*, trigger: str = Run.Trigger.HOURLY, actor: User | None = No
         except IntegrationError as exc:
             note = f"Changes there could not be read ({exc.message}); local changes were still sent."
         targets = set(link_ids) if link_ids is not None else links_with_work()
-        for link in AccountLink.objects.filter(pk__in=targets).select_related("group").order_by("pk"):
-            runs.append(run_group(client, link, trigger=trigger, actor=actor, note=note))
+        _expire_dead_runs()
+        renewing = _groups_with_local_renewals()
+        links = list(AccountLink.objects.filter(pk__in=targets).select_related("group").order_by("pk"))
+        started = _runs_start(links, trigger, actor)
+        # The plans of every group in one read (groups following a local renewal read theirs after adding it).
+        preload = _choices([link.pk for link in links if link.group_id not in renewing])
+        for link in links:
+            if started[link.pk].status == Run.Status.SKIPPED:
+                runs.append(started[link.pk])
+                continue
+            runs.append(run_group(client, link, trigger=trigger, actor=actor, note=note, run=started[link.pk],
+                                  follow_renewals=link.group_id in renewing,
+                                  choices=None if link.group_id in renewing else preload.get(link.pk, [])))
+    if runs:
+        failed = sum(r.status == Run.Status.FAILED for r in runs)
+        audit(actor=actor, action=AuditLog.Action.SYNC, model=AccountLink, object_repr=f"{len(runs)} groups",
+              summary=f"Plan sync pass ({Run.Trigger(trigger).label}): {len(runs)} runs, {failed} with failures",
+              data={"runs": [r.pk for r in runs]})
     return runs
 
 
@@ -146,11 +167,16 @@ def _refused_run(link, trigger, actor, reason) -> PlanSyncRun:
                                       finished_at=now, summary=f"The benefits-admin system could not be reached: {reason}")
 
 
-def _run_start(link: AccountLink, trigger: str, actor: User | None) -> PlanSyncRun:
+def _expire_dead_runs() -> None:
+    """Runs still In progress past their lease: their worker stopped; their groups may run again."""
     now = timezone.now()
-    PlanSyncRun.objects.filter(link=link, status=Run.Status.IN_PROGRESS, lease_until__lt=now).update(
+    PlanSyncRun.objects.filter(status=Run.Status.IN_PROGRESS, lease_until__lt=now).update(
         status=Run.Status.FAILED, finished_at=now, lease_until=None,
         summary="Stopped before it finished (its worker stopped): the next run picks its plans up again.")
+
+
+def _run_start(link: AccountLink, trigger: str, actor: User | None) -> PlanSyncRun:
+    now = timezone.now()
     try:
         with transaction.atomic():
             return PlanSyncRun.objects.create(link=link, trigger=trigger, requested_by=actor,
@@ -158,6 +184,40 @@ def _run_start(link: AccountLink, trigger: str, actor: User | None) -> PlanSyncR
     except IntegrityError:
         return PlanSyncRun.objects.create(link=link, trigger=trigger, requested_by=actor, status=Run.Status.SKIPPED,
                                           finished_at=now, summary="Another run of this group was in progress: skipped, so runs never overlap.")
+
+
+def _runs_start(links: list[AccountLink], trigger: str, actor: User | None) -> dict[int, PlanSyncRun]:
+    """A run In progress for each group (one insert), or a Skipped one where a run is in progress already."""
+    busy = set(PlanSyncRun.objects.filter(link__in=links, status=Run.Status.IN_PROGRESS).values_list("link_id", flat=True))
+    lease = timezone.now() + timedelta(seconds=settings.PLANSYNC_RUN_LEASE_SECONDS)
+    free = [link for link in links if link.pk not in busy]
+    try:
+        with transaction.atomic():
+            started = PlanSyncRun.objects.bulk_create([PlanSyncRun(link=link, trigger=trigger, requested_by=actor, lease_until=lease)
+                                                       for link in free])
+    except IntegrityError:  # a concurrent pass started one of them: one by one, skipping those
+        started = [_run_start(link, trigger, actor) for link in free]
+    runs = {run.link_id: run for run in started}
+    runs.update({link.pk: _run_start(link, trigger, actor) for link in links if link.pk in busy})
+    return runs
+
+
+def _choices(link_ids: list[int]) -> dict[int, list[PlanChoice]]:
+    """The syncing plan choices of these groups, with what a run reads of them, by group."""
+    open_conflicts = Prefetch("conflicts", queryset=PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN),
+                              to_attr="open_conflicts")
+    by_link: dict[int, list[PlanChoice]] = {}
+    if link_ids:
+        for choice in (PlanChoice.objects.filter(link_id__in=link_ids, state__in=[State.PENDING, State.SYNCED])
+                       .select_related("link__group", "plan__carrier", "plan__renewed_from")
+                       .prefetch_related("plan__rates", open_conflicts).order_by("pk")):
+            by_link.setdefault(choice.link_id, []).append(choice)
+    return by_link
+
+
+def _groups_with_local_renewals() -> set[int]:
+    return set(Plan.objects.filter(plan_sync_choice__isnull=True, renewed_from__plan_sync_choice__state=State.SYNCED)
+               .values_list("group_id", flat=True))
 
 
 def _local_renewals(link: AccountLink) -> None:
@@ -175,21 +235,22 @@ def _has_work(choice: PlanChoice) -> bool:
 
 
 def run_group(client: BenefitPointClient, link: AccountLink, *, trigger: str = Run.Trigger.HOURLY, actor: User | None = None,
-              note: str = "") -> PlanSyncRun:
-    """Sync one group's plans in one run (skipped if the group has a run in progress)."""
-    run = _run_start(link, trigger, actor)
+              note: str = "", follow_renewals: bool = True, run: PlanSyncRun | None = None,
+              choices: list[PlanChoice] | None = None) -> PlanSyncRun:
+    """Sync one group's plans in one run (skipped if the group has a run in progress). A pass hands
+    in the run it started and the choices it read for every group at once."""
+    run = run or _run_start(link, trigger, actor)
     if run.status == Run.Status.SKIPPED:
         return run
     calls = client.calls
-    _local_renewals(link)
-    open_conflicts = Prefetch("conflicts", queryset=PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN),
-                              to_attr="open_conflicts")
-    choices = (link.choices.filter(state__in=[State.PENDING, State.SYNCED]).select_related("plan__carrier", "plan__renewed_from")
-               .prefetch_related("plan__rates", open_conflicts).order_by("pk"))
+    if follow_renewals:
+        _local_renewals(link)
+    if choices is None:
+        choices = _choices([link.pk]).get(link.pk, [])
     counts = {"changed": 0, "failed": 0, "conflicts": 0}
     work = [c for c in choices if _has_work(c)]
-    names = dict(RemotePlan.objects.filter(product_id__in=[c.product_id for c in work if not c.plan_id])
-                 .values_list("product_id", "data__name"))
+    unnamed = [c.product_id for c in work if not c.plan_id]
+    names = dict(RemotePlan.objects.filter(product_id__in=unnamed).values_list("product_id", "data__name")) if unnamed else {}
     # Every plan with work shows In progress at once; each one settles in its own transaction.
     items = PlanSyncItem.objects.bulk_create([
         PlanSyncItem(run=run, choice=c, plan_label=(str(c) if c.plan_id else f"{names.get(c.product_id) or 'Plan'} "
@@ -215,11 +276,11 @@ def run_group(client: BenefitPointClient, link: AccountLink, *, trigger: str = R
     status = Run.Status.FAILED if counts["failed"] else Run.Status.SUCCESSFUL
     summary = (f"{len(items)} plan{'s' * (len(items) != 1)} with changes: {counts['changed']} changed, {counts['conflicts']} with conflicts, "
                f"{counts['failed']} failed.")
-    PlanSyncRun.objects.filter(pk=run.pk, status=Run.Status.IN_PROGRESS).update(
-        status=status, finished_at=timezone.now(), lease_until=None, calls=client.calls - calls,
-        summary=" ".join(filter(None, [summary, note])))
-    run = PlanSyncRun.objects.get(pk=run.pk)
-    audit(actor=actor, action=AuditLog.Action.SYNC, obj=link, summary=f"Plan sync run {run.pk}: {run.summary}")
+    finished = {"status": status, "finished_at": timezone.now(), "lease_until": None, "calls": client.calls - calls,
+                "summary": " ".join(filter(None, [summary, note]))}
+    if PlanSyncRun.objects.filter(pk=run.pk, status=Run.Status.IN_PROGRESS).update(**finished):
+        for field, value in finished.items():
+            setattr(run, field, value)
     return run
 
 
@@ -247,15 +308,21 @@ def _apply_local(choice: PlanChoice, pull: dict) -> Plan:
     return plan_update(actor=None, plan=choice.plan, data=data, rates=rates)
 
 
-def _apply_remote(client: BenefitPointClient, choice: PlanChoice, push: dict, local: dict) -> None:
+def _apply_remote(client: BenefitPointClient, choice: PlanChoice, push: dict, local: dict) -> tuple[dict | None, dict | None]:
+    """Write ``push`` there; returns what the product and the rate hold now (read back for their
+    lastModifiedOn, so findChanges recognises our own writes), or None for the one not written."""
     product, tiers = remote_changes(push)
+    written_product = written_rate = None
     if product:
         client.update_product({"productID": choice.product_id, **product})
+        written_product = client.get_product(choice.product_id)
     if tiers is not None:
         if choice.rate_id:
             client.update_rate({"rateID": choice.rate_id, "rateTiers": tiers})
         else:
             choice.rate_id = _create_rate(client, choice.product_id, local, tiers)
+        written_rate = client.get_rate(choice.rate_id)
+    return written_product, written_rate
 
 
 def _create_rate(client: BenefitPointClient, product_id: int, values: dict, tiers: list[dict]) -> int:
@@ -321,8 +388,8 @@ def sync_choice(client: BenefitPointClient, choice: PlanChoice, item: PlanSyncIt
         if pull:
             plan = _apply_local(choice, pull)
         if push:
-            _apply_remote(client, choice, push, local)
-            product = client.get_product(choice.product_id)  # what it holds now, and its lastModifiedOn
+            written_product, written_rate = _apply_remote(client, choice, push, local)
+            product, rate = written_product or product, written_rate or rate
         for field, (mine, theirs, agreed) in conflicts.items():
             PlanSyncConflict.objects.create(choice=choice, field=field, local_value=mine, remote_value=theirs, agreed_value=agreed)
         for field in FIELDS:
@@ -350,8 +417,8 @@ def _first_sync(client: BenefitPointClient, choice: PlanChoice, local: dict | No
     with transaction.atomic():
         plan = _apply_local(choice, pull) if pull else choice.plan
         if push:
-            _apply_remote(client, choice, push, local)
-            product = client.get_product(choice.product_id)
+            written_product, written_rate = _apply_remote(client, choice, push, local)
+            product, rate = written_product or product, written_rate or rate
         external_id_link(obj=plan, system=System.BENEFITS_ADMIN, object_type="product", external_id=str(choice.product_id))
         _settle(choice, snapshot={**local, **pull}, plan=plan, product=product, rate=rate)
         _item_done(item, changes=_change_list(pull, local, AGENCYDESK) + _change_list(push, remote, THERE),
@@ -389,9 +456,9 @@ def _create_there(client: BenefitPointClient, choice: PlanChoice, local: dict, i
     PlanChoice.objects.filter(pk=choice.pk).update(product_id=product_id)
     choice.product_id = product_id
     _, tiers = remote_changes(local)
-    rate_id = _create_rate(client, product_id, local, tiers) if tiers else None
+    rate = client.get_rate(_create_rate(client, product_id, local, tiers)) if tiers else None
     product = client.get_product(product_id)
     with transaction.atomic():
         external_id_link(obj=plan, system=System.BENEFITS_ADMIN, object_type="product", external_id=str(product_id))
-        _settle(choice, snapshot=local, plan=plan, product=product, rate={"rateID": rate_id} if rate_id else None)
+        _settle(choice, snapshot=local, plan=plan, product=product, rate=rate)
         _item_done(item, changes=_change_list(local, {}, THERE), action="created there" + (" as a renewal" if plan.renewed_from_id else ""))

@@ -11,7 +11,7 @@ import random
 import threading
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from ..http import Request, Response, knob_header, parse_knobs
 from ..soap import SoapFault
@@ -77,6 +77,11 @@ class Clock:
                 stamp = datetime.fromtimestamp(moment.timestamp() + 1e-6, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             self.last = stamp
             return stamp
+
+
+def seeded_time() -> str:
+    """When the demo data was last modified: a day ago (so a new link's first findChanges doesn't see it all)."""
+    return (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical_time(value) -> str:
@@ -271,7 +276,7 @@ class BenefitPoint:
                        [json.dumps(merged), name, self.clock.now(), row["account_id"]])
         return {"result": {"success": True, "ID": row["account_id"]}}
 
-    def create_account(self, account: dict, *, service_info_complete: bool = True) -> int:
+    def create_account(self, account: dict, *, service_info_complete: bool = True, stamp: str | None = None) -> int:
         """Control surface and seeding: a new account, stamped now (so ``findChanges`` sees it)."""
         data = {k: v for k, v in account.items() if k not in ("accountID", "lastModifiedOn")}
         data.setdefault("active", True)
@@ -281,7 +286,7 @@ class BenefitPoint:
         with self.store.tx() as db:
             return self._insert(db, "bp_account", "account_id", {
                 "account_name": data["groupAccountInfo"]["accountName"], "data": json.dumps(data),
-                "service_info_complete": int(service_info_complete), "last_modified_on": self.clock.now()})
+                "service_info_complete": int(service_info_complete), "last_modified_on": stamp or self.clock.now()})
 
     # --- contacts -------------------------------------------------------------------------------
     def _contact(self, row: dict) -> dict:
@@ -532,9 +537,10 @@ class BenefitPoint:
         ids = []
         for account in bench_accounts(accounts, plans, start):
             account_id = self.create_account({"groupAccountInfo": {"accountName": account["name"], "businessType": "Corporation"},
-                                              "mainAddress": {"street1": "1 Bench Way", "city": "Austin", "state": "TX", "zip": "73301"}})
+                                              "mainAddress": {"street1": "1 Bench Way", "city": "Austin", "state": "TX", "zip": "73301"}},
+                                             stamp=seeded_time())
             with self.store.tx() as db:
-                self._insert_products(db, account_id, account["products"], self.clock.now())
+                self._insert_products(db, account_id, account["products"], seeded_time())
             ids.append(account_id)
         return ids
 
@@ -554,8 +560,8 @@ class BenefitPoint:
         for account in demo["accounts"]:
             complete = account.pop("_service_info_complete")
             account["_officeName"] = account["mainAddress"]["city"]
-            self.create_account(account, service_info_complete=complete)
-        now = self.clock.now()
+            self.create_account(account, service_info_complete=complete, stamp=seeded_time())
+        now = seeded_time()
         ids: list[int] = []
         with self.store.tx() as db:
             for contact in demo["contacts"]:

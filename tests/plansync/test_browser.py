@@ -2,9 +2,10 @@
 import pytest
 from playwright.sync_api import expect
 
-from plans.models import Plan
+from plans.models import Carrier, Plan
 from plans.services import plan_update
-from plansync.models import PlanChoice
+from plansync.mapping import CARRIER_FROM_REMOTE
+from plansync.models import PlanChoice, PlanSyncItem
 
 
 @pytest.mark.browser
@@ -20,6 +21,9 @@ def test_import_choose_sync_and_resolve_a_conflict(admin_login, agency_admin, be
 
     # choose: the account's medical plan is created here; preview first
     medical = next(p for p in benefitpoint.products(accountID=40002) if p["productTypeID"] == 101 and p["productStatus"] == "Current")
+    # the seeded carrier it maps to (a flushing test earlier in the session may have removed it)
+    code = CARRIER_FROM_REMOTE[medical["carrierID"]]
+    Carrier.objects.get_or_create(code=code, defaults={"name": code.title(), "active": True})
     page.select_option(f"select[name=choice-product-{medical['productID']}]", "create_there")
     page.click("input[name=preview]")
     expect(page.locator("#preview")).to_contain_text("Creates the plan in AgencyDesk")
@@ -30,6 +34,7 @@ def test_import_choose_sync_and_resolve_a_conflict(admin_login, agency_admin, be
     # sync now: the run shows the plan Successful
     page.click("input[value='Sync now']")
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    assert list(PlanSyncItem.objects.values_list("status", "reason")) == [("successful", "")]
     expect(page.locator("#result_list")).to_contain_text("Successful")
     plan = PlanChoice.objects.get(product_id=medical["productID"]).plan
     assert plan.name == medical["name"]

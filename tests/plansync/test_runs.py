@@ -1,0 +1,59 @@
+"""Runs as rows: one per group at a time, a dead run's lease, the hourly schedule, list query counts."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from plans.services import plan_update
+from plansync.models import PlanSyncRun
+from plansync.services import Row
+from tests.plansync.factories import SyncedPlanFactory, choose, import_account, sync
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_second_run_of_a_group_is_skipped_while_one_is_in_progress(benefitpoint):
+    link = import_account(40002)
+    running = PlanSyncRun.objects.create(link=link, lease_until=timezone.now() + timedelta(minutes=5))
+    second = sync(link)
+    assert second.status == PlanSyncRun.Status.SKIPPED and "never overlap" in second.summary
+    assert PlanSyncRun.objects.get(pk=running.pk).status == PlanSyncRun.Status.IN_PROGRESS
+
+
+def test_a_run_past_its_lease_is_failed_and_the_group_runs_again(benefitpoint):
+    link = import_account(40002)
+    plan = SyncedPlanFactory(group=link.group)
+    choose(link, Row(plan=plan, choice="create_there"))
+    dead = PlanSyncRun.objects.create(link=link, lease_until=timezone.now() - timedelta(seconds=1))
+    run = sync(link)
+    assert run.status == PlanSyncRun.Status.SUCCESSFUL
+    assert "worker stopped" in PlanSyncRun.objects.get(pk=dead.pk).summary
+
+
+def test_the_hourly_schedule_is_in_the_admin(benefitpoint):
+    task = PeriodicTask.objects.get(task="plansync.tasks.plan_sync_hourly_task")
+    assert task.enabled and (task.interval.every, task.interval.period) == (1, "hours")
+
+
+def test_the_hourly_pass_runs_only_groups_with_changes(benefitpoint):
+    from plansync.tasks import plan_sync_hourly_task
+
+    quiet, busy = import_account(40002), import_account(40003)
+    plans = {link.pk: SyncedPlanFactory(group=link.group) for link in (quiet, busy)}
+    for link in (quiet, busy):
+        choose(link, Row(plan=plans[link.pk], choice="create_there"))
+    assert plan_sync_hourly_task() == 2  # both have a first sync to do
+    plan_update(actor=None, plan=plans[busy.pk], data={"name": "Renamed here"})
+    assert plan_sync_hourly_task() == 1
+    assert PlanSyncRun.objects.filter(link=quiet).count() == 1
+
+
+def test_runs_list_has_a_bounded_query_count(api, benefitpoint, django_assert_max_num_queries):
+    for account_id in (40002, 40003, 40005):
+        link = import_account(account_id)
+        choose(link, Row(plan=SyncedPlanFactory(group=link.group), choice="create_there"))
+        sync(link)
+    with django_assert_max_num_queries(8):
+        response = api.get("/api/plan-sync-runs/")
+    assert response.status_code == 200 and len(response.json()["results"]) == 3
