@@ -5,7 +5,7 @@ import secrets
 from django.conf import settings
 
 from .models import Agent, SecurityGroup, User
-from .seeds import SEEDED_SECURITY_GROUPS
+from .seeded_groups import SEEDED_SECURITY_GROUPS
 from .services import record_save, user_create
 
 AGENTS = [("Dana", "Whitfield", "sales"), ("Marcus", "Oyelaran", "service"), ("Priya", "Raman", None), ("Tom", "Becker", None)]
@@ -24,7 +24,7 @@ def _logins() -> dict[str, str]:
 def load(stdout) -> list[tuple[str, str, str]]:
     rows = []
     groups = {g.name: g for g in SecurityGroup.objects.all()}
-    for group_name, (username, password) in zip(SEEDED_SECURITY_GROUPS, _logins().items()):
+    for group_name, (username, password) in zip(SEEDED_SECURITY_GROUPS, _logins().items(), strict=True):
         user = User.objects.filter(username=username).first()
         if user is None:
             user = user_create(actor=None, username=username, password=password, security_group=groups[group_name],

@@ -14,3 +14,5 @@ if ! grep -qx "$want" .venv/.requirements.sha 2>/dev/null; then
   echo "$want" >> .venv/.requirements.sha
 fi
 export PATH="$PWD/.venv/bin:$PATH"
+var=${AGENCYDESK_VAR_DIR:-$PWD/var}
+mkdir -p "$var/static" "$var/media" "$var/cache" "$var/celery/broker" "$var/celery/results" "$var/celery/control"

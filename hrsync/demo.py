@@ -1,6 +1,6 @@
 """Demo data for hrsync: benefits levels, and employees of the demo employer groups.
 
-Some employees share an email with an account the sandbox starts with (sandbox/demo_data.py):
+Some employees share an email with an account the sandbox starts with (sandbox/demo_accounts.py):
 their first sync links instead of creating. One level has no package mapping and one employee
 lacks a date of birth, so the Failed tab shows both pre-send reasons without any call.
 """
@@ -8,7 +8,7 @@ import datetime
 from decimal import Decimal
 
 from plans.models import EmployerGroup
-from sandbox.demo_data import DEMO_ACCOUNTS
+from sandbox.demo_accounts import DEMO_ACCOUNTS
 
 from .models import BenefitsLevel, Employee
 from .services import benefits_level_save, employee_create, employee_sync_request

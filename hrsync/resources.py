@@ -6,7 +6,7 @@ Imports are all-or-nothing: any row error rolls every row back.
 """
 from import_export import fields, widgets
 
-from core.imports import AllOrNothingResource
+from core.importing import AllOrNothingResource
 from plans.models import EmployerGroup
 
 from .models import BenefitsLevel, Employee

@@ -1,6 +1,6 @@
 """Demo data for individuals: ~2,000 clients with policies and custom field values (bulk, idempotent)."""
+from .bulk_data import bulk_generate, ensure_reference_data
 from .models import Individual
-from .seeding import bulk_generate, ensure_reference_data
 
 DEMO_SIZE = 2000
 

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from accounts.models import AuditLog, User
 from accounts.services import audit
-from core.imports import FORMATS, ImportReport, export_bytes, import_dataset, import_run  # noqa: F401 (FORMATS for the API)
+from core.importing import FORMATS, ImportReport, export_bytes, import_dataset, import_run  # noqa: F401 (FORMATS for the API)
 
 from .resources import RESOURCES
 

@@ -70,6 +70,7 @@ def _read_or_create_key(path: str, make) -> str:
     """A development key kept in VAR_DIR, created once (atomically, so parallel processes agree)."""
     path = Path(path)
     if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

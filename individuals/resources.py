@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields, widgets
 
 from accounts.models import Agent
-from core.imports import AllOrNothingResource
+from core.importing import AllOrNothingResource
 from plans.models import Carrier
 
 from . import personal_data, services

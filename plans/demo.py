@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from .models import Carrier, EmployerGroup, Plan
-from .services import TIERS, employer_group_create, plan_create
+from .services.plans import TIERS, employer_group_create, plan_create
 
 GROUPS = 50
 _PREFIXES = ["Harbor", "Summit", "Pioneer", "Cedar", "Blue Ridge", "Lakeside", "Granite", "Redwood", "Maple",

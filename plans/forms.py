@@ -8,9 +8,9 @@ from decimal import Decimal
 from django import forms
 from django.forms.models import ModelFormMetaclass
 
-from .benefits import COPAY_LABELS, COPAYS, COUNT, FLAG, MONEY, NUMBER, PERCENT, SCHEMA, TEXT
+from .benefit_summary import COPAY_LABELS, COPAYS, COUNT, FLAG, MONEY, NUMBER, PERCENT, SCHEMA, TEXT
 from .models import Plan
-from .services import PLAN_FIELDS
+from .services.plans import PLAN_FIELDS
 
 
 def _field(kind: str, label: str) -> forms.Field:

@@ -185,7 +185,7 @@ class Plan(models.Model):
     billing_type = models.CharField(max_length=20, choices=BillingType.choices, default=BillingType.LIST_BILL)
     funding_type = models.CharField(max_length=20, choices=FundingType.choices, default=FundingType.FULLY_INSURED)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True)
-    # Validated per line of coverage by plans.benefits (deductibles, out-of-pocket, copays, ...).
+    # Validated per line of coverage by plans.benefit_summary (deductibles, out-of-pocket, copays, ...).
     benefit_summary = models.JSONField(default=dict, blank=True)
     rate_basis = models.CharField(max_length=20, choices=RateBasis.choices, default=RateBasis.TIERED)
     # Contribution rules: what the employer pays toward the employee's and the dependents' cost.
@@ -228,7 +228,7 @@ class Plan(models.Model):
         return f"{self.name} ({self.effective_date:%Y}–{self.renewal_date:%Y})" if self.effective_date and self.renewal_date else self.name
 
     def clean(self):
-        from .benefits import validate_benefit_summary
+        from .benefit_summary import validate_benefit_summary
 
         errors = {}
         if self.effective_date and self.renewal_date and self.renewal_date <= self.effective_date:

@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from import_export import fields, widgets
 
 from accounts.services import record_save
-from core.imports import AllOrNothingResource
+from core.importing import AllOrNothingResource
 
 from .models import Carrier, EmployerGroup, Plan
-from .services import PLAN_FIELDS, TIERS, plan_create, plan_rates_validate, plan_update
+from .services.plans import PLAN_FIELDS, TIERS, plan_create, plan_rates_validate, plan_update
 
 
 class EmployerGroupResource(AllOrNothingResource):

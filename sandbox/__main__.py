@@ -1,5 +1,6 @@
 """``python -m sandbox [--host 127.0.0.1] [--port 8001] [--db var/sandbox/sandbox.sqlite3]``."""
 import argparse
+import contextlib
 import socketserver
 import sys
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
@@ -32,10 +33,8 @@ class _Handler(WSGIRequestHandler):
             return
         handler = _QuietServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
         handler.request_handler = self
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             handler.run(self.server.get_app())
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
 
 def main(argv=None) -> int:
@@ -49,10 +48,8 @@ def main(argv=None) -> int:
     server = _Server((args.host, args.port), _Handler)
     server.set_app(Sandbox(args.db))
     print(f"Sandbox listening on http://{args.host}:{server.server_port}/ (control page /_sandbox/)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -9,9 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.rights import Area, Flag, Level
-from tests.accounts.factories import SecurityGroupFactory, UserFactory
+from tests.accounts.factories import PASSWORD, SecurityGroupFactory, UserFactory
 
-PASSWORD = "correct-horse-battery"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,10 +52,16 @@ def api(api_client, agency_admin):
     return api_client
 
 
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+@pytest.fixture
+def api_as():
+    """``api_as(user)`` -> an API client authenticated as ``user``."""
+
+    def client_for(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return client_for
 
 
 @pytest.fixture
@@ -77,10 +82,12 @@ def celery_worker_process(django_db_serialized_rollback, transactional_db, setti
         pytest.skip("a worker process cannot share an in-memory SQLite test database")
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     queue = f"test-{uuid.uuid4().hex[:8]}"
+    # Both queues (default and integrations) are the test's own, in this process and in the worker.
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "CELERY_TASK_ALWAYS_EAGER": "false"}
+           "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": queue, "INTEGRATIONS_QUEUE": queue}
     saved = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    settings.INTEGRATIONS_QUEUE = queue
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1", "--loglevel", "WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
@@ -115,6 +122,9 @@ def browser():
 @pytest.fixture
 def page(browser, django_db_serialized_rollback, live_server):
     """A browser page on the live server (serialized rollback: see ``celery_worker_process``)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()  # a flush before this test gave the content types new ids
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -217,6 +227,198 @@ def sandbox(sandbox_server):
     control.reset()
     yield control
     control.reset()
+
+
+# --- ui: no raw Python/JSON literals where text belongs ---
+_RAW_LITERALS = [
+    (r"\[\s*'", "a Python list"), (r"\{\s*'", "a Python dict"), (r"\{\s*\"", "a JSON object"), (r"\[\s*\"", "a JSON list"),
+    (r"\bobject at 0x", "an object repr"), (r"<QuerySet", "a QuerySet repr"), (r"\b(?:datetime\.date|Decimal)\(", "a repr"),
+]
+_RAW_WORDS = {"None", "True", "False", "null", "true", "false"}
+_SKIPPED_TAGS = {"script", "style", "textarea", "select", "option", "template"}
+_SKIPPED_CLASSES = {"help", "description", "ad-code"}
+
+
+def raw_literals(html: str) -> list[str]:
+    """Where a rendered page shows a Python/JSON literal as text: ``["td: ['Phone']", ...]``.
+
+    Reads the text of ``#content`` (and the title); form inputs, scripts, help texts and field
+    descriptions are skipped (a JSON field's input is input, not text).
+    """
+    import re
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        VOID = {"input", "br", "img", "hr", "meta", "link", "col", "wbr", "source"}
+
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.stack, self.found, self.depth_content = [], [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag in self.VOID:
+                return
+            attrs = dict(attrs)
+            classes = set((attrs.get("class") or "").split())
+            skip = tag in _SKIPPED_TAGS or bool(classes & _SKIPPED_CLASSES) or bool(self.stack and self.stack[-1][1])
+            self.stack.append((tag, skip))
+            if attrs.get("id") == "content" and self.depth_content is None:
+                self.depth_content = len(self.stack)
+
+        def handle_endtag(self, tag):
+            if tag in self.VOID or all(open_tag != tag for open_tag, _ in self.stack):
+                return
+            while self.stack:
+                open_tag, _ = self.stack.pop()
+                if self.depth_content is not None and len(self.stack) < self.depth_content:
+                    self.depth_content = None  # left #content
+                if open_tag == tag:
+                    break
+
+        def handle_data(self, data):
+            text = data.strip()
+            if not text or not self.stack or self.stack[-1][1]:
+                return
+            tag = self.stack[-1][0]
+            if self.depth_content is None and tag != "title":
+                return
+            if text in _RAW_WORDS:
+                self.found.append(f"{tag}: {text}")
+                return
+            for pattern, what in _RAW_LITERALS:
+                if re.search(pattern, text):
+                    self.found.append(f"{tag}: {text[:120]} ({what})")
+                    break
+
+    reader = Reader()
+    reader.feed(html)
+    return reader.found
+
+
+@pytest.fixture
+def assert_no_raw_literals():
+    """``assert_no_raw_literals(response_or_html, where="")`` fails when the page shows a Python/JSON literal."""
+
+    def check(page, where=""):
+        html = page if isinstance(page, str) else page.content.decode()
+        found = raw_literals(html)
+        assert not found, f"raw literals on {where or 'the page'}: {found}"
+
+    return check
+# --- plansync (benefits-admin system, BenefitPoint SOAP) ---
+class BenefitPointControl:
+    """Drive the sandbox's benefits-admin system from a test: knobs, products, the far side's edits."""
+
+    def __init__(self, url: str):
+        import requests
+
+        self.url, self.http = f"{url}/benefitpoint", requests.Session()
+
+    def knobs(self, **values) -> dict:
+        response = self.http.put(f"{self.url}/_control/knobs", json=values, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def stats(self) -> dict:
+        return self.http.get(f"{self.url}/_control/stats", timeout=5).json()
+
+    def products(self, **query) -> list[dict]:
+        return self.http.get(f"{self.url}/_control/products", params=query, timeout=5).json()["results"]
+
+    def product(self, product_id: int) -> dict:
+        return next(p for p in self.products() if p["productID"] == product_id)
+
+    def edit(self, product_id: int, **changes) -> None:
+        self.http.patch(f"{self.url}/_control/products/{product_id}", json=changes, timeout=5).raise_for_status()
+
+    def add(self, **product) -> int:
+        response = self.http.post(f"{self.url}/_control/products", json=product, timeout=5)
+        response.raise_for_status()
+        return response.json()["ID"]
+
+    def delete(self, product_id: int) -> None:
+        self.http.delete(f"{self.url}/_control/products/{product_id}", timeout=5).raise_for_status()
+
+    def add_account(self, name: str) -> int:
+        response = self.http.post(f"{self.url}/_control/accounts", timeout=5, json={
+            "groupAccountInfo": {"accountName": name, "businessType": "Corporation"}})
+        response.raise_for_status()
+        return response.json()["accountID"]
+
+    def reset(self) -> None:
+        self.http.post(f"{self.url}/_control/reset", timeout=10).raise_for_status()
+
+
+@pytest.fixture
+def benefitpoint(sandbox_server, settings):
+    """The sandbox's benefits-admin system, reset to its demo brokerage and no faults around the test."""
+    settings.BENEFITS_ADMIN_URL = ""
+    settings.INTEGRATIONS_RETRY_ATTEMPTS = 4
+    control = BenefitPointControl(sandbox_server)
+    control.reset()
+    yield control
+    control.reset()
+# --- carriers (carriers) ---
+class NoyoControl:
+    """Drive the sandbox's carrier-connection service from a test: rosters, clock and fault knobs, tokens."""
+
+    def __init__(self, control: "SandboxControl"):
+        self.control, self.url, self.http = control, control.url, control.http
+
+    def seed(self, **roster) -> dict:
+        reply = self.http.post(f"{self.url}/_sandbox/noyo/rosters", json=roster, timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+    def knobs(self, **values) -> dict:
+        return self.http.put(f"{self.url}/_sandbox/noyo/knobs", json=values, timeout=5).json()
+
+    def expire_tokens(self) -> None:
+        self.http.post(f"{self.url}/_sandbox/noyo/expire-tokens", timeout=5).raise_for_status()
+
+    def connections(self) -> list[dict]:
+        return self.http.get(f"{self.url}/_sandbox/noyo/connections", timeout=5).json()["results"]
+
+    def violations(self) -> dict:
+        return self.http.get(f"{self.url}/_sandbox/noyo/violations", timeout=5).json()
+
+
+@pytest.fixture
+def noyo(sandbox, monkeypatch):
+    """The sandbox's carrier-connection service; every request the client sends to it and every response it
+    returns is validated against the published contract, and the test fails on any violation (so does the
+    sandbox's own check of what it sent)."""
+    import json
+    from urllib.parse import parse_qsl, urlsplit
+
+    import requests
+
+    from integrations.clients.noyo import NoyoClient
+    from sandbox import noyo_contract
+
+    NoyoClient._tokens.clear()
+    violations, checked = [], [0]
+    send = requests.Session.send
+
+    def observed(session, request, **kwargs):
+        response = send(session, request, **kwargs)
+        url = urlsplit(request.url)
+        if "/noyo/api/" in url.path:
+            path = url.path.split("/noyo", 1)[1]
+            body = json.loads(request.body) if request.body else None
+            violations.extend(noyo_contract.request_violations(request.method, path, query=dict(parse_qsl(url.query)), body=body))
+            if "X-Sandbox-Off-Contract" not in response.headers:  # a status the service added, on purpose
+                violations.extend(noyo_contract.response_violations(request.method, path, response.status_code,
+                                                                    response.json() if response.content else None))
+            checked[0] += 1
+        return response
+
+    monkeypatch.setattr(requests.Session, "send", observed)
+    control = NoyoControl(sandbox)
+    control.checked = checked
+    yield control
+    assert violations == [], f"the client or the sandbox broke the contract: {violations[:5]}"
+    assert control.violations()["count"] == 0, control.violations()
 
 
 # --- ams (the agency management system and the CRM in the sandbox) ---

@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from accounts.seeds import seed_security_groups
+    from accounts.seeded_groups import seed_security_groups
 
     seed_security_groups(apps.get_model("accounts", "SecurityGroup"))
 

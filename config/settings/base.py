@@ -4,16 +4,16 @@ With no variables set AgencyDesk runs embedded: SQLite (WAL) and a Celery broker
 filesystem transport, both under ``var/``. ``DATABASE_URL`` and ``REDIS_URL`` switch to
 PostgreSQL and Redis.
 """
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(environ.Env().str("AGENCYDESK_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-
 env = environ.Env()
+# Runtime files (SQLite, broker, static, exports); bin/bootstrap.sh creates the folders, settings never do.
+VAR_DIR = Path(env.str("AGENCYDESK_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-dev-key-only-for-the-embedded-default")
@@ -21,14 +21,14 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.admin_config.AgencyDeskAdminConfig",  # django.contrib.admin, with the AgencyDesk site as admin.site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "plans",
     "hrsync",
     "integrations",
+    "axes",
+    "django_htmx",
+    "plansync",
+    "carriers",
     "ams",
 ]
 
@@ -52,7 +56,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "accounts.middleware.PermissionDeniedMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,12 +106,20 @@ def _database(url: str) -> dict:
 
 DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": _database(DATABASE_URL)}
+# PostgreSQL planner: random reads on SSD / cached storage cost about what sequential ones do. With the
+# default (4) the planner walks the name index for selective policy searches (~300 ms on 1M individuals)
+# instead of starting from the matching policies (~25 ms). Empty -> the server's own setting.
+DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
+if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite builds the same index without them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.SecurityGroupBackend"]
+# Axes first: it refuses a locked-out username + address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.SecurityGroupBackend"]
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15)
 AUTH_PASSWORD_VALIDATORS = [
@@ -121,7 +136,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -145,10 +159,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # Longer than any task, so an unacknowledged (acks_late) message is not redelivered
+    # while its task is still running.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
 else:
     _broker_dir = VAR_DIR / "celery" / "broker"
-    _broker_dir.mkdir(parents=True, exist_ok=True)
-    (VAR_DIR / "celery" / "results").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery' / 'results'}"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -157,10 +172,6 @@ else:
         "store_processed": False,
         "control_folder": str(VAR_DIR / "celery" / "control"),
     }
-if REDIS_URL:
-    # Longer than any task, so an unacknowledged (acks_late) message is not redelivered
-    # while its task is still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -177,12 +188,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: a request without valid credentials is answered 401 with WWW-Authenticate: Token.
+        "accounts.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend", "rest_framework.filters.OrderingFilter"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -201,7 +218,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "accounts.rights.Level"},
+    # Several apps have "status" / "gender" / "action" fields: each choice set gets a stable name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "accounts.rights.Level",
+        "IndividualGenderEnum": "individuals.models.Individual.Gender",
+        "PolicyStatusEnum": "individuals.models.Policy.Status",
+        "CoverageTypeEnum": "individuals.models.Policy.CoverageType",
+        "MassCreationJobStatusEnum": "salesrecords.models.MassCreationJob.Status",
+        "SalesStageEnum": "salesrecords.models.SalesRecord.Stage",
+        "EmployerGroupStatusEnum": "plans.models.EmployerGroup.Status",
+        "PlanStatusEnum": "plans.models.Plan.Status",
+        "SyncAttemptActionEnum": "hrsync.models.SyncAttempt.Action",
+        "SyncAttemptStatusEnum": "hrsync.models.SyncAttempt.Status",
+        "EmployeeSyncStateEnum": "hrsync.models.Employee.SyncState",
+        "EmployeeGenderEnum": "hrsync.models.Employee.Gender",
+        "EmployeePayFrequencyEnum": "hrsync.models.Employee.PayFrequency",
+    },
 }
 
 CACHES = (
@@ -221,11 +253,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# Outside systems (DESIGN.md section 8): the sandbox by default.
+# --- outside systems (DESIGN.md section 8): the sandbox by default; a real system is a setting ------
 SANDBOX_URL = env.str("SANDBOX_URL", default=f"http://127.0.0.1:{env.int('SANDBOX_PORT', default=8001)}")
-
-# --- integrations / sandbox (issue 6) ------------------------------------------------------------
-# Each outside system's base URL and key; the sandbox's prefixes by default. A real system is a setting.
 BENEFITS_PLATFORM_URL = env.str("BENEFITS_PLATFORM_URL", default=f"{SANDBOX_URL.rstrip('/')}/benefits")
 BENEFITS_PLATFORM_API_KEY = env.str("BENEFITS_PLATFORM_API_KEY", default="sandbox-benefits-key")
 INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=3.0)
@@ -233,50 +262,95 @@ INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=10.0)
 INTEGRATIONS_RETRY_ATTEMPTS = env.int("INTEGRATIONS_RETRY_ATTEMPTS", default=4)
 INTEGRATIONS_RETRY_BACKOFF = env.float("INTEGRATIONS_RETRY_BACKOFF", default=0.25)
 INTEGRATIONS_TRUST_ENV = env.bool("INTEGRATIONS_TRUST_ENV", default=False)  # honour HTTP(S)_PROXY / .netrc
-# hrsync: how long an attempt may stay In progress before the beat job picks it up again.
+
+# --- hrsync: how long an attempt may stay In progress (or queued) before the beat job picks it up again
 HRSYNC_LEASE_SECONDS = env.int("HRSYNC_LEASE_SECONDS", default=300)
 HRSYNC_QUEUED_LEASE_SECONDS = env.int("HRSYNC_QUEUED_LEASE_SECONDS", default=3600)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {  # hrsync's choice sets, named apart from other apps' "status"/"action"
-    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
-    "SyncAttemptActionEnum": "hrsync.models.SyncAttempt.Action",
-    "SyncAttemptStatusEnum": "hrsync.models.SyncAttempt.Status",
-    "EmployeeSyncStateEnum": "hrsync.models.Employee.SyncState",
-    "EmployeeGenderEnum": "hrsync.models.Employee.Gender",
-    "EmployeePayFrequencyEnum": "hrsync.models.Employee.PayFrequency",
-}
 
-# --- plans (issue 5) ----------------------------------------------------------------------------
-# Several models have a "status"; name the plans' enums so the OpenAPI schema stays unambiguous.
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
-    "EmployerGroupStatusEnum": "plans.models.EmployerGroup.Status",
-    "PlanStatusEnum": "plans.models.Plan.Status",
-})
-
-# --- salesrecords (issue 4) ----------------------------------------------------------------------
-# Individual ids per mass-creation chunk (one transaction each), and how long a queued or running
-# job may go without progress before the beat job enqueues it again.
+# --- salesrecords: individual ids per mass-creation chunk (one transaction each). A running job's worker
+# writes a heartbeat every third of SALESRECORDS_HEARTBEAT_SECONDS; a job whose heartbeat is older (its
+# worker died) is enqueued again by the 15-second beat sweep; a queued job nobody took for
+# SALESRECORDS_QUEUED_SECONDS (a lost message) too.
 SALESRECORDS_CHUNK_SIZE = env.int("SALESRECORDS_CHUNK_SIZE", default=20000)
-SALESRECORDS_STUCK_SECONDS = env.int("SALESRECORDS_STUCK_SECONDS", default=600)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
-    "MassCreationJobStatusEnum": "salesrecords.models.MassCreationJob.Status",
-    "SalesStageEnum": "salesrecords.models.SalesRecord.Stage",
-}
+SALESRECORDS_HEARTBEAT_SECONDS = env.int("SALESRECORDS_HEARTBEAT_SECONDS", default=30)
+SALESRECORDS_QUEUED_SECONDS = env.int("SALESRECORDS_QUEUED_SECONDS", default=600)
+# Workflow emails: a sender's claim older than this is taken again by the minute sweep; tries before giving up.
+SALESRECORDS_EMAIL_LEASE_SECONDS = env.int("SALESRECORDS_EMAIL_LEASE_SECONDS", default=300)
+SALESRECORDS_EMAIL_MAX_TRIES = env.int("SALESRECORDS_EMAIL_MAX_TRIES", default=5)
 
-# --- individuals: CSV export and saved searches (issue 3, items 4-6) --------------------------------
-# Searches with at most this many results are streamed; larger ones become a background ExportJob.
+# --- individuals: searches with at most this many results are streamed; larger ones become a background
+# export job, picked up again after the lease when its worker died.
 INDIVIDUALS_EXPORT_STREAM_MAX = env.int("INDIVIDUALS_EXPORT_STREAM_MAX", default=10_000)
-# A running export job whose worker died is picked up again after this long.
 INDIVIDUALS_EXPORT_LEASE_SECONDS = env.int("INDIVIDUALS_EXPORT_LEASE_SECONDS", default=3600)
 
-# --- individuals ----------------------------------------------------------------------------------
-# Stable OpenAPI enum names for individuals' choice sets (other apps have "gender"/"status" fields too).
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
-    "IndividualGenderEnum": "individuals.models.Individual.Gender",
-    "PolicyStatusEnum": "individuals.models.Policy.Status",
-    "CoverageTypeEnum": "individuals.models.Policy.CoverageType",
+# --- accounts: login lockout (django-axes), API tokens (django-rest-knox), throttles, upload limits ---------
+# LOGIN_FAILURE_LIMIT failures for one username from one address lock that pair (not the username
+# everywhere) for LOGIN_FAILURE_WINDOW_MINUTES; a success resets the count; unlock in Admin -> Axes.
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_FAILURE_WINDOW_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_ENABLE_ADMIN = False  # accounts.admin registers the attempts with audited unlocking
+AXES_DISABLE_ACCESS_LOG = True  # refused logins are in the audit log; successes need no table of their own
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=None)
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+# Every authenticated API request: THROTTLE_USER per user (views with a scope of their own, login /
+# export / bulk, use that instead); client addresses behind DJANGO_PROXY_COUNT proxies.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["accounts.throttles.AuthenticatedUserRateThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"] = env.str("THROTTLE_USER", default="1200/min")
+REST_FRAMEWORK["NUM_PROXIES"] = AXES_IPWARE_PROXY_COUNT
+LOGIN_URL = "admin:login"  # where an invited user goes after choosing a password
+# API tokens: stored as a digest, shown once, expire after API_TOKEN_TTL_HOURS (0: never).
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model name)
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=24 * 30)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS) if API_TOKEN_TTL_HOURS else None,
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_USER", default=50),
 }
+# Uploads: request bodies other than files are held in memory up to DATA_UPLOAD_MAX_MEMORY_SIZE; files
+# past FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file. An import takes at most IMPORT_MAX_BYTES
+# (413 from the API, a form error in the admin); one over IMPORT_JOB_THRESHOLD_BYTES runs as a job.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_PERMISSIONS = 0o600
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
+IMPORT_JOB_THRESHOLD_BYTES = env.int("IMPORT_JOB_THRESHOLD_BYTES", default=1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=2_000_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=200)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=32_767)  # Excel's own cell limit
+IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=100)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=1024 * 1024 * 1024)
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=1000)
+IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=1000)
+IMPORT_JOB_LEASE_SECONDS = env.int("IMPORT_JOB_LEASE_SECONDS", default=3 * 3600)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ImportJobStatusEnum"] = "core.models.ImportJob.Status"
+
+# --- workers (salesrecords/hrsync jobs): two queues. CPU-bound jobs (mass creation, exports, imports) go to
+# the default queue, served by a prefork worker; I/O-bound calls to outside systems go to the integrations
+# queue, served by a threads worker (Procfile, README "Workers"). An integration task opts in with ONE line
+# in INTEGRATIONS_TASKS (a task name or a glob).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+INTEGRATIONS_QUEUE = env.str("INTEGRATIONS_QUEUE", default="integrations")
+INTEGRATIONS_TASKS = [
+    "hrsync.tasks.sync_attempt_run_task",
+]
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
+# HTTP connections each integration client keeps per host (the threads worker's concurrency is the useful bound).
+INTEGRATIONS_POOL_SIZE = env.int("INTEGRATIONS_POOL_SIZE", default=16)
+# A sync whose call still fails transiently (5xx, 429, timeout) is tried again later by its task's countdown,
+# backing off from INTEGRATIONS_RETRY_LATER_SECONDS to INTEGRATIONS_RETRY_LATER_MAX_SECONDS, for
+# INTEGRATIONS_RETRY_WINDOW_SECONDS from its first failure (an outage of up to half an hour is not a verdict).
+INTEGRATIONS_RETRY_WINDOW_SECONDS = env.int("INTEGRATIONS_RETRY_WINDOW_SECONDS", default=30 * 60)
+INTEGRATIONS_RETRY_LATER_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_SECONDS", default=10.0)
+INTEGRATIONS_RETRY_LATER_MAX_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_MAX_SECONDS", default=300.0)
+# --- ui (core): an ordinary 403 is logged as one line, without a traceback
+LOGGING["filters"] = {"no_traceback_for_403": {"()": "core.views.NoTracebackFor403"}}
+LOGGING["loggers"]["django.request"] = {"filters": ["no_traceback_for_403"]}
 # PostgreSQL planner: random reads on SSD / cached storage cost about what sequential ones do. With the
 # default (4) the planner walks the name index for selective policy searches (~300 ms on 1M individuals)
 # instead of starting from the matching policies (~25 ms). Empty -> the server's own setting.
@@ -284,6 +358,43 @@ DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
 if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
+
+# --- plansync (issue 12): the benefits-admin system (BenefitPoint BrokerConnect v4 over SOAP) ------
+# Empty URL: the sandbox's /benefitpoint/services (follows SANDBOX_URL). A real brokerage is a setting.
+BENEFITS_ADMIN_URL = env.str("BENEFITS_ADMIN_URL", default="")
+BENEFITS_ADMIN_WSDL_URL = env.str("BENEFITS_ADMIN_WSDL_URL", default="")  # default: <URL>/BrokerConnectV4?wsdl
+BENEFITS_ADMIN_USERNAME = env.str("BENEFITS_ADMIN_USERNAME", default="agencydesk")
+BENEFITS_ADMIN_PASSWORD = env.str("BENEFITS_ADMIN_PASSWORD", default="sandbox-password")
+# findChanges re-reads this much before the last watermark (the server's clock), deduplicated.
+PLANSYNC_WATERMARK_OVERLAP_SECONDS = env.int("PLANSYNC_WATERMARK_OVERLAP_SECONDS", default=120)
+# A run still In progress past this is taken as dead (its worker stopped): the group may run again.
+PLANSYNC_RUN_LEASE_SECONDS = env.int("PLANSYNC_RUN_LEASE_SECONDS", default=900)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "PlanSyncSideEnum": "plansync.models.Side",
+    "PlanChoiceStateEnum": "plansync.models.PlanChoice.State",
+    "PlanChoiceChoiceEnum": "plansync.models.PlanChoice.Choice",
+    "PlanSyncRunStatusEnum": "plansync.models.PlanSyncRun.Status",
+    "PlanSyncItemStatusEnum": "plansync.models.PlanSyncItem.Status",
+    "PlanSyncConflictStatusEnum": "plansync.models.PlanSyncConflict.Status",
+    "PlanSyncConflictResolutionEnum": "plansync.models.PlanSyncConflict.Resolution",
+    "DiscrepancyResolutionEnum": "carriers.services.Resolution",
+}
+
+# --- carriers: carrier group connections (issue 14) -------------------------------------------------
+# The carrier-connection service (Noyo's Fulfillment API); empty NOYO_URL -> the sandbox's /noyo.
+NOYO_URL = env.str("NOYO_URL", default="")
+NOYO_CLIENT_ID = env.str("NOYO_CLIENT_ID", default="agencydesk")
+NOYO_CLIENT_SECRET = env.str("NOYO_CLIENT_SECRET", default="sandbox-noyo-secret")
+# Polling open connections: first wait, doubling while nothing changes, up to the cap (seconds).
+CARRIERS_POLL_INTERVAL_SECONDS = env.int("CARRIERS_POLL_INTERVAL_SECONDS", default=60)
+CARRIERS_POLL_MAX_INTERVAL_SECONDS = env.int("CARRIERS_POLL_MAX_INTERVAL_SECONDS", default=6 * 3600)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "DiscrepancyStatusEnum": "carriers.models.Discrepancy.Status",
+    "DiscrepancySeverityEnum": "carriers.models.Discrepancy.Severity",
+    "DiscrepancyKindEnum": "carriers.models.Discrepancy.Kind",
+}
 
 # --- ams (issue 13): the agency management system (AMS360 WSAPI) and the CRM -----------------------
 # Empty URLs: the sandbox's (under SANDBOX_URL). A real AMS or CRM is a setting.

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from accounts.api.permissions import HasPerm
 from accounts.services import record_delete
-from core.api.imports import ImportView
+from core.api.import_views import ImportView
 from core.api.viewsets import AuditedModelViewSet
 
 from ..filters import EmployeeFilterSet, SyncAttemptFilterSet

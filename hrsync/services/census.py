@@ -1,6 +1,6 @@
 """Census import: a whole file of employees, all or nothing."""
 from accounts.models import User
-from core.imports import ImportReport, import_dataset, import_run
+from core.importing import ImportReport, import_dataset, import_run
 
 
 def employee_census_import(*, actor: User | None, content: bytes | str, file_format: str = "csv",

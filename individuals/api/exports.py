@@ -15,7 +15,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.permissions import HasPerm
-from core.api.imports import ImportView as BaseImportView
+from core.api.import_views import ImportView as BaseImportView
 
 from .. import exports, imports, personal_data
 from ..models import ExportJob
@@ -26,7 +26,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ExportJob
-        fields = ["id", "status", "row_count", "criteria", "reveal", "error", "created_at", "started_at", "finished_at",
+        fields = ["id", "status", "row_count", "criteria", "criteria_version", "reveal", "error", "created_at", "started_at", "finished_at",
                   "download_url"]
         read_only_fields = fields
 

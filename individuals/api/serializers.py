@@ -50,7 +50,8 @@ def _datetime(value, tz):
     text = value.astimezone(tz).isoformat() if value.tzinfo is not None else value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
-_PLAIN = {f.name for f in Individual._meta.concrete_fields if f.get_internal_type() in ("CharField", "EmailField", "JSONField", "BigAutoField")} | {"id"}
+_PLAIN_TYPES = ("CharField", "EmailField", "JSONField", "BigAutoField")
+_PLAIN = {f.name for f in Individual._meta.concrete_fields if f.get_internal_type() in _PLAIN_TYPES} | {"id"}
 
 
 def _agent_names(rows) -> dict[int, str]:
@@ -183,4 +184,5 @@ class CustomFieldSerializer(serializers.ModelSerializer):
 class SearchSerializer(serializers.Serializer):
     """Advanced-search criteria in a request body (keeps personal data out of URLs)."""
 
-    criteria = serializers.DictField(help_text="The same keys as the list's query parameters; lists for several values.")
+    criteria = serializers.DictField(help_text="The same keys as the list's query parameters; lists for several "
+                                               "values. {} finds everyone; an unknown key or a bad value is a 400.")

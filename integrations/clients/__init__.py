@@ -1,4 +1,4 @@
 """One client per outside system, each built on ``integrations.http.Client``."""
-from .benefits import BenefitsPlatformClient, benefits_platform_client
+from .benefits_platform import BenefitsPlatformClient, benefits_platform_client
 
 __all__ = ["BenefitsPlatformClient", "benefits_platform_client"]

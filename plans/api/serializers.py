@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 
-from ..benefits import benefit_rows
+from ..benefit_summary import benefit_rows
 from ..models import Carrier, EmployerGroup, EmployerGroupAddress, EmployerGroupContact, Plan, PlanRate
 
 

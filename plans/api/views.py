@@ -5,12 +5,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.permissions import HasPerm
-from core.api.imports import ImportView
+from core.api.import_views import ImportView
 from core.api.viewsets import AuditedModelViewSet
 
 from .. import selectors, services
 from ..filters import CarrierFilterSet, EmployerGroupFilterSet, PlanFilterSet
-from ..imports import plans_import
+from ..services import plans_import
 from .serializers import CarrierSerializer, EmployerGroupSerializer, PlanRenewSerializer, PlanSerializer
 
 

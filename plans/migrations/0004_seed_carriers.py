@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from plans.seeds import CARRIERS
+    from plans.seeded_carriers import CARRIERS
 
     Carrier = apps.get_model("plans", "Carrier")
     for name, code, naic in CARRIERS:

@@ -35,6 +35,12 @@ class SalesRecordTypeViewSet(AuditedModelViewSet):
     serializer_class = SalesRecordTypeSerializer
     ordering_fields = ["sort_order", "name"]
 
+    def _save(self, serializer, instance):
+        for field, value in serializer.validated_data.items():
+            setattr(instance, field, value)
+        changed = None if instance._state.adding else list(serializer.validated_data)
+        serializer.instance = services.salesrecordtype_save(actor=self.request.user, record_type=instance, changed=changed)
+
 
 class SalesRecordViewSet(AuditedModelViewSet):
     """Sales records of the types you may view; writes need the type right. ``convert`` is irreversible."""
@@ -122,13 +128,14 @@ class MassCreationJobViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mix
 def _saved_search_criteria(user, pk: int) -> dict:
     from rest_framework.exceptions import ValidationError
 
+    from individuals.filters import criteria_load
     from individuals.models import SavedSearch
     from individuals.saved_searches import saved_search_can_see
 
     saved = SavedSearch.objects.filter(pk=pk).first()
     if saved is None or not saved_search_can_see(user=user, saved_search=saved):
         raise ValidationError({"saved_search": ["No saved search with this id that you may see."]})
-    return saved.criteria
+    return criteria_load(saved.criteria, saved.criteria_version)
 
 
 class ActivityViewSet(AuditedModelViewSet):
@@ -148,3 +155,12 @@ class SalesWorkflowViewSet(AuditedModelViewSet):
 
     queryset = SalesWorkflow.objects.prefetch_related("record_types")
     serializer_class = SalesWorkflowSerializer
+
+    def _save(self, serializer, instance):
+        data = dict(serializer.validated_data)
+        record_types = data.pop("record_types", None)
+        for field, value in data.items():
+            setattr(instance, field, value)
+        changed = None if instance._state.adding else list(serializer.validated_data)
+        serializer.instance = services.salesworkflow_save(actor=self.request.user, workflow=instance,
+                                                          record_types=record_types, changed=changed)

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from integrations.clients import benefits_platform_client
-from integrations.clients.benefits import BenefitsPlatformClient
+from integrations.clients.benefits_platform import BenefitsPlatformClient
 from integrations.http import AuthError, NotFoundError, RejectedError, RetryPolicy, TransientError
 
 pytestmark = pytest.mark.usefixtures("sandbox")

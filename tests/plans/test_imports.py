@@ -1,8 +1,8 @@
 import pytest
 
 from accounts.models import AuditLog
-from plans.imports import plans_export, plans_import
 from plans.models import EmployerGroup, Plan, PlanRate
+from plans.services import plans_export, plans_import
 from tests.plans.factories import CarrierFactory, EmployerGroupFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,11 +70,10 @@ def test_export_round_trips_through_import_in_csv_and_xlsx(agency_admin):
     assert b"1485.96" in plans_export(kind="plans") and plan.name.encode() in plans_export(kind="plans")
 
 
-def test_group_import_through_the_api(api, make_user):
+def test_group_import_through_the_api(api, make_user, api_as):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from accounts.rights import Level
-    from tests.conftest import api_as
 
     def upload(text):
         return SimpleUploadedFile("groups.csv", text.encode())

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _plan_fields(**overrides):
-    fields = dict(group=EmployerGroupFactory(), carrier=CarrierFactory(), line_of_coverage="medical",
-                  name="Silver HMO", plan_type="hmo", effective_date=datetime.date(2026, 1, 1),
-                  renewal_date=datetime.date(2027, 1, 1))
+    fields = {"group": EmployerGroupFactory(), "carrier": CarrierFactory(), "line_of_coverage": "medical",
+                  "name": "Silver HMO", "plan_type": "hmo", "effective_date": datetime.date(2026, 1, 1),
+                  "renewal_date": datetime.date(2027, 1, 1)}
     return {**fields, **overrides}
 
 

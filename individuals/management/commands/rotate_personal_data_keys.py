@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 changed = []
                 for pk, *tokens in rows:
                     if any(token and not personal_data.is_on_primary_key(token) for token in tokens):
-                        changed.append(Individual(pk=pk, **{col: personal_data.rotate(t) for col, t in zip(COLUMNS, tokens)}))
+                        changed.append(Individual(pk=pk, **{col: personal_data.rotate(t) for col, t in zip(COLUMNS, tokens, strict=True)}))
                 Individual.objects.bulk_update(changed, COLUMNS, batch_size=500)
                 rotated += len(changed)
                 scanned += len(rows)

@@ -8,8 +8,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from individuals.models import Individual
-from individuals.seeding import (
+from individuals.bulk_data import (
     CITIES,
     COVERAGE,
     FIRST,
@@ -20,6 +19,7 @@ from individuals.seeding import (
     ensure_reference_data,
     personal_data_pool,
 )
+from individuals.models import Individual
 
 CHUNK = 100_000
 
