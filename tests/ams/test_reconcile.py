@@ -6,8 +6,7 @@ from ams.models import Notification, Reconciliation
 from ams.services import reconciliation_request
 from individuals.models import Individual
 from integrations.models import ExternalId
-from plans.models import Carrier, EmployerGroup
-from plans.seeds import CARRIERS
+from plans.models import EmployerGroup
 
 from .helpers import ams_customers, differences
 
@@ -59,8 +58,6 @@ def test_two_customers_with_the_same_name_stay_two(ams_sandbox, django_capture_o
 def test_lossy_notifications_then_one_reconciliation_repairs_everything(
         django_db_serialized_rollback, live_server, ams_sandbox, django_capture_on_commit_callbacks):
     # given: everything in step, and the AMS pushing to our webhook through every fault at once
-    for name, code, naic in CARRIERS:  # a transactional test may start after another one's flush
-        Carrier.objects.get_or_create(code=code, defaults={"name": name, "naic": naic})
     reconcile(django_capture_on_commit_callbacks)
     ams_sandbox.knobs(webhook_url=f"{live_server.url}{WEBHOOK}", drop_rate=0.4, duplicate_rate=0.5, reorder_rate=0.3, delay_ms=2)
     # when: a burst of changes, a merge, a deletion, a new customer and a policy change
