@@ -483,6 +483,16 @@ class AmsControl:
 
 
 @pytest.fixture
+def seeded_carriers(db):
+    """The carriers the data migration seeds, present even if an earlier transactional test's flush lost them."""
+    from plans.models import Carrier
+    from plans.seeded_carriers import CARRIERS
+
+    for name, code, naic in CARRIERS:
+        Carrier.objects.get_or_create(code=code, defaults={"name": name, "naic": naic})
+
+
+@pytest.fixture
 def ams_sandbox(sandbox, sandbox_server):
     """The sandbox's AMS with a small book (40 customers, no notifications sent) and an empty CRM."""
     control = AmsControl(sandbox_server)

@@ -66,11 +66,6 @@ def _bump(run: Reconciliation, **counts) -> None:
     Reconciliation.objects.filter(pk=run.pk).update(lease_until=_lease(), **{k: F(k) + v for k, v in counts.items()})
 
 
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def _fetch(client, customer: dict) -> tuple[str, str, list]:
     if mapping.is_commercial(customer):
         return "contacts", customer["CustomerId"], client.contacts(customer["CustomerId"])
@@ -129,9 +124,14 @@ def reconciliation_run(*, reconciliation_id: int, client=None, chunk_size: int =
     carrier_map = carriers()
     pool = ThreadPoolExecutor(max_workers=max(1, settings.AMS_RECONCILE_CONCURRENCY), thread_name_prefix="ams-reconcile")
     try:
+        buffer: list[dict] = []  # customers of several prefixes fill one chunk (most prefixes find few)
         for prefix in PREFIXES:
-            for chunk in _chunks(client.customers_by_name_prefix(prefix), chunk_size):
-                _apply_chunk(run, client, chunk, carrier_map, pool)
+            buffer += client.customers_by_name_prefix(prefix)
+            while len(buffer) >= chunk_size:
+                _apply_chunk(run, client, buffer[:chunk_size], carrier_map, pool)
+                buffer = buffer[chunk_size:]
+        if buffer:
+            _apply_chunk(run, client, buffer, carrier_map, pool)
         # Ids the walk did not meet: merged (answers the survivor) or deleted (answers nothing).
         stale = ExternalId.objects.filter(system=SYSTEM, object_type=CUSTOMER, status=ExternalId.Status.ACTIVE).filter(
             Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=run.started_at))
