@@ -8,6 +8,7 @@ answers its survivor, a deleted one nothing; both are retired. After one run eve
 gone. One run at a time (a database constraint); memory stays flat (chunks, no per-customer set).
 """
 import string
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -65,18 +66,18 @@ def _bump(run: Reconciliation, **counts) -> None:
     Reconciliation.objects.filter(pk=run.pk).update(lease_until=_lease(), **{k: F(k) + v for k, v in counts.items()})
 
 
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _fetch(client, customer: dict) -> tuple[str, str, list]:
+    if mapping.is_commercial(customer):
+        return "contacts", customer["CustomerId"], client.contacts(customer["CustomerId"])
+    return "policies", customer["CustomerId"], client.policies(customer["CustomerId"])
 
 
-def _apply_chunk(run: Reconciliation, client, customers: list[dict], carrier_map: dict) -> None:
-    contacts, policies = {}, {}
-    for c in customers:
-        if mapping.is_commercial(c):
-            contacts[c["CustomerId"]] = client.contacts(c["CustomerId"])
-        else:
-            policies[c["CustomerId"]] = client.policies(c["CustomerId"])
+def _apply_chunk(run: Reconciliation, client, customers: list[dict], carrier_map: dict, pool: ThreadPoolExecutor) -> None:
+    # The contacts and policies of a chunk are fetched a few calls at a time (the AMS answers each slowly).
+    fetched = {"contacts": {}, "policies": {}}
+    for kind, customer_id, items in pool.map(lambda c: _fetch(client, c), customers):
+        fetched[kind][customer_id] = items
+    contacts, policies = fetched["contacts"], fetched["policies"]
     snapshot = Snapshot([c["CustomerId"] for c in customers], [p["PolicyId"] for ps in policies.values() for p in ps])
     crm_pushed = set(ExternalId.objects.filter(
         system=ExternalId.System.CRM, object_type="account", last_sync_outcome=ExternalId.Outcome.SUCCEEDED,
@@ -121,10 +122,16 @@ def reconciliation_run(*, reconciliation_id: int, client=None, chunk_size: int =
         return run
     client = client or ams360_client()
     carrier_map = carriers()
+    pool = ThreadPoolExecutor(max_workers=max(1, settings.AMS_RECONCILE_CONCURRENCY), thread_name_prefix="ams-reconcile")
     try:
+        buffer: list[dict] = []  # customers of several prefixes fill one chunk (most prefixes find few)
         for prefix in PREFIXES:
-            for chunk in _chunks(client.customers_by_name_prefix(prefix), chunk_size):
-                _apply_chunk(run, client, chunk, carrier_map)
+            buffer += client.customers_by_name_prefix(prefix)
+            while len(buffer) >= chunk_size:
+                _apply_chunk(run, client, buffer[:chunk_size], carrier_map, pool)
+                buffer = buffer[chunk_size:]
+        if buffer:
+            _apply_chunk(run, client, buffer, carrier_map, pool)
         # Ids the walk did not meet: merged (answers the survivor) or deleted (answers nothing).
         stale = ExternalId.objects.filter(system=SYSTEM, object_type=CUSTOMER, status=ExternalId.Status.ACTIVE).filter(
             Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=run.started_at))
@@ -141,9 +148,11 @@ def reconciliation_run(*, reconciliation_id: int, client=None, chunk_size: int =
                 _bump(run, retired=int(outcome.kind == "retired"), updated=int(outcome.kind == "updated"),
                       created=int(outcome.kind == "created"))
     except IntegrationError as exc:
+        pool.shutdown(cancel_futures=True)
         Reconciliation.objects.filter(pk=run.pk).update(status=Reconciliation.Status.FAILED, finished_at=timezone.now(),
                                                         reason=sync_error_message(exc), soap_calls=client.calls)
     else:
+        pool.shutdown()
         Reconciliation.objects.filter(pk=run.pk).update(status=Reconciliation.Status.SUCCEEDED, finished_at=timezone.now(),
                                                         soap_calls=client.calls)
     run.refresh_from_db()

@@ -107,13 +107,52 @@ def _link_contacts(group: EmployerGroup, contacts: list[dict]) -> None:
             external_id_repoint(row=row, obj=local)
 
 
-@transaction.atomic
+def _policy_values(policy: dict, carrier_map: dict, individual: Individual) -> dict:
+    """A policy's mapped values keyed by column (``carrier_id``, ``individual_id``): compared without queries."""
+    values = mapping.policy_values(policy, carrier_map)
+    return {**values, "carrier_id": values.pop("carrier").pk, "individual_id": individual.pk}
+
+
+def _in_step(*, customer: dict, contacts: list[dict], policies: list[dict], snapshot: Snapshot, carrier_map: dict) -> Outcome | None:
+    """The unchanged case, decided from the snapshot without a transaction; None when anything must be written."""
+    row = snapshot.row(CUSTOMER, customer["CustomerId"])
+    local = snapshot.record(row)
+    if row is None or local is None or row.status != Status.ACTIVE or row.last_sync_outcome != ExternalId.Outcome.SUCCEEDED:
+        return None
+    if mapping.is_commercial(customer):
+        if _diff(local, mapping.group_values(customer)) or _local_contacts(local) != mapping.contact_values(contacts):
+            return None
+        return Outcome("unchanged", local)
+    if _diff(local, mapping.individual_values(customer)):
+        return None
+    for far in policies:
+        policy = snapshot.record(snapshot.row(POLICY, far["PolicyId"]))
+        try:
+            if policy is None or _diff(policy, _policy_values(far, carrier_map, local)):
+                return None
+        except MappingError:
+            return None
+    return Outcome("unchanged", local)
+
+
 def customer_apply(*, customer: dict, contacts: list[dict], policies: list[dict], snapshot: Snapshot,
                    carrier_map: dict, touch: bool = True) -> Outcome:
     """Make AgencyDesk's copy of one AMS customer equal to ``customer`` (as fetched now). Idempotent.
 
-    ``touch=False``: an unchanged customer's link is not stamped here (a reconciliation stamps a chunk at once).
+    ``touch=False``: an unchanged customer is decided without a transaction and its link is not
+    stamped here (a reconciliation stamps a chunk at once).
     """
+    if not touch:
+        unchanged = _in_step(customer=customer, contacts=contacts, policies=policies, snapshot=snapshot, carrier_map=carrier_map)
+        if unchanged is not None:
+            return unchanged
+    return _customer_write(customer=customer, contacts=contacts, policies=policies, snapshot=snapshot,
+                           carrier_map=carrier_map, touch=touch)
+
+
+@transaction.atomic
+def _customer_write(*, customer: dict, contacts: list[dict], policies: list[dict], snapshot: Snapshot,
+                    carrier_map: dict, touch: bool) -> Outcome:
     customer_id = customer["CustomerId"]
     row = snapshot.row(CUSTOMER, customer_id)
     if row is not None and row.status == Status.RETIRED:
@@ -163,7 +202,7 @@ def customer_apply(*, customer: dict, contacts: list[dict], policies: list[dict]
 def _apply_policies(individual: Individual, policies: list[dict], snapshot: Snapshot, carrier_map: dict, outcome: Outcome) -> None:
     for far in policies:
         try:
-            values = mapping.policy_values(far, carrier_map)
+            values = _policy_values(far, carrier_map, individual)
         except MappingError as exc:
             outcome.failures.append(f"Policy {far.get('PolicyNumber')} ({far.get('PolicyId')}): {exc}")
             continue
@@ -174,16 +213,17 @@ def _apply_policies(individual: Individual, policies: list[dict], snapshot: Snap
                 if policy is None:
                     if prow is not None:  # deleted here; the AMS's copy comes back
                         ExternalId.objects.filter(pk=prow.pk).delete()
-                    policy = policy_save(actor=None, policy=Policy(individual=individual, **values))
+                    policy = policy_save(actor=None, policy=Policy(**values))
                     external_id_link(obj=policy, system=SYSTEM, object_type=POLICY, external_id=far["PolicyId"])
                     outcome.changes.append(f"policy {values['policy_number']} added")
                 else:
-                    changes = _diff(policy, {**values, "individual": individual})
+                    changes = _diff(policy, values)
                     if changes:
                         for name, value in changes.items():
                             setattr(policy, name, value)
-                        policy_save(actor=None, policy=policy, changed=sorted(changes))
-                        outcome.changes.append(f"policy {values['policy_number']}: {', '.join(sorted(changes))}")
+                        names = sorted(name.removesuffix("_id") for name in changes)
+                        policy_save(actor=None, policy=policy, changed=names)
+                        outcome.changes.append(f"policy {values['policy_number']}: {', '.join(names)}")
         except ValidationError as exc:
             outcome.failures.append(f"Policy {far.get('PolicyNumber')} ({far['PolicyId']}): {'; '.join(exc.messages)}")
 

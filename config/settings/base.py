@@ -410,6 +410,8 @@ AMS_PASSWORD = env.str("AMS_PASSWORD", default="sandbox-ams-password")
 # The webhook secret used until one is added under Admin -> Agency management system -> Webhook secrets.
 AMS_WEBHOOK_SECRET = env.str("AMS_WEBHOOK_SECRET", default="sandbox-ams-webhook-secret")
 AMS_RECONCILE_LEASE_SECONDS = env.int("AMS_RECONCILE_LEASE_SECONDS", default=900)
+# SOAP calls a reconciliation makes at once (each customer's contacts or policies).
+AMS_RECONCILE_CONCURRENCY = env.int("AMS_RECONCILE_CONCURRENCY", default=4)
 # Where a person opens the far-side record (the Linked systems panel): "{id}" is replaced.
 AMS_RECORD_URL = env.str("AMS_RECORD_URL", default="")
 CRM_URL = env.str("CRM_URL", default="")

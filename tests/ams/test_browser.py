@@ -9,7 +9,7 @@ from integrations.registry import external_id_lookup
 
 
 @pytest.mark.browser
-def test_linked_systems_panel_and_merging_a_far_side_duplicate(ams_sandbox, admin_login, agency_admin):
+def test_linked_systems_panel_and_merging_a_far_side_duplicate(page, ams_sandbox, admin_login, agency_admin):
     # given: two AMS customers with one name, both brought in; then the agency merges them upstream
     client = ams360_client()
     survivor = ams_sandbox.insert(FirstName="Hedy", LastName="Lamarr", City="Vienna")

@@ -59,7 +59,7 @@ def test_lossy_notifications_then_one_reconciliation_repairs_everything(
         ams_sandbox, live_server, django_db_serialized_rollback, reference_data, django_capture_on_commit_callbacks):
     # given: everything in step, and the AMS pushing to our webhook through every fault at once
     reconcile(django_capture_on_commit_callbacks)
-    ams_sandbox.knobs(webhook_url=f"{live_server.url}{WEBHOOK}", drop_rate=0.4, duplicate_rate=0.3, reorder_rate=0.3, delay_ms=2)
+    ams_sandbox.knobs(webhook_url=f"{live_server.url}{WEBHOOK}", drop_rate=0.4, duplicate_rate=0.5, reorder_rate=0.3, delay_ms=2)
     # when: a burst of changes, a merge, a deletion, a new customer and a policy change
     changed = ams_sandbox.burst(15, seed=7)
     customers = {c["CustomerId"]: c for c in ams_customers()}

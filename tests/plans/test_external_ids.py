@@ -65,3 +65,31 @@ def test_deleting_a_record_removes_its_external_ids():
     group.delete()
     assert not ExternalId.objects.exists()
     assert external_id_lookup(system="ams", object_type="account", external_id="AMS-1") is None
+
+
+def test_one_active_id_per_system_and_kind_and_retired_ids_stay_taken():
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import IntegrityError, transaction
+
+    from integrations.registry import external_id_find, external_id_retire
+
+    group, other = EmployerGroupFactory(), EmployerGroupFactory()
+    customer = external_id_link(obj=group, system="ams", object_type="customer", external_id="C-1")
+    # another kind in the same system is fine
+    external_id_link(obj=group, system="ams", object_type="account", external_id="A-1")
+    ct = ContentType.objects.get_for_model(group)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ExternalId.objects.create(system="ams", object_type="customer", external_id="C-2", content_type=ct, object_id=group.pk)
+    # C-1 merged into C-9 (held by ``other``): retired, pointing at the survivor's record
+    survivor = external_id_link(obj=other, system="ams", object_type="customer", external_id="C-9")
+    external_id_retire(row=customer, survivor=survivor)
+    retired = external_id_find(system="ams", object_type="customer", external_id="C-1")
+    assert (retired.status, retired.superseded_by, retired.object_id) == ("retired", survivor, other.pk)
+    assert external_id_lookup(system="ams", object_type="customer", external_id="C-1") is None
+    with pytest.raises(ValidationError, match="retired"):
+        external_id_link(obj=group, system="ams", object_type="customer", external_id="C-1")
+    # the retired id no longer blocks ``group`` from holding a new active customer id
+    external_id_link(obj=group, system="ams", object_type="customer", external_id="C-3")
+    with pytest.raises(IntegrityError), transaction.atomic():  # an active id can't point at a survivor
+        ExternalId.objects.create(system="ams", object_type="customer", external_id="C-4", content_type=ct,
+                                  object_id=EmployerGroupFactory().pk, superseded_by=survivor)
