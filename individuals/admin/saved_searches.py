@@ -4,8 +4,6 @@
 django-import-export's Import / Export (CSV, XLSX) and, on the individuals changelist, "Export CSV"
 (every result, streamed or a job) and "Save this search". Writes go through the services.
 """
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,11 +17,12 @@ from django.utils.http import urlencode
 
 from accounts.models import AuditLog
 from accounts.services import audit
+from core import home
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 
-from .. import exports
+from .. import exports, personal_data
 from .. import saved_searches as svc
-from ..filters import criteria_dict
+from ..filters import criteria_clean, criteria_dict, criteria_labels, criteria_load, criteria_text
 from ..models import ExportJob, Individual, SavedSearch
 from ..resources import IndividualResource, PolicyResource
 from ..selectors import individual_list
@@ -118,7 +117,7 @@ class SavedSearchAdmin(AuditedModelAdmin):
 
     @admin.display(description="Criteria")
     def criteria_display(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.criteria, indent=2, sort_keys=True)) if obj else "—"
+        return criteria_text(criteria_load(obj.criteria, obj.criteria_version)) if obj else "—"
 
     def get_queryset(self, request):
         return svc.saved_search_list(user=request.user)
@@ -178,7 +177,7 @@ class SavedSearchAdmin(AuditedModelAdmin):
                 return HttpResponseRedirect(_changelist_url(saved.criteria))
         criteria_errors = []
         try:
-            shown = svc.criteria_labels(svc.criteria_clean(criteria))
+            shown = criteria_labels(criteria_clean(criteria))
         except ValidationError as exc:
             shown = []
             if request.method != "POST":  # a POST reported them on the form already
@@ -203,9 +202,20 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     list_display = ["__str__", "status", "row_count", "created_at", "finished_at", "download_link"]
     list_filter = ["status"]
-    fields = ["status", "row_count", "criteria", "reveal", "error", "created_at", "started_at", "finished_at",
-              "download_link"]
+    fields = ["status", "row_count", "criteria_summary", "full_personal_data", "error", "created_at", "started_at",
+              "finished_at", "download_link"]
     readonly_fields = fields
+
+    @admin.display(description="Criteria")
+    def criteria_summary(self, obj):
+        return criteria_text(criteria_load(obj.criteria, obj.criteria_version))
+
+    @admin.display(description="Exported in full")
+    def full_personal_data(self, obj):
+        return ", ".join(personal_data.LABELS.get(k, k) for k in obj.reveal or []) or "Nothing (personal data masked)"
+
+    def get_fields(self, request, obj=None):
+        return [f for f in self.fields if f != "error" or (obj is not None and obj.error)]
 
     @admin.display(description="File")
     def download_link(self, obj):
@@ -253,3 +263,17 @@ class ExportJobAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:individuals_exportjob_change", args=[job.pk]))
         return FileResponse(open(file, "rb"), as_attachment=True, filename=f"individuals-export-{job.pk}.csv",
                             content_type="text/csv; charset=utf-8")
+
+
+# --- the home's "Jobs running or failed" panel: the user's own exports -----------------------------
+def _export_job_rows(request):
+    Status = ExportJob.Status
+    jobs = ExportJob.objects.filter(owner=request.user, status__in=[Status.PENDING, Status.RUNNING, Status.FAILED])[:6]
+    return [home.HomeRow(f"CSV export #{job.pk}", detail=job.get_status_display(),
+                         url=reverse("admin:individuals_exportjob_change", args=[job.pk]),
+                         tone="failed" if job.status == Status.FAILED else "running") for job in jobs]
+
+
+home.register(home.Panel(key="export_jobs", section=home.JOBS, title="My CSV exports", permission=svc.VIEW_INDIVIDUALS,
+                         rows=_export_job_rows, empty="No export running or failed.",
+                         more_url=lambda request: reverse("admin:individuals_exportjob_changelist")))

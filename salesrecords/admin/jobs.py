@@ -4,12 +4,13 @@ import json
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect, JsonResponse
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.http import urlencode
 
-from individuals import personal_data
-from individuals.filters import criteria_dict, criteria_without_personal_data
+from core import home
+from individuals.filters import criteria_clean, criteria_dict, criteria_labels, criteria_load, criteria_shown
 
 from .. import services
 from ..models import MassCreationJob
@@ -61,7 +62,7 @@ class MassCreationJobAdmin(admin.ModelAdmin):
     @admin.action(description="Resume unfinished jobs (their worker stopped)", permissions=["resume"])
     def resume(self, request, queryset):
         resumed = sum(services.mass_creation_resume(actor=request.user, job=job) for job in queryset)
-        self.message_user(request, f"{resumed} job{'s' if resumed != 1 else ''} queued again.", messages.SUCCESS)
+        self.message_user(request, f"{resumed} job{pluralize(resumed)} queued again.", messages.SUCCESS)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -84,7 +85,7 @@ class MassCreationJobAdmin(admin.ModelAdmin):
                 if record_type is None:
                     raise ValidationError({"record_type": "Choose a sales record type you may add."})
                 job = services.mass_creation_job_create(actor=request.user, criteria=criteria, record_type=record_type)
-            except (ValueError, ValidationError) as exc:
+            except (ValueError, RecursionError, ValidationError) as exc:
                 errors = _messages(exc)
             else:
                 return HttpResponseRedirect(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk]))
@@ -93,36 +94,54 @@ class MassCreationJobAdmin(admin.ModelAdmin):
         if not isinstance(criteria, dict):
             criteria = {}
         try:
-            criteria = services.mass_creation_clean_criteria(criteria)
+            criteria = criteria_clean(criteria)
             preview = services.mass_creation_preview(criteria=criteria)
         except ValidationError as exc:
             errors = errors or _messages(exc)
-            criteria = _without_personal_data(criteria)  # shown again, and put in links
+            criteria = criteria_shown(criteria)  # shown again, and put in links
         return TemplateResponse(request, "admin/salesrecords/masscreationjob/confirm.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Create Sales Records",
             "preview": preview, "errors": errors, "criteria": criteria, "criteria_json": json.dumps(criteria),
-            "criteria_items": _criteria_items(criteria), "types": types, "search_url": search_url(criteria),
+            "criteria_items": criteria_labels(criteria), "types": types, "search_url": search_url(criteria),
             "selected_type": request.POST.get("record_type") or "",
         })
 
-    # --- the job page -----------------------------------------------------------------------------
+    # --- the job page (its progress part is polled by htmx) -----------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, object_id)
         if job is None or not self.has_view_permission(request, job):
             raise PermissionDenied
+        criteria = criteria_load(job.criteria, job.criteria_version)
         return TemplateResponse(request, "admin/salesrecords/masscreationjob/job.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": str(job), "job": job,
-            "progress": job_progress(job), "criteria_items": _criteria_items(job.criteria),
-            "progress_url": reverse("admin:salesrecords_masscreationjob_progress", args=[job.pk]),
-            "search_url": search_url(job.criteria), "saved_search_url": saved_search_add_url(job.criteria),
+            **_live_context(job), "criteria_items": criteria_labels(criteria),
+            "search_url": search_url(criteria), "saved_search_url": saved_search_add_url(criteria),
             "records_url": reverse("admin:salesrecords_salesrecord_changelist") + f"?job__id__exact={job.pk}",
         })
 
     def progress_view(self, request, pk):
+        """JSON for programs; the job page's live part (HTML) for htmx."""
         job = self.get_queryset(request).filter(pk=pk).first()
         if job is None or not self.has_view_permission(request, job):
             raise PermissionDenied
+        if getattr(request, "htmx", False):
+            return TemplateResponse(request, "admin/agencydesk/job_progress.html", _live_context(job))
         return JsonResponse(job_progress(job))
+
+
+def _live_context(job) -> dict:
+    progress = job_progress(job)
+    return {
+        "job_title": str(job), "status": job.status, "status_display": progress["status_display"],
+        "percent": progress["percent"], "finished": progress["finished"], "error": progress["error"],
+        "poll_url": reverse("admin:salesrecords_masscreationjob_progress", args=[job.pk]),
+        "facts": [
+            ("Individuals found", "counting…" if progress["matched"] is None else progress["matched"], "job-matched"),
+            ("Processed", progress["processed"], "job-processed"),
+            ("Sales records created", progress["created"], "job-created"),
+            ("Skipped (already had one)", progress["skipped"], "job-skipped"),
+        ],
+    }
 
 
 def _messages(exc) -> list[str]:
@@ -134,22 +153,16 @@ def _messages(exc) -> list[str]:
     return ["The criteria could not be read."]
 
 
-def _without_personal_data(criteria: dict) -> dict:
-    """Invalid criteria as they may be shown: clear personal data hashed, or left out when malformed."""
-    try:
-        return criteria_without_personal_data(criteria)
-    except ValidationError:
-        return {k: v for k, v in criteria.items() if k not in personal_data.KINDS}
+# --- the home's "Jobs running or failed" panel ---------------------------------------------------
+def _job_rows(request):
+    Status = MassCreationJob.Status
+    jobs = job_list(user=request.user).filter(status__in=[Status.QUEUED, Status.RUNNING, Status.FAILED]).select_related(
+        "record_type")[:6]
+    return [home.HomeRow(f"Sales records: {job.record_type} (job #{job.pk})", detail=job.get_status_display(),
+                         url=reverse("admin:salesrecords_masscreationjob_change", args=[job.pk]),
+                         tone="failed" if job.status == Status.FAILED else "running") for job in jobs]
 
 
-def _criteria_items(criteria: dict) -> list[tuple[str, str]]:
-    """Criteria for people: personal data shows as "(exact match, not shown)"."""
-    items = []
-    for key, value in (criteria or {}).items():
-        if key.endswith("_hash"):
-            items.append((key[:-5].replace("_", " "), "(exact match, not shown)"))
-        else:
-            items.append((key.replace("_", " "), ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
-    return items
-
-
+home.register(home.Panel(key="mass_creation_jobs", section=home.JOBS, title="Sales record creation",
+                         permission="salesrecords.view_masscreationjob", rows=_job_rows, empty="No job running or failed.",
+                         more_url=lambda request: reverse("admin:salesrecords_masscreationjob_changelist")))
