@@ -122,6 +122,9 @@ def browser():
 @pytest.fixture
 def page(browser, django_db_serialized_rollback, live_server):
     """A browser page on the live server (serialized rollback: see ``celery_worker_process``)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()  # a flush before this test gave the content types new ids
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)

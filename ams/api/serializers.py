@@ -1,4 +1,5 @@
 from django.contrib.contenttypes.models import ContentType
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from integrations.models import ExternalId
@@ -8,6 +9,7 @@ from ..models import IdentityConflict, Notification, Reconciliation, SyncAttempt
 from ..selectors import far_side_url
 
 
+@extend_schema_serializer(component_name="ExternalIdLink")  # plans has an ExternalId of its own
 class ExternalIdSerializer(serializers.ModelSerializer):
     record_type = serializers.CharField(source="content_type.model", read_only=True)
     record = serializers.SerializerMethodField()
@@ -85,6 +87,7 @@ class ReconciliationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(component_name="IdentitySyncAttempt")  # hrsync has a SyncAttempt of its own
 class SyncAttemptSerializer(serializers.ModelSerializer):
     record_type = serializers.CharField(source="content_type.model", read_only=True, default=None)
 

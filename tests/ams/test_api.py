@@ -98,13 +98,11 @@ def test_a_local_edit_to_a_field_the_ams_owns_is_refused(api, ams_sandbox, djang
 
 
 def test_the_webhook_secret_is_administration_and_never_shown(client, make_user):
-    from tests.conftest import PASSWORD
-
     user = make_user(individuals=Level.EDIT)
-    client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     assert client.get("/admin/ams/webhooksecret/").status_code == 403
     admin = make_user(administration=Level.EDIT)
-    client.login(username=admin.username, password=PASSWORD)
+    client.force_login(admin)
     reply = client.post("/admin/ams/webhooksecret/add/", {"name": "rotation 2026", "secret": "s" * 24, "active": "on"})
     assert reply.status_code == 302
     page = client.get("/admin/ams/webhooksecret/1/change/").content.decode()

@@ -54,7 +54,7 @@ def test_two_customers_with_the_same_name_stay_two(ams_sandbox, django_capture_o
     assert {r.external_id for r in ExternalId.objects.filter(object_type="customer", object_id__in=johns.values("pk"))} == {first, second}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see conftest.celery_worker_process
 def test_lossy_notifications_then_one_reconciliation_repairs_everything(
         ams_sandbox, live_server, django_db_serialized_rollback, django_capture_on_commit_callbacks):
     # given: everything in step, and the AMS pushing to our webhook through every fault at once
