@@ -63,7 +63,13 @@ def wait_ready(name, timeout=120):
 
 
 def start_beat():
-    """``celery beat`` on the database schedule the migrations seed (the 15-second sweep among them)."""
+    """``celery beat`` on the database schedule with the 15-second sweep (as the migrations seed it: a test
+    database flushed by an earlier transactional test may have lost the seeded row)."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    every_15s, _ = IntervalSchedule.objects.get_or_create(every=15, period="seconds")
+    PeriodicTask.objects.update_or_create(task="salesrecords.tasks.mass_creation_resume_stuck_task", defaults={
+        "name": "salesrecords: resume stuck sales record creation jobs", "interval": every_15s, "enabled": True})
     _, env = _env()
     return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING"],
                             cwd=ROOT, env=env)
@@ -147,7 +153,12 @@ def test_a_worker_killed_mid_job_is_resumed_by_the_beat_sweep_within_a_minute_an
                 break
             time.sleep(0.2)
         else:
-            pytest.fail(f"the job did not run again within 60 s of the kill: {now.status}, {now.processed} processed")
+            from django_celery_beat.models import PeriodicTask
+
+            sweep = PeriodicTask.objects.get(task="salesrecords.tasks.mass_creation_resume_stuck_task")
+            pytest.fail(f"the job did not run again within 60 s of the kill: {now.status}, {now.processed} processed, "
+                        f"runner {now.runner!r}, heartbeat {now.heartbeat_at}; sweep last run {sweep.last_run_at}, "
+                        f"{sweep.total_run_count} runs, enabled {sweep.enabled}")
         (job,) = wait_finished(job, timeout=120)
     finally:
         stop(beat)
