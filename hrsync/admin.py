@@ -11,10 +11,12 @@ from django.utils.html import format_html
 
 from core import display, home
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin, ReadOnlyModelAdmin
+from plans.models import EmployerGroup
 
+from .filters import EmployeeFilterSet
 from .models import BenefitsLevel, Employee, SyncAttempt
 from .resources import EmployeeResource
-from .selectors import employee_sync_history, sync_state_counts
+from .selectors import employee_list, employee_sync_history, sync_state_counts
 from .services import (
     benefits_level_save,
     employee_create,
@@ -41,15 +43,59 @@ class AssignLevelForm(forms.Form):
     benefits_level = forms.ModelChoiceField(queryset=BenefitsLevel.objects.all(), label="Benefits level")
 
 
+class _Criterion(admin.SimpleListFilter):
+    """A sidebar filter named like an ``EmployeeFilterSet`` criterion: shown (and its parameter taken) here,
+    applied once, by the FilterSet, in ``EmployeeAdmin.get_queryset``."""
+
+    def queryset(self, request, queryset):
+        return queryset
+
+
+class BenefitsLevelCriterion(_Criterion):
+    title, parameter_name = "benefits level", "benefits_level"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in BenefitsLevel.objects.values_list("pk", "name")]
+
+
+class EmployerGroupCriterion(_Criterion):
+    title, parameter_name = "employer group", "employer_group"
+
+    def lookups(self, request, model_admin):
+        return [(str(group.pk), str(group)) for group in EmployerGroup.objects.all()]
+
+
+class LeaverCriterion(_Criterion):
+    title, parameter_name = "leave date", "leaver"
+
+    def lookups(self, request, model_admin):
+        return [("true", "Has a leave date"), ("false", "No leave date")]
+
+
+class SyncStateTab(_Criterion):
+    """The tabs above the list show it."""
+
+    title, parameter_name = "sync", "sync_state"
+
+    def lookups(self, request, model_admin):
+        return State.choices
+
+    def has_output(self):
+        return False
+
+
 @admin.register(Employee)
 class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
+    """Benefits Management: the list, its tabs, search and sidebar are ``EmployeeFilterSet`` criteria
+    (through ``selectors.employee_list``), as in the API."""
+
     form = EmployeeForm
     resource_classes = [EmployeeResource]
     change_list_template = "admin/hrsync/employee/change_list.html"
     list_display = ["__str__", "email", "employer_group", "benefits_level", "state", "benefits_account_id", "last_outcome"]
-    list_select_related = ["employer_group", "benefits_level", "last_attempt"]
-    list_filter = ["benefits_level", "employer_group"]
-    search_fields = ["first_name", "last_name", "email", "benefits_account_id"]
+    list_filter = [SyncStateTab, BenefitsLevelCriterion, EmployerGroupCriterion, LeaverCriterion]
+    search_fields = ["q"]  # shows the search box; the FilterSet's ``q`` does the searching
+    search_help_text = "Name, email or benefits account"
     readonly_fields = ["sync_state", "benefits_account_id", "history_link"]
     actions = ["sync", "assign_benefits_level"]
     list_per_page = 50
@@ -78,8 +124,22 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
         return format_html('<a href="{}">{} attempt{}</a>', reverse("admin:hrsync_employee_sync_history", args=[employee.pk]),
                            count, pluralize(count))
 
+    def _criteria(self, request) -> dict:
+        """The FilterSet criteria of the list (none on the other pages: change, history)."""
+        if getattr(request.resolver_match, "url_name", "") != "hrsync_employee_changelist":
+            return {}
+        return {k: v for k, v in request.GET.items() if k in EmployeeFilterSet.base_filters}
+
+    def get_queryset(self, request):
+        return employee_list(filters=self._criteria(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        return queryset, False  # ``q`` is a FilterSet criterion, applied in get_queryset
+
     def changelist_view(self, request, extra_context=None):
-        counts = sync_state_counts(queryset=self.get_queryset(request))
+        # Each tab counts the employees meeting the other criteria (the search, the sidebar).
+        others = {k: v for k, v in self._criteria(request).items() if k != "sync_state"}
+        counts = sync_state_counts(queryset=employee_list(filters=others))
         current = request.GET.get("sync_state", "")
         tabs = []
         for value, label in [("", "All"), *State.choices]:

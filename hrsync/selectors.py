@@ -6,9 +6,14 @@ from .models import Employee, SyncAttempt
 
 
 def employee_list(*, filters: dict | None = None, queryset: QuerySet | None = None) -> QuerySet:
+    """Employees meeting ``filters`` (``EmployeeFilterSet`` criteria), groups, levels and last attempts joined.
+
+    ``filters=None``: no FilterSet here, for callers whose FilterSet runs elsewhere (the API's filter
+    backend), so that nothing filters twice.
+    """
     base = queryset if queryset is not None else Employee.objects.all()
     base = base.select_related("employer_group", "benefits_level", "last_attempt")
-    return EmployeeFilterSet(filters or {}, queryset=base).qs
+    return base if filters is None else EmployeeFilterSet(filters, queryset=base).qs
 
 
 def sync_state_counts(*, queryset: QuerySet | None = None) -> dict[str, int]:

@@ -15,7 +15,7 @@ class SyncAttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = SyncAttempt
         fields = ["id", "employee", "version", "status", "action", "requested_by", "created_at", "started_at", "finished_at",
-                  "tries", "http_calls", "payload", "response_code", "account_id", "reason"]
+                  "tries", "next_try_at", "retrying_since", "http_calls", "payload", "response_code", "account_id", "reason"]
 
 
 class LastAttemptSerializer(serializers.ModelSerializer):

@@ -41,7 +41,7 @@ class EmployeeViewSet(viewsets.ModelViewSet):
     ordering = ["last_name", "first_name", "id"]
 
     def get_queryset(self):
-        return employee_list()
+        return employee_list()  # filtered once, by filterset_class
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

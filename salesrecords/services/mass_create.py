@@ -111,9 +111,10 @@ def mass_creation_resume_stuck(*, now=None) -> int:
     return enqueued
 
 
-def _fail(job_id: int, reason: str) -> None:
+def _fail(job_id: int, reason: str, *, runner: str) -> None:
+    """Fail the job with ``reason``, if ``runner`` still holds it (one that lost its claim fails nothing)."""
     with transaction.atomic():
-        if MassCreationJob.objects.filter(pk=job_id, status__in=ACTIVE).update(
+        if MassCreationJob.objects.filter(pk=job_id, status__in=ACTIVE, runner=runner).update(
             status=Status.FAILED, error=reason, finished_at=timezone.now()
         ):
             _audit(MassCreationJob.objects.get(pk=job_id))
@@ -169,7 +170,7 @@ def mass_creation_run(*, job_id: int, max_chunks: int | None = None, chunk_size:
             finished = _run(job, runner, max_chunks=max_chunks, chunk_size=chunk_size)
     except Exception as exc:  # the job says why; the worker log has the traceback
         logger.exception("sales record creation job %s failed", job_id)
-        _fail(job_id, _reason(exc))
+        _fail(job_id, _reason(exc), runner=runner)
     else:
         if not finished:  # stopped early (tests): let the next delivery take it at once
             MassCreationJob.objects.filter(pk=job_id, runner=runner).update(runner="")
@@ -182,7 +183,8 @@ def _run(job: MassCreationJob, runner: str, *, max_chunks: int | None, chunk_siz
     try:
         matching = criteria_filterset(criteria_load(job.criteria, job.criteria_version)).qs.order_by()
     except ValidationError as exc:  # never a wider search: the job fails with the reason
-        _fail(job_id, "Invalid search criteria: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))
+        _fail(job_id, "Invalid search criteria: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()),
+              runner=runner)
         return True
     if job.status == Status.QUEUED:
         # The search's snapshot: individuals up to the highest id now (later ones are not part of this job).

@@ -129,3 +129,31 @@ def test_changelists_are_a_fixed_number_of_queries(staff, django_assert_max_num_
         with django_assert_max_num_queries(12):
             page = client.get(url)
         assert page.context["cl"].result_count == 12, url
+
+
+def test_the_list_filters_through_the_employee_filterset_like_the_api(staff, api, django_assert_max_num_queries):
+    gold = BenefitsLevelFactory(name="Gold")
+    leaver = EmployeeFactory(benefits_level=gold, leave_date="2024-06-30", benefits_account_id="ACC-0000123",
+                             sync_state=State.FAILED)
+    EmployeeFactory.create_batch(3)
+    EmployeeFactory(benefits_account_id="ACC-0000124", sync_state=State.FAILED)
+    client = staff()
+
+    def names(params):
+        reply = client.get(URL, params)
+        assert reply.status_code == 200 and "e" not in reply.wsgi_request.GET  # not "incorrect lookup"
+        return sorted(e.pk for e in reply.context["cl"].result_list)
+
+    # the sidebar and the search are the FilterSet's criteria, with the FilterSet's meaning (as in the API)
+    for params in ({"leaver": "true"}, {"benefits_level": gold.pk}, {"q": "acc-0000123"},
+                   {"sync_state": "failed", "leaver": "true"}):
+        assert names(params) == [leaver.pk], params
+        assert [e["id"] for e in api.get("/api/employees/", params).json()["results"]] == [leaver.pk], params
+    assert names({"q": "ACC-00001"}) == []  # the benefits account is matched whole, not in part
+    # the tabs count within the search
+    page = client.get(URL, {"leaver": "true"}).content.decode()
+    assert 'Failed <span class="count">1</span>' in page and 'Not syncing <span class="count">0</span>' in page
+
+    EmployeeFactory.create_batch(20)
+    with django_assert_max_num_queries(12):
+        client.get(URL)

@@ -26,3 +26,20 @@ def test_a_real_worker_syncs_a_selection_with_faults(sandbox, celery_worker_proc
         if states[employee.email] == "successful":
             assert len(sandbox.accounts(employee.email)) == 1
     assert sandbox.stats()["accounts"] == sandbox.stats()["emails"]  # never two accounts for one email
+
+
+def test_integration_tasks_go_to_the_threads_workers_queue_and_jobs_to_the_prefork_one(settings):
+    from config.celery import app
+
+    settings.INTEGRATIONS_QUEUE = "integrations"
+    router = app.amqp.Router()
+
+    def queue(name):
+        return router.route({}, name)["queue"].name
+
+    assert queue("hrsync.tasks.sync_attempt_run_task") == "integrations"
+    for cpu_bound in ("salesrecords.tasks.mass_creation_run_task", "individuals.tasks.export_job_run_task",
+                      "hrsync.tasks.sync_leases_expire_task"):
+        assert queue(cpu_bound) == app.conf.task_default_queue
+    settings.INTEGRATIONS_TASKS = [*settings.INTEGRATIONS_TASKS, "plansync.tasks.*"]  # another app opts in: one line
+    assert queue("plansync.tasks.plan_sync_run_task") == "integrations"

@@ -2,9 +2,11 @@
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -41,16 +43,33 @@ def _env():
                    "INTEGRATIONS_QUEUE": queue}
 
 
-def start_worker():
-    """Another worker on the test queue, like a restarted one."""
-    queue, env = _env()
+def start_worker(queue=None, name=None):
+    """Another worker on the test queue (or ``queue``), like a restarted one."""
+    test_queue, env = _env()
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue or test_queue, "-c", "1",
+         *(["-n", name] if name else []),
          "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"], cwd=ROOT, env=env)
 
 
+def wait_ready(name, timeout=120):
+    from config.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.control.ping(destination=[name], timeout=1.0):
+            return
+    pytest.fail(f"worker {name} did not start")
+
+
 def start_beat():
-    """``celery beat`` on the database schedule the migrations seed (the 15-second sweep among them)."""
+    """``celery beat`` on the database schedule with the 15-second sweep (as the migrations seed it: a test
+    database flushed by an earlier transactional test may have lost the seeded row)."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    every_15s, _ = IntervalSchedule.objects.get_or_create(every=15, period="seconds")
+    PeriodicTask.objects.update_or_create(task="salesrecords.tasks.mass_creation_resume_stuck_task", defaults={
+        "name": "salesrecords: resume stuck sales record creation jobs", "interval": every_15s, "enabled": True})
     _, env = _env()
     return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING"],
                             cwd=ROOT, env=env)
@@ -101,40 +120,49 @@ def start_job(user, criteria, name="Renewal"):
 
 def test_a_worker_killed_mid_job_is_resumed_by_the_beat_sweep_within_a_minute_and_finished_exactly(
         small_chunks, celery_worker_process, agency_admin):
-    # given a job with workflows running on a worker, and beat running the 15-second sweep
-    seed(20_000, state="FL")
-    existing = list(Individual.objects.order_by("?")[:700])
-    for person in existing:
-        SalesRecordFactory(individual=person)
-    SalesWorkflowFactory(name="Call them")
+    from config.celery import app
+
+    # given beat (the 15-second sweep) and a standby worker, both started up, and a job with a workflow
+    # running on the first worker
     beat = start_beat()
-    replacement = None
+    standby = f"standby-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
+    replacement = start_worker(queue=f"{app.conf.task_default_queue}-standby", name=standby)
     try:
+        seed(20_000, state="FL")
+        existing = list(Individual.objects.order_by("?")[:700])
+        for person in existing:
+            SalesRecordFactory(individual=person)
+        SalesWorkflowFactory(name="Call them")
+        wait_ready(standby)
         job = start_job(agency_admin, {"state": ["FL"]})
         deadline = time.monotonic() + 60
         while MassCreationJob.objects.get(pk=job.pk).processed < 2000 and time.monotonic() < deadline:
             time.sleep(0.01)
 
-        # when the whole worker dies (no chance to clean up) and another one is started
+        # when the whole worker dies (no chance to clean up); the standby serves the queue from now on
         kill_tree(celery_worker_process)
         killed_at = time.monotonic()
         killed = MassCreationJob.objects.get(pk=job.pk)
         assert killed.status == "running" and 0 < killed.processed < 20_000, "the kill must land mid-job"
-        replacement = start_worker()
+        app.control.add_consumer(app.conf.task_default_queue, destination=[standby], reply=True)
 
-        # then the job runs again within 60 s, on the new worker, and finishes exactly
+        # then the job runs again within 60 s, on the other worker, and finishes exactly
         while time.monotonic() < killed_at + 60:
             now = MassCreationJob.objects.get(pk=job.pk)
             if now.runner not in ("", killed.runner) and (now.processed > killed.processed or now.finished):
                 break
             time.sleep(0.2)
         else:
-            pytest.fail(f"the job did not run again within 60 s of the kill: {now.status}, {now.processed} processed")
+            from django_celery_beat.models import PeriodicTask
+
+            sweep = PeriodicTask.objects.get(task="salesrecords.tasks.mass_creation_resume_stuck_task")
+            pytest.fail(f"the job did not run again within 60 s of the kill: {now.status}, {now.processed} processed, "
+                        f"runner {now.runner!r}, heartbeat {now.heartbeat_at}; sweep last run {sweep.last_run_at}, "
+                        f"{sweep.total_run_count} runs, enabled {sweep.enabled}")
         (job,) = wait_finished(job, timeout=120)
     finally:
         stop(beat)
-        if replacement is not None:
-            stop(replacement)
+        stop(replacement)
 
     assert (job.status, job.matched, job.created, job.skipped) == ("done", 20_000, 19_300, 700)
     assert SalesRecord.objects.filter(job=job).count() == 19_300 and no_duplicates()
