@@ -21,13 +21,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, F, Q, QuerySet, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Concat, Trim
 from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
+from core.formulas import formula_safe, formula_safe_sql
 
 from . import personal_data
 from .filters import criteria_clean, criteria_load
@@ -72,17 +73,24 @@ def export_values(queryset: QuerySet, *, cf_keys: list[str], reveal: Iterable[st
     For revealed kinds the column holds the ciphertext: the writer decrypts it.
     """
     annotations = {}
-    names = list(PLAIN_COLUMNS)
+    names = []
+    text_columns = {f.name for f in Individual._meta.concrete_fields if isinstance(f, CharField | TextField)}
+    for column in PLAIN_COLUMNS:
+        if column in text_columns:  # a spreadsheet must not run what a person typed (core.formulas)
+            annotations[f"x_{column}"] = formula_safe_sql(F(column))
+            names.append(f"x_{column}")
+        else:
+            names.append(column)
     for kind in personal_data.KINDS:
         alias = f"x_{kind}"
         annotations[alias] = F(f"{kind}_encrypted") if kind in reveal else _masked_expression(kind)
         names.append(alias)
-    annotations["x_agent_npn"] = F("servicing_agent__npn")
-    annotations["x_agent_name"] = Trim(Concat(F("servicing_agent__first_name"), Value(" "), F("servicing_agent__last_name"),
-                                              output_field=CharField()))
+    annotations["x_agent_npn"] = formula_safe_sql(F("servicing_agent__npn"))
+    annotations["x_agent_name"] = formula_safe_sql(Trim(Concat(
+        F("servicing_agent__first_name"), Value(" "), F("servicing_agent__last_name"), output_field=CharField())))
     names += ["x_agent_npn", "x_agent_name"]
     for key in cf_keys:
-        annotations[f"x_cf_{key}"] = KeyTextTransform(key, "custom_fields")
+        annotations[f"x_cf_{key}"] = formula_safe_sql(KeyTextTransform(key, "custom_fields"))
         names.append(f"x_cf_{key}")
     for column in TIMESTAMP_COLUMNS:
         annotations[f"x_{column}"] = Cast(column, CharField())
@@ -133,7 +141,7 @@ def _cursor_blocks(sql: str, params, *, decrypt_columns: list[int], chunk_rows: 
 def _decrypted(row, columns: list[int]) -> list:
     row = list(row)
     for index, kind in columns:
-        row[index] = personal_data.display(kind, personal_data.decrypt(row[index])) if row[index] else ""
+        row[index] = formula_safe(personal_data.display(kind, personal_data.decrypt(row[index]))) if row[index] else ""
     return row
 
 

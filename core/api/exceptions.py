@@ -18,4 +18,6 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, OverflowError):  # an id or number past what the database stores (SQLite: 64 bits)
+        exc = exceptions.ValidationError({"non_field_errors": ["A number in the request is too large."]})
     return drf_exception_handler(exc, context)
