@@ -4,10 +4,12 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core import display, home
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin, ReadOnlyModelAdmin
 
 from .models import BenefitsLevel, Employee, SyncAttempt
@@ -72,8 +74,9 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
 
     @admin.display(description="Sync history")
     def history_link(self, employee):
-        return format_html('<a href="{}">{} attempts</a>', reverse("admin:hrsync_employee_sync_history", args=[employee.pk]),
-                           employee.sync_attempts.count())
+        count = employee.sync_attempts.count()
+        return format_html('<a href="{}">{} attempt{}</a>', reverse("admin:hrsync_employee_sync_history", args=[employee.pk]),
+                           count, pluralize(count))
 
     def changelist_view(self, request, extra_context=None):
         counts = sync_state_counts(queryset=self.get_queryset(request))
@@ -113,7 +116,8 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
         form = AssignLevelForm(request.POST if request.POST.get("confirm") == "yes" else None)
         if form.is_valid():
             changed = employees_assign_benefits_level(actor=request.user, employees=queryset, level=form.cleaned_data["benefits_level"])
-            self.message_user(request, f"Benefits level {form.cleaned_data['benefits_level']} assigned to {changed} employees.")
+            self.message_user(request, f"Benefits level {form.cleaned_data['benefits_level']} assigned to {changed} "
+                                       f"employee{pluralize(changed)}.")
             return None
         return self._action_page(request, queryset, "assign_level.html", title="Assign benefits level", form=form,
                                  count=queryset.count())
@@ -142,9 +146,13 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
             raise Http404
         if not self.has_view_permission(request, employee):
             raise PermissionDenied
+        attempts = list(employee_sync_history(employee=employee))
+        for attempt in attempts:
+            attempt.sent_html = display.definition_list(attempt.payload or {})
         return TemplateResponse(request, "admin/hrsync/employee/sync_history.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "employee": employee,
-            "title": f"Sync history: {employee}", "attempts": employee_sync_history(employee=employee),
+            "title": f"Sync history: {employee}", "attempts": attempts,
+            "has_change_permission": self.has_change_permission(request, employee),
         })
 
 
@@ -159,9 +167,35 @@ class BenefitsLevelAdmin(AuditedModelAdmin):
 
 @admin.register(SyncAttempt)
 class SyncAttemptAdmin(ReadOnlyModelAdmin):
-    list_display = ["created_at", "employee", "action", "status", "response_code", "http_calls", "reason"]
+    list_display = ["created_at", "employee", "action", "status", "response_code", "http_calls", "short_reason"]
     list_filter = ["status", "action"]
     search_fields = ["employee__email", "employee__last_name", "account_id"]
     list_select_related = ["employee"]
     show_full_result_count = False
-    readonly_fields = [f.name for f in SyncAttempt._meta.fields]
+    fields = [*(f.name for f in SyncAttempt._meta.fields if f.name not in ("id", "payload")), "sent"]
+    readonly_fields = fields
+
+    @admin.display(description="Reason")
+    def short_reason(self, attempt):
+        return display.truncated(attempt.reason) if attempt.reason else display.EMPTY
+
+    @admin.display(description="Sent (personal data masked)")
+    def sent(self, attempt):
+        return display.definition_list(attempt.payload or {})
+
+
+# --- the home's "Sync queues" panel --------------------------------------------------------------
+def _benefits_queue_rows(request):
+    counts = sync_state_counts()
+    url = reverse("admin:hrsync_employee_changelist")
+    return [
+        home.HomeRow("Failed", url=f"{url}?sync_state={State.FAILED}", count=counts[State.FAILED],
+                     tone="failed" if counts[State.FAILED] else ""),
+        home.HomeRow("In progress", url=f"{url}?sync_state={State.IN_PROGRESS}", count=counts[State.IN_PROGRESS],
+                     tone="running" if counts[State.IN_PROGRESS] else ""),
+        home.HomeRow("Successful", url=f"{url}?sync_state={State.SUCCESSFUL}", count=counts[State.SUCCESSFUL], tone="ok"),
+    ]
+
+
+home.register(home.Panel(key="benefits_sync", section=home.QUEUES, title="Benefits platform",
+                         permission="hrsync.view_employee", rows=_benefits_queue_rows))

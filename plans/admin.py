@@ -6,7 +6,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
+from core import display, related
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 
 from .benefit_summary import SCHEMA, benefit_rows
@@ -51,6 +53,14 @@ def _clear_formset_results(formsets) -> None:
     # and its audit row names what changed.
     for formset in formsets:
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+def _newer_plan_link(plan):
+    """" Open the newer plan" after an *already renewed* error, or nothing."""
+    newer = Plan.objects.filter(renewed_from=plan).first()
+    if newer is None:
+        return ""
+    return format_html(' <a href="{}">Open the newer plan ({})</a>', reverse("admin:plans_plan_change", args=[newer.pk]), newer)
 
 
 def _carriers():
@@ -163,6 +173,26 @@ class EmployerGroupAdmin(ImportExportRightsMixin, AuditedModelAdmin):
         form.instance.pk = group.pk
         form.instance._state.adding = False
         _clear_formset_results(formsets)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["related_panels"] = self._employees_panels(request, obj) if obj is not None and obj.pk else []
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _employees_panels(self, request, obj) -> list[dict]:
+        """The group's employees (Benefits Management) and its audit trail, linked."""
+        panels = []
+        if request.user.has_perm("hrsync.view_employee"):
+            from hrsync.models import Employee
+
+            employees = list(Employee.objects.filter(employer_group=obj).select_related("benefits_level")
+                             .order_by("last_name", "first_name")[:related.PANEL_ROWS + 1])
+            more = reverse("admin:hrsync_employee_changelist") + f"?employer_group__id__exact={obj.pk}"
+            panels.append(related.panel("employees", "Employees", ["Employee", "Email", "Benefits level", "Sync"], [
+                {"url": related.admin_url(e), "cells": [f"{e.first_name} {e.last_name}", e.email,
+                                                        e.benefits_level or display.EMPTY, e.get_sync_state_display()]}
+                for e in employees], empty="No employees in Benefits Management.", more_url=more))
+        audit = related.audit_panel(obj, user=request.user)
+        return [*panels, audit] if audit else panels
 
     @admin.display(description="Ids in outside systems")
     def external_ids_display(self, obj):
@@ -292,7 +322,8 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
                 renewal = plan_renew(actor=request.user, plan=plan)
                 self.message_user(request, f"Renewed {plan} as {renewal}.", messages.SUCCESS)
             except ValidationError as exc:
-                self.message_user(request, f"{plan}: {' '.join(exc.messages)}", messages.ERROR)
+                self.message_user(request, format_html("{}: {}{}", plan, " ".join(exc.messages), _newer_plan_link(plan)),
+                                  messages.ERROR)
 
     def get_urls(self):
         return [path("<int:object_id>/renew/", self.admin_site.admin_view(self.renew_view), name="plans_plan_renew"),
@@ -313,6 +344,8 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
             else:
                 self.message_user(request, f"Renewed {plan} as {renewal}.", messages.SUCCESS)
                 return redirect(reverse("admin:plans_plan_change", args=[renewal.pk]))
+        newer = Plan.objects.filter(renewed_from=plan).first()
         context = {**self.admin_site.each_context(request), "opts": self.opts, "plan": plan, "error": error,
+                   "newer_plan": newer,
                    "title": f"Renew {plan}", "rates": plan_rates_sorted(plan)}
         return TemplateResponse(request, "admin/plans/plan/renew.html", context)

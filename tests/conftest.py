@@ -9,9 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.rights import Area, Flag, Level
-from tests.accounts.factories import SecurityGroupFactory, UserFactory
+from tests.accounts.factories import PASSWORD, SecurityGroupFactory, UserFactory
 
-PASSWORD = "correct-horse-battery"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,10 +52,16 @@ def api(api_client, agency_admin):
     return api_client
 
 
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+@pytest.fixture
+def api_as():
+    """``api_as(user)`` -> an API client authenticated as ``user``."""
+
+    def client_for(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return client_for
 
 
 @pytest.fixture
@@ -77,10 +82,12 @@ def celery_worker_process(django_db_serialized_rollback, transactional_db, setti
         pytest.skip("a worker process cannot share an in-memory SQLite test database")
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     queue = f"test-{uuid.uuid4().hex[:8]}"
+    # Both queues (default and integrations) are the test's own, in this process and in the worker.
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "CELERY_TASK_ALWAYS_EAGER": "false"}
+           "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": queue, "INTEGRATIONS_QUEUE": queue}
     saved = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    settings.INTEGRATIONS_QUEUE = queue
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1", "--loglevel", "WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
@@ -217,3 +224,81 @@ def sandbox(sandbox_server):
     control.reset()
     yield control
     control.reset()
+
+
+# --- ui: no raw Python/JSON literals where text belongs ---
+_RAW_LITERALS = [
+    (r"\[\s*'", "a Python list"), (r"\{\s*'", "a Python dict"), (r"\{\s*\"", "a JSON object"), (r"\[\s*\"", "a JSON list"),
+    (r"\bobject at 0x", "an object repr"), (r"<QuerySet", "a QuerySet repr"), (r"\b(?:datetime\.date|Decimal)\(", "a repr"),
+]
+_RAW_WORDS = {"None", "True", "False", "null", "true", "false"}
+_SKIPPED_TAGS = {"script", "style", "textarea", "select", "option", "template"}
+_SKIPPED_CLASSES = {"help", "description", "ad-code"}
+
+
+def raw_literals(html: str) -> list[str]:
+    """Where a rendered page shows a Python/JSON literal as text: ``["td: ['Phone']", ...]``.
+
+    Reads the text of ``#content`` (and the title); form inputs, scripts, help texts and field
+    descriptions are skipped (a JSON field's input is input, not text).
+    """
+    import re
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        VOID = {"input", "br", "img", "hr", "meta", "link", "col", "wbr", "source"}
+
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.stack, self.found, self.depth_content = [], [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag in self.VOID:
+                return
+            attrs = dict(attrs)
+            classes = set((attrs.get("class") or "").split())
+            skip = tag in _SKIPPED_TAGS or bool(classes & _SKIPPED_CLASSES) or bool(self.stack and self.stack[-1][1])
+            self.stack.append((tag, skip))
+            if attrs.get("id") == "content" and self.depth_content is None:
+                self.depth_content = len(self.stack)
+
+        def handle_endtag(self, tag):
+            if tag in self.VOID or all(open_tag != tag for open_tag, _ in self.stack):
+                return
+            while self.stack:
+                open_tag, _ = self.stack.pop()
+                if self.depth_content is not None and len(self.stack) < self.depth_content:
+                    self.depth_content = None  # left #content
+                if open_tag == tag:
+                    break
+
+        def handle_data(self, data):
+            text = data.strip()
+            if not text or not self.stack or self.stack[-1][1]:
+                return
+            tag = self.stack[-1][0]
+            if self.depth_content is None and tag != "title":
+                return
+            if text in _RAW_WORDS:
+                self.found.append(f"{tag}: {text}")
+                return
+            for pattern, what in _RAW_LITERALS:
+                if re.search(pattern, text):
+                    self.found.append(f"{tag}: {text[:120]} ({what})")
+                    break
+
+    reader = Reader()
+    reader.feed(html)
+    return reader.found
+
+
+@pytest.fixture
+def assert_no_raw_literals():
+    """``assert_no_raw_literals(response_or_html, where="")`` fails when the page shows a Python/JSON literal."""
+
+    def check(page, where=""):
+        html = page if isinstance(page, str) else page.content.decode()
+        found = raw_literals(html)
+        assert not found, f"raw literals on {where or 'the page'}: {found}"
+
+    return check

@@ -13,5 +13,6 @@ router.register("audit-log", views.AuditLogViewSet)
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
+    path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     *router.urls,
 ]

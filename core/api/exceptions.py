@@ -17,7 +17,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        exc = exceptions.PermissionDenied(str(exc) or None)  # a service's reason ("You need ...") is kept
     elif isinstance(exc, OverflowError):  # an id or number past what the database stores (SQLite: 64 bits)
         exc = exceptions.ValidationError({"non_field_errors": ["A number in the request is too large."]})
     return drf_exception_handler(exc, context)

@@ -12,10 +12,11 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from core import display, related
 from core.admin import AuditedModelAdmin
 
 from .. import personal_data, services
-from ..filters import criteria_clean, criteria_shown
+from ..filters import criteria_clean, criteria_shown, criteria_text
 from ..models import CustomField, Individual, Policy
 from .changelist import EstimatedCountPaginator, SearchChangeList
 from .forms import IndividualAdminForm
@@ -110,9 +111,11 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
 
     @admin.display(description="Values")
     def custom_field_values(self, obj):
-        names = dict(CustomField.objects.values_list("key", "name"))
+        fields = {f.key: f for f in CustomField.objects.all()}
         values = (obj.custom_fields or {}) if obj else {}
-        return format_html_join(mark_safe("<br>"), "{}: {}", ((names.get(k, k), v) for k, v in values.items())) or "—"
+        return format_html_join(mark_safe("<br>"), "{}: {}", (
+            (fields[k].name if k in fields else display.humanize_key(k),
+             display.custom_field_text(fields[k].field_type if k in fields else "", v)) for k, v in values.items())) or "—"
 
     # --- the advanced search --------------------------------------------------------------------
     def get_changelist(self, request, **kwargs):
@@ -170,6 +173,7 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
         cl.search_errors = {**(fs.errors if fs.is_bound and not fs.is_valid() else {}), **cl.posted_errors}
         if cl.pd_in_url:
             cl.search_errors = {**cl.search_errors, "__all__": ["Personal data never goes in a URL: use the search form."]}
+        cl.criteria_summary = criteria_text(criteria_shown(request.GET))
         cl.personal_data_active = [personal_data.LABELS[k] for k in personal_data.KINDS if request.GET.get(f"{k}_hash")]
         return cl
 
@@ -221,7 +225,50 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
              "url": reverse("admin:individuals_individual_reveal", args=[obj.pk, k])}
             for k in personal_data.KINDS if obj is not None and getattr(obj, f"{k}_last4")
         ]
+        context["related_panels"] = self._story(request, obj) if obj is not None and obj.pk else []
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _story(self, request, obj) -> list[dict]:
+        """The client's whole story under the form: sales records, activities, saved searches, audit trail."""
+        from salesrecords.models import Activity
+        from salesrecords.selectors import salesrecord_list
+
+        user, panels = request.user, []
+        if user.has_perm("salesrecords.view_salesrecord"):
+            records = list(salesrecord_list(user=user).filter(individual=obj).select_related("record_type", "assigned_user")
+                           .order_by("-created_at")[:related.PANEL_ROWS + 1])
+            panels.append(related.panel("sales-records", "Sales records", ["Record", "Type", "Stage", "Assigned to", "Created"], [
+                {"url": related.admin_url(r), "cells": [f"{r.last_name}, {r.first_name}", r.record_type, r.get_stage_display(),
+                                                        r.assigned_user or display.EMPTY, display.text(r.created_at.date())]}
+                for r in records], empty="No sales records."))
+        if user.has_perm("salesrecords.view_activity"):
+            activities = list(Activity.objects.filter(sales_record__individual=obj).select_related("assigned_to")
+                              .order_by("done", "due_date")[:related.PANEL_ROWS + 1])
+            panels.append(related.panel("activities", "Activities", ["Subject", "Due", "Assigned to", "Done"], [
+                {"url": related.admin_url(a), "cells": [a.subject, display.text(a.due_date), a.assigned_to or display.EMPTY,
+                                                        display.text(a.done)]}
+                for a in activities], empty="No activities."))
+        panels.append(related.panel("saved-searches", "In saved searches", ["Saved search", "Owner", "Shared"], [
+            {"url": reverse("admin:individuals_savedsearch_run", args=[saved.pk]),
+             "cells": [saved.name, saved.owner, display.text(saved.shared)]}
+            for saved in saved_searches_containing(user=user, individual=obj)], empty="In none of your saved searches."))
+        audit = related.audit_panel(obj, user=user)
+        return [*panels, audit] if audit else panels
+
+
+def saved_searches_containing(*, user, individual, limit: int = 50) -> list:
+    """The saved searches (the user's own and shared ones, up to ``limit``) whose criteria find ``individual``."""
+    from ..saved_searches import saved_search_list
+    from ..selectors import individual_list
+
+    found = []
+    for saved in saved_search_list(user=user).order_by("name")[:limit]:
+        try:
+            if individual_list(filters=saved.criteria, queryset=Individual.objects.filter(pk=individual.pk)).exists():
+                found.append(saved)
+        except ValidationError:
+            continue  # criteria no longer valid (e.g. a removed custom field): not a membership
+    return found
 
 
 @admin.register(Policy)

@@ -12,17 +12,17 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
 
 from accounts.models import AuditLog
 from accounts.services import audit
+from core import home
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 
-from .. import exports
+from .. import exports, personal_data
 from .. import saved_searches as svc
-from ..filters import criteria_clean, criteria_dict, criteria_labels, criteria_load
+from ..filters import criteria_clean, criteria_dict, criteria_labels, criteria_load, criteria_text
 from ..models import ExportJob, Individual, SavedSearch
 from ..resources import IndividualResource, PolicyResource
 from ..selectors import individual_list
@@ -117,8 +117,7 @@ class SavedSearchAdmin(AuditedModelAdmin):
 
     @admin.display(description="Criteria")
     def criteria_display(self, obj):
-        rows = criteria_labels(criteria_load(obj.criteria, obj.criteria_version)) if obj else []
-        return format_html_join(mark_safe("<br>"), "{}: <strong>{}</strong>", rows) or "None: every individual."
+        return criteria_text(criteria_load(obj.criteria, obj.criteria_version)) if obj else "—"
 
     def get_queryset(self, request):
         return svc.saved_search_list(user=request.user)
@@ -203,9 +202,20 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     list_display = ["__str__", "status", "row_count", "created_at", "finished_at", "download_link"]
     list_filter = ["status"]
-    fields = ["status", "row_count", "criteria", "reveal", "error", "created_at", "started_at", "finished_at",
-              "download_link"]
+    fields = ["status", "row_count", "criteria_summary", "full_personal_data", "error", "created_at", "started_at",
+              "finished_at", "download_link"]
     readonly_fields = fields
+
+    @admin.display(description="Criteria")
+    def criteria_summary(self, obj):
+        return criteria_text(criteria_load(obj.criteria, obj.criteria_version))
+
+    @admin.display(description="Exported in full")
+    def full_personal_data(self, obj):
+        return ", ".join(personal_data.LABELS.get(k, k) for k in obj.reveal or []) or "Nothing (personal data masked)"
+
+    def get_fields(self, request, obj=None):
+        return [f for f in self.fields if f != "error" or (obj is not None and obj.error)]
 
     @admin.display(description="File")
     def download_link(self, obj):
@@ -253,3 +263,17 @@ class ExportJobAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:individuals_exportjob_change", args=[job.pk]))
         return FileResponse(open(file, "rb"), as_attachment=True, filename=f"individuals-export-{job.pk}.csv",
                             content_type="text/csv; charset=utf-8")
+
+
+# --- the home's "Jobs running or failed" panel: the user's own exports -----------------------------
+def _export_job_rows(request):
+    Status = ExportJob.Status
+    jobs = ExportJob.objects.filter(owner=request.user, status__in=[Status.PENDING, Status.RUNNING, Status.FAILED])[:6]
+    return [home.HomeRow(f"CSV export #{job.pk}", detail=job.get_status_display(),
+                         url=reverse("admin:individuals_exportjob_change", args=[job.pk]),
+                         tone="failed" if job.status == Status.FAILED else "running") for job in jobs]
+
+
+home.register(home.Panel(key="export_jobs", section=home.JOBS, title="My CSV exports", permission=svc.VIEW_INDIVIDUALS,
+                         rows=_export_job_rows, empty="No export running or failed.",
+                         more_url=lambda request: reverse("admin:individuals_exportjob_changelist")))

@@ -4,10 +4,12 @@ import json
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect, JsonResponse
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.http import urlencode
 
+from core import home
 from individuals.filters import criteria_clean, criteria_dict, criteria_labels, criteria_load, criteria_shown
 
 from .. import services
@@ -60,7 +62,7 @@ class MassCreationJobAdmin(admin.ModelAdmin):
     @admin.action(description="Resume unfinished jobs (their worker stopped)", permissions=["resume"])
     def resume(self, request, queryset):
         resumed = sum(services.mass_creation_resume(actor=request.user, job=job) for job in queryset)
-        self.message_user(request, f"{resumed} job{'s' if resumed != 1 else ''} queued again.", messages.SUCCESS)
+        self.message_user(request, f"{resumed} job{pluralize(resumed)} queued again.", messages.SUCCESS)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -104,7 +106,7 @@ class MassCreationJobAdmin(admin.ModelAdmin):
             "selected_type": request.POST.get("record_type") or "",
         })
 
-    # --- the job page -----------------------------------------------------------------------------
+    # --- the job page (its progress part is polled by htmx) -----------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, object_id)
         if job is None or not self.has_view_permission(request, job):
@@ -112,17 +114,34 @@ class MassCreationJobAdmin(admin.ModelAdmin):
         criteria = criteria_load(job.criteria, job.criteria_version)
         return TemplateResponse(request, "admin/salesrecords/masscreationjob/job.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": str(job), "job": job,
-            "progress": job_progress(job), "criteria_items": criteria_labels(criteria),
-            "progress_url": reverse("admin:salesrecords_masscreationjob_progress", args=[job.pk]),
+            **_live_context(job), "criteria_items": criteria_labels(criteria),
             "search_url": search_url(criteria), "saved_search_url": saved_search_add_url(criteria),
             "records_url": reverse("admin:salesrecords_salesrecord_changelist") + f"?job__id__exact={job.pk}",
         })
 
     def progress_view(self, request, pk):
+        """JSON for programs; the job page's live part (HTML) for htmx."""
         job = self.get_queryset(request).filter(pk=pk).first()
         if job is None or not self.has_view_permission(request, job):
             raise PermissionDenied
+        if getattr(request, "htmx", False):
+            return TemplateResponse(request, "admin/agencydesk/job_progress.html", _live_context(job))
         return JsonResponse(job_progress(job))
+
+
+def _live_context(job) -> dict:
+    progress = job_progress(job)
+    return {
+        "job_title": str(job), "status": job.status, "status_display": progress["status_display"],
+        "percent": progress["percent"], "finished": progress["finished"], "error": progress["error"],
+        "poll_url": reverse("admin:salesrecords_masscreationjob_progress", args=[job.pk]),
+        "facts": [
+            ("Individuals found", "counting…" if progress["matched"] is None else progress["matched"], "job-matched"),
+            ("Processed", progress["processed"], "job-processed"),
+            ("Sales records created", progress["created"], "job-created"),
+            ("Skipped (already had one)", progress["skipped"], "job-skipped"),
+        ],
+    }
 
 
 def _messages(exc) -> list[str]:
@@ -132,3 +151,18 @@ def _messages(exc) -> list[str]:
     if isinstance(exc, ValidationError):
         return exc.messages
     return ["The criteria could not be read."]
+
+
+# --- the home's "Jobs running or failed" panel ---------------------------------------------------
+def _job_rows(request):
+    Status = MassCreationJob.Status
+    jobs = job_list(user=request.user).filter(status__in=[Status.QUEUED, Status.RUNNING, Status.FAILED]).select_related(
+        "record_type")[:6]
+    return [home.HomeRow(f"Sales records: {job.record_type} (job #{job.pk})", detail=job.get_status_display(),
+                         url=reverse("admin:salesrecords_masscreationjob_change", args=[job.pk]),
+                         tone="failed" if job.status == Status.FAILED else "running") for job in jobs]
+
+
+home.register(home.Panel(key="mass_creation_jobs", section=home.JOBS, title="Sales record creation",
+                         permission="salesrecords.view_masscreationjob", rows=_job_rows, empty="No job running or failed.",
+                         more_url=lambda request: reverse("admin:salesrecords_masscreationjob_changelist")))

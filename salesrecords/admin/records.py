@@ -1,10 +1,14 @@
 """Record types, per-user type rights, sales records and Convert to Individual."""
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from core.admin import AuditedModelAdmin
 from individuals import personal_data
@@ -15,11 +19,22 @@ from ..rights import allowed_types, type_allows
 from ..selectors import salesrecord_list
 
 
+class SalesRecordTypeForm(forms.ModelForm):
+    def clean(self):
+        if self.instance._state.adding:
+            services.salesrecordtype_limit_check()  # asked again under the service's lock when saving
+        return super().clean()
+
+
 @admin.register(SalesRecordType)
 class SalesRecordTypeAdmin(AuditedModelAdmin):
+    form = SalesRecordTypeForm
     list_display = ["name", "sort_order", "active"]
     list_editable = ["sort_order", "active"]
     ordering = ["sort_order", "name"]
+
+    def save_model(self, request, obj, form, change):
+        services.salesrecordtype_save(actor=request.user, record_type=obj, changed=list(form.changed_data) if change else None)
 
 
 @admin.register(SalesRecordTypeRight)
@@ -32,8 +47,8 @@ class SalesRecordTypeRightAdmin(AuditedModelAdmin):
 
 @admin.register(SalesRecord)
 class SalesRecordAdmin(AuditedModelAdmin):
-    list_display = ["name", "record_type", "stage", "temperature", "assigned_user", "city", "state", "masked_ssn",
-                    "individual_link", "job", "created_at"]
+    list_display = ["name", "record_type", "stage", "temperature", "assigned_user", "location", "individual_link",
+                    "job_link", "created"]
     list_filter = ["record_type", "stage", "temperature", "assigned_user"]
     search_fields = ["last_name", "first_name", "secondary_email", "cell_phone"]
     list_select_related = ["record_type", "assigned_user", "individual", "job"]
@@ -66,8 +81,24 @@ class SalesRecordAdmin(AuditedModelAdmin):
     def individual_link(self, obj):
         if not obj.individual_id:
             return "—"
-        return format_html('<a href="{}">#{}</a>', reverse("admin:individuals_individual_change", args=[obj.individual_id]),
-                           obj.individual_id)
+        person = obj.individual
+        return format_html('<a href="{}">{}, {}</a>', reverse("admin:individuals_individual_change", args=[obj.individual_id]),
+                           person.last_name, person.first_name)
+
+    @admin.display(description="Job", ordering="job")
+    def job_link(self, obj):
+        if not obj.job_id:
+            return "—"
+        return format_html('<a class="ad-nowrap" href="{}">Job #{}</a>',
+                           reverse("admin:salesrecords_masscreationjob_change", args=[obj.job_id]), obj.job_id)
+
+    @admin.display(description="City, state", ordering="city")
+    def location(self, obj):
+        return ", ".join(part for part in (obj.city, obj.state) if part) or "—"
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj):
+        return format_html('<span class="ad-nowrap">{}</span>', date_format(localtime(obj.created_at), "SHORT_DATE_FORMAT"))
 
     @admin.display(description="Personal data")
     def personal_data_masked(self, obj):
@@ -131,8 +162,9 @@ class SalesRecordAdmin(AuditedModelAdmin):
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
             else:
-                self.message_user(request, f"{len(individuals)} sales record{'s' if len(individuals) != 1 else ''} "
-                                           "converted to individuals.", messages.SUCCESS)
+                count = len(individuals)
+                self.message_user(request, f"{count} sales record{pluralize(count)} converted to "
+                                           f"{'an individual' if count == 1 else 'individuals'}.", messages.SUCCESS)
                 if len(individuals) == 1 and not action:
                     return HttpResponseRedirect(reverse("admin:individuals_individual_change", args=[individuals[0].pk]))
             return HttpResponseRedirect(reverse("admin:salesrecords_salesrecord_changelist"))

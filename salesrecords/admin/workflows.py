@@ -1,15 +1,35 @@
 """Sales workflows and the activities they create (each user's list: "Assigned to: me")."""
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 
+from core import home
 from core.admin import AuditedModelAdmin
 
 from .. import services
 from ..models import Activity, SalesWorkflow
 from ..selectors import activity_list
+from ..workflows import validate_workflow
+
+
+class SalesWorkflowForm(forms.ModelForm):
+    """The service's validation, shown on the form (not in ``SalesWorkflow.clean``)."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            validate_workflow(self.instance)
+        except ValidationError as exc:
+            self._update_errors(exc)
 
 
 @admin.register(SalesWorkflow)
 class SalesWorkflowAdmin(AuditedModelAdmin):
+    form = SalesWorkflowForm
     list_display = ["name", "active", "types", "create_activity", "send_email", "set_stage"]
     list_filter = ["active"]
     filter_horizontal = ["record_types"]
@@ -29,6 +49,9 @@ class SalesWorkflowAdmin(AuditedModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("record_types")
+
+    def save_model(self, request, obj, form, change):
+        services.salesworkflow_save(actor=request.user, workflow=obj, changed=list(form.changed_data) if change else None)
 
 
 class AssignedFilter(admin.SimpleListFilter):
@@ -57,12 +80,20 @@ class AssignedFilter(admin.SimpleListFilter):
 
 @admin.register(Activity)
 class ActivityAdmin(AuditedModelAdmin):
-    list_display = ["subject", "sales_record", "assigned_to", "due_date", "done", "workflow"]
+    list_display = ["subject", "record_link", "assigned_to", "due_date", "done", "workflow"]
     list_filter = [AssignedFilter, "done", "workflow"]
     list_select_related = ["sales_record", "assigned_to", "workflow"]
     raw_id_fields = ["sales_record"]
     autocomplete_fields = ["assigned_to"]
-    readonly_fields = ["workflow", "created_at"]
+    readonly_fields = ["record_link", "workflow", "created_at"]
+
+    @admin.display(description="Sales record")
+    def record_link(self, obj):
+        if obj is None or not obj.sales_record_id:
+            return "—"
+        record = obj.sales_record
+        return format_html('<a href="{}">{}, {}</a>', reverse("admin:salesrecords_salesrecord_change", args=[record.pk]),
+                           record.last_name, record.first_name)
     date_hierarchy = "due_date"
     actions = ["mark_done"]
 
@@ -73,3 +104,18 @@ class ActivityAdmin(AuditedModelAdmin):
     def mark_done(self, request, queryset):
         done = sum(1 for a in queryset.filter(done=False) if services.activity_complete(actor=request.user, activity=a))
         self.message_user(request, f"{done} activit{'ies' if done != 1 else 'y'} marked done.", messages.SUCCESS)
+
+
+# --- the home's "My open activities" panel --------------------------------------------------------
+def _my_activity_rows(request):
+    activities = Activity.objects.filter(assigned_to=request.user, done=False).select_related("sales_record")[:8]
+    return [home.HomeRow(a.subject, url=reverse("admin:salesrecords_activity_change", args=[a.pk]),
+                         detail=(f"due {date_format(a.due_date)}" if a.due_date else "no due date")
+                         + (f" · {a.sales_record.first_name} {a.sales_record.last_name}" if a.sales_record else ""),
+                         tone="failed" if a.due_date and a.due_date < timezone.localdate() else "")
+            for a in activities]
+
+
+home.register(home.Panel(key="my_activities", section=home.MY_WORK, title="Activities assigned to me",
+                         permission="salesrecords.view_activity", rows=_my_activity_rows, empty="Nothing open. Well done.",
+                         more_url=lambda request: reverse("admin:salesrecords_activity_changelist") + "?done__exact=0"))

@@ -18,9 +18,10 @@ def test_staff_search_with_policy_criteria_above_the_list(admin_login, make_user
 
     # when: the search form above the list is filled in and submitted
     page.goto("/admin/individuals/individual/")
-    form_box, list_box = page.locator("#advanced-search").bounding_box(), page.locator("#result_list").bounding_box()
+    form_box, list_box = page.locator("#advanced-search-panel").bounding_box(), page.locator("#result_list").bounding_box()
     assert form_box["y"] < list_box["y"]
     assert page.locator("#result_list tbody tr").count() == 2
+    page.click("#advanced-search-toggle")  # the search folds above the results
     page.click("summary:has-text('Policies')")
     page.select_option("#id_coverage_type", ["medicare_advantage"])
     page.select_option("#id_policy_status", ["active"])
@@ -31,7 +32,8 @@ def test_staff_search_with_policy_criteria_above_the_list(admin_login, make_user
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 1
     assert "Target, Greta" in rows.first.inner_text()
-    assert page.locator("#search-count").inner_text() == "1 found"
+    assert page.locator("#search-count-summary").inner_text() == "1 found"
+    assert "Coverage types" in page.locator("#criteria-summary").inner_text()
     assert page.locator("#id_policy_status option[value=active]").evaluate("o => o.selected")
 
 

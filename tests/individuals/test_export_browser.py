@@ -24,14 +24,16 @@ def test_search_save_it_run_it_and_download_the_csv(admin_login, make_user):
 
     # when: the search is run with policy criteria and saved, shared
     page.goto("/admin/individuals/individual/")
+    page.click("#advanced-search-toggle")
     page.click("summary:has-text('Policies')")
     page.select_option("#id_coverage_type", ["medicare_advantage"])
     page.select_option("#id_policy_status", ["active"])
     page.click("#advanced-search-submit")
     page.wait_for_url("**coverage_type=medicare_advantage**")
+    page.click("#search-tools > summary")
     page.click("#save-search-link")
     page.wait_for_selector("#save-search-form")
-    assert "Policy status: active" in page.locator("#saved-criteria").inner_text()
+    assert "Policy status: Active" in page.locator("#saved-criteria").inner_text()
     page.fill("#id_name", "AEP: active MA")
     page.check("#id_shared")
     page.click("#save-search-form input[type=submit]")
@@ -41,6 +43,7 @@ def test_search_save_it_run_it_and_download_the_csv(admin_login, make_user):
     saved = SavedSearch.objects.get()
     assert saved.criteria == {"coverage_type": "medicare_advantage", "policy_status": "active"} and saved.shared
     page.goto("/admin/individuals/individual/")
+    page.click("#search-tools > summary")
     page.click("#saved-searches-link")
     page.click("a.run-search")
     page.wait_for_url("**policy_status=active**")
@@ -48,6 +51,7 @@ def test_search_save_it_run_it_and_download_the_csv(admin_login, make_user):
 
     # and the CSV holds the search's results with the SSN masked
     with page.expect_download() as download_info:
+        page.click("#export-menu > summary")
         page.click("#export-csv-link")
     rows = list(csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text(encoding="utf-8"))))
     assert [(r["first_name"], r["ssn"]) for r in rows] == [("Greta", "***-**-6789")]

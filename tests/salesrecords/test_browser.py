@@ -19,6 +19,7 @@ def test_search_create_sales_records_confirm_and_watch_the_job(admin_login, agen
 
     # when: search, then "Create Sales Records…"
     page.goto("/admin/individuals/individual/")
+    page.click("#advanced-search-toggle")
     page.fill("#id_last_name", "Wilson")
     page.click("#advanced-search-submit")
     page.wait_for_url("**last_name=Wilson**")
@@ -36,7 +37,7 @@ def test_search_create_sales_records_confirm_and_watch_the_job(admin_login, agen
     page.wait_for_function("document.getElementById('job-status').textContent === 'Done'")
     assert page.locator("#job-created").inner_text() == "5"
     assert page.locator("#job-skipped").inner_text() == "1"
-    assert "Last name: Wilson" in page.locator("#job-criteria").inner_text()
+    assert "Last name starts with: Wilson" in page.locator("#job-criteria").inner_text()
     assert SalesRecord.objects.filter(record_type=renewal).count() == 5
 
 

@@ -1,0 +1,1 @@
+/* AgencyDesk admin: small behaviours shared by every page. */
