@@ -31,7 +31,7 @@ from accounts.services import audit, record_delete
 from core.formulas import formula_safe, formula_safe_sql
 
 from . import personal_data
-from .filters import criteria_clean, criteria_load
+from .filters import criteria_authorize, criteria_clean, criteria_load
 from .models import CustomField, ExportJob, Individual
 from .saved_searches import VIEW_INDIVIDUALS
 from .selectors import individual_list
@@ -211,6 +211,7 @@ def individual_export_start(*, actor: User, criteria, reveal=()) -> tuple[Iterat
         raise PermissionDenied
     kinds = export_reveal_kinds(actor=actor, requested=reveal)
     stored = criteria_clean(criteria)
+    criteria_authorize(actor=actor, data=stored, how="export")
     queryset = individual_list(filters=stored)
     count = queryset.count()
     if count <= settings.INDIVIDUALS_EXPORT_STREAM_MAX:

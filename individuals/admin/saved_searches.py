@@ -19,10 +19,19 @@ from accounts.models import AuditLog
 from accounts.services import audit
 from core import home
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin
+from core.errors import RateLimited
 
 from .. import exports, personal_data
 from .. import saved_searches as svc
-from ..filters import criteria_clean, criteria_dict, criteria_labels, criteria_load, criteria_text
+from ..filters import (
+    criteria_clean,
+    criteria_dict,
+    criteria_labels,
+    criteria_load,
+    criteria_shown,
+    criteria_text,
+    personal_data_in_url,
+)
 from ..models import ExportJob, Individual, SavedSearch
 from ..resources import IndividualResource, PolicyResource
 from ..selectors import individual_list
@@ -52,10 +61,13 @@ class IndividualAdminExtras(_ImportExportRights):
     import_export_change_list_template = "admin/individuals/individual/change_list_tools.html"
 
     def get_export_queryset(self, request):
-        # The advanced search's criteria (the changelist's query string); invalid ones export nothing.
+        # The advanced search's criteria (the changelist's query string); invalid ones, clear personal data
+        # in the URL, or a personal-data search without its right export nothing.
+        if personal_data_in_url(request.GET):
+            return Individual.objects.none()
         try:
-            return individual_list(filters=criteria_dict(request.GET))
-        except ValidationError:
+            return individual_list(filters=criteria_dict(request.GET), user=request.user, how="admin export")
+        except (ValidationError, PermissionDenied, RateLimited):
             return Individual.objects.none()
 
     def get_urls(self):
@@ -77,12 +89,20 @@ class IndividualAdminExtras(_ImportExportRights):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         reveal = request.POST.get("reveal", "") if request.method == "POST" else ""
+        back = HttpResponseRedirect(_changelist_url(criteria_shown(request.GET)))
+        in_url = personal_data_in_url(request.GET)
+        if in_url:  # as the API: a clear SSN / MBI / driver's license never goes in a URL
+            messages.error(request, "Personal data never goes in a URL: search with the form, then export.")
+            return back
         try:
             blocks, job, count = exports.individual_export_start(actor=request.user, criteria=request.GET, reveal=reveal)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 messages.error(request, f"{field}: {' '.join(errors)}")
-            return HttpResponseRedirect(_changelist_url(criteria_dict(request.GET)))
+            return back
+        except RateLimited as exc:  # a missing right is a 403 that names it
+            messages.error(request, exc.message)
+            return back
         if job is not None:
             messages.success(request, f"{count} individuals found: too many to download at once. The export runs in "
                                       "the background; download it from this page when it is done.")

@@ -17,7 +17,8 @@ from rest_framework.views import APIView
 from accounts.api.permissions import HasPerm
 from core.api.import_views import ImportView as BaseImportView
 
-from .. import exports, imports, personal_data
+from .. import exports, imports
+from ..filters import personal_data_in_url
 from ..models import ExportJob
 
 
@@ -66,7 +67,7 @@ class IndividualExportView(APIView):
         "Query parameters are the advanced-search criteria. SSN / MBI / driver's license criteria are refused here "
         "(never in URLs): POST them in the body."))
     def get(self, request):
-        in_url = [k for k in personal_data.KINDS if k in request.query_params]
+        in_url = personal_data_in_url(request.query_params)
         if in_url:
             raise ValidationError({k: ["Personal data never goes in a URL: POST the criteria in the body."] for k in in_url})
         return self._export(request, request.query_params, request.query_params.get("reveal", ""))

@@ -105,7 +105,8 @@ def test_every_export_is_audited_with_count_and_criteria(viewer, api_as):
     assert entry.data["full_personal_data"] == []
 
 
-def test_personal_data_criteria_never_in_the_url_but_accepted_in_the_body(viewer, api_as):
+def test_personal_data_criteria_never_in_the_url_but_accepted_in_the_body(make_user, api_as):
+    viewer = make_user(individuals=Level.VISIBLE, flags={Flag.SEARCH_BY_PERSONAL_DATA})
     person = IndividualFactory(ssn=SSN)
     IndividualFactory()
     assert api_as(viewer).get(f"/api/individuals/export/?ssn={SSN}").status_code == 400

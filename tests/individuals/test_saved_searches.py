@@ -3,7 +3,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditLog
-from accounts.rights import Level
+from accounts.rights import Flag, Level
 from individuals import personal_data
 from individuals.models import SavedSearch
 from individuals.saved_searches import saved_search_create, saved_search_run
@@ -93,7 +93,8 @@ def test_duplicate_name_for_the_same_owner_is_refused(alice, bob, api_as):
     assert api_as(bob).post("/api/saved-searches/", {"name": "Texas", "criteria": {}}, format="json").status_code == 201
 
 
-def test_personal_data_is_stored_as_a_keyed_hash_never_in_clear(alice, api_as):
+def test_personal_data_is_stored_as_a_keyed_hash_never_in_clear(make_user, api_as):
+    alice = make_user(individuals=Level.VISIBLE, flags={Flag.SEARCH_BY_PERSONAL_DATA})
     person = IndividualFactory(ssn=SSN)
     IndividualFactory(ssn="234-56-7890")
     response = api_as(alice).post("/api/saved-searches/", {"name": "One person", "criteria": {"ssn": SSN}}, format="json")
