@@ -245,17 +245,15 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     if not claimed:
         return None
     job = ExportJob.objects.select_related("owner").get(pk=job_id)
-    relative = f"{EXPORT_DIR}/{timezone.now():%Y%m%d}-{job.pk}-{secrets.token_hex(8)}.csv"
+    relative = f"{EXPORT_DIR}/{timezone.now():%Y%m%d}-{job.pk}-{secrets.token_hex(8)}.csv.enc"
     target = Path(settings.MEDIA_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = target.with_suffix(f".{uuid.uuid4().hex}.part")
     try:
         queryset = individual_list(filters=criteria_load(job.criteria, job.criteria_version))
         # Quoted cells may hold newlines: the number of records is a COUNT, not the file's lines.
         rows = queryset.count()
-        with open(temporary, "wb") as out:
-            for block in export_csv_blocks(queryset, reveal=job.reveal):
-                out.write(block)
+        _write_encrypted(temporary, export_csv_blocks(queryset, reveal=job.reveal))
         os.replace(temporary, target)
     except Exception as exc:  # the reason is shown on the job; the worker log has the traceback
         temporary.unlink(missing_ok=True)
@@ -263,24 +261,65 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
             status=ExportJob.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
         raise
     with transaction.atomic():
+        now = timezone.now()
         updated = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING).update(
-            status=ExportJob.Status.DONE, row_count=rows, file_path=relative, finished_at=timezone.now())
+            status=ExportJob.Status.DONE, row_count=rows, file_path=relative, finished_at=now,
+            expires_at=now + timezone.timedelta(hours=settings.INDIVIDUALS_EXPORT_EXPIRY_HOURS))
         if updated:
             _audit_export(actor=job.owner, count=rows, criteria=job.criteria, reveal=job.reveal, how="job", job=job)
     job.refresh_from_db()
     return job
 
 
-def export_job_file(*, actor: User, job: ExportJob) -> Path:
-    """The finished job's file for its owner; ``PermissionDenied`` for anyone else, ``ValidationError`` if not ready."""
+def _write_encrypted(path: Path, blocks: Iterable[bytes]) -> None:
+    """The blocks encrypted at rest (one Fernet token per line, personal-data keys), readable by the owner only."""
+    fernet = personal_data.fernet()
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        for block in blocks:
+            if block:
+                out.write(fernet.encrypt(block) + b"\n")
+
+
+def _read_encrypted(path: Path) -> Iterator[bytes]:
+    fernet = personal_data.fernet()
+    with open(path, "rb") as encrypted:
+        for line in encrypted:
+            yield fernet.decrypt(line.rstrip(b"\n"))
+
+
+def export_job_download(*, actor: User, job: ExportJob) -> Iterator[bytes]:
+    """The finished job's CSV, decrypted as it streams, for its owner only; every download is audited.
+
+    Raises ``PermissionDenied`` for anyone else, ``ValidationError`` when it is not ready, expired or gone.
+    """
     if job.owner_id != actor.pk or not actor.has_perm(VIEW_INDIVIDUALS):
-        raise PermissionDenied
+        raise PermissionDenied("Only the user who asked for an export may download it.")
     if job.status != ExportJob.Status.DONE or not job.file_path:
         raise ValidationError({"status": f"The export is {job.get_status_display().lower()}, not ready to download."})
     path = Path(settings.MEDIA_ROOT) / job.file_path
-    if not path.is_file():
-        raise ValidationError({"file_path": "The export file is gone; export again."})
-    return path
+    if (job.expires_at and job.expires_at <= timezone.now()) or not path.is_file():
+        raise ValidationError({"status": "The export has expired; export again."})
+    full = f" with full {', '.join(personal_data.LABELS[k] for k in job.reveal)}" if job.reveal else ""
+    audit(actor=actor, action=AuditLog.Action.EXPORT, obj=job, summary=f"Downloaded export #{job.pk}{full}",
+          data={"job": job.pk, "count": job.row_count, "full_personal_data": job.reveal, "how": "download"})
+    return _read_encrypted(path)
+
+
+def export_jobs_expire(*, now=None) -> int:
+    """Delete the files of finished exports past their expiry and mark them Expired; the number expired.
+
+    Each job is claimed by a conditional update, so two sweeps never race on one file.
+    """
+    now = now or timezone.now()
+    expired = 0
+    for pk, relative in ExportJob.objects.filter(status=ExportJob.Status.DONE, expires_at__lte=now).values_list(
+            "pk", "file_path"):
+        if ExportJob.objects.filter(pk=pk, status=ExportJob.Status.DONE).update(
+                status=ExportJob.Status.EXPIRED, file_path=""):
+            if relative:
+                (Path(settings.MEDIA_ROOT) / relative).unlink(missing_ok=True)
+            expired += 1
+    return expired
 
 
 @transaction.atomic

@@ -349,6 +349,7 @@ class ExportJob(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
 
     owner = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="export_jobs")
     criteria = models.JSONField(default=dict, blank=True)
@@ -362,6 +363,7 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Its file is deleted then (hourly sweep).")
 
     class Meta:
         ordering = ["-created_at", "-id"]

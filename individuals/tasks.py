@@ -8,3 +8,11 @@ def export_job_run_task(job_id: int) -> None:
     from .exports import export_job_run
 
     export_job_run(job_id=job_id)
+
+
+@shared_task(ignore_result=True)
+def export_jobs_expire_task() -> None:
+    """Beat: delete export files past their expiry (``INDIVIDUALS_EXPORT_EXPIRY_HOURS``)."""
+    from .exports import export_jobs_expire
+
+    export_jobs_expire()

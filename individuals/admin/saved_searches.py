@@ -7,7 +7,7 @@ django-import-export's Import / Export (CSV, XLSX) and, on the individuals chang
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -42,6 +42,12 @@ CHANGELIST = "admin:individuals_individual_changelist"
 def _changelist_url(criteria: dict) -> str:
     query = urlencode(criteria, doseq=True)
     return reverse(CHANGELIST) + (f"?{query}" if query else "")
+
+
+def _csv_response(blocks, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(blocks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 class _ImportExportRights(ImportExportRightsMixin):
@@ -107,9 +113,7 @@ class IndividualAdminExtras(_ImportExportRights):
             messages.success(request, f"{count} individuals found: too many to download at once. The export runs in "
                                       "the background; download it from this page when it is done.")
             return HttpResponseRedirect(reverse("admin:individuals_exportjob_change", args=[job.pk]))
-        response = StreamingHttpResponse(blocks, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="individuals-{timezone.now():%Y%m%d-%H%M%S}.csv"'
-        return response
+        return _csv_response(blocks, f"individuals-{timezone.now():%Y%m%d-%H%M%S}.csv")
 
 
 class PolicyAdminExtras(_ImportExportRights):
@@ -277,12 +281,11 @@ class ExportJobAdmin(admin.ModelAdmin):
     def download_view(self, request, pk):
         job = get_object_or_404(ExportJob, pk=pk)
         try:
-            file = exports.export_job_file(actor=request.user, job=job)
+            blocks = exports.export_job_download(actor=request.user, job=job)
         except ValidationError as exc:
             messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
             return HttpResponseRedirect(reverse("admin:individuals_exportjob_change", args=[job.pk]))
-        return FileResponse(open(file, "rb"), as_attachment=True, filename=f"individuals-export-{job.pk}.csv",
-                            content_type="text/csv; charset=utf-8")
+        return _csv_response(blocks, f"individuals-export-{job.pk}.csv")
 
 
 # --- the home's "Jobs running or failed" panel: the user's own exports -----------------------------

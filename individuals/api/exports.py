@@ -2,7 +2,7 @@
 ``/api/individuals/export/jobs/``: the user's export jobs and their downloads, and
 ``/api/individuals/import/`` / ``/api/policies/import/``: CSV or XLSX import with a dry run."""
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -117,11 +117,12 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
         if job is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         try:
-            path = exports.export_job_file(actor=request.user, job=job)
-        except DjangoPermissionDenied:
-            raise PermissionDenied("Only the user who asked for an export may download it.") from None
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"individuals-export-{job.pk}.csv",
-                            content_type="text/csv; charset=utf-8")
+            blocks = exports.export_job_download(actor=request.user, job=job)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
+        response = StreamingHttpResponse(blocks, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="individuals-export-{job.pk}.csv"'
+        return response
 
 
 class ImportView(BaseImportView):
