@@ -100,7 +100,7 @@ def export_values(queryset: QuerySet, *, cf_keys: list[str], reveal: Iterable[st
 
 def _header_line(headers: list[str]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(headers)
+    csv.writer(buffer, lineterminator="\r\n").writerow(headers)  # RFC 4180: a CR in a value gets quoted
     return buffer.getvalue()
 
 
@@ -123,7 +123,7 @@ def _copy_blocks(sql: str, params) -> Iterator[bytes]:
 
 def _cursor_blocks(sql: str, params, *, decrypt_columns: list[int], chunk_rows: int) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     cursor = connection.chunked_cursor()
     try:
         cursor.execute(sql, params)
