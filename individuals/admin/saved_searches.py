@@ -146,6 +146,12 @@ class SavedSearchAdmin(AuditedModelAdmin):
     def get_queryset(self, request):
         return svc.saved_search_list(user=request.user)
 
+    def get_readonly_fields(self, request, obj=None):
+        # Without the right to share, an owner may only unshare what is shared.
+        if svc.saved_search_can_share(user=request.user) or (obj is not None and obj.shared):
+            return self.readonly_fields
+        return [*self.readonly_fields, "shared"]
+
     # Saved searches are the user's own tool: seeing individuals is enough; only the owner changes one.
     def has_module_permission(self, request):
         return request.user.has_perm(svc.VIEW_INDIVIDUALS)
@@ -188,6 +194,9 @@ class SavedSearchAdmin(AuditedModelAdmin):
             raise PermissionDenied
         criteria = criteria_dict(request.GET)
         form = SaveSearchForm(request.POST or None)
+        if request.method == "POST" and form.is_valid() and form.cleaned_data["shared"] \
+                and not svc.saved_search_can_share(user=request.user):
+            form.add_error("shared", svc.SHARE_REFUSED)
         if request.method == "POST" and form.is_valid():
             try:
                 saved = svc.saved_search_create(actor=request.user, criteria=criteria, **form.cleaned_data)

@@ -16,7 +16,8 @@ SSN = "123-45-6789"
 
 @pytest.fixture
 def alice(make_user):
-    return make_user(individuals=Level.VISIBLE, username="alice")
+    """Edits individuals: may share searches (bob, who only sees them, may not)."""
+    return make_user(individuals=Level.EDIT, username="alice")
 
 
 @pytest.fixture
@@ -176,3 +177,30 @@ def test_criteria_that_search_for_nothing_are_not_saved(alice):
         "state": "TX", "has_policy": "unknown", "no_servicing_agent": "unknown",
         "policy_effective_after": "2026-01-01", "policy_effective_before": ""})
     assert saved.criteria == {"state": "TX", "policy_effective_after": "2026-01-01"}
+
+
+def test_read_only_cannot_publish_a_shared_search(api_as, client):
+    from accounts.models import SecurityGroup
+    from tests.accounts.factories import UserFactory
+
+    read_only = UserFactory(security_group=SecurityGroup.objects.get(name="Read Only"))
+    api = api_as(read_only)
+    refused = api.post("/api/saved-searches/", {"name": "For everyone", "shared": True, "criteria": {"state": "TX"}},
+                       format="json")
+    assert refused.status_code == 403 and "needs Edit on Individuals" in refused.json()["detail"]
+    assert not SavedSearch.objects.exists()
+    mine = api.post("/api/saved-searches/", {"name": "Mine", "criteria": {"state": "TX"}}, format="json")
+    assert mine.status_code == 201
+    assert api.patch(f"/api/saved-searches/{mine.json()['id']}/", {"shared": True}, format="json").status_code == 403
+    assert not SavedSearch.objects.get().shared
+
+    client.force_login(read_only)
+    page = client.post(reverse("admin:individuals_savedsearch_save") + "?state=TX", {"name": "Admin", "shared": "on"})
+    assert page.status_code == 200 and "needs Edit on Individuals" in page.content.decode()
+    assert SavedSearch.objects.count() == 1
+
+
+def test_an_editor_may_share(make_user, api_as):
+    editor = make_user(individuals=Level.EDIT)
+    reply = api_as(editor).post("/api/saved-searches/", {"name": "Team", "shared": True, "criteria": {}}, format="json")
+    assert reply.status_code == 201 and SavedSearch.objects.get().shared
