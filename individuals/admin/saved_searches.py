@@ -21,8 +21,7 @@ from core import home
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 from core.errors import RateLimited
 
-from .. import exports, personal_data
-from .. import saved_searches as svc
+from .. import personal_data
 from ..filters import (
     criteria_clean,
     criteria_dict,
@@ -35,6 +34,8 @@ from ..filters import (
 from ..models import ExportJob, Individual, SavedSearch
 from ..resources import IndividualResource, PolicyResource
 from ..selectors import individual_list
+from ..services import exports
+from ..services import saved_searches as svc
 
 CHANGELIST = "admin:individuals_individual_changelist"
 

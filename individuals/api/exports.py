@@ -17,9 +17,9 @@ from rest_framework.views import APIView
 from accounts.api.permissions import HasPerm
 from core.api.import_views import ImportView as BaseImportView
 
-from .. import exports, imports
 from ..filters import personal_data_in_url
 from ..models import ExportJob
+from ..services import exports, imports
 
 
 class ExportJobSerializer(serializers.ModelSerializer):

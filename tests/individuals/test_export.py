@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from accounts.models import AuditLog
 from accounts.rights import Flag, Level
-from individuals import exports
 from individuals.models import ExportJob, Individual
 from individuals.selectors import individual_list
+from individuals.services import exports
 
 from .factories import CustomFieldFactory, IndividualFactory, PolicyFactory
 

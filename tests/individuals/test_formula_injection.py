@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from accounts.rights import Flag, Level
 from core.formulas import formula_safe, formula_unescape
-from individuals import exports
 from individuals.models import CustomField, ExportJob, Individual
 from individuals.resources import IndividualResource, PolicyResource
+from individuals.services import exports
 
 from .factories import CustomFieldFactory, IndividualFactory, PolicyFactory
 
@@ -95,7 +95,7 @@ def test_import_export_csv_and_xlsx(person):
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
 def test_an_exported_file_imports_back_unchanged(person, file_format):
-    from individuals.imports import individuals_export_file, individuals_import
+    from individuals.services import individuals_export_file, individuals_import
 
     content = individuals_export_file(actor=None, kind="individuals", file_format=file_format)
     report = individuals_import(actor=None, kind="individuals", content=content, file_format=file_format, dry_run=False)

@@ -6,7 +6,7 @@ from accounts.models import AuditLog
 from accounts.rights import Flag, Level
 from individuals import personal_data
 from individuals.models import SavedSearch
-from individuals.saved_searches import saved_search_create, saved_search_run
+from individuals.services import saved_search_create, saved_search_run
 
 from .factories import IndividualFactory, PolicyFactory
 

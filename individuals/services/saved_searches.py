@@ -15,8 +15,8 @@ from django.utils.http import urlencode
 from accounts.models import User
 from accounts.services import record_delete, record_save
 
-from .filters import CRITERIA_VERSION, criteria_clean, criteria_load
-from .models import SavedSearch
+from ..filters import CRITERIA_VERSION, criteria_clean, criteria_load
+from ..models import SavedSearch
 
 VIEW_INDIVIDUALS = "individuals.view_individual"
 SHARE_RIGHT = "individuals.change_individual"

@@ -30,23 +30,18 @@ from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
 from core.formulas import formula_safe, formula_safe_sql
 
-from . import personal_data
-from .filters import criteria_authorize, criteria_clean, criteria_load
-from .models import CustomField, ExportJob, Individual
+from .. import personal_data
+from ..filters import criteria_authorize, criteria_clean, criteria_load
+from ..models import INDIVIDUAL_PLAIN_COLUMNS, CustomField, ExportJob, Individual
+from ..selectors import individual_list
 from .saved_searches import VIEW_INDIVIDUALS
-from .selectors import individual_list
 
 FULL_PERSONAL_DATA = "accounts.view_full_personal_data"
 CHUNK_ROWS = 5000
 BLOCK_BYTES = 64 * 1024
 EXPORT_DIR = "exports"
 
-PLAIN_COLUMNS = [
-    "id", "first_name", "middle_name", "last_name", "nickname", "title", "record_status", "email", "secondary_email",
-    "cell_phone", "home_phone", "address_type", "address_line1", "address_line2", "city", "county", "zip_code",
-    "state", "gender", "date_of_birth", "lead_source", "medicare_part_a_effective", "medicare_part_b_effective",
-    "smoker_status",
-]
+PLAIN_COLUMNS = list(INDIVIDUAL_PLAIN_COLUMNS)
 AGENT_COLUMNS = ["servicing_agent_npn", "servicing_agent_name"]
 TIMESTAMP_COLUMNS = ["created_at", "updated_at"]
 
@@ -223,7 +218,7 @@ def individual_export_start(*, actor: User, criteria, reveal=()) -> tuple[Iterat
 @transaction.atomic
 def export_job_create(*, actor: User, criteria: dict, reveal: list[str] = ()) -> ExportJob:
     """Queue a background export (``criteria`` already free of clear personal data); runs after commit."""
-    from .tasks import export_job_run_task
+    from ..tasks import export_job_run_task
 
     job = ExportJob(owner=actor, criteria=criteria, reveal=list(reveal))
     job.full_clean()
