@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "integrations",
     "axes",
     "django_htmx",
+    "plansync",
+    "carriers",
+    "ams",
 ]
 
 MIDDLEWARE = [
@@ -352,3 +355,70 @@ INTEGRATIONS_RETRY_LATER_MAX_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_MAX_S
 # --- ui (core): an ordinary 403 is logged as one line, without a traceback
 LOGGING["filters"] = {"no_traceback_for_403": {"()": "core.views.NoTracebackFor403"}}
 LOGGING["loggers"]["django.request"] = {"filters": ["no_traceback_for_403"]}
+# PostgreSQL planner: random reads on SSD / cached storage cost about what sequential ones do. With the
+# default (4) the planner walks the name index for selective policy searches (~300 ms on 1M individuals)
+# instead of starting from the matching policies (~25 ms). Empty -> the server's own setting.
+DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
+if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
+
+# --- plansync (issue 12): the benefits-admin system (BenefitPoint BrokerConnect v4 over SOAP) ------
+# Empty URL: the sandbox's /benefitpoint/services (follows SANDBOX_URL). A real brokerage is a setting.
+BENEFITS_ADMIN_URL = env.str("BENEFITS_ADMIN_URL", default="")
+BENEFITS_ADMIN_WSDL_URL = env.str("BENEFITS_ADMIN_WSDL_URL", default="")  # default: <URL>/BrokerConnectV4?wsdl
+BENEFITS_ADMIN_USERNAME = env.str("BENEFITS_ADMIN_USERNAME", default="agencydesk")
+BENEFITS_ADMIN_PASSWORD = env.str("BENEFITS_ADMIN_PASSWORD", default="sandbox-password")
+# findChanges re-reads this much before the last watermark (the server's clock), deduplicated.
+PLANSYNC_WATERMARK_OVERLAP_SECONDS = env.int("PLANSYNC_WATERMARK_OVERLAP_SECONDS", default=120)
+# A run still In progress past this is taken as dead (its worker stopped): the group may run again.
+PLANSYNC_RUN_LEASE_SECONDS = env.int("PLANSYNC_RUN_LEASE_SECONDS", default=900)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "PlanSyncSideEnum": "plansync.models.Side",
+    "PlanChoiceStateEnum": "plansync.models.PlanChoice.State",
+    "PlanChoiceChoiceEnum": "plansync.models.PlanChoice.Choice",
+    "PlanSyncRunStatusEnum": "plansync.models.PlanSyncRun.Status",
+    "PlanSyncItemStatusEnum": "plansync.models.PlanSyncItem.Status",
+    "PlanSyncConflictStatusEnum": "plansync.models.PlanSyncConflict.Status",
+    "PlanSyncConflictResolutionEnum": "plansync.models.PlanSyncConflict.Resolution",
+    "DiscrepancyResolutionEnum": "carriers.services.Resolution",
+}
+
+# --- carriers: carrier group connections (issue 14) -------------------------------------------------
+# The carrier-connection service (Noyo's Fulfillment API); empty NOYO_URL -> the sandbox's /noyo.
+NOYO_URL = env.str("NOYO_URL", default="")
+NOYO_CLIENT_ID = env.str("NOYO_CLIENT_ID", default="agencydesk")
+NOYO_CLIENT_SECRET = env.str("NOYO_CLIENT_SECRET", default="sandbox-noyo-secret")
+# Polling open connections: first wait, doubling while nothing changes, up to the cap (seconds).
+CARRIERS_POLL_INTERVAL_SECONDS = env.int("CARRIERS_POLL_INTERVAL_SECONDS", default=60)
+CARRIERS_POLL_MAX_INTERVAL_SECONDS = env.int("CARRIERS_POLL_MAX_INTERVAL_SECONDS", default=6 * 3600)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "DiscrepancyStatusEnum": "carriers.models.Discrepancy.Status",
+    "DiscrepancySeverityEnum": "carriers.models.Discrepancy.Severity",
+    "DiscrepancyKindEnum": "carriers.models.Discrepancy.Kind",
+}
+
+# --- ams (issue 13): the agency management system (AMS360 WSAPI) and the CRM -----------------------
+# Empty URLs: the sandbox's (under SANDBOX_URL). A real AMS or CRM is a setting.
+AMS_WSAPI_URL = env.str("AMS_WSAPI_URL", default="")
+AMS_AGENCY_NO = env.str("AMS_AGENCY_NO", default="1000")
+AMS_LOGIN_ID = env.str("AMS_LOGIN_ID", default="agencydesk")
+AMS_PASSWORD = env.str("AMS_PASSWORD", default="sandbox-ams-password")
+# The webhook secret used until one is added under Admin -> Agency management system -> Webhook secrets.
+AMS_WEBHOOK_SECRET = env.str("AMS_WEBHOOK_SECRET", default="sandbox-ams-webhook-secret")
+AMS_RECONCILE_LEASE_SECONDS = env.int("AMS_RECONCILE_LEASE_SECONDS", default=900)
+# Where a person opens the far-side record (the Linked systems panel): "{id}" is replaced.
+AMS_RECORD_URL = env.str("AMS_RECORD_URL", default="")
+CRM_URL = env.str("CRM_URL", default="")
+CRM_API_KEY = env.str("CRM_API_KEY", default="sandbox-crm-key")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "AmsNotificationStatusEnum": "ams.models.Notification.Status",
+    "ReconciliationStatusEnum": "ams.models.Reconciliation.Status",
+    "IdentityConflictStatusEnum": "ams.models.IdentityConflict.Status",
+    "IdentityConflictKindEnum": "ams.models.IdentityConflict.Kind",
+    "ExternalIdStatusEnum": "integrations.models.ExternalId.Status",
+    "ExternalIdSystemEnum": "integrations.models.ExternalId.System",
+}
