@@ -30,6 +30,7 @@ class SecurityGroup(models.Model):
     manage_custom_fields = models.BooleanField(Flag.MANAGE_CUSTOM_FIELDS.label, default=False)
     manage_workflows = models.BooleanField(Flag.MANAGE_WORKFLOWS.label, default=False)
     view_full_personal_data = models.BooleanField(Flag.VIEW_FULL_PERSONAL_DATA.label, default=False)
+    search_by_personal_data = models.BooleanField(Flag.SEARCH_BY_PERSONAL_DATA.label, default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

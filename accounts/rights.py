@@ -32,6 +32,7 @@ class Flag(models.TextChoices):
     MANAGE_CUSTOM_FIELDS = "manage_custom_fields", "Manage custom fields"
     MANAGE_WORKFLOWS = "manage_workflows", "Manage workflows"
     VIEW_FULL_PERSONAL_DATA = "view_full_personal_data", "View full personal data"
+    SEARCH_BY_PERSONAL_DATA = "search_by_personal_data", "Search by SSN, Medicare beneficiary ID or driver's license"
 
 
 ACTION_LEVELS = {"view": Level.VISIBLE, "add": Level.EDIT, "change": Level.EDIT, "delete": Level.DELETE}

@@ -11,13 +11,13 @@ SEEDED_SECURITY_GROUPS = {
     "Sales": {
         "levels": {A.INDIVIDUALS: Level.EDIT, A.POLICIES: Level.EDIT, A.SALES: Level.DELETE, A.PLANS: Level.VISIBLE,
                    A.REPORTING: Level.VISIBLE},
-        "flags": set(),
+        "flags": {Flag.SEARCH_BY_PERSONAL_DATA},
         "description": "Producers: work the book of business and sales records.",
     },
     "Service": {
         "levels": {A.INDIVIDUALS: Level.EDIT, A.POLICIES: Level.EDIT, A.SALES: Level.VISIBLE, A.PLANS: Level.EDIT,
                    A.BENEFITS_SYNC: Level.EDIT, A.CARRIER_CONNECTIONS: Level.VISIBLE, A.REPORTING: Level.VISIBLE},
-        "flags": set(),
+        "flags": {Flag.SEARCH_BY_PERSONAL_DATA},
         "description": "Account managers: keep clients, policies and groups up to date.",
     },
     "Benefits Admin": {
@@ -39,5 +39,7 @@ def seed_security_groups(SecurityGroup) -> None:
     for name, spec in SEEDED_SECURITY_GROUPS.items():
         defaults = {"description": spec["description"]}
         defaults.update({area.value: int(spec["levels"].get(area, Level.NONE)) for area in Area})
-        defaults.update({flag.value: flag in spec["flags"] for flag in Flag})
+        # A data migration passes the model as it was then: flags added later are granted by their own migration.
+        fields = {f.name for f in SecurityGroup._meta.get_fields()}
+        defaults.update({flag.value: flag in spec["flags"] for flag in Flag if flag.value in fields})
         SecurityGroup.objects.get_or_create(name=name, defaults=defaults)

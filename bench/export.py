@@ -1,6 +1,6 @@
 """CSV export of N individuals: rows/s and peak memory of the export path vs ``COPY (same query) TO STDOUT``.
 
-The export path is ``individuals.exports.export_csv_blocks`` (what the streamed response and the
+The export path is ``individuals.services.exports.export_csv_blocks`` (what the streamed response and the
 background job both write): on PostgreSQL with masked personal data it passes COPY's CSV through;
 the cursor path (SQLite, or full personal data) is measured too. The limit is plain psycopg running
 ``COPY (the export's own SQL) TO STDOUT (FORMAT csv)`` in the same run. Goals: >= 1/4 of COPY's
@@ -62,7 +62,7 @@ def _queryset(size: int):
 def _copy_limit(queryset) -> tuple[float, int]:
     """Plain psycopg: COPY of the export's own SQL, read to the end."""
     from bench.setup import psycopg_connect
-    from individuals import exports
+    from individuals.services import exports
 
     sql, params = exports.export_values(queryset, cf_keys=exports.custom_field_keys()).query.sql_with_params()
     with psycopg_connect() as conn:
@@ -81,7 +81,7 @@ def run(size: int = DEFAULT) -> list[dict]:
     from django.db import connection
 
     from bench.setup import sized_database
-    from individuals import exports
+    from individuals.services import exports
 
     sized_database(size)  # the search benchmark's database of the same size
     _ensure_data(size)

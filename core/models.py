@@ -16,6 +16,7 @@ class AuditLog(models.Model):
         DELETE = "delete", "Deleted"
         BULK = "bulk", "Bulk job"
         REVEAL = "reveal", "Revealed personal data"
+        SEARCH = "search", "Searched by personal data"
         EXPORT = "export", "Exported"
         IMPORT = "import", "Imported"
         SYNC = "sync", "Synced"

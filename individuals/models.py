@@ -147,6 +147,14 @@ class Person(models.Model):
             raise ValidationError({"custom_fields": "Custom field values must be an object keyed by field key."})
 
 
+# Derived from the models, so that a field added to Person is carried over, exported and imported without a
+# list to edit elsewhere. Personal data: each kind's stored columns (``individuals.personal_data``).
+PERSONAL_DATA_COLUMNS = tuple(f"{kind}_{suffix}" for kind in PERSONAL_DATA_KINDS for suffix in ("encrypted", "hash", "last4"))
+_NOT_PLAIN = {*PERSONAL_DATA_COLUMNS, "custom_fields", "created_at", "updated_at"}
+# The person's own fields a sales record carries over (DESIGN.md section 5), in column order.
+CARRIED_FIELDS = tuple(f.name for f in Person._meta.local_fields if f.name not in _NOT_PLAIN)
+
+
 class Individual(Person):
     servicing_agent = models.ForeignKey(
         "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="individuals"
@@ -186,6 +194,12 @@ class Individual(Person):
             raise ValidationError({"medicare_part_a_effective": "Cannot be before the date of birth."})
         if self.medicare_part_b_effective and self.date_of_birth and self.medicare_part_b_effective < self.date_of_birth:
             raise ValidationError({"medicare_part_b_effective": "Cannot be before the date of birth."})
+
+
+# An individual's plain columns, as exports and imports read and write them: the id, then every concrete field
+# but relations, personal data, custom fields and timestamps (those have columns of their own).
+INDIVIDUAL_PLAIN_COLUMNS = ("id", *(f.name for f in Individual._meta.concrete_fields
+                                    if not f.is_relation and f.name not in _NOT_PLAIN and f.name != "id"))
 
 
 class Policy(models.Model):
@@ -304,7 +318,7 @@ class CustomField(models.Model):
 
     def clean_value(self, value):
         """The value normalised for storage, or ``ValidationError`` when it does not fit the type."""
-        from .custom_fields import clean_value
+        from .custom_field_values import clean_value
 
         return clean_value(self, value)
 
@@ -314,7 +328,7 @@ CRITERIA_VERSION = 2
 CRITERIA_VERSION_HELP = "The criteria format they were saved in; older ones are upgraded when read."
 
 
-# --- saved searches and CSV exports (individuals.saved_searches / individuals.exports) ---------------
+# --- saved searches and CSV exports (individuals.services.saved_searches / .exports) ---------------
 class SavedSearch(models.Model):
     """Advanced-search criteria kept under a name; never the result list (results change, criteria don't).
 
@@ -349,6 +363,7 @@ class ExportJob(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
 
     owner = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="export_jobs")
     criteria = models.JSONField(default=dict, blank=True)
@@ -362,6 +377,7 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Its file is deleted then (hourly sweep).")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -24,9 +24,11 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
-KINDS = ("ssn", "medicare_beneficiary_id", "drivers_license")
+from .models import PERSONAL_DATA_COLUMNS
+from .models import PERSONAL_DATA_KINDS as KINDS  # noqa: F401 (defined once, with the model's columns)
+
 # Columns a list never needs (it shows the last 4): deferred there to keep rows small.
-SECRET_COLUMNS = tuple(f"{kind}_{suffix}" for kind in KINDS for suffix in ("encrypted", "hash"))
+SECRET_COLUMNS = tuple(c for c in PERSONAL_DATA_COLUMNS if not c.endswith("_last4"))
 LABELS = {"ssn": "SSN", "medicare_beneficiary_id": "Medicare beneficiary ID", "drivers_license": "driver's license"}
 
 _SSN = re.compile(r"^(?!000|666|9\d\d)\d{3}(?!00)\d{2}(?!0000)\d{4}$")

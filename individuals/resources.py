@@ -18,8 +18,8 @@ from core.importing import AllOrNothingResource
 from plans.models import Carrier
 
 from . import personal_data, services
-from .exports import AGENT_COLUMNS, PLAIN_COLUMNS, TIMESTAMP_COLUMNS, custom_field_keys
 from .models import CustomField, Individual, Policy
+from .services.exports import AGENT_COLUMNS, PLAIN_COLUMNS, TIMESTAMP_COLUMNS, custom_field_keys
 
 MASKED = re.compile(r"^\*[\s*\-]*[A-Za-z0-9]{0,4}$")
 TRUE = {"true", "1", "yes", "y", "x", "on"}
@@ -155,7 +155,7 @@ class IndividualResource(AllOrNothingResource):
                 except ValidationError as exc:
                     errors[column] = exc.messages
         try:
-            from .custom_fields import clean_values
+            from .custom_field_values import clean_values
 
             instance._import_custom = clean_values(values, fields=self.custom_fields, existing=instance.custom_fields)
         except ValidationError as exc:

@@ -4,19 +4,23 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 
-from .filters import criteria_filterset
+from .filters import criteria_authorize, criteria_filterset
 from .models import Individual
 
 
 def individual_list(*, filters=None, user: User | None = None, queryset: QuerySet | None = None,
-                    request=None) -> QuerySet:
+                    request=None, how: str = "search") -> QuerySet:
     """Individuals matching the advanced-search ``filters`` (a dict or QueryDict), agent joined.
 
     Raises ``ValidationError`` keyed by criterion for invalid criteria (``criteria_filterset``'s rules:
     unknown keys and bad values are refused, never dropped). ``user`` is checked for the Individuals
-    view right (``PermissionDenied`` otherwise).
+    view right (``PermissionDenied`` otherwise) and, for a search by SSN / MBI / driver's license, the
+    right, throttle and audit of ``criteria_authorize`` (``how`` says where, for the audit log).
     """
     if user is not None and not user.has_perm("individuals.view_individual"):
         raise PermissionDenied
     base = queryset if queryset is not None else Individual.objects.select_related("servicing_agent")
-    return criteria_filterset({} if filters is None else filters, queryset=base, request=request).qs
+    filterset = criteria_filterset({} if filters is None else filters, queryset=base, request=request)
+    if user is not None:
+        criteria_authorize(actor=user, data=filters or {}, how=how)
+    return filterset.qs

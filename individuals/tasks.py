@@ -5,6 +5,14 @@ from celery import shared_task
 @shared_task(ignore_result=True)
 def export_job_run_task(job_id: int) -> None:
     """Write one queued CSV export; a duplicate delivery is a no-op (the claim is conditional)."""
-    from .exports import export_job_run
+    from .services.exports import export_job_run
 
     export_job_run(job_id=job_id)
+
+
+@shared_task(ignore_result=True)
+def export_jobs_expire_task() -> None:
+    """Beat: delete export files past their expiry (``INDIVIDUALS_EXPORT_EXPIRY_HOURS``)."""
+    from .services.exports import export_jobs_expire
+
+    export_jobs_expire()

@@ -9,25 +9,23 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from individuals.custom_fields import clean_values
-from individuals.models import CRITERIA_VERSION, CRITERIA_VERSION_HELP, CustomField, Individual, Person
+from individuals.custom_field_values import clean_values
+from individuals.models import (  # the carried-over fields are derived with Person; .services and .sql read them here
+    CARRIED_FIELDS,  # noqa: F401
+    CRITERIA_VERSION,
+    CRITERIA_VERSION_HELP,
+    CustomField,
+    Individual,
+    Person,
+)
+from individuals.models import PERSONAL_DATA_COLUMNS as PERSONAL_COLUMNS  # noqa: F401
 
 MAX_RECORD_TYPES = 10
 
-# Individual fields copied onto a sales record (DESIGN.md section 5), in column order.
-CARRIED_FIELDS = (
-    "first_name", "middle_name", "last_name", "nickname", "title", "record_status", "secondary_email", "cell_phone",
-    "home_phone", "address_type", "address_line1", "city", "county", "zip_code", "state", "gender", "date_of_birth",
-    "lead_source", "medicare_part_a_effective", "medicare_part_b_effective", "smoker_status",
-)
 # Custom field types that do not carry over to sales records (DESIGN.md section 5).
 NOT_CARRIED_TYPES = (
     CustomField.FieldType.NUMBER, CustomField.FieldType.CURRENCY, CustomField.FieldType.PERCENT,
     CustomField.FieldType.CHECKBOX, CustomField.FieldType.CHECKBOX_LIST,
-)
-PERSONAL_COLUMNS = tuple(
-    f"{kind}_{suffix}" for kind in ("ssn", "medicare_beneficiary_id", "drivers_license")
-    for suffix in ("encrypted", "hash", "last4")
 )
 
 

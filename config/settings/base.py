@@ -282,6 +282,10 @@ SALESRECORDS_EMAIL_MAX_TRIES = env.int("SALESRECORDS_EMAIL_MAX_TRIES", default=5
 # export job, picked up again after the lease when its worker died.
 INDIVIDUALS_EXPORT_STREAM_MAX = env.int("INDIVIDUALS_EXPORT_STREAM_MAX", default=10_000)
 INDIVIDUALS_EXPORT_LEASE_SECONDS = env.int("INDIVIDUALS_EXPORT_LEASE_SECONDS", default=3600)
+# An export job's file (encrypted at rest) is deleted this many hours after it was written (hourly sweep).
+INDIVIDUALS_EXPORT_EXPIRY_HOURS = env.int("INDIVIDUALS_EXPORT_EXPIRY_HOURS", default=24)
+# Exact searches by SSN / MBI / driver's license per user ("<count>/<second|minute|hour|day>"); audited.
+INDIVIDUALS_PERSONAL_DATA_SEARCH_RATE = env.str("INDIVIDUALS_PERSONAL_DATA_SEARCH_RATE", default="30/hour")
 
 # --- accounts: login lockout (django-axes), API tokens (django-rest-knox), throttles, upload limits ---------
 # LOGIN_FAILURE_LIMIT failures for one username from one address lock that pair (not the username

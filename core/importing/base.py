@@ -11,13 +11,25 @@ from django.db import transaction
 from import_export import resources, widgets
 
 from core.audit import audit
+from core.formulas import formula_safe_row, formula_unescape
 from core.models import AuditLog
 
 from .files import FORMATS, RowSource
 
 
 class AllOrNothingResource(resources.ModelResource):
-    """A resource whose import rolls back entirely when any row is invalid; audits a real import."""
+    """A resource whose import rolls back entirely when any row is invalid; audits a real import.
+
+    Its exports (CSV, XLSX) write no live formula (``core.formulas``); its imports read such cells back.
+    """
+
+    def export_resource(self, instance, selected_fields=None, **kwargs):
+        return formula_safe_row(super().export_resource(instance, selected_fields, **kwargs))
+
+    def import_row(self, row, instance_loader, **kwargs):
+        for key, value in row.items():
+            row[key] = formula_unescape(value)
+        return super().import_row(row, instance_loader, **kwargs)
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
         kwargs["rollback_on_validation_errors"] = True

@@ -258,8 +258,8 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
 
 def saved_searches_containing(*, user, individual, limit: int = 50) -> list:
     """The saved searches (the user's own and shared ones, up to ``limit``) whose criteria find ``individual``."""
-    from ..saved_searches import saved_search_list
     from ..selectors import individual_list
+    from ..services import saved_search_list
 
     found = []
     for saved in saved_search_list(user=user).order_by("name")[:limit]:

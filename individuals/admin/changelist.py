@@ -1,11 +1,14 @@
 """The Individuals changelist: the advanced-search FilterSet above the list, and counts that stay cheap."""
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.utils.functional import cached_property
 
+from core.errors import RateLimited
+
 from .. import personal_data
-from ..filters import IndividualFilterSet
+from ..filters import IndividualFilterSet, criteria_authorize, personal_data_in_url
 
 # Counting stops here: past it the page says "more than 10,000" (and offers 200 pages of 50).
 COUNT_UP_TO = 10_000
@@ -42,7 +45,7 @@ class SearchChangeList(ChangeList):
 
     def __init__(self, request, *args, **kwargs):
         self.filterset = IndividualFilterSet(data=request.GET, queryset=args[0]._default_manager.none(), full_form=True)
-        self.pd_in_url = [k for k in personal_data.KINDS if k in request.GET]
+        self.pd_in_url = personal_data_in_url(request.GET)
         self.posted_errors = getattr(request, "search_errors", {})  # a malformed SSN etc. posted to the form
         super().__init__(request, *args, **kwargs)
 
@@ -52,6 +55,11 @@ class SearchChangeList(ChangeList):
     def get_queryset(self, request, exclude_parameters=None):
         qs = super().get_queryset(request, exclude_parameters)
         if self.pd_in_url or self.posted_errors or not self.filterset.is_valid():
+            return qs.none()
+        try:
+            criteria_authorize(actor=request.user, data=request.GET, how="admin search")
+        except (PermissionDenied, RateLimited) as exc:
+            self.posted_errors = {"__all__": [str(exc)]}
             return qs.none()
         self.has_active_filters = bool(self.filterset.form.cleaned_data and any(
             v not in (None, "", [], ()) and not (hasattr(v, "start") and v.start is None and v.stop is None)

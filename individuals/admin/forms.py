@@ -3,7 +3,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from .. import personal_data
-from ..custom_fields import clean_values
+from ..custom_field_values import clean_values
 from ..models import CustomField, Individual
 
 PD_LABELS = {"ssn": "SSN", "medicare_beneficiary_id": "Medicare beneficiary ID", "drivers_license": "Driver's license"}

@@ -7,7 +7,7 @@ django-import-export's Import / Export (CSV, XLSX) and, on the individuals chang
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,13 +19,23 @@ from accounts.models import AuditLog
 from accounts.services import audit
 from core import home
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin
+from core.errors import RateLimited
 
-from .. import exports, personal_data
-from .. import saved_searches as svc
-from ..filters import criteria_clean, criteria_dict, criteria_labels, criteria_load, criteria_text
+from .. import personal_data
+from ..filters import (
+    criteria_clean,
+    criteria_dict,
+    criteria_labels,
+    criteria_load,
+    criteria_shown,
+    criteria_text,
+    personal_data_in_url,
+)
 from ..models import ExportJob, Individual, SavedSearch
 from ..resources import IndividualResource, PolicyResource
 from ..selectors import individual_list
+from ..services import exports
+from ..services import saved_searches as svc
 
 CHANGELIST = "admin:individuals_individual_changelist"
 
@@ -33,6 +43,12 @@ CHANGELIST = "admin:individuals_individual_changelist"
 def _changelist_url(criteria: dict) -> str:
     query = urlencode(criteria, doseq=True)
     return reverse(CHANGELIST) + (f"?{query}" if query else "")
+
+
+def _csv_response(blocks, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(blocks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 class _ImportExportRights(ImportExportRightsMixin):
@@ -52,10 +68,13 @@ class IndividualAdminExtras(_ImportExportRights):
     import_export_change_list_template = "admin/individuals/individual/change_list_tools.html"
 
     def get_export_queryset(self, request):
-        # The advanced search's criteria (the changelist's query string); invalid ones export nothing.
+        # The advanced search's criteria (the changelist's query string); invalid ones, clear personal data
+        # in the URL, or a personal-data search without its right export nothing.
+        if personal_data_in_url(request.GET):
+            return Individual.objects.none()
         try:
-            return individual_list(filters=criteria_dict(request.GET))
-        except ValidationError:
+            return individual_list(filters=criteria_dict(request.GET), user=request.user, how="admin export")
+        except (ValidationError, PermissionDenied, RateLimited):
             return Individual.objects.none()
 
     def get_urls(self):
@@ -77,19 +96,25 @@ class IndividualAdminExtras(_ImportExportRights):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         reveal = request.POST.get("reveal", "") if request.method == "POST" else ""
+        back = HttpResponseRedirect(_changelist_url(criteria_shown(request.GET)))
+        in_url = personal_data_in_url(request.GET)
+        if in_url:  # as the API: a clear SSN / MBI / driver's license never goes in a URL
+            messages.error(request, "Personal data never goes in a URL: search with the form, then export.")
+            return back
         try:
             blocks, job, count = exports.individual_export_start(actor=request.user, criteria=request.GET, reveal=reveal)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 messages.error(request, f"{field}: {' '.join(errors)}")
-            return HttpResponseRedirect(_changelist_url(criteria_dict(request.GET)))
+            return back
+        except RateLimited as exc:  # a missing right is a 403 that names it
+            messages.error(request, exc.message)
+            return back
         if job is not None:
             messages.success(request, f"{count} individuals found: too many to download at once. The export runs in "
                                       "the background; download it from this page when it is done.")
             return HttpResponseRedirect(reverse("admin:individuals_exportjob_change", args=[job.pk]))
-        response = StreamingHttpResponse(blocks, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="individuals-{timezone.now():%Y%m%d-%H%M%S}.csv"'
-        return response
+        return _csv_response(blocks, f"individuals-{timezone.now():%Y%m%d-%H%M%S}.csv")
 
 
 class PolicyAdminExtras(_ImportExportRights):
@@ -121,6 +146,12 @@ class SavedSearchAdmin(AuditedModelAdmin):
 
     def get_queryset(self, request):
         return svc.saved_search_list(user=request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Without the right to share, an owner may only unshare what is shared.
+        if svc.saved_search_can_share(user=request.user) or (obj is not None and obj.shared):
+            return self.readonly_fields
+        return [*self.readonly_fields, "shared"]
 
     # Saved searches are the user's own tool: seeing individuals is enough; only the owner changes one.
     def has_module_permission(self, request):
@@ -164,9 +195,9 @@ class SavedSearchAdmin(AuditedModelAdmin):
             raise PermissionDenied
         criteria = criteria_dict(request.GET)
         form = SaveSearchForm(request.POST or None)
-        if not request.user.has_perm(svc.SHARE_SAVED_SEARCH):
-            form.fields["shared"].disabled = True
-            form.fields["shared"].help_text = "Sharing needs Edit on Individuals."
+        if request.method == "POST" and form.is_valid() and form.cleaned_data["shared"] \
+                and not svc.saved_search_can_share(user=request.user):
+            form.add_error("shared", svc.SHARE_REFUSED)
         if request.method == "POST" and form.is_valid():
             try:
                 saved = svc.saved_search_create(actor=request.user, criteria=criteria, **form.cleaned_data)
@@ -260,12 +291,11 @@ class ExportJobAdmin(admin.ModelAdmin):
     def download_view(self, request, pk):
         job = get_object_or_404(ExportJob, pk=pk)
         try:
-            file = exports.export_job_file(actor=request.user, job=job)
+            blocks = exports.export_job_download(actor=request.user, job=job)
         except ValidationError as exc:
             messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
             return HttpResponseRedirect(reverse("admin:individuals_exportjob_change", args=[job.pk]))
-        return FileResponse(open(file, "rb"), as_attachment=True, filename=f"individuals-export-{job.pk}.csv",
-                            content_type="text/csv; charset=utf-8")
+        return _csv_response(blocks, f"individuals-export-{job.pk}.csv")
 
 
 # --- the home's "Jobs running or failed" panel: the user's own exports -----------------------------

@@ -2,7 +2,7 @@
 ``/api/individuals/export/jobs/``: the user's export jobs and their downloads, and
 ``/api/individuals/import/`` / ``/api/policies/import/``: CSV or XLSX import with a dry run."""
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -17,8 +17,9 @@ from rest_framework.views import APIView
 from accounts.api.permissions import HasPerm
 from core.api.import_views import ImportView as BaseImportView
 
-from .. import exports, imports, personal_data
+from ..filters import personal_data_in_url
 from ..models import ExportJob
+from ..services import exports, imports
 
 
 class ExportJobSerializer(serializers.ModelSerializer):
@@ -66,7 +67,7 @@ class IndividualExportView(APIView):
         "Query parameters are the advanced-search criteria. SSN / MBI / driver's license criteria are refused here "
         "(never in URLs): POST them in the body."))
     def get(self, request):
-        in_url = [k for k in personal_data.KINDS if k in request.query_params]
+        in_url = personal_data_in_url(request.query_params)
         if in_url:
             raise ValidationError({k: ["Personal data never goes in a URL: POST the criteria in the body."] for k in in_url})
         return self._export(request, request.query_params, request.query_params.get("reveal", ""))
@@ -116,11 +117,12 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
         if job is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         try:
-            path = exports.export_job_file(actor=request.user, job=job)
-        except DjangoPermissionDenied:
-            raise PermissionDenied("Only the user who asked for an export may download it.") from None
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"individuals-export-{job.pk}.csv",
-                            content_type="text/csv; charset=utf-8")
+            blocks = exports.export_job_download(actor=request.user, job=job)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
+        response = StreamingHttpResponse(blocks, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="individuals-export-{job.pk}.csv"'
+        return response
 
 
 class ImportView(BaseImportView):

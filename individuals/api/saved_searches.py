@@ -8,10 +8,10 @@ from rest_framework.response import Response
 from accounts.api.permissions import HasPerm
 from core.api.viewsets import AuditedModelViewSet
 
-from .. import saved_searches as svc
 from ..filters import criteria_clean
 from ..models import SavedSearch
 from ..selectors import individual_list
+from ..services import saved_searches as svc
 from .serializers import IndividualSerializer
 
 RUN_PAGE = 50

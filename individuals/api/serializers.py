@@ -7,7 +7,7 @@ from rest_framework import serializers
 from accounts.models import Agent
 
 from .. import personal_data
-from ..custom_fields import clean_values
+from ..custom_field_values import clean_values
 from ..models import CustomField, Individual, Policy
 
 

@@ -13,7 +13,7 @@ from core.api.renderers import FastJSONRenderer
 from core.api.viewsets import AuditedModelViewSet
 
 from .. import personal_data, services
-from ..filters import IndividualFilterSet
+from ..filters import IndividualFilterSet, personal_data_in_url
 from ..models import CustomField, Individual, Policy
 from ..selectors import individual_list
 from .pagination import NoCountPagination
@@ -95,14 +95,16 @@ class IndividualViewSet(AuditedModelViewSet):
             # The body must be {"criteria": {...}}: a list, a string, a number or null is a 400, never "everything".
             body = SearchSerializer(data=self.request.data)
             body.is_valid(raise_exception=True)
-            queryset = individual_list(filters=body.validated_data["criteria"], queryset=queryset, request=self.request)
+            queryset = individual_list(filters=body.validated_data["criteria"], queryset=queryset, request=self.request,
+                                       user=self.request.user, how="API search")
         elif self.action == "list":
             criteria = self.request.query_params
-            in_url = [k for k in personal_data.KINDS if k in criteria]
+            in_url = personal_data_in_url(criteria)
             if in_url:
                 raise ValidationError({k: ["Personal data never goes in a URL: send it in the body of "
                                            "POST /api/individuals/search/."] for k in in_url})
-            queryset = individual_list(filters=criteria, queryset=queryset, request=self.request)
+            queryset = individual_list(filters=criteria, queryset=queryset, request=self.request,
+                                       user=self.request.user, how="API list")
         return StableOrderingFilter().filter_queryset(self.request, queryset, self)
 
     def retrieve(self, request, *args, **kwargs):

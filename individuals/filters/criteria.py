@@ -10,18 +10,27 @@ that does not fit is an error naming the criterion, never dropped (a dropped cri
 - ``criteria_shown(data)``: criteria that may be invalid, safe to show again or put in a link.
 - ``criteria_load(criteria, version)``: stored criteria brought up to ``CRITERIA_VERSION``.
 - ``criteria_labels(criteria)``: ``(label, value)`` rows for people (choice labels, formatted dates).
+- ``criteria_authorize(actor=..., data=...)``: a search by SSN / MBI / driver's license needs its own
+  right, is throttled per user and audited (a masked list must not become a guessing oracle).
 
 Stored criteria carry ``criteria_version``. Renaming or reshaping a filter means: bump
 ``CRITERIA_VERSION`` and add an upgrade from the previous version to ``UPGRADES``; rows are upgraded
 when read. Criteria that still do not fit after upgrading are refused (a job fails with the reason).
 """
 import contextlib
+import time
 from collections.abc import Callable
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils import formats
 from django_filters import DateFromToRangeFilter
+
+from core.audit import audit
+from core.errors import RateLimited
+from core.models import AuditLog
 
 from .. import personal_data
 from ..models import CRITERIA_VERSION, Individual
@@ -113,6 +122,55 @@ def criteria_shown(data) -> dict:
         with contextlib.suppress(ValidationError):
             shown.update(_hash_personal_data({kind: given.get(kind)}))
     return shown
+
+
+# --- searching by personal data --------------------------------------------------------------------
+SEARCH_BY_PERSONAL_DATA = "accounts.search_by_personal_data"
+NEEDS_RIGHT = ("Searching by SSN, Medicare beneficiary ID or driver's license needs the "
+               "'Search by SSN, Medicare beneficiary ID or driver's license' right.")
+
+
+def personal_data_in_url(query) -> list[str]:
+    """Clear SSN / MBI / driver's license given in a query string: refused everywhere (use a POST body)."""
+    return [k for k in personal_data.KINDS if k in query]
+
+
+def criteria_personal_kinds(data) -> list[str]:
+    """The personal-data kinds searched for (clear or as keyed hashes) in ``data``."""
+    if not isinstance(data, dict) and not hasattr(data, "lists"):
+        return []
+    return [k for k in personal_data.KINDS if not _blank(data.get(k)) or not _blank(data.get(f"{k}_hash"))]
+
+
+def _rate() -> tuple[int, int]:
+    count, _, period = settings.INDIVIDUALS_PERSONAL_DATA_SEARCH_RATE.partition("/")
+    return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[:1]]
+
+
+def criteria_authorize(*, actor, data, how: str) -> list[str]:
+    """Check, count and audit a search of ``data`` by ``actor`` when it names SSN / MBI / driver's license.
+
+    Returns the kinds searched (``[]``: nothing to check). Raises ``PermissionDenied`` without the
+    'search by personal data' right, ``RateLimited`` past ``INDIVIDUALS_PERSONAL_DATA_SEARCH_RATE``
+    searches per user. Each allowed search writes one audit row (the kinds and where, never a value).
+    """
+    kinds = criteria_personal_kinds(data)
+    if not kinds:
+        return []
+    if actor is None or not actor.has_perm(SEARCH_BY_PERSONAL_DATA):
+        raise PermissionDenied(NEEDS_RIGHT)
+    limit, period = _rate()
+    window = int(time.time() // period)
+    key = f"individuals:pd-search:{actor.pk}:{window}"
+    cache.add(key, 0, timeout=period + 5)
+    if cache.incr(key) > limit:
+        wait = period - int(time.time()) % period
+        raise RateLimited(f"Too many searches by personal data: at most {limit} per "
+                          f"{settings.INDIVIDUALS_PERSONAL_DATA_SEARCH_RATE.partition('/')[2]}. Try again later.", wait)
+    labels = ", ".join(personal_data.LABELS[k] for k in kinds)
+    audit(actor=actor, action=AuditLog.Action.SEARCH, model=Individual, object_repr="Individuals search",
+          summary=f"Searched individuals by {labels} ({how})", data={"fields": kinds, "how": how})
+    return kinds
 
 
 # --- versions --------------------------------------------------------------------------------------

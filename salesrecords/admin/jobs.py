@@ -10,7 +10,8 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.http import urlencode
 
 from core import home
-from individuals.filters import criteria_clean, criteria_dict, criteria_labels, criteria_load, criteria_shown
+from core.errors import RateLimited
+from individuals.filters import criteria_authorize, criteria_clean, criteria_dict, criteria_labels, criteria_load, criteria_shown
 
 from .. import services
 from ..models import MassCreationJob
@@ -85,7 +86,7 @@ class MassCreationJobAdmin(admin.ModelAdmin):
                 if record_type is None:
                     raise ValidationError({"record_type": "Choose a sales record type you may add."})
                 job = services.mass_creation_job_create(actor=request.user, criteria=criteria, record_type=record_type)
-            except (ValueError, RecursionError, ValidationError) as exc:
+            except (ValueError, RecursionError, ValidationError, PermissionDenied, RateLimited) as exc:
                 errors = _messages(exc)
             else:
                 return HttpResponseRedirect(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk]))
@@ -95,7 +96,10 @@ class MassCreationJobAdmin(admin.ModelAdmin):
             criteria = {}
         try:
             criteria = criteria_clean(criteria)
+            criteria_authorize(actor=request.user, data=criteria, how="sales records preview")
             preview = services.mass_creation_preview(criteria=criteria)
+        except (PermissionDenied, RateLimited) as exc:
+            errors, criteria = errors or [str(exc)], criteria_shown(criteria)
         except ValidationError as exc:
             errors = errors or _messages(exc)
             criteria = criteria_shown(criteria)  # shown again, and put in links
@@ -150,6 +154,8 @@ def _messages(exc) -> list[str]:
                 for k, v in exc.message_dict.items()]
     if isinstance(exc, ValidationError):
         return exc.messages
+    if isinstance(exc, PermissionDenied | RateLimited) and str(exc):
+        return [str(exc)]
     return ["The criteria could not be read."]
 
 

@@ -68,7 +68,7 @@ class MassCreationJobCreateSerializer(serializers.Serializer):
 
 
 class ConvertBatchSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=1000)
 
 
 class ActivitySerializer(serializers.ModelSerializer):

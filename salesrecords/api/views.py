@@ -130,7 +130,7 @@ def _saved_search_criteria(user, pk: int) -> dict:
 
     from individuals.filters import criteria_load
     from individuals.models import SavedSearch
-    from individuals.saved_searches import saved_search_can_see
+    from individuals.services import saved_search_can_see
 
     saved = SavedSearch.objects.filter(pk=pk).first()
     if saved is None or not saved_search_can_see(user=user, saved_search=saved):

@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.models import AuditLog, User
 from accounts.services import audit
 from core.heartbeat import heartbeat
-from individuals.filters import criteria_clean, criteria_filterset, criteria_load
+from individuals.filters import criteria_authorize, criteria_clean, criteria_filterset, criteria_load
 from individuals.models import Individual
 
 from .. import sql
@@ -54,11 +54,14 @@ def mass_creation_job_create(*, actor: User, criteria: dict, record_type: SalesR
     """Queue a job creating a ``record_type`` sales record for every individual matching ``criteria``.
 
     Raises ``PermissionDenied`` without Edit on Individuals, Visible on Sales Enablement and add on
-    the type; ``ValidationError`` for invalid criteria (nothing written). The task is enqueued on commit.
+    the type, or for a search by SSN / MBI / driver's license without that right (``criteria_authorize``);
+    ``ValidationError`` for invalid criteria (nothing written). The task is enqueued on commit.
     """
     if not may_mass_create(actor, record_type):
         raise PermissionDenied
-    job = MassCreationJob(created_by=actor, criteria=criteria_clean(criteria), record_type=record_type)
+    cleaned = criteria_clean(criteria)
+    criteria_authorize(actor=actor, data=cleaned, how="sales records job")
+    job = MassCreationJob(created_by=actor, criteria=cleaned, record_type=record_type)
     job.full_clean()
     job.save()
     _enqueue(job.pk)

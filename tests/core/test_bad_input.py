@@ -19,6 +19,17 @@ def test_ids_that_are_not_ids_are_404(api, path):
     assert api.get(path).status_code == 404
 
 
+@pytest.mark.parametrize("query", [f"/api/plans/?carrier={BEYOND_BIGINT}", f"/api/individuals/?carrier={BEYOND_BIGINT}",
+                                   f"/api/plans/?group={BEYOND_BIGINT}"])
+def test_ids_beyond_bigint_in_criteria_are_a_400(api, query):
+    assert api.get(query).status_code == 400
+
+
+def test_sales_record_ids_beyond_bigint_are_a_400_naming_them(api):
+    response = api.post("/api/sales-records/convert/", {"ids": [int(BEYOND_BIGINT)]}, format="json")
+    assert response.status_code == 400 and "ids" in response.json()
+
+
 @pytest.mark.parametrize("path", ["/api/individuals/", "/api/plans/", "/api/saved-searches/"])
 def test_a_page_beyond_bigint_is_404(api, path):
     IndividualFactory()

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from accounts.models import AuditLog
 from accounts.rights import Flag, Level
-from individuals import exports
 from individuals.models import ExportJob, Individual
 from individuals.selectors import individual_list
+from individuals.services import exports
 
 from .factories import CustomFieldFactory, IndividualFactory, PolicyFactory
 
@@ -105,7 +105,8 @@ def test_every_export_is_audited_with_count_and_criteria(viewer, api_as):
     assert entry.data["full_personal_data"] == []
 
 
-def test_personal_data_criteria_never_in_the_url_but_accepted_in_the_body(viewer, api_as):
+def test_personal_data_criteria_never_in_the_url_but_accepted_in_the_body(make_user, api_as):
+    viewer = make_user(individuals=Level.VISIBLE, flags={Flag.SEARCH_BY_PERSONAL_DATA})
     person = IndividualFactory(ssn=SSN)
     IndividualFactory()
     assert api_as(viewer).get(f"/api/individuals/export/?ssn={SSN}").status_code == 400
@@ -151,8 +152,10 @@ def test_large_result_becomes_a_background_job_with_an_owner_checked_download(vi
     stranger = make_user(individuals=Level.VISIBLE, flags={Flag.VIEW_FULL_PERSONAL_DATA})
     assert api_as(stranger).get(status["download_url"]).status_code == 403
     assert api_as(stranger).get(f"/api/individuals/export/jobs/{job.pk}/").status_code == 404
-    entry = AuditLog.objects.filter(action=AuditLog.Action.EXPORT).get()
-    assert entry.data["count"] == 7 and entry.data["job"] == job.pk and entry.data["how"] == "job"
+    entry = AuditLog.objects.filter(action=AuditLog.Action.EXPORT, data__how="job").get()
+    assert entry.data["count"] == 7 and entry.data["job"] == job.pk
+    download = AuditLog.objects.filter(action=AuditLog.Action.EXPORT, data__how="download").get()
+    assert download.actor == viewer and download.data["job"] == job.pk
 
 
 def test_job_run_is_idempotent(viewer, settings):
@@ -255,3 +258,35 @@ def test_exports_are_throttled_with_the_export_scope(viewer, monkeypatch, api_as
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"export": "2/min", "bulk": "2/min", "login": "2/min"})
     client = api_as(viewer)
     assert [client.get("/api/individuals/export/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_job_file_is_encrypted_at_rest_readable_by_its_owner_only_and_expires(viewer, settings, api_as):
+    import stat
+
+    from django.utils import timezone
+
+    settings.MEDIA_ROOT = settings.VAR_DIR / "test-media"
+    settings.INDIVIDUALS_EXPORT_EXPIRY_HOURS = 24
+    IndividualFactory(last_name="Zebediah", ssn=SSN)
+    job = exports.export_job_run(job_id=ExportJob.objects.create(owner=viewer, criteria={}).pk)
+    path = settings.MEDIA_ROOT / job.file_path
+    assert b"Zebediah" not in path.read_bytes() and b"6789" not in path.read_bytes()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert job.expires_at == job.finished_at + timezone.timedelta(hours=24)
+    # before expiry: the owner downloads the clear CSV
+    rows = _rows(b"".join(api_as(viewer).get(f"/api/individuals/export/jobs/{job.pk}/download/").streaming_content))
+    assert [r["last_name"] for r in rows] == ["Zebediah"]
+    # the sweep after expiry deletes the file; the download then says so
+    assert exports.export_jobs_expire(now=job.expires_at - timezone.timedelta(minutes=1)) == 0
+    assert exports.export_jobs_expire(now=job.expires_at) == 1
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.EXPIRED and not path.exists()
+    gone = api_as(viewer).get(f"/api/individuals/export/jobs/{job.pk}/download/")
+    assert gone.status_code == 400 and "expired" in str(gone.json())
+
+
+def test_the_expiry_sweep_is_on_the_beat_schedule():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="individuals.tasks.export_jobs_expire_task")
+    assert task.enabled and task.interval.every == 1 and task.interval.period == "hours"

@@ -10,8 +10,8 @@ from django.urls import reverse
 from accounts.models import AuditLog
 from accounts.rights import Level
 from individuals import personal_data
-from individuals.imports import individuals_export_file, individuals_import
 from individuals.models import Individual, Policy
+from individuals.services import individuals_export_file, individuals_import
 
 from .factories import CarrierFactory, CustomFieldFactory, IndividualFactory, PolicyFactory
 

@@ -3,10 +3,10 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditLog
-from accounts.rights import Level
+from accounts.rights import Flag, Level
 from individuals import personal_data
 from individuals.models import SavedSearch
-from individuals.saved_searches import saved_search_create, saved_search_run
+from individuals.services import saved_search_create, saved_search_run
 
 from .factories import IndividualFactory, PolicyFactory
 
@@ -16,7 +16,8 @@ SSN = "123-45-6789"
 
 @pytest.fixture
 def alice(make_user):
-    return make_user(individuals=Level.EDIT, username="alice")  # Edit: may share a search
+    """Edits individuals: may share searches (bob, who only sees them, may not)."""
+    return make_user(individuals=Level.EDIT, username="alice")
 
 
 @pytest.fixture
@@ -93,7 +94,8 @@ def test_duplicate_name_for_the_same_owner_is_refused(alice, bob, api_as):
     assert api_as(bob).post("/api/saved-searches/", {"name": "Texas", "criteria": {}}, format="json").status_code == 201
 
 
-def test_personal_data_is_stored_as_a_keyed_hash_never_in_clear(alice, api_as):
+def test_personal_data_is_stored_as_a_keyed_hash_never_in_clear(make_user, api_as):
+    alice = make_user(individuals=Level.VISIBLE, flags={Flag.SEARCH_BY_PERSONAL_DATA})
     person = IndividualFactory(ssn=SSN)
     IndividualFactory(ssn="234-56-7890")
     response = api_as(alice).post("/api/saved-searches/", {"name": "One person", "criteria": {"ssn": SSN}}, format="json")
@@ -177,29 +179,28 @@ def test_criteria_that_search_for_nothing_are_not_saved(alice):
     assert saved.criteria == {"state": "TX", "policy_effective_after": "2026-01-01"}
 
 
-def test_read_only_may_save_privately_but_not_share(make_user, api_as):
+def test_read_only_cannot_publish_a_shared_search(api_as, client):
     from accounts.models import SecurityGroup
-    from accounts.services import user_create
+    from tests.accounts.factories import UserFactory
 
-    read_only = user_create(actor=None, username="ro", password="a-fine-long-password-42",
-                            security_group=SecurityGroup.objects.get(name="Read Only"))
-    client = api_as(read_only)
-    refused = client.post("/api/saved-searches/", {"name": "Everyone", "shared": True, "criteria": {"state": "TX"}},
-                          format="json")
-    assert refused.status_code == 403
-    assert refused.json()["detail"].startswith("You need Edit on Individuals to share a saved search")
-    assert not SavedSearch.objects.filter(shared=True).exists()
-    private = client.post("/api/saved-searches/", {"name": "Mine", "criteria": {"state": "TX"}}, format="json")
-    assert private.status_code == 201
-    assert client.patch(f"/api/saved-searches/{private.json()['id']}/", {"shared": True},
-                        format="json").status_code == 403
-    assert not SavedSearch.objects.filter(shared=True).exists()
+    read_only = UserFactory(security_group=SecurityGroup.objects.get(name="Read Only"))
+    api = api_as(read_only)
+    refused = api.post("/api/saved-searches/", {"name": "For everyone", "shared": True, "criteria": {"state": "TX"}},
+                       format="json")
+    assert refused.status_code == 403 and "needs Edit on Individuals" in refused.json()["detail"]
+    assert not SavedSearch.objects.exists()
+    mine = api.post("/api/saved-searches/", {"name": "Mine", "criteria": {"state": "TX"}}, format="json")
+    assert mine.status_code == 201
+    assert api.patch(f"/api/saved-searches/{mine.json()['id']}/", {"shared": True}, format="json").status_code == 403
+    assert not SavedSearch.objects.get().shared
+
+    client.force_login(read_only)
+    page = client.post(reverse("admin:individuals_savedsearch_save") + "?state=TX", {"name": "Admin", "shared": "on"})
+    assert page.status_code == 200 and "needs Edit on Individuals" in page.content.decode()
+    assert SavedSearch.objects.count() == 1
 
 
-def test_admin_save_form_offers_sharing_only_with_the_right(client, bob):
-    client.force_login(bob)  # Visible on Individuals
-    url = reverse("admin:individuals_savedsearch_save") + "?state=TX"
-    assert "Sharing needs Edit on Individuals." in client.get(url).content.decode()
-    client.post(url, {"name": "Mine", "shared": "on"})
-    saved = SavedSearch.objects.get()
-    assert saved.name == "Mine" and not saved.shared
+def test_an_editor_may_share(make_user, api_as):
+    editor = make_user(individuals=Level.EDIT)
+    reply = api_as(editor).post("/api/saved-searches/", {"name": "Team", "shared": True, "criteria": {}}, format="json")
+    assert reply.status_code == 201 and SavedSearch.objects.get().shared

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import AuditLog
-from accounts.rights import Level
+from accounts.rights import Flag, Level
 from individuals.models import CustomField, Individual
 from salesrecords.models import CARRIED_FIELDS, PERSONAL_COLUMNS, MassCreationJob, SalesRecord, SalesRecordType
 from salesrecords.services import mass_creation_job_create, mass_creation_preview, mass_creation_run
@@ -180,7 +180,8 @@ def test_chunks_cost_a_fixed_number_of_queries(creator, renewal, django_assert_m
     assert SalesRecord.objects.count() == 40
 
 
-def test_criteria_never_keep_clear_personal_data(creator, renewal, django_capture_on_commit_callbacks):
+def test_criteria_never_keep_clear_personal_data(make_user, renewal, django_capture_on_commit_callbacks):
+    creator = make_user(individuals=Level.EDIT, sales=Level.EDIT, flags={Flag.SEARCH_BY_PERSONAL_DATA})
     IndividualFactory(ssn="123-45-6789")
     job = run_job(creator, {"ssn": "123-45-6789"}, renewal, django_capture_on_commit_callbacks)
     assert "ssn" not in job.criteria and "ssn_hash" in job.criteria

@@ -15,12 +15,12 @@ from django.utils.http import urlencode
 from accounts.models import User
 from accounts.services import record_delete, record_save
 
-from .filters import CRITERIA_VERSION, criteria_clean, criteria_load
-from .models import SavedSearch
+from ..filters import CRITERIA_VERSION, criteria_clean, criteria_load
+from ..models import SavedSearch
 
 VIEW_INDIVIDUALS = "individuals.view_individual"
-# A shared search appears in everyone's list: sharing needs Edit on Individuals (not Read Only's Visible).
-SHARE_SAVED_SEARCH = "individuals.change_individual"
+SHARE_RIGHT = "individuals.change_individual"
+SHARE_REFUSED = "Sharing a saved search with everyone needs Edit on Individuals; keep it private instead."
 
 
 # --- selectors -------------------------------------------------------------------------------------
@@ -39,6 +39,16 @@ def saved_search_can_change(*, user: User, saved_search: SavedSearch) -> bool:
     return user.has_perm(VIEW_INDIVIDUALS) and saved_search.owner_id == user.pk
 
 
+def saved_search_can_share(*, user: User) -> bool:
+    """Publishing a search to everyone needs Edit on Individuals (Read Only keeps its searches private)."""
+    return user.has_perm(SHARE_RIGHT)
+
+
+def _check_share(actor: User) -> None:
+    if not saved_search_can_share(user=actor):
+        raise PermissionDenied(SHARE_REFUSED)
+
+
 def saved_search_urls(saved_search: SavedSearch) -> dict[str, str]:
     """Where its criteria are run: the API list and the admin changelist (hashes only, never clear data)."""
     query = urlencode(criteria_load(saved_search.criteria, saved_search.criteria_version), doseq=True)
@@ -50,14 +60,6 @@ def saved_search_urls(saved_search: SavedSearch) -> dict[str, str]:
 
 
 # --- services ------------------------------------------------------------------------------------
-def _check_share(actor: User) -> None:
-    from accounts.rights import right_needed
-
-    if not actor.has_perm(SHARE_SAVED_SEARCH):
-        raise PermissionDenied(f"You need {right_needed(SHARE_SAVED_SEARCH)} to share a saved search; "
-                               "save it as private instead.")
-
-
 def _check_owner(actor: User, saved_search: SavedSearch) -> None:
     if not saved_search_can_change(user=actor, saved_search=saved_search):
         raise PermissionDenied("Only its owner may change or delete a saved search.")
@@ -67,9 +69,9 @@ def _check_owner(actor: User, saved_search: SavedSearch) -> None:
 def saved_search_create(*, actor: User, name: str, criteria, shared: bool = False) -> SavedSearch:
     """Save ``criteria`` under ``name`` for ``actor`` (private unless ``shared``).
 
-    Raises ``PermissionDenied`` without the Individuals view right (or, to share, without Edit on
-    Individuals), ``ValidationError`` for invalid
-    criteria or a name the owner already uses; nothing is written then.
+    Raises ``PermissionDenied`` without the Individuals view right, or when sharing without Edit on
+    Individuals; ``ValidationError`` for invalid criteria or a name the owner already uses; nothing is
+    written then.
     """
     if not actor.has_perm(VIEW_INDIVIDUALS):
         raise PermissionDenied
@@ -85,9 +87,12 @@ def saved_search_update(*, actor: User, saved_search: SavedSearch, name: str | N
                         shared: bool | None = None, criteria=None) -> SavedSearch:
     """Rename, share / unshare or replace the criteria of the actor's own saved search.
 
-    Raises ``PermissionDenied`` for anyone but the owner, ``ValidationError`` for bad values.
+    Raises ``PermissionDenied`` for anyone but the owner, or for sharing without Edit on Individuals
+    (unsharing needs no more than ownership); ``ValidationError`` for bad values.
     """
     _check_owner(actor, saved_search)
+    if shared and not saved_search.shared:
+        _check_share(actor)
     changed = []
     if name is not None and name.strip() != saved_search.name:
         saved_search.name = name.strip()

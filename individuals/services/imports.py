@@ -11,7 +11,7 @@ from accounts.models import AuditLog, User
 from accounts.services import audit
 from core.importing import FORMATS, ImportReport, export_bytes, import_dataset, import_run  # noqa: F401 (FORMATS for the API)
 
-from .resources import RESOURCES
+from ..resources import RESOURCES
 
 KIND_PERMS = {
     "individuals": ("individuals.add_individual", "individuals.change_individual"),

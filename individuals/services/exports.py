@@ -21,31 +21,27 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, F, Q, QuerySet, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Concat, Trim
 from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
+from core.formulas import formula_safe, formula_safe_sql
 
-from . import personal_data
-from .filters import criteria_clean, criteria_load
-from .models import CustomField, ExportJob, Individual
+from .. import personal_data
+from ..filters import criteria_authorize, criteria_clean, criteria_load
+from ..models import INDIVIDUAL_PLAIN_COLUMNS, CustomField, ExportJob, Individual
+from ..selectors import individual_list
 from .saved_searches import VIEW_INDIVIDUALS
-from .selectors import individual_list
 
 FULL_PERSONAL_DATA = "accounts.view_full_personal_data"
 CHUNK_ROWS = 5000
 BLOCK_BYTES = 64 * 1024
 EXPORT_DIR = "exports"
 
-PLAIN_COLUMNS = [
-    "id", "first_name", "middle_name", "last_name", "nickname", "title", "record_status", "email", "secondary_email",
-    "cell_phone", "home_phone", "address_type", "address_line1", "address_line2", "city", "county", "zip_code",
-    "state", "gender", "date_of_birth", "lead_source", "medicare_part_a_effective", "medicare_part_b_effective",
-    "smoker_status",
-]
+PLAIN_COLUMNS = list(INDIVIDUAL_PLAIN_COLUMNS)
 AGENT_COLUMNS = ["servicing_agent_npn", "servicing_agent_name"]
 TIMESTAMP_COLUMNS = ["created_at", "updated_at"]
 
@@ -72,17 +68,24 @@ def export_values(queryset: QuerySet, *, cf_keys: list[str], reveal: Iterable[st
     For revealed kinds the column holds the ciphertext: the writer decrypts it.
     """
     annotations = {}
-    names = list(PLAIN_COLUMNS)
+    names = []
+    text_columns = {f.name for f in Individual._meta.concrete_fields if isinstance(f, CharField | TextField)}
+    for column in PLAIN_COLUMNS:
+        if column in text_columns:  # a spreadsheet must not run what a person typed (core.formulas)
+            annotations[f"x_{column}"] = formula_safe_sql(F(column))
+            names.append(f"x_{column}")
+        else:
+            names.append(column)
     for kind in personal_data.KINDS:
         alias = f"x_{kind}"
         annotations[alias] = F(f"{kind}_encrypted") if kind in reveal else _masked_expression(kind)
         names.append(alias)
-    annotations["x_agent_npn"] = F("servicing_agent__npn")
-    annotations["x_agent_name"] = Trim(Concat(F("servicing_agent__first_name"), Value(" "), F("servicing_agent__last_name"),
-                                              output_field=CharField()))
+    annotations["x_agent_npn"] = formula_safe_sql(F("servicing_agent__npn"))
+    annotations["x_agent_name"] = formula_safe_sql(Trim(Concat(
+        F("servicing_agent__first_name"), Value(" "), F("servicing_agent__last_name"), output_field=CharField())))
     names += ["x_agent_npn", "x_agent_name"]
     for key in cf_keys:
-        annotations[f"x_cf_{key}"] = KeyTextTransform(key, "custom_fields")
+        annotations[f"x_cf_{key}"] = formula_safe_sql(KeyTextTransform(key, "custom_fields"))
         names.append(f"x_cf_{key}")
     for column in TIMESTAMP_COLUMNS:
         annotations[f"x_{column}"] = Cast(column, CharField())
@@ -92,7 +95,7 @@ def export_values(queryset: QuerySet, *, cf_keys: list[str], reveal: Iterable[st
 
 def _header_line(headers: list[str]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(headers)
+    csv.writer(buffer, lineterminator="\r\n").writerow(headers)  # RFC 4180: a CR in a value gets quoted
     return buffer.getvalue()
 
 
@@ -115,7 +118,7 @@ def _copy_blocks(sql: str, params) -> Iterator[bytes]:
 
 def _cursor_blocks(sql: str, params, *, decrypt_columns: list[int], chunk_rows: int) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     cursor = connection.chunked_cursor()
     try:
         cursor.execute(sql, params)
@@ -133,7 +136,7 @@ def _cursor_blocks(sql: str, params, *, decrypt_columns: list[int], chunk_rows: 
 def _decrypted(row, columns: list[int]) -> list:
     row = list(row)
     for index, kind in columns:
-        row[index] = personal_data.display(kind, personal_data.decrypt(row[index])) if row[index] else ""
+        row[index] = formula_safe(personal_data.display(kind, personal_data.decrypt(row[index]))) if row[index] else ""
     return row
 
 
@@ -203,6 +206,7 @@ def individual_export_start(*, actor: User, criteria, reveal=()) -> tuple[Iterat
         raise PermissionDenied
     kinds = export_reveal_kinds(actor=actor, requested=reveal)
     stored = criteria_clean(criteria)
+    criteria_authorize(actor=actor, data=stored, how="export")
     queryset = individual_list(filters=stored)
     count = queryset.count()
     if count <= settings.INDIVIDUALS_EXPORT_STREAM_MAX:
@@ -214,7 +218,7 @@ def individual_export_start(*, actor: User, criteria, reveal=()) -> tuple[Iterat
 @transaction.atomic
 def export_job_create(*, actor: User, criteria: dict, reveal: list[str] = ()) -> ExportJob:
     """Queue a background export (``criteria`` already free of clear personal data); runs after commit."""
-    from .tasks import export_job_run_task
+    from ..tasks import export_job_run_task
 
     job = ExportJob(owner=actor, criteria=criteria, reveal=list(reveal))
     job.full_clean()
@@ -236,17 +240,15 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     if not claimed:
         return None
     job = ExportJob.objects.select_related("owner").get(pk=job_id)
-    relative = f"{EXPORT_DIR}/{timezone.now():%Y%m%d}-{job.pk}-{secrets.token_hex(8)}.csv"
+    relative = f"{EXPORT_DIR}/{timezone.now():%Y%m%d}-{job.pk}-{secrets.token_hex(8)}.csv.enc"
     target = Path(settings.MEDIA_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = target.with_suffix(f".{uuid.uuid4().hex}.part")
     try:
         queryset = individual_list(filters=criteria_load(job.criteria, job.criteria_version))
         # Quoted cells may hold newlines: the number of records is a COUNT, not the file's lines.
         rows = queryset.count()
-        with open(temporary, "wb") as out:
-            for block in export_csv_blocks(queryset, reveal=job.reveal):
-                out.write(block)
+        _write_encrypted(temporary, export_csv_blocks(queryset, reveal=job.reveal))
         os.replace(temporary, target)
     except Exception as exc:  # the reason is shown on the job; the worker log has the traceback
         temporary.unlink(missing_ok=True)
@@ -254,24 +256,65 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
             status=ExportJob.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
         raise
     with transaction.atomic():
+        now = timezone.now()
         updated = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING).update(
-            status=ExportJob.Status.DONE, row_count=rows, file_path=relative, finished_at=timezone.now())
+            status=ExportJob.Status.DONE, row_count=rows, file_path=relative, finished_at=now,
+            expires_at=now + timezone.timedelta(hours=settings.INDIVIDUALS_EXPORT_EXPIRY_HOURS))
         if updated:
             _audit_export(actor=job.owner, count=rows, criteria=job.criteria, reveal=job.reveal, how="job", job=job)
     job.refresh_from_db()
     return job
 
 
-def export_job_file(*, actor: User, job: ExportJob) -> Path:
-    """The finished job's file for its owner; ``PermissionDenied`` for anyone else, ``ValidationError`` if not ready."""
+def _write_encrypted(path: Path, blocks: Iterable[bytes]) -> None:
+    """The blocks encrypted at rest (one Fernet token per line, personal-data keys), readable by the owner only."""
+    fernet = personal_data.fernet()
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        for block in blocks:
+            if block:
+                out.write(fernet.encrypt(block) + b"\n")
+
+
+def _read_encrypted(path: Path) -> Iterator[bytes]:
+    fernet = personal_data.fernet()
+    with open(path, "rb") as encrypted:
+        for line in encrypted:
+            yield fernet.decrypt(line.rstrip(b"\n"))
+
+
+def export_job_download(*, actor: User, job: ExportJob) -> Iterator[bytes]:
+    """The finished job's CSV, decrypted as it streams, for its owner only; every download is audited.
+
+    Raises ``PermissionDenied`` for anyone else, ``ValidationError`` when it is not ready, expired or gone.
+    """
     if job.owner_id != actor.pk or not actor.has_perm(VIEW_INDIVIDUALS):
-        raise PermissionDenied
+        raise PermissionDenied("Only the user who asked for an export may download it.")
     if job.status != ExportJob.Status.DONE or not job.file_path:
         raise ValidationError({"status": f"The export is {job.get_status_display().lower()}, not ready to download."})
     path = Path(settings.MEDIA_ROOT) / job.file_path
-    if not path.is_file():
-        raise ValidationError({"file_path": "The export file is gone; export again."})
-    return path
+    if (job.expires_at and job.expires_at <= timezone.now()) or not path.is_file():
+        raise ValidationError({"status": "The export has expired; export again."})
+    full = f" with full {', '.join(personal_data.LABELS[k] for k in job.reveal)}" if job.reveal else ""
+    audit(actor=actor, action=AuditLog.Action.EXPORT, obj=job, summary=f"Downloaded export #{job.pk}{full}",
+          data={"job": job.pk, "count": job.row_count, "full_personal_data": job.reveal, "how": "download"})
+    return _read_encrypted(path)
+
+
+def export_jobs_expire(*, now=None) -> int:
+    """Delete the files of finished exports past their expiry and mark them Expired; the number expired.
+
+    Each job is claimed by a conditional update, so two sweeps never race on one file.
+    """
+    now = now or timezone.now()
+    expired = 0
+    for pk, relative in ExportJob.objects.filter(status=ExportJob.Status.DONE, expires_at__lte=now).values_list(
+            "pk", "file_path"):
+        if ExportJob.objects.filter(pk=pk, status=ExportJob.Status.DONE).update(
+                status=ExportJob.Status.EXPIRED, file_path=""):
+            if relative:
+                (Path(settings.MEDIA_ROOT) / relative).unlink(missing_ok=True)
+            expired += 1
+    return expired
 
 
 @transaction.atomic
