@@ -1,17 +1,12 @@
 """Authentication and permissions from security groups (see ``accounts.rights``)."""
 from django.contrib.auth.backends import ModelBackend
 
-from . import selectors
 from .rights import MODEL_AREAS, permission_granted
 
 
 class SecurityGroupBackend(ModelBackend):
-    """Password login with lockout; permissions from the user's security group only."""
-
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        if username and selectors.login_locked_out(username=username):
-            return None
-        return super().authenticate(request, username=username, password=password, **kwargs)
+    """Password login (django-axes, listed before it, refuses locked-out logins); permissions from the
+    user's security group only."""
 
     def _grants(self, user_obj):
         if not hasattr(user_obj, "_security_group_grants"):

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
+from knox.models import AbstractAuthToken
+
+from core.models import AuditLog  # noqa: F401 (the audit log is the accounts app's; its code is shared in core)
 
 from .rights import Area, Flag, Level
 
@@ -92,39 +94,16 @@ class Agent(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
-class AuditLog(models.Model):
-    """Append-only: who did what to which record, when. Written only by ``accounts.services.audit``."""
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox's model, swapped in): only a SHA-512 digest is stored, the token
+    itself is shown once; it expires after ``API_TOKEN_TTL_HOURS`` and dies with the password it was
+    issued under (``credentials_hash``) or when its user is deactivated."""
 
-    class Action(models.TextChoices):
-        CREATE = "create", "Created"
-        UPDATE = "update", "Updated"
-        DELETE = "delete", "Deleted"
-        BULK = "bulk", "Bulk job"
-        REVEAL = "reveal", "Revealed personal data"
-        EXPORT = "export", "Exported"
-        IMPORT = "import", "Imported"
-        SYNC = "sync", "Synced"
-        LOGIN_FAILED = "login_failed", "Login failed"
-        OTHER = "other", "Other"
-
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    actor_repr = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=20, choices=Action.choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
-    object_repr = models.CharField(max_length=200, blank=True)
-    summary = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    credentials_hash = models.CharField(max_length=128, editable=False)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["content_type", "object_id"]),
-            models.Index(fields=["action", "object_repr", "created_at"]),
-        ]
+        verbose_name = "API token"
+        ordering = ["-created"]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr or 'system'} {self.get_action_display()} {self.object_repr}"
+        return f"{self.user} (created {self.created:%Y-%m-%d %H:%M})"

@@ -39,7 +39,8 @@ ACTION_LEVELS = {"view": Level.VISIBLE, "add": Level.EDIT, "change": Level.EDIT,
 # "app_label.model" entries win over "app_label" entries. Apps add their models here.
 MODEL_AREAS: dict[str, Area] = {
     "accounts": Area.ADMINISTRATION,
-    "authtoken": Area.ADMINISTRATION,
+    "knox": Area.ADMINISTRATION,
+    "axes": Area.ADMINISTRATION,
     "django_celery_beat": Area.ADMINISTRATION,
     "individuals": Area.INDIVIDUALS,
     "individuals.policy": Area.POLICIES,
@@ -55,6 +56,7 @@ MODEL_AREAS: dict[str, Area] = {
 FLAG_MODELS: dict[str, Flag] = {
     "accounts.user": Flag.MANAGE_USERS,
     "accounts.securitygroup": Flag.MANAGE_USERS,
+    "axes.accessattempt": Flag.MANAGE_USERS,
     "individuals.customfield": Flag.MANAGE_CUSTOM_FIELDS,
     "salesrecords.salesworkflow": Flag.MANAGE_WORKFLOWS,
     "salesrecords.salesrecordtyperight": Flag.MANAGE_USERS,
@@ -91,3 +93,45 @@ def permission_granted(*, levels: dict[str, int], flags: set[str], perm: str) ->
         return False
     area = area_of(app_label, model)
     return area is not None and levels.get(area.value, Level.NONE) >= ACTION_LEVELS[action]
+
+
+ACTION_VERBS = {"view": "see", "add": "add", "change": "change", "delete": "delete"}
+
+
+def right_needed(perm: str) -> str:
+    """The right that grants ``perm``, in the words of the security-group page: "Edit on Individuals",
+    "the right “Manage custom fields”"; empty when no security group can grant it."""
+    app_label, _, codename = perm.partition(".")
+    if perm in FLAG_PERMISSIONS:
+        return f"the right “{FLAG_PERMISSIONS[perm].label}”"
+    action, _, model = codename.partition("_")
+    key = f"{app_label}.{model}"
+    if action not in ACTION_LEVELS or key in READ_ONLY_MODELS and action != "view":
+        return ""
+    if key in FLAG_MODELS and action != "view":
+        return f"the right “{FLAG_MODELS[key].label}”"
+    area = area_of(app_label, model)
+    return f"{ACTION_LEVELS[action].label} on {area.label}" if area else ""
+
+
+def denial_message(user, perms) -> str:
+    """Why ``user`` is refused: "You need Edit on Individuals to add individuals." for the first of
+    ``perms`` they lack (empty when they hold them all)."""
+    from django.apps import apps
+
+    for perm in perms:
+        if user.has_perm(perm):
+            continue
+        app_label, _, codename = perm.partition(".")
+        action, _, model_name = codename.partition("_")
+        try:
+            model = apps.get_model(app_label, model_name)
+            what = f" to {ACTION_VERBS.get(action, action)} {model._meta.verbose_name_plural}"
+        except LookupError:
+            what = ""
+        right = right_needed(perm)
+        if not right:
+            return f"Nobody may {ACTION_VERBS.get(action, action)} {model._meta.verbose_name_plural}." if what else \
+                "You don't have the right to do this."
+        return f"You need {right}{what}."
+    return ""

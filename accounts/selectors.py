@@ -1,19 +1,5 @@
-from datetime import timedelta
-
-from django.conf import settings
-from django.utils import timezone
-
 from .models import AuditLog, User
 from .rights import Area, Flag
-
-
-def login_locked_out(*, username: str) -> bool:
-    """Whether ``username`` failed to log in too often within the lockout window."""
-    since = timezone.now() - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
-    failures = AuditLog.objects.filter(
-        action=AuditLog.Action.LOGIN_FAILED, object_repr=username[:200], created_at__gte=since
-    )
-    return failures.count() >= settings.LOGIN_FAILURE_LIMIT
 
 
 def user_rights(*, user: User) -> dict:

@@ -1,117 +1,11 @@
-"""Writes for accounts, and the one audit helper every service in the project uses."""
-from typing import Any
+"""Writes for accounts. The one audit helper every service uses is ``core.audit`` (re-exported here)."""
 
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models, transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db import transaction
 
+from core.audit import audit, record_delete, record_save  # noqa: F401 (re-exported)
 from core.errors import ApplicationError
 
-from .models import AuditLog, User
-
-
-def audit(
-    *,
-    actor: User | None,
-    action: str,
-    obj: models.Model | None = None,
-    model: type[models.Model] | None = None,
-    summary: str = "",
-    data: dict[str, Any] | None = None,
-    object_repr: str = "",
-) -> AuditLog:
-    """Append one audit row. ``obj`` names a single record; ``model`` a bulk job's model.
-
-    Callers pass masked values only: the audit log never holds full personal data.
-    """
-    target = obj if obj is not None else model
-    return AuditLog.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_repr=actor.get_username() if actor is not None and actor.pk else "",
-        action=action,
-        content_type=ContentType.objects.get_for_model(target) if target is not None else None,
-        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
-        summary=summary,
-        data=data or {},
-    )
-
-
-@transaction.atomic
-def record_save(*, actor: User | None, instance: models.Model, changed: list[str] | None = None) -> models.Model:
-    """Validate and save one record, auditing it as created or updated.
-
-    Raises ``ValidationError`` and writes nothing when the record is invalid.
-    """
-    creating = instance._state.adding
-    instance.full_clean()
-    before = None if creating or not changed else type(instance)._base_manager.filter(pk=instance.pk).first()
-    instance.save()
-    summary = "" if creating else ("Changed " + ", ".join(changed) if changed else "Saved without changes")
-    data = {"fields": list(changed or [])}
-    if before is not None:
-        data["changes"] = field_changes(before=before, after=instance, changed=changed)
-    audit(
-        actor=actor,
-        action=AuditLog.Action.CREATE if creating else AuditLog.Action.UPDATE,
-        obj=instance,
-        summary=summary,
-        data=data,
-    )
-    return instance
-
-
-# Never written to the audit log in clear: the row says that they changed, not to what.
-_SECRET_FIELD_PARTS = ("ssn", "medicare_beneficiary", "drivers_license", "password", "_hash", "encrypted", "secret",
-                       "token", "api_key")
-
-
-def field_changes(*, before: models.Model, after: models.Model, changed: list[str]) -> dict[str, dict]:
-    """``{"field": {"label", "old", "new"}}`` as people read them (choice labels, names, dates); secrets masked."""
-    from core.display import text
-
-    changes = {}
-    for name in changed:
-        try:
-            field = after._meta.get_field(name)
-        except FieldDoesNotExist:  # a form-only field (e.g. a custom field input): named, values not kept here
-            continue
-        if not getattr(field, "concrete", False) or field.many_to_many:
-            continue
-        label = str(field.verbose_name)
-        if any(part in name for part in _SECRET_FIELD_PARTS):
-            changes[name] = {"label": label, "old": "(not shown)", "new": "(not shown)"}
-            continue
-        values = []
-        for obj in (before, after):
-            if field.is_relation:
-                value = getattr(obj, name, None)
-            elif field.choices:
-                raw = getattr(obj, field.attname)
-                value = dict(field.flatchoices).get(raw, raw)
-            else:
-                value = getattr(obj, field.attname)
-            values.append(text(str(value) if isinstance(value, models.Model) else value))
-        changes[name] = {"label": label[:1].upper() + label[1:], "old": values[0], "new": values[1]}
-    return changes
-
-
-@transaction.atomic
-def record_delete(*, actor: User | None, instance: models.Model, instead: str = "") -> None:
-    """Delete one record and audit it (the audit row keeps its name and id).
-
-    Raises ``ApplicationError`` naming what still refers to the record (protected foreign keys),
-    followed by ``instead`` (what to do rather than delete); nothing is written then.
-    """
-    audit(actor=actor, action=AuditLog.Action.DELETE, obj=instance)
-    try:
-        instance.delete()
-    except (ProtectedError, RestrictedError) as exc:
-        blockers = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
-        kinds = sorted({str(obj._meta.verbose_name_plural) for obj in blockers})
-        message = f"{instance} can't be deleted: {len(blockers)} record(s) still refer to it ({', '.join(kinds)})."
-        raise ApplicationError(f"{message} {instead}".strip()) from exc
+from .models import ApiToken, AuditLog, User
 
 
 @transaction.atomic
@@ -123,11 +17,46 @@ def user_password_save(*, actor: User | None, user: User) -> User:
     user.save(update_fields=["password"])
     summary = "Changed password" if user.has_usable_password() else "Disabled password login"
     audit(actor=actor, action=AuditLog.Action.UPDATE, obj=user, summary=summary, data={"fields": ["password"]})
+    api_tokens_revoke(actor=actor, user=user, reason="password changed")
     return user
 
 
+@transaction.atomic
+def user_save(*, actor: User | None, user: User, changed: list[str] | None = None) -> User:
+    """Validate, save and audit a user (``record_save``); deactivating one revokes their API tokens."""
+    record_save(actor=actor, instance=user, changed=changed)
+    if not user.is_active:
+        api_tokens_revoke(actor=actor, user=user, reason="user deactivated")
+    return user
+
+
+@transaction.atomic
+def api_token_create(*, user: User) -> tuple[ApiToken, str]:
+    """Issue an API token to ``user`` (already authenticated). Returns the row and the token itself,
+    which is stored only as a digest: the caller shows it once. Audited; expired tokens are purged."""
+    from django.utils import timezone
+    from knox.settings import knox_settings
+
+    user.auth_token_set.filter(expiry__lt=timezone.now()).delete()
+    instance, token = ApiToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL,
+                                              credentials_hash=user.get_session_auth_hash())
+    expires = f", expires {instance.expiry:%Y-%m-%d %H:%M} UTC" if instance.expiry else ""
+    audit(actor=user, action=AuditLog.Action.OTHER, obj=user, summary=f"API token issued{expires}")
+    return instance, token
+
+
+@transaction.atomic
+def api_tokens_revoke(*, actor: User | None, user: User, reason: str, tokens=None) -> int:
+    """Delete ``tokens`` (a queryset of ``user``'s tokens; all of them by default); audited when any were."""
+    tokens = user.auth_token_set.all() if tokens is None else tokens.filter(user=user)
+    count, _ = tokens.delete()
+    if count:
+        audit(actor=actor, action=AuditLog.Action.OTHER, obj=user, summary=f"Revoked {count} API token(s): {reason}")
+    return count
+
+
 def login_failure_record(*, username: str, ip: str = "") -> AuditLog:
-    """Audit a refused login; enough of these within the window lock the username out."""
+    """Audit a refused login (wrong password, unknown username, or refused by the lockout)."""
     return audit(
         actor=None,
         action=AuditLog.Action.LOGIN_FAILED,
@@ -140,16 +69,80 @@ def login_failure_record(*, username: str, ip: str = "") -> AuditLog:
 
 @transaction.atomic
 def user_create(
-    *, actor: User | None, username: str, password: str, security_group=None, email: str = "",
-    first_name: str = "", last_name: str = "", is_superuser: bool = False,
+    *, actor: User | None, username: str, password: str | None = None, invite: bool = False, site_url: str = "",
+    security_group=None, email: str = "", first_name: str = "", last_name: str = "", is_active: bool = True,
+    is_superuser: bool = False,
 ) -> User:
-    """Create a staff user in a security group; validates the password with the site's rules."""
+    """Create a staff user in a security group, with either an initial ``password`` (checked against
+    ``AUTH_PASSWORD_VALIDATORS``) or an invitation (``invite``: a set-password link mailed to ``email``,
+    built on ``site_url``). Raises ``ValidationError`` with every field's errors; writes nothing then."""
     from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
 
     user = User(
         username=username, email=email, first_name=first_name, last_name=last_name,
-        security_group=security_group, is_staff=True, is_superuser=is_superuser,
+        security_group=security_group, is_staff=True, is_superuser=is_superuser, is_active=is_active,
     )
-    validate_password(password, user)
-    user.set_password(password)
-    return record_save(actor=actor, instance=user)
+    errors: dict[str, list[str]] = {}
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if password and invite:
+        errors.setdefault("password", []).append("Give an initial password or send an invitation, not both.")
+    elif not password and not invite:
+        errors.setdefault("password", []).append(
+            "Give an initial password, or send an invitation (a link to set one) to the user's email.")
+    elif password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            errors.setdefault("password", []).extend(exc.messages)
+    elif not email:
+        errors.setdefault("email", []).append("An invitation is sent by email: give the user's email address.")
+    if errors:
+        raise ValidationError(errors)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    record_save(actor=actor, instance=user)
+    if invite:
+        user_invite(actor=actor, user=user, site_url=site_url)
+    return user
+
+
+def user_invite(*, actor: User | None, user: User, site_url: str) -> str:
+    """Mail ``user`` a link to set their password (valid ``PASSWORD_RESET_TIMEOUT``, once), after commit;
+    audited. Returns the link. Raises ``ApplicationError`` when the user has no email address."""
+    from django.conf import settings
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import send_mail
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    if not user.email:
+        raise ApplicationError(f"{user} has no email address to send an invitation to.")
+    path = reverse("set-password", kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                                           "token": default_token_generator.make_token(user)})
+    link = site_url.rstrip("/") + path
+    days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+    body = (f"Hello {user.get_full_name() or user.username},\n\nAn account on AgencyDesk was opened for you "
+            f"(username: {user.username}). Choose your password here within {days} days:\n\n{link}\n")
+    transaction.on_commit(lambda: send_mail("Your AgencyDesk account", body, None, [user.email]))
+    audit(actor=actor, action=AuditLog.Action.OTHER, obj=user, summary=f"Invitation to set a password sent to {user.email}")
+    return link
+
+
+@transaction.atomic
+def login_unlock(*, actor: User | None, username: str, ip_address: str | None = None) -> int:
+    """Clear the failed logins of ``username`` (from ``ip_address``, else from every address): lifts a
+    lockout. Audited; returns how many username + address pairs were cleared."""
+    from axes.utils import reset
+
+    cleared = reset(username=username, ip=ip_address) if username or ip_address else 0
+    where = f" from {ip_address}" if ip_address else ""
+    audit(actor=actor, action=AuditLog.Action.UPDATE, model=User, object_repr=username,
+          summary=f"Unlocked login for {username!r}{where} ({cleared} cleared)", data={"cleared": cleared})
+    return cleared

@@ -3,7 +3,7 @@ from django.contrib import admin
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from accounts.services import record_delete, record_save
+from core.audit import record_delete, record_save
 
 
 class AuditedModelAdmin(admin.ModelAdmin):

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 import tablib
 from import_export import resources
 
-from accounts.models import AuditLog
-from accounts.services import audit
+from core.audit import audit
+from core.models import AuditLog
 
 FORMATS = ("csv", "xlsx")
 

@@ -30,7 +30,7 @@ from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
 
 from . import personal_data
-from .filters import criteria_dict, criteria_without_personal_data
+from .filters import criteria_clean, criteria_load
 from .models import CustomField, ExportJob, Individual
 from .saved_searches import VIEW_INDIVIDUALS
 from .selectors import individual_list
@@ -202,10 +202,7 @@ def individual_export_start(*, actor: User, criteria, reveal=()) -> tuple[Iterat
     if not actor.has_perm(VIEW_INDIVIDUALS):
         raise PermissionDenied
     kinds = export_reveal_kinds(actor=actor, requested=reveal)
-    if not isinstance(criteria, dict) and not hasattr(criteria, "lists"):
-        raise ValidationError({"criteria": "Expected an object of search criteria."})
-    stored = criteria_without_personal_data(
-        {k: v for k, v in criteria_dict(criteria).items() if v not in ("", [], None)})
+    stored = criteria_clean(criteria)
     queryset = individual_list(filters=stored)
     count = queryset.count()
     if count <= settings.INDIVIDUALS_EXPORT_STREAM_MAX:
@@ -244,7 +241,7 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_suffix(f".{uuid.uuid4().hex}.part")
     try:
-        queryset = individual_list(filters=job.criteria)
+        queryset = individual_list(filters=criteria_load(job.criteria, job.criteria_version))
         # Quoted cells may hold newlines: the number of records is a COUNT, not the file's lines.
         rows = queryset.count()
         with open(temporary, "wb") as out:

@@ -309,18 +309,24 @@ class CustomField(models.Model):
         return clean_value(self, value)
 
 
+# The shape of stored search criteria; ``filters.criteria`` owns it (bump it there with an upgrade).
+CRITERIA_VERSION = 2
+CRITERIA_VERSION_HELP = "The criteria format they were saved in; older ones are upgraded when read."
+
+
 # --- saved searches and CSV exports (individuals.saved_searches / individuals.exports) ---------------
 class SavedSearch(models.Model):
     """Advanced-search criteria kept under a name; never the result list (results change, criteria don't).
 
-    Criteria are stored as ``filters.criteria_without_personal_data`` returns them (keyed hashes,
-    never a clear SSN / MBI / driver's license).
+    Criteria are stored as ``filters.criteria_clean`` returns them (keyed hashes, never a clear SSN /
+    MBI / driver's license), with the ``criteria_version`` they were written in.
     """
 
     name = models.CharField(max_length=120)
     owner = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="saved_searches")
     shared = models.BooleanField(default=False, help_text="Shared searches are visible to everyone who may see individuals.")
     criteria = models.JSONField(default=dict, blank=True)
+    criteria_version = models.PositiveSmallIntegerField(default=CRITERIA_VERSION, help_text=CRITERIA_VERSION_HELP)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -346,6 +352,7 @@ class ExportJob(models.Model):
 
     owner = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="export_jobs")
     criteria = models.JSONField(default=dict, blank=True)
+    criteria_version = models.PositiveSmallIntegerField(default=CRITERIA_VERSION, help_text=CRITERIA_VERSION_HELP)
     # Personal-data kinds exported in full (the owner had the right and asked); empty -> masked.
     reveal = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

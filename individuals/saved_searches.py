@@ -2,10 +2,10 @@
 
 Rules: anyone who may see individuals may save searches; a search is seen by its owner, and by
 everyone who may see individuals when it is shared; only the owner renames, re-shares or deletes
-it. Criteria are validated with ``IndividualFilterSet`` and stored without clear personal data
-(``filters.criteria_without_personal_data``): never the result list.
+it. Criteria are validated and stored by ``filters.criteria`` (strict, keyed hashes for personal
+data, with their ``criteria_version``): never the result list.
 """
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -15,10 +15,8 @@ from django.utils.http import urlencode
 from accounts.models import User
 from accounts.services import record_delete, record_save
 
-from . import personal_data
-from .filters import IndividualFilterSet, criteria_dict, criteria_without_personal_data
-from .models import Individual, SavedSearch
-from .selectors import filterset_errors
+from .filters import CRITERIA_VERSION, criteria_clean, criteria_load
+from .models import SavedSearch
 
 VIEW_INDIVIDUALS = "individuals.view_individual"
 
@@ -41,45 +39,12 @@ def saved_search_can_change(*, user: User, saved_search: SavedSearch) -> bool:
 
 def saved_search_urls(saved_search: SavedSearch) -> dict[str, str]:
     """Where its criteria are run: the API list and the admin changelist (hashes only, never clear data)."""
-    query = urlencode(saved_search.criteria, doseq=True)
+    query = urlencode(criteria_load(saved_search.criteria, saved_search.criteria_version), doseq=True)
     suffix = f"?{query}" if query else ""
     return {
         "api": reverse("api:individual-list") + suffix,
         "admin": reverse("admin:individuals_individual_changelist") + suffix,
     }
-
-
-# --- criteria ------------------------------------------------------------------------------------
-def criteria_clean(criteria) -> dict:
-    """Criteria ready to store: page keys and empty values dropped, personal data hashed, validated.
-
-    Raises ``ValidationError`` keyed by criterion (``non_field_errors`` for unknown keys).
-    """
-    if not isinstance(criteria, dict) and not hasattr(criteria, "lists"):
-        raise ValidationError({"criteria": "Expected an object of search criteria."})
-    cleaned = {k: v for k, v in criteria_dict(criteria).items() if v not in ("", [], None)}
-    cleaned = criteria_without_personal_data(cleaned)
-    filterset = IndividualFilterSet(data=cleaned, queryset=Individual.objects.none())
-    if not filterset.is_valid():
-        raise ValidationError(filterset_errors(filterset))
-    # Drop what searches for nothing (e.g. a yes/no criterion left at "unknown" by the admin form).
-    values = filterset.form.cleaned_data
-    return {k: v for k, v in cleaned.items() if not _is_empty(values.get(_filter_name(k, values)))}
-
-
-def _filter_name(key: str, values: dict) -> str:
-    if key in values:
-        return key
-    for suffix in ("_after", "_before", "_min", "_max"):
-        if key.endswith(suffix) and key[: -len(suffix)] in values:
-            return key[: -len(suffix)]
-    return key
-
-
-def _is_empty(value) -> bool:
-    if isinstance(value, slice):
-        return value.start is None and value.stop is None
-    return value is None or value == "" or value == [] or value == ()
 
 
 # --- services ------------------------------------------------------------------------------------
@@ -98,7 +63,7 @@ def saved_search_create(*, actor: User, name: str, criteria, shared: bool = Fals
     if not actor.has_perm(VIEW_INDIVIDUALS):
         raise PermissionDenied
     saved_search = SavedSearch(owner=actor, name=(name or "").strip(), shared=bool(shared),
-                               criteria=criteria_clean(criteria))
+                               criteria=criteria_clean(criteria), criteria_version=CRITERIA_VERSION)
     return record_save(actor=actor, instance=saved_search)
 
 
@@ -119,9 +84,9 @@ def saved_search_update(*, actor: User, saved_search: SavedSearch, name: str | N
         changed.append("shared")
     if criteria is not None:
         cleaned = criteria_clean(criteria)
-        if cleaned != saved_search.criteria:
-            saved_search.criteria = cleaned
-            changed.append("criteria")
+        if cleaned != saved_search.criteria or saved_search.criteria_version != CRITERIA_VERSION:
+            saved_search.criteria, saved_search.criteria_version = cleaned, CRITERIA_VERSION
+            changed += ["criteria", "criteria_version"]
     return record_save(actor=actor, instance=saved_search, changed=changed)
 
 
@@ -133,9 +98,11 @@ def saved_search_delete(*, actor: User, saved_search: SavedSearch) -> None:
 
 
 def saved_search_run(*, actor: User, saved_search: SavedSearch) -> dict:
-    """Mark a visible saved search as run now and return its criteria (the caller runs the search).
+    """Mark a visible saved search as run now and return its criteria, upgraded to the current version
+    (the caller runs the search, which refuses criteria that no longer fit).
 
-    Raises ``PermissionDenied`` when the actor may not see it. Running is a read: not audited.
+    Raises ``PermissionDenied`` when the actor may not see it, ``ValidationError`` when its criteria
+    cannot be read. Running is a read: not audited.
     """
     if not saved_search_can_see(user=actor, saved_search=saved_search):
         raise PermissionDenied
@@ -143,20 +110,4 @@ def saved_search_run(*, actor: User, saved_search: SavedSearch) -> dict:
     # A plain UPDATE: running touches neither updated_at nor the audit log.
     SavedSearch.objects.filter(pk=saved_search.pk).update(last_run_at=now)
     saved_search.last_run_at = now
-    return dict(saved_search.criteria)
-
-
-def criteria_labels(criteria: dict) -> list[tuple[str, str]]:
-    """``(label, value)`` per criterion, for people; personal-data hashes are never shown."""
-    filters = IndividualFilterSet(queryset=Individual.objects.none()).filters
-    rows = []
-    for key, value in criteria.items():
-        if key.endswith("_hash"):
-            rows.append((f"{personal_data.LABELS.get(key[:-5], key[:-5])} (exact)", "given, not shown"))
-            continue
-        name = _filter_name(key, filters)
-        label = str(filters[name].label or name) if name in filters else key
-        if key != name:
-            label = f"{label} {'from' if key.endswith(('_after', '_min')) else 'to'}"
-        rows.append((label, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
-    return rows
+    return criteria_load(saved_search.criteria, saved_search.criteria_version)

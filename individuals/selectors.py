@@ -1,30 +1,22 @@
-"""Reads for individuals: the advanced search through the shared FilterSet."""
-from django.core.exceptions import ValidationError
+"""Reads for individuals: the advanced search through the shared FilterSet (``filters.criteria``)."""
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from accounts.models import User
 
-from .filters import IndividualFilterSet
+from .filters import criteria_filterset
 from .models import Individual
 
 
-def individual_list(*, filters: dict | None = None, user: User | None = None, queryset: QuerySet | None = None) -> QuerySet:
+def individual_list(*, filters=None, user: User | None = None, queryset: QuerySet | None = None,
+                    request=None) -> QuerySet:
     """Individuals matching the advanced-search ``filters`` (a dict or QueryDict), agent joined.
 
-    Raises ``ValidationError`` with the FilterSet's field errors for invalid criteria. ``user`` is
-    checked for the Individuals view right (``PermissionDenied`` otherwise).
+    Raises ``ValidationError`` keyed by criterion for invalid criteria (``criteria_filterset``'s rules:
+    unknown keys and bad values are refused, never dropped). ``user`` is checked for the Individuals
+    view right (``PermissionDenied`` otherwise).
     """
     if user is not None and not user.has_perm("individuals.view_individual"):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
-    base = queryset if queryset is not None else Individual.objects.all()
-    filterset = IndividualFilterSet(data=filters or {}, queryset=base.select_related("servicing_agent"))
-    if not filterset.is_valid():
-        raise ValidationError(filterset_errors(filterset))
-    return filterset.qs
-
-
-def filterset_errors(filterset: IndividualFilterSet) -> dict[str, list[str]]:
-    """Field errors of an invalid search, keyed by criterion (``__all__`` -> ``non_field_errors``)."""
-    return {("non_field_errors" if k == "__all__" else k): list(v) for k, v in filterset.errors.items()}
+    base = queryset if queryset is not None else Individual.objects.select_related("servicing_agent")
+    return criteria_filterset({} if filters is None else filters, queryset=base, request=request).qs

@@ -2,6 +2,8 @@
 import django_filters
 from django.db.models import Q
 
+from core.filters import IsoDateTimeFilter
+
 from .models import Carrier, EmployerGroup, Plan
 
 
@@ -57,7 +59,7 @@ class PlanFilterSet(django_filters.FilterSet):
     )
     effective_date = django_filters.DateFromToRangeFilter()
     renewal_date = django_filters.DateFromToRangeFilter()
-    modified_since = django_filters.IsoDateTimeFilter(field_name="modified_at", lookup_expr="gte")
+    modified_since = IsoDateTimeFilter(field_name="modified_at", lookup_expr="gte")
 
     class Meta:
         model = Plan

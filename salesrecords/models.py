@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from individuals.custom_fields import clean_values
-from individuals.models import CustomField, Individual, Person
+from individuals.models import CRITERIA_VERSION, CRITERIA_VERSION_HELP, CustomField, Individual, Person
 
 MAX_RECORD_TYPES = 10
 
@@ -86,6 +86,7 @@ class MassCreationJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last chunk committed.")
     criteria = models.JSONField(default=dict, blank=True, help_text="The advanced-search criteria (personal data as keyed hashes).")
+    criteria_version = models.PositiveSmallIntegerField(default=CRITERIA_VERSION, help_text=CRITERIA_VERSION_HELP)
     record_type = models.ForeignKey(SalesRecordType, on_delete=models.PROTECT, related_name="jobs")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     matched = models.PositiveIntegerField(null=True, blank=True, help_text="Individuals found when the job started.")
@@ -193,6 +194,7 @@ class SalesWorkflow(models.Model):
                                           help_text="Empty: every type.")
     criteria = models.JSONField(default=dict, blank=True,
                                 help_text="Advanced-search criteria the record's individual must meet (empty: all).")
+    criteria_version = models.PositiveSmallIntegerField(default=CRITERIA_VERSION, help_text=CRITERIA_VERSION_HELP)
     # Actions: any combination.
     create_activity = models.BooleanField(default=False)
     activity_subject = models.CharField(max_length=200, blank=True)

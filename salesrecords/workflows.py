@@ -14,9 +14,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.template import TemplateSyntaxError, engines
 from django.utils import timezone
 
-from individuals.filters import IndividualFilterSet, criteria_without_personal_data
-from individuals.models import Individual
-from individuals.selectors import filterset_errors
+from individuals.filters import CRITERIA_VERSION, criteria_clean, criteria_filterset, criteria_load
 
 from . import sql
 from .models import SalesRecord, SalesWorkflow, SalesWorkflowRun
@@ -35,17 +33,11 @@ def validate_workflow(workflow: SalesWorkflow) -> None:
     workflow row never holds a clear SSN / MBI / driver's license.
     """
     errors = {}
-    if not isinstance(workflow.criteria, dict):
-        errors["criteria"] = ["Criteria must be an object of advanced-search criteria."]
-    elif workflow.criteria:
-        try:
-            workflow.criteria = criteria_without_personal_data(workflow.criteria)
-        except ValidationError as exc:
-            errors["criteria"] = [f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]
-        else:
-            fs = IndividualFilterSet(data=workflow.criteria, queryset=Individual.objects.none())
-            if not fs.is_valid():
-                errors["criteria"] = [f"{k}: {' '.join(v)}" for k, v in filterset_errors(fs).items()]
+    try:
+        workflow.criteria, workflow.criteria_version = criteria_clean(workflow.criteria), CRITERIA_VERSION
+    except ValidationError as exc:
+        errors["criteria"] = [f"{k}: {' '.join(v)}" if k != "criteria" else " ".join(v)
+                              for k, v in exc.message_dict.items()]
     if not (workflow.create_activity or workflow.send_email or workflow.set_stage):
         errors["__all__"] = ["Choose at least one action: create an activity, send an email or set the stage."]
     if workflow.create_activity and not workflow.activity_subject.strip():
@@ -84,11 +76,12 @@ def workflows_trigger(*, records: QuerySet, workflows: list[SalesWorkflow], now=
         if not fresh:
             todo = todo.filter(~Exists(SalesWorkflowRun.objects.filter(workflow=workflow, sales_record=OuterRef("pk"))))
         if workflow.criteria:
-            fs = IndividualFilterSet(data=workflow.criteria, queryset=Individual.objects.all())
-            if not fs.is_valid():  # a custom field or carrier it names was removed since
-                logger.warning("workflow %s skipped: invalid criteria %s", workflow.pk, fs.errors)
+            try:
+                matching = criteria_filterset(criteria_load(workflow.criteria, workflow.criteria_version)).qs
+            except ValidationError as exc:  # a custom field or carrier it names was removed since
+                logger.warning("workflow %s skipped: invalid criteria %s", workflow.pk, exc.message_dict)
                 continue
-            todo = todo.filter(individual__in=fs.qs.order_by().values("pk"))
+            todo = todo.filter(individual__in=matching.order_by().values("pk"))
         if workflow.set_stage:
             SalesRecord.objects.filter(pk__in=todo.values("pk")).update(stage=workflow.set_stage, updated_at=now)
         if workflow.create_activity:

@@ -9,9 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.rights import Area, Flag, Level
-from tests.accounts.factories import SecurityGroupFactory, UserFactory
+from tests.accounts.factories import PASSWORD, SecurityGroupFactory, UserFactory
 
-PASSWORD = "correct-horse-battery"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,10 +52,16 @@ def api(api_client, agency_admin):
     return api_client
 
 
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+@pytest.fixture
+def api_as():
+    """``api_as(user)`` -> an API client authenticated as ``user``."""
+
+    def client_for(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return client_for
 
 
 @pytest.fixture

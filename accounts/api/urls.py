@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from core.api.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("security-groups", views.SecurityGroupViewSet)
 router.register("users", views.UserViewSet)
 router.register("agents", views.AgentViewSet)
@@ -12,5 +13,6 @@ router.register("audit-log", views.AuditLogViewSet)
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
+    path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     *router.urls,
 ]

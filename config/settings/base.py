@@ -4,6 +4,7 @@ With no variables set AgencyDesk runs embedded: SQLite (WAL) and a Celery broker
 filesystem transport, both under ``var/``. ``DATABASE_URL`` and ``REDIS_URL`` switch to
 PostgreSQL and Redis.
 """
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,7 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "plans",
     "hrsync",
     "integrations",
+    "axes",
     "django_htmx",
 ]
 
@@ -53,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "accounts.middleware.PermissionDeniedMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -111,7 +115,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.SecurityGroupBackend"]
+# Axes first: it refuses a locked-out username + address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.SecurityGroupBackend"]
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15)
 AUTH_PASSWORD_VALIDATORS = [
@@ -180,12 +185,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: a request without valid credentials is answered 401 with WWW-Authenticate: Token.
+        "accounts.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend", "rest_framework.filters.OrderingFilter"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -263,6 +274,32 @@ SALESRECORDS_STUCK_SECONDS = env.int("SALESRECORDS_STUCK_SECONDS", default=600)
 INDIVIDUALS_EXPORT_STREAM_MAX = env.int("INDIVIDUALS_EXPORT_STREAM_MAX", default=10_000)
 INDIVIDUALS_EXPORT_LEASE_SECONDS = env.int("INDIVIDUALS_EXPORT_LEASE_SECONDS", default=3600)
 
-# --- ui (core): an ordinary 403 is logged as one line, without a traceback
-LOGGING["filters"] = {"no_traceback_for_403": {"()": "core.views.NoTracebackFor403"}}
-LOGGING["loggers"]["django.request"] = {"filters": ["no_traceback_for_403"]}
+# --- accounts: login lockout (django-axes), API tokens (django-rest-knox), throttles, upload limits ---------
+# LOGIN_FAILURE_LIMIT failures for one username from one address lock that pair (not the username
+# everywhere) for LOGIN_FAILURE_WINDOW_MINUTES; a success resets the count; unlock in Admin -> Axes.
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_FAILURE_WINDOW_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_ENABLE_ADMIN = False  # accounts.admin registers the attempts with audited unlocking
+AXES_DISABLE_ACCESS_LOG = True  # refused logins are in the audit log; successes need no table of their own
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=None)
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+# Every authenticated API request: THROTTLE_USER per user (views with a scope of their own, login /
+# export / bulk, use that instead); client addresses behind DJANGO_PROXY_COUNT proxies.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["accounts.throttles.AuthenticatedUserRateThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"] = env.str("THROTTLE_USER", default="1200/min")
+REST_FRAMEWORK["NUM_PROXIES"] = AXES_IPWARE_PROXY_COUNT
+LOGIN_URL = "admin:login"  # where an invited user goes after choosing a password
+# API tokens: stored as a digest, shown once, expire after API_TOKEN_TTL_HOURS (0: never).
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model name)
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=24 * 30)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS) if API_TOKEN_TTL_HOURS else None,
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_USER", default=50),
+}

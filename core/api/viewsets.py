@@ -2,7 +2,7 @@
 from django.db import transaction
 from rest_framework import viewsets
 
-from accounts.services import record_delete, record_save
+from core.audit import record_delete, record_save
 
 
 class AuditedModelViewSet(viewsets.ModelViewSet):

@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from core.api.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("employees", views.EmployeeViewSet, basename="employee")
 router.register("sync-attempts", views.SyncAttemptViewSet)
 router.register("benefits-levels", views.BenefitsLevelViewSet)

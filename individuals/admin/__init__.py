@@ -1,10 +1,10 @@
 """Admin wiring for individuals, policies and custom fields (writes go through ``individuals.services``)."""
 import copy
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html_join
@@ -16,7 +16,7 @@ from core import display, related
 from core.admin import AuditedModelAdmin
 
 from .. import personal_data, services
-from ..filters import criteria_dict, criteria_without_personal_data
+from ..filters import criteria_clean, criteria_dict, criteria_shown
 from ..models import CustomField, Individual, Policy
 from .changelist import EstimatedCountPaginator, SearchChangeList
 from .criteria_display import criteria_text
@@ -128,19 +128,24 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
         return super().changelist_view(request, extra_context=extra_context)
 
     def _search_redirect(self, request):
-        """The search form posts here; personal data becomes hashes so it never reaches a URL."""
+        """The search form posts here; personal data becomes hashes so it never reaches a URL. Invalid
+        criteria go to the list as given (it shows the errors and no one); a malformed SSN / MBI /
+        driver's license is never put in a URL, so that form is shown again right here."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         data = request.POST.copy()
         for key in ("csrfmiddlewaretoken", "_advanced_search"):
             data.pop(key, None)
-        criteria = {k: v for k, v in criteria_dict(data).items() if v not in ("", [], None)}
         try:
-            criteria = criteria_without_personal_data(criteria)
+            criteria = criteria_clean(data)
         except ValidationError as exc:
-            for kind, errors in exc.message_dict.items():
-                messages.error(request, f"{kind.replace('_', ' ').capitalize()}: {' '.join(errors)}")
-            criteria = {k: v for k, v in criteria.items() if k not in personal_data.KINDS}
+            criteria = criteria_shown(data)
+            bad_personal = {k: v for k, v in exc.message_dict.items() if k in personal_data.KINDS}
+            if bad_personal:
+                request.GET = QueryDict(urlencode(criteria, doseq=True))
+                request.method = "GET"
+                request.search_errors = bad_personal
+                return self.changelist_view(request)
         if data.get("o"):
             criteria["o"] = data["o"]  # keep the sort order
         url = reverse("admin:individuals_individual_changelist")
@@ -166,7 +171,7 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
             for t, f in groups
         ]
         cl.search_hidden = [fs.form[n] for n in fs.form.fields if n not in used]
-        cl.search_errors = fs.errors if fs.is_bound and not fs.is_valid() else {}
+        cl.search_errors = {**(fs.errors if fs.is_bound and not fs.is_valid() else {}), **cl.posted_errors}
         if cl.pd_in_url:
             cl.search_errors = {**cl.search_errors, "__all__": ["Personal data never goes in a URL: use the search form."]}
         cl.criteria_summary = criteria_text(criteria_dict(request.GET))

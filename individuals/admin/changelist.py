@@ -43,6 +43,7 @@ class SearchChangeList(ChangeList):
     def __init__(self, request, *args, **kwargs):
         self.filterset = IndividualFilterSet(data=request.GET, queryset=args[0]._default_manager.none(), full_form=True)
         self.pd_in_url = [k for k in personal_data.KINDS if k in request.GET]
+        self.posted_errors = getattr(request, "search_errors", {})  # a malformed SSN etc. posted to the form
         super().__init__(request, *args, **kwargs)
 
     def get_filters_params(self, params=None):
@@ -50,7 +51,7 @@ class SearchChangeList(ChangeList):
 
     def get_queryset(self, request, exclude_parameters=None):
         qs = super().get_queryset(request, exclude_parameters)
-        if self.pd_in_url or not self.filterset.is_valid():
+        if self.pd_in_url or self.posted_errors or not self.filterset.is_valid():
             return qs.none()
         self.has_active_filters = bool(self.filterset.form.cleaned_data and any(
             v not in (None, "", [], ()) and not (hasattr(v, "start") and v.start is None and v.stop is None)

@@ -4,7 +4,6 @@
 django-import-export's Import / Export (CSV, XLSX) and, on the individuals changelist, "Export CSV"
 (every result, streamed or a job) and "Save this search". Writes go through the services.
 """
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,7 +22,7 @@ from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 
 from .. import exports, personal_data
 from .. import saved_searches as svc
-from ..filters import criteria_dict
+from ..filters import criteria_clean, criteria_dict, criteria_labels
 from ..models import ExportJob, Individual, SavedSearch
 from ..resources import IndividualResource, PolicyResource
 from ..selectors import individual_list
@@ -119,7 +118,7 @@ class SavedSearchAdmin(AuditedModelAdmin):
 
     @admin.display(description="Criteria")
     def criteria_display(self, obj):
-        return criteria_text(obj.criteria) if obj else "—"
+        return criteria_text(obj.criteria, obj.criteria_version) if obj else "—"
 
     def get_queryset(self, request):
         return svc.saved_search_list(user=request.user)
@@ -179,7 +178,7 @@ class SavedSearchAdmin(AuditedModelAdmin):
                 return HttpResponseRedirect(_changelist_url(saved.criteria))
         criteria_errors = []
         try:
-            shown = svc.criteria_labels(svc.criteria_clean(criteria))
+            shown = criteria_labels(criteria_clean(criteria))
         except ValidationError as exc:
             shown = []
             if request.method != "POST":  # a POST reported them on the form already
@@ -210,7 +209,7 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Criteria")
     def criteria_summary(self, obj):
-        return criteria_text(obj.criteria)
+        return criteria_text(obj.criteria, obj.criteria_version)
 
     @admin.display(description="Exported in full")
     def full_personal_data(self, obj):

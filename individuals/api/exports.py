@@ -26,7 +26,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ExportJob
-        fields = ["id", "status", "row_count", "criteria", "reveal", "error", "created_at", "started_at", "finished_at",
+        fields = ["id", "status", "row_count", "criteria", "criteria_version", "reveal", "error", "created_at", "started_at", "finished_at",
                   "download_url"]
         read_only_fields = fields
 

@@ -10,6 +10,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from core.api.pagination import MAX_PAGE, positive_int_param
+
 
 class NoCountPagination(pagination.BasePagination):
     page_size = 50
@@ -19,13 +21,10 @@ class NoCountPagination(pagination.BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        try:
-            self.page = int(request.query_params.get(self.page_query_param, 1))
-            self.size = min(int(request.query_params.get(self.page_size_query_param, self.page_size)), self.max_page_size)
-            if self.page < 1 or self.size < 1:
-                raise ValueError
-        except ValueError:
-            raise NotFound("Invalid page.") from None
+        self.page = positive_int_param(request, self.page_query_param, 1)
+        self.size = positive_int_param(request, self.page_size_query_param, self.page_size, maximum=self.max_page_size)
+        if self.page > MAX_PAGE:
+            raise NotFound("Invalid page: that page contains no results.")
         offset = (self.page - 1) * self.size
         rows = list(queryset[offset:offset + self.size + 1])
         self.has_next = len(rows) > self.size

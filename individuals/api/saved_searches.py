@@ -9,6 +9,7 @@ from accounts.api.permissions import HasPerm
 from core.api.viewsets import AuditedModelViewSet
 
 from .. import saved_searches as svc
+from ..filters import criteria_clean
 from ..models import SavedSearch
 from ..selectors import individual_list
 from .serializers import IndividualSerializer
@@ -27,8 +28,8 @@ class SavedSearchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SavedSearch
-        fields = ["id", "name", "shared", "criteria", "owner", "is_owner", "created_at", "updated_at", "last_run_at", "urls"]
-        read_only_fields = ["created_at", "updated_at", "last_run_at"]
+        fields = ["id", "name", "shared", "criteria", "criteria_version", "owner", "is_owner", "created_at", "updated_at", "last_run_at", "urls"]
+        read_only_fields = ["criteria_version", "created_at", "updated_at", "last_run_at"]
 
     def get_is_owner(self, obj) -> bool:
         return obj.owner_id == self.context["request"].user.pk
@@ -38,7 +39,7 @@ class SavedSearchSerializer(serializers.ModelSerializer):
 
     def validate_criteria(self, value):
         try:
-            return svc.criteria_clean(value)
+            return criteria_clean(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
 

@@ -184,4 +184,5 @@ class CustomFieldSerializer(serializers.ModelSerializer):
 class SearchSerializer(serializers.Serializer):
     """Advanced-search criteria in a request body (keeps personal data out of URLs)."""
 
-    criteria = serializers.DictField(help_text="The same keys as the list's query parameters; lists for several values.")
+    criteria = serializers.DictField(help_text="The same keys as the list's query parameters; lists for several "
+                                               "values. {} finds everyone; an unknown key or a bad value is a 400.")

@@ -1,11 +1,12 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from core.api.routers import Router
 
 from . import views
 from .exports import ExportJobViewSet, ImportView, IndividualExportView, PolicyImportView
 from .saved_searches import SavedSearchViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("individuals", views.IndividualViewSet)
 router.register("policies", views.PolicyViewSet)
 router.register("custom-fields", views.CustomFieldViewSet)

@@ -13,7 +13,7 @@ from core.api.viewsets import AuditedModelViewSet
 from .. import personal_data, services
 from ..filters import IndividualFilterSet
 from ..models import CustomField, Individual, Policy
-from ..selectors import filterset_errors
+from ..selectors import individual_list
 from .pagination import NoCountPagination
 from .serializers import (
     ROW_COLUMNS,
@@ -88,19 +88,18 @@ class IndividualViewSet(AuditedModelViewSet):
         return super().paginate_queryset(queryset.values(*ROW_COLUMNS))
 
     def filter_queryset(self, queryset):
-        if self.action in ("list", "search"):
-            criteria = self.request.data.get("criteria", {}) if self.action == "search" else self.request.query_params
-            if self.action == "list":
-                in_url = [k for k in personal_data.KINDS if k in criteria]
-                if in_url:
-                    raise ValidationError({k: ["Personal data never goes in a URL: send it in the body of "
-                                               "POST /api/individuals/search/."] for k in in_url})
-            if not isinstance(criteria, dict) and not hasattr(criteria, "lists"):
-                raise ValidationError({"criteria": ["Expected an object."]})
-            filterset = IndividualFilterSet(data=criteria, queryset=queryset, request=self.request)
-            if not filterset.is_valid():
-                raise ValidationError(filterset_errors(filterset))
-            queryset = filterset.qs
+        if self.action == "search":
+            # The body must be {"criteria": {...}}: a list, a string, a number or null is a 400, never "everything".
+            body = SearchSerializer(data=self.request.data)
+            body.is_valid(raise_exception=True)
+            queryset = individual_list(filters=body.validated_data["criteria"], queryset=queryset, request=self.request)
+        elif self.action == "list":
+            criteria = self.request.query_params
+            in_url = [k for k in personal_data.KINDS if k in criteria]
+            if in_url:
+                raise ValidationError({k: ["Personal data never goes in a URL: send it in the body of "
+                                           "POST /api/individuals/search/."] for k in in_url})
+            queryset = individual_list(filters=criteria, queryset=queryset, request=self.request)
         return StableOrderingFilter().filter_queryset(self.request, queryset, self)
 
     def retrieve(self, request, *args, **kwargs):

@@ -50,3 +50,35 @@ def date_range(field_name, label, **kwargs):
     widget = filters.widgets.DateRangeWidget(attrs={"type": "date"})
     return filters.DateFromToRangeFilter(field_name=field_name, label=label, widget=widget, **kwargs)
 
+
+
+class StrictNullBooleanSelect(forms.NullBooleanSelect):
+    """The yes / no / unknown select, handing the field what was sent (Django's maps anything else to unknown)."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class StrictNullBooleanField(forms.NullBooleanField):
+    """Yes, no, or not given ("" / "unknown"); anything else is an error, never "not given"."""
+
+    widget = StrictNullBooleanSelect
+    TRUE = frozenset({"true", "1", "yes", "on", "2"})
+    FALSE = frozenset({"false", "0", "no", "off", "3"})
+
+    def to_python(self, value):
+        if isinstance(value, bool) or value is None:
+            return value
+        text = str(value).strip().lower()
+        if text in ("", "unknown"):
+            return None
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Enter true or false (yes / no), not %(value)s.", code="invalid",
+                                    params={"value": repr(str(value)[:40])})
+
+
+class BooleanFilter(filters.BooleanFilter):
+    field_class = StrictNullBooleanField

@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from core.api.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("carriers", views.CarrierViewSet)
 router.register("employer-groups", views.EmployerGroupViewSet)
 router.register("plans", views.PlanViewSet)

@@ -10,9 +10,8 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.http import urlencode
 
 from core import home
-from individuals import personal_data
 from individuals.admin.criteria_display import criteria_items
-from individuals.filters import criteria_dict, criteria_without_personal_data
+from individuals.filters import criteria_clean, criteria_dict, criteria_load, criteria_shown
 
 from .. import services
 from ..models import MassCreationJob
@@ -87,7 +86,7 @@ class MassCreationJobAdmin(admin.ModelAdmin):
                 if record_type is None:
                     raise ValidationError({"record_type": "Choose a sales record type you may add."})
                 job = services.mass_creation_job_create(actor=request.user, criteria=criteria, record_type=record_type)
-            except (ValueError, ValidationError) as exc:
+            except (ValueError, RecursionError, ValidationError) as exc:
                 errors = _messages(exc)
             else:
                 return HttpResponseRedirect(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk]))
@@ -96,11 +95,11 @@ class MassCreationJobAdmin(admin.ModelAdmin):
         if not isinstance(criteria, dict):
             criteria = {}
         try:
-            criteria = services.mass_creation_clean_criteria(criteria)
+            criteria = criteria_clean(criteria)
             preview = services.mass_creation_preview(criteria=criteria)
         except ValidationError as exc:
             errors = errors or _messages(exc)
-            criteria = _without_personal_data(criteria)  # shown again, and put in links
+            criteria = criteria_shown(criteria)  # shown again, and put in links
         return TemplateResponse(request, "admin/salesrecords/masscreationjob/confirm.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Create Sales Records",
             "preview": preview, "errors": errors, "criteria": criteria, "criteria_json": json.dumps(criteria),
@@ -113,10 +112,11 @@ class MassCreationJobAdmin(admin.ModelAdmin):
         job = self.get_object(request, object_id)
         if job is None or not self.has_view_permission(request, job):
             raise PermissionDenied
+        criteria = criteria_load(job.criteria, job.criteria_version)
         return TemplateResponse(request, "admin/salesrecords/masscreationjob/job.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": str(job), "job": job,
-            **_live_context(job), "criteria_items": criteria_items(job.criteria),
-            "search_url": search_url(job.criteria), "saved_search_url": saved_search_add_url(job.criteria),
+            **_live_context(job), "criteria_items": criteria_items(criteria),
+            "search_url": search_url(criteria), "saved_search_url": saved_search_add_url(criteria),
             "records_url": reverse("admin:salesrecords_salesrecord_changelist") + f"?job__id__exact={job.pk}",
         })
 
@@ -152,14 +152,6 @@ def _messages(exc) -> list[str]:
     if isinstance(exc, ValidationError):
         return exc.messages
     return ["The criteria could not be read."]
-
-
-def _without_personal_data(criteria: dict) -> dict:
-    """Invalid criteria as they may be shown: clear personal data hashed, or left out when malformed."""
-    try:
-        return criteria_without_personal_data(criteria)
-    except ValidationError:
-        return {k: v for k, v in criteria.items() if k not in personal_data.KINDS}
 
 
 # --- the home's "Jobs running or failed" panel ---------------------------------------------------

@@ -46,7 +46,7 @@ class MassCreationJobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MassCreationJob
-        fields = ["id", "record_type", "status", "criteria", "matched", "processed", "created", "skipped", "error",
+        fields = ["id", "record_type", "status", "criteria", "criteria_version", "matched", "processed", "created", "skipped", "error",
                   "created_by", "created_at", "started_at", "finished_at", "progress"]
         read_only_fields = fields
 
@@ -82,7 +82,7 @@ class ActivitySerializer(serializers.ModelSerializer):
 class SalesWorkflowSerializer(serializers.ModelSerializer):
     class Meta:
         model = SalesWorkflow
-        fields = ["id", "name", "active", "record_types", "criteria", "create_activity", "activity_subject",
+        fields = ["id", "name", "active", "record_types", "criteria", "criteria_version", "create_activity", "activity_subject",
                   "activity_due_days", "send_email", "email_to", "email_subject", "email_body", "set_stage",
                   "created_at", "updated_at"]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["criteria_version", "created_at", "updated_at"]

@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from core.api.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("sales-record-types", views.SalesRecordTypeViewSet)
 router.register("sales-records", views.SalesRecordViewSet)
 router.register("sales-record-jobs", views.MassCreationJobViewSet, basename="masscreationjob")

@@ -122,13 +122,14 @@ class MassCreationJobViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mix
 def _saved_search_criteria(user, pk: int) -> dict:
     from rest_framework.exceptions import ValidationError
 
+    from individuals.filters import criteria_load
     from individuals.models import SavedSearch
     from individuals.saved_searches import saved_search_can_see
 
     saved = SavedSearch.objects.filter(pk=pk).first()
     if saved is None or not saved_search_can_see(user=user, saved_search=saved):
         raise ValidationError({"saved_search": ["No saved search with this id that you may see."]})
-    return saved.criteria
+    return criteria_load(saved.criteria, saved.criteria_version)
 
 
 class ActivityViewSet(AuditedModelViewSet):

@@ -1,6 +1,5 @@
 """Every write of the sales records app (re-exported from its modules)."""
 from .mass_create import (
-    mass_creation_clean_criteria,
     mass_creation_job_create,
     mass_creation_preview,
     mass_creation_resume,
@@ -10,7 +9,7 @@ from .mass_create import (
 from .records import activity_complete, salesrecord_convert, salesrecord_delete, salesrecord_save, salesrecords_convert
 
 __all__ = [
-    "activity_complete", "mass_creation_clean_criteria", "mass_creation_job_create", "mass_creation_preview",
+    "activity_complete", "mass_creation_job_create", "mass_creation_preview",
     "mass_creation_resume", "mass_creation_resume_stuck", "mass_creation_run", "salesrecord_convert",
     "salesrecord_delete", "salesrecord_save", "salesrecords_convert",
 ]

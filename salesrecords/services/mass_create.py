@@ -17,9 +17,8 @@ from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit
-from individuals.filters import IndividualFilterSet, criteria_dict, criteria_without_personal_data
+from individuals.filters import criteria_clean, criteria_filterset, criteria_load
 from individuals.models import Individual
-from individuals.selectors import filterset_errors
 
 from .. import sql
 from ..models import MassCreationJob, SalesRecord, SalesRecordType
@@ -30,25 +29,11 @@ logger = logging.getLogger(__name__)
 Status = MassCreationJob.Status
 
 
-def _filterset(criteria: dict) -> IndividualFilterSet:
-    return IndividualFilterSet(data=criteria, queryset=Individual.objects.all())
-
-
-def mass_creation_clean_criteria(criteria) -> dict:
-    """Criteria as stored on a job (personal data as keyed hashes); ``ValidationError`` when invalid."""
-    if not isinstance(criteria, dict) and not hasattr(criteria, "lists"):
-        raise ValidationError({"criteria": "Criteria must be an object of advanced-search criteria."})
-    criteria = {k: v for k, v in criteria_dict(criteria).items() if v not in ("", [], None)}
-    criteria = criteria_without_personal_data(criteria)
-    fs = _filterset(criteria)
-    if not fs.is_valid():
-        raise ValidationError(filterset_errors(fs))
-    return criteria
-
-
 def mass_creation_preview(*, criteria: dict) -> dict:
-    """What a job over ``criteria`` would do now: {"found", "existing", "to_create"} (two counts)."""
-    matching = _filterset(mass_creation_clean_criteria(criteria)).qs.order_by()
+    """What a job over ``criteria`` would do now: {"found", "existing", "to_create"} (two counts).
+
+    Raises ``ValidationError`` keyed by criterion for invalid criteria (``filters.criteria_clean``)."""
+    matching = criteria_filterset(criteria_clean(criteria)).qs.order_by()
     found = matching.count()
     existing = SalesRecord.objects.filter(individual__in=matching.values("pk")).count() if found else 0
     return {"found": found, "existing": existing, "to_create": found - existing}
@@ -63,7 +48,7 @@ def mass_creation_job_create(*, actor: User, criteria: dict, record_type: SalesR
     """
     if not may_mass_create(actor, record_type):
         raise PermissionDenied
-    job = MassCreationJob(created_by=actor, criteria=mass_creation_clean_criteria(criteria), record_type=record_type)
+    job = MassCreationJob(created_by=actor, criteria=criteria_clean(criteria), record_type=record_type)
     job.full_clean()
     job.save()
     _enqueue(job.pk)
@@ -126,12 +111,11 @@ def mass_creation_run(*, job_id: int, max_chunks: int | None = None, chunk_size:
     job = MassCreationJob.objects.select_related("record_type").get(pk=job_id)
     if job.finished:
         return job
-    fs = _filterset(job.criteria if isinstance(job.criteria, dict) else {})
-    if not isinstance(job.criteria, dict) or not fs.is_valid():
-        errors = filterset_errors(fs) if isinstance(job.criteria, dict) else {"criteria": ["not an object"]}
-        _fail(job_id, "Invalid search criteria: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+    try:
+        matching = criteria_filterset(criteria_load(job.criteria, job.criteria_version)).qs.order_by()
+    except ValidationError as exc:  # never a wider search: the job fails with the reason
+        _fail(job_id, "Invalid search criteria: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))
         return MassCreationJob.objects.get(pk=job_id)
-    matching = fs.qs.order_by()
     if job.status == Status.QUEUED:
         # The search's snapshot: individuals up to the highest id now (later ones are not part of this job).
         last_id = Individual.objects.aggregate(m=Max("pk"))["m"] or 0

@@ -2,6 +2,8 @@ import factory
 
 from accounts.models import Agent, SecurityGroup, User
 
+PASSWORD = "correct-horse-battery"  # every factory-made user's password
+
 
 class SecurityGroupFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -20,7 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     security_group = factory.SubFactory(SecurityGroupFactory)
-    password = factory.django.Password("correct-horse-battery")
+    password = factory.django.Password(PASSWORD)
 
 
 class AgentFactory(factory.django.DjangoModelFactory):

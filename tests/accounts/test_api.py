@@ -1,9 +1,9 @@
 from accounts.models import AuditLog
 from accounts.rights import Level
-from tests.conftest import PASSWORD, api_as
+from tests.accounts.factories import PASSWORD
 
 
-def test_me_returns_user_group_and_effective_rights(make_user):
+def test_me_returns_user_group_and_effective_rights(make_user, api_as):
     user = make_user(individuals=Level.EDIT, sales=Level.VISIBLE)
     body = api_as(user).get("/api/me/").json()
     assert body["username"] == user.username

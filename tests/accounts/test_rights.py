@@ -3,7 +3,6 @@ import pytest
 
 from accounts.rights import Area, Flag, Level
 from tests.accounts.factories import AgentFactory
-from tests.conftest import api_as
 
 # Agents live in the Administration area.
 EXPECTED = {
@@ -22,7 +21,7 @@ def test_level_grants_exactly_its_permissions(make_user, level):
 
 
 @pytest.mark.parametrize("level", list(Level))
-def test_level_in_the_api(make_user, level):
+def test_level_in_the_api(make_user, level, api_as):
     client = api_as(make_user(administration=level))
     agent = AgentFactory()
     expected = EXPECTED[level]
@@ -50,7 +49,7 @@ def test_level_in_the_admin(client, make_user, level):
     assert delete_page.status_code == (200 if expected["delete"] else 403)
 
 
-def test_user_without_any_right_sees_no_menu_and_gets_403(client, make_user):
+def test_user_without_any_right_sees_no_menu_and_gets_403(client, make_user, api_as):
     user = make_user()
     client.force_login(user)
     assert "You don’t have permission to view or edit anything" in client.get("/admin/").content.decode()
@@ -58,7 +57,7 @@ def test_user_without_any_right_sees_no_menu_and_gets_403(client, make_user):
     assert api_as(user).get("/api/audit-log/").status_code == 403
 
 
-def test_security_groups_need_the_manage_users_flag(make_user):
+def test_security_groups_need_the_manage_users_flag(make_user, api_as):
     admin_area_only = make_user(administration=Level.DELETE)
     with_flag = make_user(flags={Flag.MANAGE_USERS})
 
@@ -68,7 +67,7 @@ def test_security_groups_need_the_manage_users_flag(make_user):
     assert api_as(with_flag).post("/api/security-groups/", {"name": "X"}).status_code == 201
 
 
-def test_audit_log_is_read_only_even_for_the_top_level(agency_admin, client):
+def test_audit_log_is_read_only_even_for_the_top_level(agency_admin, client, api_as):
     client.force_login(agency_admin)
     assert agency_admin.has_perm("accounts.view_auditlog")
     assert not agency_admin.has_perm("accounts.change_auditlog")

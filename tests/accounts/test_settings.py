@@ -2,9 +2,9 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-from tests.conftest import ROOT
-
+ROOT = Path(__file__).resolve().parents[2]
 PERSONAL_DATA = {"PERSONAL_DATA_KEYS": "m2B1Zc0lqv6Y1C8n5wZk8m0H3dWZbXcN9rT2yUq4PEo=", "PERSONAL_DATA_HASH_KEY": "h" * 40}
 
 

@@ -3,7 +3,6 @@ import pytest
 
 from accounts.rights import Level
 from hrsync.models import Employee, SyncAttempt
-from tests.conftest import api_as
 
 from .factories import BenefitsLevelFactory, EmployeeFactory, EmployerGroupFactory
 
@@ -107,7 +106,7 @@ def test_benefits_levels_crud(api):
 
 
 @pytest.mark.parametrize(("level", "read", "sync"), [(Level.NONE, 403, 403), (Level.VISIBLE, 200, 403), (Level.EDIT, 200, 202)])
-def test_rights_follow_the_benefits_sync_level(make_user, sandbox, level, read, sync, django_capture_on_commit_callbacks):
+def test_rights_follow_the_benefits_sync_level(make_user, sandbox, level, read, sync, django_capture_on_commit_callbacks, api_as):
     employee = EmployeeFactory()
     client = api_as(make_user(benefits_sync=level))
     assert client.get("/api/employees/").status_code == read

@@ -107,9 +107,8 @@ def test_demo_data_loads_twice(agency_admin):
     assert Employee.objects.filter(email="maria.gonzalez@northwind.example").exists()
 
 
-def test_census_import_through_the_api(setup, api, make_user):
+def test_census_import_through_the_api(setup, api, make_user, api_as):
     from accounts.rights import Level
-    from tests.conftest import api_as
 
     upload = lambda text: SimpleUploadedFile("census.csv", csv(text).encode())  # noqa: E731
     good = "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"

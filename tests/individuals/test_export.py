@@ -11,7 +11,6 @@ from accounts.rights import Flag, Level
 from individuals import exports
 from individuals.models import ExportJob, Individual
 from individuals.selectors import individual_list
-from tests.conftest import api_as
 
 from .factories import CustomFieldFactory, IndividualFactory, PolicyFactory
 
@@ -38,7 +37,7 @@ def full_viewer(make_user):
     return make_user(individuals=Level.VISIBLE, flags={Flag.VIEW_FULL_PERSONAL_DATA})
 
 
-def test_export_has_every_row_of_the_search_not_a_page_with_masked_personal_data(viewer):
+def test_export_has_every_row_of_the_search_not_a_page_with_masked_personal_data(viewer, api_as):
     texans = IndividualFactory.create_batch(60, state="TX", ssn=SSN, medicare_beneficiary_id="1EG4-TE5-MK73")
     IndividualFactory.create_batch(3, state="FL")
 
@@ -54,7 +53,7 @@ def test_export_has_every_row_of_the_search_not_a_page_with_masked_personal_data
     assert b"123-45-6789" not in content and b"123456789" not in content and b"1EG4" not in content
 
 
-def test_export_columns_include_custom_fields_and_agent(viewer):
+def test_export_columns_include_custom_fields_and_agent(viewer, api_as):
     CustomFieldFactory(key="client_tier", field_type="dropdown", options=["Gold", "Silver"])
     IndividualFactory(custom_fields={"client_tier": "Gold"}, first_name="Ann", nickname='Says "hi", often')
     rows = _rows(_streamed(api_as(viewer).get("/api/individuals/export/")))
@@ -63,7 +62,7 @@ def test_export_columns_include_custom_fields_and_agent(viewer):
     assert "servicing_agent_name" in rows[0]
 
 
-def test_policy_criteria_apply_to_the_export(viewer):
+def test_policy_criteria_apply_to_the_export(viewer, api_as):
     match = IndividualFactory()
     PolicyFactory(individual=match, coverage_type="medicare_advantage", status="active")
     other = IndividualFactory()
@@ -82,7 +81,7 @@ def test_export_is_streamed_in_chunks_not_built_in_memory(viewer):
     assert len(_rows(b"".join(blocks))) == 25
 
 
-def test_full_personal_data_only_when_asked_and_allowed_and_audited(viewer, full_viewer):
+def test_full_personal_data_only_when_asked_and_allowed_and_audited(viewer, full_viewer, api_as):
     IndividualFactory(ssn=SSN)
     # Masked by default, even for a user with the right.
     assert _rows(_streamed(api_as(full_viewer).get("/api/individuals/export/")))[0]["ssn"] == "***-**-6789"
@@ -97,7 +96,7 @@ def test_full_personal_data_only_when_asked_and_allowed_and_audited(viewer, full
     assert reveal.actor == full_viewer and reveal.data["fields"] == ["ssn"]
 
 
-def test_every_export_is_audited_with_count_and_criteria(viewer):
+def test_every_export_is_audited_with_count_and_criteria(viewer, api_as):
     IndividualFactory.create_batch(2, state="TX")
     _streamed(api_as(viewer).get("/api/individuals/export/?state=TX"))
     entry = AuditLog.objects.filter(action=AuditLog.Action.EXPORT).get()
@@ -106,7 +105,7 @@ def test_every_export_is_audited_with_count_and_criteria(viewer):
     assert entry.data["full_personal_data"] == []
 
 
-def test_personal_data_criteria_never_in_the_url_but_accepted_in_the_body(viewer):
+def test_personal_data_criteria_never_in_the_url_but_accepted_in_the_body(viewer, api_as):
     person = IndividualFactory(ssn=SSN)
     IndividualFactory()
     assert api_as(viewer).get(f"/api/individuals/export/?ssn={SSN}").status_code == 400
@@ -115,19 +114,19 @@ def test_personal_data_criteria_never_in_the_url_but_accepted_in_the_body(viewer
     assert SSN not in str(AuditLog.objects.filter(action=AuditLog.Action.EXPORT).get().data)
 
 
-def test_bad_criteria_are_400_with_field_errors(viewer):
+def test_bad_criteria_are_400_with_field_errors(viewer, api_as):
     response = api_as(viewer).get("/api/individuals/export/?state=ZZ&policy_renewal_after=nope")
     assert response.status_code == 400
     assert {"state", "policy_renewal"} <= set(response.json())
     assert not AuditLog.objects.filter(action=AuditLog.Action.EXPORT).exists()
 
 
-def test_export_needs_the_individuals_view_right(make_user):
+def test_export_needs_the_individuals_view_right(make_user, api_as):
     assert api_as(make_user(policies=Level.VISIBLE)).get("/api/individuals/export/").status_code == 403
 
 
 def test_large_result_becomes_a_background_job_with_an_owner_checked_download(viewer, make_user, settings,
-                                                                               django_capture_on_commit_callbacks):
+                                                                               django_capture_on_commit_callbacks, api_as):
     settings.INDIVIDUALS_EXPORT_STREAM_MAX = 5
     settings.MEDIA_ROOT = settings.VAR_DIR / "test-media"
     people = IndividualFactory.create_batch(7, ssn=SSN)
@@ -165,7 +164,7 @@ def test_job_run_is_idempotent(viewer, settings):
     assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT).count() == 1
 
 
-def test_download_of_an_unfinished_job_is_refused(viewer):
+def test_download_of_an_unfinished_job_is_refused(viewer, api_as):
     job = ExportJob.objects.create(owner=viewer, criteria={})
     response = api_as(viewer).get(f"/api/individuals/export/jobs/{job.pk}/download/")
     assert response.status_code == 400 and "status" in response.json()
@@ -210,14 +209,14 @@ def test_admin_large_export_redirects_to_the_job_page(client, viewer, settings, 
     assert len(_rows(b"".join(download.streaming_content))) == 2
 
 
-def test_export_of_an_empty_search_has_just_the_header(viewer):
+def test_export_of_an_empty_search_has_just_the_header(viewer, api_as):
     rows = _streamed(api_as(viewer).get("/api/individuals/export/?state=WY"))
     assert rows.decode().splitlines()[0].startswith("id,first_name") and len(rows.decode().splitlines()) == 1
     assert Individual.objects.count() == 0
 
 
 @pytest.mark.worker
-def test_a_real_worker_writes_a_large_export(celery_worker_process, make_user, settings):
+def test_a_real_worker_writes_a_large_export(celery_worker_process, make_user, settings, api_as):
     import time
 
     settings.INDIVIDUALS_EXPORT_STREAM_MAX = 3
@@ -237,7 +236,7 @@ def test_a_real_worker_writes_a_large_export(celery_worker_process, make_user, s
     assert {r["ssn"] for r in rows} == {"***-**-6789"}
 
 
-def test_deleting_a_job_removes_its_file(viewer, settings, django_capture_on_commit_callbacks):
+def test_deleting_a_job_removes_its_file(viewer, settings, django_capture_on_commit_callbacks, api_as):
     settings.MEDIA_ROOT = settings.VAR_DIR / "test-media"
     IndividualFactory()
     job = exports.export_job_run(job_id=ExportJob.objects.create(owner=viewer, criteria={}).pk)
@@ -248,7 +247,7 @@ def test_deleting_a_job_removes_its_file(viewer, settings, django_capture_on_com
     assert not path.exists() and not ExportJob.objects.exists()
 
 
-def test_exports_are_throttled_with_the_export_scope(viewer, monkeypatch):
+def test_exports_are_throttled_with_the_export_scope(viewer, monkeypatch, api_as):
     from django.core.cache import cache
     from rest_framework.throttling import ScopedRateThrottle
 

@@ -12,7 +12,6 @@ from accounts.rights import Level
 from individuals import personal_data
 from individuals.imports import individuals_export_file, individuals_import
 from individuals.models import Individual, Policy
-from tests.conftest import api_as
 
 from .factories import CarrierFactory, CustomFieldFactory, IndividualFactory, PolicyFactory
 
@@ -162,7 +161,7 @@ def test_policies_csv_round_trip(editor):
     assert Policy.objects.get().pk == policy.pk
 
 
-def test_api_import_dry_run_then_import(editor):
+def test_api_import_dry_run_then_import(editor, api_as):
     client = api_as(editor)
     upload = lambda: SimpleUploadedFile("people.csv", _csv([["Ann", "Lee", "active", "TX", "", SSN, ""]]))  # noqa: E731
     dry = client.post("/api/individuals/import/", {"file": upload()}, format="multipart")
@@ -173,7 +172,7 @@ def test_api_import_dry_run_then_import(editor):
     assert Individual.objects.get().ssn_last4 == "6789"
 
 
-def test_api_import_reports_row_errors_as_400(editor):
+def test_api_import_reports_row_errors_as_400(editor, api_as):
     content = _csv([["Ann", "Lee", "active", "TX", "", "", ""], ["", "", "active", "TX", "", "", ""]])
     response = api_as(editor).post("/api/individuals/import/", {"file": SimpleUploadedFile("p.csv", content),
                                                                 "dry_run": "false"}, format="multipart")
@@ -183,7 +182,7 @@ def test_api_import_reports_row_errors_as_400(editor):
     assert not Individual.objects.exists()
 
 
-def test_api_import_needs_add_and_change_rights(make_user):
+def test_api_import_needs_add_and_change_rights(make_user, api_as):
     viewer = make_user(individuals=Level.VISIBLE)
     response = api_as(viewer).post("/api/individuals/import/", {"file": SimpleUploadedFile("p.csv", _csv([]))},
                                    format="multipart")
@@ -208,7 +207,7 @@ def test_admin_import_and_export_buttons(client, editor):
     assert Individual.objects.count() == 1
 
 
-def test_search_csv_export_imports_back_unchanged(editor):
+def test_search_csv_export_imports_back_unchanged(editor, api_as):
     CustomFieldFactory(key="newsletter", field_type="checkbox")
     person = IndividualFactory(first_name="Ann", ssn=SSN, custom_fields={"newsletter": True})
     response = api_as(editor).get("/api/individuals/export/")

@@ -5,7 +5,6 @@ import pytest
 from accounts.models import AuditLog
 from accounts.rights import Level
 from plans.models import Plan, PlanRate
-from tests.conftest import api_as
 from tests.plans.factories import CarrierFactory, EmployerGroupFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +116,7 @@ def test_group_create_with_contacts_and_duplicate_account_number(api):
     [(Level.NONE, 403, 403, 403), (Level.VISIBLE, 200, 403, 403), (Level.EDIT, 200, 201, 403),
      (Level.DELETE, 200, 201, 204)],
 )
-def test_plans_area_level_governs_the_api(make_user, level, read, write, delete):
+def test_plans_area_level_governs_the_api(make_user, level, read, write, delete, api_as):
     client = api_as(make_user(plans=level))
     plan = PlanFactory()
     assert client.get("/api/plans/").status_code == read

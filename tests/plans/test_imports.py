@@ -70,11 +70,10 @@ def test_export_round_trips_through_import_in_csv_and_xlsx(agency_admin):
     assert b"1485.96" in plans_export(kind="plans") and plan.name.encode() in plans_export(kind="plans")
 
 
-def test_group_import_through_the_api(api, make_user):
+def test_group_import_through_the_api(api, make_user, api_as):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from accounts.rights import Level
-    from tests.conftest import api_as
 
     def upload(text):
         return SimpleUploadedFile("groups.csv", text.encode())

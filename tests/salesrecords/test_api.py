@@ -3,7 +3,6 @@ import pytest
 
 from accounts.rights import Level
 from salesrecords.models import Activity, MassCreationJob, SalesRecord, SalesWorkflow
-from tests.conftest import api_as
 from tests.individuals.factories import IndividualFactory
 
 from .factories import SalesRecordFactory, SalesRecordTypeFactory, SalesRecordTypeRightFactory
@@ -39,7 +38,8 @@ def test_post_a_saved_search(api, agency_admin, renewal, django_capture_on_commi
 
 @pytest.mark.parametrize("body, field", [
     ({"criteria": {"state": ["ZZ"]}}, "state"),
-    ({"criteria": {"bogus": "1"}}, "non_field_errors"),
+    ({"criteria": {"bogus": "1"}}, "bogus"),
+    ({"criteria": {"has_policy": "perhaps"}}, "has_policy"),
     ({}, "criteria"),
     ({"saved_search": 999999}, "saved_search"),
 ])
@@ -49,14 +49,14 @@ def test_bad_input_is_400_with_field_errors_and_no_job(api, renewal, body, field
     assert not MassCreationJob.objects.exists()
 
 
-def test_jobs_need_the_three_rights(make_user, renewal):
+def test_jobs_need_the_three_rights(make_user, renewal, api_as):
     user = make_user(individuals=Level.VISIBLE, sales=Level.EDIT)
     reply = api_as(user).post("/api/sales-record-jobs/", {"criteria": {}, "record_type": renewal.pk}, format="json")
     assert reply.status_code == 403 and not MassCreationJob.objects.exists()
     assert api_as(make_user(individuals=Level.EDIT)).get("/api/sales-record-jobs/").status_code == 403
 
 
-def test_records_list_masks_personal_data_and_respects_type_rights(make_user, renewal, django_assert_max_num_queries):
+def test_records_list_masks_personal_data_and_respects_type_rights(make_user, renewal, django_assert_max_num_queries, api_as):
     user = make_user(sales=Level.EDIT)
     lead = SalesRecordTypeFactory(name="Lead")
     SalesRecordTypeRightFactory(user=user, record_type=lead, can_view=False)
@@ -70,7 +70,7 @@ def test_records_list_masks_personal_data_and_respects_type_rights(make_user, re
     assert "ssn_encrypted" not in rows[0]
 
 
-def test_create_update_delete_follow_the_type_rights(make_user, renewal):
+def test_create_update_delete_follow_the_type_rights(make_user, renewal, api_as):
     user = make_user(sales=Level.VISIBLE)
     SalesRecordTypeRightFactory(user=user, record_type=renewal, can_add=True, can_change=False)
     client = api_as(user)

@@ -146,7 +146,7 @@ def test_invalid_criteria_fail_the_job_with_the_reason_and_write_nothing(creator
 def test_invalid_criteria_are_refused_before_a_job_is_queued(creator, renewal):
     with pytest.raises(ValidationError) as exc:
         mass_creation_job_create(actor=creator, criteria={"nonsense": "1"}, record_type=renewal)
-    assert "non_field_errors" in exc.value.message_dict
+    assert exc.value.message_dict == {"nonsense": ["Unknown search criterion 'nonsense'."]}
     assert not MassCreationJob.objects.exists()
 
 

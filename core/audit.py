@@ -1,0 +1,116 @@
+"""The one audit helper every service in the project uses, and validated, audited saves and deletes."""
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models, transaction
+from django.db.models import ProtectedError, RestrictedError
+
+from .errors import ApplicationError
+from .models import AuditLog
+
+User = AbstractBaseUser
+
+
+def audit(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    model: type[models.Model] | None = None,
+    summary: str = "",
+    data: dict[str, Any] | None = None,
+    object_repr: str = "",
+) -> AuditLog:
+    """Append one audit row. ``obj`` names a single record; ``model`` a bulk job's model.
+
+    Callers pass masked values only: the audit log never holds full personal data.
+    """
+    target = obj if obj is not None else model
+    return AuditLog.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_repr=actor.get_username() if actor is not None and actor.pk else "",
+        action=action,
+        content_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
+        summary=summary,
+        data=data or {},
+    )
+
+
+@transaction.atomic
+def record_save(*, actor: User | None, instance: models.Model, changed: list[str] | None = None) -> models.Model:
+    """Validate and save one record, auditing it as created or updated.
+
+    Raises ``ValidationError`` and writes nothing when the record is invalid.
+    """
+    creating = instance._state.adding
+    instance.full_clean()
+    before = None if creating or not changed else type(instance)._base_manager.filter(pk=instance.pk).first()
+    instance.save()
+    summary = "" if creating else ("Changed " + ", ".join(changed) if changed else "Saved without changes")
+    data = {"fields": list(changed or [])}
+    if before is not None:
+        data["changes"] = field_changes(before=before, after=instance, changed=changed)
+    audit(
+        actor=actor,
+        action=AuditLog.Action.CREATE if creating else AuditLog.Action.UPDATE,
+        obj=instance,
+        summary=summary,
+        data=data,
+    )
+    return instance
+
+
+# Never written to the audit log in clear: the row says that they changed, not to what.
+_SECRET_FIELD_PARTS = ("ssn", "medicare_beneficiary", "drivers_license", "password", "_hash", "encrypted", "secret",
+                       "token", "api_key")
+
+
+def field_changes(*, before: models.Model, after: models.Model, changed: list[str]) -> dict[str, dict]:
+    """``{"field": {"label", "old", "new"}}`` as people read them (choice labels, names, dates); secrets masked."""
+    from .display import text
+
+    changes = {}
+    for name in changed:
+        try:
+            field = after._meta.get_field(name)
+        except FieldDoesNotExist:  # a form-only field (e.g. a custom field input): named, values not kept here
+            continue
+        if not getattr(field, "concrete", False) or field.many_to_many:
+            continue
+        label = str(field.verbose_name)
+        if any(part in name for part in _SECRET_FIELD_PARTS):
+            changes[name] = {"label": label, "old": "(not shown)", "new": "(not shown)"}
+            continue
+        values = []
+        for obj in (before, after):
+            if field.is_relation:
+                value = getattr(obj, name, None)
+            elif field.choices:
+                raw = getattr(obj, field.attname)
+                value = dict(field.flatchoices).get(raw, raw)
+            else:
+                value = getattr(obj, field.attname)
+            values.append(text(str(value) if isinstance(value, models.Model) else value))
+        changes[name] = {"label": label[:1].upper() + label[1:], "old": values[0], "new": values[1]}
+    return changes
+
+
+@transaction.atomic
+def record_delete(*, actor: User | None, instance: models.Model, instead: str = "") -> None:
+    """Delete one record and audit it (the audit row keeps its name and id).
+
+    Raises ``ApplicationError`` naming what still refers to the record (protected foreign keys),
+    followed by ``instead`` (what to do rather than delete); nothing is written then.
+    """
+    audit(actor=actor, action=AuditLog.Action.DELETE, obj=instance)
+    try:
+        instance.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        blockers = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        kinds = sorted({str(obj._meta.verbose_name_plural) for obj in blockers})
+        message = f"{instance} can't be deleted: {len(blockers)} record(s) still refer to it ({', '.join(kinds)})."
+        raise ApplicationError(f"{message} {instead}".strip()) from exc
