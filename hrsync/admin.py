@@ -78,20 +78,30 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
         return format_html('<a href="{}">{} attempt{}</a>', reverse("admin:hrsync_employee_sync_history", args=[employee.pk]),
                            count, pluralize(count))
 
-    def changelist_view(self, request, extra_context=None):
+    def _tabs_context(self, request, query) -> dict:
         counts = sync_state_counts(queryset=self.get_queryset(request))
-        current = request.GET.get("sync_state", "")
+        current = query.get("sync_state", "")
         tabs = []
         for value, label in [("", "All"), *State.choices]:
-            query = request.GET.copy()
-            query.pop("p", None)
-            query.pop("sync_state", None)
+            tab_query = query.copy()
+            tab_query.pop("p", None)
+            tab_query.pop("sync_state", None)
             if value:
-                query["sync_state"] = value
-            tabs.append({"value": value, "label": label, "active": value == current, "url": "?" + query.urlencode(),
+                tab_query["sync_state"] = value
+            tabs.append({"value": value, "label": label, "active": value == current, "url": "?" + tab_query.urlencode(),
                          "count": counts[value] if value else sum(counts.values())})
-        context = {"title": "Benefits Management", "sync_tabs": tabs, **(extra_context or {})}
+        # While employees are In progress the tab counts refresh (htmx) until the queue is quiet.
+        live_url = reverse("admin:hrsync_employee_sync_tabs") + "?" + query.urlencode() if counts[State.IN_PROGRESS] else ""
+        return {"sync_tabs": tabs, "sync_tabs_live_url": live_url}
+
+    def changelist_view(self, request, extra_context=None):
+        context = {"title": "Benefits Management", **self._tabs_context(request, request.GET), **(extra_context or {})}
         return super().changelist_view(request, extra_context=context)
+
+    def sync_tabs_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/hrsync/employee/sync_tabs.html", self._tabs_context(request, request.GET))
 
     # --- actions --------------------------------------------------------------------------------
     def _action_page(self, request, queryset, template, **context):
@@ -138,7 +148,9 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
     # --- history --------------------------------------------------------------------------------
     def get_urls(self):
         view = self.admin_site.admin_view(self.sync_history_view)
-        return [path("<int:pk>/sync-history/", view, name="hrsync_employee_sync_history"), *super().get_urls()]
+        tabs = self.admin_site.admin_view(self.sync_tabs_view)
+        return [path("<int:pk>/sync-history/", view, name="hrsync_employee_sync_history"),
+                path("sync-tabs/", tabs, name="hrsync_employee_sync_tabs"), *super().get_urls()]
 
     def sync_history_view(self, request, pk):
         employee = self.get_object(request, str(pk))
