@@ -57,6 +57,7 @@ class AgencyDeskAdminSite(admin.AdminSite):
     site_header = "AgencyDesk"
     site_title = "AgencyDesk"
     index_title = "AgencyDesk"
+    empty_value_display = "—"
     site_url = None  # no "View site": the admin is the product
     enable_nav_sidebar = False  # the groups are in the top bar; tables get the whole width
     index_template = "admin/agencydesk/home.html"
