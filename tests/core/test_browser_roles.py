@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from accounts.models import SecurityGroup
+from accounts.seeded_groups import seed_security_groups
 from accounts.services import record_save
 from hrsync.models import Employee, SyncAttempt
 from tests.accounts.factories import AgentFactory, UserFactory
@@ -88,6 +89,7 @@ def _book(user) -> dict:
 @pytest.mark.browser
 @pytest.mark.parametrize("role", list(FLOWS))
 def test_each_role_walks_its_main_flow_without_raw_output_or_overflow(page, role):
+    seed_security_groups(SecurityGroup)  # idempotent: the seeded groups, whatever an earlier test flushed
     user = UserFactory(username=role.lower().replace(" ", "_"), security_group=SecurityGroup.objects.get(name=role))
     ids = _book(user)
     problems, server_errors = [], []

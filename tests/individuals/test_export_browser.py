@@ -33,7 +33,7 @@ def test_search_save_it_run_it_and_download_the_csv(admin_login, make_user):
     page.click("#search-tools > summary")
     page.click("#save-search-link")
     page.wait_for_selector("#save-search-form")
-    assert "Policy status: active" in page.locator("#saved-criteria").inner_text()
+    assert "Policy status: Active" in page.locator("#saved-criteria").inner_text()
     page.fill("#id_name", "AEP: active MA")
     page.check("#id_shared")
     page.click("#save-search-form input[type=submit]")
