@@ -21,6 +21,7 @@ NAV_GROUPS: list[tuple[str, list[str]]] = [
 # Plumbing: shown to administrators only, last.
 SYSTEM_GROUP = "System"
 SYSTEM_APPS = {"django_celery_beat", "authtoken", "knox", "axes", "auth"}
+SYSTEM_MODELS = {"accounts.apitoken"}
 OTHER_GROUP = "Other"
 
 # Each group's main screen comes first; the rest alphabetically.
@@ -38,6 +39,8 @@ MODEL_LABELS = {
 
 def group_of(app_label: str, model_name: str) -> str:
     key = f"{app_label}.{model_name}"
+    if key in SYSTEM_MODELS:
+        return SYSTEM_GROUP
     for title, members in NAV_GROUPS:
         if key in members:
             return title

@@ -211,3 +211,16 @@ def _benefits_queue_rows(request):
 
 home.register(home.Panel(key="benefits_sync", section=home.QUEUES, title="Benefits platform",
                          permission="hrsync.view_employee", rows=_benefits_queue_rows))
+
+
+# --- the home's "Awaiting a person" panel: failed before any call, so only a person can fix the data -----
+def _benefits_awaiting_rows(request):
+    failed = Employee.objects.filter(sync_state=State.FAILED, last_attempt__http_calls=0).count()
+    url = reverse("admin:hrsync_employee_changelist") + f"?sync_state={State.FAILED}"
+    return [home.HomeRow("Employees whose data must be fixed before they can be sent", url=url, count=failed,
+                         tone="failed")] if failed else []
+
+
+home.register(home.Panel(key="benefits_data_to_fix", section=home.AWAITING, title="Benefits data to fix",
+                         permission="hrsync.change_employee", rows=_benefits_awaiting_rows,
+                         empty="No employee is waiting for a correction."))
