@@ -1,8 +1,7 @@
 """A refused page says which right is missing, and is logged as one line, not a traceback."""
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-
-from core.views import permission_denied  # the 403 page in the product frame
+from django.urls import get_resolver
 
 from .rights import denial_message
 
@@ -43,4 +42,4 @@ class PermissionDeniedMiddleware:
         if not isinstance(exception, PermissionDenied) or type(exception).__module__.startswith("axes"):
             return None
         message = str(exception) or admin_denial_message(request) or "You don't have the right to do this."
-        return permission_denied(request, PermissionDenied(message))
+        return get_resolver().resolve_error_handler(403)(request, PermissionDenied(message))

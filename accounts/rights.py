@@ -49,7 +49,11 @@ MODEL_AREAS: dict[str, Area] = {
     "plans.carrierconnection": Area.CARRIER_CONNECTIONS,
     "plans.discrepancy": Area.CARRIER_CONNECTIONS,
     "hrsync": Area.BENEFITS_SYNC,
+    "carriers": Area.CARRIER_CONNECTIONS,
     "integrations": Area.ADMINISTRATION,
+    # ams: webhook secrets, the inbox and reconciliations are Administration; identity conflicts and
+    # the sync queue are seen by whoever sees individuals or employer groups (checked in ams.permissions).
+    "ams": Area.ADMINISTRATION,
 }
 
 # Models whose changes need a flag; the area level still grants viewing them.

@@ -5,5 +5,6 @@ app_name = "api"
 
 urlpatterns = [
     path("", include(f"{app}.api.urls"))
-    for app in ("accounts", "individuals", "salesrecords", "plans", "hrsync", "integrations")
+    for app in ("accounts", "individuals", "salesrecords", "plans", "hrsync", "integrations", "core", "plansync", "carriers",
+                "ams")
 ]

@@ -1,9 +1,18 @@
 """Admin wiring shared by every app: saves and deletes go through the audited services."""
-from django.contrib import admin
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from core.audit import record_delete, record_save
+
+from .importing import import_dataset, import_run
+from .importing.files import check_zip
+from .models import ImportJob
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -41,6 +50,84 @@ class ImportExportRightsMixin(ImportExportMixin):
 
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def get_import_form_class(self, request):
+        return type("BoundedImportForm", (BoundedImportFormMixin, super().get_import_form_class(request)), {})
+
+    def import_action(self, request, **kwargs):
+        """A file over ``IMPORT_JOB_THRESHOLD_BYTES`` is imported by a background job (all or nothing)
+        instead of in this request; the person is taken to the job's page."""
+        if request.method == "POST" and self.has_import_permission(request):
+            form = self.create_import_form(request)
+            if form.is_valid() and form.cleaned_data["import_file"].size > settings.IMPORT_JOB_THRESHOLD_BYTES:
+                file_format = self.get_import_formats()[int(form.cleaned_data["format"])]().get_title().lower()
+                resource = self.choose_import_resource_class(form, request)(
+                    **self.get_import_resource_kwargs(request, form=form))
+                report = import_run(resource=resource, kind=str(self.model._meta.verbose_name_plural),
+                                    dataset=import_dataset(form.cleaned_data["import_file"], file_format),
+                                    actor=request.user, dry_run=False, file_format=file_format)
+                self.message_user(request, f"The file is large: import #{report.job} runs in the background, all or "
+                                           "nothing. Its page shows the progress and every row's errors.", messages.INFO)
+                return HttpResponseRedirect(reverse("admin:core_importjob_change", args=[report.job]))
+        return super().import_action(request, **kwargs)
+
+
+class BoundedImportFormMixin:
+    """The admin import form refuses a file over ``IMPORT_MAX_BYTES`` or an XLSX zip bomb (form errors)."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(f"The file is {upload.size / 1_000_000:.1f} MB; imports take at most "
+                                        f"{settings.IMPORT_MAX_BYTES / 1_000_000:.1f} MB.")
+        if upload.name.lower().endswith(".xlsx"):
+            try:
+                check_zip(upload.file)
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return upload
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyModelAdmin):
+    """The user's own large imports (background jobs) and their reports."""
+
+    list_display = ["__str__", "file_name", "status", "rows", "error_rows", "written", "created_at", "finished_at"]
+    list_filter = ["status", "kind"]
+    fields = ["kind", "file_name", "file_size", "dry_run", "status", "rows", "error_rows", "written", "totals",
+              "errors", "error", "created_at", "started_at", "finished_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(owner=request.user)
+
+    def has_module_permission(self, request):
+        # In the menu only for those who have run a large import.
+        return request.user.is_active and ImportJob.objects.filter(owner_id=request.user.pk).exists()
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff and (obj is None or obj.owner_id == request.user.pk)
+
+    @admin.display(description="Size")
+    def file_size(self, obj):
+        return f"{obj.size / 1_000_000:.1f} MB"
+
+    @admin.display(description="Totals")
+    def totals(self, obj):
+        totals = (obj.report or {}).get("totals") or {}
+        return ", ".join(f"{value:,} {key}" for key, value in totals.items()) or "—"
+
+    @admin.display(description="Row errors")
+    def errors(self, obj):
+        rows = (obj.report or {}).get("row_errors") or []
+        if not rows:
+            return "—"
+        items = ((f"Row {r['row']}" if r["row"] else "File",
+                  "; ".join(f"{'' if k == '__all__' else k + ': '}{' '.join(v)}" for k, v in r["errors"].items()))
+                 for r in rows)
+        more = obj.error_rows - len(rows)
+        return format_html("<ul>{}</ul>{}", format_html_join("", "<li>{}: {}</li>", items),
+                           f"… and {more:,} more rows with errors" if more > 0 else "")
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)

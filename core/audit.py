@@ -71,7 +71,7 @@ _SECRET_FIELD_PARTS = ("ssn", "medicare_beneficiary", "drivers_license", "passwo
 
 def field_changes(*, before: models.Model, after: models.Model, changed: list[str]) -> dict[str, dict]:
     """``{"field": {"label", "old", "new"}}`` as people read them (choice labels, names, dates); secrets masked."""
-    from .display import text
+    from core.display import text
 
     changes = {}
     for name in changed:

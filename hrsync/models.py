@@ -113,6 +113,9 @@ class SyncAttempt(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True, help_text="Queued or running past this: picked up again.")
     tries = models.PositiveSmallIntegerField(default=0, help_text="Times a worker took it up.")
+    # An outage is not a verdict: a transient failure queues the attempt again for later (see RetryPolicy).
+    next_try_at = models.DateTimeField(null=True, blank=True, help_text="Queued to be tried again at this time.")
+    retrying_since = models.DateTimeField(null=True, blank=True, help_text="First transient failure of this attempt.")
     http_calls = models.PositiveSmallIntegerField(default=0)
     payload = models.JSONField("sent (personal data masked)", default=dict, blank=True)
     response_code = models.PositiveSmallIntegerField(null=True, blank=True)

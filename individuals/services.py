@@ -6,6 +6,7 @@ from django.db import transaction
 
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete, record_save
+from integrations.ownership import owned_fields_check
 
 from . import personal_data
 from .custom_fields import clean_values
@@ -77,6 +78,7 @@ def individual_update(*, actor: User | None, individual: Individual, data: dict[
     The audit row names the changed fields, never their personal-data values.
     """
     changed = _apply(individual, data)
+    owned_fields_check(instance=individual, changed=changed)
     return record_save(actor=actor, instance=individual, changed=changed)
 
 
@@ -91,6 +93,7 @@ def individual_save(
     (validated again here). Raises ``ValidationError``; nothing is written then.
     """
     changed = [c for c in (changed or []) if c not in PERSONAL_FIELDS and not c.startswith(("cf_", "clear_"))]
+    owned_fields_check(instance=individual, changed=changed)
     data = dict(personal or {})
     if custom_fields is not None:
         stale = {k: None for k in individual.custom_fields if k not in custom_fields}
@@ -127,6 +130,7 @@ def individual_reveal(*, actor: User, individual: Individual, kind: str) -> str:
 @transaction.atomic
 def policy_save(*, actor: User | None, policy: Policy, changed: list[str] | None = None) -> Policy:
     """Validate and save a policy (create or update), audited."""
+    owned_fields_check(instance=policy, changed=changed)
     return record_save(actor=actor, instance=policy, changed=changed)
 
 

@@ -1,16 +1,22 @@
 """The client base every outside system's client builds on: real HTTP over ``requests``.
 
-Connect and read timeouts; retries with exponential backoff and full jitter on 5xx, timeouts,
+Connect and read timeouts; a bounded connection pool per process shared by the clients; retries
+(urllib3's ``Retry``, see ``RetryPolicy``) with exponential backoff and jitter on 5xx, timeouts,
 connection errors and 429 (honouring Retry-After); an ``Idempotency-Key`` on writes so a retried
 write is applied once; failures raised as typed exceptions carrying the platform's own message.
 """
 import logging
+import os
 import random
-import time
+import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +25,10 @@ class IntegrationError(Exception):
     """An outside system did not do what was asked. ``message`` is fit to show to staff."""
 
     def __init__(self, message: str, *, status: int | None = None, code: str = "", fields: dict | None = None,
-                 attempts: int = 1):
+                 attempts: int = 1, retry_after: float | None = None):
         super().__init__(message)
         self.message, self.status, self.code, self.fields, self.attempts = message, status, code, fields or {}, attempts
+        self.retry_after = retry_after  # seconds the system asked us to wait (Retry-After), when it said
 
     def __str__(self):
         return self.message
@@ -45,15 +52,100 @@ class AuthError(RejectedError):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 4          # tries in all, including the first
-    backoff: float = 0.25      # seconds; the n-th retry waits up to backoff * 2**n
+    """The one retry policy of every integration client, in two tiers.
+
+    Within a call (urllib3 ``Retry`` under the client's session): a few quick tries on 5xx, 429
+    (honouring Retry-After up to ``max_retry_after``), timeouts and connection errors. Across calls
+    (``next_try``): a sync whose call still failed transiently is scheduled again -- by its task's
+    countdown, never by sleeping in a worker -- with exponential backoff up to ``later_max_backoff``,
+    until ``window`` seconds after its first failure; only then does it fail.
+    """
+
+    attempts: int = 4          # tries in all within one call, including the first
+    backoff: float = 0.25      # seconds; the n-th quick retry waits about backoff * 2**n
     max_backoff: float = 8.0
     max_retry_after: float = 30.0
+    window: float = 30 * 60.0  # seconds a failing sync keeps being tried again, from its first failure
+    later_backoff: float = 10.0
+    later_max_backoff: float = 5 * 60.0
 
     def delay(self, retry: int, retry_after: float | None = None) -> float:
+        """Seconds before the ``retry``-th quick retry (0-based): Retry-After when given, else full jitter."""
         if retry_after is not None:
             return min(retry_after, self.max_retry_after)
         return random.uniform(0, min(self.max_backoff, self.backoff * 2 ** retry))
+
+    def next_try(self, *, tries: int, since: datetime, now: datetime, retry_after: float | None = None) -> datetime | None:
+        """When to try again after ``tries`` tries that failed transiently since ``since``; None once the window is over.
+
+        Backoff doubles from ``later_backoff`` (jittered between half and all of it, so a crowd of syncs
+        failed by one outage does not come back at the same second); the last try is at the window's end.
+        """
+        end = since + timedelta(seconds=self.window)
+        if now >= end:
+            return None
+        wait = min(self.later_max_backoff, self.later_backoff * 2 ** max(0, tries - 1))
+        wait = max(random.uniform(wait / 2, wait), min(retry_after or 0.0, self.later_max_backoff))
+        return min(now + timedelta(seconds=wait), end)
+
+    def urllib3_retry(self) -> Retry:
+        return _Retry(
+            total=max(0, self.attempts - 1), connect=None, read=None, redirect=0, other=0,
+            status_forcelist=RETRY_STATUSES, allowed_methods=None,  # every method: writes carry idempotency keys
+            backoff_factor=self.backoff, backoff_max=self.max_backoff, backoff_jitter=self.backoff,
+            respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False,
+            max_retry_after=self.max_retry_after,
+        )
+
+
+def retry_policy() -> RetryPolicy:
+    """The policy from settings (``INTEGRATIONS_RETRY_*``): what every integration client and sync uses."""
+    from django.conf import settings
+
+    return RetryPolicy(
+        attempts=settings.INTEGRATIONS_RETRY_ATTEMPTS, backoff=settings.INTEGRATIONS_RETRY_BACKOFF,
+        window=settings.INTEGRATIONS_RETRY_WINDOW_SECONDS, later_backoff=settings.INTEGRATIONS_RETRY_LATER_SECONDS,
+        later_max_backoff=settings.INTEGRATIONS_RETRY_LATER_MAX_SECONDS,
+    )
+
+
+RETRY_STATUSES = frozenset({429, *range(500, 600)})
+
+
+class _Retry(Retry):
+    """urllib3's ``Retry`` with a cap on how long a Retry-After may hold a call."""
+
+    def __init__(self, *args, max_retry_after: float = 30.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_retry_after = max_retry_after
+
+    def new(self, **kwargs):
+        retry = super().new(**kwargs)
+        retry.max_retry_after = self.max_retry_after
+        return retry
+
+    def get_retry_after(self, response):
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.max_retry_after)
+
+
+_adapters: dict[tuple, HTTPAdapter] = {}
+_adapters_lock = threading.Lock()
+
+
+def _adapter(retry: RetryPolicy, pool_size: int) -> HTTPAdapter:
+    """One connection pool per process, retry policy and size, shared by every client (and thread) using it.
+
+    ``pool_block``: a thread past ``pool_size`` waits for a connection instead of opening another,
+    so a threads worker never holds more than ``pool_size`` connections per host.
+    """
+    key = (os.getpid(), retry, pool_size)  # a forked pool process builds its own
+    with _adapters_lock:
+        adapter = _adapters.get(key)
+        if adapter is None:
+            adapter = _adapters[key] = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, pool_block=True,
+                                                   max_retries=retry.urllib3_retry())
+        return adapter
 
 
 @dataclass
@@ -64,18 +156,26 @@ class Response:
 
 
 class Client:
-    """A JSON-over-HTTP client for one outside system; subclasses add one method per call."""
+    """A JSON-over-HTTP client for one outside system; subclasses add one method per call.
+
+    Clients are cheap: make one per task. Their connections come from a pool shared in the process
+    (``pool_size`` per host), so a threads worker reuses them.
+    """
 
     system = "outside system"
 
     def __init__(self, *, base_url: str, api_key: str = "", connect_timeout: float = 3.0, read_timeout: float = 10.0,
-                 retry: RetryPolicy | None = None, session: requests.Session | None = None, trust_env: bool = False):
+                 retry: RetryPolicy | None = None, session: requests.Session | None = None, trust_env: bool = False,
+                 pool_size: int = 10):
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self.retry = retry or RetryPolicy()
         self.calls = 0  # HTTP requests made, retries included (the sync history shows it)
         self.last_status: int | None = None
         self.session = session or requests.Session()
+        adapter = _adapter(self.retry, pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         # Proxy variables and ~/.netrc are read on every request when trusted: opt in by setting.
         self.session.trust_env = trust_env
         self.session.headers.update({"Accept": "application/json", "User-Agent": "AgencyDesk"})
@@ -88,41 +188,49 @@ class Client:
 
     def request(self, method: str, path: str, *, json: dict | None = None, params: dict | None = None,
                 idempotency_key: str | None = None) -> Response:
-        """One logical call, retried on transient faults. Writes always carry an idempotency key."""
+        """One logical call, retried on transient faults (``RetryPolicy``). Writes always carry an idempotency key."""
         headers = {}
         if method.upper() != "GET":
             headers["Idempotency-Key"] = idempotency_key or self.new_idempotency_key()
         url = f"{self.base_url}/{path.lstrip('/')}"
-        last: IntegrationError | None = None
-        tries = max(1, self.retry.attempts)  # a policy of 0 attempts still makes the call once
-        for attempt in range(1, tries + 1):
-            retry_after = None
-            self.calls += 1
-            try:
-                reply = self.session.request(method, url, json=json, params=params, headers=headers, timeout=self.timeout)
-            except requests.Timeout:
-                last = TransientError(f"The {self.system} did not answer within {self.timeout[1]:g} s.", code="timeout")
-            except requests.ConnectionError:
-                last = TransientError(f"The {self.system} could not be reached at {self.base_url}.", code="connection")
-            except requests.RequestException as exc:  # a bad URL or the like: a setting to fix, not worth a retry
-                raise IntegrationError(f"The {self.system} could not be called at {self.base_url}: {exc}",
-                                       code="request", attempts=attempt) from exc
+        tries = max(1, self.retry.attempts)
+        try:
+            reply = self.session.request(method, url, json=json, params=params, headers=headers, timeout=self.timeout)
+        except requests.ConnectionError as exc:  # retries exhausted (urllib3 wraps the last fault)
+            self.calls += tries
+            reason = getattr(exc.args[0], "reason", None) if exc.args else None
+            if isinstance(exc, requests.ReadTimeout) or isinstance(reason, ReadTimeoutError):
+                error = TransientError(f"The {self.system} did not answer within {self.timeout[1]:g} s.", code="timeout")
             else:
-                self.last_status = reply.status_code
-                if reply.status_code < 400:
-                    return Response(reply.status_code, self._json(reply), attempt)
-                last = self._error(reply)
-                if not isinstance(last, TransientError):
-                    last.attempts = attempt
-                    raise last
-                retry_after = self._retry_after(reply)
-            last.attempts = attempt
-            if attempt < tries:
-                wait = self.retry.delay(attempt - 1, retry_after)
-                log.info("%s %s %s: %s; retry %d in %.2fs", self.system, method, path, last.message, attempt, wait)
-                time.sleep(wait)
-        last.message = f"{last.message} (gave up after {last.attempts} tries)"
-        raise last
+                error = TransientError(f"The {self.system} could not be reached at {self.base_url}.", code="connection")
+            error.attempts = tries
+            raise self._gave_up(error, method, path) from exc
+        except requests.Timeout as exc:
+            self.calls += tries
+            error = TransientError(f"The {self.system} did not answer within {self.timeout[1]:g} s.", code="timeout")
+            error.attempts = tries
+            raise self._gave_up(error, method, path) from exc
+        except requests.RequestException as exc:  # a bad URL or the like: a setting to fix, not worth a retry
+            self.calls += 1
+            raise IntegrationError(f"The {self.system} could not be called at {self.base_url}: {exc}",
+                                   code="request", attempts=1) from exc
+        history = getattr(getattr(reply.raw, "retries", None), "history", ()) or ()
+        attempts = len(history) + 1
+        self.calls += attempts
+        self.last_status = reply.status_code
+        if reply.status_code < 400:
+            return Response(reply.status_code, self._json(reply), attempts)
+        error = self._error(reply)
+        error.attempts = attempts
+        if isinstance(error, TransientError):
+            error.retry_after = self._retry_after(reply)
+            raise self._gave_up(error, method, path)
+        raise error
+
+    def _gave_up(self, error: IntegrationError, method: str, path: str) -> IntegrationError:
+        log.info("%s %s %s: %s after %d tries", self.system, method, path, error.message, error.attempts)
+        error.message = f"{error.message} (gave up after {error.attempts} tries)"
+        return error
 
     @staticmethod
     def _json(reply: requests.Response) -> dict:

@@ -2,11 +2,13 @@
 
 Services of any app call these to link a local record to an outside system's copy, and to find
 the local record an outside id names, so a record seen from a second system links instead of
-being created again.
+being created again. The database enforces both rules (see ``ExternalId``); these functions turn a
+broken rule into a field error instead of an ``IntegrityError``.
 """
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from .models import ExternalId
 
@@ -18,8 +20,8 @@ def external_id_link(*, obj: models.Model, system: str, object_type: str, extern
     """Record that ``obj`` is ``system``'s (``object_type``, ``external_id``).
 
     Idempotent: linking the same pair again returns the existing row. Raises ``ValidationError``
-    when the external id already names another local record, or ``obj`` already has a different
-    id in ``system``; nothing is written then.
+    when the external id already names another local record (or was retired), or ``obj`` already has
+    a different active id of that kind in ``system``; nothing is written then.
     """
     if obj.pk is None:
         raise ValidationError("Save the record before linking it to an outside system.")
@@ -27,16 +29,21 @@ def external_id_link(*, obj: models.Model, system: str, object_type: str, extern
     if not external_id:
         raise ValidationError({"external_id": "An external id is required."})
     content_type = ContentType.objects.get_for_model(obj)
-    existing = ExternalId.objects.filter(system=system, object_type=object_type, external_id=external_id).first()
+    existing = external_id_find(system=system, object_type=object_type, external_id=external_id)
     if existing is not None:
+        if existing.status == ExternalId.Status.RETIRED:
+            raise ValidationError(
+                {"external_id": f"{System(system).label} {object_type} {external_id} was retired (merged or deleted there)."}
+            )
         if existing.content_type_id == content_type.pk and existing.object_id == obj.pk:
             return existing
         raise ValidationError(
             {"external_id": f"{System(system).label} {object_type} {external_id} is already linked to another record."}
         )
-    if ExternalId.objects.filter(system=system, content_type=content_type, object_id=obj.pk).exists():
+    if ExternalId.objects.filter(system=system, object_type=object_type, content_type=content_type, object_id=obj.pk,
+                                 status=ExternalId.Status.ACTIVE).exists():
         raise ValidationError(
-            {"system": f"This record is already linked to a different {System(system).label} id."}
+            {"system": f"This record is already linked to a different {System(system).label} {object_type} id."}
         )
     row = ExternalId(
         system=system, object_type=object_type, external_id=external_id,
@@ -52,22 +59,89 @@ def external_id_link(*, obj: models.Model, system: str, object_type: str, extern
     return row
 
 
+def external_id_find(*, system: str, object_type: str, external_id: str) -> ExternalId | None:
+    """The registry row for an outside id, active or retired, or ``None``."""
+    return (ExternalId.objects.select_related("content_type", "superseded_by")
+            .filter(system=system, object_type=object_type, external_id=str(external_id).strip()).first())
+
+
 def external_id_lookup(*, system: str, object_type: str, external_id: str) -> models.Model | None:
-    """The local record ``system``'s (``object_type``, ``external_id``) names, or ``None``."""
-    row = (
-        ExternalId.objects.select_related("content_type")
-        .filter(system=system, object_type=object_type, external_id=str(external_id).strip())
-        .first()
-    )
-    if row is None:
+    """The local record an *active* outside id names, or ``None`` (unknown or retired)."""
+    row = external_id_find(system=system, object_type=object_type, external_id=external_id)
+    if row is None or row.status != ExternalId.Status.ACTIVE:
         return None
     return row.content_type.model_class()._default_manager.filter(pk=row.object_id).first()
 
 
+def external_id_of(obj: models.Model, *, system: str, object_type: str) -> ExternalId | None:
+    """``obj``'s active id of one kind in one system, or ``None``."""
+    return ExternalId.objects.filter(
+        system=system, object_type=object_type, status=ExternalId.Status.ACTIVE,
+        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk,
+    ).first()
+
+
 def external_ids_for(obj: models.Model) -> dict[str, ExternalId]:
-    """Every outside system's id for ``obj``, keyed by system."""
+    """Every outside system's active id for ``obj``, keyed by system."""
     content_type = ContentType.objects.get_for_model(obj)
     return {
         row.system: row
-        for row in ExternalId.objects.filter(content_type=content_type, object_id=obj.pk)
+        for row in ExternalId.objects.filter(content_type=content_type, object_id=obj.pk, status=ExternalId.Status.ACTIVE)
     }
+
+
+@transaction.atomic
+def external_id_retire(*, row: ExternalId, survivor: ExternalId | None = None) -> ExternalId:
+    """Retire an id that was merged (into ``survivor``) or deleted upstream. Idempotent.
+
+    A merged id then points at the survivor's local record; a notification for it never creates one.
+    """
+    row = ExternalId.objects.select_for_update().get(pk=row.pk)
+    if row.status == ExternalId.Status.RETIRED and row.superseded_by_id == (survivor.pk if survivor else None):
+        return row
+    row.status, row.retired_at, row.superseded_by = ExternalId.Status.RETIRED, timezone.now(), survivor
+    if survivor is not None:
+        row.content_type_id, row.object_id = survivor.content_type_id, survivor.object_id
+    row.save()
+    return row
+
+
+def external_id_record_sync(*, row: ExternalId, ok: bool, reason: str = "", changed: bool = False,
+                            fingerprint: str | None = None) -> None:
+    """Note a sync of one link on its row: when, the outcome and why; ``changed``: a change was seen."""
+    now = timezone.now()
+    values = {"last_synced_at": now, "last_sync_reason": reason[:2000],
+              "last_sync_outcome": ExternalId.Outcome.SUCCEEDED if ok else ExternalId.Outcome.FAILED}
+    if changed:
+        values["last_change_seen_at"] = now
+    if fingerprint is not None:
+        values["fingerprint"] = fingerprint
+    ExternalId.objects.filter(pk=row.pk).update(**values)
+    for name, value in values.items():
+        setattr(row, name, value)
+
+
+@transaction.atomic
+def external_id_record_retired(*, system: str, object_type: str, external_id: str, survivor: ExternalId) -> ExternalId:
+    """Register an id first seen already merged into ``survivor``: retired from the start, so it never links."""
+    row, _ = ExternalId.objects.get_or_create(
+        system=system, object_type=object_type, external_id=str(external_id).strip(),
+        defaults={"content_type_id": survivor.content_type_id, "object_id": survivor.object_id,
+                  "status": ExternalId.Status.RETIRED, "superseded_by": survivor, "retired_at": timezone.now()},
+    )
+    return row
+
+
+@transaction.atomic
+def external_id_repoint(*, row: ExternalId, obj: models.Model) -> ExternalId:
+    """Point an active id at ``obj``: the same far-side record, now held by a new local row (e.g. a
+    contact list replaced as a whole). Raises ``ValidationError`` if ``obj`` holds another id of that kind."""
+    content_type = ContentType.objects.get_for_model(obj)
+    if (row.content_type_id, row.object_id) == (content_type.pk, obj.pk):
+        return row
+    if ExternalId.objects.filter(system=row.system, object_type=row.object_type, content_type=content_type,
+                                 object_id=obj.pk, status=ExternalId.Status.ACTIVE).exclude(pk=row.pk).exists():
+        raise ValidationError({"system": f"This record is already linked to a different {System(row.system).label} id."})
+    ExternalId.objects.filter(pk=row.pk).update(content_type=content_type, object_id=obj.pk)
+    row.content_type, row.object_id = content_type, obj.pk
+    return row

@@ -135,6 +135,7 @@ class PlanInline(admin.TabularInline):
 class EmployerGroupAdmin(ImportExportRightsMixin, AuditedModelAdmin):
     resource_classes = [EmployerGroupResource]
     change_form_template = "admin/plans/employergroup/change_form.html"
+    change_list_template = "admin/plans/employergroup/change_list.html"  # + "Import benefits-admin account"
     list_display = ["name", "account_number", "account_type", "status", "renewal_month", "office", "employee_count"]
     list_filter = [
         "status", "account_type", "renewal_month",

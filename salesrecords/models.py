@@ -46,11 +46,6 @@ class SalesRecordType(models.Model):
     def __str__(self):
         return self.name
 
-    def clean(self):
-        super().clean()
-        if self._state.adding and SalesRecordType.objects.count() >= MAX_RECORD_TYPES:
-            raise ValidationError(f"There can be at most {MAX_RECORD_TYPES} sales record types.")
-
 
 class SalesRecordTypeRight(models.Model):
     """One user's rights on one record type, on top of the security group (see ``salesrecords.rights``)."""
@@ -84,7 +79,10 @@ class MassCreationJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last chunk committed.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="Written every few seconds by the worker running the job.")
+    runner = models.CharField(max_length=100, blank=True,
+                              help_text="The worker running the job (host:pid:…); blank while queued.")
     criteria = models.JSONField(default=dict, blank=True, help_text="The advanced-search criteria (personal data as keyed hashes).")
     criteria_version = models.PositiveSmallIntegerField(default=CRITERIA_VERSION, help_text=CRITERIA_VERSION_HELP)
     record_type = models.ForeignKey(SalesRecordType, on_delete=models.PROTECT, related_name="jobs")
@@ -213,12 +211,6 @@ class SalesWorkflow(models.Model):
     def __str__(self):
         return self.name
 
-    def clean(self):
-        super().clean()
-        from .workflows import validate_workflow
-
-        validate_workflow(self)
-
 
 class SalesWorkflowRun(models.Model):
     """That a workflow ran for a record: the unique pair makes "exactly once" a database fact.
@@ -234,7 +226,11 @@ class SalesWorkflowRun(models.Model):
     sales_record = models.ForeignKey(SalesRecord, on_delete=models.CASCADE, related_name="workflow_runs",
                                      db_constraint=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The email outbox: pending until sent; a sender claims it first (a lease), so a sender that died is
+    # retried by the sweep and two senders never send the same email.
     email_pending = models.BooleanField(default=False, help_text="The email action is still to be sent (after commit).")
+    email_claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a sender last took the email up.")
+    email_tries = models.PositiveSmallIntegerField(default=0, db_default=0)  # set-based inserts leave it out
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workflow", "sales_record"], name="workflow_run_once")]

@@ -2,6 +2,7 @@
 from celery import shared_task
 
 from .services import mass_creation_resume_stuck, mass_creation_run
+from .workflows import workflow_emails_send
 
 
 @shared_task(ignore_result=True, acks_late=True)
@@ -12,5 +13,11 @@ def mass_creation_run_task(job_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def mass_creation_resume_stuck_task() -> int:
-    """Beat: re-enqueue jobs that stopped making progress (their worker died)."""
+    """Beat, every 15 s: enqueue again the jobs nobody runs any more (their worker died, or the message got lost)."""
     return mass_creation_resume_stuck()
+
+
+@shared_task(ignore_result=True)
+def workflow_emails_send_task() -> int:
+    """Send the pending workflow emails (after a commit that made some, and every minute from beat)."""
+    return workflow_emails_send()

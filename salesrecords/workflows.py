@@ -3,14 +3,18 @@
 ``workflows_trigger(records=..., record_type_id=...)`` runs every active workflow of that type once
 for each record in ``records`` (a queryset of records created in the current transaction) that
 meets its criteria: set the stage, create activities, and mark emails as pending. Emails go out
-after commit (``workflow_emails_send``), each claimed by a conditional update so it is sent once.
+from a task enqueued after commit (``workflow_emails_enqueue``), each claimed by a conditional update
+so it is sent once; a beat sweep every minute sends any left pending (a lost message, a dead sender).
+``validate_workflow`` is the one validation of a workflow (the service and the admin form call it).
 """
 import datetime
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.template import TemplateSyntaxError, engines
 from django.utils import timezone
 
@@ -93,41 +97,56 @@ def workflows_trigger(*, records: QuerySet, workflows: list[SalesWorkflow], now=
     return counts
 
 
-def workflow_emails_send(*, records: QuerySet | None = None, batch: int = 500) -> int:
-    """Send the pending workflow emails (of ``records``, or all); the number sent.
+def workflow_emails_enqueue() -> None:
+    """After commit, a task sends the pending emails (the minute sweep catches any whose message is lost)."""
+    from .tasks import workflow_emails_send_task
 
-    Each run is claimed by ``filter(email_pending=True).update(...)`` before sending, so two
-    workers never send the same email twice.
+    transaction.on_commit(workflow_emails_send_task.delay)
+
+
+def workflow_emails_send(*, batch: int = 500) -> int:
+    """Send every pending workflow email nobody is sending: new ones, and those whose sender died; the number sent.
+
+    Each run is claimed first (``email_claimed_at``, a conditional update), so two senders never send
+    the same email; a claim older than ``SALESRECORDS_EMAIL_LEASE_SECONDS`` is taken again. A failed
+    send stays pending for the sweep, up to ``SALESRECORDS_EMAIL_MAX_TRIES`` tries.
     """
-    runs = SalesWorkflowRun.objects.filter(email_pending=True)
-    if records is not None:
-        runs = runs.filter(sales_record__in=records.order_by().values("pk"))
-    sent = 0
+    lease = timezone.now() - datetime.timedelta(seconds=settings.SALESRECORDS_EMAIL_LEASE_SECONDS)
+    claimable = Q(email_pending=True) & (Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=lease))
+    sent, after = 0, 0
     while True:
-        page = list(runs.select_related("workflow", "sales_record__assigned_user", "sales_record__record_type")
+        page = list(SalesWorkflowRun.objects.filter(claimable, pk__gt=after)
+                    .select_related("workflow", "sales_record__assigned_user", "sales_record__record_type")
                     .order_by("pk")[:batch])
         if not page:
             return sent
         for run in page:
-            if not SalesWorkflowRun.objects.filter(pk=run.pk, email_pending=True).update(email_pending=False):
-                continue
-            sent += _send(run)
+            after = run.pk
+            if not SalesWorkflowRun.objects.filter(claimable, pk=run.pk).update(
+                    email_claimed_at=timezone.now(), email_tries=F("email_tries") + 1):
+                continue  # another sender has it
+            outcome = _send(run)
+            if outcome is False and run.email_tries + 1 < settings.SALESRECORDS_EMAIL_MAX_TRIES:
+                continue  # left claimed: the sweep tries again after the lease
+            SalesWorkflowRun.objects.filter(pk=run.pk).update(email_pending=False)
+            sent += bool(outcome)
 
 
-def _send(run: SalesWorkflowRun) -> int:
+def _send(run: SalesWorkflowRun) -> bool | None:
+    """True: sent; None: nobody to send it to; False: the mail server refused (logged)."""
     workflow, record = run.workflow, run.sales_record
     if workflow.email_to == SalesWorkflow.EmailTo.RECORD:
         to = record.secondary_email
     else:
         to = record.assigned_user.email if record.assigned_user else ""
     if not to:
-        return 0
+        return None
     context = {"record": record, "workflow": workflow}
     subject = " ".join(_template(workflow.email_subject).render(context).split())
     body = _template(workflow.email_body).render(context)
     try:
         send_mail(subject, body, None, [to])
-    except Exception:  # the record exists whatever the mail server says; log and go on
+    except Exception:  # the record exists whatever the mail server says; log, and the sweep tries again
         logger.exception("workflow %s: email for sales record %s not sent", workflow.pk, record.pk)
-        return 0
-    return 1
+        return False
+    return True

@@ -8,8 +8,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from .ams360 import Ams360
+from .benefitpoint import SCHEMA_SQL as BENEFITPOINT_SCHEMA
+from .benefitpoint import BenefitPoint, Control
 from .benefits_platform import BenefitsPlatform
+from .crm import API_KEY as CRM_API_KEY
+from .crm import Crm
 from .http import KNOBS, STATUS_TEXT, Faults, HTTPError, RateWindow, Request, Response, Router, parse_knobs
+from .noyo import NoyoService
 from .store import Store
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "var" / "sandbox" / "sandbox.sqlite3"
@@ -26,6 +32,24 @@ class Sandbox:
         self.benefits = BenefitsPlatform(self.store)
         self.benefits.routes(self.router)
         self.benefits.seed()
+        # The benefits-admin system (BenefitPoint's SOAP surface): its own SQLite file next to this one.
+        self.benefitpoint = BenefitPoint(Store(
+            ":memory:" if str(db_path) == ":memory:" else Path(db_path).with_name("benefitpoint.sqlite3"), BENEFITPOINT_SCHEMA))
+        self.benefitpoint.routes(self.router)
+        Control(self.benefitpoint).routes(self.router)
+        self.benefitpoint.seed()
+        # The carrier-connection service (Noyo subset): own router prefix, own SQLite file, own tokens.
+        self.noyo = NoyoService(Path(db_path).parent / "noyo.sqlite3" if str(db_path) != ":memory:" else ":memory:",
+                                self.store.knobs)
+        self.noyo.routes(self.router)
+        # The agency management system and the CRM: each its own router and SQLite file beside this one.
+        files = {name: ":memory:" if str(db_path) == ":memory:" else Path(db_path).with_name(name)
+                 for name in ("ams360.sqlite3", "crm.sqlite3")}
+        self.ams, self.crm = Ams360(files["ams360.sqlite3"]), Crm(files["crm.sqlite3"])
+        self.api_keys.add(CRM_API_KEY)
+        for system in (self.ams, self.crm):
+            system.routes(self.router)
+        self.ams.seed()
         control = [("GET", "/healthz", self.health), ("GET", "/_sandbox/", self.page), ("POST", "/_sandbox/", self.page_post),
                    ("GET", "/_sandbox/knobs", self.get_knobs), ("PUT", "/_sandbox/knobs", self.put_knobs),
                    ("DELETE", "/_sandbox/knobs", self.delete_knobs), ("POST", "/_sandbox/reset", self.reset),
@@ -104,6 +128,9 @@ class Sandbox:
         """Back to the demo accounts and default knobs (tests call this between cases)."""
         self.store.reset()
         self.benefits.seed()
+        self.noyo.reset()
+        self.ams.reset()
+        self.crm.reset()
         with self.lock:
             self.calls.clear()
         return Response.json({"ok": True})
@@ -137,6 +164,8 @@ class Sandbox:
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left}}table{{border-collapse:collapse}}
 tr:nth-child(even){{background:#f3f3f3}}</style></head><body>
 <h1>Sandbox of outside systems</h1>
+<p>Benefits-admin system (BenefitPoint SOAP): <a href="/benefitpoint/">/benefitpoint/</a></p>
+<p><a href="/_sandbox/ams/">Agency management system (AMS360)</a> · <a href="/_sandbox/crm/">CRM</a></p>
 <h2>Fault knobs (every API call)</h2>
 <form method="post"><table>{inputs}</table><button>Save knobs</button>
 <button name="reset" value="1">Reset to demo data</button></form>

@@ -25,19 +25,19 @@ def knob_header(name: str) -> str:
     return "HTTP_X_SANDBOX_" + name.upper()
 
 
-def parse_knobs(values: dict) -> dict:
+def parse_knobs(values: dict, knobs: dict = KNOBS) -> dict:
     """Coerce knob values (from JSON, a form or headers); unknown names and bad values are errors."""
     out = {}
     for name, raw in values.items():
-        if name not in KNOBS:
-            raise ValueError(f"unknown knob {name!r}; knobs are {', '.join(KNOBS)}")
+        if name not in knobs:
+            raise ValueError(f"unknown knob {name!r}; knobs are {', '.join(knobs)}")
         if raw in ("", None):
             out[name] = None
             continue
         try:
-            out[name] = KNOBS[name][1](raw)
+            out[name] = knobs[name][1](raw)
         except (TypeError, ValueError):
-            raise ValueError(f"knob {name!r} must be a {KNOBS[name][1].__name__}") from None
+            raise ValueError(f"knob {name!r} must be a {knobs[name][1].__name__}") from None
     return out
 
 

@@ -82,10 +82,12 @@ def celery_worker_process(django_db_serialized_rollback, transactional_db, setti
         pytest.skip("a worker process cannot share an in-memory SQLite test database")
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     queue = f"test-{uuid.uuid4().hex[:8]}"
+    # Both queues (default and integrations) are the test's own, in this process and in the worker.
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "CELERY_TASK_ALWAYS_EAGER": "false"}
+           "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": queue, "INTEGRATIONS_QUEUE": queue}
     saved = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    settings.INTEGRATIONS_QUEUE = queue
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1", "--loglevel", "WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
@@ -120,6 +122,9 @@ def browser():
 @pytest.fixture
 def page(browser, django_db_serialized_rollback, live_server):
     """A browser page on the live server (serialized rollback: see ``celery_worker_process``)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()  # a flush before this test gave the content types new ids
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -300,3 +305,187 @@ def assert_no_raw_literals():
         assert not found, f"raw literals on {where or 'the page'}: {found}"
 
     return check
+# --- plansync (benefits-admin system, BenefitPoint SOAP) ---
+class BenefitPointControl:
+    """Drive the sandbox's benefits-admin system from a test: knobs, products, the far side's edits."""
+
+    def __init__(self, url: str):
+        import requests
+
+        self.url, self.http = f"{url}/benefitpoint", requests.Session()
+
+    def knobs(self, **values) -> dict:
+        response = self.http.put(f"{self.url}/_control/knobs", json=values, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def stats(self) -> dict:
+        return self.http.get(f"{self.url}/_control/stats", timeout=5).json()
+
+    def products(self, **query) -> list[dict]:
+        return self.http.get(f"{self.url}/_control/products", params=query, timeout=5).json()["results"]
+
+    def product(self, product_id: int) -> dict:
+        return next(p for p in self.products() if p["productID"] == product_id)
+
+    def edit(self, product_id: int, **changes) -> None:
+        self.http.patch(f"{self.url}/_control/products/{product_id}", json=changes, timeout=5).raise_for_status()
+
+    def add(self, **product) -> int:
+        response = self.http.post(f"{self.url}/_control/products", json=product, timeout=5)
+        response.raise_for_status()
+        return response.json()["ID"]
+
+    def delete(self, product_id: int) -> None:
+        self.http.delete(f"{self.url}/_control/products/{product_id}", timeout=5).raise_for_status()
+
+    def add_account(self, name: str) -> int:
+        response = self.http.post(f"{self.url}/_control/accounts", timeout=5, json={
+            "groupAccountInfo": {"accountName": name, "businessType": "Corporation"}})
+        response.raise_for_status()
+        return response.json()["accountID"]
+
+    def reset(self) -> None:
+        self.http.post(f"{self.url}/_control/reset", timeout=10).raise_for_status()
+
+
+@pytest.fixture
+def benefitpoint(sandbox_server, settings):
+    """The sandbox's benefits-admin system, reset to its demo brokerage and no faults around the test."""
+    settings.BENEFITS_ADMIN_URL = ""
+    settings.INTEGRATIONS_RETRY_ATTEMPTS = 4
+    control = BenefitPointControl(sandbox_server)
+    control.reset()
+    yield control
+    control.reset()
+# --- carriers (carriers) ---
+class NoyoControl:
+    """Drive the sandbox's carrier-connection service from a test: rosters, clock and fault knobs, tokens."""
+
+    def __init__(self, control: "SandboxControl"):
+        self.control, self.url, self.http = control, control.url, control.http
+
+    def seed(self, **roster) -> dict:
+        reply = self.http.post(f"{self.url}/_sandbox/noyo/rosters", json=roster, timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+    def knobs(self, **values) -> dict:
+        return self.http.put(f"{self.url}/_sandbox/noyo/knobs", json=values, timeout=5).json()
+
+    def expire_tokens(self) -> None:
+        self.http.post(f"{self.url}/_sandbox/noyo/expire-tokens", timeout=5).raise_for_status()
+
+    def connections(self) -> list[dict]:
+        return self.http.get(f"{self.url}/_sandbox/noyo/connections", timeout=5).json()["results"]
+
+    def violations(self) -> dict:
+        return self.http.get(f"{self.url}/_sandbox/noyo/violations", timeout=5).json()
+
+
+@pytest.fixture
+def noyo(sandbox, monkeypatch):
+    """The sandbox's carrier-connection service; every request the client sends to it and every response it
+    returns is validated against the published contract, and the test fails on any violation (so does the
+    sandbox's own check of what it sent)."""
+    import json
+    from urllib.parse import parse_qsl, urlsplit
+
+    import requests
+
+    from integrations.clients.noyo import NoyoClient
+    from sandbox import noyo_contract
+
+    NoyoClient._tokens.clear()
+    violations, checked = [], [0]
+    send = requests.Session.send
+
+    def observed(session, request, **kwargs):
+        response = send(session, request, **kwargs)
+        url = urlsplit(request.url)
+        if "/noyo/api/" in url.path:
+            path = url.path.split("/noyo", 1)[1]
+            body = json.loads(request.body) if request.body else None
+            violations.extend(noyo_contract.request_violations(request.method, path, query=dict(parse_qsl(url.query)), body=body))
+            if "X-Sandbox-Off-Contract" not in response.headers:  # a status the service added, on purpose
+                violations.extend(noyo_contract.response_violations(request.method, path, response.status_code,
+                                                                    response.json() if response.content else None))
+            checked[0] += 1
+        return response
+
+    monkeypatch.setattr(requests.Session, "send", observed)
+    control = NoyoControl(sandbox)
+    control.checked = checked
+    yield control
+    assert violations == [], f"the client or the sandbox broke the contract: {violations[:5]}"
+    assert control.violations()["count"] == 0, control.violations()
+
+
+# --- ams (the agency management system and the CRM in the sandbox) ---
+# The sandbox process started for the tests seeds a small book (its default is 3,000 customers).
+os.environ.setdefault("AMS_SANDBOX_CUSTOMERS", "40")
+
+
+class AmsControl:
+    """Drive the sandbox's AMS and CRM from a test: seed, edit, merge, delete, knobs, notifications."""
+
+    def __init__(self, url: str):
+        import requests
+
+        self.url, self.http = url, requests.Session()
+
+    def _call(self, method: str, path: str, json=None):
+        reply = self.http.request(method, f"{self.url}/_sandbox/ams/{path}", json=json, timeout=60)
+        reply.raise_for_status()
+        return reply.json()
+
+    def reset(self, customers: int = 40) -> None:
+        self._call("POST", "reset", {"customers": customers})
+
+    def knobs(self, **values) -> dict:
+        return self._call("PUT", "knobs", values)
+
+    def customer(self, customer_id: str) -> dict:
+        return self._call("GET", f"customers/{customer_id}")
+
+    def insert(self, **fields) -> str:
+        return self._call("POST", "customers", fields)["CustomerId"]
+
+    def update(self, customer_id: str, **fields) -> None:
+        self._call("POST", f"customers/{customer_id}", fields)
+
+    def update_policy(self, policy_id: str, **fields) -> None:
+        self._call("POST", f"policies/{policy_id}", fields)
+
+    def insert_policy(self, **fields) -> str:
+        return self._call("POST", "policies", fields)["PolicyId"]
+
+    def merge(self, survivor: str, retired: str) -> None:
+        self._call("POST", "merge", {"survivor": survivor, "retired": retired})
+
+    def delete(self, customer_id: str) -> None:
+        self._call("DELETE", f"customers/{customer_id}")
+
+    def burst(self, count: int, seed: int = 1) -> list[str]:
+        return self._call("POST", "burst", {"count": count, "seed": seed})["changed"]
+
+    def flush(self) -> None:
+        assert self._call("POST", "flush")["ok"]
+
+    def notifications(self) -> list[dict]:
+        return self._call("GET", "notifications")["results"]
+
+    def stats(self) -> dict:
+        return self._call("GET", "stats")
+
+    def crm_records(self) -> list[dict]:
+        return self.http.get(f"{self.url}/_sandbox/crm/records", timeout=10).json()["results"]
+
+
+@pytest.fixture
+def ams_sandbox(sandbox, sandbox_server):
+    """The sandbox's AMS with a small book (40 customers, no notifications sent) and an empty CRM."""
+    control = AmsControl(sandbox_server)
+    control.reset(40)
+    yield control
+    control.reset(40)

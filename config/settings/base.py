@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "integrations",
     "axes",
     "django_htmx",
+    "plansync",
+    "carriers",
+    "ams",
 ]
 
 MIDDLEWARE = [
@@ -264,10 +267,16 @@ INTEGRATIONS_TRUST_ENV = env.bool("INTEGRATIONS_TRUST_ENV", default=False)  # ho
 HRSYNC_LEASE_SECONDS = env.int("HRSYNC_LEASE_SECONDS", default=300)
 HRSYNC_QUEUED_LEASE_SECONDS = env.int("HRSYNC_QUEUED_LEASE_SECONDS", default=3600)
 
-# --- salesrecords: individual ids per mass-creation chunk (one transaction each), and how long a queued
-# or running job may go without progress before the beat job enqueues it again.
+# --- salesrecords: individual ids per mass-creation chunk (one transaction each). A running job's worker
+# writes a heartbeat every third of SALESRECORDS_HEARTBEAT_SECONDS; a job whose heartbeat is older (its
+# worker died) is enqueued again by the 15-second beat sweep; a queued job nobody took for
+# SALESRECORDS_QUEUED_SECONDS (a lost message) too.
 SALESRECORDS_CHUNK_SIZE = env.int("SALESRECORDS_CHUNK_SIZE", default=20000)
-SALESRECORDS_STUCK_SECONDS = env.int("SALESRECORDS_STUCK_SECONDS", default=600)
+SALESRECORDS_HEARTBEAT_SECONDS = env.int("SALESRECORDS_HEARTBEAT_SECONDS", default=30)
+SALESRECORDS_QUEUED_SECONDS = env.int("SALESRECORDS_QUEUED_SECONDS", default=600)
+# Workflow emails: a sender's claim older than this is taken again by the minute sweep; tries before giving up.
+SALESRECORDS_EMAIL_LEASE_SECONDS = env.int("SALESRECORDS_EMAIL_LEASE_SECONDS", default=300)
+SALESRECORDS_EMAIL_MAX_TRIES = env.int("SALESRECORDS_EMAIL_MAX_TRIES", default=5)
 
 # --- individuals: searches with at most this many results are streamed; larger ones become a background
 # export job, picked up again after the lease when its worker died.
@@ -302,4 +311,107 @@ REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS) if API_TOKEN_TTL_HOURS else None,
     "AUTH_HEADER_PREFIX": "Token",
     "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_USER", default=50),
+}
+# Uploads: request bodies other than files are held in memory up to DATA_UPLOAD_MAX_MEMORY_SIZE; files
+# past FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file. An import takes at most IMPORT_MAX_BYTES
+# (413 from the API, a form error in the admin); one over IMPORT_JOB_THRESHOLD_BYTES runs as a job.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_PERMISSIONS = 0o600
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
+IMPORT_JOB_THRESHOLD_BYTES = env.int("IMPORT_JOB_THRESHOLD_BYTES", default=1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=2_000_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=200)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=32_767)  # Excel's own cell limit
+IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=100)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=1024 * 1024 * 1024)
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=1000)
+IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=1000)
+IMPORT_JOB_LEASE_SECONDS = env.int("IMPORT_JOB_LEASE_SECONDS", default=3 * 3600)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ImportJobStatusEnum"] = "core.models.ImportJob.Status"
+
+# --- workers (salesrecords/hrsync jobs): two queues. CPU-bound jobs (mass creation, exports, imports) go to
+# the default queue, served by a prefork worker; I/O-bound calls to outside systems go to the integrations
+# queue, served by a threads worker (Procfile, README "Workers"). An integration task opts in with ONE line
+# in INTEGRATIONS_TASKS (a task name or a glob).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+INTEGRATIONS_QUEUE = env.str("INTEGRATIONS_QUEUE", default="integrations")
+INTEGRATIONS_TASKS = [
+    "hrsync.tasks.sync_attempt_run_task",
+]
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
+# HTTP connections each integration client keeps per host (the threads worker's concurrency is the useful bound).
+INTEGRATIONS_POOL_SIZE = env.int("INTEGRATIONS_POOL_SIZE", default=16)
+# A sync whose call still fails transiently (5xx, 429, timeout) is tried again later by its task's countdown,
+# backing off from INTEGRATIONS_RETRY_LATER_SECONDS to INTEGRATIONS_RETRY_LATER_MAX_SECONDS, for
+# INTEGRATIONS_RETRY_WINDOW_SECONDS from its first failure (an outage of up to half an hour is not a verdict).
+INTEGRATIONS_RETRY_WINDOW_SECONDS = env.int("INTEGRATIONS_RETRY_WINDOW_SECONDS", default=30 * 60)
+INTEGRATIONS_RETRY_LATER_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_SECONDS", default=10.0)
+INTEGRATIONS_RETRY_LATER_MAX_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_MAX_SECONDS", default=300.0)
+# PostgreSQL planner: random reads on SSD / cached storage cost about what sequential ones do. With the
+# default (4) the planner walks the name index for selective policy searches (~300 ms on 1M individuals)
+# instead of starting from the matching policies (~25 ms). Empty -> the server's own setting.
+DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
+if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
+
+# --- plansync (issue 12): the benefits-admin system (BenefitPoint BrokerConnect v4 over SOAP) ------
+# Empty URL: the sandbox's /benefitpoint/services (follows SANDBOX_URL). A real brokerage is a setting.
+BENEFITS_ADMIN_URL = env.str("BENEFITS_ADMIN_URL", default="")
+BENEFITS_ADMIN_WSDL_URL = env.str("BENEFITS_ADMIN_WSDL_URL", default="")  # default: <URL>/BrokerConnectV4?wsdl
+BENEFITS_ADMIN_USERNAME = env.str("BENEFITS_ADMIN_USERNAME", default="agencydesk")
+BENEFITS_ADMIN_PASSWORD = env.str("BENEFITS_ADMIN_PASSWORD", default="sandbox-password")
+# findChanges re-reads this much before the last watermark (the server's clock), deduplicated.
+PLANSYNC_WATERMARK_OVERLAP_SECONDS = env.int("PLANSYNC_WATERMARK_OVERLAP_SECONDS", default=120)
+# A run still In progress past this is taken as dead (its worker stopped): the group may run again.
+PLANSYNC_RUN_LEASE_SECONDS = env.int("PLANSYNC_RUN_LEASE_SECONDS", default=900)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "PlanSyncSideEnum": "plansync.models.Side",
+    "PlanChoiceStateEnum": "plansync.models.PlanChoice.State",
+    "PlanChoiceChoiceEnum": "plansync.models.PlanChoice.Choice",
+    "PlanSyncRunStatusEnum": "plansync.models.PlanSyncRun.Status",
+    "PlanSyncItemStatusEnum": "plansync.models.PlanSyncItem.Status",
+    "PlanSyncConflictStatusEnum": "plansync.models.PlanSyncConflict.Status",
+    "PlanSyncConflictResolutionEnum": "plansync.models.PlanSyncConflict.Resolution",
+    "DiscrepancyResolutionEnum": "carriers.services.Resolution",
+}
+
+# --- carriers: carrier group connections (issue 14) -------------------------------------------------
+# The carrier-connection service (Noyo's Fulfillment API); empty NOYO_URL -> the sandbox's /noyo.
+NOYO_URL = env.str("NOYO_URL", default="")
+NOYO_CLIENT_ID = env.str("NOYO_CLIENT_ID", default="agencydesk")
+NOYO_CLIENT_SECRET = env.str("NOYO_CLIENT_SECRET", default="sandbox-noyo-secret")
+# Polling open connections: first wait, doubling while nothing changes, up to the cap (seconds).
+CARRIERS_POLL_INTERVAL_SECONDS = env.int("CARRIERS_POLL_INTERVAL_SECONDS", default=60)
+CARRIERS_POLL_MAX_INTERVAL_SECONDS = env.int("CARRIERS_POLL_MAX_INTERVAL_SECONDS", default=6 * 3600)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "DiscrepancyStatusEnum": "carriers.models.Discrepancy.Status",
+    "DiscrepancySeverityEnum": "carriers.models.Discrepancy.Severity",
+    "DiscrepancyKindEnum": "carriers.models.Discrepancy.Kind",
+}
+
+# --- ams (issue 13): the agency management system (AMS360 WSAPI) and the CRM -----------------------
+# Empty URLs: the sandbox's (under SANDBOX_URL). A real AMS or CRM is a setting.
+AMS_WSAPI_URL = env.str("AMS_WSAPI_URL", default="")
+AMS_AGENCY_NO = env.str("AMS_AGENCY_NO", default="1000")
+AMS_LOGIN_ID = env.str("AMS_LOGIN_ID", default="agencydesk")
+AMS_PASSWORD = env.str("AMS_PASSWORD", default="sandbox-ams-password")
+# The webhook secret used until one is added under Admin -> Agency management system -> Webhook secrets.
+AMS_WEBHOOK_SECRET = env.str("AMS_WEBHOOK_SECRET", default="sandbox-ams-webhook-secret")
+AMS_RECONCILE_LEASE_SECONDS = env.int("AMS_RECONCILE_LEASE_SECONDS", default=900)
+# Where a person opens the far-side record (the Linked systems panel): "{id}" is replaced.
+AMS_RECORD_URL = env.str("AMS_RECORD_URL", default="")
+CRM_URL = env.str("CRM_URL", default="")
+CRM_API_KEY = env.str("CRM_API_KEY", default="sandbox-crm-key")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
+    "AmsNotificationStatusEnum": "ams.models.Notification.Status",
+    "ReconciliationStatusEnum": "ams.models.Reconciliation.Status",
+    "IdentityConflictStatusEnum": "ams.models.IdentityConflict.Status",
+    "IdentityConflictKindEnum": "ams.models.IdentityConflict.Kind",
+    "ExternalIdStatusEnum": "integrations.models.ExternalId.Status",
+    "ExternalIdSystemEnum": "integrations.models.ExternalId.System",
 }

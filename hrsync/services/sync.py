@@ -10,19 +10,23 @@ progress on every later change. One attempt at a time per employee; every attemp
   abandons it and queues a new one (a stopped worker's employee is not stuck In progress).
 - Concurrent change: an edit during a running attempt bumps ``change_version``; the attempt,
   when it finishes, sees a newer version and queues it instead of settling.
+- Outages: a call that still fails transiently after the client's quick retries queues the attempt
+  again for later (``next_try_at``; the task's countdown, no worker sleeps), backing off over the
+  ``INTEGRATIONS_RETRY_WINDOW_SECONDS`` window; the employee stays In progress with "Retrying: <reason>,
+  next try at <time>", and only after the window does the attempt fail.
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
-from django.utils import timezone
+from django.db.models import F, Q, QuerySet
+from django.utils import formats, timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit
 from integrations.clients import benefits_platform_client
-from integrations.http import AuthError, IntegrationError, NotFoundError, RejectedError, TransientError
+from integrations.http import AuthError, IntegrationError, NotFoundError, RejectedError, TransientError, retry_policy
 
 from ..mapping import changes_for, masked, platform_account, presend_problems, presend_reason
 from ..models import Employee, SyncAttempt
@@ -40,6 +44,12 @@ def _lease(now: datetime, *, queued: bool = False) -> datetime:
 def _enqueue(attempt_ids: list[int]) -> None:
     if attempt_ids:
         transaction.on_commit(lambda: _publish(attempt_ids))
+
+
+def _publish_later(attempt_id: int, at: datetime) -> None:
+    from ..tasks import sync_attempt_run_task as task
+
+    task.apply_async((attempt_id,), eta=at)
 
 
 def _publish(attempt_ids: list[int]) -> None:
@@ -135,8 +145,10 @@ def sync_attempt_run(*, attempt_id: int) -> SyncAttempt | None:
     only if the attempt still holds its lease.
     """
     now = timezone.now()
-    claimed = SyncAttempt.objects.filter(pk=attempt_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, lease_until=_lease(now), tries=F("tries") + 1)
+    # A retry is due at its time (a second's grace for clocks): an early or duplicate message is a no-op.
+    due = Q(next_try_at__isnull=True) | Q(next_try_at__lte=now + timedelta(seconds=1))
+    claimed = SyncAttempt.objects.filter(due, pk=attempt_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=now, lease_until=_lease(now), tries=F("tries") + 1, next_try_at=None)
     if not claimed:
         return None  # a duplicate message, or the sweep already gave the work to a newer attempt
     attempt = SyncAttempt.objects.select_related("employee__benefits_level", "employee__employer_group").get(pk=attempt_id)
@@ -153,8 +165,7 @@ def sync_attempt_run(*, attempt_id: int) -> SyncAttempt | None:
         return _finish(attempt, ok=False, version=version, outcome=outcome, code=exc.status, calls=client.calls,
                        reason=_refusal(employee, outcome, exc))
     except TransientError as exc:
-        return _finish(attempt, ok=False, version=version, outcome=outcome, code=exc.status, calls=client.calls,
-                       reason=f"The benefits platform was unavailable: {exc.message}. Nothing was changed twice; sync again later.")
+        return _retry_later(attempt, version=version, outcome=outcome, error=exc, calls=client.calls)
     except IntegrationError as exc:
         return _finish(attempt, ok=False, version=version, outcome=outcome, code=exc.status, calls=client.calls, reason=exc.message)
     return _finish(attempt, ok=True, version=version, outcome=outcome, code=client.last_status, calls=client.calls,
@@ -204,13 +215,41 @@ def _refusal(employee: Employee, outcome: _Outcome, exc: RejectedError) -> str:
     return f"The benefits platform refused the {ACTION_WORDS.get(outcome.action, 'sync')}: {exc.message}"
 
 
+def _when(moment: datetime) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def _retry_later(attempt: SyncAttempt, *, version: int, outcome: _Outcome, error: TransientError, calls: int):
+    """Queue the attempt again for later, or fail it once the retry window is over."""
+    now = timezone.now()
+    since = attempt.retrying_since or attempt.started_at or now
+    policy = retry_policy()
+    at = policy.next_try(tries=attempt.tries, since=since, now=now, retry_after=error.retry_after)
+    if at is None:
+        minutes = max(1, round((now - since).total_seconds() / 60))
+        return _finish(attempt, ok=False, version=version, outcome=outcome, code=error.status, calls=calls,
+                       reason=f"The benefits platform was unavailable for {minutes} minute{'s' * (minutes != 1)} "
+                              f"({attempt.tries} tries): {error.message}. Nothing was changed twice; sync again later.")
+    with transaction.atomic():
+        updated = SyncAttempt.objects.filter(pk=attempt.pk, status=Status.RUNNING).update(
+            status=Status.QUEUED, next_try_at=at, retrying_since=since, lease_until=at + timedelta(seconds=settings.HRSYNC_LEASE_SECONDS),
+            action=outcome.action, payload=masked(outcome.sent or outcome.payload), response_code=error.status,
+            account_id=outcome.account_id, http_calls=attempt.http_calls + calls,
+            reason=f"Retrying: {error.message}, next try at {_when(at)} (gives up after {_when(since + timedelta(seconds=policy.window))}).")
+        if not updated:
+            return None  # the lease ran out and a newer attempt owns the employee now
+        transaction.on_commit(lambda: _publish_later(attempt.pk, at))
+    attempt.refresh_from_db()
+    return attempt
+
+
 @transaction.atomic
 def _finish(attempt: SyncAttempt, *, ok: bool, version: int, outcome: _Outcome, reason: str = "",
             code: int | None = None, calls: int = 0) -> SyncAttempt | None:
     now = timezone.now()
     fields = {"status": Status.SUCCEEDED if ok else Status.FAILED, "finished_at": now, "lease_until": None, "version": version,
                   "action": outcome.action, "payload": masked(outcome.sent or outcome.payload), "response_code": code,
-                  "account_id": outcome.account_id, "reason": reason, "http_calls": calls}
+                  "account_id": outcome.account_id, "reason": reason, "http_calls": attempt.http_calls + calls}
     if not SyncAttempt.objects.filter(pk=attempt.pk, status=Status.RUNNING).update(**fields):
         return None  # the lease ran out and a newer attempt owns the employee now
     for name, value in fields.items():
@@ -256,7 +295,7 @@ def sync_leases_expire(*, now: datetime | None = None, limit: int = 1000) -> int
             if employee.last_attempt_id != attempt.pk:
                 continue
             newer = SyncAttempt.objects.create(employee=employee, version=employee.change_version, status=Status.QUEUED,
-                                               lease_until=_lease(now, queued=True))
+                                               lease_until=_lease(now, queued=True), retrying_since=attempt.retrying_since)
             Employee.objects.filter(pk=employee.pk).update(sync_state=State.IN_PROGRESS, last_attempt=newer)
             _enqueue([newer.pk])
             picked += 1

@@ -14,10 +14,9 @@ from core import display, related
 from core.admin import AuditedModelAdmin
 
 from .. import personal_data, services
-from ..filters import criteria_clean, criteria_dict, criteria_shown
+from ..filters import criteria_clean, criteria_shown, criteria_text
 from ..models import CustomField, Individual, Policy
 from .changelist import EstimatedCountPaginator, SearchChangeList
-from .criteria_display import criteria_text
 from .forms import IndividualAdminForm
 from .saved_searches import IndividualAdminExtras, PolicyAdminExtras  # saved searches, CSV export, import/export
 
@@ -169,7 +168,7 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
         cl.search_errors = {**(fs.errors if fs.is_bound and not fs.is_valid() else {}), **cl.posted_errors}
         if cl.pd_in_url:
             cl.search_errors = {**cl.search_errors, "__all__": ["Personal data never goes in a URL: use the search form."]}
-        cl.criteria_summary = criteria_text(criteria_dict(request.GET))
+        cl.criteria_summary = criteria_text(criteria_shown(request.GET))
         cl.personal_data_active = [personal_data.LABELS[k] for k in personal_data.KINDS if request.GET.get(f"{k}_hash")]
         return cl
 

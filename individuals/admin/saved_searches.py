@@ -22,11 +22,10 @@ from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 
 from .. import exports, personal_data
 from .. import saved_searches as svc
-from ..filters import criteria_clean, criteria_dict, criteria_labels
+from ..filters import criteria_clean, criteria_dict, criteria_labels, criteria_load, criteria_text
 from ..models import ExportJob, Individual, SavedSearch
 from ..resources import IndividualResource, PolicyResource
 from ..selectors import individual_list
-from .criteria_display import criteria_text
 
 CHANGELIST = "admin:individuals_individual_changelist"
 
@@ -118,7 +117,7 @@ class SavedSearchAdmin(AuditedModelAdmin):
 
     @admin.display(description="Criteria")
     def criteria_display(self, obj):
-        return criteria_text(obj.criteria, obj.criteria_version) if obj else "—"
+        return criteria_text(criteria_load(obj.criteria, obj.criteria_version)) if obj else "—"
 
     def get_queryset(self, request):
         return svc.saved_search_list(user=request.user)
@@ -228,7 +227,7 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Criteria")
     def criteria_summary(self, obj):
-        return criteria_text(obj.criteria, obj.criteria_version)
+        return criteria_text(criteria_load(obj.criteria, obj.criteria_version))
 
     @admin.display(description="Exported in full")
     def full_personal_data(self, obj):

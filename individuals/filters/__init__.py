@@ -12,11 +12,12 @@ from .criteria import (
     criteria_labels,
     criteria_load,
     criteria_shown,
+    criteria_text,
 )
 from .filterset import MAX_VALUE_LENGTH, NON_CRITERIA_PARAMS, POLICY_FILTERS, IndividualFilterSet
 
 __all__ = [
     "CRITERIA_VERSION", "MAX_VALUE_LENGTH", "NON_CRITERIA_PARAMS", "POLICY_FILTERS", "IndividualFilterSet",
     "criteria_clean", "criteria_dict", "criteria_errors", "criteria_filterset", "criteria_labels", "criteria_load",
-    "criteria_shown",
+    "criteria_shown", "criteria_text",
 ]

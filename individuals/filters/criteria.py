@@ -202,3 +202,11 @@ def criteria_labels(criteria: dict) -> list[tuple[str, str]]:
             rows.append((_label(f, name), text))
     rows += [(k, str(v)) for k, v in filterset.data.items() if k not in keys and k not in NON_CRITERIA_PARAMS]
     return rows
+
+
+EVERY_INDIVIDUAL = "Every individual (no criteria)"
+
+
+def criteria_text(criteria: dict) -> str:
+    """The criteria on one line for people ("State: Florida; Coverage types: Medicare Advantage")."""
+    return "; ".join(f"{label}: {value}" for label, value in criteria_labels(criteria)) or EVERY_INDIVIDUAL

@@ -5,7 +5,7 @@ hrsync's services decide what they mean.
 """
 from django.conf import settings
 
-from ..http import Client, NotFoundError, RetryPolicy
+from ..http import Client, NotFoundError, retry_policy
 
 
 class BenefitsPlatformClient(Client):
@@ -45,5 +45,6 @@ def benefits_platform_client() -> BenefitsPlatformClient:
         connect_timeout=settings.INTEGRATIONS_CONNECT_TIMEOUT,
         read_timeout=settings.INTEGRATIONS_READ_TIMEOUT,
         trust_env=settings.INTEGRATIONS_TRUST_ENV,
-        retry=RetryPolicy(attempts=settings.INTEGRATIONS_RETRY_ATTEMPTS, backoff=settings.INTEGRATIONS_RETRY_BACKOFF),
+        retry=retry_policy(),
+        pool_size=settings.INTEGRATIONS_POOL_SIZE,
     )

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
+from integrations.ownership import owned_fields_check
 
 from ..models import Carrier, EmployerGroup, EmployerGroupAddress, EmployerGroupContact, Plan, PlanRate
 
@@ -107,6 +108,7 @@ def employer_group_update(
     """
     group = EmployerGroup.objects.select_for_update().get(pk=group.pk)  # compare with what is stored
     changed = [f for f in GROUP_FIELDS if f in data and getattr(group, f) != data[f]]
+    owned_fields_check(instance=group, changed=changed)
     for field in changed:
         setattr(group, field, data[field])
     group.full_clean()

@@ -10,8 +10,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.http import urlencode
 
 from core import home
-from individuals.admin.criteria_display import criteria_items
-from individuals.filters import criteria_clean, criteria_dict, criteria_load, criteria_shown
+from individuals.filters import criteria_clean, criteria_dict, criteria_labels, criteria_load, criteria_shown
 
 from .. import services
 from ..models import MassCreationJob
@@ -103,7 +102,7 @@ class MassCreationJobAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/salesrecords/masscreationjob/confirm.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Create Sales Records",
             "preview": preview, "errors": errors, "criteria": criteria, "criteria_json": json.dumps(criteria),
-            "criteria_items": criteria_items(criteria), "types": types, "search_url": search_url(criteria),
+            "criteria_items": criteria_labels(criteria), "types": types, "search_url": search_url(criteria),
             "selected_type": request.POST.get("record_type") or "",
         })
 
@@ -115,7 +114,7 @@ class MassCreationJobAdmin(admin.ModelAdmin):
         criteria = criteria_load(job.criteria, job.criteria_version)
         return TemplateResponse(request, "admin/salesrecords/masscreationjob/job.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": str(job), "job": job,
-            **_live_context(job), "criteria_items": criteria_items(criteria),
+            **_live_context(job), "criteria_items": criteria_labels(criteria),
             "search_url": search_url(criteria), "saved_search_url": saved_search_add_url(criteria),
             "records_url": reverse("admin:salesrecords_salesrecord_changelist") + f"?job__id__exact={job.pk}",
         })

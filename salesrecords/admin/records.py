@@ -1,4 +1,5 @@
 """Record types, per-user type rights, sales records and Convert to Individual."""
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
@@ -19,11 +20,22 @@ from ..rights import allowed_types, type_allows
 from ..selectors import salesrecord_list
 
 
+class SalesRecordTypeForm(forms.ModelForm):
+    def clean(self):
+        if self.instance._state.adding:
+            services.salesrecordtype_limit_check()  # asked again under the service's lock when saving
+        return super().clean()
+
+
 @admin.register(SalesRecordType)
 class SalesRecordTypeAdmin(AuditedModelAdmin):
+    form = SalesRecordTypeForm
     list_display = ["name", "sort_order", "active"]
     list_editable = ["sort_order", "active"]
     ordering = ["sort_order", "name"]
+
+    def save_model(self, request, obj, form, change):
+        services.salesrecordtype_save(actor=request.user, record_type=obj, changed=list(form.changed_data) if change else None)
 
 
 @admin.register(SalesRecordTypeRight)

@@ -1,5 +1,7 @@
 """Sales workflows and the activities they create (each user's list: "Assigned to: me")."""
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -11,10 +13,23 @@ from core.admin import AuditedModelAdmin
 from .. import services
 from ..models import Activity, SalesWorkflow
 from ..selectors import activity_list
+from ..workflows import validate_workflow
+
+
+class SalesWorkflowForm(forms.ModelForm):
+    """The service's validation, shown on the form (not in ``SalesWorkflow.clean``)."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            validate_workflow(self.instance)
+        except ValidationError as exc:
+            self._update_errors(exc)
 
 
 @admin.register(SalesWorkflow)
 class SalesWorkflowAdmin(AuditedModelAdmin):
+    form = SalesWorkflowForm
     list_display = ["name", "active", "types", "create_activity", "send_email", "set_stage"]
     list_filter = ["active"]
     filter_horizontal = ["record_types"]
@@ -34,6 +49,9 @@ class SalesWorkflowAdmin(AuditedModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("record_types")
+
+    def save_model(self, request, obj, form, change):
+        services.salesworkflow_save(actor=request.user, workflow=obj, changed=list(form.changed_data) if change else None)
 
 
 class AssignedFilter(admin.SimpleListFilter):

@@ -35,6 +35,12 @@ class SalesRecordTypeViewSet(AuditedModelViewSet):
     serializer_class = SalesRecordTypeSerializer
     ordering_fields = ["sort_order", "name"]
 
+    def _save(self, serializer, instance):
+        for field, value in serializer.validated_data.items():
+            setattr(instance, field, value)
+        changed = None if instance._state.adding else list(serializer.validated_data)
+        serializer.instance = services.salesrecordtype_save(actor=self.request.user, record_type=instance, changed=changed)
+
 
 class SalesRecordViewSet(AuditedModelViewSet):
     """Sales records of the types you may view; writes need the type right. ``convert`` is irreversible."""
@@ -149,3 +155,12 @@ class SalesWorkflowViewSet(AuditedModelViewSet):
 
     queryset = SalesWorkflow.objects.prefetch_related("record_types")
     serializer_class = SalesWorkflowSerializer
+
+    def _save(self, serializer, instance):
+        data = dict(serializer.validated_data)
+        record_types = data.pop("record_types", None)
+        for field, value in data.items():
+            setattr(instance, field, value)
+        changed = None if instance._state.adding else list(serializer.validated_data)
+        serializer.instance = services.salesworkflow_save(actor=self.request.user, workflow=instance,
+                                                          record_types=record_types, changed=changed)

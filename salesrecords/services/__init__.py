@@ -6,10 +6,20 @@ from .mass_create import (
     mass_creation_resume_stuck,
     mass_creation_run,
 )
-from .records import activity_complete, salesrecord_convert, salesrecord_delete, salesrecord_save, salesrecords_convert
+from .records import (
+    activity_complete,
+    salesrecord_convert,
+    salesrecord_delete,
+    salesrecord_save,
+    salesrecords_convert,
+    salesrecordtype_limit_check,
+    salesrecordtype_save,
+    salesworkflow_save,
+)
 
 __all__ = [
     "activity_complete", "mass_creation_job_create", "mass_creation_preview",
     "mass_creation_resume", "mass_creation_resume_stuck", "mass_creation_run", "salesrecord_convert",
-    "salesrecord_delete", "salesrecord_save", "salesrecords_convert",
+    "salesrecord_delete", "salesrecord_save", "salesrecords_convert", "salesrecordtype_limit_check",
+    "salesrecordtype_save", "salesworkflow_save",
 ]

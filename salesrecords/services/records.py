@@ -1,15 +1,15 @@
 """Writes for single sales records, types, workflows and activities; and Convert to Individual."""
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete, record_save
 from individuals.models import CustomField, Individual
 from individuals.services import individual_save
 
-from ..models import CARRIED_FIELDS, PERSONAL_COLUMNS, SalesRecord
+from ..models import CARRIED_FIELDS, MAX_RECORD_TYPES, PERSONAL_COLUMNS, SalesRecord, SalesRecordType, SalesWorkflow
 from ..rights import type_allows
-from ..workflows import applicable_workflows, workflow_emails_send, workflows_trigger
+from ..workflows import applicable_workflows, validate_workflow, workflow_emails_enqueue, workflows_trigger
 
 
 def _check(actor: User | None, record: SalesRecord, action: str) -> None:
@@ -34,7 +34,8 @@ def salesrecord_save(*, actor: User | None, record: SalesRecord, changed: list[s
         if workflows:
             records = SalesRecord.objects.filter(pk=record.pk)
             workflows_trigger(records=records, workflows=workflows)
-            transaction.on_commit(lambda: workflow_emails_send(records=records))
+            if any(w.send_email for w in workflows):
+                workflow_emails_enqueue()
             record.refresh_from_db(fields=["stage"])
     return record
 
@@ -97,3 +98,39 @@ def activity_complete(*, actor: User | None, activity) -> object:
     """Mark an activity done (audited)."""
     activity.done = True
     return record_save(actor=actor, instance=activity, changed=["done"])
+
+
+def salesrecordtype_limit_check() -> None:
+    """``ValidationError`` when there are already ``MAX_RECORD_TYPES`` types (the admin form asks it first)."""
+    if SalesRecordType.objects.count() >= MAX_RECORD_TYPES:
+        raise ValidationError(f"There can be at most {MAX_RECORD_TYPES} sales record types.")
+
+
+@transaction.atomic
+def salesrecordtype_save(*, actor: User | None, record_type: SalesRecordType,
+                         changed: list[str] | None = None) -> SalesRecordType:
+    """Create or change a sales record type (validated, audited); at most ``MAX_RECORD_TYPES``, whoever races.
+
+    A new type is counted under a transaction-scoped lock (PostgreSQL advisory lock; SQLite's
+    write transactions are serial already), so two concurrent adds cannot both take the tenth place.
+    """
+    if record_type._state.adding:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('salesrecords.salesrecordtype.limit'))")
+        salesrecordtype_limit_check()
+    return record_save(actor=actor, instance=record_type, changed=changed)
+
+
+@transaction.atomic
+def salesworkflow_save(*, actor: User | None, workflow: SalesWorkflow, record_types=None,
+                       changed: list[str] | None = None) -> SalesWorkflow:
+    """Create or change a sales workflow: validated by ``validate_workflow`` (criteria with personal data
+    as keyed hashes, templates that compile, an action), audited; ``record_types`` (if given) set after.
+    Raises ``ValidationError`` and writes nothing when invalid.
+    """
+    validate_workflow(workflow)
+    record_save(actor=actor, instance=workflow, changed=changed)
+    if record_types is not None:
+        workflow.record_types.set(record_types)
+    return workflow

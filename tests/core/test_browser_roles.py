@@ -12,8 +12,8 @@ from accounts.models import SecurityGroup
 from accounts.seeded_groups import seed_security_groups
 from accounts.services import record_save
 from hrsync.models import Employee, SyncAttempt
-from tests.accounts.factories import AgentFactory, UserFactory
-from tests.conftest import PASSWORD, raw_literals
+from tests.accounts.factories import PASSWORD, AgentFactory, UserFactory
+from tests.conftest import raw_literals
 from tests.hrsync.factories import EmployeeFactory
 from tests.individuals.factories import IndividualFactory, PolicyFactory
 from tests.plans.factories import PlanFactory

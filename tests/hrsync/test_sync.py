@@ -135,19 +135,6 @@ def test_retries_under_faults_never_make_a_second_account(sandbox, sync, setting
     assert sum(e.last_attempt.http_calls for e in employees) > 20  # faults were met and retried
 
 
-def test_an_outage_fails_with_a_reason_and_a_later_sync_recovers(sandbox, sync, settings):
-    settings.INTEGRATIONS_RETRY_ATTEMPTS = 2
-    employee = EmployeeFactory()
-    sandbox.knobs(error_rate=1.0)
-    sync(employee)
-    assert employee.sync_state == State.FAILED
-    assert employee.last_attempt.reason.startswith("The benefits platform was unavailable: The benefits platform answered 500")
-    sandbox.knobs(error_rate=0)
-    sync(employee)
-    assert employee.sync_state == State.SUCCESSFUL
-    assert len(sandbox.accounts(employee.email)) == 1
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see conftest.celery_worker_process
 def test_lease_pickup_runs_again_under_the_same_keys(sandbox, agency_admin):
     employee = EmployeeFactory()

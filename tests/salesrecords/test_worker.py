@@ -14,7 +14,6 @@ from django.db.models import Count
 from accounts.models import AuditLog
 from individuals.models import Individual
 from salesrecords.models import Activity, MassCreationJob, SalesRecord
-from salesrecords.services import mass_creation_resume_stuck
 from salesrecords.tasks import mass_creation_run_task
 
 from .factories import SalesRecordFactory, SalesRecordTypeFactory, SalesWorkflowFactory
@@ -30,17 +29,31 @@ def small_chunks(monkeypatch):
     monkeypatch.setenv("SALESRECORDS_CHUNK_SIZE", CHUNK)
 
 
-def start_worker():
-    """Another worker on the test queue (the ``celery_worker_process`` fixture's), like a restarted one."""
+def _env():
+    """A process on the test database and the test queue (the ``celery_worker_process`` fixture's)."""
     from config.celery import app
 
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "CELERY_TASK_ALWAYS_EAGER": "false"}
+    queue = app.conf.task_default_queue
+    return queue, {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
+                   "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": queue,
+                   "INTEGRATIONS_QUEUE": queue}
+
+
+def start_worker():
+    """Another worker on the test queue, like a restarted one."""
+    queue, env = _env()
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", app.conf.task_default_queue, "-c", "1",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1",
          "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"], cwd=ROOT, env=env)
+
+
+def start_beat():
+    """``celery beat`` on the database schedule the migrations seed (the 15-second sweep among them)."""
+    _, env = _env()
+    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING"],
+                            cwd=ROOT, env=env)
 
 
 def kill_tree(process):
@@ -86,32 +99,64 @@ def start_job(user, criteria, name="Renewal"):
     return job
 
 
-def test_a_worker_killed_mid_job_leaves_a_job_the_next_worker_finishes_exactly(small_chunks, celery_worker_process, agency_admin):
-    seed(12_000, state="FL")
+def test_a_worker_killed_mid_job_is_resumed_by_the_beat_sweep_within_a_minute_and_finished_exactly(
+        small_chunks, celery_worker_process, agency_admin):
+    # given a job with workflows running on a worker, and beat running the 15-second sweep
+    seed(20_000, state="FL")
     existing = list(Individual.objects.order_by("?")[:700])
     for person in existing:
         SalesRecordFactory(individual=person)
     SalesWorkflowFactory(name="Call them")
-    job = start_job(agency_admin, {"state": ["FL"]})
-
-    deadline = time.monotonic() + 60
-    while MassCreationJob.objects.get(pk=job.pk).processed < 2000 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    kill_tree(celery_worker_process)
-    killed = MassCreationJob.objects.get(pk=job.pk)
-    assert killed.status == "running" and 0 < killed.processed < 12_000, "the kill must land mid-job"
-
-    replacement = start_worker()
+    beat = start_beat()
+    replacement = None
     try:
-        assert mass_creation_resume_stuck(older_than_seconds=0) == 1  # what the beat job does after the lease
-        (job,) = wait_finished(job)
-    finally:
-        stop(replacement)
+        job = start_job(agency_admin, {"state": ["FL"]})
+        deadline = time.monotonic() + 60
+        while MassCreationJob.objects.get(pk=job.pk).processed < 2000 and time.monotonic() < deadline:
+            time.sleep(0.01)
 
-    assert (job.status, job.matched, job.created, job.skipped) == ("done", 12_000, 11_300, 700)
-    assert SalesRecord.objects.filter(job=job).count() == 11_300 and no_duplicates()
-    assert Activity.objects.count() == 11_300  # the workflow ran exactly once per created record
+        # when the whole worker dies (no chance to clean up) and another one is started
+        kill_tree(celery_worker_process)
+        killed_at = time.monotonic()
+        killed = MassCreationJob.objects.get(pk=job.pk)
+        assert killed.status == "running" and 0 < killed.processed < 20_000, "the kill must land mid-job"
+        replacement = start_worker()
+
+        # then the job runs again within 60 s, on the new worker, and finishes exactly
+        while time.monotonic() < killed_at + 60:
+            now = MassCreationJob.objects.get(pk=job.pk)
+            if now.runner not in ("", killed.runner) and (now.processed > killed.processed or now.finished):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"the job did not run again within 60 s of the kill: {now.status}, {now.processed} processed")
+        (job,) = wait_finished(job, timeout=120)
+    finally:
+        stop(beat)
+        if replacement is not None:
+            stop(replacement)
+
+    assert (job.status, job.matched, job.created, job.skipped) == ("done", 20_000, 19_300, 700)
+    assert SalesRecord.objects.filter(job=job).count() == 19_300 and no_duplicates()
+    assert Activity.objects.count() == 19_300  # the workflow ran exactly once per created record
     assert AuditLog.objects.filter(action="bulk", object_id=str(job.pk)).count() == 1
+
+
+def test_a_job_whose_search_the_database_cannot_run_fails_with_the_reason(celery_worker_process, agency_admin):
+    # The database refuses every new sales record (a trigger): the task raises mid-job.
+    seed(50, state="FL")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no room for records'; "
+                       "END $$ LANGUAGE plpgsql")
+        cursor.execute("CREATE TRIGGER refuse BEFORE INSERT ON salesrecords_salesrecord FOR EACH ROW EXECUTE FUNCTION refuse()")
+    try:
+        job = start_job(agency_admin, {"state": ["FL"]})
+        (job,) = wait_finished(job, timeout=60)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER refuse ON salesrecords_salesrecord; DROP FUNCTION refuse()")
+    assert job.status == "failed" and "no room for records" in job.error
+    assert not SalesRecord.objects.exists()
 
 
 def test_two_overlapping_jobs_started_together_create_each_record_once(small_chunks, celery_worker_process, agency_admin):

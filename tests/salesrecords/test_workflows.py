@@ -4,11 +4,13 @@ import datetime
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from accounts.rights import Level
 from salesrecords.models import Activity, SalesRecord, SalesWorkflow, SalesWorkflowRun
-from salesrecords.services import mass_creation_run, salesrecord_save
+from salesrecords.services import mass_creation_run, salesrecord_save, salesworkflow_save
+from salesrecords.tasks import workflow_emails_send_task
 from tests.accounts.factories import AgentFactory, UserFactory
 from tests.individuals.factories import IndividualFactory
 
@@ -68,13 +70,82 @@ def test_a_record_created_by_hand_runs_the_workflows_once(renewal, make_user, dj
     assert [m.subject for m in mail.outbox] == ["New Lee"] and mail.outbox[0].to == [user.email]
 
 
-def test_a_workflow_needs_an_action_valid_criteria_and_templates():
+def test_a_workflow_needs_an_action_valid_criteria_and_templates(agency_admin):
     workflow = SalesWorkflow(name="Broken", criteria={"state": "ZZ"}, send_email=True, email_subject="{% if %}")
     with pytest.raises(ValidationError) as exc:
-        workflow.full_clean()
+        salesworkflow_save(actor=agency_admin, workflow=workflow)
     assert {"criteria", "email_subject", "email_body"} <= set(exc.value.message_dict)
     with pytest.raises(ValidationError):
-        SalesWorkflow(name="Nothing").full_clean()
+        salesworkflow_save(actor=agency_admin, workflow=SalesWorkflow(name="Nothing"))
+    assert not SalesWorkflow.objects.exists()
+
+
+def test_the_admin_form_shows_the_services_validation(client, agency_admin):
+    client.force_login(agency_admin)
+    reply = client.post("/admin/salesrecords/salesworkflow/add/", {"name": "Broken", "criteria": '{"state": "ZZ"}',
+                                                                  "email_to": "assigned_user", "activity_due_days": 0})
+    assert reply.status_code == 200 and not SalesWorkflow.objects.exists()
+    errors = reply.context["adminform"].form.errors
+    assert "criteria" in errors and "Choose at least one action" in str(errors)
+
+
+def test_workflow_emails_go_out_from_a_task_after_commit(renewal, make_user, django_capture_on_commit_callbacks):
+    user = make_user(sales=Level.EDIT)
+    SalesWorkflowFactory(send_email=True, email_subject="New {{ record.last_name }}", email_body="Call them.")
+    with django_capture_on_commit_callbacks() as callbacks:
+        salesrecord_save(actor=user, record=SalesRecord(record_type=renewal, first_name="Ann", last_name="Lee", assigned_user=user))
+    assert mail.outbox == [] and SalesWorkflowRun.objects.get().email_pending  # nothing sent inside the transaction
+
+    for callback in callbacks:  # the commit enqueues the task (eager here)
+        callback()
+    assert [m.subject for m in mail.outbox] == ["New Lee"]
+    assert not SalesWorkflowRun.objects.get().email_pending
+
+
+class RefusingMailServer(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("the mail server is down")
+
+
+def test_the_sweep_sends_emails_left_pending_and_retries_a_refused_one(renewal, make_user, settings):
+    user = make_user(sales=Level.EDIT)
+    SalesWorkflowFactory(send_email=True, email_subject="Hi {{ record.last_name }}", email_body="...")
+    with_dead_sender = SalesRecord(record_type=renewal, first_name="Ann", last_name="Claimed", assigned_user=user)
+    never_sent = SalesRecord(record_type=renewal, first_name="Ann", last_name="Lost", assigned_user=user)
+    for record in (with_dead_sender, never_sent):
+        salesrecord_save(actor=user, record=record)  # (no commit: the enqueue after it never happens)
+    SalesWorkflowRun.objects.filter(sales_record=with_dead_sender).update(
+        email_claimed_at=timezone.now() - datetime.timedelta(seconds=settings.SALESRECORDS_EMAIL_LEASE_SECONDS + 1))
+
+    settings.EMAIL_BACKEND = "tests.salesrecords.test_workflows.RefusingMailServer"
+    assert workflow_emails_send_task.delay().get() == 0
+    assert SalesWorkflowRun.objects.filter(email_pending=True).count() == 2  # refused: still to send
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    SalesWorkflowRun.objects.update(email_claimed_at=None)  # the lease of the refused try ran out
+    assert workflow_emails_send_task.delay().get() == 2  # the minute sweep
+    assert sorted(m.subject for m in mail.outbox) == ["Hi Claimed", "Hi Lost"]
+    assert workflow_emails_send_task.delay().get() == 0  # each sent once
+
+
+def test_a_refused_email_is_given_up_after_the_last_try(renewal, make_user, settings):
+    user = make_user(sales=Level.EDIT)
+    SalesWorkflowFactory(send_email=True, email_subject="Hi", email_body="...")
+    salesrecord_save(actor=user, record=SalesRecord(record_type=renewal, first_name="Ann", last_name="Lee", assigned_user=user))
+    settings.EMAIL_BACKEND = "tests.salesrecords.test_workflows.RefusingMailServer"
+    settings.SALESRECORDS_EMAIL_MAX_TRIES = 2
+    workflow_emails_send_task.delay()
+    SalesWorkflowRun.objects.update(email_claimed_at=None)
+    workflow_emails_send_task.delay()
+    run = SalesWorkflowRun.objects.get()
+    assert (run.email_pending, run.email_tries) == (False, 2)
+
+
+def test_the_email_sweep_runs_every_minute():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="salesrecords.tasks.workflow_emails_send_task")
+    assert task.enabled and (task.interval.every, task.interval.period) == (1, "minutes")
 
 
 def test_workflow_criteria_keep_personal_data_as_a_keyed_hash_only(api):

@@ -1,0 +1,167 @@
+"""The AMS link's API: the webhook, external ids, identity conflicts, reconciliations, the sync queue."""
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.permissions import HasPerm
+from accounts.models import AuditLog
+from accounts.services import audit
+from integrations.models import ExternalId
+from integrations.registry import external_id_link
+
+from .. import selectors, services
+from ..filters import ExternalIdFilterSet, IdentityConflictFilterSet, ReconciliationFilterSet, SyncAttemptFilterSet
+from ..permissions import can_see_links
+from .serializers import (
+    CandidateSerializer,
+    ExternalIdLinkSerializer,
+    ExternalIdSerializer,
+    IdentityConflictSerializer,
+    NotificationSerializer,
+    ReconciliationSerializer,
+    SyncAttemptSerializer,
+)
+
+
+class SeesLinks(BasePermission):
+    """Visible on individuals, policies or employer groups: the ids and conflicts of those records."""
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and can_see_links(request.user))
+
+
+class NotificationWebhookView(APIView):
+    """``POST``: the AMS's change notification (signed ``X-AMS-Signature: sha256=<hex HMAC>``), stored
+    before the answer; a bad signature is a 401 and nothing is stored. ``GET``: the inbox (Administration)."""
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "POST" else [HasPerm.of("ams.view_notification")()]
+
+    def get_authenticators(self):
+        # The AMS authenticates with its signature, not a session (no CSRF) or a token.
+        return [] if getattr(self, "_post", False) else super().get_authenticators()
+
+    def dispatch(self, request, *args, **kwargs):
+        self._post = request.method == "POST"
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_authenticate_header(self, request):
+        return 'HMAC realm="ams-notifications"' if self._post else super().get_authenticate_header(request)
+
+    @extend_schema(responses={200: NotificationSerializer(many=True)},
+                   parameters=[OpenApiParameter("status", str), OpenApiParameter("record_type", str)])
+    def get(self, request):
+        qs = selectors.notification_list(filters=request.query_params)[:200]
+        return Response(NotificationSerializer(qs, many=True).data)
+
+    @extend_schema(request=inline_serializer("AmsNotification", {"NotificationId": serializers.CharField(),
+                                                                "RecordType": serializers.CharField(),
+                                                                "RecordId": serializers.CharField(),
+                                                                "CustomerId": serializers.CharField(required=False)}),
+                   responses={202: NotificationSerializer, 401: None})
+    def post(self, request):
+        try:
+            notification = services.notification_receive(body=request.body, signature=request.headers.get("X-AMS-Signature", ""))
+        except services.SignatureError as exc:
+            raise NotAuthenticated(str(exc)) from None
+        return Response(NotificationSerializer(notification).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExternalIdViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Every outside system's ids of the records you may see. ``POST`` links a record to an id a person
+    picked (Edit on the record's area); ``candidates`` proposes AMS customers by name prefix, never links."""
+
+    serializer_class = ExternalIdSerializer
+    filterset_class = ExternalIdFilterSet
+    permission_classes = [SeesLinks]
+    ordering_fields = ["system", "external_id", "last_synced_at", "created_at"]
+
+    def get_queryset(self):
+        return selectors.external_id_list(user=self.request.user).order_by("system", "object_type", "external_id")
+
+    def get_serializer_class(self):
+        return ExternalIdLinkSerializer if self.action == "create" else ExternalIdSerializer
+
+    @extend_schema(request=ExternalIdLinkSerializer, responses={201: ExternalIdSerializer})
+    def create(self, request, *args, **kwargs):
+        params = ExternalIdLinkSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data, record = params.validated_data, params.validated_data["record"]
+        if data["system"] == ExternalId.System.AMS and data["object_type"] == "customer":
+            row = services.customer_link(actor=request.user, obj=record, customer_id=data["external_id"])
+        else:
+            if not request.user.has_perm(f"{record._meta.app_label}.change_{record._meta.model_name}"):
+                raise PermissionDenied
+            with transaction.atomic():
+                row = external_id_link(obj=record, system=data["system"], object_type=data["object_type"],
+                                       external_id=data["external_id"])
+                audit(actor=request.user, action=AuditLog.Action.UPDATE, obj=record,
+                      summary=f"Linked to {row}", data={"system": row.system, "external_id": row.external_id})
+        return Response(ExternalIdSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[OpenApiParameter("name_prefix", str, required=True)], responses={200: CandidateSerializer(many=True)})
+    @action(detail=False, methods=["get"])
+    def candidates(self, request):
+        """AMS customers whose name starts with ``name_prefix``: candidates for a person to pick."""
+        found = services.customer_candidates(name_prefix=request.query_params.get("name_prefix", ""))
+        return Response(CandidateSerializer(found, many=True).data)
+
+
+class IdentityConflictViewSet(viewsets.ReadOnlyModelViewSet):
+    """Two local records for one far-side identity. ``merge`` or ``separate`` (Edit on the records' area)."""
+
+    serializer_class = IdentityConflictSerializer
+    filterset_class = IdentityConflictFilterSet
+    permission_classes = [SeesLinks]
+
+    def get_queryset(self):
+        return selectors.identity_conflict_list(user=self.request.user)
+
+    def _decide(self, request, decision):
+        conflict = services.conflict_resolve(actor=request.user, conflict=self.get_object(), decision=decision)
+        return Response(IdentityConflictSerializer(conflict).data)
+
+    @extend_schema(request=None, responses={200: IdentityConflictSerializer})
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """Merge the other record into the one that keeps the far-side id (its policies or plans move; it is deleted)."""
+        return self._decide(request, "merge")
+
+    @extend_schema(request=None, responses={200: IdentityConflictSerializer})
+    @action(detail=True, methods=["post"])
+    def separate(self, request, pk=None):
+        """Keep both records; the other one stays without that far-side id."""
+        return self._decide(request, "separate")
+
+
+class ReconciliationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Walks of the AMS that repair missed notifications (Administration). ``POST``: Reconcile now (202)."""
+
+    serializer_class = ReconciliationSerializer
+    filterset_class = ReconciliationFilterSet
+
+    def get_queryset(self):
+        return selectors.reconciliation_list()
+
+    @extend_schema(request=None, responses={202: ReconciliationSerializer})
+    def create(self, request, *args, **kwargs):
+        run = services.reconciliation_request(actor=request.user)
+        run.refresh_from_db()
+        return Response(ReconciliationSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SyncAttemptViewSet(viewsets.ReadOnlyModelViewSet):
+    """The AMS/CRM sync queue: In progress, Successful, Failed with the reason."""
+
+    serializer_class = SyncAttemptSerializer
+    filterset_class = SyncAttemptFilterSet
+    permission_classes = [SeesLinks]
+
+    def get_queryset(self):
+        return selectors.sync_attempt_list(user=self.request.user)
+

@@ -1,0 +1,150 @@
+"""Links made by a person, name-search candidates, and identity conflicts (merge or keep separate).
+
+A name search only proposes candidates; a link is always a person's choice of one id. Linking an
+id another record holds opens an identity conflict instead of a second link. Every decision is
+audited; each needs Edit on the record's area (individuals or employer groups).
+"""
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import AuditLog, User
+from accounts.services import audit
+from core.errors import ApplicationError
+from individuals.models import Individual
+from individuals.services import individual_delete, policy_save
+from integrations.clients.ams360 import ams360_client
+from integrations.http import IntegrationError
+from integrations.models import ExternalId
+from integrations.ownership import writing_as
+from integrations.registry import external_id_find, external_id_link
+from plans.models import EmployerGroup
+from plans.services import employer_group_delete, plan_update
+
+from .. import mapping
+from ..mapping import CUSTOMER, SYSTEM
+from ..models import IdentityConflict
+from .crm import crm_forget, crm_push_enqueue
+
+LINKABLE = {"individual": Individual, "employergroup": EmployerGroup}
+
+
+def _require_edit(actor: User, obj) -> None:
+    if not actor.has_perm(f"{obj._meta.app_label}.change_{obj._meta.model_name}"):
+        raise PermissionDenied
+
+
+def customer_candidates(*, name_prefix: str, client=None) -> list[dict]:
+    """AMS customers whose name starts with ``name_prefix``: for a person to pick from, never linked by themselves."""
+    if len(name_prefix.strip()) < 2:
+        raise ValidationError({"name_prefix": "Type at least two characters."})
+    try:
+        found = (client or ams360_client()).customers_by_name_prefix(name_prefix.strip())
+    except IntegrationError as exc:
+        raise ApplicationError(f"The agency management system could not be searched: {exc.message}") from exc
+    return [{"customer_id": c["CustomerId"], "customer_number": c["CustomerNumber"], "name": mapping.customer_display_name(c),
+             "kind": "Commercial" if mapping.is_commercial(c) else "Personal", "city": c.get("City") or "",
+             "linked": external_id_find(system=SYSTEM, object_type=CUSTOMER, external_id=c["CustomerId"]) is not None}
+            for c in found[:50]]
+
+
+def customer_link(*, actor: User, obj, customer_id: str) -> ExternalId:
+    """Link ``obj`` to the AMS customer a person picked (by id), then bring it in.
+
+    Raises ``PermissionDenied`` without Edit on the record's area; ``ApplicationError`` when another
+    record holds that id (an identity conflict is opened for a person to decide).
+    """
+    _require_edit(actor, obj)
+    customer_id = str(customer_id).strip()
+    holder = external_id_find(system=SYSTEM, object_type=CUSTOMER, external_id=customer_id)
+    if holder is not None and holder.status == ExternalId.Status.ACTIVE and (
+            holder.content_type_id, holder.object_id) != (ContentType.objects.get_for_model(obj).pk, obj.pk):
+        if holder.content_type_id == ContentType.objects.get_for_model(obj).pk:
+            conflict = conflict_open(kind=IdentityConflict.Kind.SHARED_ID, row=holder, other=obj,
+                                     description=f"“{obj}” was linked to AMS customer {customer_id}, which “{holder.record}” already holds.")
+            raise ApplicationError(f"AMS customer {customer_id} is already linked to “{holder.record}”: identity conflict "
+                                   f"#{conflict.pk} was opened for a person to merge or keep them separate.",
+                                   {"conflict": conflict.pk})
+        raise ApplicationError(f"AMS customer {customer_id} is already linked to “{holder.record}”.")
+    with transaction.atomic():
+        row = external_id_link(obj=obj, system=SYSTEM, object_type=CUSTOMER, external_id=customer_id)
+        audit(actor=actor, action=AuditLog.Action.UPDATE, obj=obj, summary=f"Linked to AMS customer {customer_id}",
+              data={"system": SYSTEM, "external_id": customer_id})
+    from ..tasks import customer_sync_task
+
+    transaction.on_commit(lambda: customer_sync_task.delay(customer_id))
+    return row
+
+
+@transaction.atomic
+def conflict_open(*, kind: str, row: ExternalId, other, description: str) -> IdentityConflict:
+    conflict, _ = IdentityConflict.objects.get_or_create(
+        content_type_id=row.content_type_id, object_id=row.object_id, other_object_id=other.pk,
+        status=IdentityConflict.Status.OPEN,
+        defaults={"kind": kind, "system": row.system, "object_type": row.object_type, "external_id": row.external_id,
+                  "description": description},
+    )
+    return conflict
+
+
+def _merge_records(*, actor: User, keep, drop) -> None:
+    """Move what ``drop`` has onto ``keep`` through the owning apps' services, then delete ``drop``."""
+    keep_ct = ContentType.objects.get_for_model(keep)
+    with writing_as(SYSTEM):
+        if isinstance(keep, Individual):
+            for policy in drop.policies.all():
+                policy.individual = keep
+                policy_save(actor=actor, policy=policy, changed=["individual"])
+        else:
+            for plan in drop.plans.all():
+                plan_update(actor=actor, plan=plan, data={"group": keep})
+    crm_forget(obj=drop)  # one CRM record per account: the dropped one's goes
+    # Ids the dropped record held (other systems, retired AMS ids) now name the kept record.
+    for row in ExternalId.objects.filter(content_type=keep_ct, object_id=drop.pk):
+        if row.status == ExternalId.Status.RETIRED or not ExternalId.objects.filter(
+                system=row.system, object_type=row.object_type, content_type=keep_ct, object_id=keep.pk,
+                status=ExternalId.Status.ACTIVE).exists():
+            ExternalId.objects.filter(pk=row.pk).update(object_id=keep.pk)
+        else:
+            raise ApplicationError(f"Both records hold a {row.get_system_display()} {row.object_type} id: "
+                                   "unlink one of them first, or keep them separate.")
+    if isinstance(drop, Individual):
+        individual_delete(actor=actor, individual=drop)
+    else:
+        employer_group_delete(actor=actor, group=drop)
+
+
+@transaction.atomic
+def conflict_resolve(*, actor: User, conflict: IdentityConflict, decision: str) -> IdentityConflict:
+    """``merge``: the other record's policies/plans and ids move to the record that keeps the far-side id,
+    and the other record is deleted. ``separate``: both stay; the other holds no link to that id.
+
+    Raises ``PermissionDenied`` without Edit on the records' area, ``ApplicationError`` when the
+    conflict is already decided or the merge is blocked (nothing is written then).
+    """
+    conflict = IdentityConflict.objects.select_for_update().get(pk=conflict.pk)
+    if conflict.status != IdentityConflict.Status.OPEN:
+        raise ApplicationError(f"This conflict was already decided ({conflict.get_status_display()}).")
+    if decision not in ("merge", "separate"):
+        raise ValidationError({"decision": "Choose merge or separate."})
+    keep, other = conflict.records()
+    for obj in (keep, other):
+        if obj is not None:
+            _require_edit(actor, obj)
+    if decision == "merge":
+        if keep is None or other is None:
+            raise ApplicationError("One of the two records no longer exists: keep them separate instead.")
+        _merge_records(actor=actor, keep=keep, drop=other)
+        conflict.status = IdentityConflict.Status.MERGED
+    else:
+        conflict.status = IdentityConflict.Status.SEPARATED
+    conflict.decided_by, conflict.decided_at = actor, timezone.now()
+    conflict.save(update_fields=["status", "decided_by", "decided_at"])
+    audit(actor=actor, action=AuditLog.Action.UPDATE, obj=conflict,
+          summary=f"{'Merged' if decision == 'merge' else 'Kept separate'}: {conflict.description}",
+          data={"decision": decision, "kept": str(keep), "other": str(other)})
+    if keep is not None:
+        crm_push_enqueue(keep)
+    return conflict
+

@@ -1,0 +1,72 @@
+"""Large imports as background jobs: the upload is stored (0600, under MEDIA_ROOT/imports/), a row
+records the job, a Celery task runs the same all-or-nothing import and keeps the report."""
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from core.audit import audit
+from core.models import AuditLog, ImportJob
+
+IMPORT_DIR = "imports"
+
+
+@transaction.atomic
+def import_job_create(*, actor, resource, kind: str, source, dry_run: bool) -> ImportJob:
+    """Store ``source`` (a ``RowSource`` over an upload) and queue its import by ``resource``'s class
+    after commit. The caller has checked the actor's rights; the task runs as the actor. Audited."""
+    from core.tasks import import_job_run_task
+
+    relative = f"{IMPORT_DIR}/{timezone.now():%Y%m%d}-{secrets.token_hex(12)}.{source.file_format}"
+    target = Path(settings.MEDIA_ROOT) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        for block in source.upload.chunks():
+            out.write(block)
+    job = ImportJob.objects.create(
+        owner=actor, kind=kind, resource=f"{type(resource).__module__}.{type(resource).__qualname__}",
+        file_name=(source.name or "")[-255:], file_format=source.file_format, file_path=relative, size=source.size,
+        dry_run=dry_run)
+    audit(actor=actor, action=AuditLog.Action.IMPORT, model=resource._meta.model, object_repr=str(job),
+          summary=f"Queued import #{job.pk} of {kind} ({source.size:,} bytes{', dry run' if dry_run else ''})",
+          data={"job": job.pk, "file": job.file_name})
+    transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
+    return job
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """Run a queued import job and keep its report (or the reason it failed); the stored upload is
+    deleted when done. Idempotent: only a pending job, or a running one past ``IMPORT_JOB_LEASE_SECONDS``
+    (its worker died; the import was rolled back with it), is claimed, by a conditional update."""
+    from .base import import_dataset, import_run
+
+    lease = timezone.now() - timezone.timedelta(seconds=settings.IMPORT_JOB_LEASE_SECONDS)
+    claimable = Q(status=ImportJob.Status.PENDING) | Q(status=ImportJob.Status.RUNNING, started_at__lt=lease)
+    if not ImportJob.objects.filter(claimable, pk=job_id).update(
+            status=ImportJob.Status.RUNNING, started_at=timezone.now(), error=""):
+        return None
+    job = ImportJob.objects.select_related("owner").get(pk=job_id)
+    path = Path(settings.MEDIA_ROOT) / job.file_path
+    try:
+        resource = import_string(job.resource)()
+        with open(path, "rb") as stream:
+            report = import_run(resource=resource, kind=job.kind, dataset=import_dataset(stream, job.file_format),
+                                actor=job.owner, dry_run=job.dry_run, file_format=job.file_format)
+    except Exception as exc:  # the reason is shown on the job; a ValueError is the file's fault
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
+            status=ImportJob.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
+        path.unlink(missing_ok=True)
+        if isinstance(exc, ValueError):
+            return ImportJob.objects.get(pk=job.pk)
+        raise
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
+        status=ImportJob.Status.DONE, rows=report.rows, error_rows=report.error_rows, written=report.written,
+        report=report.as_dict(), finished_at=timezone.now())
+    path.unlink(missing_ok=True)
+    return ImportJob.objects.get(pk=job.pk)

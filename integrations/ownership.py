@@ -1,0 +1,49 @@
+"""Fields an outside system owns: a local edit to one is refused while the record is linked to it.
+
+An app that mirrors an outside system registers the fields it owns per model
+(``fields_owned_by(...)``); the owning apps' services call ``owned_fields_check`` before they save.
+The mirror's own writes run inside ``writing_as(system)`` and pass.
+"""
+import contextvars
+from contextlib import contextmanager
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from .models import ExternalId
+
+_OWNED: dict[str, list[tuple[str, str, frozenset[str]]]] = {}  # "app.model" -> [(system, object_type, fields)]
+_writer: contextvars.ContextVar[str | None] = contextvars.ContextVar("integrations_writer", default=None)
+
+
+def fields_owned_by(*, system: str, object_type: str, model: str, fields) -> None:
+    """Declare that ``system`` owns ``fields`` of ``model`` ("app_label.model") on records linked to it."""
+    _OWNED.setdefault(model, []).append((system, object_type, frozenset(fields)))
+
+
+@contextmanager
+def writing_as(system: str):
+    """Writes made inside come from ``system`` itself (a sync), so its owned fields may change."""
+    token = _writer.set(system)
+    try:
+        yield
+    finally:
+        _writer.reset(token)
+
+
+def owned_fields_check(*, instance: models.Model, changed) -> None:
+    """Raise ``ValidationError`` naming each changed field an outside system owns on this record."""
+    if instance.pk is None or not changed:
+        return
+    for system, object_type, fields in _OWNED.get(instance._meta.label_lower, []):
+        touched = sorted(fields.intersection(changed))
+        if not touched or _writer.get() == system:
+            continue
+        linked = ExternalId.objects.filter(
+            system=system, object_type=object_type, status=ExternalId.Status.ACTIVE,
+            content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk,
+        ).exists()
+        if linked:
+            label = ExternalId.System(system).label.lower()
+            raise ValidationError(dict.fromkeys(touched, f"This field is owned by the {label}; change it there."))

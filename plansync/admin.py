@@ -1,0 +1,233 @@
+"""Admin wiring: the import page (from Employer groups), the choose-plans page, runs, conflicts."""
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from core.admin import ReadOnlyModelAdmin
+from integrations.http import IntegrationError
+from plans.models import EmployerGroup
+
+from .mapping import PRODUCT_TYPE_TO_LINE
+from .models import AccountLink, BenefitsAdminAccount, PlanChoice, PlanSyncConflict, PlanSyncItem, PlanSyncRun, Side
+from .selectors import account_list, plans_side_by_side
+from .services import Row, account_import, accounts_refresh, conflict_resolve, plan_choices_preview, plan_choices_save, plan_sync_request
+
+
+def _can_edit(request) -> bool:
+    return request.user.has_perms(["plans.change_employergroup", "plans.change_plan"])
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "message_dict"):
+        return [m for msgs in exc.message_dict.values() for m in msgs]
+    return exc.messages
+
+
+@admin.register(BenefitsAdminAccount)
+class BenefitsAdminAccountAdmin(ReadOnlyModelAdmin):
+    list_display = ["account_id", "name", "account_type", "office_name", "active", "refreshed_at"]
+    search_fields = ["name", "=account_id"]
+
+
+class PlanChoiceInline(admin.TabularInline):
+    model = PlanChoice
+    fields = ["plan", "product_id", "choice", "truth_details", "truth_benefits", "truth_rates", "state"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccountLink)
+class AccountLinkAdmin(ReadOnlyModelAdmin):
+    list_display = ["group", "account_name", "account_id", "created_at", "actions_column"]
+    search_fields = ["group__name", "account_name", "=account_id"]
+    inlines = [PlanChoiceInline]
+
+    @admin.display(description="")
+    def actions_column(self, obj):
+        return format_html('<a href="{}">Choose plans</a> · <a href="{}">Runs</a>', reverse("admin:plansync_accountlink_choose", args=[obj.pk]),
+                           reverse("admin:plansync_plansyncrun_changelist") + f"?link__id__exact={obj.pk}")
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [path("import/", wrap(self.import_view), name="plansync_accountlink_import"),
+                path("<int:pk>/choose/", wrap(self.choose_view), name="plansync_accountlink_choose"),
+                path("<int:pk>/sync/", wrap(self.sync_view), name="plansync_accountlink_sync"),
+                *super().get_urls()]
+
+    def import_view(self, request):
+        if not _can_edit(request):
+            raise PermissionDenied
+        errors = []
+        if request.method == "POST":
+            if request.POST.get("refresh"):
+                try:
+                    count = accounts_refresh(actor=request.user)
+                    messages.success(request, f"The list holds {count} benefits-admin accounts.")
+                except IntegrationError as exc:
+                    errors.append(exc.message)
+            else:
+                group = EmployerGroup.objects.filter(pk=request.POST.get("group") or None).first()
+                try:
+                    link = account_import(actor=request.user, account_id=int(request.POST.get("account_id", "0")), group=group)
+                except (ValidationError, ValueError) as exc:
+                    errors += _errors(exc) if isinstance(exc, ValidationError) else ["Enter an account ID (a number)."]
+                else:
+                    messages.success(request, f"Imported account {link.account_id} into {link.group.name}: now choose its plans.")
+                    return redirect("admin:plansync_accountlink_choose", link.pk)
+            if not errors:
+                return redirect(request.get_full_path())
+        q = request.GET.get("q", "").strip()
+        if not BenefitsAdminAccount.objects.exists() and not errors:
+            try:
+                accounts_refresh(actor=request.user)
+            except IntegrationError as exc:
+                errors.append(exc.message)
+        accounts = list(account_list(filters={"q": q})[:100])
+        linked = {link.account_id: link.group for link in AccountLink.objects.select_related("group")}
+        for account in accounts:
+            account.linked_group = linked.get(account.account_id)
+        latest = BenefitsAdminAccount.objects.order_by("-refreshed_at").first()
+        return TemplateResponse(request, "admin/plansync/import.html", {
+            **self.admin_site.each_context(request), "title": "Import benefits-admin account", "q": q, "accounts": accounts,
+            "errors": errors, "total": BenefitsAdminAccount.objects.count(), "refreshed": latest.refreshed_at if latest else None,
+            "groups": EmployerGroup.objects.filter(benefits_admin_link__isnull=True).order_by("name")})
+
+    def _rows(self, request, link) -> list[Row]:
+        rows, post = [], request.POST
+        for plan in link.group.plans.all():
+            choice = post.get(f"choice-plan-{plan.pk}")
+            if not choice:
+                continue
+            pair = post.get(f"pair-plan-{plan.pk}")
+            truths = {f"truth_{c}": post.get(f"truth-{c}-plan-{plan.pk}") or Side.BENEFITS_ADMIN for c in ("details", "benefits", "rates")}
+            rows.append(Row(plan=plan, product_id=int(pair) if pair and choice == "link" else None, choice=choice, **truths))
+        paired = {r.product_id for r in rows}
+        for key, choice in post.items():
+            if key.startswith("choice-product-") and choice:
+                product_id = int(key.removeprefix("choice-product-"))
+                if product_id not in paired:
+                    rows.append(Row(plan=None, product_id=product_id, choice=choice))
+        return rows
+
+    def choose_view(self, request, pk):
+        link = get_object_or_404(AccountLink.objects.select_related("group"), pk=pk)
+        if request.method == "POST" and not _can_edit(request):
+            raise PermissionDenied
+        errors, preview = [], None
+        if request.method == "POST":
+            rows = self._rows(request, link)
+            try:
+                if "save" in request.POST:
+                    plan_choices_save(actor=request.user, link=link, rows=rows)
+                    messages.success(request, f"{len(rows)} plan choice{'s' * (len(rows) != 1)} saved; "
+                                              "the next sync (or Sync now) acts on them.")
+                    return redirect("admin:plansync_accountlink_choose", link.pk)
+                preview = plan_choices_preview(link=link, rows=rows)
+            except ValidationError as exc:
+                errors = _errors(exc)
+        sides = plans_side_by_side(link)
+        for rp, _choice in sides["remote"]:
+            line = PRODUCT_TYPE_TO_LINE.get(rp.data.get("productTypeID"))
+            rp.line = line.label if line else f"Product type {rp.data.get('productTypeID')} (no AgencyDesk line)"
+        return TemplateResponse(request, "admin/plansync/choose.html", {
+            **self.admin_site.each_context(request), "title": f"Choose plans to sync: {link.group.name}", "link": link,
+            "local": sides["local"], "remote": sides["remote"], "errors": errors, "preview": preview,
+            "choice_options": PlanChoice.Choice.choices, "sides": Side.choices, "categories": ["details", "benefits", "rates"]})
+
+    def sync_view(self, request, pk):
+        link = get_object_or_404(AccountLink, pk=pk)
+        if request.method != "POST" or not _can_edit(request):
+            raise PermissionDenied
+        with transaction.atomic():
+            plan_sync_request(actor=request.user, link=link)
+        messages.success(request, f"Sync of {link.group.name} requested: see its runs.")
+        return redirect(reverse("admin:plansync_plansyncrun_changelist") + f"?link__id__exact={link.pk}")
+
+
+class PlanSyncItemInline(admin.TabularInline):
+    model = PlanSyncItem
+    fields = ["plan_label", "status", "action", "reason", "changes_table"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="What changed")
+    def changes_table(self, obj):
+        if not obj.changes:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {} → {} ({})</li>",
+                                                           ((c["field"], c["old"], c["new"], c["direction"]) for c in obj.changes)))
+
+
+@admin.register(PlanSyncRun)
+class PlanSyncRunAdmin(ReadOnlyModelAdmin):
+    list_display = ["link", "trigger", "status", "started_at", "finished_at", "calls", "summary"]
+    list_filter = ["status", "trigger", "link"]
+    inlines = [PlanSyncItemInline]
+
+
+@admin.register(PlanSyncConflict)
+class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
+    list_display = ["choice", "kind", "field_label", "local_shown", "remote_shown", "status", "resolve_links"]
+    list_filter = ["status", "kind"]
+
+    @admin.display(description="field")
+    def field_label(self, obj):
+        from .mapping import FIELD_LABELS
+
+        return FIELD_LABELS.get(obj.field, "—")
+
+    @admin.display(description="AgencyDesk")
+    def local_shown(self, obj):
+        from .mapping import display
+
+        return display(obj.field, obj.local_value) if obj.kind == "field" else "—"
+
+    @admin.display(description="Benefits-admin system")
+    def remote_shown(self, obj):
+        from .mapping import display
+
+        return display(obj.field, obj.remote_value) if obj.kind == "field" else obj.remote_value
+
+    @admin.display(description="Resolve")
+    def resolve_links(self, obj):
+        if obj.status != "open":
+            return obj.get_resolution_display()
+        options = (["agencydesk", "benefits_admin"] if obj.kind == "field" else ["keep", "archive"])
+        return format_html_join(" ", '<form method="post" action="{}" style="display:inline">'
+                                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                                '<button name="resolution" value="{}">{}</button></form>',
+                                ((reverse("admin:plansync_plansyncconflict_resolve", args=[obj.pk]), self._csrf, value,
+                                  PlanSyncConflict.Resolution(value).label) for value in options))
+
+    def changelist_view(self, request, extra_context=None):
+        from django.middleware.csrf import get_token
+
+        self._csrf = get_token(request)
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [path("<int:pk>/resolve/", self.admin_site.admin_view(self.resolve_view), name="plansync_plansyncconflict_resolve"),
+                *super().get_urls()]
+
+    def resolve_view(self, request, pk):
+        if request.method != "POST" or not _can_edit(request):
+            raise PermissionDenied
+        conflict = get_object_or_404(PlanSyncConflict, pk=pk)
+        try:
+            conflict_resolve(actor=request.user, conflict=conflict, resolution=request.POST.get("resolution", ""))
+            messages.success(request, "Conflict resolved; the chosen value is written to the other side now.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(_errors(exc)))
+        return redirect("admin:plansync_plansyncconflict_changelist")

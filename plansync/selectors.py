@@ -1,0 +1,33 @@
+"""Reads of the benefits-admin link, through the FilterSets the API and admin share."""
+from django.db.models import QuerySet
+
+from .filters import AccountFilterSet, ConflictFilterSet, LinkFilterSet, RunFilterSet
+from .models import AccountLink, BenefitsAdminAccount, PlanChoice, PlanSyncConflict, PlanSyncRun, RemotePlan
+
+
+def account_list(*, filters: dict | None = None) -> QuerySet[BenefitsAdminAccount]:
+    return AccountFilterSet(filters or {}, BenefitsAdminAccount.objects.all()).qs
+
+
+def link_list(*, filters: dict | None = None) -> QuerySet[AccountLink]:
+    qs = AccountLink.objects.select_related("group").prefetch_related("choices")
+    return LinkFilterSet(filters or {}, qs).qs
+
+
+def run_list(*, filters: dict | None = None) -> QuerySet[PlanSyncRun]:
+    qs = PlanSyncRun.objects.select_related("link__group").prefetch_related("items")
+    return RunFilterSet(filters or {}, qs).qs
+
+
+def conflict_list(*, filters: dict | None = None) -> QuerySet[PlanSyncConflict]:
+    qs = PlanSyncConflict.objects.select_related("choice__plan", "choice__link__group")
+    return ConflictFilterSet(filters or {}, qs).qs
+
+
+def plans_side_by_side(link: AccountLink) -> dict:
+    """Both systems' plans of a linked group, each with its choice (if any), for the choose-plans page."""
+    choices = {c.plan_id: c for c in PlanChoice.objects.filter(link=link, plan__isnull=False)}
+    by_product = {c.product_id: c for c in PlanChoice.objects.filter(link=link, product_id__isnull=False)}
+    local = [(plan, choices.get(plan.pk)) for plan in link.group.plans.select_related("carrier").order_by("effective_date", "name")]
+    remote = [(rp, by_product.get(rp.product_id)) for rp in RemotePlan.objects.filter(account_id=link.account_id).order_by("product_id")]
+    return {"local": local, "remote": remote}

@@ -1,0 +1,167 @@
+"""Bounded, streamed imports: size limit (413 / form error), row, column and cell caps, zip bombs,
+chunked all-or-nothing runs, and large uploads run as import jobs with a report."""
+import io
+import time
+import zipfile
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import AuditLog
+from core.models import ImportJob
+from hrsync.models import Employee
+from hrsync.services import employee_census_import
+from tests.hrsync.factories import BenefitsLevelFactory, EmployerGroupFactory
+
+pytestmark = pytest.mark.django_db
+HEADER = ("employer_group,first_name,last_name,email,date_of_birth,gender,hire_date,leave_date,annual_pay,"
+          "pay_frequency,benefits_level,create_benefits_record\n")
+URL = "/api/employees/import/"
+
+
+@pytest.fixture(autouse=True)
+def group():
+    EmployerGroupFactory(account_number="CEN-1")
+    BenefitsLevelFactory(name="Basic", package_code="BASIC")
+
+
+def row(i: int, email: str | None = None) -> str:
+    return f"CEN-1,Ann,N{i},{email or f'p{i}@census.example'},1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
+
+
+def census(n: int, bad: set[int] = frozenset()) -> bytes:
+    return (HEADER + "".join(row(i, "not-an-email" if i in bad else None) for i in range(1, n + 1))).encode()
+
+
+def upload(content: bytes, name="census.csv"):
+    return SimpleUploadedFile(name, content)
+
+
+def test_an_upload_over_the_limit_is_413_and_unread(api, settings):
+    settings.IMPORT_MAX_BYTES = 2_000
+    response = api.post(URL, {"file": upload(census(200)), "dry_run": False}, format="multipart")
+    assert response.status_code == 413
+    assert "imports take at most" in response.json()["detail"]
+    assert not Employee.objects.exists()
+
+
+def test_a_file_over_the_limit_in_the_admin_is_a_form_error(client, agency_admin, settings):
+    settings.IMPORT_MAX_BYTES = 2_000
+    client.force_login(agency_admin)
+    page = client.post("/admin/hrsync/employee/import/",
+                       {"format": "0", "resource": "0", "import_file": upload(census(200))})
+    assert page.status_code == 200
+    assert "imports take at most" in str(page.context["form"].errors["import_file"])
+    assert not Employee.objects.exists()
+
+
+def zip_bomb() -> bytes:
+    """A valid XLSX whose sheet unpacks to about 1000 times its compressed size."""
+    book = openpyxl.Workbook()
+    book.active.append(["employer_group", "first_name"])
+    plain = io.BytesIO()
+    book.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * 30_000_000)
+            bomb.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked(api):
+    content = zip_bomb()
+    assert len(content) < 100_000
+    start = time.perf_counter()
+    response = api.post(URL, {"file": upload(content, "census.xlsx")}, format="multipart")
+    assert time.perf_counter() - start < 5
+    assert response.status_code == 400
+    assert "zip bomb" in response.json()["file"][0]
+
+
+def test_the_zip_bomb_is_a_form_error_in_the_admin(client, agency_admin):
+    client.force_login(agency_admin)
+    page = client.post("/admin/hrsync/employee/import/",
+                       {"format": "1", "resource": "0", "import_file": upload(zip_bomb(), "census.xlsx")})
+    assert "zip bomb" in str(page.context["form"].errors["import_file"])
+
+
+@pytest.mark.parametrize("setting, value, content, message", [
+    ("IMPORT_MAX_ROWS", 5, census(6), "more than 5 rows"),
+    ("IMPORT_MAX_COLUMNS", 5, census(1), "at most 5 are read"),
+    ("IMPORT_MAX_CELL_CHARS", 100, (HEADER + row(1).replace("Ann", "A" * 101)).encode(), "longer than 100 characters"),
+])
+def test_caps_stop_reading_with_a_400_naming_the_cap(api, settings, setting, value, content, message):
+    setattr(settings, setting, value)
+    response = api.post(URL, {"file": upload(content), "dry_run": False}, format="multipart")
+    assert response.status_code == 400 and message in response.json()["file"][0]
+    assert not Employee.objects.exists()
+
+
+def test_chunks_are_all_or_nothing_with_row_numbers_across_chunks(agency_admin, settings):
+    settings.IMPORT_CHUNK_ROWS = 2
+    report = employee_census_import(actor=agency_admin, content=census(7, bad={5}), dry_run=False)
+    assert [r["row"] for r in report.row_errors] == [5] and "email" in report.row_errors[0]["errors"]
+    assert not report.written and not Employee.objects.exists()
+    report = employee_census_import(actor=agency_admin, content=census(7), dry_run=False)
+    assert report.written and report.rows == 7 and report.totals == {"new": 7}
+    assert Employee.objects.count() == 7
+    assert AuditLog.objects.filter(action=AuditLog.Action.IMPORT).count() == 1  # one audit row for the file
+
+
+def test_a_dry_run_in_chunks_writes_nothing(agency_admin, settings):
+    settings.IMPORT_CHUNK_ROWS = 2
+    report = employee_census_import(actor=agency_admin, content=census(5), dry_run=True)
+    assert report.totals == {"new": 5} and not report.written and not Employee.objects.exists()
+
+
+def test_reported_errors_are_capped_but_counted(agency_admin, settings):
+    settings.IMPORT_MAX_REPORTED_ERRORS = 2
+    report = employee_census_import(actor=agency_admin, content=census(6, bad={1, 2, 3, 4, 5}), dry_run=False)
+    assert len(report.row_errors) == 2 and report.error_rows == 5
+
+
+def test_a_large_upload_runs_as_a_job_with_a_report(api, agency_admin, make_user, settings, tmp_path,
+                                                    django_capture_on_commit_callbacks, api_as):
+    settings.IMPORT_JOB_THRESHOLD_BYTES = 500
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(URL, {"file": upload(census(20)), "dry_run": False}, format="multipart")
+    assert response.status_code == 202
+    job_id = response.json()["job"]
+    job = api.get(f"/api/import-jobs/{job_id}/").json()
+    assert job["status"] == "done" and job["rows"] == 20 and job["written"] is True
+    assert job["report"]["totals"] == {"new": 20}
+    assert Employee.objects.count() == 20
+    stored = tmp_path / ImportJob.objects.get(pk=job_id).file_path
+    assert stored.parent.is_dir() and not stored.exists()  # the upload is deleted once imported
+    # another user does not see it
+    assert api_as(make_user()).get(f"/api/import-jobs/{job_id}/").status_code == 404
+
+
+def test_a_large_upload_with_bad_rows_reports_them_on_the_job(api, settings, tmp_path,
+                                                             django_capture_on_commit_callbacks):
+    settings.IMPORT_JOB_THRESHOLD_BYTES = 500
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(URL, {"file": upload(census(20, bad={17})), "dry_run": False}, format="multipart")
+    job = ImportJob.objects.get(pk=response.json()["job"])
+    assert job.status == ImportJob.Status.DONE and not job.written and job.error_rows == 1
+    assert job.report["row_errors"][0]["row"] == 17
+    assert not Employee.objects.exists()
+
+
+def test_a_large_upload_in_the_admin_becomes_a_job_shown_with_its_errors(client, agency_admin, settings, tmp_path,
+                                                                       django_capture_on_commit_callbacks):
+    settings.IMPORT_JOB_THRESHOLD_BYTES = 500
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(agency_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/hrsync/employee/import/",
+                               {"format": "0", "resource": "0", "import_file": upload(census(20, bad={3}))})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Row 3" in page and "email" in page and "Done" in page
