@@ -16,12 +16,12 @@ NAV_GROUPS: list[tuple[str, list[str]]] = [
     ("Employer groups & plans", ["plans", "plansync"]),
     ("Benefits", ["hrsync"]),
     ("Carriers", ["plans.carrier", "plans.carrierconnection", "plans.discrepancy", "carriers"]),
-    ("Administration", ["accounts", "individuals.customfield", "integrations"]),
+    ("Administration", ["accounts", "individuals.customfield", "integrations", "core.importjob"]),
 ]
 # Plumbing: shown to administrators only, last.
 SYSTEM_GROUP = "System"
 SYSTEM_APPS = {"django_celery_beat", "authtoken", "knox", "axes", "auth"}
-SYSTEM_MODELS = {"accounts.apitoken"}
+SYSTEM_MODELS = {"accounts.apitoken", "ams.webhooksecret"}
 OTHER_GROUP = "Other"
 
 # Each group's main screen comes first; the rest alphabetically.
@@ -34,6 +34,9 @@ MODEL_LABELS = {
     "hrsync.syncattempt": "Sync history (all employees)",
     "salesrecords.masscreationjob": "Sales record creation jobs",
     "individuals.exportjob": "Export jobs",
+    "ams.syncattempt": "AMS and CRM sync attempts",
+    "ams.notification": "AMS and CRM notifications",
+    "ams.reconciliation": "AMS reconciliations",
 }
 
 

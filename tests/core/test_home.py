@@ -56,3 +56,10 @@ def test_an_app_adds_a_queue_panel_in_a_few_lines(client, make_user, extra_panel
     assert 'data-panel="test_queue"' in html and "Plan sync" in html
     client.force_login(make_user(sales=Level.VISIBLE))
     assert 'data-panel="test_queue"' not in client.get("/admin/").content.decode()
+
+
+def test_the_integration_apps_put_their_queues_and_open_items_on_the_home(client, agency_admin):
+    client.force_login(agency_admin)
+    html = client.get("/admin/").content.decode()
+    for key in ("plansync_runs", "ams_sync", "plansync_conflicts", "carrier_discrepancies", "ams_identity_conflicts"):
+        assert f'data-panel="{key}"' in html, key
