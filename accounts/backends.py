@@ -8,6 +8,17 @@ class SecurityGroupBackend(ModelBackend):
     """Password login (django-axes, listed before it, refuses locked-out logins); permissions from the
     user's security group only."""
 
+    def get_user(self, user_id):
+        # The session's user with its security group: the permission checks that follow need no query.
+        from django.contrib.auth import get_user_model
+
+        model = get_user_model()
+        try:
+            user = model._default_manager.select_related("security_group").get(pk=user_id)
+        except model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
     def _grants(self, user_obj):
         if not hasattr(user_obj, "_security_group_grants"):
             group = user_obj.security_group if user_obj.security_group_id else None

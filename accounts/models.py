@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from knox.models import AbstractAuthToken
+from knox.models import AbstractAuthToken, AuthTokenManager
 
 from core.models import AuditLog  # noqa: F401 (the audit log is the accounts app's; its code is shared in core)
 
@@ -94,10 +94,19 @@ class Agent(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+class ApiTokenManager(AuthTokenManager):
+    def get_queryset(self):
+        # knox looks a request's token up with its user; the user's security group comes in the same
+        # query, so the permission checks that follow need none of their own.
+        return super().get_queryset().select_related("user__security_group")
+
+
 class ApiToken(AbstractAuthToken):
     """An API token (django-rest-knox's model, swapped in): only a SHA-512 digest is stored, the token
     itself is shown once; it expires after ``API_TOKEN_TTL_HOURS`` and dies with the password it was
     issued under (``credentials_hash``) or when its user is deactivated."""
+
+    objects = ApiTokenManager()
 
     credentials_hash = models.CharField(max_length=128, editable=False)
 

@@ -1,7 +1,9 @@
-"""``python -m bench <name> [--size N]``: run ``bench/<name>.py``'s ``run(size=...)`` on PostgreSQL.
+"""``python -m bench <name> [--size N] [--small M]``: run ``bench/<name>.py``'s ``run(size=...)`` on PostgreSQL,
+at two sizes: N (each benchmark has its default) and M (default N/5), then how each figure grew.
 
 Without ``DATABASE_URL`` the benchmarks use (and create) the ``agencydesk_bench`` database on the
-local PostgreSQL; it is migrated first, and the data each benchmark seeds is kept between runs.
+local PostgreSQL; benchmarks that need a given number of rows keep one database per size (``<name>_<size>``,
+see ``bench.setup.sized_database``), migrated first and kept between runs with the data they seeded.
 """
 import argparse
 import importlib
@@ -15,15 +17,26 @@ def main() -> int:
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name not in ("report", "setup"))
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("name", choices=names)
-    parser.add_argument("--size", type=int, default=None, help="data size (each benchmark has its default)")
+    parser.add_argument("--size", type=int, default=None, help="the larger data size (each benchmark has its default)")
+    parser.add_argument("--small", type=int, default=None, help="the smaller data size (default: a fifth of --size)")
     args = parser.parse_args()
 
-    from bench.setup import setup_django
+    from bench import report
+    from bench.setup import machine, setup_django
 
     setup_django()
     module = importlib.import_module(f"bench.{args.name}")
-    results = module.run(size=args.size) if args.size else module.run()
-    return 0 if all(r["ok"] for r in results or []) else 1
+    large = args.size or module.DEFAULT
+    small = args.small or max(1, large // 5)
+    print(f"{args.name}: sizes {small:,} and {large:,}; {machine()}")
+    results = {}
+    for size in (small, large):
+        report.SIZE = size
+        print(f"{args.name} at {size:,}:")
+        results[size] = module.run(size=size) or []
+    print(f"{args.name}: growth {small:,} -> {large:,}")
+    grown = report.growth(args.name, results[small], results[large])
+    return 0 if all(r["ok"] for r in (*results[small], *results[large], *grown)) else 1
 
 
 if __name__ == "__main__":

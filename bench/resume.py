@@ -14,8 +14,9 @@ import subprocess
 import sys
 import time
 
-from bench.mass_create import ROOT, _children, _ensure_individuals, _own_database, _reset
+from bench.mass_create import ROOT, _children, _ensure_individuals, _reset
 from bench.report import figure
+from bench.setup import sized_database
 
 DEFAULT = 100_000
 BENCH = "resume"
@@ -57,7 +58,7 @@ def run(size: int = DEFAULT) -> list[dict]:
     from salesrecords.services import mass_creation_job_create
 
     size -= size % 20
-    url = _own_database()
+    url = sized_database(size, "sales")
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/5"
     app.conf.update(broker_url=redis_url, result_backend=redis_url, task_default_queue=QUEUE, task_always_eager=False)
     _ensure_individuals(size)

@@ -1,25 +1,64 @@
 import os
+import platform
 
 import psycopg
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/agencydesk_bench"
+_BASE_URL: str | None = None  # DATABASE_URL as given, before sized_database() switched it
+
+
+def _create_database(url: str) -> None:
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup_django() -> None:
     """Point Django at the bench database (creating it if missing), migrate, and set it up."""
+    global _BASE_URL
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
     os.environ.setdefault("DJANGO_DEBUG", "false")
-    url = os.environ["DATABASE_URL"]
-    if url.startswith("postgres"):
-        base, _, name = url.rpartition("/")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ.setdefault("THROTTLE_USER", "1000000/min")  # one user sends the search benchmark's requests
+    _BASE_URL = os.environ["DATABASE_URL"]
+    if _BASE_URL.startswith("postgres"):
+        _create_database(_BASE_URL)
     import django
     from django.core.management import call_command
 
     django.setup()
     call_command("migrate", verbosity=0)
+
+
+def sized_database(size: int, purpose: str = "") -> str:
+    """Switch this process (and the workers it starts, through DATABASE_URL) to the database kept for
+    ``size`` rows: ``<bench database>_[<purpose>_]<size>``, created and migrated when missing; its URL."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    base, _, name = (_BASE_URL or os.environ["DATABASE_URL"]).rpartition("/")
+    name = f"{name}_{purpose + '_' if purpose else ''}{size}"
+    url = f"{base}/{name}"
+    _create_database(url)
+    os.environ["DATABASE_URL"] = url
+    connection = connections["default"]
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    call_command("migrate", verbosity=0)
+    return url
+
+
+def machine() -> str:
+    """What the figures were measured on: CPUs, memory, PostgreSQL, load."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0].split()[0]
+    with open("/proc/meminfo") as f:
+        memory = int(f.readline().split()[1]) / 1024 / 1024
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} CPUs, {memory:.0f} GB RAM, PostgreSQL {version}, Python {platform.python_version()}; load {load}"
 
 
 def psycopg_connect() -> psycopg.Connection:

@@ -19,6 +19,8 @@ from .filters import CRITERIA_VERSION, criteria_clean, criteria_load
 from .models import SavedSearch
 
 VIEW_INDIVIDUALS = "individuals.view_individual"
+# A shared search appears in everyone's list: sharing needs Edit on Individuals (not Read Only's Visible).
+SHARE_SAVED_SEARCH = "individuals.change_individual"
 
 
 # --- selectors -------------------------------------------------------------------------------------
@@ -48,6 +50,14 @@ def saved_search_urls(saved_search: SavedSearch) -> dict[str, str]:
 
 
 # --- services ------------------------------------------------------------------------------------
+def _check_share(actor: User) -> None:
+    from accounts.rights import right_needed
+
+    if not actor.has_perm(SHARE_SAVED_SEARCH):
+        raise PermissionDenied(f"You need {right_needed(SHARE_SAVED_SEARCH)} to share a saved search; "
+                               "save it as private instead.")
+
+
 def _check_owner(actor: User, saved_search: SavedSearch) -> None:
     if not saved_search_can_change(user=actor, saved_search=saved_search):
         raise PermissionDenied("Only its owner may change or delete a saved search.")
@@ -57,11 +67,14 @@ def _check_owner(actor: User, saved_search: SavedSearch) -> None:
 def saved_search_create(*, actor: User, name: str, criteria, shared: bool = False) -> SavedSearch:
     """Save ``criteria`` under ``name`` for ``actor`` (private unless ``shared``).
 
-    Raises ``PermissionDenied`` without the Individuals view right, ``ValidationError`` for invalid
+    Raises ``PermissionDenied`` without the Individuals view right (or, to share, without Edit on
+    Individuals), ``ValidationError`` for invalid
     criteria or a name the owner already uses; nothing is written then.
     """
     if not actor.has_perm(VIEW_INDIVIDUALS):
         raise PermissionDenied
+    if shared:
+        _check_share(actor)
     saved_search = SavedSearch(owner=actor, name=(name or "").strip(), shared=bool(shared),
                                criteria=criteria_clean(criteria), criteria_version=CRITERIA_VERSION)
     return record_save(actor=actor, instance=saved_search)
@@ -80,6 +93,8 @@ def saved_search_update(*, actor: User, saved_search: SavedSearch, name: str | N
         saved_search.name = name.strip()
         changed.append("name")
     if shared is not None and bool(shared) != saved_search.shared:
+        if shared:
+            _check_share(actor)
         saved_search.shared = bool(shared)
         changed.append("shared")
     if criteria is not None:

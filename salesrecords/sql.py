@@ -34,33 +34,47 @@ COLUMNS = (
 )
 
 
+def folds_workflows() -> bool:
+    """Whether ``insert_sales_records`` runs the workflows' actions in its own statement (PostgreSQL's
+    data-modifying CTEs); elsewhere the caller runs ``workflows_trigger`` on the new records."""
+    return connection.vendor == "postgresql"
+
+
 def insert_sales_records(*, individuals: QuerySet, record_type_id: int, job_id: int | None, stage: str,
-                         excluded_keys: list[str], now) -> tuple[int, int]:
+                         excluded_keys: list[str], now, workflows: list | None = None) -> tuple[int, int]:
     """Create a sales record for every individual in ``individuals`` that has none: (individuals, records created).
 
     One ``INSERT ... SELECT ... ON CONFLICT (individual_id) DO NOTHING``: existing records (also those
     a concurrent job commits first) are skipped by the unique ``individual_id``; personal data columns
     are copied as they are (never decrypted). PostgreSQL counts the individuals in the same statement
-    (a CTE around the insert); SQLite, which has no data-modifying CTEs, counts them first.
+    (a CTE around the insert) and, when ``folds_workflows()``, runs ``workflows`` (from
+    ``workflows.runnable_workflows``) on exactly the new records there too: the stage they set, an
+    activity and a run row per record, all in one round trip. SQLite, which has no data-modifying
+    CTEs, counts first and leaves the workflows to the caller.
     """
     ids_sql, ids_params = subquery(individuals)
     cf_sql, cf_params = custom_fields_expression(excluded_keys)
     now = connection.ops.adapt_datetimefield_value(now)
     copied = ", ".join(f"i.{c}" for c in (*CARRIED_FIELDS, *PERSONAL_COLUMNS))
     postgres = connection.vendor == "postgresql"
+    workflows = (workflows or []) if postgres else []
+    stage_sql, stage_params = _stage_expression(workflows, stage)
     source = "(SELECT pk FROM matches)" if postgres else f"({ids_sql})"
     insert = (
         f"INSERT INTO salesrecords_salesrecord ({', '.join(COLUMNS)}) "
-        f"SELECT i.id, %s, a.user_id, %s, '', %s, {copied}, {cf_sql}, %s, %s "
+        f"SELECT i.id, %s, a.user_id, {stage_sql}, '', %s, {copied}, {cf_sql}, %s, %s "
         "FROM individuals_individual i LEFT JOIN accounts_agent a ON a.id = i.servicing_agent_id "
         f"WHERE i.id IN {source} ORDER BY i.id "
-        "ON CONFLICT (individual_id) DO NOTHING RETURNING id"
+        "ON CONFLICT (individual_id) DO NOTHING RETURNING "
+        + ("id, individual_id, assigned_user_id" if postgres else "id")
     )
-    params = [record_type_id, stage, job_id, *cf_params, now, now]
+    params = [record_type_id, *stage_params, job_id, *cf_params, now, now]
     with connection.cursor() as cursor:
         if postgres:
-            cursor.execute(f"WITH matches AS MATERIALIZED ({ids_sql}), created AS ({insert}) "
-                           "SELECT (SELECT count(*) FROM matches), (SELECT count(*) FROM created)", [*ids_params, *params])
+            actions, action_params = _workflow_actions(workflows, now)
+            cursor.execute(f"WITH matches AS MATERIALIZED ({ids_sql}), created AS ({insert}){actions} "
+                           "SELECT (SELECT count(*) FROM matches), (SELECT count(*) FROM created)",
+                           [*ids_params, *params, *action_params])
             found, created = cursor.fetchone()
             return found, created
         cursor.execute(f"SELECT count(*) FROM ({ids_sql}) AS matches", ids_params)
@@ -69,6 +83,50 @@ def insert_sales_records(*, individuals: QuerySet, record_type_id: int, job_id: 
             return 0, 0
         cursor.execute(insert, [*params, *ids_params])
         return found, len(cursor.fetchall())
+
+
+def _criteria(individuals: QuerySet | None, column: str) -> tuple[str, tuple]:
+    """``column IN (the workflow's individuals)``, or TRUE for a workflow without criteria."""
+    if individuals is None:
+        return "TRUE", ()
+    sql, params = individuals.query.sql_with_params()
+    return f"{column} IN ({sql})", params
+
+
+def _stage_expression(workflows: list, stage: str) -> tuple[str, list]:
+    """The stage a new record gets: that of the last workflow (in run order) setting one whose criteria
+    it meets, as ``workflows_trigger`` would leave it; else ``stage``."""
+    setting = [(w, individuals) for w, individuals in workflows if w.set_stage]
+    if not setting:
+        return "%s", [stage]
+    sql, params = [], []
+    for workflow, individuals in reversed(setting):
+        condition, condition_params = _criteria(individuals, "i.id")
+        sql.append(f"WHEN {condition} THEN %s")
+        params += [*condition_params, workflow.set_stage]
+    return f"CASE {' '.join(sql)} ELSE %s END", [*params, stage]
+
+
+def _workflow_actions(workflows: list, now) -> tuple[str, list]:
+    """CTEs writing, per workflow, an activity (if it creates one) and a run row for each new record
+    (``created``) meeting its criteria."""
+    from .workflows import activity_due_date
+
+    sql, params = [], []
+    for n, (workflow, individuals) in enumerate(workflows):
+        condition, condition_params = _criteria(individuals, "c.individual_id")
+        if workflow.create_activity:
+            sql.append(
+                f", activities_{n} AS (INSERT INTO salesrecords_activity (subject, sales_record_id, assigned_to_id, "
+                "due_date, done, notes, workflow_id, created_at, updated_at) "
+                f"SELECT %s, c.id, c.assigned_user_id, %s, FALSE, '', %s, %s, %s FROM created c WHERE {condition})")
+            params += [workflow.activity_subject, activity_due_date(workflow, now), workflow.pk, now, now,
+                       *condition_params]
+        sql.append(
+            f", runs_{n} AS (INSERT INTO salesrecords_salesworkflowrun (workflow_id, sales_record_id, created_at, "
+            f"email_pending) SELECT %s, c.id, %s, %s FROM created c WHERE {condition})")
+        params += [workflow.pk, now, workflow.send_email, *condition_params]
+    return "".join(sql), params
 
 
 def insert_workflow_runs(*, workflow_id: int, records: QuerySet, email_pending: bool, now) -> int:

@@ -66,32 +66,51 @@ def applicable_workflows(record_type_id: int) -> list[SalesWorkflow]:
     return [w for w in workflows if not w.record_types.all() or any(t.pk == record_type_id for t in w.record_types.all())]
 
 
-def workflows_trigger(*, records: QuerySet, workflows: list[SalesWorkflow], now=None, fresh: bool = False) -> dict[int, int]:
-    """Run ``workflows`` once on each record of ``records`` meeting their criteria; {workflow id: records run}.
+def runnable_workflows(workflows: list[SalesWorkflow]) -> list[tuple[SalesWorkflow, QuerySet | None]]:
+    """Each workflow that can run, with the individuals its criteria select (None: no criteria, all).
 
-    A few statements per workflow, whatever the number of records. Call inside the transaction
-    that created the records. ``fresh``: the records were inserted by this very transaction, so no
-    run can exist yet and the anti-join is skipped (the unique pair still guards it).
+    A workflow whose criteria became invalid (a custom field or carrier it names was removed) is
+    skipped with a warning.
     """
-    now = now or timezone.now()
-    counts = {}
+    runnable = []
     for workflow in workflows:
-        todo = records
-        if not fresh:
-            todo = todo.filter(~Exists(SalesWorkflowRun.objects.filter(workflow=workflow, sales_record=OuterRef("pk"))))
+        individuals = None
         if workflow.criteria:
             try:
                 matching = criteria_filterset(criteria_load(workflow.criteria, workflow.criteria_version)).qs
             except ValidationError as exc:  # a custom field or carrier it names was removed since
                 logger.warning("workflow %s skipped: invalid criteria %s", workflow.pk, exc.message_dict)
                 continue
-            todo = todo.filter(individual__in=matching.order_by().values("pk"))
+            individuals = matching.order_by().values("pk")
+        runnable.append((workflow, individuals))
+    return runnable
+
+
+def activity_due_date(workflow: SalesWorkflow, now) -> datetime.date:
+    return timezone.localdate(now) + datetime.timedelta(days=workflow.activity_due_days)
+
+
+def workflows_trigger(*, records: QuerySet, workflows: list[SalesWorkflow], now=None, fresh: bool = False) -> dict[int, int]:
+    """Run ``workflows`` once on each record of ``records`` meeting their criteria; {workflow id: records run}.
+
+    A few statements per workflow, whatever the number of records. Call inside the transaction
+    that created the records. ``fresh``: the records were inserted by this very transaction, so no
+    run can exist yet and the anti-join is skipped (the unique pair still guards it). (On PostgreSQL
+    mass creation folds the same actions into its insert: ``sql.insert_sales_records(workflows=...)``.)
+    """
+    now = now or timezone.now()
+    counts = {}
+    for workflow, individuals in runnable_workflows(workflows):
+        todo = records
+        if not fresh:
+            todo = todo.filter(~Exists(SalesWorkflowRun.objects.filter(workflow=workflow, sales_record=OuterRef("pk"))))
+        if individuals is not None:
+            todo = todo.filter(individual__in=individuals)
         if workflow.set_stage:
             SalesRecord.objects.filter(pk__in=todo.values("pk")).update(stage=workflow.set_stage, updated_at=now)
         if workflow.create_activity:
-            due = timezone.localdate(now) + datetime.timedelta(days=workflow.activity_due_days)
-            sql.insert_activities(workflow_id=workflow.pk, subject=workflow.activity_subject, due_date=due,
-                                  records=todo, now=now)
+            sql.insert_activities(workflow_id=workflow.pk, subject=workflow.activity_subject,
+                                  due_date=activity_due_date(workflow, now), records=todo, now=now)
         counts[workflow.pk] = sql.insert_workflow_runs(workflow_id=workflow.pk, records=todo,
                                                        email_pending=workflow.send_email, now=now)
     return counts

@@ -166,6 +166,7 @@ tr:nth-child(even){{background:#f3f3f3}}</style></head><body>
 <h1>Sandbox of outside systems</h1>
 <p>Benefits-admin system (BenefitPoint SOAP): <a href="/benefitpoint/">/benefitpoint/</a></p>
 <p><a href="/_sandbox/ams/">Agency management system (AMS360)</a> · <a href="/_sandbox/crm/">CRM</a></p>
+<p><a href="/_sandbox/noyo/">Carrier-connection service (Noyo subset)</a></p>
 <h2>Fault knobs (every API call)</h2>
 <form method="post"><table>{inputs}</table><button>Save knobs</button>
 <button name="reset" value="1">Reset to demo data</button></form>

@@ -17,6 +17,7 @@ carrier), ``unable`` (first attempt only) and ``emit_status`` (a status the publ
 sent once to show the client's tolerance; that response is marked ``X-Sandbox-Off-Contract``).
 """
 import base64
+import html
 import json
 import os
 import secrets
@@ -69,7 +70,7 @@ class NoyoService:
         router.add("POST", PREFIX + "/auth/token", self._faulty(self.token), api=False)
         control = [("GET", "/knobs", self.get_knobs), ("PUT", "/knobs", self.put_knobs), ("POST", "/rosters", self.seed),
                    ("POST", "/expire-tokens", self.expire_tokens), ("GET", "/violations", self.violations),
-                   ("GET", "/connections", self.connections_dump)]
+                   ("GET", "/connections", self.connections_dump), ("GET", "/", self.page), ("POST", "/", self.page_post)]
         for method, path, handler in control:
             router.add(method, "/_sandbox/noyo" + path, handler, api=False)
 
@@ -441,6 +442,33 @@ class NoyoService:
     def violations(self, request: Request) -> Response:
         rows = self.store.all("SELECT message FROM violation ORDER BY seq")
         return Response.json({"count": len(rows), "violations": [r["message"] for r in rows[:100]]})
+
+    def page(self, request: Request) -> Response:
+        """The service's control page: its knobs, the carrier groups it knows, the connections and where they stand."""
+        esc = html.escape
+        knobs = "".join(f"<tr><th><label for='{k}'>{k}</label></th><td><input id='{k}' name='{k}' value='{v}'></td></tr>"
+                        for k, v in self.knobs().items())
+        rosters = "".join(f"<li>{esc(r['carrier_group_id'])}</li>" for r in self.store.all("SELECT carrier_group_id FROM roster"))
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in (
+                r["id"], json.loads(r["group_data"]).get("carrier_group_id"), r["status"], r["attempts"], r["polls_in_status"],
+                time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["modified"])))) + "</tr>"
+            for r in self.store.all("SELECT * FROM connection ORDER BY seq DESC LIMIT 200"))
+        return Response.html(f"""<!doctype html><html><head><title>Sandbox: carrier connections</title>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left}}</style></head><body>
+<h1>Carrier-connection service (Noyo subset)</h1><p><a href="/_sandbox/">All outside systems</a></p>
+<h2>Knobs</h2><form method="post"><table>{knobs}</table><button>Save knobs</button></form>
+<h2>Carrier group ids the carrier knows</h2><ul>{rosters or '<li>none: seed one with manage.py carriers_sandbox_seed</li>'}</ul>
+<h2>Connections</h2><table><tr><th>id</th><th>carrier group id</th><th>status</th><th>attempts</th><th>polls in status</th>
+<th>modified (UTC)</th></tr>{rows}</table></body></html>""")
+
+    def page_post(self, request: Request) -> Response:
+        form = {k: v for k, v in request.form().items() if k in NOYO_KNOBS}
+        try:
+            self.store.set_knobs({k: None if v == "" else float(v) for k, v in form.items()})
+        except ValueError:
+            raise HTTPError(400, "bad_request", "knob values are numbers") from None
+        return Response.redirect("/_sandbox/noyo/")
 
     def connections_dump(self, request: Request) -> Response:
         return Response.json({"results": [self._public(r) for r in self.store.all("SELECT * FROM connection ORDER BY seq")]})

@@ -41,6 +41,12 @@ class DiscrepancyAdmin(AuditedModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Nothing is edited in place: the resolutions (list actions) are the acts.
+        context = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
+                   **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
     @admin.display(description="Severity", ordering="severity")
     def severity_badge(self, d):
         return format_html('<span class="sev sev-{}">{}</span>', d.severity, d.get_severity_display())

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import tablib
 from django.conf import settings
 from django.db import transaction
-from import_export import resources
+from import_export import resources, widgets
 
 from core.audit import audit
 from core.models import AuditLog
@@ -25,6 +25,18 @@ class AllOrNothingResource(resources.ModelResource):
 
     def before_import(self, dataset, **kwargs):
         self.actor = kwargs.get("user")
+        self._memoize_foreign_keys()
+
+    def _memoize_foreign_keys(self):
+        """Look each foreign key value up once per chunk, not once per row (plain lookups only)."""
+        memo = {}
+        for resource_field in self.fields.values():
+            widget = resource_field.widget
+            plain = isinstance(widget, widgets.ForeignKeyWidget) and not widget.use_natural_foreign_keys and (
+                type(widget).get_queryset is widgets.ForeignKeyWidget.get_queryset
+                and type(widget).get_lookup_kwargs is widgets.ForeignKeyWidget.get_lookup_kwargs)
+            if plain:
+                widget.clean = _memoized(type(widget).clean.__get__(widget), memo, id(widget))
 
     def after_import(self, dataset, result, **kwargs):
         if kwargs.get("chunk"):
@@ -46,6 +58,15 @@ class AllOrNothingResource(resources.ModelResource):
         original = getattr(instance, "_import_original", {})
         return [f.name for f in instance._meta.concrete_fields
                 if f.attname in original and original[f.attname] != getattr(instance, f.attname)]
+
+
+def _memoized(clean, memo: dict, key: int):
+    def cached(value, row=None, **kwargs):
+        if (key, value) not in memo:
+            memo[key, value] = clean(value, row, **kwargs)
+        return memo[key, value]
+
+    return cached
 
 
 @dataclass

@@ -2,6 +2,7 @@
 records the job, a Celery task runs the same all-or-nothing import and keeps the report."""
 import os
 import secrets
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -40,33 +41,63 @@ def import_job_create(*, actor, resource, kind: str, source, dry_run: bool) -> I
     return job
 
 
+def _abandoned(now) -> Q:
+    """Jobs nobody runs: a runner whose heartbeat stopped, or a queued message nobody took."""
+    dead = now - timezone.timedelta(seconds=settings.IMPORT_JOB_HEARTBEAT_SECONDS)
+    lost = now - timezone.timedelta(seconds=settings.IMPORT_JOB_QUEUED_SECONDS)
+    return (Q(status=ImportJob.Status.RUNNING, heartbeat_at__lt=dead)
+            | Q(status=ImportJob.Status.PENDING, created_at__lt=lost, heartbeat_at__isnull=True)
+            | Q(status=ImportJob.Status.PENDING, heartbeat_at__lt=lost))
+
+
 def import_job_run(*, job_id: int) -> ImportJob | None:
-    """Run a queued import job and keep its report (or the reason it failed); the stored upload is
-    deleted when done. Idempotent: only a pending job, or a running one past ``IMPORT_JOB_LEASE_SECONDS``
-    (its worker died; the import was rolled back with it), is claimed, by a conditional update."""
+    """Run a queued import job and keep its report (or the reason it failed, marked Failed); the stored
+    upload is deleted when done. Idempotent: only a pending job, or a running one whose runner's heartbeat
+    stopped (its worker died; the import was rolled back with it), is claimed, by a conditional update."""
+    from core.heartbeat import heartbeat
+
     from .base import import_dataset, import_run
 
-    lease = timezone.now() - timezone.timedelta(seconds=settings.IMPORT_JOB_LEASE_SECONDS)
-    claimable = Q(status=ImportJob.Status.PENDING) | Q(status=ImportJob.Status.RUNNING, started_at__lt=lease)
+    me, now = uuid.uuid4().hex, timezone.now()
+    dead = now - timezone.timedelta(seconds=settings.IMPORT_JOB_HEARTBEAT_SECONDS)
+    claimable = Q(status=ImportJob.Status.PENDING) | Q(status=ImportJob.Status.RUNNING, heartbeat_at__lt=dead)
     if not ImportJob.objects.filter(claimable, pk=job_id).update(
-            status=ImportJob.Status.RUNNING, started_at=timezone.now(), error=""):
+            status=ImportJob.Status.RUNNING, runner=me, started_at=now, heartbeat_at=now, error=""):
         return None
+    mine = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING, runner=me)
     job = ImportJob.objects.select_related("owner").get(pk=job_id)
     path = Path(settings.MEDIA_ROOT) / job.file_path
     try:
         resource = import_string(job.resource)()
-        with open(path, "rb") as stream:
+        with open(path, "rb") as stream, heartbeat(lambda: mine.update(heartbeat_at=timezone.now()),
+                                                   every=settings.IMPORT_JOB_HEARTBEAT_SECONDS / 3):
             report = import_run(resource=resource, kind=job.kind, dataset=import_dataset(stream, job.file_format),
                                 actor=job.owner, dry_run=job.dry_run, file_format=job.file_format)
     except Exception as exc:  # the reason is shown on the job; a ValueError is the file's fault
-        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
-            status=ImportJob.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
-        path.unlink(missing_ok=True)
+        if mine.update(status=ImportJob.Status.FAILED, error=str(exc)[:2000] or type(exc).__name__,
+                       finished_at=timezone.now()):
+            path.unlink(missing_ok=True)
         if isinstance(exc, ValueError):
             return ImportJob.objects.get(pk=job.pk)
         raise
-    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
-        status=ImportJob.Status.DONE, rows=report.rows, error_rows=report.error_rows, written=report.written,
-        report=report.as_dict(), finished_at=timezone.now())
-    path.unlink(missing_ok=True)
+    if mine.update(status=ImportJob.Status.DONE, rows=report.rows, error_rows=report.error_rows,
+                   written=report.written, report=report.as_dict(), finished_at=timezone.now()):
+        path.unlink(missing_ok=True)
     return ImportJob.objects.get(pk=job.pk)
+
+
+def import_jobs_resume(*, now=None) -> int:
+    """Beat (every minute): enqueue again the import jobs nobody runs (a dead worker's, or a lost
+    message's); each is taken by a conditional update, so a job is enqueued once. Returns how many."""
+    from core.tasks import import_job_run_task
+
+    now = now or timezone.now()
+    enqueued = 0
+    for job_id in ImportJob.objects.filter(_abandoned(now)).values_list("pk", flat=True):
+        # Pending again, for the new message to claim; the heartbeat's clock restarts, so the next
+        # sweeps leave that message its time.
+        if ImportJob.objects.filter(_abandoned(now), pk=job_id).update(
+                status=ImportJob.Status.PENDING, runner="", heartbeat_at=now):
+            transaction.on_commit(lambda job_id=job_id: import_job_run_task.delay(job_id))
+            enqueued += 1
+    return enqueued

@@ -164,6 +164,9 @@ class SavedSearchAdmin(AuditedModelAdmin):
             raise PermissionDenied
         criteria = criteria_dict(request.GET)
         form = SaveSearchForm(request.POST or None)
+        if not request.user.has_perm(svc.SHARE_SAVED_SEARCH):
+            form.fields["shared"].disabled = True
+            form.fields["shared"].help_text = "Sharing needs Edit on Individuals."
         if request.method == "POST" and form.is_valid():
             try:
                 saved = svc.saved_search_create(actor=request.user, criteria=criteria, **form.cleaned_data)

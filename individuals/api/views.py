@@ -5,9 +5,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import filters as drf_filters
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from accounts.api.permissions import HasPerm
+from core.api.renderers import FastJSONRenderer
 from core.api.viewsets import AuditedModelViewSet
 
 from .. import personal_data, services
@@ -61,6 +63,7 @@ class IndividualViewSet(AuditedModelViewSet):
     # Documented for the schema; filter_queryset applies them (with the personal-data and error rules).
     filter_backends = [DjangoFilterBackend, drf_filters.OrderingFilter]
     pagination_class = NoCountPagination
+    renderer_classes = [FastJSONRenderer, BrowsableAPIRenderer]
     ordering_fields = SORTABLE
     ordering = ["last_name", "first_name", "id"]
 

@@ -32,7 +32,7 @@ from individuals.models import Individual
 from .. import sql
 from ..models import MassCreationJob, SalesRecord, SalesRecordType
 from ..rights import may_mass_create
-from ..workflows import applicable_workflows, workflow_emails_enqueue, workflows_trigger
+from ..workflows import applicable_workflows, runnable_workflows, workflow_emails_enqueue, workflows_trigger
 
 logger = logging.getLogger(__name__)
 Status = MassCreationJob.Status
@@ -192,10 +192,13 @@ def _run(job: MassCreationJob, runner: str, *, max_chunks: int | None, chunk_siz
         MassCreationJob.objects.filter(pk=job_id, status=Status.QUEUED, runner=runner).update(
             status=Status.RUNNING, started_at=now, heartbeat_at=now, matched=matching.count(),
             last_id=last_id, cursor=first - 1 if first else last_id)
+    workflows = applicable_workflows(job.record_type_id)
     context = {
         "matching": matching,
         "excluded_keys": sql.not_carried_keys(),
-        "workflows": applicable_workflows(job.record_type_id),
+        "workflows": workflows,
+        # PostgreSQL: the workflows' actions go into each chunk's insert statement (see sql.insert_sales_records).
+        "folded_workflows": runnable_workflows(workflows) if sql.folds_workflows() else None,
         "step": chunk_size or settings.SALESRECORDS_CHUNK_SIZE,
         "runner": runner,
     }
@@ -221,7 +224,7 @@ def _run_chunk(job_id: int, **context) -> bool:
 
 
 @transaction.atomic
-def _chunk(job_id: int, *, matching, excluded_keys, workflows, step, runner) -> bool:
+def _chunk(job_id: int, *, matching, excluded_keys, workflows, folded_workflows, step, runner) -> bool:
     """The matches with ids in (cursor, cursor + step] in one transaction; whether there is more to do.
 
     Chunks are ranges of individual ids, not of matches: each costs an index range scan whatever
@@ -242,12 +245,14 @@ def _chunk(job_id: int, *, matching, excluded_keys, workflows, step, runner) -> 
         job.refresh_from_db()
         _audit(job)
         return False
+    # PostgreSQL: the records, their stage, activities and workflow runs in one statement (one round trip).
     count, created = sql.insert_sales_records(
         individuals=matching.filter(pk__gt=lo, pk__lte=hi), record_type_id=job.record_type_id, job_id=job_id,
-        stage=SalesRecord.Stage.NEW, excluded_keys=excluded_keys, now=now)
+        stage=SalesRecord.Stage.NEW, excluded_keys=excluded_keys, now=now, workflows=folded_workflows)
     if created and workflows:
-        records = SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo, individual_id__lte=hi)
-        workflows_trigger(records=records, workflows=workflows, now=now, fresh=True)
+        if folded_workflows is None:
+            records = SalesRecord.objects.filter(job_id=job_id, individual_id__gt=lo, individual_id__lte=hi)
+            workflows_trigger(records=records, workflows=workflows, now=now, fresh=True)
         if any(w.send_email for w in workflows):
             workflow_emails_enqueue()
     if not count:  # a gap in the results: jump to the next match (one index probe)

@@ -9,7 +9,6 @@ from ams.services import customer_sync
 from individuals.models import Individual
 from integrations.clients.ams360 import ams360_client
 from integrations.registry import external_id_lookup
-from tests.conftest import api_as
 from tests.individuals.factories import IndividualFactory
 from tests.plans.factories import EmployerGroupFactory
 
@@ -66,7 +65,7 @@ def test_separate_keeps_both(api, ams_sandbox):
     assert Individual.objects.filter(pk__in=[a.pk, b.pk]).count() == 2
 
 
-def test_rights_visible_lists_edit_links_administration_reconciles(make_user, ams_sandbox):
+def test_rights_visible_lists_edit_links_administration_reconciles(make_user, ams_sandbox, api_as):
     viewer = api_as(make_user(individuals=Level.VISIBLE))
     person = IndividualFactory()
     assert viewer.get("/api/external-ids/").status_code == 200

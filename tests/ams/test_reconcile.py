@@ -57,7 +57,9 @@ def test_two_customers_with_the_same_name_stay_two(ams_sandbox, django_capture_o
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see conftest.celery_worker_process
 def test_lossy_notifications_then_one_reconciliation_repairs_everything(
         ams_sandbox, live_server, django_db_serialized_rollback, django_capture_on_commit_callbacks):
-    # given: everything in step, and the AMS pushing to our webhook through every fault at once
+    # given: the seeded carriers (whatever a browser test's flush left), everything in step, and the AMS
+    # pushing to our webhook through every fault at once
+    seed_carriers()
     reconcile(django_capture_on_commit_callbacks)
     ams_sandbox.knobs(webhook_url=f"{live_server.url}{WEBHOOK}", drop_rate=0.4, duplicate_rate=0.3, reorder_rate=0.3, delay_ms=2)
     # when: a burst of changes, a merge, a deletion, a new customer and a policy change
@@ -93,3 +95,11 @@ def test_lossy_notifications_then_one_reconciliation_repairs_everything(
     for cid in changed:
         local = active.get(external_id=cid).record
         assert crm[f"agencydesk:{local._meta.model_name}:{local.pk}"]["name"]  # the changed account is in the CRM
+
+
+def seed_carriers():
+    from plans.models import Carrier
+    from plans.seeded_carriers import CARRIERS
+
+    for name, code, naic in CARRIERS:
+        Carrier.objects.get_or_create(code=code, defaults={"name": name, "naic": naic})

@@ -95,3 +95,17 @@ def test_seed_command_sends_the_groups_own_data(noyo):
                  "--carrier-group-id", "CG-9", "--share", "0.5", stdout=out)
     # five of ten differ: one of them missing at the carrier, one member only the carrier has, and the plan
     assert "Seeded 10 members for CG-9; 7 differences planted." in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_sandbox_control_page_shows_connections_and_sets_knobs(noyo, agency_admin):
+    from carriers.services import connection_request
+
+    group, carrier = connected_group(members=1)
+    noyo.seed(carrier_group_id="CG-PAGE", employees=[], plans=[])
+    connection_request(actor=agency_admin, employer_group=group, carrier=carrier, carrier_group_id="CG-PAGE")
+    page = requests.get(f"{noyo.url}/_sandbox/noyo/", timeout=5).text
+    assert "CG-PAGE" in page and "created" in page
+    requests.post(f"{noyo.url}/_sandbox/noyo/", data={"step_seconds": "30"}, timeout=5)
+    assert noyo.knobs()["step_seconds"] == 30.0
+    assert "/_sandbox/noyo/" in requests.get(f"{noyo.url}/_sandbox/", timeout=5).text

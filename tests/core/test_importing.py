@@ -165,3 +165,62 @@ def test_a_large_upload_in_the_admin_becomes_a_job_shown_with_its_errors(client,
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "Row 3" in page and "email" in page and "Done" in page
+
+
+def test_a_foreign_key_value_is_looked_up_once_per_chunk(agency_admin, django_assert_max_num_queries):
+    # 40 rows naming the same employer group and benefits level: without the per-chunk memo each row
+    # would look both up again (18 queries a row on SQLite and PostgreSQL alike).
+    with django_assert_max_num_queries(40 * 16):
+        report = employee_census_import(actor=agency_admin, content=census(40), dry_run=False)
+    assert report.written
+
+
+def _queued_job(api, settings, tmp_path, captured, content=None):
+    settings.IMPORT_JOB_THRESHOLD_BYTES = 500
+    settings.MEDIA_ROOT = tmp_path
+    response = api.post(URL, {"file": upload(content or census(20)), "dry_run": False}, format="multipart")
+    assert response.status_code == 202 and captured  # queued after commit, not run yet
+    return ImportJob.objects.get(pk=response.json()["job"])
+
+
+def test_a_dead_workers_import_job_is_resumed_by_the_sweep(api, settings, tmp_path, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.importing.jobs import import_jobs_resume
+
+    with django_capture_on_commit_callbacks(execute=False) as captured:
+        job = _queued_job(api, settings, tmp_path, True)
+    # given: a worker took it and died (its transaction rolled back; its heartbeat stopped)
+    stale = timezone.now() - timedelta(seconds=settings.IMPORT_JOB_HEARTBEAT_SECONDS + 1)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, runner="dead", heartbeat_at=stale)
+    # a live runner's job is left alone
+    alive = _queued_job(api, settings, tmp_path, True)
+    ImportJob.objects.filter(pk=alive.pk).update(status=ImportJob.Status.RUNNING, runner="alive",
+                                                 heartbeat_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert import_jobs_resume() == 1
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.written and job.rows == 20
+    assert Employee.objects.count() == 20
+    assert ImportJob.objects.get(pk=alive.pk).runner == "alive"
+    assert len(captured) >= 1
+
+
+def test_a_job_whose_import_crashes_is_failed_with_the_reason(api, settings, tmp_path, monkeypatch,
+                                                              django_capture_on_commit_callbacks):
+    from core.importing import base
+
+    def crash(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(base, "import_run", crash)
+    with django_capture_on_commit_callbacks(execute=False):
+        job = _queued_job(api, settings, tmp_path, True)
+    from core.importing.jobs import import_job_run
+
+    with pytest.raises(RuntimeError):
+        import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.error == "the database went away"

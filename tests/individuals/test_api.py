@@ -281,3 +281,32 @@ def test_list_rows_equal_the_detail(api):
         assert rows[person.pk] == detail == searched[person.pk]
         assert list(rows[person.pk]) == list(detail)
     assert rows[with_all.pk]["ssn"] == "***-**-6789" and rows[with_all.pk]["servicing_agent_name"]
+
+
+def test_a_session_request_costs_the_session_the_user_with_the_group_and_the_page(make_user, django_assert_max_num_queries):
+    """The session's user comes with its security group: the permission check needs no query of its own."""
+    from django.test import Client
+
+    IndividualFactory.create_batch(3, ssn=SSN)
+    allowed, refused = Client(), Client()
+    allowed.force_login(make_user(individuals=Level.VISIBLE))
+    refused.force_login(make_user(policies=Level.EDIT))
+
+    with django_assert_max_num_queries(3):  # the session, the user (with group), the page
+        response = allowed.get("/api/individuals/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert [r["ssn"] for r in response.json()["results"]] == ["***-**-6789"] * 3
+    assert refused.get("/api/individuals/", HTTP_ACCEPT="application/json").status_code == 403
+
+
+def test_a_token_request_reads_the_security_group_with_the_token(make_user, django_assert_max_num_queries):
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_token_create
+
+    IndividualFactory.create_batch(2)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=make_user(individuals=Level.VISIBLE))[1]}")
+    with django_assert_max_num_queries(2):  # the token (with user and group), the page
+        response = client.get("/api/individuals/")
+    assert response.status_code == 200 and len(response.json()["results"]) == 2

@@ -19,7 +19,7 @@ def test_search_save_it_run_it_and_download_the_csv(admin_login, make_user):
     PolicyFactory(individual=target, coverage_type="medicare_advantage", status="active")
     decoy = IndividualFactory(first_name="Dexter", last_name="Decoy")
     PolicyFactory(individual=decoy, coverage_type="medicare_advantage", status="terminated")
-    user = make_user(individuals=Level.VISIBLE)
+    user = make_user(individuals=Level.EDIT)  # Edit: may share the search
     page = admin_login(user)
 
     # when: the search is run with policy criteria and saved, shared

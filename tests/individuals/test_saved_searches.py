@@ -16,7 +16,7 @@ SSN = "123-45-6789"
 
 @pytest.fixture
 def alice(make_user):
-    return make_user(individuals=Level.VISIBLE, username="alice")
+    return make_user(individuals=Level.EDIT, username="alice")  # Edit: may share a search
 
 
 @pytest.fixture
@@ -175,3 +175,31 @@ def test_criteria_that_search_for_nothing_are_not_saved(alice):
         "state": "TX", "has_policy": "unknown", "no_servicing_agent": "unknown",
         "policy_effective_after": "2026-01-01", "policy_effective_before": ""})
     assert saved.criteria == {"state": "TX", "policy_effective_after": "2026-01-01"}
+
+
+def test_read_only_may_save_privately_but_not_share(make_user, api_as):
+    from accounts.models import SecurityGroup
+    from accounts.services import user_create
+
+    read_only = user_create(actor=None, username="ro", password="a-fine-long-password-42",
+                            security_group=SecurityGroup.objects.get(name="Read Only"))
+    client = api_as(read_only)
+    refused = client.post("/api/saved-searches/", {"name": "Everyone", "shared": True, "criteria": {"state": "TX"}},
+                          format="json")
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith("You need Edit on Individuals to share a saved search")
+    assert not SavedSearch.objects.filter(shared=True).exists()
+    private = client.post("/api/saved-searches/", {"name": "Mine", "criteria": {"state": "TX"}}, format="json")
+    assert private.status_code == 201
+    assert client.patch(f"/api/saved-searches/{private.json()['id']}/", {"shared": True},
+                        format="json").status_code == 403
+    assert not SavedSearch.objects.filter(shared=True).exists()
+
+
+def test_admin_save_form_offers_sharing_only_with_the_right(client, bob):
+    client.force_login(bob)  # Visible on Individuals
+    url = reverse("admin:individuals_savedsearch_save") + "?state=TX"
+    assert "Sharing needs Edit on Individuals." in client.get(url).content.decode()
+    client.post(url, {"name": "Mine", "shared": "on"})
+    saved = SavedSearch.objects.get()
+    assert saved.name == "Mine" and not saved.shared

@@ -58,6 +58,28 @@ def test_mass_creation_runs_each_workflow_once_per_new_record(renewal, agency_ad
     assert not SalesWorkflowRun.objects.filter(email_pending=True).exists()
 
 
+def test_on_the_mass_path_the_last_workflow_setting_a_stage_wins_as_on_a_record_made_by_hand(
+        renewal, agency_admin):
+    # given: workflows run in name order; "A" sets every record's stage, "B" only Floridians'
+    fl = IndividualFactory.create_batch(3, state="FL")
+    ga = IndividualFactory.create_batch(2, state="GA")
+    SalesWorkflowFactory(name="A: contacted", set_stage="contacted", create_activity=False)
+    b = SalesWorkflowFactory(name="B: qualified in Florida", set_stage="qualified", criteria={"state": ["FL"]})
+    job = MassCreationJobFactory(created_by=agency_admin, record_type=renewal, criteria={"state": ["FL", "GA"]})
+
+    # when
+    mass_creation_run(job_id=job.pk, chunk_size=2)
+    by_hand = IndividualFactory(state="FL")
+    salesrecord_save(actor=agency_admin, record=SalesRecord(individual=by_hand, record_type=renewal, first_name="Ann",
+                                                            last_name="Lee"))
+
+    # then
+    stages = dict(SalesRecord.objects.values_list("individual_id", "stage"))
+    assert {stages[p.pk] for p in fl} == {"qualified"} and {stages[p.pk] for p in ga} == {"contacted"}
+    assert stages[by_hand.pk] == "qualified"
+    assert SalesWorkflowRun.objects.count() == 5 + 3 + 2 and Activity.objects.filter(workflow=b).count() == 3 + 1
+
+
 def test_a_record_created_by_hand_runs_the_workflows_once(renewal, make_user, django_capture_on_commit_callbacks):
     user = make_user(sales=Level.EDIT)
     workflow = SalesWorkflowFactory(send_email=True, email_subject="New {{ record.last_name }}", email_body="Call them.")
