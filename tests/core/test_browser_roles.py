@@ -75,11 +75,11 @@ def _book(user) -> dict:
     plan = PlanFactory()
     employees = [EmployeeFactory(employer_group=plan.group) for _ in range(4)]
     failed = employees[0]
-    failed.sync_state = Employee.SyncState.FAILED
-    failed.save(update_fields=["sync_state"])
-    SyncAttempt.objects.create(employee=failed, version=1, status=SyncAttempt.Status.FAILED, action="create",
-                               payload={"firstName": failed.first_name, "dateOfBirth": "****-**-**"},
-                               reason="The benefits platform refused the email address as already used by another account.")
+    attempt = SyncAttempt.objects.create(
+        employee=failed, version=1, status=SyncAttempt.Status.FAILED, action="create",
+        payload={"firstName": failed.first_name, "dateOfBirth": "****-**-**"},
+        reason="The benefits platform refused the email address as already used by another account.")
+    Employee.objects.filter(pk=failed.pk).update(sync_state=Employee.SyncState.FAILED, last_attempt=attempt)
     person = people[0]
     person.city = "Tallahassee"
     record_save(actor=user, instance=person, changed=["city"])  # an audit entry with old → new
