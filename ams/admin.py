@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core import home
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from core.errors import ApplicationError
 
@@ -212,3 +213,26 @@ class WebhookSecretAdmin(AuditedModelAdmin):
 def linked_systems_url(record) -> str:
     ct = ContentType.objects.get_for_model(record)
     return reverse("admin:ams_link", args=[ct.model, record.pk])
+
+
+# --- the home: the AMS/CRM queue and the identity conflicts awaiting a person (core.home) -----------
+def _ams_queue_rows(request):
+    Status = SyncAttempt.Status
+    url = reverse("admin:ams_syncattempt_changelist")
+    failed = SyncAttempt.objects.filter(status=Status.FAILED).count()
+    running = SyncAttempt.objects.filter(status=Status.IN_PROGRESS).count()
+    return [home.HomeRow("Failed", url=url, count=failed, tone="failed" if failed else ""),
+            home.HomeRow("In progress", url=url, count=running, tone="running" if running else "")]
+
+
+def _identity_conflict_rows(request):
+    open_ = IdentityConflict.objects.filter(status=IdentityConflict.Status.OPEN).count()
+    url = reverse("admin:ams_identityconflict_changelist") + f"?status__exact={IdentityConflict.Status.OPEN}"
+    return [home.HomeRow("Identity conflicts to settle", url=url, count=open_, tone="failed")] if open_ else []
+
+
+home.register(home.Panel(key="ams_sync", section=home.QUEUES, title="AMS and CRM", permission="ams.view_syncattempt",
+                         rows=_ams_queue_rows))
+home.register(home.Panel(key="ams_identity_conflicts", section=home.AWAITING, title="Identity conflicts",
+                         permission="ams.view_identityconflict", rows=_identity_conflict_rows,
+                         empty="No identity conflict to settle."))

@@ -16,11 +16,12 @@ NAV_GROUPS: list[tuple[str, list[str]]] = [
     ("Employer groups & plans", ["plans", "plansync"]),
     ("Benefits", ["hrsync"]),
     ("Carriers", ["plans.carrier", "plans.carrierconnection", "plans.discrepancy", "carriers"]),
-    ("Administration", ["accounts", "individuals.customfield", "integrations"]),
+    ("Administration", ["accounts", "individuals.customfield", "integrations", "core.importjob"]),
 ]
 # Plumbing: shown to administrators only, last.
 SYSTEM_GROUP = "System"
 SYSTEM_APPS = {"django_celery_beat", "authtoken", "knox", "axes", "auth"}
+SYSTEM_MODELS = {"accounts.apitoken", "ams.webhooksecret"}
 OTHER_GROUP = "Other"
 
 # Each group's main screen comes first; the rest alphabetically.
@@ -33,11 +34,16 @@ MODEL_LABELS = {
     "hrsync.syncattempt": "Sync history (all employees)",
     "salesrecords.masscreationjob": "Sales record creation jobs",
     "individuals.exportjob": "Export jobs",
+    "ams.syncattempt": "AMS and CRM sync attempts",
+    "ams.notification": "AMS and CRM notifications",
+    "ams.reconciliation": "AMS reconciliations",
 }
 
 
 def group_of(app_label: str, model_name: str) -> str:
     key = f"{app_label}.{model_name}"
+    if key in SYSTEM_MODELS:
+        return SYSTEM_GROUP
     for title, members in NAV_GROUPS:
         if key in members:
             return title
@@ -57,6 +63,7 @@ class AgencyDeskAdminSite(admin.AdminSite):
     site_header = "AgencyDesk"
     site_title = "AgencyDesk"
     index_title = "AgencyDesk"
+    empty_value_display = "—"
     site_url = None  # no "View site": the admin is the product
     enable_nav_sidebar = False  # the groups are in the top bar; tables get the whole width
     index_template = "admin/agencydesk/home.html"

@@ -64,6 +64,13 @@ def custom_field_text(field_type: str, value) -> str:
     return text(value)
 
 
+def custom_values_html(values: dict, fields: dict):
+    """Custom field values as "Name: value" lines; ``fields`` maps a key to its definition (``.name``, ``.field_type``)."""
+    rows = ((fields[k].name if k in fields else humanize_key(k),
+             custom_field_text(fields[k].field_type if k in fields else "", v)) for k, v in (values or {}).items())
+    return format_html_join(mark_safe("<br>"), "{}: {}", rows) or EMPTY
+
+
 def definition_list(mapping: dict, *, css_class: str = "ad-facts"):
     """A dict as a ``<dl>`` with readable keys and values (nested dicts as "Key: value; …")."""
     if not mapping:
@@ -92,5 +99,5 @@ def changes_text(changes: dict) -> str:
                      for n, c in (changes or {}).items())
 
 
-__all__ = ["EMPTY", "changes_html", "changes_text", "custom_field_text", "definition_list", "humanize_key", "mark_safe",
+__all__ = ["EMPTY", "changes_html", "changes_text", "custom_field_text", "custom_values_html", "definition_list", "humanize_key", "mark_safe",
            "number_text", "text", "truncated"]

@@ -1,21 +1,10 @@
 """Error pages in the product's frame: what happened, which right is missing, and a way back."""
-import logging
-
 from django.contrib import admin
 from django.http import HttpResponseServerError
 from django.template.loader import get_template
 from django.template.response import TemplateResponse
 
 GENERIC_403 = "Your security group does not give you the right to open this page."
-
-
-class NoTracebackFor403(logging.Filter):
-    """An ordinary 403 is one log line ("Forbidden: /path"), not a traceback."""
-
-    def filter(self, record):
-        if getattr(record, "status_code", None) == 403:
-            record.exc_info, record.exc_text = None, None
-        return True
 
 
 def _frame(request, template, status, **context):
@@ -27,7 +16,7 @@ def _frame(request, template, status, **context):
 
 def permission_denied(request, exception=None):
     message = str(exception or "").strip() or GENERIC_403
-    return _frame(request, "403.html", 403, title="You may not open this page", message=message)
+    return _frame(request, "403.html", 403, title="You may not open this page", message=message, exception=message)
 
 
 def page_not_found(request, exception=None):

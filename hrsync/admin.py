@@ -124,34 +124,43 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
         return format_html('<a href="{}">{} attempt{}</a>', reverse("admin:hrsync_employee_sync_history", args=[employee.pk]),
                            count, pluralize(count))
 
-    def _criteria(self, request) -> dict:
-        """The FilterSet criteria of the list (none on the other pages: change, history)."""
-        if getattr(request.resolver_match, "url_name", "") != "hrsync_employee_changelist":
-            return {}
-        return {k: v for k, v in request.GET.items() if k in EmployeeFilterSet.base_filters}
+    def _criteria(self, query) -> dict:
+        """The FilterSet criteria in a list's query string."""
+        return {k: v for k, v in query.items() if k in EmployeeFilterSet.base_filters}
 
     def get_queryset(self, request):
-        return employee_list(filters=self._criteria(request))
+        on_list = getattr(request.resolver_match, "url_name", "") == "hrsync_employee_changelist"
+        return employee_list(filters=self._criteria(request.GET) if on_list else {})  # not on change, history
 
     def get_search_results(self, request, queryset, search_term):
         return queryset, False  # ``q`` is a FilterSet criterion, applied in get_queryset
 
-    def changelist_view(self, request, extra_context=None):
+    def _tabs_context(self, request, query) -> dict:
         # Each tab counts the employees meeting the other criteria (the search, the sidebar).
-        others = {k: v for k, v in self._criteria(request).items() if k != "sync_state"}
+        others = {k: v for k, v in self._criteria(query).items() if k != "sync_state"}
         counts = sync_state_counts(queryset=employee_list(filters=others))
-        current = request.GET.get("sync_state", "")
+        current = query.get("sync_state", "")
         tabs = []
         for value, label in [("", "All"), *State.choices]:
-            query = request.GET.copy()
-            query.pop("p", None)
-            query.pop("sync_state", None)
+            tab_query = query.copy()
+            tab_query.pop("p", None)
+            tab_query.pop("sync_state", None)
             if value:
-                query["sync_state"] = value
-            tabs.append({"value": value, "label": label, "active": value == current, "url": "?" + query.urlencode(),
+                tab_query["sync_state"] = value
+            tabs.append({"value": value, "label": label, "active": value == current, "url": "?" + tab_query.urlencode(),
                          "count": counts[value] if value else sum(counts.values())})
-        context = {"title": "Benefits Management", "sync_tabs": tabs, **(extra_context or {})}
+        # While employees are In progress the tab counts refresh (htmx) until the queue is quiet.
+        live_url = reverse("admin:hrsync_employee_sync_tabs") + "?" + query.urlencode() if counts[State.IN_PROGRESS] else ""
+        return {"sync_tabs": tabs, "sync_tabs_live_url": live_url}
+
+    def changelist_view(self, request, extra_context=None):
+        context = {"title": "Benefits Management", **self._tabs_context(request, request.GET), **(extra_context or {})}
         return super().changelist_view(request, extra_context=context)
+
+    def sync_tabs_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/hrsync/employee/sync_tabs.html", self._tabs_context(request, request.GET))
 
     # --- actions --------------------------------------------------------------------------------
     def _action_page(self, request, queryset, template, **context):
@@ -198,7 +207,9 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
     # --- history --------------------------------------------------------------------------------
     def get_urls(self):
         view = self.admin_site.admin_view(self.sync_history_view)
-        return [path("<int:pk>/sync-history/", view, name="hrsync_employee_sync_history"), *super().get_urls()]
+        tabs = self.admin_site.admin_view(self.sync_tabs_view)
+        return [path("<int:pk>/sync-history/", view, name="hrsync_employee_sync_history"),
+                path("sync-tabs/", tabs, name="hrsync_employee_sync_tabs"), *super().get_urls()]
 
     def sync_history_view(self, request, pk):
         employee = self.get_object(request, str(pk))
@@ -259,3 +270,16 @@ def _benefits_queue_rows(request):
 
 home.register(home.Panel(key="benefits_sync", section=home.QUEUES, title="Benefits platform",
                          permission="hrsync.view_employee", rows=_benefits_queue_rows))
+
+
+# --- the home's "Awaiting a person" panel: failed before any call, so only a person can fix the data -----
+def _benefits_awaiting_rows(request):
+    failed = Employee.objects.filter(sync_state=State.FAILED, last_attempt__http_calls=0).count()
+    url = reverse("admin:hrsync_employee_changelist") + f"?sync_state={State.FAILED}"
+    return [home.HomeRow("Employees whose data must be fixed before they can be sent", url=url, count=failed,
+                         tone="failed")] if failed else []
+
+
+home.register(home.Panel(key="benefits_data_to_fix", section=home.AWAITING, title="Benefits data to fix",
+                         permission="hrsync.change_employee", rows=_benefits_awaiting_rows,
+                         empty="No employee is waiting for a correction."))

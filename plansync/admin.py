@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from core import home
 from core.admin import ReadOnlyModelAdmin
 from integrations.http import IntegrationError
 from plans.models import EmployerGroup
@@ -231,3 +232,27 @@ class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
         except ValidationError as exc:
             messages.error(request, " ".join(_errors(exc)))
         return redirect("admin:plansync_plansyncconflict_changelist")
+
+
+# --- the home: the plan sync's queue and the conflicts awaiting a person (core.home) -----------------
+def _plansync_queue_rows(request):
+    url = reverse("admin:plansync_plansyncrun_changelist")
+    Status = PlanSyncRun.Status
+    failed = PlanSyncRun.objects.filter(status=Status.FAILED).count()
+    running = PlanSyncRun.objects.filter(status=Status.IN_PROGRESS).count()
+    return [home.HomeRow("Failed runs", url=f"{url}?status__exact={Status.FAILED}", count=failed, tone="failed" if failed else ""),
+            home.HomeRow("In progress", url=f"{url}?status__exact={Status.IN_PROGRESS}", count=running,
+                         tone="running" if running else "")]
+
+
+def _plansync_conflict_rows(request):
+    open_ = PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN).count()
+    url = reverse("admin:plansync_plansyncconflict_changelist") + f"?status__exact={PlanSyncConflict.Status.OPEN}"
+    return [home.HomeRow("Plan sync conflicts to decide", url=url, count=open_, tone="failed")] if open_ else []
+
+
+home.register(home.Panel(key="plansync_runs", section=home.QUEUES, title="Plan sync (benefits-admin system)",
+                         permission="plansync.view_plansyncrun", rows=_plansync_queue_rows))
+home.register(home.Panel(key="plansync_conflicts", section=home.AWAITING, title="Plan sync conflicts",
+                         permission="plansync.view_plansyncconflict", rows=_plansync_conflict_rows,
+                         empty="No conflict to decide."))

@@ -2,7 +2,7 @@ from django.contrib.auth import authenticate
 from rest_framework import serializers
 
 from ..models import Agent, AuditLog, SecurityGroup, User
-from ..rights import Area, Flag
+from ..rights import Area, Flag, Level
 
 
 class SecurityGroupSerializer(serializers.ModelSerializer):
@@ -36,8 +36,18 @@ class UserSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class SecurityGroupLevelsSerializer(SecurityGroupSerializer):
+    """A security group as people read it (``/api/me/``): a level name per area, not its number."""
+
+    def to_representation(self, group):
+        data = super().to_representation(group)
+        for area in Area:
+            data[area.value] = Level(data[area.value]).label
+        return data
+
+
 class MeSerializer(serializers.ModelSerializer):
-    security_group = SecurityGroupSerializer(read_only=True)
+    security_group = SecurityGroupLevelsSerializer(read_only=True)
     rights = serializers.SerializerMethodField()
 
     class Meta:

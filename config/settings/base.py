@@ -357,9 +357,6 @@ INTEGRATIONS_POOL_SIZE = env.int("INTEGRATIONS_POOL_SIZE", default=16)
 INTEGRATIONS_RETRY_WINDOW_SECONDS = env.int("INTEGRATIONS_RETRY_WINDOW_SECONDS", default=30 * 60)
 INTEGRATIONS_RETRY_LATER_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_SECONDS", default=10.0)
 INTEGRATIONS_RETRY_LATER_MAX_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_MAX_SECONDS", default=300.0)
-# --- ui (core): an ordinary 403 is logged as one line, without a traceback
-LOGGING["filters"] = {"no_traceback_for_403": {"()": "core.views.NoTracebackFor403"}}
-LOGGING["loggers"]["django.request"] = {"filters": ["no_traceback_for_403"]}
 # PostgreSQL planner: random reads on SSD / cached storage cost about what sequential ones do. With the
 # default (4) the planner walks the name index for selective policy searches (~300 ms on 1M individuals)
 # instead of starting from the matching policies (~25 ms). Empty -> the server's own setting.

@@ -7,9 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.html import format_html_join
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from core import display, related
@@ -111,11 +109,8 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
 
     @admin.display(description="Values")
     def custom_field_values(self, obj):
-        fields = {f.key: f for f in CustomField.objects.all()}
         values = (obj.custom_fields or {}) if obj else {}
-        return format_html_join(mark_safe("<br>"), "{}: {}", (
-            (fields[k].name if k in fields else display.humanize_key(k),
-             display.custom_field_text(fields[k].field_type if k in fields else "", v)) for k, v in values.items())) or "—"
+        return display.custom_values_html(values, {f.key: f for f in CustomField.objects.filter(key__in=list(values))})
 
     # --- the advanced search --------------------------------------------------------------------
     def get_changelist(self, request, **kwargs):

@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 
 from accounts.models import AuditLog
 from accounts.services import audit
-from core import home
+from core import display, home
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 from core.errors import RateLimited
 
@@ -236,9 +236,28 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     list_display = ["__str__", "status", "row_count", "created_at", "finished_at", "download_link"]
     list_filter = ["status"]
-    fields = ["status", "row_count", "criteria_summary", "full_personal_data", "error", "created_at", "started_at",
-              "finished_at", "download_link"]
+    change_form_template = "admin/individuals/exportjob/change_form.html"
+    fields = ["criteria_summary", "full_personal_data", "created_at", "download_link"]
     readonly_fields = fields
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The job page; its live part (status, rows, error) alone for htmx while the export runs."""
+        job = self.get_object(request, object_id)
+        if job is not None and self.has_view_permission(request, job) and getattr(request, "htmx", False):
+            return TemplateResponse(request, "admin/agencydesk/job_progress.html", self._live_context(request, job))
+        context = {**(extra_context or {}), **(self._live_context(request, job) if job is not None else {})}
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def _live_context(self, request, job) -> dict:
+        finished = job.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED)
+        return {
+            "job_title": str(job), "status": job.status, "status_display": job.get_status_display(),
+            "percent": 100 if finished else (50 if job.status == ExportJob.Status.RUNNING else 0), "finished": finished,
+            "error": job.error, "poll_url": request.path,
+            "facts": [("Rows written", job.row_count, "job-rows"),
+                      ("Started", display.text(job.started_at), "job-started"),
+                      ("Finished", display.text(job.finished_at), "job-finished")],
+        }
 
     @admin.display(description="Criteria")
     def criteria_summary(self, obj):
@@ -247,9 +266,6 @@ class ExportJobAdmin(admin.ModelAdmin):
     @admin.display(description="Exported in full")
     def full_personal_data(self, obj):
         return ", ".join(personal_data.LABELS.get(k, k) for k in obj.reveal or []) or "Nothing (personal data masked)"
-
-    def get_fields(self, request, obj=None):
-        return [f for f in self.fields if f != "error" or (obj is not None and obj.error)]
 
     @admin.display(description="File")
     def download_link(self, obj):

@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
+from core import display
 from core.admin import AuditedModelAdmin
 from individuals import personal_data
 
@@ -56,7 +57,7 @@ class SalesRecordAdmin(AuditedModelAdmin):
     raw_id_fields = ["individual"]
     autocomplete_fields = ["assigned_user"]
     actions = ["convert"]
-    readonly_fields = ["job", "personal_data_masked", "created_at", "updated_at"]
+    readonly_fields = ["job", "personal_data_masked", "custom_fields_display", "created_at", "updated_at"]
     change_form_template = "admin/salesrecords/salesrecord/change_form.html"
     fieldsets = [
         ("Sales", {"fields": ["record_type", "stage", "temperature", "assigned_user", "individual", "job"]}),
@@ -65,7 +66,8 @@ class SalesRecordAdmin(AuditedModelAdmin):
         ("Address", {"fields": ["address_type", "address_line1", ("city", "county"), ("state", "zip_code")]}),
         ("Person", {"fields": [("date_of_birth", "gender", "smoker_status"), "lead_source",
                                ("medicare_part_a_effective", "medicare_part_b_effective")]}),
-        ("Personal data and custom fields (carried over)", {"fields": ["personal_data_masked", "custom_fields"]}),
+        ("Personal data and custom fields (carried over)", {"fields": ["personal_data_masked", "custom_fields_display",
+                                                                       "custom_fields"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
 
@@ -99,6 +101,13 @@ class SalesRecordAdmin(AuditedModelAdmin):
     @admin.display(description="Created", ordering="created_at")
     def created(self, obj):
         return format_html('<span class="ad-nowrap">{}</span>', date_format(localtime(obj.created_at), "SHORT_DATE_FORMAT"))
+
+    @admin.display(description="Custom fields")
+    def custom_fields_display(self, obj):
+        from individuals.models import CustomField
+
+        values = (obj.custom_fields or {}) if obj else {}
+        return display.custom_values_html(values, {f.key: f for f in CustomField.objects.filter(key__in=list(values))})
 
     @admin.display(description="Personal data")
     def personal_data_masked(self, obj):

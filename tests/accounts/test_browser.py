@@ -1,10 +1,12 @@
 import pytest
 
 from accounts.models import SecurityGroup
+from accounts.seeded_groups import seed_security_groups
 
 
 @pytest.mark.browser
 def test_admin_edits_a_security_group_as_a_matrix(admin_login, agency_admin):
+    seed_security_groups(SecurityGroup)  # the seeded groups, whatever a flush before this test left
     group = SecurityGroup.objects.get(name="Read Only")
     page = admin_login(agency_admin)
 

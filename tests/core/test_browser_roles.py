@@ -11,7 +11,7 @@ import pytest
 from accounts.models import SecurityGroup
 from accounts.services import record_save
 from hrsync.models import Employee, SyncAttempt
-from tests.accounts.factories import PASSWORD, UserFactory
+from tests.accounts.factories import PASSWORD, AgentFactory, UserFactory
 from tests.conftest import raw_literals
 from tests.hrsync.factories import EmployeeFactory
 from tests.individuals.factories import IndividualFactory, PolicyFactory
@@ -58,7 +58,10 @@ README_SHOTS = {("Agency Admin", "home"), ("Agency Admin", "individuals-search")
 def _book(user) -> dict:
     renewal = SalesRecordTypeFactory(name="Renewal")
     SalesRecordTypeRightFactory(user=user, record_type=renewal, can_view=True, can_add=True, can_change=True)
-    people = [IndividualFactory(state="FL", custom_fields={}) for _ in range(6)]
+    agent = AgentFactory(first_name="Dana", last_name="Whitfield")
+    cities = [("Tampa", "33602"), ("Orlando", "32801"), ("Miami", "33130")]
+    people = [IndividualFactory(state="FL", city=cities[n % 3][0], zip_code=cities[n % 3][1], servicing_agent=agent,
+                                cell_phone=f"555-201-{1000 + n}", custom_fields={}) for n in range(6)]
     for person in people:
         PolicyFactory(individual=person)
     job = MassCreationJobFactory(record_type=renewal, created_by=user, criteria={"state": ["FL"]},
@@ -71,11 +74,11 @@ def _book(user) -> dict:
     plan = PlanFactory()
     employees = [EmployeeFactory(employer_group=plan.group) for _ in range(4)]
     failed = employees[0]
-    failed.sync_state = Employee.SyncState.FAILED
-    failed.save(update_fields=["sync_state"])
-    SyncAttempt.objects.create(employee=failed, version=1, status=SyncAttempt.Status.FAILED, action="create",
-                               payload={"firstName": failed.first_name, "dateOfBirth": "****-**-**"},
-                               reason="The benefits platform refused the email address as already used by another account.")
+    attempt = SyncAttempt.objects.create(
+        employee=failed, version=1, status=SyncAttempt.Status.FAILED, action="create",
+        payload={"firstName": failed.first_name, "dateOfBirth": "****-**-**"},
+        reason="The benefits platform refused the email address as already used by another account.")
+    Employee.objects.filter(pk=failed.pk).update(sync_state=Employee.SyncState.FAILED, last_attempt=attempt)
     person = people[0]
     person.city = "Tallahassee"
     record_save(actor=user, instance=person, changed=["city"])  # an audit entry with old → new

@@ -119,3 +119,22 @@ def test_a_404_says_what_was_not_found_with_a_way_home(client, agency_admin):
     assert response.status_code in (302, 404)  # the admin's catch-all may send to its own 404
     response = client.get("/nowhere/")
     assert response.status_code == 404 and "/nowhere/" in response.content.decode() and 'href="/admin/"' in response.content.decode()
+
+
+def test_api_me_shows_levels_as_names(api_client, make_user):
+    from accounts.rights import Level
+
+    user = make_user(individuals=Level.EDIT)
+    api_client.force_authenticate(user)
+    body = api_client.get("/api/me/").json()
+    assert body["security_group"]["individuals"] == "Edit" and body["security_group"]["sales"] == "None"
+    assert body["rights"]["areas"]["individuals"] == "Edit"
+
+
+def test_a_sales_records_custom_fields_read_as_text_above_their_input(client, agency_admin):
+    CustomFieldFactory(key="contact_by", name="Contact by", field_type=CustomField.FieldType.CHECKBOX_LIST,
+                       options=["Phone", "Email"])
+    record = SalesRecordFactory(custom_fields={"contact_by": ["Phone", "Email"]})
+    client.force_login(agency_admin)
+    html = client.get(reverse("admin:salesrecords_salesrecord_change", args=[record.pk])).content.decode()
+    assert "Contact by: Phone, Email" in html

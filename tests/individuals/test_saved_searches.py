@@ -121,7 +121,7 @@ def test_admin_save_this_search_then_run_it(client, alice):
     page = client.get(reverse("admin:individuals_individual_changelist") + "?" + criteria)
     assert page.status_code == 200
     content = page.content.decode()
-    assert "Save this search" in content and "CSV of these results" in content
+    assert "Save this search" in content and "Export CSV (personal data masked)" in content
     assert "full personal data" not in content  # alice lacks the right
 
     save_url = reverse("admin:individuals_savedsearch_save") + "?" + criteria

@@ -1,0 +1,57 @@
+"""Job pages and Benefits Management follow the work live (htmx), and their titles follow the status."""
+import pytest
+from django.urls import reverse
+
+from hrsync.models import Employee
+from individuals.models import ExportJob
+from salesrecords.models import MassCreationJob
+from tests.hrsync.factories import EmployeeFactory
+from tests.salesrecords.factories import MassCreationJobFactory
+
+
+def test_a_running_job_page_polls_its_live_part_and_a_finished_one_stops(client, agency_admin):
+    client.force_login(agency_admin)
+    job = MassCreationJobFactory(status=MassCreationJob.Status.RUNNING, matched=10, processed=4, created_by=agency_admin)
+    url = reverse("admin:salesrecords_masscreationjob_progress", args=[job.pk])
+    html = client.get(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk])).content.decode()
+    assert f'hx-get="{url}"' in html and "(Running)</h1>" in html and 'id="job-error"' not in html
+    MassCreationJob.objects.filter(pk=job.pk).update(status=MassCreationJob.Status.DONE, processed=10, created=10)
+    part = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "(Done)</h1>" in part and "hx-get" not in part and 'style="width: 100%"' in part
+    assert client.get(url).json()["status"] == "done"  # programs still get JSON
+
+
+def test_an_export_job_page_follows_its_status_and_shows_no_empty_error_box(client, agency_admin):
+    client.force_login(agency_admin)
+    job = ExportJob.objects.create(owner=agency_admin, criteria={"state": ["FL"]}, status=ExportJob.Status.RUNNING)
+    url = reverse("admin:individuals_exportjob_change", args=[job.pk])
+    html = client.get(url).content.decode()
+    assert f"Export #{job.pk} (Running)</h1>" in html and f'hx-get="{url}"' in html and "errornote" not in html
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, error="The disk is full.")
+    part = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "(Failed)</h1>" in part and "The disk is full." in part and "hx-get" not in part
+
+
+def test_benefits_management_tabs_refresh_only_while_employees_are_in_progress(client, agency_admin):
+    client.force_login(agency_admin)
+    employee = EmployeeFactory()
+    changelist = reverse("admin:hrsync_employee_changelist")
+    assert "hx-get" not in client.get(changelist).content.decode()
+    Employee.objects.filter(pk=employee.pk).update(sync_state=Employee.SyncState.IN_PROGRESS)
+    html = client.get(changelist).content.decode()
+    assert f'hx-get="{reverse("admin:hrsync_employee_sync_tabs")}' in html
+    Employee.objects.filter(pk=employee.pk).update(sync_state=Employee.SyncState.SUCCESSFUL)
+    part = client.get(reverse("admin:hrsync_employee_sync_tabs"), HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-get" not in part and 'data-tab="successful">Successful <span class="count">1</span>' in part
+
+
+@pytest.mark.browser
+def test_the_job_page_title_and_counts_change_in_the_browser_when_the_job_finishes(admin_login, agency_admin):
+    job = MassCreationJobFactory(status=MassCreationJob.Status.RUNNING, matched=8, processed=2, created_by=agency_admin)
+    page = admin_login(agency_admin)
+    page.goto(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk]))
+    assert "(Running)" in page.locator("#job-title").inner_text()
+    MassCreationJob.objects.filter(pk=job.pk).update(status=MassCreationJob.Status.DONE, processed=8, created=8)
+    page.wait_for_function("document.getElementById('job-title').textContent.includes('(Done)')")
+    assert page.locator("#job-created").inner_text() == "8"
+    assert "(Done)" in page.title()
