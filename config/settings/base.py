@@ -347,6 +347,13 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 INTEGRATIONS_QUEUE = env.str("INTEGRATIONS_QUEUE", default="integrations")
 INTEGRATIONS_TASKS = [
     "hrsync.tasks.sync_attempt_run_task",
+    "plansync.tasks.plan_sync_group_task",
+    "carriers.tasks.connection_poll_task",
+    "carriers.tasks.connection_pull_task",
+    "ams.tasks.notification_process_task",
+    "ams.tasks.customer_sync_task",
+    "ams.tasks.crm_push_task",
+    "ams.tasks.reconciliation_run_task",
 ]
 CELERY_TASK_ROUTES = ("config.celery.route_task",)
 # HTTP connections each integration client keeps per host (the threads worker's concurrency is the useful bound).
