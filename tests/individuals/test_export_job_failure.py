@@ -2,7 +2,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from individuals.exports import export_job_run
+from individuals.services.exports import export_job_run
 from individuals.models import ExportJob
 from tests.individuals.factories import IndividualFactory
 
