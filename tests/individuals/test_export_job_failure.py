@@ -2,8 +2,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from individuals.services.exports import export_job_run
 from individuals.models import ExportJob
+from individuals.services.exports import export_job_run
 from tests.individuals.factories import IndividualFactory
 
 pytestmark = pytest.mark.django_db
