@@ -143,7 +143,7 @@ def test_a_person_links_a_carrier_member_and_its_discrepancy_closes(api, noyo, a
     connection_pull(connection_id=connection.pk)
     stranger = Discrepancy.objects.filter(connection=connection, kind="missing_here", field="member").first()
     noyo_id = stranger.subject_key.split(":", 1)[1]
-    ours = Employee.objects.filter(employer_group=connection.employer_group).first()
+    ours = CarrierMember.objects.filter(connection=connection, employee__isnull=False).first().employee
     # ours is linked already: refused
     refused = api.post(f"/api/carrier-connections/{connection.pk}/members/{noyo_id}/link/", {"employee": ours.pk}, format="json")
     assert refused.status_code == 400
