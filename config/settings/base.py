@@ -207,7 +207,12 @@ REST_FRAMEWORK = {
         "login": env.str("THROTTLE_LOGIN", default="10/min"),
         "export": env.str("THROTTLE_EXPORT", default="30/min"),
         "bulk": env.str("THROTTLE_BULK", default="30/min"),
+        "user": env.str("THROTTLE_USER", default="1200/min"),
     },
+    # Every authenticated API request: THROTTLE_USER per user (views with a scope of their own, login /
+    # export / bulk, use that instead); client addresses behind DJANGO_PROXY_COUNT proxies.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.AuthenticatedUserRateThrottle"],
+    "NUM_PROXIES": env.int("DJANGO_PROXY_COUNT", default=None),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AgencyDesk API",
@@ -233,6 +238,24 @@ SPECTACULAR_SETTINGS = {
         "EmployeeSyncStateEnum": "hrsync.models.Employee.SyncState",
         "EmployeeGenderEnum": "hrsync.models.Employee.Gender",
         "EmployeePayFrequencyEnum": "hrsync.models.Employee.PayFrequency",
+        "ImportJobStatusEnum": "core.models.ImportJob.Status",
+        "PlanSyncSideEnum": "plansync.models.Side",
+        "PlanChoiceStateEnum": "plansync.models.PlanChoice.State",
+        "PlanChoiceChoiceEnum": "plansync.models.PlanChoice.Choice",
+        "PlanSyncRunStatusEnum": "plansync.models.PlanSyncRun.Status",
+        "PlanSyncItemStatusEnum": "plansync.models.PlanSyncItem.Status",
+        "PlanSyncConflictStatusEnum": "plansync.models.PlanSyncConflict.Status",
+        "PlanSyncConflictResolutionEnum": "plansync.models.PlanSyncConflict.Resolution",
+        "DiscrepancyResolutionEnum": "carriers.services.Resolution",
+        "DiscrepancyStatusEnum": "carriers.models.Discrepancy.Status",
+        "DiscrepancySeverityEnum": "carriers.models.Discrepancy.Severity",
+        "DiscrepancyKindEnum": "carriers.models.Discrepancy.Kind",
+        "AmsNotificationStatusEnum": "ams.models.Notification.Status",
+        "ReconciliationStatusEnum": "ams.models.Reconciliation.Status",
+        "IdentityConflictStatusEnum": "ams.models.IdentityConflict.Status",
+        "IdentityConflictKindEnum": "ams.models.IdentityConflict.Kind",
+        "ExternalIdStatusEnum": "integrations.models.ExternalId.Status",
+        "ExternalIdSystemEnum": "integrations.models.ExternalId.System",
     },
 }
 
@@ -300,13 +323,8 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_ENABLE_ADMIN = False  # accounts.admin registers the attempts with audited unlocking
 AXES_DISABLE_ACCESS_LOG = True  # refused logins are in the audit log; successes need no table of their own
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=None)
+AXES_IPWARE_PROXY_COUNT = REST_FRAMEWORK["NUM_PROXIES"]
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
-# Every authenticated API request: THROTTLE_USER per user (views with a scope of their own, login /
-# export / bulk, use that instead); client addresses behind DJANGO_PROXY_COUNT proxies.
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["accounts.throttles.AuthenticatedUserRateThrottle"]
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"] = env.str("THROTTLE_USER", default="1200/min")
-REST_FRAMEWORK["NUM_PROXIES"] = AXES_IPWARE_PROXY_COUNT
 LOGIN_URL = "admin:login"  # where an invited user goes after choosing a password
 # API tokens: stored as a digest, shown once, expire after API_TOKEN_TTL_HOURS (0: never).
 KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model name)
@@ -337,7 +355,6 @@ IMPORT_JOB_TIME_LIMIT_SECONDS = env.int("IMPORT_JOB_TIME_LIMIT_SECONDS", default
 # it does a pending job whose message nobody took within IMPORT_JOB_QUEUED_SECONDS).
 IMPORT_JOB_HEARTBEAT_SECONDS = env.int("IMPORT_JOB_HEARTBEAT_SECONDS", default=60)
 IMPORT_JOB_QUEUED_SECONDS = env.int("IMPORT_JOB_QUEUED_SECONDS", default=300)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ImportJobStatusEnum"] = "core.models.ImportJob.Status"
 
 # --- workers (salesrecords/hrsync jobs): two queues. CPU-bound jobs (mass creation, exports, imports) go to
 # the default queue, served by a prefork worker; I/O-bound calls to outside systems go to the integrations
@@ -382,17 +399,6 @@ BENEFITS_ADMIN_PASSWORD = env.str("BENEFITS_ADMIN_PASSWORD", default="sandbox-pa
 PLANSYNC_WATERMARK_OVERLAP_SECONDS = env.int("PLANSYNC_WATERMARK_OVERLAP_SECONDS", default=120)
 # A run still In progress past this is taken as dead (its worker stopped): the group may run again.
 PLANSYNC_RUN_LEASE_SECONDS = env.int("PLANSYNC_RUN_LEASE_SECONDS", default=900)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
-    "PlanSyncSideEnum": "plansync.models.Side",
-    "PlanChoiceStateEnum": "plansync.models.PlanChoice.State",
-    "PlanChoiceChoiceEnum": "plansync.models.PlanChoice.Choice",
-    "PlanSyncRunStatusEnum": "plansync.models.PlanSyncRun.Status",
-    "PlanSyncItemStatusEnum": "plansync.models.PlanSyncItem.Status",
-    "PlanSyncConflictStatusEnum": "plansync.models.PlanSyncConflict.Status",
-    "PlanSyncConflictResolutionEnum": "plansync.models.PlanSyncConflict.Resolution",
-    "DiscrepancyResolutionEnum": "carriers.services.Resolution",
-}
 
 # --- carriers: carrier group connections (issue 14) -------------------------------------------------
 # The carrier-connection service (Noyo's Fulfillment API); empty NOYO_URL -> the sandbox's /noyo.
@@ -402,12 +408,6 @@ NOYO_CLIENT_SECRET = env.str("NOYO_CLIENT_SECRET", default="sandbox-noyo-secret"
 # Polling open connections: first wait, doubling while nothing changes, up to the cap (seconds).
 CARRIERS_POLL_INTERVAL_SECONDS = env.int("CARRIERS_POLL_INTERVAL_SECONDS", default=60)
 CARRIERS_POLL_MAX_INTERVAL_SECONDS = env.int("CARRIERS_POLL_MAX_INTERVAL_SECONDS", default=6 * 3600)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
-    "DiscrepancyStatusEnum": "carriers.models.Discrepancy.Status",
-    "DiscrepancySeverityEnum": "carriers.models.Discrepancy.Severity",
-    "DiscrepancyKindEnum": "carriers.models.Discrepancy.Kind",
-}
 
 # --- ams (issue 13): the agency management system (AMS360 WSAPI) and the CRM -----------------------
 # Empty URLs: the sandbox's (under SANDBOX_URL). A real AMS or CRM is a setting.
@@ -424,12 +424,3 @@ AMS_RECONCILE_CONCURRENCY = env.int("AMS_RECONCILE_CONCURRENCY", default=4)
 AMS_RECORD_URL = env.str("AMS_RECORD_URL", default="")
 CRM_URL = env.str("CRM_URL", default="")
 CRM_API_KEY = env.str("CRM_API_KEY", default="sandbox-crm-key")
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],
-    "AmsNotificationStatusEnum": "ams.models.Notification.Status",
-    "ReconciliationStatusEnum": "ams.models.Reconciliation.Status",
-    "IdentityConflictStatusEnum": "ams.models.IdentityConflict.Status",
-    "IdentityConflictKindEnum": "ams.models.IdentityConflict.Kind",
-    "ExternalIdStatusEnum": "integrations.models.ExternalId.Status",
-    "ExternalIdSystemEnum": "integrations.models.ExternalId.System",
-}
