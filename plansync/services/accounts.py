@@ -9,7 +9,7 @@ from accounts.models import AuditLog, User
 from accounts.services import audit
 from integrations.clients.benefitpoint import BenefitPointClient, BenefitPointResultError, benefitpoint_client
 from integrations.http import IntegrationError
-from integrations.registry import System, external_id_link
+from integrations.registry import System, external_id_link, external_id_lookup
 from plans.models import EmployerGroup
 from plans.services import employer_group_create
 
@@ -77,6 +77,19 @@ def _group_fields(account: dict, contacts: list[dict]) -> dict:
             "addresses": addresses, "contacts": people}
 
 
+def ams_customer_id(account: dict) -> str:
+    """The AMS customer id the account carries (``accountIntegrationInfo.amsCustomerId``), or ``""``."""
+    info = (account.get("groupAccountInfo") or {}).get("accountIntegrationInfo") or {}
+    return (info.get("amsCustomerId") or "").strip()
+
+
+def ams_linked_group(account: dict) -> EmployerGroup | None:
+    """The employer group the account's ``amsCustomerId`` is linked to (via the AMS link), or ``None``: by id only."""
+    customer_id = ams_customer_id(account)
+    found = external_id_lookup(system=System.AMS, object_type="customer", external_id=customer_id) if customer_id else None
+    return found if isinstance(found, EmployerGroup) else None
+
+
 def _already_linked(account_id: int) -> None:
     link = AccountLink.objects.select_related("group").filter(account_id=account_id).first()
     if link:
@@ -124,6 +137,15 @@ def account_import(*, actor: User | None, account_id: int, group: EmployerGroup 
         raise ValidationError({"account_id": f"Account {account_id} could not be read: {exc.message}"}) from exc
     if not account:
         raise ValidationError({"account_id": f"The benefits-admin system has no account {account_id}."})
+    ams_group = ams_linked_group(account)
+    if ams_group is not None and group is not None and group != ams_group:
+        url = reverse("admin:plans_employergroup_change", args=[ams_group.pk])
+        raise ValidationError({"group": f"Account {account_id} is AMS customer {ams_customer_id(account)}, which is "
+                                        f"{ams_group.name} here ({url}): import it into that group."})
+    if ams_group is not None and AccountLink.objects.filter(group=ams_group).exists():
+        raise ValidationError({"group": f"{ams_group.name} (AMS customer {ams_customer_id(account)}) is linked to another "
+                                        "benefits-admin account already."})
+    group = group or ams_group
     with transaction.atomic():
         _already_linked(account_id)  # again, inside the transaction: a concurrent import lost the race
         fields = _group_fields(account, contacts)
@@ -133,6 +155,7 @@ def account_import(*, actor: User | None, account_id: int, group: EmployerGroup 
         link = AccountLink.objects.create(group=group, account_id=account_id, account_name=fields["name"], created_by=actor)
         remote_plans_store(account_id, products, rates)
         audit(actor=actor, action=AuditLog.Action.IMPORT, obj=link,
-              summary=f"Imported benefits-admin account {account_id} into {group.name} ({len(products)} plans there)",
+              summary=f"Imported benefits-admin account {account_id} into {group.name} ({len(products)} plans there)"
+                      + (f", linked by its AMS customer id {ams_customer_id(account)}" if ams_group else ""),
               data={"account_id": account_id, "group": group.pk, "at": timezone.now().isoformat()})
     return link

@@ -1,0 +1,58 @@
+"""Benefits-admin accounts that exist in the AMS too: they carry its ids, and link to its group by id only."""
+import pytest
+
+from ams.services import customer_sync
+from integrations.clients.ams360 import ams360_client
+from integrations.clients.benefitpoint import benefitpoint_client
+from integrations.registry import external_id_lookup
+from plans.models import EmployerGroup
+from tests.plans.factories import EmployerGroupFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _ams_group(customer_number: int, capture) -> tuple[str, EmployerGroup]:
+    """The AMS's commercial customer ``customer_number``, synced into an employer group (linked by its id)."""
+    client = ams360_client()
+    customer_id = client.customer_by_number(customer_number)["CustomerId"]
+    with capture(execute=True):
+        customer_sync(client=client, customer_id=customer_id)
+    group = external_id_lookup(system="ams", object_type="customer", external_id=customer_id)
+    assert isinstance(group, EmployerGroup)
+    return customer_id, group
+
+
+def test_accounts_in_both_systems_carry_the_ams_customer_ids(ams_sandbox, benefitpoint):
+    with benefitpoint_client() as client:
+        both, only_here = client.get_account(40001), client.get_account(40010)
+    info = both["groupAccountInfo"]["accountIntegrationInfo"]
+    customer = ams360_client().customer_by_number(int(info["amsCustomerNumber"]))
+    assert customer["CustomerId"] == info["amsCustomerId"] and customer["IsCommercial"] in (True, 1, "true")
+    assert not (only_here["groupAccountInfo"].get("accountIntegrationInfo") or {}).get("amsCustomerId")
+
+
+def test_importing_an_account_links_the_group_its_ams_customer_id_names(api, ams_sandbox, benefitpoint,
+                                                                         django_capture_on_commit_callbacks):
+    customer_id, group = _ams_group(5, django_capture_on_commit_callbacks)  # account 40001 carries customer 5's id
+    name, groups = group.name, EmployerGroup.objects.count()
+    EmployerGroupFactory(name="Summit Tech Solutions, Inc.")  # the account's name: never used to link
+    other = EmployerGroupFactory(name="Unrelated Group")
+    refused = api.post("/api/plan-sync-links/", {"account_id": 40001, "group": other.pk}, format="json")
+    assert refused.status_code == 400 and customer_id in str(refused.json())
+    reply = api.post("/api/plan-sync-links/", {"account_id": 40001}, format="json")
+    assert reply.status_code == 201, reply.json()
+    assert reply.json()["group"] == group.pk
+    assert EmployerGroup.objects.count() == groups + 2  # only the two made above: none created by the import
+    group.refresh_from_db()
+    assert group.name == name  # the AMS is the source of truth for the group's fields
+    listed = api.get("/api/external-ids/", {"record_type": "employergroup", "object_id": group.pk}).json()["results"]
+    ids = {(r["system"], r["object_type"]): r["external_id"] for r in listed}
+    assert ids[("ams", "customer")] == customer_id and ids[("benefits_admin", "account")] == "40001"
+
+
+def test_an_account_without_an_ams_id_is_imported_into_a_new_group(api, ams_sandbox, benefitpoint,
+                                                                     django_capture_on_commit_callbacks):
+    _ams_group(5, django_capture_on_commit_callbacks)
+    reply = api.post("/api/plan-sync-links/", {"account_id": 40010}, format="json")
+    assert reply.status_code == 201, reply.json()
+    assert EmployerGroup.objects.get(pk=reply.json()["group"]).name == "Riverbend Dental Group LLC"
