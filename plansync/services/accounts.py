@@ -9,7 +9,8 @@ from accounts.models import AuditLog, User
 from accounts.services import audit
 from integrations.clients.benefitpoint import BenefitPointClient, BenefitPointResultError, benefitpoint_client
 from integrations.http import IntegrationError
-from integrations.registry import System, external_id_link, external_id_lookup
+from integrations.models import ExternalId
+from integrations.registry import System, external_id_link, external_id_lookup, external_id_of, external_id_record_sync
 from plans.models import EmployerGroup
 from plans.services import employer_group_create
 
@@ -159,3 +160,31 @@ def account_import(*, actor: User | None, account_id: int, group: EmployerGroup 
                       + (f", linked by its AMS customer id {ams_customer_id(account)}" if ams_group else ""),
               data={"account_id": account_id, "group": group.pk, "at": timezone.now().isoformat()})
     return link
+
+
+STAYS_THERE = "{what} edited in the benefits-admin system: stays there, won't reach the agency system (the AMS owns it)."
+
+
+def edits_there_note(client: BenefitPointClient, *, account_ids: set[int], contact_ids: set[int]) -> int:
+    """Accounts and contacts edited in the benefits-admin system, for groups the AMS owns: never pushed to
+    the AMS (nor copied here); noted on the group's benefits-admin link as *won't reach the agency system*.
+
+    Only accounts linked to a group that has an AMS id count; a contact costs one ``getAccountContact``
+    (``findChanges`` names the contact, not its account). Returns how many links were noted.
+    """
+    links = {link.account_id: link for link in AccountLink.objects.filter(
+        group__external_ids__system=System.AMS, group__external_ids__status=ExternalId.Status.ACTIVE).select_related("group")}
+    if not links:
+        return 0
+    edited: dict[int, set[str]] = {}
+    for account_id in account_ids & set(links):
+        edited.setdefault(account_id, set()).add("Account data")
+    for contact_id in contact_ids:
+        account_id = (client.get_account_contact(contact_id) or {}).get("accountID")
+        if account_id in links:
+            edited.setdefault(account_id, set()).add("Contacts")
+    for account_id, what in edited.items():
+        row = external_id_of(links[account_id].group, system=System.BENEFITS_ADMIN, object_type="account")
+        if row is not None:
+            external_id_record_sync(row=row, ok=True, changed=True, reason=STAYS_THERE.format(what=" and ".join(sorted(what))))
+    return len(edited)

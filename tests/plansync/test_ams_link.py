@@ -1,5 +1,6 @@
 """Benefits-admin accounts that exist in the AMS too: they carry its ids, and link to its group by id only."""
 import pytest
+from django.urls import reverse
 
 from ams.services import customer_sync
 from integrations.clients.ams360 import ams360_client
@@ -56,3 +57,33 @@ def test_an_account_without_an_ams_id_is_imported_into_a_new_group(api, ams_sand
     reply = api.post("/api/plan-sync-links/", {"account_id": 40010}, format="json")
     assert reply.status_code == 201, reply.json()
     assert EmployerGroup.objects.get(pk=reply.json()["group"]).name == "Riverbend Dental Group LLC"
+
+
+def test_account_and_contact_edits_there_stay_there_and_are_marked_wont_reach_the_agency_system(
+        api, admin_client, ams_sandbox, benefitpoint, django_capture_on_commit_callbacks):
+    customer_id, group = _ams_group(5, django_capture_on_commit_callbacks)
+    linked = api.post("/api/plan-sync-links/", {"account_id": 40001}, format="json").json()
+    plain = api.post("/api/plan-sync-links/", {"account_id": 40010}, format="json").json()  # no AMS customer
+    before, name = ams360_client().customer_get(customer_id), group.name
+    with benefitpoint_client() as client:
+        client.call("updateAccount", account={"accountID": 40001, "groupAccountInfo": {
+            "accountName": "Summit Tech Renamed There", "DBA": "Summit There", "businessType": "Corporation"}})
+        contact = client.find_account_contacts(40001)[0]
+        client.call("updateAccountContact", accountContact={**contact, "contact": {**contact["contact"], "email": "new@there.example"}})
+        client.call("updateAccount", account={"accountID": 40010, "groupAccountInfo": {
+            "accountName": "Riverbend Renamed", "businessType": "Corporation"}})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post(f"/api/plan-sync-links/{linked['id']}/sync/").status_code == 202
+    rows = {(r["object_id"], r["object_type"]): r for r in api.get("/api/external-ids/", {"system": "benefits_admin"}).json()["results"]}
+    note = rows[(group.pk, "account")]
+    assert note["last_sync_reason"] == ("Account data and Contacts edited in the benefits-admin system: stays there, "
+                                        "won't reach the agency system (the AMS owns it).")
+    assert note["last_change_seen_at"] and note["last_sync_outcome"] == "succeeded"
+    assert rows[(plain["group"], "account")]["last_sync_reason"] == ""  # no AMS behind that group: nothing to say
+    assert ams360_client().customer_get(customer_id) == before  # never pushed to the AMS
+    group.refresh_from_db()
+    assert group.name == name and group.dba != "Summit There"  # nor copied here: the AMS owns the group's fields
+    panel = admin_client.get(reverse("admin:plans_employergroup_change", args=[group.pk])).content.decode()
+    assert "won&#x27;t reach the agency system" in panel  # on the Linked systems panel
+    with benefitpoint_client() as client:  # and it stays there
+        assert client.get_account(40001)["groupAccountInfo"]["DBA"] == "Summit There"
