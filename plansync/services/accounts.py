@@ -162,6 +162,13 @@ def account_import(*, actor: User | None, account_id: int, group: EmployerGroup 
     return link
 
 
+def ams_account_links() -> dict[int, AccountLink]:
+    """Links whose group is an AMS customer (an active AMS id), by benefits-admin account ID."""
+    return {link.account_id: link for link in AccountLink.objects.filter(
+        group__external_ids__system=System.AMS, group__external_ids__object_type="customer",
+        group__external_ids__status=ExternalId.Status.ACTIVE).select_related("group")}
+
+
 STAYS_THERE = "{what} edited in the benefits-admin system: stays there, won't reach the agency system (the AMS owns it)."
 
 
@@ -172,8 +179,7 @@ def edits_there_note(client: BenefitPointClient, *, account_ids: set[int], conta
     Only accounts linked to a group that has an AMS id count; a contact costs one ``getAccountContact``
     (``findChanges`` names the contact, not its account). Returns how many links were noted.
     """
-    links = {link.account_id: link for link in AccountLink.objects.filter(
-        group__external_ids__system=System.AMS, group__external_ids__status=ExternalId.Status.ACTIVE).select_related("group")}
+    links = ams_account_links()
     if not links:
         return 0
     edited: dict[int, set[str]] = {}

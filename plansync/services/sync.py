@@ -11,6 +11,7 @@
 Each plan is all or nothing: its local writes and its calls there succeed together or the plan
 fails with the reason (and the next run tries again). Creates there carry the plan's marker.
 """
+import contextlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from plans.services import plan_create, plan_update
 from ..mapping import FIELD_LABELS, Unmappable, comparable_local, comparable_remote, display, local_changes, remote_changes
 from ..models import AccountLink, PlanChoice, PlanSyncConflict, PlanSyncItem, PlanSyncRun, RemotePlan, Side, SyncCursor
 from .accounts import edits_there_note
+from .ams_policies import plans_to_ams
 from .choices import first_sync_split, plan_rates
 
 Choice, State, Run, Item = PlanChoice.Choice, PlanChoice.State, PlanSyncRun, PlanSyncItem
@@ -83,6 +85,8 @@ def changes_intake(client: BenefitPointClient) -> int:
         RemotePlan.objects.filter(product_id__in=deleted).delete()
         cursor.watermark = parse_datetime(summary["processStartedOn"])
         cursor.save()
+    with contextlib.suppress(IntegrationError):  # plans added there for an AMS customer's account: AMS policies
+        plans_to_ams(client, {p for p in products if p not in choices and p not in deleted})  # (else the next pass)
     return len(products) + len(rates) + len(deleted)
 
 

@@ -87,3 +87,49 @@ def test_account_and_contact_edits_there_stay_there_and_are_marked_wont_reach_th
     assert "won&#x27;t reach the agency system" in panel  # on the Linked systems panel
     with benefitpoint_client() as client:  # and it stays there
         assert client.get_account(40001)["groupAccountInfo"]["DBA"] == "Summit There"
+
+
+def _add_plan(benefitpoint, account_id: int, number: str) -> int:
+    return benefitpoint.add(accountID=account_id, productTypeID=101, productStatus="Current", name=f"Added there {number}",
+                            carrierID=2001, policyNumber=number, effectiveAsOf="2026-07-01", renewalOn="2027-07-01",
+                            billingType="Agency_Bill", rateTiers=[{"description": d, "monthlyPremium": "600.00"} for d in (
+                                "Employee Only", "Employee + Spouse", "Employee + Child(ren)", "Family")])
+
+
+def _sync(api, link_id, capture):
+    with capture(execute=True):
+        assert api.post(f"/api/plan-sync-links/{link_id}/sync/").status_code == 202
+
+
+def test_a_plan_added_there_becomes_one_ams_policy_even_when_the_insert_answer_is_lost(
+        api, ams_sandbox, benefitpoint, django_capture_on_commit_callbacks):
+    customer_id, group = _ams_group(5, django_capture_on_commit_callbacks)
+    link = api.post("/api/plan-sync-links/", {"account_id": 40001}, format="json").json()
+    plain = api.post("/api/plan-sync-links/", {"account_id": 40010}, format="json").json()
+    assert group.pk == link["group"]
+    ams = ams360_client()
+    numbers = lambda number: [p for p in ams.policies(customer_id) if p["PolicyNumber"] == number]  # noqa: E731
+    product_id = _add_plan(benefitpoint, 40001, "NEW-1")
+    _add_plan(benefitpoint, 40010, "NEW-2")  # an account with no AMS customer: no policy anywhere
+    ams_sandbox.knobs(fault_rate=1.0)
+    _sync(api, link["id"], django_capture_on_commit_callbacks)  # the AMS fails: nothing yet, the plan waits
+    ams_sandbox.knobs(fault_rate=0.0)
+    assert numbers("NEW-1") == []
+    # as if that insert had been done and only its answer lost: the next pass finds it instead of inserting again
+    lost = ams.policy_insert({"CustomerId": customer_id, "PolicyNumber": "NEW-1", "PolicyType": "GRPBEN",
+                              "PolicyEffectiveDate": "2026-07-01", "PolicyStatus": "Active"})
+    _sync(api, link["id"], django_capture_on_commit_callbacks)
+    _sync(api, plain["id"], django_capture_on_commit_callbacks)
+    assert [p["PolicyId"] for p in numbers("NEW-1")] == [lost]
+    assert not ams.policies_by_number("NEW-2")
+    assert benefitpoint.product(product_id)["policyIntegrationInfo"]["amsPolicyID"] == lost  # stamped there
+    linked = external_id_lookup(system="ams", object_type="policy", external_id=lost)  # linked in the registry
+    assert (linked.product_id, linked.ams_policy_id) == (product_id, lost)
+    # a plan added later: one pass, one policy, and later passes add nothing
+    second = _add_plan(benefitpoint, 40001, "NEW-3")
+    for _ in range(2):
+        _sync(api, link["id"], django_capture_on_commit_callbacks)
+    (policy,) = numbers("NEW-3")
+    assert (str(policy["PolicyEffectiveDate"])[:10], policy["PolicyStatus"]) == ("2026-07-01", "Active")
+    assert benefitpoint.product(second)["policyIntegrationInfo"]["amsPolicyID"] == policy["PolicyId"]
+    assert len(numbers("NEW-1")) == 1
