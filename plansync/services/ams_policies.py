@@ -44,6 +44,8 @@ def plans_to_ams(client: BenefitPointClient, product_ids: set[int]) -> int:
     """AMS policies for the plans among ``product_ids`` (and any an earlier pass began) added there after their account was linked to an AMS
     customer's group; returns how many were added. An AMS failure leaves the plan for the next pass."""
     links = ams_account_links()
+    if not links:
+        return 0
     pending = Q(product_id__in=product_ids) | Q(ams_insert_started_at__isnull=False)  # + an earlier attempt's
     remotes = [r for r in RemotePlan.objects.filter(pending, account_id__in=list(links), ams_policy_id="")
                if not (r.data.get("policyIntegrationInfo") or {}).get("amsPolicyID")
