@@ -49,6 +49,10 @@ class RemotePlan(models.Model):
     data = models.JSONField(default=dict)
     rate = models.JSONField(default=dict, blank=True)
     fetched_at = models.DateTimeField(auto_now=True)
+    # A plan added there for an AMS customer's account becomes an AMS policy: claimed before the insert
+    # (so a retry looks the policy up instead of inserting again), then its PolicyId.
+    ams_insert_started_at = models.DateTimeField("AMS policy insert started", null=True, blank=True)
+    ams_policy_id = models.CharField("AMS policy id", max_length=64, blank=True)
 
     class Meta:
         ordering = ["account_id", "product_id"]

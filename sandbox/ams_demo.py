@@ -16,3 +16,14 @@ def group_customer_id(account_number: str) -> str:
 
 def person_customer_id(n: int) -> str:
     return str(uuid.uuid5(NAMESPACE, f"person:{n}"))
+
+
+def group_customer_number(account_number: str) -> int:
+    """The seeded AMS customer number of a demo group: every fifth customer is commercial, and the first
+    ten commercial ones are the demo groups (``sandbox/ams360.py`` seeds them in that order)."""
+    return 5 * (DEMO_GROUPS.index(account_number) + 1)
+
+
+# Benefits-admin accounts (sandbox/benefitpoint) that exist in the AMS too: accountID -> demo group.
+# They carry that customer's ``amsCustomerId`` / ``amsCustomerNumber``; the others carry none.
+BENEFITS_ADMIN_ACCOUNTS = {40001 + k: DEMO_GROUPS[k] for k in range(5)}

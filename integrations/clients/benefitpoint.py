@@ -214,6 +214,9 @@ class BenefitPointClient:
     def find_account_contacts(self, account_id: int) -> list[dict]:
         return self.call("findAccountContacts", accountID=account_id) or []
 
+    def get_account_contact(self, contact_id: int) -> dict:
+        return self.call("getAccountContact", contactID=contact_id)
+
     def find_products(self, account_id: int, since: datetime | None = None) -> list[dict]:
         return self.call("findProducts", criteria={"accountID": account_id, "sinceLastModifiedOn": since}) or []
 

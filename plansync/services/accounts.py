@@ -9,7 +9,8 @@ from accounts.models import AuditLog, User
 from accounts.services import audit
 from integrations.clients.benefitpoint import BenefitPointClient, BenefitPointResultError, benefitpoint_client
 from integrations.http import IntegrationError
-from integrations.registry import System, external_id_link
+from integrations.models import ExternalId
+from integrations.registry import System, external_id_link, external_id_lookup, external_id_of, external_id_record_sync
 from plans.models import EmployerGroup
 from plans.services import employer_group_create
 
@@ -77,6 +78,19 @@ def _group_fields(account: dict, contacts: list[dict]) -> dict:
             "addresses": addresses, "contacts": people}
 
 
+def ams_customer_id(account: dict) -> str:
+    """The AMS customer id the account carries (``accountIntegrationInfo.amsCustomerId``), or ``""``."""
+    info = (account.get("groupAccountInfo") or {}).get("accountIntegrationInfo") or {}
+    return (info.get("amsCustomerId") or "").strip()
+
+
+def ams_linked_group(account: dict) -> EmployerGroup | None:
+    """The employer group the account's ``amsCustomerId`` is linked to (via the AMS link), or ``None``: by id only."""
+    customer_id = ams_customer_id(account)
+    found = external_id_lookup(system=System.AMS, object_type="customer", external_id=customer_id) if customer_id else None
+    return found if isinstance(found, EmployerGroup) else None
+
+
 def _already_linked(account_id: int) -> None:
     link = AccountLink.objects.select_related("group").filter(account_id=account_id).first()
     if link:
@@ -124,6 +138,15 @@ def account_import(*, actor: User | None, account_id: int, group: EmployerGroup 
         raise ValidationError({"account_id": f"Account {account_id} could not be read: {exc.message}"}) from exc
     if not account:
         raise ValidationError({"account_id": f"The benefits-admin system has no account {account_id}."})
+    ams_group = ams_linked_group(account)
+    if ams_group is not None and group is not None and group != ams_group:
+        url = reverse("admin:plans_employergroup_change", args=[ams_group.pk])
+        raise ValidationError({"group": f"Account {account_id} is AMS customer {ams_customer_id(account)}, which is "
+                                        f"{ams_group.name} here ({url}): import it into that group."})
+    if ams_group is not None and AccountLink.objects.filter(group=ams_group).exists():
+        raise ValidationError({"group": f"{ams_group.name} (AMS customer {ams_customer_id(account)}) is linked to another "
+                                        "benefits-admin account already."})
+    group = group or ams_group
     with transaction.atomic():
         _already_linked(account_id)  # again, inside the transaction: a concurrent import lost the race
         fields = _group_fields(account, contacts)
@@ -133,6 +156,41 @@ def account_import(*, actor: User | None, account_id: int, group: EmployerGroup 
         link = AccountLink.objects.create(group=group, account_id=account_id, account_name=fields["name"], created_by=actor)
         remote_plans_store(account_id, products, rates)
         audit(actor=actor, action=AuditLog.Action.IMPORT, obj=link,
-              summary=f"Imported benefits-admin account {account_id} into {group.name} ({len(products)} plans there)",
+              summary=f"Imported benefits-admin account {account_id} into {group.name} ({len(products)} plans there)"
+                      + (f", linked by its AMS customer id {ams_customer_id(account)}" if ams_group else ""),
               data={"account_id": account_id, "group": group.pk, "at": timezone.now().isoformat()})
     return link
+
+
+def ams_account_links() -> dict[int, AccountLink]:
+    """Links whose group is an AMS customer (an active AMS id), by benefits-admin account ID."""
+    return {link.account_id: link for link in AccountLink.objects.filter(
+        group__external_ids__system=System.AMS, group__external_ids__object_type="customer",
+        group__external_ids__status=ExternalId.Status.ACTIVE).select_related("group")}
+
+
+STAYS_THERE = "{what} edited in the benefits-admin system: stays there, won't reach the agency system (the AMS owns it)."
+
+
+def edits_there_note(client: BenefitPointClient, *, account_ids: set[int], contact_ids: set[int]) -> int:
+    """Accounts and contacts edited in the benefits-admin system, for groups the AMS owns: never pushed to
+    the AMS (nor copied here); noted on the group's benefits-admin link as *won't reach the agency system*.
+
+    Only accounts linked to a group that has an AMS id count; a contact costs one ``getAccountContact``
+    (``findChanges`` names the contact, not its account). Returns how many links were noted.
+    """
+    links = ams_account_links()
+    if not links:
+        return 0
+    edited: dict[int, set[str]] = {}
+    for account_id in account_ids & set(links):
+        edited.setdefault(account_id, set()).add("Account data")
+    for contact_id in contact_ids:
+        account_id = (client.get_account_contact(contact_id) or {}).get("accountID")
+        if account_id in links:
+            edited.setdefault(account_id, set()).add("Contacts")
+    for account_id, what in edited.items():
+        row = external_id_of(links[account_id].group, system=System.BENEFITS_ADMIN, object_type="account")
+        if row is not None:
+            external_id_record_sync(row=row, ok=True, changed=True, reason=STAYS_THERE.format(what=" and ".join(sorted(what))))
+    return len(edited)

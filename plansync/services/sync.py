@@ -11,6 +11,7 @@
 Each plan is all or nothing: its local writes and its calls there succeed together or the plan
 fails with the reason (and the next run tries again). Creates there carry the plan's marker.
 """
+import contextlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,6 +31,8 @@ from plans.services import plan_create, plan_update
 
 from ..mapping import FIELD_LABELS, Unmappable, comparable_local, comparable_remote, display, local_changes, remote_changes
 from ..models import AccountLink, PlanChoice, PlanSyncConflict, PlanSyncItem, PlanSyncRun, RemotePlan, Side, SyncCursor
+from .accounts import edits_there_note
+from .ams_policies import plans_to_ams
 from .choices import first_sync_split, plan_rates
 
 Choice, State, Run, Item = PlanChoice.Choice, PlanChoice.State, PlanSyncRun, PlanSyncItem
@@ -50,9 +53,12 @@ def changes_intake(client: BenefitPointClient) -> int:
     overlap = timedelta(seconds=settings.PLANSYNC_WATERMARK_OVERLAP_SECONDS)
     start = cursor.watermark or (AccountLink.objects.order_by("created_at").values_list("created_at", flat=True).first()
                                  or timezone.now())
-    summary = client.find_changes(start - overlap, ["Product", "Rate"])
-    products, rates, deleted = {}, {}, set()
+    summary = client.find_changes(start - overlap, ["Product", "Rate", "Account", "Account_Contact"])
+    products, rates, deleted, edited = {}, {}, set(), {"Account": set(), "Account_Contact": set()}
     for m in summary.get("modifications") or []:
+        if m["entityType"] in edited:
+            edited[m["entityType"]].add(m["entityID"])
+            continue
         target = products if m["entityType"] == "Product" else rates
         target[m["entityID"]] = max(target.get(m["entityID"], ""), m["lastModifiedOn"])
     for d in summary.get("deletions") or []:
@@ -70,6 +76,7 @@ def changes_intake(client: BenefitPointClient) -> int:
             choice.needs_rate_pull = True
             flagged.append(choice)
     _new_products(client, [p for p in products if p not in choices and p not in deleted])
+    edits_there_note(client, account_ids=edited["Account"], contact_ids=edited["Account_Contact"])
     with transaction.atomic():
         PlanChoice.objects.bulk_update(flagged, ["needs_pull", "needs_rate_pull"])
         for product_id in deleted:
@@ -78,6 +85,8 @@ def changes_intake(client: BenefitPointClient) -> int:
         RemotePlan.objects.filter(product_id__in=deleted).delete()
         cursor.watermark = parse_datetime(summary["processStartedOn"])
         cursor.save()
+    with contextlib.suppress(IntegrationError):  # plans added there for an AMS customer's account: AMS policies
+        plans_to_ams(client, {p for p in products if p not in choices and p not in deleted})  # (else the next pass)
     return len(products) + len(rates) + len(deleted)
 
 

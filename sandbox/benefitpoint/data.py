@@ -6,6 +6,8 @@ Deterministic (a fixed seed). The first accounts resemble the back office's demo
 import random
 from datetime import date
 
+from .. import ams_demo
+
 LINES = ["Accidental_Death_and_Dismemberment", "Additional_Product", "Dental", "Employee_Assistance_Program", "Life",
          "Life_and_AD&D", "Limited_Benefit_Products", "Long_Term_Disability", "Medical", "Retirement_Products",
          "Section_125", "Short_Term_Disability", "Stop_Loss", "Vision", "Voluntary_AD&D", "Voluntary_Life", "Work_Life"]
@@ -111,6 +113,10 @@ def demo_brokerage() -> dict[str, list[dict]]:
             # The real service answers "no information is returned" for accounts lacking these.
             "_service_info_complete": n not in (47, 48),
         })
+        if account_id in ams_demo.BENEFITS_ADMIN_ACCOUNTS:  # the same customer in the AMS: its ids, never its name
+            group = ams_demo.BENEFITS_ADMIN_ACCOUNTS[account_id]
+            accounts[-1]["groupAccountInfo"]["accountIntegrationInfo"] = {
+                "amsCustomerId": ams_demo.group_customer_id(group), "amsCustomerNumber": str(ams_demo.group_customer_number(group))}
         for c in range(1 + n % 2):
             first, last = r.choice(["Dana", "Luis", "Priya", "Tom", "Ana", "Kofi"]), r.choice(["Reyes", "Ng", "Patel", "Olsen", "Mensah"])
             contacts.append({"accountID": account_id, "title": "HR Director" if c == 0 else "Controller", "primary": c == 0,
