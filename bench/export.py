@@ -8,7 +8,7 @@ rate; peak memory (the process's peak RSS, reset before each path) <= 256 MB.
 """
 import time
 
-from bench.report import figure
+from bench.report import figure, peak_rss_mb, reset_peak_rss
 
 DEFAULT = 1_000_000
 BENCH = "export"
@@ -36,20 +36,6 @@ def _ensure_data(size: int) -> None:
         _analyze()
 
 
-def _reset_peak_rss() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # resets VmHWM (Linux), so each path's peak is its own
-    except OSError:
-        pass
-
-
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _timed(blocks) -> tuple[float, int]:
@@ -106,9 +92,9 @@ def run(size: int = DEFAULT) -> list[dict]:
     print(f"  COPY (same query) TO STDOUT: {copy_seconds:.2f} s, {copy_bytes / 1e6:.0f} MB, {copy_rate:,.0f} rows/s")
 
     for label, use_copy in (("export path (COPY pass-through)", True), ("export path (cursor + csv.writer)", False)):
-        _reset_peak_rss()
+        reset_peak_rss()
         seconds, written = _timed(exports.export_csv_blocks(queryset, use_copy=use_copy))
-        peak = _peak_rss_mb()
+        peak = peak_rss_mb()
         results.append(figure(BENCH, f"{label} rows/s", value=rows / seconds, unit="rows/s", limit=copy_rate,
                               goal=0.25, better="higher", grows="flat", note=f"{seconds:.2f} s, {written / 1e6:.0f} MB"))
         results.append(figure(BENCH, f"{label} peak memory", value=peak, unit="MB", limit=MEMORY_LIMIT_MB, goal=1.0,

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.report import figure
+from bench.report import figure, peak_rss_mb, reset_peak_rss
 
 DEFAULT = 1_000_000
 BENCH = "imports"
@@ -21,20 +21,6 @@ HEADER = ["employer_group", "first_name", "last_name", "email", "date_of_birth",
           "annual_pay", "pay_frequency", "benefits_level", "create_benefits_record"]
 
 
-def _reset_peak_rss() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # resets VmHWM (Linux), so each run's peak is its own
-    except OSError:
-        pass
-
-
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _write_census(path: Path, *, group: str, rows: int) -> int:
@@ -76,13 +62,13 @@ def _setup(run_id: str):
 def _import(path: Path, actor):
     from hrsync.services import employee_census_import
 
-    _reset_peak_rss()
+    reset_peak_rss()
     start = time.perf_counter()
     with open(path, "rb") as stream:
         report = employee_census_import(actor=actor, content=stream, file_format="csv", dry_run=False)
     seconds = time.perf_counter() - start
     assert report.written and report.rows == report.totals.get("new"), report.as_dict()
-    return seconds, _peak_rss_mb()
+    return seconds, peak_rss_mb()
 
 
 def run(size: int = DEFAULT) -> list[dict]:

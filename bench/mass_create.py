@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.report import figure
+from bench.report import figure, peak_rss_mb
 
 DEFAULT = 1_000_000
 BENCH = "mass_create"
@@ -117,12 +117,6 @@ def _children(pid: int) -> list[int]:
     return result
 
 
-def _peak_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
 
 def _start_worker(env: dict) -> subprocess.Popen:
     return subprocess.Popen(
@@ -168,7 +162,7 @@ def run(size: int = DEFAULT) -> list[dict]:
             if app.control.ping(timeout=1.0):
                 break
         pool = _children(worker.pid)
-        baseline = max(_peak_mb(p) for p in pool)
+        baseline = max(peak_rss_mb(p) for p in pool)
         start = time.perf_counter()
         with transaction.atomic():
             job = mass_creation_job_create(actor=actor, criteria={"record_status": ["prospect"]},
@@ -178,7 +172,7 @@ def run(size: int = DEFAULT) -> list[dict]:
                 raise RuntimeError("the worker stopped")
             time.sleep(0.02)
         job_seconds = time.perf_counter() - start
-        peak = max(_peak_mb(p) for p in _children(worker.pid))
+        peak = max(peak_rss_mb(p) for p in _children(worker.pid))
     finally:
         worker.terminate()
         worker.wait(timeout=30)

@@ -63,3 +63,21 @@ def median_seconds(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def reset_peak_rss() -> None:
+    """Reset this process's VmHWM (Linux), so the next peak measured is the next step's own."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """A process's peak resident memory (VmHWM) in MB; 0 where /proc does not say."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
