@@ -20,7 +20,6 @@ import os
 import queue
 import random
 import secrets
-import sqlite3
 import threading
 import time
 import urllib.request
@@ -34,6 +33,7 @@ from . import ams_demo
 from .ams360_page import page, page_post
 from .ams360_wsdl import CONTACT, CUSTOMER, NS, OPERATIONS, POLICY, TYPES, wsdl
 from .http import HTTPError, Request, Response
+from .store import Store
 
 PATH = "/ams360/v3/WSAPIService.svc"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -137,14 +137,8 @@ class Ams360:
     """One agency's AMS: the SOAP service, its notifications, and its control surface."""
 
     def __init__(self, db_path: str | Path):
-        if str(db_path) != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        self.lock = threading.RLock()
-        self.conn = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.executescript(SCHEMA)
+        store = Store(db_path, SCHEMA)  # its own SQLite file, one connection and one lock
+        self.lock, self.conn = store.lock, store.conn
         self.outbox: queue.Queue = queue.Queue()
         self.pending = 0  # notified but not yet delivered or dropped (a held, reordered one included)
         self.log: list[dict] = []  # every notification and what became of it (sent, dropped, ...)

@@ -11,12 +11,11 @@ Control (no auth): ``/_sandbox/crm/`` (page), ``/_sandbox/crm/records`` (every r
 import html
 import json
 import re
-import sqlite3
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .http import HTTPError, Request, Response
+from .store import Store
 
 PREFIX = "/crm/v1"
 API_KEY = "sandbox-crm-key"
@@ -48,13 +47,8 @@ def _public(row: dict) -> dict:
 
 class Crm:
     def __init__(self, db_path: str | Path):
-        if str(db_path) != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        self.lock = threading.RLock()
-        self.conn = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.executescript(SCHEMA)
+        store = Store(db_path, SCHEMA)  # its own SQLite file, one connection and one lock
+        self.lock, self.conn = store.lock, store.conn
 
     def routes(self, router) -> None:
         router.add("PUT", f"{PREFIX}/records/{REF}", self.upsert)
