@@ -1,16 +1,12 @@
 """Throttles: the login scope (admin login page and API token endpoint, per address) and the default
-for every authenticated API request (scope ``user``, per user). Rates are read from the settings on
-each request (DRF's own classes read them once, at import)."""
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+for every authenticated API request (scope ``user``, per user), counted in windows
+(``core.api.throttling``)."""
+from rest_framework.throttling import UserRateThrottle
+
+from core.api.throttling import FixedWindowThrottle
 
 
-class SettingsRateMixin:
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
-
-
-class LoginRateThrottle(SettingsRateMixin, SimpleRateThrottle):
+class LoginRateThrottle(FixedWindowThrottle):
     """Login attempts per client address, whatever the username (django-axes locks username + address)."""
 
     scope = "login"
@@ -19,7 +15,7 @@ class LoginRateThrottle(SettingsRateMixin, SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class AuthenticatedUserRateThrottle(SettingsRateMixin, UserRateThrottle):
+class AuthenticatedUserRateThrottle(UserRateThrottle, FixedWindowThrottle):
     """``THROTTLE_USER`` requests per signed-in user; anonymous requests are refused (401) before it matters."""
 
     def get_cache_key(self, request, view):

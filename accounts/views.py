@@ -5,6 +5,8 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
 
+from core.api.throttling import retry_after
+
 from .services import user_password_save
 from .throttles import LoginRateThrottle
 
@@ -14,7 +16,7 @@ def admin_login(request, extra_context=None):
     if request.method == "POST":
         throttle = LoginRateThrottle()
         if not throttle.allow_request(request, None):
-            wait = int(throttle.wait() or 60)
+            wait = retry_after(throttle)
             message = f"Too many login attempts from your address. Try again in {wait} seconds."
             context = {**admin.site.each_context(request), "title": "Login refused", "message": message}
             response = TemplateResponse(request, "accounts/locked_out.html", context, status=429)

@@ -15,27 +15,6 @@ BENCH = "export"
 MEMORY_LIMIT_MB = 256
 
 
-def _analyze() -> None:
-    """Fresh statistics after seeding: without them the planner picks plans for an empty table."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE individuals_individual")
-        cursor.execute("ANALYZE individuals_policy")
-
-
-def _ensure_data(size: int) -> None:
-    from django.core.management import call_command
-
-    from individuals.models import Individual
-
-    have = Individual.objects.count()
-    if have < size:
-        print(f"Seeding {size - have} individuals (have {have})...")
-        call_command("seed_individuals", "--count", str(size - have))
-        _analyze()
-
-
 
 
 def _timed(blocks) -> tuple[float, int]:
@@ -76,11 +55,11 @@ def _copy_limit(queryset) -> tuple[float, int]:
 def run(size: int = DEFAULT) -> list[dict]:
     from django.db import connection
 
-    from bench.setup import sized_database
+    from bench.setup import ensure_individuals, sized_database
     from individuals.services import exports
 
     sized_database(size)  # the search benchmark's database of the same size
-    _ensure_data(size)
+    ensure_individuals(size)
     queryset = _queryset(size)
     rows = queryset.count()
     print(f"CSV export of {rows} individuals ({connection.vendor})")

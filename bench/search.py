@@ -18,28 +18,6 @@ from bench.report import figure, median_seconds
 DEFAULT = 1_000_000
 BENCH = "search"
 
-def _analyze() -> None:
-    """Fresh statistics after seeding: without them the planner picks plans for an empty table."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE individuals_individual")
-        cursor.execute("ANALYZE individuals_policy")
-
-
-def _ensure_data(size: int) -> None:
-    from django.core.management import call_command
-
-    from individuals.models import Individual
-
-    have = Individual.objects.count()
-    if have < size:
-        print(f"Seeding {size - have} individuals (have {have})...")
-        call_command("seed_individuals", "--count", str(size - have))
-        _analyze()
-    elif have > size * 1.05:
-        print(f"Note: the bench database holds {have} individuals (more than --size {size}).")
-
 def _user():
     import secrets
 
@@ -137,10 +115,10 @@ def _same_planner_settings(conn) -> None:
 
 
 def run(size: int = DEFAULT, repeat: int = 11) -> list[dict]:
-    from bench.setup import psycopg_connect, sized_database
+    from bench.setup import ensure_individuals, psycopg_connect, sized_database
 
     sized_database(size)
-    _ensure_data(size)
+    ensure_individuals(size)
     api, admin = _clients(_user())
     results = []
     started = time.monotonic()

@@ -3,9 +3,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.api.permissions import HasPerm
+from core.api.throttling import ScopedThrottle
 
 from ..filters import CarrierConnectionFilterSet, DiscrepancyFilterSet
 from ..selectors import connection_list, discrepancy_list
@@ -134,5 +134,5 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
     def get_throttles(self):
         if self.action == "resolve_many":
             self.throttle_scope = "bulk"
-            return [ScopedRateThrottle()]
+            return [ScopedThrottle()]
         return super().get_throttles()

@@ -381,15 +381,8 @@ INTEGRATIONS_POOL_SIZE = env.int("INTEGRATIONS_POOL_SIZE", default=16)
 INTEGRATIONS_RETRY_WINDOW_SECONDS = env.int("INTEGRATIONS_RETRY_WINDOW_SECONDS", default=30 * 60)
 INTEGRATIONS_RETRY_LATER_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_SECONDS", default=10.0)
 INTEGRATIONS_RETRY_LATER_MAX_SECONDS = env.float("INTEGRATIONS_RETRY_LATER_MAX_SECONDS", default=300.0)
-# PostgreSQL planner: random reads on SSD / cached storage cost about what sequential ones do. With the
-# default (4) the planner walks the name index for selective policy searches (~300 ms on 1M individuals)
-# instead of starting from the matching policies (~25 ms). Empty -> the server's own setting.
-DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
-if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
-    _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
 
-# --- plansync (issue 12): the benefits-admin system (BenefitPoint BrokerConnect v4 over SOAP) ------
+# --- plansync: the benefits-admin system (BenefitPoint BrokerConnect v4 over SOAP) ------
 # Empty URL: the sandbox's /benefitpoint/services (follows SANDBOX_URL). A real brokerage is a setting.
 BENEFITS_ADMIN_URL = env.str("BENEFITS_ADMIN_URL", default="")
 BENEFITS_ADMIN_WSDL_URL = env.str("BENEFITS_ADMIN_WSDL_URL", default="")  # default: <URL>/BrokerConnectV4?wsdl
@@ -400,7 +393,7 @@ PLANSYNC_WATERMARK_OVERLAP_SECONDS = env.int("PLANSYNC_WATERMARK_OVERLAP_SECONDS
 # A run still In progress past this is taken as dead (its worker stopped): the group may run again.
 PLANSYNC_RUN_LEASE_SECONDS = env.int("PLANSYNC_RUN_LEASE_SECONDS", default=900)
 
-# --- carriers: carrier group connections (issue 14) -------------------------------------------------
+# --- carriers: carrier group connections --------------------------------------------------------------
 # The carrier-connection service (Noyo's Fulfillment API); empty NOYO_URL -> the sandbox's /noyo.
 NOYO_URL = env.str("NOYO_URL", default="")
 NOYO_CLIENT_ID = env.str("NOYO_CLIENT_ID", default="agencydesk")
@@ -409,7 +402,7 @@ NOYO_CLIENT_SECRET = env.str("NOYO_CLIENT_SECRET", default="sandbox-noyo-secret"
 CARRIERS_POLL_INTERVAL_SECONDS = env.int("CARRIERS_POLL_INTERVAL_SECONDS", default=60)
 CARRIERS_POLL_MAX_INTERVAL_SECONDS = env.int("CARRIERS_POLL_MAX_INTERVAL_SECONDS", default=6 * 3600)
 
-# --- ams (issue 13): the agency management system (AMS360 WSAPI) and the CRM -----------------------
+# --- ams: the agency management system (AMS360 WSAPI) and the CRM -----------------------
 # Empty URLs: the sandbox's (under SANDBOX_URL). A real AMS or CRM is a setting.
 AMS_WSAPI_URL = env.str("AMS_WSAPI_URL", default="")
 AMS_AGENCY_NO = env.str("AMS_AGENCY_NO", default="1000")

@@ -6,9 +6,9 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.api.throttling import ScopedThrottle
 from core.importing import FORMATS, ImportReport
 from core.models import ImportJob
 
@@ -56,7 +56,7 @@ class ImportView(APIView):
     """
 
     parser_classes = [MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "bulk"
 
     def run_import(self, *, content, file_format: str, dry_run: bool) -> ImportReport:

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from accounts.api.permissions import HasPerm
 from accounts.services import record_delete
 from core.api.import_views import ImportView
+from core.api.throttling import ScopedThrottle
 from core.api.viewsets import AuditedModelViewSet
 
 from ..filters import EmployeeFilterSet, SyncAttemptFilterSet
@@ -95,10 +96,8 @@ class EmployeeViewSet(viewsets.ModelViewSet):
 
     def get_throttles(self):
         if self.action in ("sync_many", "assign_benefits_level"):
-            from rest_framework.throttling import ScopedRateThrottle
-
             self.throttle_scope = "bulk"
-            return [ScopedRateThrottle()]
+            return [ScopedThrottle()]
         return super().get_throttles()
 
 

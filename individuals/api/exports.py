@@ -11,11 +11,11 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.permissions import HasPerm
 from core.api.import_views import ImportView as BaseImportView
+from core.api.throttling import ScopedThrottle
 
 from ..filters import personal_data_in_url
 from ..models import ExportJob
@@ -60,7 +60,7 @@ class IndividualExportView(APIView):
     """CSV of ALL individuals a search finds (not a page). Criteria as for the individuals list."""
 
     permission_classes = [HasPerm.of("individuals.view_individual")]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "export"
 
     @extend_schema(parameters=[REVEAL], responses=CSV_OR_JOB, description=(
@@ -101,7 +101,7 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
     filterset_fields = ["status"]
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]
-    throttle_scope = "export"  # applies where ScopedRateThrottle is on: the download
+    throttle_scope = "export"  # applies where ScopedThrottle is on: the download
 
     def get_queryset(self):
         return ExportJob.objects.filter(owner=self.request.user)
@@ -110,7 +110,7 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
         exports.export_job_delete(actor=self.request.user, job=instance)
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="text/csv")})
-    @action(detail=True, methods=["get"], throttle_classes=[ScopedRateThrottle])
+    @action(detail=True, methods=["get"], throttle_classes=[ScopedThrottle])
     def download(self, request, pk=None):
         # Looked up among all jobs, so that another user's job is refused (403), not hidden.
         job = ExportJob.objects.filter(pk=pk).first()

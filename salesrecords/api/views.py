@@ -3,8 +3,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
+from core.api.throttling import ScopedThrottle
 from core.api.viewsets import AuditedModelViewSet
 
 from .. import selectors, services
@@ -74,7 +74,7 @@ class SalesRecordViewSet(AuditedModelViewSet):
 
     @extend_schema(request=ConvertBatchSerializer, responses={200: dict}, operation_id="sales_records_convert_batch")
     @action(detail=False, methods=["post"], url_path="convert", url_name="convert-batch",
-            throttle_classes=[ScopedRateThrottle])
+            throttle_classes=[ScopedThrottle])
     def convert_batch(self, request):
         """Convert several records (all or nothing). Cannot be undone."""
         serializer = ConvertBatchSerializer(data=request.data)
@@ -110,7 +110,7 @@ class MassCreationJobViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mix
         return super().get_permissions()
 
     def get_throttles(self):
-        return [ScopedRateThrottle()] if self.action == "create" else []
+        return [ScopedThrottle()] if self.action == "create" else []
 
     @extend_schema(request=MassCreationJobCreateSerializer, responses={202: MassCreationJobSerializer})
     def create(self, request, *args, **kwargs):

@@ -1,0 +1,80 @@
+"""Throttles whose check costs one cache round trip of two small counters, whatever the rate.
+
+DRF's own throttles keep the time of every request of the last period in one cache entry, read and
+written whole on each request: at 1,200 requests a minute that is a list of 1,200 floats, pickled on
+every API call. Here each client has a counter per window of ``duration`` seconds, and the rate is
+the sliding-window estimate ``previous window x (share of it still inside the period) + this
+window`` (the approximation Cloudflare and others use; no cliff at a window's end). On Redis the
+check is one pipeline (``INCR``, ``EXPIRE``, ``GET``); on another cache, its own calls. A refused
+request is not counted, as in DRF. Rates are read from the settings on each request (DRF's classes
+read them once, at import), so a changed setting applies at once.
+"""
+import contextlib
+import math
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
+
+
+def _count(key: str, previous_key: str, timeout: int) -> tuple[int, int]:
+    """Add one to the counter ``key`` (kept ``timeout`` seconds); (its new value, ``previous_key``'s)."""
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        key, previous_key = cache.make_and_validate_key(key), cache.make_and_validate_key(previous_key)
+        pipe = cache._cache.get_client(key, write=True).pipeline(transaction=False)
+        current, _, previous = pipe.incr(key).expire(key, timeout).get(previous_key).execute()
+        return current, int(previous or 0)
+    cache.add(key, 0, timeout)
+    try:
+        current = cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, timeout)
+        current = 1
+    return current, int(cache.get(previous_key) or 0)
+
+
+def _uncount(key: str) -> None:
+    with contextlib.suppress(ValueError):  # expired meanwhile
+        caches["default"].decr(key)
+
+
+class FixedWindowThrottle(SimpleRateThrottle):
+    """A ``SimpleRateThrottle`` counted in windows (see the module's docstring); subclasses give the key."""
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        window, self.elapsed = divmod(self.timer(), self.duration)
+        key = f"{self.key}:{int(window)}"
+        current, self.previous = _count(key, f"{self.key}:{int(window) - 1}", 2 * self.duration)
+        if self.previous * (1 - self.elapsed / self.duration) + current <= self.num_requests:
+            return True
+        _uncount(key)
+        self.current = current - 1
+        return False
+
+    def wait(self):
+        """Seconds until one more request would be allowed (the estimate falls as the previous window slides out)."""
+        room = self.num_requests - self.current - 1
+        if room >= 0:  # later in this window
+            seconds = self.duration * (1 - room / self.previous) - self.elapsed if self.previous else 0.0
+        else:  # this window is full: into the next one, where this window's count slides out in turn
+            seconds = self.duration - self.elapsed + max(0.0, self.duration * (1 - (self.num_requests - 1) / self.current))
+        return round(max(0.0, seconds), 3)  # no 20.000000000000004 (a Retry-After of 21)
+
+
+class ScopedThrottle(ScopedRateThrottle, FixedWindowThrottle):
+    """DRF's ``ScopedRateThrottle`` (the view's ``throttle_scope``, per user or address), counted in windows."""
+
+
+def retry_after(throttle: SimpleRateThrottle) -> int:
+    """Whole seconds for a ``Retry-After`` header (at least one)."""
+    return max(1, math.ceil(throttle.wait() or 0))
