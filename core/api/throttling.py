@@ -10,6 +10,7 @@ request is not counted, as in DRF. Rates are read from the settings on each requ
 read them once, at import), so a changed setting applies at once.
 """
 import contextlib
+import functools
 import math
 
 from django.core.cache import caches
@@ -18,12 +19,19 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 
+@functools.cache
+def _redis(pool):
+    """One client per connection pool: Django's cache builds a new one (and its table of ~200 reply
+    callbacks) for every call."""
+    return caches["default"]._cache._client(connection_pool=pool)
+
+
 def _count(key: str, previous_key: str, timeout: int) -> tuple[int, int]:
     """Add one to the counter ``key`` (kept ``timeout`` seconds); (its new value, ``previous_key``'s)."""
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         key, previous_key = cache.make_and_validate_key(key), cache.make_and_validate_key(previous_key)
-        pipe = cache._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipe = _redis(cache._cache._get_connection_pool(True)).pipeline(transaction=False)
         current, _, previous = pipe.incr(key).expire(key, timeout).get(previous_key).execute()
         return current, int(previous or 0)
     cache.add(key, 0, timeout)
