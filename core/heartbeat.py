@@ -4,13 +4,17 @@
 (on its own database connection) until the block ends. ``touch`` is one conditional UPDATE
 (``filter(pk=..., runner=me).update(heartbeat_at=now)``): when it matches no row the work was
 handed to another runner, and the caller finds that out at its next conditional write.
+
+``abandoned_jobs_resume`` is the sweep that gives a dead worker's (or a lost message's) job to a new one.
 """
 import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 
-from django.db import connections
+from django.db import connections, transaction
+from django.db.models import Model, Q
 
 log = logging.getLogger(__name__)
 
@@ -36,3 +40,29 @@ def heartbeat(touch: Callable[[], object], *, every: float) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(timeout=every + 5)
+
+
+def abandoned(now: datetime, *, heartbeat_seconds: float, queued_seconds: float) -> Q:
+    """Jobs (with ``status`` pending / running, ``created_at`` and ``heartbeat_at``) that nobody runs: a
+    running one whose runner's heartbeat is older than ``heartbeat_seconds`` (its worker died), a pending
+    one whose message nobody took within ``queued_seconds`` (lost)."""
+    dead, lost = now - timedelta(seconds=heartbeat_seconds), now - timedelta(seconds=queued_seconds)
+    return (Q(status="running", heartbeat_at__lt=dead) | Q(status="pending", heartbeat_at__isnull=True, created_at__lt=lost)
+            | Q(status="pending", heartbeat_at__lt=lost))
+
+
+def abandoned_jobs_resume(model: type[Model], *, now: datetime, heartbeat_seconds: float, queued_seconds: float,
+                          enqueue: Callable[[int], object]) -> int:
+    """A beat sweep: make each abandoned job of ``model`` pending again and ``enqueue(pk)`` it after commit.
+
+    Each is taken by a conditional update, so a job is enqueued once however many sweeps run; its
+    heartbeat restarts the clock, so the next sweeps leave the new message its time. Returns how many."""
+    stale = abandoned(now, heartbeat_seconds=heartbeat_seconds, queued_seconds=queued_seconds)
+    enqueued = 0
+    for pk in model.objects.filter(stale).values_list("pk", flat=True):
+        with transaction.atomic():
+            if model.objects.filter(stale, pk=pk).update(status="pending", runner="", heartbeat_at=now):
+                log.warning("%s %s: nobody running it, enqueued again", model._meta.verbose_name, pk)
+                transaction.on_commit(lambda pk=pk: enqueue(pk))
+                enqueued += 1
+    return enqueued

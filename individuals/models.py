@@ -378,6 +378,9 @@ class ExportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Its file is deleted then (hourly sweep).")
+    # The worker running it writes these; a stale heartbeat means that worker died (see export_jobs_resume).
+    runner = models.CharField(max_length=32, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

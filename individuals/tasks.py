@@ -16,3 +16,11 @@ def export_jobs_expire_task() -> None:
     from .services.exports import export_jobs_expire
 
     export_jobs_expire()
+
+
+@shared_task(ignore_result=True)
+def export_jobs_resume_task() -> int:
+    """Beat, every 15 s: enqueue again the export jobs whose worker died (or whose message was lost)."""
+    from .services.exports import export_jobs_resume
+
+    return export_jobs_resume()

@@ -302,9 +302,12 @@ SALESRECORDS_EMAIL_LEASE_SECONDS = env.int("SALESRECORDS_EMAIL_LEASE_SECONDS", d
 SALESRECORDS_EMAIL_MAX_TRIES = env.int("SALESRECORDS_EMAIL_MAX_TRIES", default=5)
 
 # --- individuals: searches with at most this many results are streamed; larger ones become a background
-# export job, picked up again after the lease when its worker died.
+# export job. Its worker writes a heartbeat; one older than INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS (the worker
+# died), or a job whose message nobody took within INDIVIDUALS_EXPORT_QUEUED_SECONDS, is enqueued again by
+# the 15-second sweep: resumed within a minute.
 INDIVIDUALS_EXPORT_STREAM_MAX = env.int("INDIVIDUALS_EXPORT_STREAM_MAX", default=10_000)
-INDIVIDUALS_EXPORT_LEASE_SECONDS = env.int("INDIVIDUALS_EXPORT_LEASE_SECONDS", default=3600)
+INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS = env.int("INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS", default=30)
+INDIVIDUALS_EXPORT_QUEUED_SECONDS = env.int("INDIVIDUALS_EXPORT_QUEUED_SECONDS", default=300)
 # An export job's file (encrypted at rest) is deleted this many hours after it was written (hourly sweep).
 INDIVIDUALS_EXPORT_EXPIRY_HOURS = env.int("INDIVIDUALS_EXPORT_EXPIRY_HOURS", default=24)
 # Exact searches by SSN / MBI / driver's license per user ("<count>/<second|minute|hour|day>"); audited.
@@ -351,9 +354,9 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default
 IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=1000)
 IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=1000)
 IMPORT_JOB_TIME_LIMIT_SECONDS = env.int("IMPORT_JOB_TIME_LIMIT_SECONDS", default=3 * 3600)
-# A running import job's heartbeat; older -> its worker died and the minute sweep enqueues it again (as
-# it does a pending job whose message nobody took within IMPORT_JOB_QUEUED_SECONDS).
-IMPORT_JOB_HEARTBEAT_SECONDS = env.int("IMPORT_JOB_HEARTBEAT_SECONDS", default=60)
+# A running import job's heartbeat; older -> its worker died and the 15-second sweep enqueues it again
+# (as it does a pending job whose message nobody took within IMPORT_JOB_QUEUED_SECONDS): resumed within a minute.
+IMPORT_JOB_HEARTBEAT_SECONDS = env.int("IMPORT_JOB_HEARTBEAT_SECONDS", default=30)
 IMPORT_JOB_QUEUED_SECONDS = env.int("IMPORT_JOB_QUEUED_SECONDS", default=300)
 
 # --- workers (salesrecords/hrsync jobs): two queues. CPU-bound jobs (mass creation, exports, imports) go to

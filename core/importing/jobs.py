@@ -41,15 +41,6 @@ def import_job_create(*, actor, resource, kind: str, source, dry_run: bool) -> I
     return job
 
 
-def _abandoned(now) -> Q:
-    """Jobs nobody runs: a runner whose heartbeat stopped, or a queued message nobody took."""
-    dead = now - timezone.timedelta(seconds=settings.IMPORT_JOB_HEARTBEAT_SECONDS)
-    lost = now - timezone.timedelta(seconds=settings.IMPORT_JOB_QUEUED_SECONDS)
-    return (Q(status=ImportJob.Status.RUNNING, heartbeat_at__lt=dead)
-            | Q(status=ImportJob.Status.PENDING, created_at__lt=lost, heartbeat_at__isnull=True)
-            | Q(status=ImportJob.Status.PENDING, heartbeat_at__lt=lost))
-
-
 def import_job_run(*, job_id: int) -> ImportJob | None:
     """Run a queued import job and keep its report (or the reason it failed, marked Failed); the stored
     upload is deleted when done. Idempotent: only a pending job, or a running one whose runner's heartbeat
@@ -87,17 +78,10 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
 
 
 def import_jobs_resume(*, now=None) -> int:
-    """Beat (every minute): enqueue again the import jobs nobody runs (a dead worker's, or a lost
-    message's); each is taken by a conditional update, so a job is enqueued once. Returns how many."""
+    """Beat (every 15 s): enqueue again the import jobs nobody runs (a dead worker's, or a lost message's),
+    each once. Returns how many."""
+    from core.heartbeat import abandoned_jobs_resume
     from core.tasks import import_job_run_task
 
-    now = now or timezone.now()
-    enqueued = 0
-    for job_id in ImportJob.objects.filter(_abandoned(now)).values_list("pk", flat=True):
-        # Pending again, for the new message to claim; the heartbeat's clock restarts, so the next
-        # sweeps leave that message its time.
-        if ImportJob.objects.filter(_abandoned(now), pk=job_id).update(
-                status=ImportJob.Status.PENDING, runner="", heartbeat_at=now):
-            transaction.on_commit(lambda job_id=job_id: import_job_run_task.delay(job_id))
-            enqueued += 1
-    return enqueued
+    return abandoned_jobs_resume(ImportJob, now=now or timezone.now(), heartbeat_seconds=settings.IMPORT_JOB_HEARTBEAT_SECONDS,
+                                 queued_seconds=settings.IMPORT_JOB_QUEUED_SECONDS, enqueue=import_job_run_task.delay)

@@ -29,6 +29,7 @@ from django.utils import timezone
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
 from core.formulas import formula_safe, formula_safe_sql
+from core.heartbeat import abandoned_jobs_resume, heartbeat
 
 from .. import personal_data
 from ..filters import criteria_authorize, criteria_clean, criteria_load
@@ -230,15 +231,17 @@ def export_job_create(*, actor: User, criteria: dict, reveal: list[str] = ()) ->
 def export_job_run(*, job_id: int) -> ExportJob | None:
     """Write a queued job's CSV under MEDIA_ROOT/exports/ and mark it done (or failed, with the reason).
 
-    Idempotent: only a pending job (or a running one whose worker died past the lease) is claimed,
-    by a conditional update; the file is written to a temporary name and renamed when complete.
+    Idempotent: only a pending job, or a running one whose runner's heartbeat stopped (its worker died),
+    is claimed, by a conditional update; the file is written to a temporary name and renamed when
+    complete, and the job is settled only by the runner that still holds it.
     """
-    lease = timezone.now() - timezone.timedelta(seconds=settings.INDIVIDUALS_EXPORT_LEASE_SECONDS)
-    claimable = Q(status=ExportJob.Status.PENDING) | Q(status=ExportJob.Status.RUNNING, started_at__lt=lease)
-    claimed = ExportJob.objects.filter(claimable, pk=job_id).update(
-        status=ExportJob.Status.RUNNING, started_at=timezone.now(), error="")
-    if not claimed:
+    me, now = uuid.uuid4().hex, timezone.now()
+    dead = now - timezone.timedelta(seconds=settings.INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS)
+    claimable = Q(status=ExportJob.Status.PENDING) | Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=dead)
+    if not ExportJob.objects.filter(claimable, pk=job_id).update(
+            status=ExportJob.Status.RUNNING, runner=me, started_at=now, heartbeat_at=now, error=""):
         return None
+    mine = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING, runner=me)
     job = ExportJob.objects.select_related("owner").get(pk=job_id)
     relative = f"{EXPORT_DIR}/{timezone.now():%Y%m%d}-{job.pk}-{secrets.token_hex(8)}.csv.enc"
     target = Path(settings.MEDIA_ROOT) / relative
@@ -248,22 +251,31 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         queryset = individual_list(filters=criteria_load(job.criteria, job.criteria_version))
         # Quoted cells may hold newlines: the number of records is a COUNT, not the file's lines.
         rows = queryset.count()
-        _write_encrypted(temporary, export_csv_blocks(queryset, reveal=job.reveal))
+        with heartbeat(lambda: mine.update(heartbeat_at=timezone.now()), every=settings.INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS / 3):
+            _write_encrypted(temporary, export_csv_blocks(queryset, reveal=job.reveal))
         os.replace(temporary, target)
     except Exception as exc:  # the reason is shown on the job; the worker log has the traceback
         temporary.unlink(missing_ok=True)
-        ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING).update(
-            status=ExportJob.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
+        mine.update(status=ExportJob.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
         raise
     with transaction.atomic():
         now = timezone.now()
-        updated = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING).update(
-            status=ExportJob.Status.DONE, row_count=rows, file_path=relative, finished_at=now,
-            expires_at=now + timezone.timedelta(hours=settings.INDIVIDUALS_EXPORT_EXPIRY_HOURS))
-        if updated:
+        if mine.update(status=ExportJob.Status.DONE, row_count=rows, file_path=relative, finished_at=now,
+                       expires_at=now + timezone.timedelta(hours=settings.INDIVIDUALS_EXPORT_EXPIRY_HOURS)):
             _audit_export(actor=job.owner, count=rows, criteria=job.criteria, reveal=job.reveal, how="job", job=job)
+        else:  # another runner took the job over meanwhile: its file, not this one
+            transaction.on_commit(lambda: target.unlink(missing_ok=True))
     job.refresh_from_db()
     return job
+
+
+def export_jobs_resume(*, now=None) -> int:
+    """Beat (every 15 s): enqueue again the export jobs nobody runs (a dead worker's, or a lost message's),
+    each once. Returns how many."""
+    from ..tasks import export_job_run_task
+
+    return abandoned_jobs_resume(ExportJob, now=now or timezone.now(), heartbeat_seconds=settings.INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS,
+                                 queued_seconds=settings.INDIVIDUALS_EXPORT_QUEUED_SECONDS, enqueue=export_job_run_task.delay)
 
 
 def _write_encrypted(path: Path, blocks: Iterable[bytes]) -> None:

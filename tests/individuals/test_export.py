@@ -167,6 +167,30 @@ def test_job_run_is_idempotent(viewer, settings):
     assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT).count() == 1
 
 
+def test_a_dead_workers_export_job_is_resumed_by_the_sweep_and_a_live_one_is_left_alone(
+        viewer, settings, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    settings.MEDIA_ROOT = settings.VAR_DIR / "test-media"
+    IndividualFactory.create_batch(3)
+    now = timezone.now()
+    # given: a worker took a job and died mid-file (its heartbeat stopped 31 s ago), another is running
+    dead = ExportJob.objects.create(owner=viewer, criteria={}, status=ExportJob.Status.RUNNING, runner="dead",
+                                    started_at=now, heartbeat_at=now - timezone.timedelta(seconds=31))
+    alive = ExportJob.objects.create(owner=viewer, criteria={}, status=ExportJob.Status.RUNNING, runner="alive",
+                                     started_at=now, heartbeat_at=now - timezone.timedelta(seconds=5))
+    # a duplicate message of the live job does not take it over
+    assert exports.export_job_run(job_id=alive.pk) is None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert exports.export_jobs_resume(now=now) == 1
+        assert exports.export_jobs_resume(now=now) == 0  # enqueued once, whatever the sweeps
+    dead.refresh_from_db()
+    assert dead.status == ExportJob.Status.DONE and dead.row_count == 3 and dead.runner != "dead"
+    assert ExportJob.objects.get(pk=alive.pk).runner == "alive"
+    # the 15-second sweep resumes a dead worker's job within a minute
+    assert settings.INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS + 15 <= 60
+
+
 def test_download_of_an_unfinished_job_is_refused(viewer, api_as):
     job = ExportJob.objects.create(owner=viewer, criteria={})
     response = api_as(viewer).get(f"/api/individuals/export/jobs/{job.pk}/download/")
