@@ -40,7 +40,7 @@ def search_condition(individuals: QuerySet) -> tuple[str, tuple]:
     ``id IN (the search's ids)``, which reads the individuals twice.
     """
     query = individuals.query
-    if query.distinct or query.combinator or list(query.alias_map) != [INDIVIDUALS]:
+    if query.distinct or query.combinator or set(query.alias_map) - {INDIVIDUALS}:
         ids_sql, ids_params = subquery(individuals)
         return f"{INDIVIDUALS}.id IN ({ids_sql})", ids_params
     try:
