@@ -85,7 +85,8 @@ class MassCreationJob(models.Model):
     criteria_version = models.PositiveSmallIntegerField(default=CRITERIA_VERSION, help_text=CRITERIA_VERSION_HELP)
     record_type = models.ForeignKey(SalesRecordType, on_delete=models.PROTECT, related_name="jobs")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    matched = models.PositiveIntegerField(null=True, blank=True, help_text="Individuals found when the job started.")
+    matched = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Individuals the search found: counted by the chunks, known once the job is done.")
     processed = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0, help_text="Already had a sales record.")

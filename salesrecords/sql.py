@@ -1,12 +1,15 @@
 """The set-based statements of mass creation: one INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING
 per chunk, on PostgreSQL and SQLite (>= 3.35) alike; only the custom-field expression differs.
 """
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
-from individuals.models import CustomField
+from individuals.models import CustomField, Individual
 
 from .models import CARRIED_FIELDS, NOT_CARRIED_TYPES, PERSONAL_COLUMNS
+
+INDIVIDUALS = Individual._meta.db_table
 
 
 def not_carried_keys() -> list[str]:
@@ -15,17 +18,38 @@ def not_carried_keys() -> list[str]:
 
 
 def custom_fields_expression(keys: list[str]) -> tuple[str, list]:
-    """SQL (and params) for ``i.custom_fields`` without ``keys``, computed in the database."""
+    """SQL (and params) for the individual's ``custom_fields`` without ``keys``, computed in the database."""
+    column = f"{INDIVIDUALS}.custom_fields"
     if not keys:
-        return "i.custom_fields", []
+        return column, []
     if connection.vendor == "postgresql":
-        return "(i.custom_fields - %s::text[])", [keys]
-    return f"json_remove(i.custom_fields, {', '.join(['%s'] * len(keys))})", [f'$."{k}"' for k in keys]
+        return f"({column} - %s::text[])", [keys]
+    return f"json_remove({column}, {', '.join(['%s'] * len(keys))})", [f'$."{k}"' for k in keys]
 
 
 def subquery(qs: QuerySet) -> tuple[str, tuple]:
     """The SQL of ``qs`` as a subquery of ids (no ordering: ``IN`` does not need it)."""
     return qs.order_by().values("pk").query.sql_with_params()
+
+
+def search_condition(individuals: QuerySet) -> tuple[str, tuple]:
+    """A condition on ``individuals_individual`` (unaliased) selecting exactly ``individuals``.
+
+    A search on the individual's own columns (no join, no DISTINCT) is its WHERE clause as it is, so
+    that a statement reads each match once, in id order off the primary key; any other search is
+    ``id IN (the search's ids)``, which reads the individuals twice.
+    """
+    query = individuals.query
+    if query.distinct or query.combinator or set(query.alias_map) - {INDIVIDUALS}:
+        ids_sql, ids_params = subquery(individuals)
+        return f"{INDIVIDUALS}.id IN ({ids_sql})", ids_params
+    try:
+        where, params = query.get_compiler(connection=connection).compile(query.where)
+    except EmptyResultSet:
+        return "FALSE", ()
+    except FullResultSet:
+        return "TRUE", ()
+    return where or "TRUE", tuple(params)
 
 
 COLUMNS = (
@@ -44,44 +68,44 @@ def insert_sales_records(*, individuals: QuerySet, record_type_id: int, job_id: 
                          excluded_keys: list[str], now, workflows: list | None = None) -> tuple[int, int]:
     """Create a sales record for every individual in ``individuals`` that has none: (individuals, records created).
 
-    One ``INSERT ... SELECT ... ON CONFLICT (individual_id) DO NOTHING``: existing records (also those
-    a concurrent job commits first) are skipped by the unique ``individual_id``; personal data columns
-    are copied as they are (never decrypted). PostgreSQL counts the individuals in the same statement
-    (a CTE around the insert) and, when ``folds_workflows()``, runs ``workflows`` (from
+    One ``INSERT ... SELECT ... ON CONFLICT (individual_id) DO NOTHING``, in individual id order:
+    existing records (also those a concurrent job commits first) are skipped by the unique
+    ``individual_id``; personal data columns are copied as they are (never decrypted). The search is
+    the insert's own WHERE clause when it can be (``search_condition``). PostgreSQL counts the
+    individuals in the same statement and, when ``folds_workflows()``, runs ``workflows`` (from
     ``workflows.runnable_workflows``) on exactly the new records there too: the stage they set, an
     activity and a run row per record, all in one round trip. SQLite, which has no data-modifying
     CTEs, counts first and leaves the workflows to the caller.
     """
-    ids_sql, ids_params = subquery(individuals)
+    where, where_params = search_condition(individuals)
     cf_sql, cf_params = custom_fields_expression(excluded_keys)
     now = connection.ops.adapt_datetimefield_value(now)
-    copied = ", ".join(f"i.{c}" for c in (*CARRIED_FIELDS, *PERSONAL_COLUMNS))
+    copied = ", ".join(f"{INDIVIDUALS}.{c}" for c in (*CARRIED_FIELDS, *PERSONAL_COLUMNS))
     postgres = connection.vendor == "postgresql"
     workflows = (workflows or []) if postgres else []
     stage_sql, stage_params = _stage_expression(workflows, stage)
-    source = "(SELECT pk FROM matches)" if postgres else f"({ids_sql})"
     insert = (
         f"INSERT INTO salesrecords_salesrecord ({', '.join(COLUMNS)}) "
-        f"SELECT i.id, %s, a.user_id, {stage_sql}, '', %s, {copied}, {cf_sql}, %s, %s "
-        "FROM individuals_individual i LEFT JOIN accounts_agent a ON a.id = i.servicing_agent_id "
-        f"WHERE i.id IN {source} ORDER BY i.id "
+        f"SELECT {INDIVIDUALS}.id, %s, a.user_id, {stage_sql}, '', %s, {copied}, {cf_sql}, %s, %s "
+        f"FROM {INDIVIDUALS} LEFT JOIN accounts_agent a ON a.id = {INDIVIDUALS}.servicing_agent_id "
+        f"WHERE {where} ORDER BY {INDIVIDUALS}.id "
         "ON CONFLICT (individual_id) DO NOTHING RETURNING "
         + ("id, individual_id, assigned_user_id" if postgres else "id")
     )
-    params = [record_type_id, *stage_params, job_id, *cf_params, now, now]
+    params = [record_type_id, *stage_params, job_id, *cf_params, now, now, *where_params]
+    count = f"SELECT count(*) FROM {INDIVIDUALS} WHERE {where}"
     with connection.cursor() as cursor:
         if postgres:
             actions, action_params = _workflow_actions(workflows, now)
-            cursor.execute(f"WITH matches AS MATERIALIZED ({ids_sql}), created AS ({insert}){actions} "
-                           "SELECT (SELECT count(*) FROM matches), (SELECT count(*) FROM created)",
-                           [*ids_params, *params, *action_params])
+            cursor.execute(f"WITH created AS ({insert}){actions} SELECT ({count}), (SELECT count(*) FROM created)",
+                           [*params, *action_params, *where_params])
             found, created = cursor.fetchone()
             return found, created
-        cursor.execute(f"SELECT count(*) FROM ({ids_sql}) AS matches", ids_params)
+        cursor.execute(count, where_params)
         found = cursor.fetchone()[0]
         if not found:
             return 0, 0
-        cursor.execute(insert, [*params, *ids_params])
+        cursor.execute(insert, params)
         return found, len(cursor.fetchall())
 
 
@@ -101,7 +125,7 @@ def _stage_expression(workflows: list, stage: str) -> tuple[str, list]:
         return "%s", [stage]
     sql, params = [], []
     for workflow, individuals in reversed(setting):
-        condition, condition_params = _criteria(individuals, "i.id")
+        condition, condition_params = _criteria(individuals, f"{INDIVIDUALS}.id")
         sql.append(f"WHEN {condition} THEN %s")
         params += [*condition_params, workflow.set_stage]
     return f"CASE {' '.join(sql)} ELSE %s END", [*params, stage]
