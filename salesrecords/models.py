@@ -86,7 +86,7 @@ class MassCreationJob(models.Model):
     record_type = models.ForeignKey(SalesRecordType, on_delete=models.PROTECT, related_name="jobs")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     matched = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Individuals the search found: counted by the chunks, known once the job is done.")
+        null=True, blank=True, help_text="Individuals the search found: counted when the job starts, exact (counted by the chunks) once it is done.")
     processed = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0, help_text="Already had a sales record.")

@@ -27,16 +27,9 @@ def activity_list(*, user: User) -> QuerySet:
 
 
 def job_progress(job: MassCreationJob) -> dict:
-    """What the job page polls. ``matched`` is known once the job is done (None before: the chunks count
-    as they go); until then the percentage is how far the job is through the individuals' ids."""
-    if job.matched:
-        percent = round(100 * job.processed / job.matched)
-    elif job.last_id:
-        percent = round(100 * job.cursor / job.last_id)
-    else:
-        percent = 100 if job.finished else 0
+    """What the job page polls: the counts so far, and the share of the matches processed."""
     return {
         "id": job.pk, "status": job.status, "status_display": job.get_status_display(), "finished": job.finished,
         "matched": job.matched, "processed": job.processed, "created": job.created, "skipped": job.skipped,
-        "error": job.error, "percent": percent,
+        "error": job.error, "percent": min(100, round(100 * job.processed / job.matched)) if job.matched else (100 if job.finished else 0),
     }

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='masscreationjob',
             name='matched',
-            field=models.PositiveIntegerField(blank=True, help_text='Individuals the search found: counted by the chunks, known once the job is done.', null=True),
+            field=models.PositiveIntegerField(blank=True, help_text='Individuals the search found: counted when the job starts, exact (counted by the chunks) once it is done.', null=True),
         ),
     ]

@@ -191,13 +191,13 @@ def _run(job: MassCreationJob, runner: str, *, max_chunks: int | None, chunk_siz
         return True
     if job.status == Status.QUEUED:
         # The search's snapshot: individuals up to the highest id now (later ones are not part of this job).
-        # Two index probes, no count: the chunks count the matches as they go (``matched`` once done).
+        # ``matched`` is the count now, for the job page's progress; the chunks' own count replaces it at the end.
         last_id = Individual.objects.aggregate(m=Max("pk"))["m"] or 0
         first = matching.aggregate(m=Min("pk"))["m"]
         now = timezone.now()
         MassCreationJob.objects.filter(pk=job_id, status=Status.QUEUED, runner=runner).update(
-            status=Status.RUNNING, started_at=now, heartbeat_at=now, last_id=last_id,
-            cursor=first - 1 if first else last_id)
+            status=Status.RUNNING, started_at=now, heartbeat_at=now, matched=matching.count() if first else 0,
+            last_id=last_id, cursor=first - 1 if first else last_id)
     workflows = applicable_workflows(job.record_type_id)
     context = {
         "matching": matching,
