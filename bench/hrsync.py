@@ -6,7 +6,9 @@ latency per call. Limits, measured in the same run, from the calls a new employe
 email, create) with no Django, database nor queue: (1) calls/s of one plain loop of HTTP requests;
 (2) stricter: employee-equivalents/s of 16 plain loops. Goal for both: the sync (2 worker processes)
 reaches half. Then the same sync with 1, 2 and 4 worker processes: throughput grows with workers (the
-way out when one machine is not enough: more worker machines on the same PostgreSQL and Redis).
+way out when one machine is not enough: more worker machines on the same PostgreSQL and Redis), each
+noting the cores the workers, the sandbox and the whole machine kept busy (on one machine, workers stop
+adding throughput once its cores are busy).
 Then a fault run (N/5 employees, 10% 500s + 10% timeouts): every employee ends Successful or Failed,
 and the sandbox holds no account twice.
 Needs Redis (REDIS_URL, default redis://127.0.0.1:6379/3).
@@ -81,6 +83,23 @@ def _plain_loop(url: str, n: int, threads: int) -> float:
     for t in pool:
         t.join()
     return 2 * n / (time.perf_counter() - start)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy so far (every process, ours or not)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
+
+
+def _cores_used(workers: list[subprocess.Popen], sandbox: subprocess.Popen) -> list[float]:
+    """CPU seconds so far of the workers, the sandbox and the machine: differences over a run are cores used."""
+    return [sum(_cpu_seconds(w.pid) for w in workers), _cpu_seconds(sandbox.pid), _machine_busy_seconds()]
 
 
 def _start_workers(env: dict, count: int) -> list[subprocess.Popen]:
@@ -168,11 +187,14 @@ def run(size: int = DEFAULT) -> list[dict]:
             print(f"hrsync: {size} employees, {WORKERS} workers x {CONCURRENCY} threads, sandbox latency {LATENCY_MS} ms")
             single = _plain_loop(url, 200, threads=1)
             parallel = _plain_loop(url, min(size, 2000), threads=PLAIN_LOOPS)
-            rates = {}
+            rates, cores = {}, {}
             for count in SCALING:
                 workers = _start_workers(env, count)
                 employees = _seed(size, f"run{uuid.uuid4().hex[:6]}")
-                rates[count] = size / _sync(employees, timeout=max(600, size / 5), workers=workers)
+                before = _cores_used(workers, sandbox)
+                seconds = _sync(employees, timeout=max(600, size / 5), workers=workers)
+                cores[count] = [(b - a) / seconds for a, b in zip(before, _cores_used(workers, sandbox), strict=True)]
+                rates[count] = size / seconds
                 _stop_workers(workers)
                 workers = []
                 if count == WORKERS:
@@ -187,9 +209,13 @@ def run(size: int = DEFAULT) -> list[dict]:
             results.append(figure("hrsync", f"sync employees/s vs {PLAIN_LOOPS} plain loops (emp-equiv)",
                                   value=rates[WORKERS], unit="emp/s", limit=parallel / 2, goal=0.5, better="higher"))
             for count in SCALING:  # throughput grows with worker processes (each its own connection pool)
+                # ... until this machine's cores are busy: the cores each part used say when that is.
+                on_workers, on_sandbox, on_machine = cores[count]
                 results.append(figure("hrsync", f"{count} worker process{'es' * (count > 1)} vs 1", value=rates[count],
                                       unit="emp/s", limit=rates[1], goal=1.0 if count == 1 else 1.2, better="higher",
-                                      note=f"{rates[count] / (parallel / 2):.2f} of {PLAIN_LOOPS} plain loops"))
+                                      note=f"{rates[count] / (parallel / 2):.2f} of {PLAIN_LOOPS} plain loops; cores busy: "
+                                           f"workers {on_workers:.2f}, sandbox {on_sandbox:.2f}, "
+                                           f"machine {on_machine:.2f} of {os.cpu_count()}"))
 
             # Fault run (2 workers): 10% 500s (half after the write) and 10% held past the 1 s read timeout.
             workers = _start_workers(env, WORKERS)

@@ -8,12 +8,12 @@ it was taken or closed opens again.
 """
 from collections.abc import Iterable
 
-from django.db import connection as db
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.db import commit_without_waiting_for_disk
 from hrsync.models import Employee
 from plans.models import Plan
 
@@ -69,10 +69,7 @@ def discrepancies_compare(*, connection: CarrierConnection, stamp=None, finish: 
     ``finish=False`` leaves closing and reopening to the caller (the pull merges the service's own first).
     """
     stamp = stamp or timezone.now()
-    if db.vendor == "postgresql":
-        # Discrepancies are derived data the next pull recomputes: no need to wait for the WAL flush.
-        with db.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    commit_without_waiting_for_disk()  # discrepancies are derived data the next pull recomputes
     out, Kind = _Writer(connection, stamp), Discrepancy.Kind
     members = CarrierMember.objects.filter(connection=connection).order_by()
     linked = members.filter(employee__isnull=False)

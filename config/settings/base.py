@@ -184,6 +184,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes every database connection around every task unless this is set: it would
+# then close them every 2 x this many tasks. Connections follow CONN_MAX_AGE instead (config/celery.py).
+CELERY_DB_REUSE_MAX = 10**9
 
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

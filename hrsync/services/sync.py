@@ -25,6 +25,7 @@ from django.utils import formats, timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit
+from core.db import commit_without_waiting_for_disk
 from integrations.clients import benefits_platform_client
 from integrations.http import AuthError, IntegrationError, NotFoundError, RejectedError, TransientError, retry_policy
 
@@ -39,6 +40,17 @@ def _lease(now: datetime, *, queued: bool = False) -> datetime:
     # A queued attempt may wait behind thousands of others: its lease only covers a lost message.
     seconds = settings.HRSYNC_QUEUED_LEASE_SECONDS if queued else settings.HRSYNC_LEASE_SECONDS
     return now + timedelta(seconds=seconds)
+
+
+def _redoable() -> None:
+    """The running attempt's own writes (claim, retry, settle) commit without waiting for the disk.
+
+    Each is redone if a PostgreSQL crash undoes it: the attempt is left queued or running, its lease
+    runs out, and the sweep's new attempt sends again under the same idempotency keys. What a person
+    asked for (the request, an edit) still waits for the disk. Each attempt made two such flushes,
+    the sync's main wait once the workers ran many at a time.
+    """
+    commit_without_waiting_for_disk()
 
 
 def _enqueue(attempt_ids: list[int]) -> None:
@@ -147,11 +159,13 @@ def sync_attempt_run(*, attempt_id: int) -> SyncAttempt | None:
     now = timezone.now()
     # A retry is due at its time (a second's grace for clocks): an early or duplicate message is a no-op.
     due = Q(next_try_at__isnull=True) | Q(next_try_at__lte=now + timedelta(seconds=1))
-    claimed = SyncAttempt.objects.filter(due, pk=attempt_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, lease_until=_lease(now), tries=F("tries") + 1, next_try_at=None)
-    if not claimed:
-        return None  # a duplicate message, or the sweep already gave the work to a newer attempt
-    attempt = SyncAttempt.objects.select_related("employee__benefits_level", "employee__employer_group").get(pk=attempt_id)
+    with transaction.atomic():
+        _redoable()
+        claimed = SyncAttempt.objects.filter(due, pk=attempt_id, status=Status.QUEUED).update(
+            status=Status.RUNNING, started_at=now, lease_until=_lease(now), tries=F("tries") + 1, next_try_at=None)
+        if not claimed:
+            return None  # a duplicate message, or the sweep already gave the work to a newer attempt
+        attempt = SyncAttempt.objects.select_related("employee__benefits_level", "employee__employer_group").get(pk=attempt_id)
     employee = attempt.employee
     version = employee.change_version
     problems = presend_problems(employee)
@@ -231,6 +245,7 @@ def _retry_later(attempt: SyncAttempt, *, version: int, outcome: _Outcome, error
                        reason=f"The benefits platform was unavailable for {minutes} minute{'s' * (minutes != 1)} "
                               f"({attempt.tries} tries): {error.message}. Nothing was changed twice; sync again later.")
     with transaction.atomic():
+        _redoable()
         updated = SyncAttempt.objects.filter(pk=attempt.pk, status=Status.RUNNING).update(
             status=Status.QUEUED, next_try_at=at, retrying_since=since, lease_until=at + timedelta(seconds=settings.HRSYNC_LEASE_SECONDS),
             action=outcome.action, payload=masked(outcome.sent or outcome.payload), response_code=error.status,
@@ -246,6 +261,7 @@ def _retry_later(attempt: SyncAttempt, *, version: int, outcome: _Outcome, error
 @transaction.atomic
 def _finish(attempt: SyncAttempt, *, ok: bool, version: int, outcome: _Outcome, reason: str = "",
             code: int | None = None, calls: int = 0) -> SyncAttempt | None:
+    _redoable()
     now = timezone.now()
     fields = {"status": Status.SUCCEEDED if ok else Status.FAILED, "finished_at": now, "lease_until": None, "version": version,
                   "action": outcome.action, "payload": masked(outcome.sent or outcome.payload), "response_code": code,
