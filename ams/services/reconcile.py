@@ -5,8 +5,8 @@ The WSAPI has no "changed since" query and no list of all customers: the walk as
 customer's contacts or policies (a few calls at a time, the next chunk's while this one is applied),
 and applies them in chunks (a few queries per chunk, one transaction per customer). Ids we hold
 that the walk did not meet are fetched by id: a merged one answers its survivor, a deleted one
-nothing; both are retired. After one run every difference is
-gone. One run at a time (a database constraint); memory stays flat (chunks, no per-customer set).
+nothing; both are retired. After one run every difference is gone. One run at a time (a database
+constraint); memory stays flat (chunks, two at most in hand; no per-customer set).
 """
 import string
 from concurrent.futures import Future, ThreadPoolExecutor
