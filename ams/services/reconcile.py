@@ -2,13 +2,14 @@
 
 The WSAPI has no "changed since" query and no list of all customers: the walk asks
 ``CustomerGetListByNamePrefix`` for every first character (letters, digits, punctuation), then each
-customer's contacts or policies, and applies them in chunks (a few queries per chunk, one
-transaction per customer). Ids we hold that the walk did not meet are fetched by id: a merged one
-answers its survivor, a deleted one nothing; both are retired. After one run every difference is
-gone. One run at a time (a database constraint); memory stays flat (chunks, no per-customer set).
+customer's contacts or policies (a few calls at a time, the next chunk's while this one is applied),
+and applies them in chunks (a few queries per chunk, one transaction per customer). Ids we hold
+that the walk did not meet are fetched by id: a merged one answers its survivor, a deleted one
+nothing; both are retired. After one run every difference is gone. One run at a time (a database
+constraint); memory stays flat (chunks, two at most in hand; no per-customer set).
 """
 import string
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -72,10 +73,16 @@ def _fetch(client, customer: dict) -> tuple[str, str, list]:
     return "policies", customer["CustomerId"], client.policies(customer["CustomerId"])
 
 
-def _apply_chunk(run: Reconciliation, client, customers: list[dict], carrier_map: dict, pool: ThreadPoolExecutor) -> None:
-    # The contacts and policies of a chunk are fetched a few calls at a time (the AMS answers each slowly).
+def _fetch_chunk(client, customers: list[dict], pool: ThreadPoolExecutor) -> tuple[list[dict], list[Future]]:
+    """Start fetching a chunk's contacts and policies, a few calls at a time (the AMS answers each slowly)."""
+    return customers, [pool.submit(_fetch, client, customer) for customer in customers]
+
+
+def _apply_chunk(run: Reconciliation, chunk: tuple[list[dict], list[Future]], carrier_map: dict) -> None:
+    customers, futures = chunk
     fetched = {"contacts": {}, "policies": {}}
-    for kind, customer_id, items in pool.map(lambda c: _fetch(client, c), customers):
+    for future in futures:
+        kind, customer_id, items = future.result()
         fetched[kind][customer_id] = items
     contacts, policies = fetched["contacts"], fetched["policies"]
     snapshot = Snapshot([c["CustomerId"] for c in customers], [p["PolicyId"] for ps in policies.values() for p in ps])
@@ -124,14 +131,20 @@ def reconciliation_run(*, reconciliation_id: int, client=None, chunk_size: int =
     carrier_map = carriers()
     pool = ThreadPoolExecutor(max_workers=max(1, settings.AMS_RECONCILE_CONCURRENCY), thread_name_prefix="ams-reconcile")
     try:
-        buffer: list[dict] = []  # customers of several prefixes fill one chunk (most prefixes find few)
-        for prefix in PREFIXES:
-            buffer += client.customers_by_name_prefix(prefix)
-            while len(buffer) >= chunk_size:
-                _apply_chunk(run, client, buffer[:chunk_size], carrier_map, pool)
+        # Customers of several prefixes fill one chunk (most prefixes find few). The next chunk's contacts
+        # and policies are fetched while this one is applied; two chunks at most are held.
+        buffer: list[dict] = []
+        fetching = None
+        for prefix in [*PREFIXES, None]:
+            buffer += client.customers_by_name_prefix(prefix) if prefix else []
+            while len(buffer) >= chunk_size or (prefix is None and buffer):
+                chunk = _fetch_chunk(client, buffer[:chunk_size], pool)
                 buffer = buffer[chunk_size:]
-        if buffer:
-            _apply_chunk(run, client, buffer, carrier_map, pool)
+                if fetching:
+                    _apply_chunk(run, fetching, carrier_map)
+                fetching = chunk
+        if fetching:
+            _apply_chunk(run, fetching, carrier_map)
         # Ids the walk did not meet: merged (answers the survivor) or deleted (answers nothing).
         stale = ExternalId.objects.filter(system=SYSTEM, object_type=CUSTOMER, status=ExternalId.Status.ACTIVE).filter(
             Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=run.started_at))

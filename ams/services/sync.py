@@ -110,7 +110,8 @@ def _link_contacts(group: EmployerGroup, contacts: list[dict]) -> None:
 def _policy_values(policy: dict, carrier_map: dict, individual: Individual) -> dict:
     """A policy's mapped values keyed by column (``carrier_id``, ``individual_id``): compared without queries."""
     values = mapping.policy_values(policy, carrier_map)
-    return {**values, "carrier_id": values.pop("carrier").pk, "individual_id": individual.pk}
+    carrier = values.pop("carrier")  # by id: comparing the related object would read it, once per policy
+    return {**values, "carrier_id": carrier.pk, "individual_id": individual.pk}
 
 
 def _in_step(*, customer: dict, contacts: list[dict], policies: list[dict], snapshot: Snapshot, carrier_map: dict) -> Outcome | None:

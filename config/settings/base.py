@@ -398,6 +398,8 @@ BENEFITS_ADMIN_PASSWORD = env.str("BENEFITS_ADMIN_PASSWORD", default="sandbox-pa
 PLANSYNC_WATERMARK_OVERLAP_SECONDS = env.int("PLANSYNC_WATERMARK_OVERLAP_SECONDS", default=120)
 # A run still In progress past this is taken as dead (its worker stopped): the group may run again.
 PLANSYNC_RUN_LEASE_SECONDS = env.int("PLANSYNC_RUN_LEASE_SECONDS", default=900)
+# A pass reads the plans changed there this many calls at a time (every write stays one plan at a time).
+PLANSYNC_CONCURRENCY = env.int("PLANSYNC_CONCURRENCY", default=4)
 
 # --- carriers: carrier group connections --------------------------------------------------------------
 # The carrier-connection service (Noyo's Fulfillment API); empty NOYO_URL -> the sandbox's /noyo.

@@ -2,7 +2,8 @@
 WSDL the system serves. Returns plain data in the far side's own names; plansync decides what it means.
 
 - One session per run: ``with benefitpoint_client() as client:`` logs in on the first call and out
-  at the end; a session fault logs in again once and repeats the call.
+  at the end; a session fault logs in again once and repeats the call. ``fork()`` hands the same
+  session to another thread (reads made a few at a time), with its own count of calls.
 - Reads and updates (which set values, so repeating one is harmless) are retried on faults with
   backoff. A create never is, blindly: every create carries a marker we control
   (``planInfo.alternativePlanID``) and, after a lost or failed response, the client looks the
@@ -10,6 +11,7 @@ WSDL the system serves. Returns plain data in the far side's own names; plansync
 - ``Result`` errors become typed exceptions per ``errorCode``; transport faults ``TransientError``.
 """
 import contextlib
+import copy
 import logging
 import threading
 import time
@@ -59,6 +61,15 @@ class SessionExpired(IntegrationError):
     """The session was refused even right after a new login."""
 
 
+class _Session:
+    """The login a client and its forks share: its id, the logins made, one login at a time."""
+
+    def __init__(self):
+        self.id: str | None = None
+        self.logins = 0
+        self.lock = threading.Lock()
+
+
 ERRORS = {"Access_Error": AccessDenied, "Application_Error": ApplicationFailure, "Duplicate_Error": DuplicateRecord,
           "Validation_Error": ValidationFailure, "System_Error": SystemFailure}
 
@@ -100,8 +111,7 @@ class BenefitPointClient:
         self.endpoint, self.username, self.password = endpoint.rstrip("/"), username, password
         self.retry = retry or RetryPolicy()
         self.calls = 0  # SOAP calls made, logins and retries included
-        self.logins = 0
-        self.session_id: str | None = None
+        self._session = _Session()
         try:
             client = _zeep_client(wsdl_url, requests.Session(), (connect_timeout, read_timeout))
         except (requests.RequestException, TransportError, XMLSyntaxError) as exc:
@@ -111,6 +121,12 @@ class BenefitPointClient:
         self.login_service = client.create_service(f"{{{NS}}}LoginServiceBinding", f"{self.endpoint}/LoginService")
         self.service = client.create_service(f"{{{NS}}}BrokerConnectV4Binding", f"{self.endpoint}/BrokerConnectV4")
 
+    def fork(self) -> "BenefitPointClient":
+        """A client for another thread: the same session (one login serves every thread), its own count of calls."""
+        twin = copy.copy(self)
+        twin.calls = 0
+        return twin
+
     # --- session --------------------------------------------------------------------------------
     def __enter__(self):
         return self
@@ -118,11 +134,23 @@ class BenefitPointClient:
     def __exit__(self, *exc):
         self.logout()
 
+    @property
+    def session_id(self) -> str | None:
+        return self._session.id
+
+    @property
+    def logins(self) -> int:
+        return self._session.logins
+
     def login(self) -> str:
+        with self._session.lock:
+            return self._login()
+
+    def _login(self) -> str:
         self.calls += 1
-        self.logins += 1
+        self._session.logins += 1
         try:
-            self.session_id = self.login_service.login(username=self.username, password=self.password)
+            self._session.id = self.login_service.login(username=self.username, password=self.password)
         except Fault as exc:
             if "login failed" in (exc.message or "").lower():
                 raise RejectedError(f"The {SYSTEM} refused our login: {exc.message} Check BENEFITS_ADMIN_USERNAME and "
@@ -130,31 +158,38 @@ class BenefitPointClient:
             raise TransientError(f"The {SYSTEM} could not log us in: {exc.message}", code="fault") from exc
         except (requests.RequestException, TransportError) as exc:
             raise TransientError(f"The {SYSTEM} could not be reached at {self.endpoint}: {exc}", code="connection") from exc
-        return self.session_id
+        return self._session.id
+
+    def _session_id(self, refused: str | None = None) -> str:
+        """The session to call with: logged in if there is none, or if ``refused`` is still the current one
+        (threads sharing the session whose call was refused log in once, not once each)."""
+        with self._session.lock:
+            if self._session.id is None or self._session.id == refused:
+                self._login()
+            return self._session.id
 
     def logout(self) -> None:
         if self.session_id:
             self.calls += 1
             with contextlib.suppress(Fault, requests.RequestException, TransportError):
                 self.login_service.logout(sessionID=self.session_id)  # a failed logout: the session ends by itself
-            self.session_id = None
+            self._session.id = None
 
     # --- the call loop --------------------------------------------------------------------------
     def _once(self, operation: str, kwargs: dict):
         """One call with the session, logging in first if needed and once more on a session fault."""
-        relogged = False
+        relogged, refused = False, None
         while True:
-            if self.session_id is None:
-                self.login()
+            session_id = self._session_id(refused)
             self.calls += 1
             try:
-                return getattr(self.service, operation)(**kwargs, _soapheaders=[self.header(sessionId=self.session_id)])
+                return getattr(self.service, operation)(**kwargs, _soapheaders=[self.header(sessionId=session_id)])
             except Fault as exc:
                 message = exc.message or ""
                 if "invalid session" in message.lower():
                     if relogged:
                         raise SessionExpired(f"The {SYSTEM} refused a new session too: {message}", code="session") from exc
-                    self.session_id, relogged = None, True
+                    refused, relogged = session_id, True
                     continue
                 code = message.split(":", 1)[0]
                 if code in ERRORS and code != "System_Error":

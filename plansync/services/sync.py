@@ -12,6 +12,8 @@ Each plan is all or nothing: its local writes and its calls there succeed togeth
 fails with the reason (and the next run tries again). Creates there carry the plan's marker.
 """
 import contextlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -153,15 +155,19 @@ def plan_sync_pass(*, trigger: str = Run.Trigger.HOURLY, actor: User | None = No
         renewing = _groups_with_local_renewals()
         links = list(AccountLink.objects.filter(pk__in=targets).select_related("group").order_by("pk"))
         started = _runs_start(links, trigger, actor)
-        # The plans of every group in one read (groups following a local renewal read theirs after adding it).
+        # The plans of every group in one read (groups following a local renewal read theirs after adding it);
+        # what their syncs read there is read a few plans ahead, a few calls at a time.
         preload = _choices([link.pk for link in links if link.group_id not in renewing])
-        for link in links:
-            if started[link.pk].status == Run.Status.SKIPPED:
-                runs.append(started[link.pk])
-                continue
-            runs.append(run_group(client, link, trigger=trigger, actor=actor, note=note, run=started[link.pk],
-                                  follow_renewals=link.group_id in renewing,
-                                  choices=None if link.group_id in renewing else preload.get(link.pk, [])))
+        ahead = [c for link in links if started[link.pk].status != Run.Status.SKIPPED
+                 for c in preload.get(link.pk, []) if _has_work(c)]
+        with ReadAhead(client, ahead) as reads:
+            for link in links:
+                if started[link.pk].status == Run.Status.SKIPPED:
+                    runs.append(started[link.pk])
+                    continue
+                runs.append(run_group(client, link, trigger=trigger, actor=actor, note=note, run=started[link.pk],
+                                      follow_renewals=link.group_id in renewing, reads=reads,
+                                      choices=None if link.group_id in renewing else preload.get(link.pk, [])))
     if runs:
         failed = sum(r.status == Run.Status.FAILED for r in runs)
         audit(actor=actor, action=AuditLog.Action.SYNC, model=AccountLink, object_repr=f"{len(runs)} groups",
@@ -245,9 +251,9 @@ def _has_work(choice: PlanChoice) -> bool:
 
 def run_group(client: BenefitPointClient, link: AccountLink, *, trigger: str = Run.Trigger.HOURLY, actor: User | None = None,
               note: str = "", follow_renewals: bool = True, run: PlanSyncRun | None = None,
-              choices: list[PlanChoice] | None = None) -> PlanSyncRun:
+              choices: list[PlanChoice] | None = None, reads: "ReadAhead | None" = None) -> PlanSyncRun:
     """Sync one group's plans in one run (skipped if the group has a run in progress). A pass hands
-    in the run it started and the choices it read for every group at once."""
+    in the run it started, the choices it read for every group at once and its reads there ahead."""
     run = run or _run_start(link, trigger, actor)
     if run.status == Run.Status.SKIPPED:
         return run
@@ -266,7 +272,8 @@ def run_group(client: BenefitPointClient, link: AccountLink, *, trigger: str = R
                                                     f"(benefits-admin {c.product_id})")[:250]) for c in work])
     for choice, item in zip(work, items, strict=True):
         try:
-            sync_choice(client, choice, item)  # saves the item Successful with the plan's writes
+            # Saves the item Successful with the plan's writes.
+            sync_choice(client, choice, item, reads.take(choice) if reads else None)
         except Unmappable as exc:
             item.status, item.reason = Item.Status.FAILED, f"{str(exc).rstrip(':')}: this plan can't be synced until it is changed."
         except ValidationError as exc:
@@ -297,6 +304,77 @@ def _messages(exc: ValidationError) -> str:
     if hasattr(exc, "message_dict"):
         return "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.message_dict.items())
     return " ".join(exc.messages)
+
+
+# --- reads there, a few at a time ----------------------------------------------------------------------
+
+@dataclass
+class Fetched:
+    """What a plan's sync reads there (its product, its rate) before deciding; or why it could not."""
+    product: dict | None = None
+    rate: dict | None = None
+    calls: int = 0
+    error: IntegrationError | None = None
+
+
+def _reads_first(choice: PlanChoice) -> bool:
+    """Whether the plan's sync starts by reading there (a create there does not)."""
+    if choice.state == State.PENDING:
+        return bool(choice.product_id)
+    return choice.needs_pull or bool(choice.needs_rate_pull and choice.rate_id)
+
+
+def _read(client: BenefitPointClient, choice: PlanChoice) -> Fetched:
+    """Calls only, no database (it runs in a pool thread)."""
+    client = client.fork()
+    try:
+        if choice.state == State.PENDING:
+            product, rate = _fetch(client, choice.product_id)
+        else:
+            product = client.get_product(choice.product_id) if choice.needs_pull else None
+            rate = client.get_rate(choice.rate_id) if choice.needs_rate_pull and choice.rate_id else None
+    except IntegrationError as exc:
+        return Fetched(calls=client.calls, error=exc)
+    return Fetched(product, rate, client.calls)
+
+
+class ReadAhead:
+    """The reads there of the plans a pass syncs, made ``PLANSYNC_CONCURRENCY`` at a time while the pass
+    works, in the order it syncs them and at most a few plans ahead (so what a plan's sync decides on
+    is as fresh as when it read it itself). Only reads: every write stays in its plan's transaction."""
+
+    def __init__(self, client: BenefitPointClient, choices: list[PlanChoice]):
+        self.client = client
+        self.window = 2 * max(1, settings.PLANSYNC_CONCURRENCY)
+        self.waiting = [c for c in choices if _reads_first(c)][::-1]  # next to read last
+        self.unread = {c.pk for c in self.waiting}
+        self.reading: dict[int, Future] = {}
+        self.pool = ThreadPoolExecutor(max_workers=max(1, settings.PLANSYNC_CONCURRENCY), thread_name_prefix="plansync-read")
+
+    def __enter__(self):
+        self._top_up()
+        return self
+
+    def __exit__(self, *exc):
+        self.pool.shutdown(cancel_futures=True)
+
+    def _top_up(self) -> None:
+        while self.waiting and len(self.reading) < self.window:
+            choice = self.waiting.pop()
+            if choice.pk in self.unread:
+                self.unread.discard(choice.pk)
+                self.reading[choice.pk] = self.pool.submit(_read, self.client, choice)
+
+    def take(self, choice: PlanChoice) -> Fetched | None:
+        """What was read for ``choice`` (counted in the client's calls now), or None if it was not read ahead."""
+        future = self.reading.pop(choice.pk, None)
+        self.unread.discard(choice.pk)  # taken out of turn: its sync reads it itself
+        self._top_up()
+        if future is None:
+            return None
+        fetched = future.result()
+        self.client.calls += fetched.calls
+        return fetched
 
 
 # --- one plan ----------------------------------------------------------------------------------------
@@ -360,28 +438,35 @@ def _settle(choice: PlanChoice, *, snapshot: dict, plan: Plan | None, product: d
     choice.save()
 
 
-def sync_choice(client: BenefitPointClient, choice: PlanChoice, item: PlanSyncItem) -> None:
-    """Bring one plan in step; raises ``Unmappable`` / ``ValidationError`` / ``IntegrationError`` with nothing half-done."""
+def sync_choice(client: BenefitPointClient, choice: PlanChoice, item: PlanSyncItem, fetched: Fetched | None = None) -> None:
+    """Bring one plan in step; raises ``Unmappable`` / ``ValidationError`` / ``IntegrationError`` with nothing half-done.
+    ``fetched``: what the pass read there for it already (else it is read now)."""
+    if fetched is None and _reads_first(choice):
+        fetched = _read(client, choice)
+        client.calls += fetched.calls
+    if fetched is not None and fetched.error is not None:
+        raise fetched.error
     plan = choice.plan
     local = comparable_local(plan, plan_rates(plan)) if plan else None
     if choice.state == State.PENDING:
-        return _first_sync(client, choice, local, item)
+        return _first_sync(client, choice, local, item, fetched)
     snapshot = dict(choice.snapshot)
     remote = dict(snapshot)
     product = rate = None
     if choice.needs_pull:
-        product = client.get_product(choice.product_id)
+        product = fetched.product
         remote.update({k: v for k, v in comparable_remote(product, None).items() if k != "rates"})
     if choice.needs_rate_pull and choice.rate_id:
-        rate = client.get_rate(choice.rate_id)
+        rate = fetched.rate
         remote["rates"] = comparable_remote({}, rate)["rates"]
     if remote.get("productStatus") == "Cancelled" and snapshot.get("productStatus") != "Cancelled":
         with transaction.atomic():
             flag_removed(choice, f"Cancelled in the benefits-admin system ({product.get('cancellationReason') or 'no reason given'}).")
             _item_done(item, action="Removed there: keep or archive?", changes=[])
         return
-    open_fields = {c.field for c in getattr(choice, "open_conflicts", None)
-                   or choice.conflicts.filter(status=PlanSyncConflict.Status.OPEN)}
+    open_conflicts = getattr(choice, "open_conflicts", None)  # prefetched (an empty list is an answer too)
+    open_fields = {c.field for c in (choice.conflicts.filter(status=PlanSyncConflict.Status.OPEN)
+                                     if open_conflicts is None else open_conflicts)}
     push, pull, conflicts = {}, {}, {}
     for field in FIELDS:
         mine, theirs, agreed = local.get(field), remote.get(field), snapshot.get(field)
@@ -411,10 +496,11 @@ def sync_choice(client: BenefitPointClient, choice: PlanChoice, item: PlanSyncIt
                    or "no change")
 
 
-def _first_sync(client: BenefitPointClient, choice: PlanChoice, local: dict | None, item: PlanSyncItem) -> None:
+def _first_sync(client: BenefitPointClient, choice: PlanChoice, local: dict | None, item: PlanSyncItem,
+                fetched: Fetched | None) -> None:
     if choice.plan_id and not choice.product_id:
         return _create_there(client, choice, local, item)
-    product, rate = _fetch(client, choice.product_id)
+    product, rate = fetched.product, fetched.rate
     remote = comparable_remote(product, rate)
     if rate:
         choice.rate_id = rate["rateID"]

@@ -1,6 +1,8 @@
 """Reconciliation against the sandbox: lost, duplicated, reordered and delayed notifications, then one
 walk; after it every difference is gone, in AgencyDesk and in the CRM, with no duplicates."""
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ams.models import Notification, Reconciliation
 from ams.services import reconciliation_request
@@ -39,8 +41,10 @@ def test_one_reconciliation_brings_in_every_customer_once(ams_sandbox, django_ca
     assert len(accounts) == 40 and all(r["markers"] == ["AMS synced"] for r in accounts)
     # a second walk finds nothing to repair and sends nothing to the CRM
     writes = sum(r["writes"] for r in ams_sandbox.crm_records())
-    again = reconcile(django_capture_on_commit_callbacks)
+    with CaptureQueriesContext(connection) as queries:
+        again = reconcile(django_capture_on_commit_callbacks)
     assert (again.created, again.updated, again.retired, again.failed) == (0, 0, 0, 0)
+    assert len(queries.captured_queries) <= 24  # a few per chunk of customers, none per policy compared
     assert sum(r["writes"] for r in ams_sandbox.crm_records()) == writes
 
 

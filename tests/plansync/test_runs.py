@@ -6,7 +6,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from plans.services import plan_update
-from plansync.models import PlanSyncRun
+from plansync.models import PlanChoice, PlanSyncRun
 from plansync.services import Row
 from tests.plansync.factories import SyncedPlanFactory, choose, import_account, sync
 
@@ -57,3 +57,31 @@ def test_runs_list_has_a_bounded_query_count(api, benefitpoint, django_assert_ma
     with django_assert_max_num_queries(8):
         response = api.get("/api/plan-sync-runs/")
     assert response.status_code == 200 and len(response.json()["results"]) == 3
+
+
+def test_plans_changed_there_are_read_a_few_at_a_time_and_each_arrives(benefitpoint, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plansync.tasks import plan_sync_hourly_task
+
+    settings.PLANSYNC_CONCURRENCY = 4
+    link = import_account(40002)
+    plans = [SyncedPlanFactory(group=link.group, name=f"Read ahead {n}") for n in range(6)]
+    choose(link, *[Row(plan=p, product_id=None, choice="create_there") for p in plans])
+    sync(link)
+    for choice in PlanChoice.objects.filter(plan__in=plans):
+        benefitpoint.edit(choice.product_id, policyNumber=f"THERE-{choice.plan_id}")
+    before = benefitpoint.stats()["total_calls"]
+    with CaptureQueriesContext(connection) as queries:
+        assert plan_sync_hourly_task() == 1
+    run = PlanSyncRun.objects.filter(link=link).latest("pk")
+    assert run.status == PlanSyncRun.Status.SUCCESSFUL and run.items.count() == 6
+    for plan in plans:
+        plan.refresh_from_db()
+        assert plan.policy_number == f"THERE-{plan.pk}"
+    # one read per plan, counted in its run; one login for the pass and its reading threads
+    assert run.calls == 6
+    assert benefitpoint.stats()["total_calls"] - before == 3 + 6  # login, findChanges, logout
+    # the plans' open conflicts are read once for the pass, not once per plan
+    assert sum(q["sql"].startswith('SELECT "plansync_plansyncconflict".') for q in queries.captured_queries) == 1
