@@ -27,8 +27,25 @@ def audit(
 
     Callers pass masked values only: the audit log never holds full personal data.
     """
+    entry = _entry(actor=actor, action=action, obj=obj, model=model, summary=summary, data=data, object_repr=object_repr)
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_each(*, actor: User | None, action: str, objs: list[models.Model], summaries: list[str] | None = None,
+               data: list[dict] | None = None) -> list[AuditLog]:
+    """One audit row per record of a bulk write, as ``audit(obj=...)`` writes it, all in one INSERT;
+    ``summaries`` and ``data``, when given, are per record (in the order of ``objs``)."""
+    return AuditLog.objects.bulk_create([
+        _entry(actor=actor, action=action, obj=obj, summary=summaries[i] if summaries else "",
+               data=data[i] if data else None)
+        for i, obj in enumerate(objs)
+    ])
+
+
+def _entry(*, actor, action, obj=None, model=None, summary="", data=None, object_repr="") -> AuditLog:
     target = obj if obj is not None else model
-    return AuditLog.objects.create(
+    return AuditLog(
         actor=actor if actor is not None and actor.pk else None,
         actor_repr=actor.get_username() if actor is not None and actor.pk else "",
         action=action,
