@@ -71,8 +71,7 @@ class AllOrNothingResource(resources.ModelResource):
                   data={"totals": totals, "file": kwargs.get("file_name") or ""})
 
     def after_init_instance(self, instance, new, row, **kwargs):
-        names = [f.attname for f in self._meta.model._meta.concrete_fields]
-        instance._import_original = {n: getattr(instance, n) for n in names}
+        instance._import_original = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
 
     def changed_fields(self, instance) -> list[str] | None:
         """The fields this row changed (None for a new record), for the audit row of its save."""
