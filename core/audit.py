@@ -27,17 +27,41 @@ def audit(
 
     Callers pass masked values only: the audit log never holds full personal data.
     """
-    target = obj if obj is not None else model
-    return AuditLog.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_repr=actor.get_username() if actor is not None and actor.pk else "",
-        action=action,
-        content_type=ContentType.objects.get_for_model(target) if target is not None else None,
-        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
-        summary=summary,
-        data=data or {},
-    )
+    entry = _entry(actor=actor, action=action, obj=obj, model=model, summary=summary, data=data, object_repr=object_repr)
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_each(*, actor: User | None, action: str, objs: list[models.Model], summaries: list[str] | None = None,
+               data: list[dict] | None = None) -> list[AuditLog]:
+    """One audit row per record of a bulk write (records of one model), as ``audit(obj=...)`` writes it,
+    all in one INSERT; ``summaries`` and ``data``, when given, are per record (in the order of ``objs``)."""
+    if not objs:
+        return []
+    common = _common(actor=actor, action=action, target=objs[0])
+    return AuditLog.objects.bulk_create([
+        AuditLog(**common, **_about(obj), summary=summaries[i] if summaries else "", data=data[i] if data else {})
+        for i, obj in enumerate(objs)
+    ])
+
+
+def _entry(*, actor, action, obj=None, model=None, summary="", data=None, object_repr="") -> AuditLog:
+    about = _about(obj, object_repr)
+    return AuditLog(**_common(actor=actor, action=action, target=obj if obj is not None else model), **about,
+                    summary=summary, data=data or {})
+
+
+def _common(*, actor, action, target) -> dict:
+    """What the audit rows of one action by one actor on one model share."""
+    return {"actor": actor if actor is not None and actor.pk else None,
+            "actor_repr": actor.get_username() if actor is not None and actor.pk else "",
+            "action": action,
+            "content_type": ContentType.objects.get_for_model(target) if target is not None else None}
+
+
+def _about(obj, object_repr: str = "") -> dict:
+    return {"object_id": str(obj.pk) if obj is not None and obj.pk is not None else "",
+            "object_repr": (object_repr or (str(obj) if obj is not None else ""))[:200]}
 
 
 @transaction.atomic

@@ -2,11 +2,13 @@
 ``import_run``, which feeds a file's rows to the resource in chunks so that memory stays flat
 whatever the file's length, and reports every row's errors in one shape for admin, API and jobs.
 """
+import copy
 import itertools
 from dataclasses import asdict, dataclass, field
 
 import tablib
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from import_export import resources, widgets
 
@@ -15,12 +17,20 @@ from core.formulas import formula_safe_row, formula_unescape
 from core.models import AuditLog
 
 from .files import FORMATS, RowSource
+from .loaders import ChunkInstanceLoader
 
 
 class AllOrNothingResource(resources.ModelResource):
     """A resource whose import rolls back entirely when any row is invalid; audits a real import.
 
     Its exports (CSV, XLSX) write no live formula (``core.formulas``); its imports read such cells back.
+
+    With ``Meta.use_bulk`` (and ``instance_loader_class = ChunkInstanceLoader``) rows are still read,
+    cleaned and validated one by one, each with its own errors, but no row queries the database: the
+    existing records of a chunk are found in one query, uniqueness is the loader's (rows are matched
+    on ``import_id_fields``, which must cover the model's unique constraints), and a foreign key is
+    not looked up again once its widget found it. The chunk's valid rows are then written together
+    by ``save_chunk``, without a savepoint per row.
     """
 
     def export_resource(self, instance, selected_fields=None, **kwargs):
@@ -37,6 +47,7 @@ class AllOrNothingResource(resources.ModelResource):
 
     def before_import(self, dataset, **kwargs):
         self.actor = kwargs.get("user")
+        self._queued = set()  # bulk mode: the records of this chunk already queued for save_chunk
         self._memoize_foreign_keys()
 
     def _memoize_foreign_keys(self):
@@ -60,16 +71,81 @@ class AllOrNothingResource(resources.ModelResource):
                   data={"totals": totals, "file": kwargs.get("file_name") or ""})
 
     def after_init_instance(self, instance, new, row, **kwargs):
-        names = [f.attname for f in self._meta.model._meta.concrete_fields]
-        instance._import_original = {n: getattr(instance, n) for n in names}
+        instance._import_original = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
 
     def changed_fields(self, instance) -> list[str] | None:
         """The fields this row changed (None for a new record), for the audit row of its save."""
         if instance._state.adding:
             return None
+        return self._changed(instance)
+
+    def _changed(self, instance) -> list[str]:
         original = getattr(instance, "_import_original", {})
         return [f.name for f in instance._meta.concrete_fields
                 if f.attname in original and original[f.attname] != getattr(instance, f.attname)]
+
+    def without_diff(self) -> "AllOrNothingResource":
+        """This resource for an import nobody previews (``import_run``): rows are not diffed (a copy of
+        each record) for a preview; an unchanged row is still skipped (``skip_row``)."""
+        self._meta = copy.copy(self._meta)  # this instance's options, not the class's
+        self._meta.skip_diff = self._meta.skip_html_diff = True
+        return self
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if self._meta.skip_unchanged and self._meta.skip_diff and not import_validation_errors:
+            return not self._changed(instance)  # no copy of the original without a diff: the values at init
+        return super().skip_row(instance, original, row, import_validation_errors)
+
+    def get_or_init_instance(self, instance_loader, row):
+        instance, new = super().get_or_init_instance(instance_loader, row)
+        if new and isinstance(instance_loader, ChunkInstanceLoader):
+            instance_loader.remember(row, instance)
+        return instance, new
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        if not self._meta.use_bulk:
+            return super().validate_instance(instance, import_validation_errors, validate_unique)
+        # No query per row: uniqueness is the chunk loader's; a foreign key set here was found by its
+        # widget or read from the database (a missing required one is still an error).
+        errors = dict(import_validation_errors or {})
+        exclude = set(errors) | {f.name for f in instance._meta.concrete_fields
+                                 if f.is_relation and getattr(instance, f.attname) is not None}
+        if self._meta.clean_model_instances:
+            try:
+                instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+            except ValidationError as e:
+                errors = e.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        if self._meta.use_bulk:
+            if id(instance) in self._queued:
+                return  # a key repeated in the chunk: its record is written once, as the last row left it
+            self._queued.add(id(instance))
+            is_create = instance.pk is None
+        super().save_instance(instance, is_create, row, **kwargs)
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """Bulk mode: a chunk's new and changed records are written together, by ``save_chunk`` (not
+        when a row of the chunk is invalid: the chunk is rolled back then)."""
+        failed = result is not None and (result.has_errors() or result.has_validation_errors())
+        if (self.create_instances or self.update_instances) and (using_transactions or not dry_run) and not failed:
+            try:
+                self.save_chunk(created=self.create_instances, updated=self.update_instances)
+            except Exception as e:
+                self.handle_import_error(result, e, raise_errors)
+        self.create_instances.clear()
+        self.update_instances.clear()
+        self._queued.clear()
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """Written with the new records (``bulk_create``)."""
+
+    def save_chunk(self, *, created: list, updated: list) -> None:
+        """Bulk mode: write one chunk's valid rows through the app's services: ``created`` new records,
+        ``updated`` changed ones (each validated already, see the class)."""
+        raise NotImplementedError
 
 
 def _memoized(clean, memo: dict, key: int):
@@ -119,6 +195,7 @@ def import_run(*, resource: AllOrNothingResource, kind: str, dataset: RowSource,
         job = import_job_create(actor=actor, resource=resource, kind=kind, source=dataset, dry_run=dry_run)
         return ImportReport(kind=kind, dry_run=dry_run, written=False, rows=0, totals={}, job=job.pk)
     headers = dataset.open()
+    resource.without_diff()
     file_name = dataset.name or f"{kind}.{file_format}"
     max_errors = settings.IMPORT_MAX_REPORTED_ERRORS
     rows, totals, row_errors, error_rows = 0, {}, [], 0

@@ -5,6 +5,7 @@ from .employees import (
     employee_create,
     employee_update,
     employees_assign_benefits_level,
+    employees_import,
 )
 from .sync import (
     employee_sync_request,
@@ -14,5 +15,5 @@ from .sync import (
 
 __all__ = [
     "benefits_level_save", "employee_create", "employee_update", "employees_assign_benefits_level",
-    "employee_census_import", "employee_sync_request", "sync_attempt_run", "sync_leases_expire",
+    "employees_import", "employee_census_import", "employee_sync_request", "sync_attempt_run", "sync_leases_expire",
 ]

@@ -5,7 +5,8 @@ from core.importing import ImportReport, import_dataset, import_run
 
 def employee_census_import(*, actor: User | None, content: bytes | str, file_format: str = "csv",
                            dry_run: bool = False) -> ImportReport:
-    """Import a census (CSV or XLSX bytes); every row goes through the employee services.
+    """Import a census (CSV or XLSX bytes): every row validated on its own, the valid ones written
+    1,000 at a time through the employee services (``employees_import``), each employee audited.
 
     All or nothing: if any row has an error, every row is rolled back and the report lists each
     row's errors. A written census is audited once (by the resource, shared with the admin).

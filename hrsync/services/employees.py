@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_save
+from core.audit import audit_each
 
 from ..models import BenefitsLevel, Employee
 from .sync import employee_sync_request
@@ -17,6 +18,8 @@ SYNCED_FIELDS = ["employer_group", "first_name", "last_name", "email", "date_of_
 EDITABLE_FIELDS = SYNCED_FIELDS
 # Employees that are in the sync (sent at least once): any change to them is sent again.
 IN_SYNC = [Employee.SyncState.SUCCESSFUL, Employee.SyncState.FAILED]
+_ATTNAMES = {f: Employee._meta.get_field(f).attname for f in EDITABLE_FIELDS}  # a key, not its record (no query)
+CHUNK = 1000
 
 
 @transaction.atomic
@@ -58,6 +61,41 @@ def employee_update(*, actor: User | None, employee: Employee, data: dict[str, A
         employee_sync_request(actor=actor, employees=[locked.pk])
         locked.refresh_from_db()
     return locked
+
+
+@transaction.atomic
+def employees_import(*, actor: User | None, created: list[Employee], updated: list[Employee],
+                     benefits_records: list[Employee] = ()) -> None:
+    """Write one chunk of a census (``employee_create`` / ``employee_update`` for many, set-based):
+    ``created`` new employees, ``updated`` existing ones carrying their new HR data.
+
+    The caller has validated each employee (``full_clean``) and matched them by employer group and
+    email, so no two share one. Every employee created or changed gets its own audit row; one sync
+    request (audited once) queues those in ``benefits_records`` and the changed ones in the sync.
+    """
+    Employee.objects.bulk_create(created, batch_size=CHUNK)
+    audit_each(actor=actor, action=AuditLog.Action.CREATE, objs=created)
+    # Changes are made on the rows locked (in primary-key order), against their current values.
+    incoming = {employee.pk: employee for employee in updated}
+    locked = list(Employee.objects.select_for_update().filter(pk__in=list(incoming)).order_by("pk"))
+    changed, summaries, data, now = [], [], [], timezone.now()
+    for row in locked:
+        fields = [f for f, attname in _ATTNAMES.items()
+                  if getattr(row, attname) != getattr(incoming[row.pk], attname)]
+        if not fields:
+            continue
+        for f in fields:
+            setattr(row, _ATTNAMES[f], getattr(incoming[row.pk], _ATTNAMES[f]))
+        row.change_version += 1  # every editable field is synced
+        row.updated_at = now
+        changed.append(row)
+        summaries.append("Changed " + ", ".join(fields))
+        data.append({"fields": fields})
+    Employee.objects.bulk_update(changed, [*EDITABLE_FIELDS, "change_version", "updated_at"], batch_size=CHUNK)
+    audit_each(actor=actor, action=AuditLog.Action.UPDATE, objs=changed, summaries=summaries, data=data)
+    to_sync = [e.pk for e in benefits_records] + [e.pk for e in changed if e.sync_state in IN_SYNC]
+    if to_sync:
+        employee_sync_request(actor=actor, employees=to_sync)
 
 
 @transaction.atomic

@@ -122,3 +122,93 @@ def test_census_import_through_the_api(setup, api, make_user, api_as):
     assert done.status_code == 200 and Employee.objects.get().email == "ann@census.example"
     viewer = api_as(make_user(benefits_sync=Level.VISIBLE))
     assert viewer.post("/api/employees/import/", {"file": upload(good)}, format="multipart").status_code == 403
+
+
+PER_CHUNK = 23  # queries (savepoints included) for one chunk of a census, whatever its rows
+
+
+def rows(n: int, *, start: int = 0, flag: str = "") -> str:
+    return "".join(f"CEN-1,Ann,N{i},p{i}@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,{flag}\n"
+                   for i in range(start, start + n))
+
+
+def test_each_created_or_changed_employee_has_its_audit_row(setup, agency_admin):
+    group, level = setup
+    kept = EmployeeFactory(employer_group=group, email="kept@census.example", first_name="Kim", last_name="Kept",
+                           benefits_level=level)
+    result = employee_census_import(actor=agency_admin, content=csv(
+        f"CEN-1,Kim,Renamed,KEPT@census.example,{kept.date_of_birth},F,{kept.hire_date},,{kept.annual_pay},"
+        f"{kept.pay_frequency},Basic,\n"
+        "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"))
+    assert result.written and result.totals == {"new": 1, "update": 1}
+    ann = Employee.objects.get(email="ann@census.example")
+    created = AuditLog.objects.get(action=AuditLog.Action.CREATE, object_id=str(ann.pk))
+    assert created.actor == agency_admin and created.object_repr == "Ann One"
+    changed = AuditLog.objects.get(action=AuditLog.Action.UPDATE, object_id=str(kept.pk))
+    assert changed.summary == "Changed last_name" and changed.object_repr == "Kim Renamed"
+    kept.refresh_from_db()
+    assert kept.last_name == "Renamed" and kept.change_version == 1
+
+
+def test_an_unchanged_row_is_skipped_without_audit_or_sync(setup, agency_admin, django_capture_on_commit_callbacks):
+    employee_census_import(actor=agency_admin, content=csv(rows(3)))
+    before = AuditLog.objects.count()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = employee_census_import(actor=agency_admin, content=csv(rows(3)))
+    assert result.written and result.totals == {"skip": 3}
+    assert AuditLog.objects.count() == before + 1  # the import itself
+    assert not callbacks and set(Employee.objects.values_list("change_version", flat=True)) == {0}
+
+
+def test_a_key_repeated_in_the_file_is_one_employee_last_row_winning(setup, agency_admin, settings):
+    settings.IMPORT_CHUNK_ROWS = 2  # the repeat in the same chunk and in the next one
+    result = employee_census_import(actor=agency_admin, content=csv(
+        "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
+        "CEN-1,Ann,Two,Ann@Census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
+        "CEN-1,Ann,Three,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"))
+    assert result.written, result.row_errors
+    assert result.totals == {"new": 1, "update": 2}
+    assert list(Employee.objects.values_list("last_name", flat=True)) == ["Three"]
+
+
+def test_benefits_records_are_requested_for_the_rows_that_ask(setup, agency_admin):
+    result = employee_census_import(actor=agency_admin, content=csv(rows(2) + rows(3, start=2, flag="yes")))
+    assert result.written
+    attempts = dict(Employee.objects.values_list("last_name", "sync_attempts__status"))
+    assert attempts == {"N0": None, "N1": None, "N2": "queued", "N3": "queued", "N4": "queued"}
+
+
+def _queries(text: str, *, actor, chunk_rows: int, settings) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.IMPORT_CHUNK_ROWS = chunk_rows
+    with CaptureQueriesContext(connection) as queries:
+        result = employee_census_import(actor=actor, content=csv(text))
+    assert result.written, result.row_errors
+    return len(queries)
+
+
+def test_queries_per_chunk_do_not_grow_with_its_rows(setup, agency_admin, settings):
+    # given: new employees, half of them asking for a benefits record (40 rows: one INSERT even on SQLite)
+    asks = lambda n, start: "".join(rows(1, start=start + i, flag="yes" if i % 2 else "") for i in range(n))  # noqa: E731
+    # when: 3 chunks of 10 rows, then 3 chunks of 40
+    small = _queries(asks(30, 0), actor=agency_admin, chunk_rows=10, settings=settings)
+    large = _queries(asks(120, 30), actor=agency_admin, chunk_rows=40, settings=settings)
+    # then: the same queries; a chunk costs a fixed number of them, a row none
+    assert large <= small <= 3 * PER_CHUNK + 3, (small, large)
+    assert Employee.objects.count() == 150 and Employee.objects.filter(sync_state="in_progress").count() == 75
+
+
+def test_queries_per_chunk_of_changes_do_not_grow_with_its_rows(setup, agency_admin, settings):
+    # given: 150 employees, one of every chunk below in the sync
+    employee_census_import(actor=agency_admin, content=csv(rows(150)))
+    Employee.objects.filter(last_name__in=["N1", "N11", "N21", "N31", "N71", "N111"]).update(sync_state="successful")
+    # when: 3 chunks of 10 changes, then 3 chunks of 40
+    small = _queries(rows(30).replace(",Ann,", ",Anna,"), actor=agency_admin, chunk_rows=10, settings=settings)
+    large = _queries(rows(120, start=30).replace(",Ann,", ",Anna,"), actor=agency_admin, chunk_rows=40,
+                     settings=settings)
+    # then
+    assert large <= small <= 3 * PER_CHUNK + 3, (small, large)
+    assert Employee.objects.filter(first_name="Anna", change_version=1).count() == 150
+    assert Employee.objects.filter(sync_state="in_progress").count() == 6  # the changed ones in the sync, queued
