@@ -5,7 +5,7 @@ job is running again -- picked up by the 15-second beat sweep once its heartbeat
 
 Figures: seconds from the kill to the job making progress on the new worker (limit 60 s, goal <= 1),
 and the created / skipped counts against the exact expected ones (no duplicates after the kill).
-Same database and data as ``mass_create`` (N individuals, N/5 matches, a quarter of them existing).
+Same database and data as ``mass_create`` (N individuals, 3 in 10 match, a third of those already have a record).
 """
 import contextlib
 import os
@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from bench.mass_create import ROOT, _children, _ensure_individuals, _reset
+from bench.mass_create import ROOT, STATUSES, _children, _ensure_individuals, _reset
 from bench.report import figure
 from bench.setup import sized_database
 
@@ -57,12 +57,12 @@ def run(size: int = DEFAULT) -> list[dict]:
     from salesrecords.models import MassCreationJob, SalesRecord, SalesRecordType
     from salesrecords.services import mass_creation_job_create
 
-    size -= size % 20
+    size -= size % 10
     url = sized_database(size, "sales")
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/5"
     app.conf.update(broker_url=redis_url, result_backend=redis_url, task_default_queue=QUEUE, task_always_eager=False)
     _ensure_individuals(size)
-    matched, existing = size // 5, size // 20
+    matched, existing = size * 3 // 10, size // 10
     _reset(existing)
     actor = User.objects.filter(is_superuser=True, username="bench-sales").first() or User.objects.create(
         username="bench-sales", is_superuser=True, is_staff=True)
@@ -75,7 +75,7 @@ def run(size: int = DEFAULT) -> list[dict]:
     first, beat, second = _worker(env, "bench-resume-1"), _start(env, "beat"), None
     try:
         with transaction.atomic():
-            job = mass_creation_job_create(actor=actor, criteria={"record_status": ["prospect"]},
+            job = mass_creation_job_create(actor=actor, criteria={"record_status": STATUSES},
                                            record_type=SalesRecordType.objects.get(name="Renewal"))
         deadline = time.monotonic() + 120
         while MassCreationJob.objects.get(pk=job.pk).processed == 0 and time.monotonic() < deadline:
