@@ -60,6 +60,20 @@ def test_one_bad_row_writes_nothing_and_says_which(setup, agency_admin):
     assert not Employee.objects.exists()
 
 
+def test_a_bad_row_in_a_later_chunk_undoes_the_chunks_before_it(setup, agency_admin, settings, django_capture_on_commit_callbacks):
+    settings.IMPORT_CHUNK_ROWS = 2  # rows 1-2 are written in bulk before row 5 is read
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = employee_census_import(actor=agency_admin, content=csv(
+            "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,yes\n"
+            "CEN-1,Bob,Two,bob@census.example,1981-02-02,M,2021-01-01,,60000,biweekly,Basic,yes\n"
+            "CEN-1,Cy,Three,cy@census.example,1982-03-03,M,2021-01-01,,60000,biweekly,Basic,\n"
+            "CEN-1,Di,Four,di@census.example,1983-04-04,F,2021-01-01,,60000,biweekly,Basic,\n"
+            "CEN-1,Ed,Five,ed@census.example,not-a-date,M,2021-01-01,,60000,biweekly,Basic,\n"))
+    assert not result.written and [r["row"] for r in result.row_errors] == [5]
+    assert not Employee.objects.exists() and not callbacks  # nothing kept, no sync requested
+    assert not AuditLog.objects.exclude(action=AuditLog.Action.IMPORT).exists()  # no employee's audit row
+
+
 def test_an_unknown_employer_group_is_a_row_error(setup, agency_admin):
     result = employee_census_import(actor=agency_admin, content=csv(
         "NOPE-9,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"))
