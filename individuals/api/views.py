@@ -86,9 +86,9 @@ class IndividualViewSet(AuditedModelViewSet):
         return qs
 
     def paginate_queryset(self, queryset):
-        # The list and search read just the columns a row shows, as dicts (no secret columns, no model
-        # instances to build); applied here, not in get_queryset, which permission checks call too.
-        return super().paginate_queryset(queryset.values(*ROW_COLUMNS))
+        # The list and search read just the columns a row shows, as tuples (no secret columns, no model
+        # instances nor dicts to build); applied here, not in get_queryset, which permission checks call too.
+        return super().paginate_queryset(queryset.values_list(*ROW_COLUMNS))
 
     def filter_queryset(self, queryset):
         if self.action == "search":
