@@ -1,4 +1,6 @@
 """Database helpers shared by the apps' services."""
+import functools
+
 from django.db import connection
 
 
@@ -43,3 +45,22 @@ def joined_instances(row, parts, converters) -> list:
             row[i] = convert(row[i], col, connection)
     return [model.from_db(connection.alias, names, row[part]) if row[part.start] is not None else None
             for model, part, names in parts]
+
+
+@functools.cache
+def _update_sql(model: type, names: tuple[str, ...], where: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(model._meta.get_field(n).column)} = %s" for n in names)
+    conditions = " AND ".join(f"{quote(model._meta.get_field(n).column)} = %s" for n in where)
+    return f"UPDATE {quote(model._meta.db_table)} SET {sets} WHERE {conditions}"  # noqa: S608
+
+
+def update_where(model: type, values: dict, **where) -> int:
+    """``model.objects.filter(**where).update(**values)`` for plain values and equality conditions on fields,
+    with its SQL built once per process for these field names (the ORM compiles it on every call, a few
+    tenths of a millisecond). Returns the rows updated."""
+    fields = model._meta
+    params = [fields.get_field(name).get_db_prep_save(value, connection) for name, value in (*values.items(), *where.items())]
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(model, tuple(values), tuple(where)), params)
+        return cursor.rowcount

@@ -26,7 +26,7 @@ from django.utils import formats, timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit
-from core.db import commit_without_waiting_for_disk, joined_columns, joined_instances
+from core.db import commit_without_waiting_for_disk, joined_columns, joined_instances, update_where
 from integrations.clients import benefits_platform_client
 from integrations.http import AuthError, IntegrationError, NotFoundError, RejectedError, TransientError, retry_policy
 from plans.models import EmployerGroup
@@ -309,7 +309,7 @@ def _finish(attempt: SyncAttempt, *, ok: bool, version: int, outcome: _Outcome, 
     fields = {"status": Status.SUCCEEDED if ok else Status.FAILED, "finished_at": now, "lease_until": None, "version": version,
                   "action": outcome.action, "payload": masked(outcome.sent or outcome.payload), "response_code": code,
                   "account_id": outcome.account_id, "reason": reason, "http_calls": attempt.http_calls + calls}
-    if not SyncAttempt.objects.filter(pk=attempt.pk, status=Status.RUNNING).update(**fields):
+    if not update_where(SyncAttempt, fields, id=attempt.pk, status=Status.RUNNING):
         return None  # the lease ran out and a newer attempt owns the employee now
     for name, value in fields.items():
         setattr(attempt, name, value)
@@ -317,7 +317,7 @@ def _finish(attempt: SyncAttempt, *, ok: bool, version: int, outcome: _Outcome, 
     if ok:
         updates.update(synced_version=version, **({"benefits_account_id": outcome.account_id} if outcome.account_id else {}))
     # Settle only if nothing changed since we read the employee (one conditional UPDATE, no lock).
-    if Employee.objects.filter(pk=attempt.employee_id, change_version=version).update(**updates):
+    if update_where(Employee, updates, id=attempt.employee_id, change_version=version):
         return attempt
     # Changed while we were sending: record what the platform now holds, then send the newer data.
     employee = Employee.objects.select_for_update().filter(pk=attempt.employee_id).first()
