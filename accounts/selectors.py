@@ -2,6 +2,8 @@ import functools
 
 from django.db import connection
 
+from core.db import joined_columns, joined_instances
+
 from .models import ApiToken, AuditLog, SecurityGroup, User
 from .rights import Area, Flag
 
@@ -23,20 +25,10 @@ def system_health() -> dict:
 
 @functools.cache
 def _token_lookup() -> tuple[str, list[tuple[type, slice, list[str]]], list[tuple[int, list, object]]]:
-    """The SQL of ``api_tokens_by_key``, built once from the models' columns; each model's part of a row;
-    the database converters of the columns that have some (e.g. SQLite's timestamps), as the ORM applies them."""
+    """The SQL of ``api_tokens_by_key``, built once from the models' columns (see ``joined_columns``)."""
     quote = connection.ops.quote_name
     token, user, group = (quote(m._meta.db_table) for m in (ApiToken, User, SecurityGroup))
-    columns, parts, converters = [], [], []
-    for model in (ApiToken, User, SecurityGroup):
-        fields = model._meta.concrete_fields
-        parts.append((model, slice(len(columns), len(columns) + len(fields)), [f.attname for f in fields]))
-        for field in fields:
-            col = field.get_col(model._meta.db_table)
-            found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
-            if found:
-                converters.append((len(columns), found, col))
-            columns.append(f"{quote(model._meta.db_table)}.{quote(field.column)}")
+    columns, parts, converters = joined_columns([ApiToken, User, SecurityGroup])
     sql = (f"SELECT {', '.join(columns)} FROM {token} INNER JOIN {user} ON {user}.id = {token}.user_id "  # noqa: S608
            f"LEFT OUTER JOIN {group} ON {group}.id = {user}.security_group_id WHERE {token}.token_key = %s")
     return sql, parts, converters
@@ -56,12 +48,7 @@ def api_tokens_by_key(token_key: str) -> list[ApiToken]:
         rows = cursor.fetchall()
     tokens = []
     for row in rows:
-        row = list(row)
-        for i, functions, col in converters:
-            for convert in functions:
-                row[i] = convert(row[i], col, connection)
-        token, user, group = (model.from_db(connection.alias, names, row[part]) if row[part.start] is not None else None
-                              for model, part, names in parts)
+        token, user, group = joined_instances(row, parts, converters)
         user.security_group = group
         token.user = user
         tokens.append(token)
