@@ -1,16 +1,17 @@
-"""The comparison of a carrier's view of a group with ours: set-based, one query per kind of difference.
+"""The comparison of a carrier's view of a group with ours: set-based, four queries for a typical group.
 
-Each kind (a member field that differs, a member or plan missing on either side) is one query over
-the pulled rows joined to ours, read as a stream; its rows are written in batches with one
-``INSERT … ON CONFLICT (connection, field, subject) DO UPDATE`` each, so memory stays flat however
-large the group. A discrepancy not seen again closes itself ("values agree"); one seen again after
-it was taken or closed opens again.
+The carrier's members (any compared field differing, or no id of ours), our employees no member is linked to,
+the carrier's plans, and our plans none is linked to: each one query over the pulled rows joined to ours, read
+in keyset chunks of ``CHUNK`` rows (plain queries: one round trip when the result is small, flat memory when it
+is not). The rows are written in batches with one ``INSERT … ON CONFLICT (connection, field, subject) DO
+UPDATE`` each, without model instances. A discrepancy not seen again closes itself ("values agree"); one seen
+again after it was taken or closed opens again.
 """
 from collections.abc import Iterable
 
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Coalesce
 from django.db.models.sql import InsertQuery
@@ -156,9 +157,10 @@ def discrepancies_compare(*, connection: CarrierConnection, stamp=None, finish: 
 
 
 def discrepancies_settle(*, connection: CarrierConnection, stamp) -> None:
-    """After a comparison at ``stamp``: close what was not seen again, reopen what came back."""
-    mine = Discrepancy.objects.filter(connection=connection)
-    mine.filter(status__in=OPEN_STATES, last_seen_at__lt=stamp).update(
-        status=Discrepancy.Status.CLOSED, resolved_at=stamp, resolved_by=None)
-    mine.filter(last_seen_at=stamp, status__in=[Discrepancy.Status.CLOSED, Discrepancy.Status.TOOK_CARRIER]).update(
-        status=Discrepancy.Status.OPEN, resolved_at=None, resolved_by=None)
+    """After a comparison at ``stamp``: close what was not seen again, reopen what came back (one UPDATE)."""
+    gone = Q(last_seen_at__lt=stamp)
+    Discrepancy.objects.filter(connection=connection).filter(
+        gone & Q(status__in=OPEN_STATES)
+        | Q(last_seen_at=stamp, status__in=[Discrepancy.Status.CLOSED, Discrepancy.Status.TOOK_CARRIER])).update(
+        status=Case(When(gone, then=Value(Discrepancy.Status.CLOSED.value)), default=Value(Discrepancy.Status.OPEN.value)),
+        resolved_at=Case(When(gone, then=Value(stamp)), default=None, output_field=DateTimeField()), resolved_by=None)
