@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
+from django.db.models import F, Lookup, Q, QuerySet, Value
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Coalesce
 from django.db.models.sql import InsertQuery
@@ -37,10 +37,15 @@ def _value(value) -> str:
     return "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _differs(ours: str, theirs: str, kind: str) -> Q:
-    """``theirs`` and ``ours`` are distinct, NULL-safe (dates)."""
-    both = Q(**{f"{theirs}__isnull": False, f"{ours}__isnull": False}) & ~Q(**{theirs: F(ours)})
-    return both | Q(**{f"{theirs}__isnull": True, f"{ours}__isnull": False}) | Q(**{f"{theirs}__isnull": False, f"{ours}__isnull": True})
+class _DistinctFrom(Lookup):
+    """``lhs IS DISTINCT FROM rhs``: differs, NULL-safe (PostgreSQL; SQLite 3.39+). Used as an expression."""
+    lookup_name = "distinct_from"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IS DISTINCT FROM {rhs}", (*lhs_params, *rhs_params)
 
 
 class _Writer:
@@ -108,7 +113,7 @@ def discrepancies_compare(*, connection: CarrierConnection, stamp=None, finish: 
                    for field, (theirs, ours, kind) in MEMBER_COMPARISONS.items()}
     differs = Q()
     for field, (theirs, ours, kind) in MEMBER_COMPARISONS.items():
-        differs |= ~Q(**{theirs: F(f"_o_{field}")}) if kind == "text" else _differs(ours, theirs, kind)
+        differs |= ~Q(**{theirs: F(f"_o_{field}")}) if kind == "text" else Q(_DistinctFrom(F(theirs), F(ours)))
     columns = [(field, theirs) for field, (theirs, _, _) in MEMBER_COMPARISONS.items()]
     rows = members.annotate(**annotations).filter(Q(employee__isnull=False) & differs
                                                    | Q(employee__isnull=True, terminated_date__isnull=True))
@@ -157,10 +162,9 @@ def discrepancies_compare(*, connection: CarrierConnection, stamp=None, finish: 
 
 
 def discrepancies_settle(*, connection: CarrierConnection, stamp) -> None:
-    """After a comparison at ``stamp``: close what was not seen again, reopen what came back (one UPDATE)."""
-    gone = Q(last_seen_at__lt=stamp)
-    Discrepancy.objects.filter(connection=connection).filter(
-        gone & Q(status__in=OPEN_STATES)
-        | Q(last_seen_at=stamp, status__in=[Discrepancy.Status.CLOSED, Discrepancy.Status.TOOK_CARRIER])).update(
-        status=Case(When(gone, then=Value(Discrepancy.Status.CLOSED.value)), default=Value(Discrepancy.Status.OPEN.value)),
-        resolved_at=Case(When(gone, then=Value(stamp)), default=None, output_field=DateTimeField()), resolved_by=None)
+    """After a comparison at ``stamp``: close what was not seen again, reopen what came back."""
+    mine = Discrepancy.objects.filter(connection=connection)
+    mine.filter(status__in=OPEN_STATES, last_seen_at__lt=stamp).update(
+        status=Discrepancy.Status.CLOSED, resolved_at=stamp, resolved_by=None)
+    mine.filter(last_seen_at=stamp, status__in=[Discrepancy.Status.CLOSED, Discrepancy.Status.TOOK_CARRIER]).update(
+        status=Discrepancy.Status.OPEN, resolved_at=None, resolved_by=None)
