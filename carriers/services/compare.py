@@ -1,16 +1,20 @@
-"""The comparison of a carrier's view of a group with ours: set-based, one query per kind of difference.
+"""The comparison of a carrier's view of a group with ours: set-based, four queries for a typical group.
 
-Each kind (a member field that differs, a member or plan missing on either side) is one query over
-the pulled rows joined to ours, read as a stream; its rows are written in batches with one
-``INSERT … ON CONFLICT (connection, field, subject) DO UPDATE`` each, so memory stays flat however
-large the group. A discrepancy not seen again closes itself ("values agree"); one seen again after
-it was taken or closed opens again.
+The carrier's members (any compared field differing, or no id of ours), our employees no member is linked to,
+the carrier's plans, and our plans none is linked to: each one query over the pulled rows joined to ours, read
+in keyset chunks of ``CHUNK`` rows (plain queries: one round trip when the result is small, flat memory when it
+is not). The rows are written in batches with one ``INSERT … ON CONFLICT (connection, field, subject) DO
+UPDATE`` each, without model instances. A discrepancy not seen again closes itself ("values agree"); one seen
+again after it was taken or closed opens again.
 """
 from collections.abc import Iterable
 
+from django.db import connection as db
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import F, Lookup, Q, QuerySet, Value
+from django.db.models.constants import OnConflict
 from django.db.models.functions import Coalesce
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from core.db import commit_without_waiting_for_disk
@@ -21,7 +25,11 @@ from ..mapping import FIELDS, MEMBER_COMPARISONS
 from ..models import CarrierConnection, CarrierMember, CarrierPlan, Discrepancy
 
 BATCH = 1000
+CHUNK = 2000
 OPEN_STATES = [Discrepancy.Status.OPEN, Discrepancy.Status.KEPT_OURS, Discrepancy.Status.ACKNOWLEDGED]
+COLUMNS = ["connection", "employer_group", "carrier", "kind", "field", "severity", "subject_key", "subject", "employee", "plan",
+           "carrier_value", "our_value", "status", "noyo_discrepancy_id", "noyo_status", "first_seen_at", "last_seen_at"]
+UNIQUE = ["connection", "field", "subject_key"]
 UPDATED = ["kind", "severity", "subject", "employee", "plan", "carrier_value", "our_value", "last_seen_at"]
 
 
@@ -29,40 +37,66 @@ def _value(value) -> str:
     return "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _differs(ours: str, theirs: str, kind: str) -> Q:
-    """``theirs`` and ``ours`` are distinct, NULL-safe (dates)."""
-    both = Q(**{f"{theirs}__isnull": False, f"{ours}__isnull": False}) & ~Q(**{theirs: F(ours)})
-    return both | Q(**{f"{theirs}__isnull": True, f"{ours}__isnull": False}) | Q(**{f"{theirs}__isnull": False, f"{ours}__isnull": True})
+class _DistinctFrom(Lookup):
+    """``lhs IS DISTINCT FROM rhs``: differs, NULL-safe (PostgreSQL; SQLite 3.39+). Used as an expression."""
+    lookup_name = "distinct_from"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IS DISTINCT FROM {rhs}", (*lhs_params, *rhs_params)
 
 
 class _Writer:
+    """Discrepancy rows as plain tuples (``COLUMNS``), upserted ``BATCH`` at a time by one ``INSERT … ON CONFLICT``
+    statement each (no model instances: the comparison writes only derived values)."""
+
     def __init__(self, connection: CarrierConnection, stamp):
-        self.connection, self.stamp, self.rows, self.count = connection, stamp, [], 0
+        self.connection, self.rows, self.count = connection, [], 0
+        self.stamp = Discrepancy._meta.get_field("last_seen_at").get_db_prep_save(stamp, db)
 
     def add(self, *, field: str, kind: str, subject_key: str, subject: str = "", carrier_value="", our_value="",
-            employee_id=None, plan_id=None, **extra) -> None:
-        self.rows.append(Discrepancy(
-            connection=self.connection, employer_group_id=self.connection.employer_group_id,
-            carrier_id=self.connection.carrier_id, kind=kind, field=field, severity=FIELDS.get(field, ("", 2))[1],
-            subject_key=subject_key, subject=subject[:200], employee_id=employee_id, plan_id=plan_id,
-            carrier_value=_value(carrier_value)[:255], our_value=_value(our_value)[:255],
-            first_seen_at=self.stamp, last_seen_at=self.stamp, **extra))
+            employee_id=None, plan_id=None, noyo_discrepancy_id: str = "", noyo_status: str = "") -> None:
+        self.rows.append((
+            self.connection.pk, self.connection.employer_group_id, self.connection.carrier_id, kind, field,
+            FIELDS.get(field, ("", 2))[1], subject_key, subject[:200], employee_id, plan_id, _value(carrier_value)[:255],
+            _value(our_value)[:255], Discrepancy.Status.OPEN.value, noyo_discrepancy_id, noyo_status, self.stamp, self.stamp))
         if len(self.rows) >= BATCH:
             self.flush()
 
     def flush(self, update_fields: list[str] = UPDATED) -> None:
-        if self.rows:
-            Discrepancy.objects.bulk_create(self.rows, update_conflicts=True, update_fields=update_fields,
-                                            unique_fields=["connection", "field", "subject_key"])
-            self.count += len(self.rows)
-            self.rows = []
+        if not self.rows:
+            return
+        meta, quote = Discrepancy._meta, db.ops.quote_name
+        fields = [meta.get_field(name) for name in COLUMNS]
+        suffix = db.ops.on_conflict_suffix_sql(fields, OnConflict.UPDATE, [meta.get_field(f).column for f in update_fields],
+                                               [meta.get_field(f).column for f in UNIQUE])
+        size = max(1, db.ops.bulk_batch_size(fields, self.rows))
+        compiler = InsertQuery(Discrepancy).get_compiler(connection=db)  # the backend's row shape (UNNEST on PostgreSQL)
+        into = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
+        with db.cursor() as cursor:  # names from the model, every value a parameter
+            for start in range(0, len(self.rows), size):
+                placeholders, params = compiler.assemble_as_sql(fields, self.rows[start:start + size])
+                cursor.execute(f"{into} {db.ops.bulk_insert_sql(fields, placeholders)} {suffix}",
+                               [value for row in params for value in row])
+        self.count += len(self.rows)
+        self.rows = []
 
 
-def _stream(queryset: QuerySet, *fields: str) -> Iterable[tuple]:
-    return queryset.values_list(*fields).iterator(chunk_size=2000)
+def _chunks(queryset: QuerySet, key: str, *fields: str) -> Iterable[tuple]:
+    """``(key, *fields)`` rows read ``CHUNK`` at a time by keyset (``key > last``): plain queries, so a small result
+    is one round trip, and memory stays flat however large the result."""
+    last, queryset = None, queryset.order_by(key).values_list(key, *fields)
+    while True:
+        rows = list((queryset if last is None else queryset.filter(**{f"{key}__gt": last}))[:CHUNK])
+        yield from rows
+        if len(rows) < CHUNK:
+            return
+        last = rows[-1][0]
 
 
-@transaction.atomic  # one commit, and the streamed reads need no WITH HOLD cursors
+@transaction.atomic  # one commit for the comparison, its upserts and the settling
 def discrepancies_compare(*, connection: CarrierConnection, stamp=None, finish: bool = True) -> int:
     """Record every difference between the pulled rows and ours; returns how many were seen.
 
@@ -72,49 +106,53 @@ def discrepancies_compare(*, connection: CarrierConnection, stamp=None, finish: 
     commit_without_waiting_for_disk()  # discrepancies are derived data the next pull recomputes
     out, Kind = _Writer(connection, stamp), Discrepancy.Kind
     members = CarrierMember.objects.filter(connection=connection).order_by()
-    linked = members.filter(employee__isnull=False)
-    # Every compared field of the linked members in ONE query (members with any difference only); the
-    # per-field check below applies the same rule as the SQL (text: blank equals missing; dates: NULL-safe).
+    # ONE query over the carrier's members: the linked ones with any compared field differing, and the active ones
+    # with no id of ours (and no link a person confirmed). The per-field check below applies the same rule as the
+    # SQL (text: blank equals missing; dates: NULL-safe).
     annotations = {f"_o_{field}": Coalesce(F(ours), Value("")) if kind == "text" else F(ours)
                    for field, (theirs, ours, kind) in MEMBER_COMPARISONS.items()}
     differs = Q()
     for field, (theirs, ours, kind) in MEMBER_COMPARISONS.items():
-        differs |= ~Q(**{theirs: F(f"_o_{field}")}) if kind == "text" else _differs(ours, theirs, kind)
+        differs |= ~Q(**{theirs: F(f"_o_{field}")}) if kind == "text" else Q(_DistinctFrom(F(theirs), F(ours)))
     columns = [(field, theirs) for field, (theirs, _, _) in MEMBER_COMPARISONS.items()]
-    rows = linked.annotate(**annotations).filter(differs)
-    for row in _stream(rows, "noyo_id", "employee_id", "employee__first_name", "employee__last_name",
-                       *[theirs for _, theirs in columns], *annotations):
-        noyo_id, employee_id, first, last = row[:4]
-        theirs_values, ours_values = row[4:4 + len(columns)], row[4 + len(columns):]
+    rows = members.annotate(**annotations).filter(Q(employee__isnull=False) & differs
+                                                   | Q(employee__isnull=True, terminated_date__isnull=True))
+    for row in _chunks(rows, "pk", "noyo_id", "employee_id", "first_name", "last_name", "employee__first_name",
+                       "employee__last_name", *[theirs for _, theirs in columns], *annotations):
+        noyo_id, employee_id = row[1:3]
+        if employee_id is None:
+            out.add(field="member", kind=Kind.MISSING_HERE, subject_key=f"member:{noyo_id}",
+                    subject=f"{row[3]} {row[4]}", carrier_value="present")
+            continue
+        theirs_values, ours_values = row[7:7 + len(columns)], row[7 + len(columns):]
         for (field, _), carrier_value, our_value in zip(columns, theirs_values, ours_values, strict=True):
             if carrier_value != our_value:
-                out.add(field=field, kind=Kind.MISMATCH, subject_key=f"member:{noyo_id}", subject=f"{first} {last}",
+                out.add(field=field, kind=Kind.MISMATCH, subject_key=f"member:{noyo_id}", subject=f"{row[5]} {row[6]}",
                         employee_id=employee_id, carrier_value=carrier_value, our_value=our_value)
     # Ours, active, that no carrier member is linked to.
     missing = (Employee.objects.filter(employer_group_id=connection.employer_group_id, leave_date__isnull=True)
-               .exclude(pk__in=linked.values("employee_id")).order_by())
-    for pk, first, last in _stream(missing, "pk", "first_name", "last_name"):
+               .exclude(pk__in=members.filter(employee__isnull=False).values("employee_id")))
+    for pk, first, last in _chunks(missing, "pk", "first_name", "last_name"):
         out.add(field="member", kind=Kind.MISSING_AT_CARRIER, subject_key=f"employee:{pk}", subject=f"{first} {last}",
                 employee_id=pk, our_value="present")
-    # The carrier's active members with no id of ours (and no link a person confirmed).
-    for noyo_id, first, last in _stream(members.filter(employee__isnull=True, terminated_date__isnull=True),
-                                        "noyo_id", "first_name", "last_name"):
-        out.add(field="member", kind=Kind.MISSING_HERE, subject_key=f"member:{noyo_id}", subject=f"{first} {last}",
-                carrier_value="present")
-    plans = CarrierPlan.objects.filter(connection=connection).order_by()
-    for field, theirs, ours in (("plan_effective_date", "effective_start_date", "plan__effective_date"),
-                                ("plan_termination_date", "effective_end_date", "plan__cancellation_date")):
-        rows = plans.filter(Q(plan__isnull=False) & _differs(ours, theirs, "date"))
-        for noyo_id, plan_id, name, carrier_value, our_value in _stream(rows, "noyo_id", "plan_id", "plan__name", theirs, ours):
-            out.add(field=field, kind=Kind.MISMATCH, subject_key=f"carrier_plan:{noyo_id}", subject=name, plan_id=plan_id,
-                    carrier_value=carrier_value, our_value=our_value)
-    for noyo_id, name in _stream(plans.filter(plan__isnull=True), "noyo_id", "name"):
-        out.add(field="plan", kind=Kind.MISSING_HERE, subject_key=f"carrier_plan:{noyo_id}", subject=name,
-                carrier_value="present")
+    # ONE query over the carrier's plans: the linked ones' dates (NULL-safe, as above), the unlinked ones missing here.
+    plans = CarrierPlan.objects.filter(connection=connection)
+    dates = (("plan_effective_date", "effective_start_date", "plan__effective_date"),
+             ("plan_termination_date", "effective_end_date", "plan__cancellation_date"))
+    for _pk, noyo_id, plan_id, name, our_name, *values in _chunks(plans, "pk", "noyo_id", "plan_id", "name", "plan__name",
+                                                                  *[f for _, theirs, ours in dates for f in (theirs, ours)]):
+        if plan_id is None:
+            out.add(field="plan", kind=Kind.MISSING_HERE, subject_key=f"carrier_plan:{noyo_id}", subject=name,
+                    carrier_value="present")
+            continue
+        for (field, _, _), carrier_value, our_value in zip(dates, values[::2], values[1::2], strict=True):
+            if carrier_value != our_value:
+                out.add(field=field, kind=Kind.MISMATCH, subject_key=f"carrier_plan:{noyo_id}", subject=our_name,
+                        plan_id=plan_id, carrier_value=carrier_value, our_value=our_value)
     ours_missing = (Plan.objects.filter(group_id=connection.employer_group_id, carrier_id=connection.carrier_id,
                                         status__in=[Plan.Status.ACTIVE, Plan.Status.PENDING])
-                    .exclude(pk__in=plans.filter(plan__isnull=False).values("plan_id")).order_by())
-    for pk, name in _stream(ours_missing, "pk", "name"):
+                    .exclude(pk__in=plans.filter(plan__isnull=False).values("plan_id")))
+    for pk, name in _chunks(ours_missing, "pk", "name"):
         out.add(field="plan", kind=Kind.MISSING_AT_CARRIER, subject_key=f"plan:{pk}", subject=name, plan_id=pk,
                 our_value="present")
     out.flush()
