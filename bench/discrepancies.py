@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from bench.report import figure
+from bench.setup import vacuum_analyze
 
 DEFAULT = 10_000
 BENCH = "discrepancies"
@@ -90,9 +91,7 @@ def _seed(size: int):
                 employment_status, coverage_tier, pulled_at)
             SELECT %s, gen_random_uuid()::text, '', 'Carrier', 'Only' || i, 'only' || i || '@carrier.example', 'full-time',
                    'Standard', now() FROM generate_series(1, %s) AS i""", [connection.pk, max(1, size // 100)])
-        # As autovacuum would (it is off on the bench machine): each run deletes and reseeds these rows.
-        for table in ("hrsync_employee", "carriers_carriermember", "carriers_discrepancy"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
+    vacuum_analyze("hrsync_employee", "carriers_carriermember", "carriers_discrepancy")  # each run reseeds them
     return connection
 
 

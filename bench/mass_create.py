@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from bench.report import figure, peak_rss_mb
+from bench.setup import vacuum_analyze
 
 DEFAULT = 1_000_000
 BENCH = "mass_create"
@@ -75,10 +76,8 @@ def _reset(expected_existing: int) -> None:
             [lead.pk, STATUSES],
         )
         assert cursor.rowcount == expected_existing, (cursor.rowcount, expected_existing)
-    # Outside a transaction: VACUUM, so that the real table is as compact as the plain run's fresh copy.
-    with connection.cursor() as cursor:
-        for table in ("salesrecords_salesrecord", "salesrecords_activity", "salesrecords_salesworkflowrun"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
+    # So that the real tables are as compact as the plain run's fresh copy.
+    vacuum_analyze("salesrecords_salesrecord", "salesrecords_activity", "salesrecords_salesworkflowrun")
     SalesWorkflow.objects.update_or_create(name=WORKFLOW, defaults={
         "active": True, "create_activity": True, "activity_subject": "Call about the renewal", "activity_due_days": 3})
 

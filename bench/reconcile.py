@@ -23,6 +23,7 @@ from pathlib import Path
 import requests
 
 from bench.report import figure
+from bench.setup import vacuum_analyze
 
 DEFAULT = 20_000
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,13 +101,12 @@ def _clean() -> None:
 
 
 def _analyze() -> None:
-    """Planner statistics for the book just loaded, as autovacuum keeps them (it is off on the bench machine)."""
+    """The book just loaded as autovacuum keeps it (``bench.setup.vacuum_analyze``)."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE integrations_externalid; ANALYZE individuals_individual; ANALYZE individuals_policy; "
-                           "ANALYZE plans_employergroup; ANALYZE plans_employergroupcontact")
+        vacuum_analyze("integrations_externalid", "individuals_individual", "individuals_policy", "plans_employergroup",
+                       "plans_employergroupcontact")
 
 
 def _flush(control: str, limit: float = 3600.0) -> None:

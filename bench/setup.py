@@ -72,15 +72,16 @@ def psycopg_connect() -> psycopg.Connection:
     )
 
 
-def _vacuum() -> None:
-    """The tables as autovacuum keeps them in use: fresh statistics (without them the planner picks plans
-    for an empty table) and a visibility map (without it no index-only scan, and a selective policy
-    search walks the name index through a million rows instead of starting from the matching policies)."""
+def vacuum_analyze(*tables: str) -> None:
+    """The tables as autovacuum keeps them in use (it is off on the bench machine): fresh statistics
+    (without them the planner picks plans for an empty table) and a visibility map (without it no
+    index-only scan: a selective policy search then walks the name index through a million rows).
+    Outside a transaction, on the bench database (PostgreSQL)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE individuals_individual")
-        cursor.execute("VACUUM ANALYZE individuals_policy")
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def ensure_individuals(size: int) -> None:
@@ -95,4 +96,4 @@ def ensure_individuals(size: int) -> None:
         call_command("seed_individuals", "--count", str(size - have))
     elif have > size * 1.05:
         print(f"Note: the bench database holds {have} individuals (more than --size {size}).")
-    _vacuum()  # quick when nothing changed since the last run
+    vacuum_analyze("individuals_individual", "individuals_policy")  # quick when nothing changed since the last run

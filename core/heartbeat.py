@@ -5,16 +5,19 @@
 (``filter(pk=..., runner=me).update(heartbeat_at=now)``): when it matches no row the work was
 handed to another runner, and the caller finds that out at its next conditional write.
 
-``abandoned_jobs_resume`` is the sweep that gives a dead worker's (or a lost message's) job to a new one.
+``job_claim`` takes a job for a runner (and ``job_heartbeat`` beats for it); ``abandoned_jobs_resume`` is
+the sweep that gives a dead worker's (or a lost message's) job to a new one.
 """
 import contextlib
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from django.db import connections, transaction
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,24 @@ def heartbeat(touch: Callable[[], object], *, every: float) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(timeout=every + 5)
+
+
+def job_claim(model: type[Model], pk: int, *, heartbeat_seconds: float) -> QuerySet | None:
+    """Take job ``pk`` of ``model`` (``status`` pending / running, ``runner``, ``started_at``, ``heartbeat_at``,
+    ``error``) for a new runner, by a conditional update: a pending job, or a running one whose runner's
+    heartbeat is older than ``heartbeat_seconds`` (its worker died). Returns the job as long as this runner
+    holds it (to ``update`` its heartbeat and its outcome), or None if it was not claimable."""
+    me, now = uuid.uuid4().hex, timezone.now()
+    dead = now - timedelta(seconds=heartbeat_seconds)
+    claimable = Q(status="pending") | Q(status="running", heartbeat_at__lt=dead)
+    if not model.objects.filter(claimable, pk=pk).update(status="running", runner=me, started_at=now, heartbeat_at=now, error=""):
+        return None
+    return model.objects.filter(pk=pk, status="running", runner=me)
+
+
+def job_heartbeat(mine: QuerySet, *, heartbeat_seconds: float):
+    """``heartbeat`` for a job claimed by ``job_claim``: three beats per ``heartbeat_seconds``."""
+    return heartbeat(lambda: mine.update(heartbeat_at=timezone.now()), every=heartbeat_seconds / 3)
 
 
 def abandoned(now: datetime, *, heartbeat_seconds: float, queued_seconds: float) -> Q:

@@ -2,12 +2,10 @@
 records the job, a Celery task runs the same all-or-nothing import and keeps the report."""
 import os
 import secrets
-import uuid
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -45,23 +43,19 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     """Run a queued import job and keep its report (or the reason it failed, marked Failed); the stored
     upload is deleted when done. Idempotent: only a pending job, or a running one whose runner's heartbeat
     stopped (its worker died; the import was rolled back with it), is claimed, by a conditional update."""
-    from core.heartbeat import heartbeat
+    from core.heartbeat import job_claim, job_heartbeat
 
     from .base import import_dataset, import_run
 
-    me, now = uuid.uuid4().hex, timezone.now()
-    dead = now - timezone.timedelta(seconds=settings.IMPORT_JOB_HEARTBEAT_SECONDS)
-    claimable = Q(status=ImportJob.Status.PENDING) | Q(status=ImportJob.Status.RUNNING, heartbeat_at__lt=dead)
-    if not ImportJob.objects.filter(claimable, pk=job_id).update(
-            status=ImportJob.Status.RUNNING, runner=me, started_at=now, heartbeat_at=now, error=""):
+    beat = settings.IMPORT_JOB_HEARTBEAT_SECONDS
+    mine = job_claim(ImportJob, job_id, heartbeat_seconds=beat)
+    if mine is None:
         return None
-    mine = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING, runner=me)
     job = ImportJob.objects.select_related("owner").get(pk=job_id)
     path = Path(settings.MEDIA_ROOT) / job.file_path
     try:
         resource = import_string(job.resource)()
-        with open(path, "rb") as stream, heartbeat(lambda: mine.update(heartbeat_at=timezone.now()),
-                                                   every=settings.IMPORT_JOB_HEARTBEAT_SECONDS / 3):
+        with open(path, "rb") as stream, job_heartbeat(mine, heartbeat_seconds=beat):
             report = import_run(resource=resource, kind=job.kind, dataset=import_dataset(stream, job.file_format),
                                 actor=job.owner, dry_run=job.dry_run, file_format=job.file_format)
     except Exception as exc:  # the reason is shown on the job; a ValueError is the file's fault

@@ -21,7 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, CharField, F, Q, QuerySet, TextField, Value, When
+from django.db.models import Case, CharField, F, QuerySet, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Concat, Trim
 from django.utils import timezone
@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
 from core.formulas import formula_safe, formula_safe_sql
-from core.heartbeat import abandoned_jobs_resume, heartbeat
+from core.heartbeat import abandoned_jobs_resume, job_claim, job_heartbeat
 
 from .. import personal_data
 from ..filters import criteria_authorize, criteria_clean, criteria_load
@@ -235,13 +235,10 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     is claimed, by a conditional update; the file is written to a temporary name and renamed when
     complete, and the job is settled only by the runner that still holds it.
     """
-    me, now = uuid.uuid4().hex, timezone.now()
-    dead = now - timezone.timedelta(seconds=settings.INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS)
-    claimable = Q(status=ExportJob.Status.PENDING) | Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=dead)
-    if not ExportJob.objects.filter(claimable, pk=job_id).update(
-            status=ExportJob.Status.RUNNING, runner=me, started_at=now, heartbeat_at=now, error=""):
+    beat = settings.INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS
+    mine = job_claim(ExportJob, job_id, heartbeat_seconds=beat)
+    if mine is None:
         return None
-    mine = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING, runner=me)
     job = ExportJob.objects.select_related("owner").get(pk=job_id)
     relative = f"{EXPORT_DIR}/{timezone.now():%Y%m%d}-{job.pk}-{secrets.token_hex(8)}.csv.enc"
     target = Path(settings.MEDIA_ROOT) / relative
@@ -251,7 +248,7 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         queryset = individual_list(filters=criteria_load(job.criteria, job.criteria_version))
         # Quoted cells may hold newlines: the number of records is a COUNT, not the file's lines.
         rows = queryset.count()
-        with heartbeat(lambda: mine.update(heartbeat_at=timezone.now()), every=settings.INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS / 3):
+        with job_heartbeat(mine, heartbeat_seconds=beat):
             _write_encrypted(temporary, export_csv_blocks(queryset, reveal=job.reveal))
         os.replace(temporary, target)
     except Exception as exc:  # the reason is shown on the job; the worker log has the traceback
