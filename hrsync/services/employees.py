@@ -22,6 +22,20 @@ _ATTNAMES = {f: Employee._meta.get_field(f).attname for f in EDITABLE_FIELDS}  #
 CHUNK = 1000
 
 
+def _values(employee: Employee) -> dict[str, Any]:
+    """The editable fields' values, by column (a foreign key's id, not its record: no query)."""
+    return {attname: getattr(employee, attname) for attname in _ATTNAMES.values()}
+
+
+def _changed(employee: Employee, before: dict[str, Any]) -> list[str]:
+    """The editable fields changed since ``before`` (``_values``); the change version is bumped when a
+    synced one did, so a running attempt sees the change and sends it."""
+    changed = [field for field, attname in _ATTNAMES.items() if getattr(employee, attname) != before[attname]]
+    if any(field in SYNCED_FIELDS for field in changed):
+        employee.change_version += 1
+    return changed
+
+
 @transaction.atomic
 def employee_create(*, actor: User | None, create_benefits_record: bool = False, **fields: Any) -> Employee:
     """Add an employee; with ``create_benefits_record`` the first sync is queued at once.
@@ -46,14 +60,12 @@ def employee_update(*, actor: User | None, employee: Employee, data: dict[str, A
     when it finishes and queues the change, so it is never lost. Raises ``ValidationError``.
     """
     locked = Employee.objects.select_for_update().get(pk=employee.pk)
-    before = {f: getattr(locked, f) for f in EDITABLE_FIELDS}
+    before = _values(locked)
     for field, value in data.items():
         if field in EDITABLE_FIELDS:
             setattr(locked, field, value)
     locked.full_clean()
-    changed = [f for f in EDITABLE_FIELDS if getattr(locked, f) != before[f]]
-    if any(f in SYNCED_FIELDS for f in changed):
-        locked.change_version += 1
+    changed = _changed(locked, before)
     locked.save()
     audit(actor=actor, action=AuditLog.Action.UPDATE, obj=locked,
           summary="Changed " + ", ".join(changed) if changed else "Saved without changes", data={"fields": changed})
@@ -80,13 +92,12 @@ def employees_import(*, actor: User | None, created: list[Employee], updated: li
     locked = list(Employee.objects.select_for_update().filter(pk__in=list(incoming)).order_by("pk"))
     changed, summaries, data, now = [], [], [], timezone.now()
     for row in locked:
-        fields = [f for f, attname in _ATTNAMES.items()
-                  if getattr(row, attname) != getattr(incoming[row.pk], attname)]
+        before = _values(row)
+        for attname, value in _values(incoming[row.pk]).items():
+            setattr(row, attname, value)
+        fields = _changed(row, before)
         if not fields:
             continue
-        for f in fields:
-            setattr(row, _ATTNAMES[f], getattr(incoming[row.pk], _ATTNAMES[f]))
-        row.change_version += 1  # every editable field is synced
         row.updated_at = now
         changed.append(row)
         summaries.append("Changed " + ", ".join(fields))
