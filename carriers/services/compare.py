@@ -4,17 +4,14 @@ The carrier's members (any compared field differing, or no id of ours), our empl
 the carrier's plans, and our plans none is linked to: each one query over the pulled rows joined to ours, read
 in keyset chunks of ``CHUNK`` rows (plain queries: one round trip when the result is small, flat memory when it
 is not). The rows are written in batches with one ``INSERT … ON CONFLICT (connection, field, subject) DO
-UPDATE`` each, without model instances. A discrepancy not seen again closes itself ("values agree"); one seen
+UPDATE`` each. A discrepancy not seen again closes itself ("values agree"); one seen
 again after it was taken or closed opens again.
 """
 from collections.abc import Iterable
 
-from django.db import connection as db
 from django.db import transaction
 from django.db.models import F, Lookup, Q, QuerySet, Value
-from django.db.models.constants import OnConflict
 from django.db.models.functions import Coalesce
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from core.db import commit_without_waiting_for_disk
@@ -27,9 +24,6 @@ from ..models import CarrierConnection, CarrierMember, CarrierPlan, Discrepancy
 BATCH = 1000
 CHUNK = 2000
 OPEN_STATES = [Discrepancy.Status.OPEN, Discrepancy.Status.KEPT_OURS, Discrepancy.Status.ACKNOWLEDGED]
-COLUMNS = ["connection", "employer_group", "carrier", "kind", "field", "severity", "subject_key", "subject", "employee", "plan",
-           "carrier_value", "our_value", "status", "noyo_discrepancy_id", "noyo_status", "first_seen_at", "last_seen_at"]
-UNIQUE = ["connection", "field", "subject_key"]
 UPDATED = ["kind", "severity", "subject", "employee", "plan", "carrier_value", "our_value", "last_seen_at"]
 
 
@@ -49,39 +43,28 @@ class _DistinctFrom(Lookup):
 
 
 class _Writer:
-    """Discrepancy rows as plain tuples (``COLUMNS``), upserted ``BATCH`` at a time by one ``INSERT … ON CONFLICT``
-    statement each (no model instances: the comparison writes only derived values)."""
+    """Discrepancy rows, upserted ``BATCH`` at a time by one ``INSERT … ON CONFLICT`` statement each."""
 
     def __init__(self, connection: CarrierConnection, stamp):
-        self.connection, self.rows, self.count = connection, [], 0
-        self.stamp = Discrepancy._meta.get_field("last_seen_at").get_db_prep_save(stamp, db)
+        self.connection, self.stamp, self.rows, self.count = connection, stamp, [], 0
 
     def add(self, *, field: str, kind: str, subject_key: str, subject: str = "", carrier_value="", our_value="",
-            employee_id=None, plan_id=None, noyo_discrepancy_id: str = "", noyo_status: str = "") -> None:
-        self.rows.append((
-            self.connection.pk, self.connection.employer_group_id, self.connection.carrier_id, kind, field,
-            FIELDS.get(field, ("", 2))[1], subject_key, subject[:200], employee_id, plan_id, _value(carrier_value)[:255],
-            _value(our_value)[:255], Discrepancy.Status.OPEN.value, noyo_discrepancy_id, noyo_status, self.stamp, self.stamp))
+            employee_id=None, plan_id=None, **extra) -> None:
+        self.rows.append(Discrepancy(
+            connection=self.connection, employer_group_id=self.connection.employer_group_id,
+            carrier_id=self.connection.carrier_id, kind=kind, field=field, severity=FIELDS.get(field, ("", 2))[1],
+            subject_key=subject_key, subject=subject[:200], employee_id=employee_id, plan_id=plan_id,
+            carrier_value=_value(carrier_value)[:255], our_value=_value(our_value)[:255],
+            first_seen_at=self.stamp, last_seen_at=self.stamp, **extra))
         if len(self.rows) >= BATCH:
             self.flush()
 
     def flush(self, update_fields: list[str] = UPDATED) -> None:
-        if not self.rows:
-            return
-        meta, quote = Discrepancy._meta, db.ops.quote_name
-        fields = [meta.get_field(name) for name in COLUMNS]
-        suffix = db.ops.on_conflict_suffix_sql(fields, OnConflict.UPDATE, [meta.get_field(f).column for f in update_fields],
-                                               [meta.get_field(f).column for f in UNIQUE])
-        size = max(1, db.ops.bulk_batch_size(fields, self.rows))
-        compiler = InsertQuery(Discrepancy).get_compiler(connection=db)  # the backend's row shape (UNNEST on PostgreSQL)
-        into = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
-        with db.cursor() as cursor:  # names from the model, every value a parameter
-            for start in range(0, len(self.rows), size):
-                placeholders, params = compiler.assemble_as_sql(fields, self.rows[start:start + size])
-                cursor.execute(f"{into} {db.ops.bulk_insert_sql(fields, placeholders)} {suffix}",
-                               [value for row in params for value in row])
-        self.count += len(self.rows)
-        self.rows = []
+        if self.rows:
+            Discrepancy.objects.bulk_create(self.rows, update_conflicts=True, update_fields=update_fields,
+                                            unique_fields=["connection", "field", "subject_key"])
+            self.count += len(self.rows)
+            self.rows = []
 
 
 def _chunks(queryset: QuerySet, key: str, *fields: str) -> Iterable[tuple]:
