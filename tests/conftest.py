@@ -505,3 +505,25 @@ def ams_sandbox(sandbox, sandbox_server):
     control.reset(40)
     yield control
     control.reset(40)
+
+
+@pytest.fixture(autouse=True)
+def no_outside_call_in_transaction(request, monkeypatch):
+    """Fail any test in which an HTTP request starts while a database transaction is open (the test's own
+    wrapping transaction aside): outside calls happen between transactions (integrations.attempts).
+    A test that needs otherwise is marked ``http_in_transaction``."""
+    if request.node.get_closest_marker("http_in_transaction"):
+        return
+    from django.db import connections
+    from requests.adapters import HTTPAdapter
+
+    send = HTTPAdapter.send
+
+    def guarded(self, http_request, *args, **kwargs):
+        for connection in connections.all(initialized_only=True):
+            if any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
+                pytest.fail(f"{http_request.method} {http_request.url} started inside a database transaction "
+                            f"on {connection.alias!r}: record intent, commit, then call (integrations.attempts)")
+        return send(self, http_request, *args, **kwargs)
+
+    monkeypatch.setattr(HTTPAdapter, "send", guarded)
