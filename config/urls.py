@@ -8,6 +8,7 @@ from accounts.views import admin_login
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/login/", admin_login),  # the admin's own login view, throttled per address
+    path("admin/awaiting/", include("integrations.views")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -40,7 +40,7 @@ class Panel:
     key: str
     section: str
     title: str
-    permission: str
+    permission: str | Callable[..., bool]  # a permission, or a test of the user
     rows: Callable[..., list[HomeRow]]
     empty: str = "Nothing here."
     more_url: Callable[..., str] | None = field(default=None)
@@ -57,13 +57,17 @@ def register(panel: Panel) -> Panel:
     return panel
 
 
+def _allowed(panel: Panel, user) -> bool:
+    return panel.permission(user) if callable(panel.permission) else user.has_perm(panel.permission)
+
+
 def panels_for(request) -> list[dict]:
     """The sections of the home with the panels this user may see, rows computed."""
     sections = []
     for key, title in SECTIONS:
         panels = []
         for panel in _PANELS.values():
-            if panel.section != key or not request.user.has_perm(panel.permission):
+            if panel.section != key or not _allowed(panel, request.user):
                 continue
             panels.append({"panel": panel, "rows": panel.rows(request),
                            "more_url": panel.more_url(request) if panel.more_url else ""})

@@ -2,13 +2,14 @@
 
 Each app that leaves decisions for people (plan-sync conflicts, identity conflicts, carrier
 discrepancies, syncs that need data fixed) registers one ``DecisionSource`` from its
-``AppConfig.ready()``; the inbox (admin and API) and the home panel list them all together, oldest
-first, each with what it blocks and a link to where it is resolved -- with the app's own actions::
+``AppConfig.ready()``; the inbox (``/admin/awaiting/``, ``GET /api/awaiting/``) and the home's one
+*Awaiting a person* panel list them all together, oldest first, each with what it blocks and a link
+to where it is resolved -- with the app's own actions::
 
     # carriers/apps.py
     decisions.register(decisions.DecisionSource(
         key="discrepancies", kind="Carrier discrepancy", permission="carriers.view_discrepancy",
-        url="admin:carriers_discrepancy_changelist", rows=discrepancy_decisions,
+        url="admin:carriers_discrepancy_changelist", count=open_discrepancy_count, rows=discrepancy_decisions,
     ))
 
 ``rows(limit)`` returns the open ones as ``Decision`` (oldest first), ``count()`` how many are open.
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,10 @@ class Decision:
     opened_at: datetime
     url: str  # where a person decides
     impact: int = 1  # how many records it holds up
+
+    @property
+    def age(self) -> str:
+        return timesince(self.opened_at, timezone.now(), depth=1)
 
 
 @dataclass(frozen=True)
@@ -53,12 +60,12 @@ def register(source: DecisionSource) -> DecisionSource:
     return source
 
 
-def sources_for(user) -> list[DecisionSource]:
-    """The sources ``user`` may see, in the order they were registered."""
-    return [source for source in _SOURCES.values() if user.has_perm(source.permission)]
+def sources_for(user, *, key: str = "") -> list[DecisionSource]:
+    """The sources ``user`` may see (only ``key``'s when given), in the order they were registered."""
+    return [source for source in _SOURCES.values() if user.has_perm(source.permission) and key in ("", source.key)]
 
 
-def decisions_for(user, *, limit: int = 200) -> list[Decision]:
+def decisions_for(user, *, key: str = "", limit: int = 200) -> list[Decision]:
     """Every open decision ``user`` may see, oldest first (then the one that holds up most)."""
-    rows = [row for source in sources_for(user) for row in source.rows(limit)]
+    rows = [row for source in sources_for(user, key=key) for row in source.rows(limit)]
     return sorted(rows, key=lambda row: (row.opened_at, -row.impact))[:limit]

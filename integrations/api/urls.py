@@ -1,5 +1,9 @@
+from django.urls import path
+
 from core.api.routers import Router
+
+from .views import AwaitingView
 
 router = Router()
 
-urlpatterns = [*router.urls]
+urlpatterns = [path("awaiting/", AwaitingView.as_view(), name="awaiting"), *router.urls]
