@@ -17,5 +17,6 @@ class IntegrationsConfig(AppConfig):
                     for source in decisions.sources_for(request.user) if (count := source.count())]
 
         # The one home panel for every decision: shown to anyone who may see one of its sources.
-        home.register(home.Panel(key="awaiting", section=home.AWAITING, title="Awaiting a person", permission=lambda user: bool(decisions.sources_for(user)),
-                                 rows=rows, empty="Nothing is waiting for a person.", more_url=lambda request: reverse("awaiting")))
+        home.register(home.Panel(key="awaiting", section=home.AWAITING, title="Awaiting a person",
+                                 permission=lambda user: bool(decisions.sources_for(user)), rows=rows,
+                                 empty="Nothing is waiting for a person.", more_url=lambda request: reverse("awaiting")))
