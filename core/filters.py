@@ -11,7 +11,7 @@ _LATEST = datetime.datetime(9999, 12, 30, tzinfo=datetime.UTC)
 
 
 class BoundedIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 timestamp between years 1 and 9999 in every time zone (else a field error, not a 500)."""
+    """An ISO 8601 timestamp between years 1 and 9999 in every time zone (else a field error, not a 500), as UTC."""
 
     def to_python(self, value):
         try:
@@ -25,6 +25,8 @@ class BoundedIsoDateTimeField(IsoDateTimeField):
                 in_utc = None
             if in_utc is None or not _EARLIEST <= in_utc <= _LATEST:
                 raise forms.ValidationError("Out of range: give a time between the years 1 and 9999.", code="invalid")
+            # In UTC: an offset a database can't store (PostgreSQL takes up to ±15:59) is the same instant in UTC.
+            value = in_utc
         return value
 
 

@@ -29,6 +29,7 @@ class EmployerGroupFilterSet(django_filters.FilterSet):
         choices=Plan.Line.choices, method="filter_line", label="Has a plan of line"
     )
     servicing_user = django_filters.NumberFilter(field_name="servicing_users", label="Serviced by user id")
+    modified_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = EmployerGroup

@@ -73,3 +73,28 @@ def test_ordinary_nesting_still_parses(api):
     response = api.post("/api/individuals/search/", json.dumps({"criteria": {"state": ["FL"]}}),
                         content_type="application/json")
     assert response.status_code == 200 and len(response.json()["results"]) == 1
+
+
+@pytest.mark.parametrize("path", ["/api/plans/", "/api/employer-groups/"])
+def test_a_timestamp_with_any_offset_is_the_same_instant_on_every_database(api, path):
+    # given: a record changed at a known moment
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from plans.models import EmployerGroup, Plan
+    from tests.plans.factories import PlanFactory
+
+    plan = PlanFactory()
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    Plan.objects.filter(pk=plan.pk).update(modified_at=moment)
+    EmployerGroup.objects.filter(pk=plan.group_id).update(updated_at=moment)
+    far_west = timezone(-timedelta(hours=19, minutes=2))  # an offset PostgreSQL can't store as given
+
+    def listed(at: datetime) -> bool:
+        value = at.astimezone(far_west).isoformat().replace("+", "%2B")
+        response = api.get(f"{path}?modified_since={value}")
+        assert response.status_code == 200, response.content
+        return len(response.json()["results"]) == 1
+
+    # then: the same instant in another zone filters alike (no 500 on PostgreSQL)
+    assert listed(moment - timedelta(minutes=1)) and not listed(moment + timedelta(minutes=1))
+    assert api.get(f"{path}?modified_since=2201-10-05T13:28:19-19:02").status_code == 200
