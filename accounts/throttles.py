@@ -3,11 +3,12 @@ for every authenticated API request (scope ``user``, per user), counted in windo
 (``core.api.throttling``)."""
 from rest_framework.throttling import UserRateThrottle
 
-from core.api.throttling import FixedWindowThrottle
+from core.api.throttling import FailureThrottle, FixedWindowThrottle
 
 
-class LoginRateThrottle(FixedWindowThrottle):
-    """Login attempts per client address, whatever the username (django-axes locks username + address)."""
+class LoginRateThrottle(FailureThrottle):
+    """Failed logins per client address, whatever the username (django-axes locks username + address);
+    counted by ``accounts.receivers`` when a login is refused. A successful login is never counted."""
 
     scope = "login"
 

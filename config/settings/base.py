@@ -329,8 +329,7 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_ENABLE_ADMIN = False  # accounts.admin registers the attempts with audited unlocking
 AXES_DISABLE_ACCESS_LOG = True  # refused logins are in the audit log; successes need no table of their own
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = REST_FRAMEWORK["NUM_PROXIES"]
-AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+AXES_CLIENT_IP_CALLABLE = "core.net.client_address"  # the one reading of the client's address (throttles, audit)
 LOGIN_URL = "admin:login"  # where an invited user goes after choosing a password
 # API tokens: stored as a digest, shown once, expire after API_TOKEN_TTL_HOURS (0: never).
 KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model name)

@@ -18,6 +18,8 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
+from core.net import client_address
+
 
 @functools.cache
 def _redis(pool):
@@ -54,16 +56,25 @@ class FixedWindowThrottle(SimpleRateThrottle):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
+    def get_ident(self, request):
+        return client_address(request)
+
+    def _keys(self) -> tuple[str, str]:
+        window, self.elapsed = divmod(self.timer(), self.duration)
+        return f"{self.key}:{int(window)}", f"{self.key}:{int(window) - 1}"
+
+    def _over(self, current: int) -> bool:
+        return self.previous * (1 - self.elapsed / self.duration) + current > self.num_requests
+
     def allow_request(self, request, view):
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        window, self.elapsed = divmod(self.timer(), self.duration)
-        key = f"{self.key}:{int(window)}"
-        current, self.previous = _count(key, f"{self.key}:{int(window) - 1}", 2 * self.duration)
-        if self.previous * (1 - self.elapsed / self.duration) + current <= self.num_requests:
+        key, previous_key = self._keys()
+        current, self.previous = _count(key, previous_key, 2 * self.duration)
+        if not self._over(current):
             return True
         _uncount(key)
         self.current = current - 1
@@ -77,6 +88,27 @@ class FixedWindowThrottle(SimpleRateThrottle):
         else:  # this window is full: into the next one, where this window's count slides out in turn
             seconds = self.duration - self.elapsed + max(0.0, self.duration * (1 - (self.num_requests - 1) / self.current))
         return round(max(0.0, seconds), 3)  # no 20.000000000000004 (a Retry-After of 21)
+
+
+class FailureThrottle(FixedWindowThrottle):
+    """Counts only what ``count_failure`` reports (a refused login), and refuses once those reach the rate:
+    a request that succeeds costs nothing, so people who know their password are never throttled."""
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        key, previous_key = self._keys()
+        cache = caches["default"]
+        self.current, self.previous = int(cache.get(key) or 0), int(cache.get(previous_key) or 0)
+        return not self._over(self.current + 1)
+
+    def count_failure(self, request) -> None:
+        if self.rate is None:
+            return
+        self.key = self.get_cache_key(request, None)
+        key, previous_key = self._keys()
+        _count(key, previous_key, 2 * self.duration)
 
 
 class ScopedThrottle(ScopedRateThrottle, FixedWindowThrottle):

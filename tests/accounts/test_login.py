@@ -144,3 +144,42 @@ def test_api_token_success_resets_the_count(api_client, make_user):
     for _ in range(LIMIT - 1):
         token(api_client, user.username, "wrong")
     assert token(api_client, user.username, PASSWORD).status_code == 200
+
+
+@pytest.fixture
+def login_rate(db, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "10/min"}}
+    return settings
+
+
+@pytest.mark.parametrize("path", [ADMIN_LOGIN, "/api/auth/token/"])
+def test_a_forged_forwarded_for_does_not_escape_the_throttle_without_a_proxy(client, login_rate, path):
+    # given: no DJANGO_PROXY_COUNT, and a client inventing a new X-Forwarded-For on each try
+    codes = [client.post(path, {"username": f"user{i}", "password": "wrong"}, REMOTE_ADDR="10.0.0.9",
+                         HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code for i in range(12)]
+    # then: counted by the address that really connected
+    assert codes[10:] == [429, 429] and 429 not in codes[:10]
+    assert set(AuditLog.objects.filter(action=AuditLog.Action.LOGIN_FAILED).values_list("data__ip", flat=True)) == {"10.0.0.9"}
+
+
+def test_behind_a_configured_proxy_the_forwarded_address_is_the_client(client, login_rate):
+    login_rate.REST_FRAMEWORK = {**login_rate.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    codes = [client.post(ADMIN_LOGIN, {"username": f"user{i}", "password": "wrong"}, REMOTE_ADDR="10.0.0.1",
+                         HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code for i in range(12)]
+    assert 429 not in codes
+    assert AuditLog.objects.filter(action=AuditLog.Action.LOGIN_FAILED, data__ip="203.0.113.11").exists()
+
+
+def test_an_office_behind_one_address_logs_everyone_in(api_client, client, make_user, login_rate):
+    # given: thirty people arriving at 9:00 behind one NAT, each knowing their password
+    users = [make_user() for _ in range(30)]
+    for user in users[:15]:
+        assert login(client, user.username, PASSWORD, ip="10.0.0.7").status_code == 302
+        client.logout()
+    for user in users[15:]:
+        response = api_client.post("/api/auth/token/", {"username": user.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.7")
+        assert response.status_code == 200
+    # and failures from that address still count towards its limit
+    codes = [login(client, f"nobody{i}", "wrong", ip="10.0.0.7").status_code for i in range(11)]
+    assert codes[-1] == 429
