@@ -130,6 +130,25 @@ def hash_value(kind: str, value: str) -> str:
     return hmac.new(hash_key(), f"{kind}:{normalized}".encode(), hashlib.sha256).hexdigest()
 
 
+SEALED = "pd1."
+
+
+def seal(key: str) -> str:
+    """A search key (keyed hash) as URLs and pages carry it: encrypted, different each time it is sealed, so
+    two sealed keys can't be compared (a guess's key with a colleague's saved one) and none tells the hash."""
+    return SEALED + primary_fernet().encrypt(key.encode()).decode()
+
+
+def unseal(value: str) -> str:
+    """The search key inside a sealed value (a plain key is returned as it is); ``ValueError`` if forged."""
+    if not value.startswith(SEALED):
+        return value
+    try:
+        return fernet().decrypt(value.removeprefix(SEALED).encode()).decode()
+    except InvalidToken:
+        raise ValueError("Not a personal-data search key.") from None
+
+
 def mask(kind: str, last4: str) -> str:
     if not last4:
         return ""

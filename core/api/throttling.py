@@ -12,6 +12,7 @@ read them once, at import), so a changed setting applies at once.
 import contextlib
 import functools
 import math
+import time
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -113,6 +114,21 @@ class FailureThrottle(FixedWindowThrottle):
 
 class ScopedThrottle(ScopedRateThrottle, FixedWindowThrottle):
     """DRF's ``ScopedRateThrottle`` (the view's ``throttle_scope``, per user or address), counted in windows."""
+
+
+def rate_take(key: str, *, limit: int, period: int, now: float | None = None) -> float | None:
+    """Count one use under ``key`` against ``limit`` per ``period`` seconds, by the same sliding window as
+    the throttles (no reset at the clock's hour). None when allowed; else the seconds to wait (not counted)."""
+    window, elapsed = divmod(time.time() if now is None else now, period)
+    current_key = f"{key}:{int(window)}"
+    current, previous = _count(current_key, f"{key}:{int(window) - 1}", 2 * period)
+    if previous * (1 - elapsed / period) + current <= limit:
+        return None
+    _uncount(current_key)
+    # the previous window's share slides out linearly: wait until one more use fits
+    room = limit - (current - 1) - 1
+    wait = period * (1 - room / previous) - elapsed if room >= 0 and previous else period - elapsed
+    return max(1.0, wait)
 
 
 def retry_after(throttle: SimpleRateThrottle) -> int:

@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from accounts.api.permissions import HasPerm
 from core.api.viewsets import AuditedModelViewSet
 
-from ..filters import criteria_clean
+from ..filters import criteria_clean, criteria_public
+from ..filters.criteria import NOT_SHOWN
 from ..models import SavedSearch
 from ..selectors import individual_list
 from ..services import saved_searches as svc
@@ -38,10 +39,16 @@ class SavedSearchSerializer(serializers.ModelSerializer):
         return svc.saved_search_urls(obj)
 
     def validate_criteria(self, value):
-        try:
-            return criteria_clean(value)
+        try:  # checked here for field errors under "criteria"; stored (and counted) by the service
+            criteria_clean({k: v for k, v in value.items() if v != NOT_SHOWN})
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
+        return value
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["criteria"] = criteria_public(data["criteria"])
+        return data
 
 
 class SavedSearchViewSet(AuditedModelViewSet):
@@ -86,7 +93,7 @@ class SavedSearchViewSet(AuditedModelViewSet):
         if len(rows) > RUN_PAGE:
             next_url = request.build_absolute_uri(urls["api"] + ("&" if "?" in urls["api"] else "?") + "page=2")
         return Response({
-            "criteria": criteria,
+            "criteria": criteria_public(criteria),
             "url": request.build_absolute_uri(urls["api"]),
             "admin_url": request.build_absolute_uri(urls["admin"]),
             "next": next_url,

@@ -12,6 +12,8 @@ from .criteria import (
     criteria_filterset,
     criteria_labels,
     criteria_load,
+    criteria_public,
+    criteria_sealed,
     criteria_shown,
     criteria_text,
     personal_data_in_url,
@@ -21,5 +23,5 @@ from .filterset import MAX_VALUE_LENGTH, NON_CRITERIA_PARAMS, POLICY_FILTERS, In
 __all__ = [
     "CRITERIA_VERSION", "MAX_VALUE_LENGTH", "NON_CRITERIA_PARAMS", "POLICY_FILTERS", "IndividualFilterSet",
     "criteria_clean", "criteria_dict", "criteria_errors", "criteria_filterset", "criteria_labels", "criteria_load",
-    "criteria_shown", "criteria_text", "criteria_authorize", "personal_data_in_url",
+    "criteria_public", "criteria_sealed", "criteria_shown", "criteria_text", "criteria_authorize", "personal_data_in_url",
 ]

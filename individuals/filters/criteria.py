@@ -18,16 +18,16 @@ Stored criteria carry ``criteria_version``. Renaming or reshaping a filter means
 when read. Criteria that still do not fit after upgrading are refused (a job fails with the reason).
 """
 import contextlib
-import time
+import math
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils import formats
 from django_filters import DateFromToRangeFilter
 
+from core.api.throttling import rate_take
 from core.audit import audit
 from core.errors import RateLimited
 from core.models import AuditLog
@@ -73,16 +73,27 @@ def criteria_filterset(data, *, queryset: QuerySet | None = None, request=None) 
     return filterset
 
 
-def _hash_personal_data(criteria: dict) -> dict:
-    """Clear SSN / MBI / driver's license replaced by keyed hashes (``ValidationError`` when malformed)."""
+def _hash_personal_data(criteria: dict, *, sealed: bool = False) -> dict:
+    """Clear SSN / MBI / driver's license replaced by keyed hashes (``ValidationError`` when malformed);
+    ``sealed``: each key sealed (``personal_data.seal``), as URLs and pages carry it."""
     result = {k: v for k, v in criteria.items() if k not in personal_data.KINDS}
     for kind in personal_data.KINDS:
         value = criteria.get(kind)
         if isinstance(value, list | tuple):
             value = value[0] if value else ""
         if value:
-            result[f"{kind}_hash"] = personal_data.hash_value(kind, value)
+            key = personal_data.hash_value(kind, value)
+            result[f"{kind}_hash"] = personal_data.seal(key) if sealed else key
     return result
+
+
+def criteria_sealed(criteria: dict) -> dict:
+    """Stored criteria as a URL carries them: each personal-data key sealed, never the plain hash."""
+    return {k: personal_data.seal(v) if _is_personal_key(k) and v else v for k, v in criteria.items()}
+
+
+def _is_personal_key(name: str) -> bool:
+    return name.endswith("_hash") and name.removesuffix("_hash") in personal_data.KINDS
 
 
 def criteria_clean(data) -> dict:
@@ -120,14 +131,28 @@ def criteria_shown(data) -> dict:
     shown = {k: v for k, v in given.items() if k not in personal_data.KINDS}
     for kind in personal_data.KINDS:
         with contextlib.suppress(ValidationError):
-            shown.update(_hash_personal_data({kind: given.get(kind)}))
-    return shown
+            shown.update(_hash_personal_data({kind: given.get(kind)}, sealed=True))
+    return criteria_sealed(shown) if any(_is_personal_key(k) and not str(v).startswith(personal_data.SEALED)
+                                         for k, v in shown.items()) else shown
 
 
 # --- searching by personal data --------------------------------------------------------------------
 SEARCH_BY_PERSONAL_DATA = "accounts.search_by_personal_data"
 NEEDS_RIGHT = ("Searching by SSN, Medicare beneficiary ID or driver's license needs the "
                "'Search by SSN, Medicare beneficiary ID or driver's license' right.")
+
+
+NOT_SHOWN = "(saved, not shown)"
+
+
+def criteria_public(criteria: dict) -> dict:
+    """Criteria as anyone may see them: a personal-data key (hash) becomes ``{kind: "(saved, not shown)"}``.
+
+    A keyed hash is never shown (API, admin, audit log): compared with the hash of a guess, it would tell
+    the value without a search."""
+    shown = {k: v for k, v in criteria.items() if not _is_personal_key(k)}
+    shown.update({kind: NOT_SHOWN for kind in personal_data.KINDS if criteria.get(f"{kind}_hash")})
+    return shown
 
 
 def personal_data_in_url(query) -> list[str]:
@@ -160,13 +185,11 @@ def criteria_authorize(*, actor, data, how: str) -> list[str]:
     if actor is None or not actor.has_perm(SEARCH_BY_PERSONAL_DATA):
         raise PermissionDenied(NEEDS_RIGHT)
     limit, period = _rate()
-    window = int(time.time() // period)
-    key = f"individuals:pd-search:{actor.pk}:{window}"
-    cache.add(key, 0, timeout=period + 5)
-    if cache.incr(key) > limit:
-        wait = period - int(time.time()) % period
-        raise RateLimited(f"Too many searches by personal data: at most {limit} per "
-                          f"{settings.INDIVIDUALS_PERSONAL_DATA_SEARCH_RATE.partition('/')[2]}. Try again later.", wait)
+    # Every use counts, whatever it is for (a search, a save, an export, a job): one budget per user.
+    wait = rate_take(f"individuals:pd-criteria:{actor.pk}", limit=limit, period=period)
+    if wait is not None:
+        raise RateLimited(f"Too many uses of personal data as a criterion: at most {limit} per "
+                          f"{settings.INDIVIDUALS_PERSONAL_DATA_SEARCH_RATE.partition('/')[2]}. Try again later.", math.ceil(wait))
     labels = ", ".join(personal_data.LABELS[k] for k in kinds)
     audit(actor=actor, action=AuditLog.Action.SEARCH, model=Individual, object_repr="Individuals search",
           summary=f"Searched individuals by {labels} ({how})", data={"fields": kinds, "how": how})

@@ -44,6 +44,23 @@ MAX_VALUES = 500
 
 _hex_hash = RegexValidator(r"^[0-9a-f]{64}$", "Not a personal-data search key.")
 
+
+class PersonalDataKeyField(forms.CharField):
+    """A personal-data search key: sealed (``personal_data.seal``, in URLs and pages) or plain (stored criteria)."""
+
+    widget = forms.HiddenInput
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        try:
+            return personal_data.unseal(value) if value else value
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+
+
+class PersonalDataKeyFilter(filters.CharFilter):
+    field_class = PersonalDataKeyField
+
 _FORM_CLASSES: dict = {}
 
 
@@ -84,9 +101,9 @@ class IndividualFilterSet(filters.FilterSet):
     medicare_beneficiary_id = filters.CharFilter(method="filter_personal_data", label="Medicare beneficiary ID (exact)")
     drivers_license = filters.CharFilter(method="filter_personal_data", label="Driver's license (exact)")
     # The same as keyed hashes: what URLs and stored criteria carry instead of the clear value.
-    ssn_hash = filters.CharFilter(field_name="ssn_hash", validators=[_hex_hash], widget=forms.HiddenInput)
-    medicare_beneficiary_id_hash = filters.CharFilter(field_name="medicare_beneficiary_id_hash", validators=[_hex_hash], widget=forms.HiddenInput)
-    drivers_license_hash = filters.CharFilter(field_name="drivers_license_hash", validators=[_hex_hash], widget=forms.HiddenInput)
+    ssn_hash = PersonalDataKeyFilter(field_name="ssn_hash", validators=[_hex_hash])
+    medicare_beneficiary_id_hash = PersonalDataKeyFilter(field_name="medicare_beneficiary_id_hash", validators=[_hex_hash])
+    drivers_license_hash = PersonalDataKeyFilter(field_name="drivers_license_hash", validators=[_hex_hash])
     # --- policy criteria: all must hold for the SAME policy (see filter_queryset) ----------------
     coverage_type = MultipleChoiceFilter(choices=Policy.CoverageType.choices, method="_policy", label="Coverage types")
     policy_status = MultipleChoiceFilter(choices=Policy.Status.choices, method="_policy", label="Policy status")

@@ -15,7 +15,9 @@ from django.utils.http import urlencode
 from accounts.models import User
 from accounts.services import record_delete, record_save
 
-from ..filters import CRITERIA_VERSION, criteria_clean, criteria_load
+from .. import personal_data
+from ..filters import CRITERIA_VERSION, criteria_authorize, criteria_clean, criteria_load, criteria_sealed
+from ..filters.criteria import NOT_SHOWN
 from ..models import SavedSearch
 
 VIEW_INDIVIDUALS = "individuals.view_individual"
@@ -50,8 +52,8 @@ def _check_share(actor: User) -> None:
 
 
 def saved_search_urls(saved_search: SavedSearch) -> dict[str, str]:
-    """Where its criteria are run: the API list and the admin changelist (hashes only, never clear data)."""
-    query = urlencode(criteria_load(saved_search.criteria, saved_search.criteria_version), doseq=True)
+    """Where its criteria are run: the API list and the admin changelist (personal data as sealed keys only)."""
+    query = urlencode(criteria_sealed(criteria_load(saved_search.criteria, saved_search.criteria_version)), doseq=True)
     suffix = f"?{query}" if query else ""
     return {
         "api": reverse("api:individual-list") + suffix,
@@ -78,8 +80,24 @@ def saved_search_create(*, actor: User, name: str, criteria, shared: bool = Fals
     if shared:
         _check_share(actor)
     saved_search = SavedSearch(owner=actor, name=(name or "").strip(), shared=bool(shared),
-                               criteria=criteria_clean(criteria), criteria_version=CRITERIA_VERSION)
+                               criteria=_criteria_saved(actor, criteria), criteria_version=CRITERIA_VERSION)
     return record_save(actor=actor, instance=saved_search)
+
+
+def _criteria_saved(actor: User, criteria, *, stored: dict | None = None) -> dict:
+    """Criteria to store: cleaned; personal data given again as shown ("(saved, not shown)") keeps the
+    stored key; a save naming personal data counts against the actor's personal-data budget like a search."""
+    given = dict(criteria) if isinstance(criteria, dict) else criteria
+    kept = {}
+    if isinstance(given, dict):
+        for kind in personal_data.KINDS:
+            if given.get(kind) == NOT_SHOWN:
+                del given[kind]
+                if (stored or {}).get(f"{kind}_hash"):
+                    kept[f"{kind}_hash"] = stored[f"{kind}_hash"]
+    cleaned = {**criteria_clean(given), **kept}
+    criteria_authorize(actor=actor, data=cleaned, how="saved search")
+    return cleaned
 
 
 @transaction.atomic
@@ -103,7 +121,7 @@ def saved_search_update(*, actor: User, saved_search: SavedSearch, name: str | N
         saved_search.shared = bool(shared)
         changed.append("shared")
     if criteria is not None:
-        cleaned = criteria_clean(criteria)
+        cleaned = _criteria_saved(actor, criteria, stored=saved_search.criteria)
         if cleaned != saved_search.criteria or saved_search.criteria_version != CRITERIA_VERSION:
             saved_search.criteria, saved_search.criteria_version = cleaned, CRITERIA_VERSION
             changed += ["criteria", "criteria_version"]

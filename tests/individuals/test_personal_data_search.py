@@ -91,3 +91,56 @@ def test_the_admin_csv_export_refuses_personal_data_in_the_url(client):
     response = client.get(reverse("admin:individuals_individual_export_csv") + f"?ssn={SSN}", follow=True)
     assert "Personal data never goes in a URL" in response.content.decode()
     assert response["Content-Type"].startswith("text/html")  # no file
+
+
+def test_no_one_ever_sees_a_personal_data_key_of_a_saved_search(api_as):
+    # given: a colleague's shared search by SSN
+    owner = in_group("Agency Admin")
+    shared = api_as(owner).post("/api/saved-searches/", {"name": "Mrs Jones", "shared": True, "criteria": {"ssn": SSN}},
+                                format="json")
+    assert shared.status_code == 201
+    key = personal_data.hash_value("ssn", SSN)
+    # when: anyone reads it, runs it, or saves a guess of their own
+    sales = in_group("Sales")
+    listed = api_as(sales).get("/api/saved-searches/")
+    ran = api_as(owner).post(f"/api/saved-searches/{shared.json()['id']}/run/")
+    guess = api_as(owner).post("/api/saved-searches/", {"name": "Guess", "criteria": {"ssn": "123-45-6780"}}, format="json")
+    # then: no keyed hash anywhere, only that an SSN was given
+    for response in (shared, listed, ran, guess):
+        assert key not in response.content.decode() and "ssn_hash" not in json.dumps(response.json().get("criteria", {}))
+    assert shared.json()["criteria"] == {"ssn": "(saved, not shown)"}
+    assert key not in json.dumps(list(AuditLog.objects.values_list("data", flat=True)))
+
+
+def test_saving_a_search_by_ssn_counts_against_the_same_limit_as_searching(api_as, settings):
+    settings.INDIVIDUALS_PERSONAL_DATA_SEARCH_RATE = "3/hour"
+    guesser = in_group("Agency Admin")
+    client = api_as(guesser)
+    assert client.post("/api/individuals/search/", {"criteria": {"ssn": SSN}}, format="json").status_code == 200
+    saves = [client.post("/api/saved-searches/", {"name": f"Guess {i}", "criteria": {"ssn": f"123-45-678{i}"}},
+                         format="json").status_code for i in range(4)]
+    assert saves == [201, 201, 429, 429]
+    assert client.post("/api/individuals/search/", {"criteria": {"ssn": SSN}}, format="json").status_code == 429
+
+
+def test_the_personal_data_limit_slides_it_does_not_reset_at_the_hour(settings):
+    from core.api.throttling import rate_take
+
+    hour = 3600 * 500_000  # the start of some clock hour
+    assert [rate_take("pd-test", limit=3, period=3600, now=hour - 60) for _ in range(3)] == [None] * 3
+    assert rate_take("pd-test", limit=3, period=3600, now=hour - 30) is not None
+    # a minute later the clock's hour has turned: the uses of a minute ago still count
+    assert rate_take("pd-test", limit=3, period=3600, now=hour + 30) is not None
+
+
+def test_an_edit_that_sends_the_criteria_back_as_shown_keeps_the_search(api_as):
+    owner = in_group("Agency Admin")
+    IndividualFactory(ssn=SSN)
+    created = api_as(owner).post("/api/saved-searches/", {"name": "Mrs Jones", "criteria": {"ssn": SSN, "state": "FL"}},
+                                 format="json").json()
+    criteria = {**created["criteria"], "state": "TX"}
+    edited = api_as(owner).patch(f"/api/saved-searches/{created['id']}/", {"criteria": criteria}, format="json")
+    assert edited.status_code == 200 and edited.json()["criteria"] == {"ssn": "(saved, not shown)", "state": "TX"}
+    from individuals.models import SavedSearch
+
+    assert SavedSearch.objects.get().criteria == {"ssn_hash": personal_data.hash_value("ssn", SSN), "state": "TX"}
