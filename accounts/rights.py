@@ -47,8 +47,6 @@ MODEL_AREAS: dict[str, Area] = {
     "individuals.policy": Area.POLICIES,
     "salesrecords": Area.SALES,
     "plans": Area.PLANS,
-    "plans.carrierconnection": Area.CARRIER_CONNECTIONS,
-    "plans.discrepancy": Area.CARRIER_CONNECTIONS,
     "hrsync": Area.BENEFITS_SYNC,
     "carriers": Area.CARRIER_CONNECTIONS,
     "integrations": Area.ADMINISTRATION,

@@ -3,17 +3,16 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.views import admin_login
-
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
-    path("admin/login/", admin_login),  # the admin's own login view, throttled per address
+    # accounts' pages, first: its admin/login/ (the admin's login, throttled per address) comes
+    # before the admin's own.
+    path("", include("accounts.urls")),
     path("admin/awaiting/", include("integrations.views")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("config.api_router")),
-    path("", include("accounts.urls")),
 ]
 
 # Error pages in the product's frame (core.views)

@@ -15,7 +15,7 @@ NAV_GROUPS: list[tuple[str, list[str]]] = [
     ("Sales", ["salesrecords"]),
     ("Employer groups & plans", ["plans", "plansync"]),
     ("Benefits", ["hrsync"]),
-    ("Carriers", ["plans.carrier", "plans.carrierconnection", "plans.discrepancy", "carriers"]),
+    ("Carriers", ["plans.carrier", "carriers"]),
     ("Administration", ["accounts", "individuals.customfield", "integrations", "core.importjob"]),
 ]
 # Plumbing: shown to administrators only, last.

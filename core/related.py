@@ -1,4 +1,26 @@
-"""Related-record panels under a record's form (``templates/admin/agencydesk/related.html``)."""
+"""Related-record panels under a record's form (``templates/admin/agencydesk/related.html``).
+
+A record's page shows its own panels and those other apps register for its model, so an app never
+imports the app that shows more about its records. A registered panel is a list of rows, declared
+once from the registering app's ``admin.py``::
+
+    # hrsync/admin.py — the employees of a group, under the employer group's form
+    from core import related
+
+    related.register(related.RelatedPanel(
+        key="employees", model="plans.employergroup", title="Employees", permission="hrsync.view_employee",
+        columns=["Employee", "Email"], rows=lambda request, group: Employee.objects.filter(employer_group=group),
+        cells=lambda e: [f"{e.first_name} {e.last_name}", e.email],
+    ))
+
+The page's admin asks ``related.panels_for(request, obj)`` (the panels this user may see, in the
+order registered), then adds its own and ``audit_panel``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -25,7 +47,7 @@ def audit_panel(obj, *, user) -> dict:
     """The record's audit trail: who changed what, old → new."""
     from django.contrib.contenttypes.models import ContentType
 
-    from accounts.models import AuditLog
+    from core.models import AuditLog
 
     if not user.has_perm("accounts.view_auditlog"):
         return {}
@@ -38,3 +60,45 @@ def audit_panel(obj, *, user) -> dict:
                        display.changes_text((e.data or {}).get("changes") or {}) or e.summary or display.EMPTY]}
             for e in entries]
     return panel("audit", "Audit trail", ["When", "By", "What", "Changes"], rows, empty="No changes recorded.", more_url=url)
+
+
+@dataclass(frozen=True)
+class RelatedPanel:
+    """Rows of another app shown under a record's form; ``model`` is the record's ``app_label.model``.
+
+    ``rows(request, obj)``: the rows, ordered (a queryset or a list; at most ``PANEL_ROWS + 1`` are
+    read); ``cells(row)``: the row's cells, one per column; ``url(row)``: where a row links (default:
+    its admin change page); ``more_url(obj)``: "See all" when there are more than ``PANEL_ROWS``.
+    """
+
+    key: str
+    model: str
+    title: str
+    permission: str
+    columns: list[str]
+    rows: Callable[..., Iterable]
+    cells: Callable[..., list]
+    empty: str = "None yet."
+    url: Callable[..., str] = admin_url
+    more_url: Callable[..., str] | None = None
+
+
+_PANELS: dict[str, dict[str, RelatedPanel]] = {}
+
+
+def register(related_panel: RelatedPanel) -> RelatedPanel:
+    """Add (or replace, by model and key) a panel under the pages of ``related_panel.model``."""
+    _PANELS.setdefault(related_panel.model.lower(), {})[related_panel.key] = related_panel
+    return related_panel
+
+
+def panels_for(request, obj) -> list[dict]:
+    """The registered panels for ``obj``'s model that this user may see, rows read, in the order registered."""
+    panels = []
+    for spec in _PANELS.get(obj._meta.label_lower, {}).values():
+        if not request.user.has_perm(spec.permission):
+            continue
+        rows = list(spec.rows(request, obj)[:PANEL_ROWS + 1])
+        panels.append(panel(spec.key, spec.title, spec.columns, [{"url": spec.url(row), "cells": spec.cells(row)} for row in rows],
+                            empty=spec.empty, more_url=spec.more_url(obj) if spec.more_url else ""))
+    return panels

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core import display, home
+from core import display, home, related
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin, ReadOnlyModelAdmin
 from plans.models import EmployerGroup
 
@@ -283,3 +283,12 @@ def _benefits_awaiting_rows(request):
 home.register(home.Panel(key="benefits_data_to_fix", section=home.AWAITING, title="Benefits data to fix",
                          permission="hrsync.change_employee", rows=_benefits_awaiting_rows,
                          empty="No employee is waiting for a correction."))
+
+# Under an employer group's form: its employees (core.related; plans never imports hrsync).
+related.register(related.RelatedPanel(
+    key="employees", model="plans.employergroup", title="Employees", permission="hrsync.view_employee",
+    columns=["Employee", "Email", "Benefits level", "Sync"], empty="No employees in Benefits Management.",
+    rows=lambda request, group: Employee.objects.filter(employer_group=group).select_related("benefits_level").order_by("last_name", "first_name"),
+    cells=lambda e: [f"{e.first_name} {e.last_name}", e.email, e.benefits_level or display.EMPTY, e.get_sync_state_display()],
+    more_url=lambda group: reverse("admin:hrsync_employee_changelist") + f"?employer_group__id__exact={group.pk}",
+))

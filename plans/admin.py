@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core import display, related
+from core import related
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 
 from .benefit_summary import SCHEMA, benefit_rows
@@ -176,22 +176,12 @@ class EmployerGroupAdmin(ImportExportRightsMixin, AuditedModelAdmin):
         _clear_formset_results(formsets)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["related_panels"] = self._employees_panels(request, obj) if obj is not None and obj.pk else []
+        context["related_panels"] = self._related_panels(request, obj) if obj is not None and obj.pk else []
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def _employees_panels(self, request, obj) -> list[dict]:
-        """The group's employees (Benefits Management) and its audit trail, linked."""
-        panels = []
-        if request.user.has_perm("hrsync.view_employee"):
-            from hrsync.models import Employee
-
-            employees = list(Employee.objects.filter(employer_group=obj).select_related("benefits_level")
-                             .order_by("last_name", "first_name")[:related.PANEL_ROWS + 1])
-            more = reverse("admin:hrsync_employee_changelist") + f"?employer_group__id__exact={obj.pk}"
-            panels.append(related.panel("employees", "Employees", ["Employee", "Email", "Benefits level", "Sync"], [
-                {"url": related.admin_url(e), "cells": [f"{e.first_name} {e.last_name}", e.email,
-                                                        e.benefits_level or display.EMPTY, e.get_sync_state_display()]}
-                for e in employees], empty="No employees in Benefits Management.", more_url=more))
+    def _related_panels(self, request, obj) -> list[dict]:
+        """What other apps register for the group (its employees in Benefits Management), then its audit trail."""
+        panels = related.panels_for(request, obj)
         audit = related.audit_panel(obj, user=request.user)
         return [*panels, audit] if audit else panels
 

@@ -224,25 +224,8 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _story(self, request, obj) -> list[dict]:
-        """The client's whole story under the form: sales records, activities, saved searches, audit trail."""
-        from salesrecords.models import Activity
-        from salesrecords.selectors import salesrecord_list
-
-        user, panels = request.user, []
-        if user.has_perm("salesrecords.view_salesrecord"):
-            records = list(salesrecord_list(user=user).filter(individual=obj).select_related("record_type", "assigned_user")
-                           .order_by("-created_at")[:related.PANEL_ROWS + 1])
-            panels.append(related.panel("sales-records", "Sales records", ["Record", "Type", "Stage", "Assigned to", "Created"], [
-                {"url": related.admin_url(r), "cells": [f"{r.last_name}, {r.first_name}", r.record_type, r.get_stage_display(),
-                                                        r.assigned_user or display.EMPTY, display.text(r.created_at.date())]}
-                for r in records], empty="No sales records."))
-        if user.has_perm("salesrecords.view_activity"):
-            activities = list(Activity.objects.filter(sales_record__individual=obj).select_related("assigned_to")
-                              .order_by("done", "due_date")[:related.PANEL_ROWS + 1])
-            panels.append(related.panel("activities", "Activities", ["Subject", "Due", "Assigned to", "Done"], [
-                {"url": related.admin_url(a), "cells": [a.subject, display.text(a.due_date), a.assigned_to or display.EMPTY,
-                                                        display.text(a.done)]}
-                for a in activities], empty="No activities."))
+        """The client's whole story under the form: what other apps register (sales records, activities), saved searches, audit trail."""
+        user, panels = request.user, related.panels_for(request, obj)
         panels.append(related.panel("saved-searches", "In saved searches", ["Saved search", "Owner", "Shared"], [
             {"url": reverse("admin:individuals_savedsearch_run", args=[saved.pk]),
              "cells": [saved.name, saved.owner, display.text(saved.shared)]}

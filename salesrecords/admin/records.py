@@ -10,7 +10,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
-from core import display
+from core import display, related
 from core.admin import AuditedModelAdmin
 from individuals import personal_data
 
@@ -183,3 +183,14 @@ class SalesRecordAdmin(AuditedModelAdmin):
             "action": request.POST.get("action") if action else "", "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "select_across": request.POST.get("select_across") == "1" if action else False,
         })
+
+
+# Under an individual's form: the client's sales records (core.related; the individuals app never imports this one).
+related.register(related.RelatedPanel(
+    key="sales-records", model="individuals.individual", title="Sales records", permission="salesrecords.view_salesrecord",
+    columns=["Record", "Type", "Stage", "Assigned to", "Created"], empty="No sales records.",
+    rows=lambda request, individual: salesrecord_list(user=request.user).filter(individual=individual)
+    .select_related("record_type", "assigned_user").order_by("-created_at"),
+    cells=lambda r: [f"{r.last_name}, {r.first_name}", r.record_type, r.get_stage_display(), r.assigned_user or display.EMPTY,
+                     display.text(r.created_at.date())],
+))

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from core import home
+from core import display, home, related
 from core.admin import AuditedModelAdmin
 
 from .. import services
@@ -119,3 +119,12 @@ def _my_activity_rows(request):
 home.register(home.Panel(key="my_activities", section=home.MY_WORK, title="Activities assigned to me",
                          permission="salesrecords.view_activity", rows=_my_activity_rows, empty="Nothing open. Well done.",
                          more_url=lambda request: reverse("admin:salesrecords_activity_changelist") + "?done__exact=0"))
+
+# Under an individual's form: the activities of the client's sales records (core.related).
+related.register(related.RelatedPanel(
+    key="activities", model="individuals.individual", title="Activities", permission="salesrecords.view_activity",
+    columns=["Subject", "Due", "Assigned to", "Done"], empty="No activities.",
+    rows=lambda request, individual: Activity.objects.filter(sales_record__individual=individual).select_related("assigned_to")
+    .order_by("done", "due_date"),
+    cells=lambda a: [a.subject, display.text(a.due_date), a.assigned_to or display.EMPTY, display.text(a.done)],
+))
