@@ -48,12 +48,14 @@ def _start_sandbox(tmp: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--db", f"{tmp}/sandbox.sqlite3"],
                                cwd=ROOT, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    deadline = time.monotonic() + 60  # a busy machine starts a Python process slowly
+    while time.monotonic() < deadline:
         try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
+            if requests.get(f"{url}/healthz", timeout=5).ok:
                 return process, url
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or not answering yet
             time.sleep(0.1)
+    process.kill()
     raise RuntimeError("the sandbox did not start")
 
 

@@ -16,7 +16,7 @@ from plans.models import EmployerGroup
 from .filters import EmployeeFilterSet
 from .models import BenefitsLevel, Employee, SyncAttempt
 from .resources import EmployeeResource
-from .selectors import employee_list, employee_sync_history, sync_state_counts
+from .selectors import employee_list, employee_sync_history, employees_with_data_to_fix, sync_state_counts
 from .services import (
     benefits_level_save,
     employee_create,
@@ -274,7 +274,7 @@ home.register(home.Panel(key="benefits_sync", section=home.QUEUES, title="Benefi
 
 # --- the home's "Awaiting a person" panel: failed before any call, so only a person can fix the data -----
 def _benefits_awaiting_rows(request):
-    failed = Employee.objects.filter(sync_state=State.FAILED, last_attempt__http_calls=0).count()
+    failed = employees_with_data_to_fix().count()
     url = reverse("admin:hrsync_employee_changelist") + f"?sync_state={State.FAILED}"
     return [home.HomeRow("Employees whose data must be fixed before they can be sent", url=url, count=failed,
                          tone="failed")] if failed else []

@@ -1,20 +1,29 @@
 """Demo data for hrsync: benefits levels, and employees of the demo employer groups.
 
-Some employees share an email with an account the sandbox starts with (sandbox/demo_accounts.py):
-their first sync links instead of creating. One level has no package mapping and one employee
-lacks a date of birth, so the Failed tab shows both pre-send reasons without any call.
+The first four (``LINKED``) are people the benefits platform already knows: the sandbox starts with an
+account for each email (its own demo data, ``sandbox/demo_accounts.py``; a test keeps the two in step,
+the app never imports the sandbox), so their first sync links instead of creating. One level has no
+package mapping and one employee lacks a date of birth, so the Failed tab shows both pre-send reasons
+without any call.
 """
 import datetime
 from decimal import Decimal
 
 from plans.models import EmployerGroup
-from sandbox.demo_accounts import DEMO_ACCOUNTS
 
 from .models import BenefitsLevel, Employee
 from .services import benefits_level_save, employee_create, employee_sync_request
 
 LEVELS = [("Basic", "BASIC"), ("Standard", "STANDARD"), ("Premium", "PREMIUM"), ("Family Plus", "FAMILY_PLUS"),
           ("Executive", "")]
+# first, last, gender, email, date of birth, hire date, annual pay, pay frequency, level: the first two of
+# the first group, the next two of the second.
+LINKED = [
+    ("Maria", "Gonzalez", "F", "maria.gonzalez@northwind.example", "1986-04-12", "2019-03-01", "72000.00", "biweekly", "Standard"),
+    ("James", "Chen", "M", "james.chen@northwind.example", "1979-11-30", "2015-06-15", "98000.00", "biweekly", "Premium"),
+    ("Aisha", "Khan", "F", "aisha.khan@bluepeak.example", "1992-07-08", "2021-01-11", "61000.00", "semimonthly", "Basic"),
+    ("Robert", "Miller", "M", "robert.miller@bluepeak.example", "1968-02-19", "2010-09-01", "115000.00", "monthly", "Family Plus"),
+]
 OTHERS = [("Olivia", "Brooks", "F", "Standard"), ("Ethan", "Park", "M", "Basic"), ("Sofia", "Rossi", "F", "Premium"),
           ("Liam", "O'Neill", "M", "Standard"), ("Chloe", "Dubois", "F", "Family Plus"), ("Noah", "Silva", "M", "Executive"),
           ("Grace", "Adeyemi", "F", "Basic"), ("Lucas", "Novak", "M", "Standard")]
@@ -39,13 +48,10 @@ def load(stdout) -> None:
     if Employee.objects.exists():
         return
     groups = _groups()
-    for i, account in enumerate(DEMO_ACCOUNTS[:4]):  # these link to the sandbox's accounts on first sync
-        employee_create(actor=None, employer_group=groups[i // 2], first_name=account["first_name"], last_name=account["last_name"],
-                        email=account["email"], gender=account["gender"],
-                        date_of_birth=datetime.date.fromisoformat(account["date_of_birth"]),
-                        hire_date=datetime.date.fromisoformat(account["hire_date"]), annual_pay=Decimal(account["annual_salary"]),
-                        pay_frequency=account["pay_frequency"],
-                        benefits_level=next(lv for lv in levels.values() if lv.package_code == account["benefits_package"]))
+    for i, (first, last, gender, email, born, hired, pay, frequency, level) in enumerate(LINKED):
+        employee_create(actor=None, employer_group=groups[i // 2], first_name=first, last_name=last, email=email, gender=gender,
+                        date_of_birth=datetime.date.fromisoformat(born), hire_date=datetime.date.fromisoformat(hired),
+                        annual_pay=Decimal(pay), pay_frequency=frequency, benefits_level=levels[level])
     for i, (first, last, gender, level) in enumerate(OTHERS):
         group = groups[i % 2]
         domain = "northwind.example" if i % 2 == 0 else "bluepeak.example"

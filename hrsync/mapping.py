@@ -28,8 +28,11 @@ def presend_problems(employee: Employee) -> list[str]:
     return problems
 
 
+NOT_SENT = "Not sent: "  # how a reason starts when the data must be fixed before any call
+
+
 def presend_reason(problems: list[str]) -> str:
-    return "Not sent: " + " ".join(problems)
+    return NOT_SENT + " ".join(problems)
 
 
 def platform_account(employee: Employee) -> dict:

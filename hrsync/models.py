@@ -1,8 +1,9 @@
 """Employees of employer groups, their benefits levels, and the history of their sync to the platform."""
 import uuid
 
-from django.conf import settings
 from django.db import models
+
+from integrations.attempts import Attempt
 
 
 class BenefitsLevel(models.Model):
@@ -85,8 +86,12 @@ class Employee(models.Model):
             raise ValidationError({"leave_date": "The leave date is before the hire date."})
 
 
-class SyncAttempt(models.Model):
-    """One try at bringing an employee onto the platform: what was sent, the outcome and why."""
+class SyncAttempt(Attempt):
+    """One try at bringing an employee onto the platform: what was sent, the outcome and why.
+
+    Its status, lease, tries, retry times, reason, requester and HTTP calls are the sync engine's
+    (``integrations.attempts.Attempt``); the employee's tab (``Employee.sync_state``) follows it.
+    """
 
     class Action(models.TextChoices):
         LINK = "link", "Link existing account"
@@ -94,33 +99,12 @@ class SyncAttempt(models.Model):
         UPDATE = "update", "Update account"
         END_COVERAGE = "end_coverage", "End coverage"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        ABANDONED = "abandoned", "Picked up again"
-
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
-
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="sync_attempts")
     version = models.PositiveIntegerField(help_text="The employee's change version this attempt sends.")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     action = models.CharField(max_length=20, choices=Action.choices, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True, help_text="Queued or running past this: picked up again.")
-    tries = models.PositiveSmallIntegerField(default=0, help_text="Times a worker took it up.")
-    # An outage is not a verdict: a transient failure queues the attempt again for later (see RetryPolicy).
-    next_try_at = models.DateTimeField(null=True, blank=True, help_text="Queued to be tried again at this time.")
-    retrying_since = models.DateTimeField(null=True, blank=True, help_text="First transient failure of this attempt.")
-    http_calls = models.PositiveSmallIntegerField(default=0)
     payload = models.JSONField("sent (personal data masked)", default=dict, blank=True)
     response_code = models.PositiveSmallIntegerField(null=True, blank=True)
     account_id = models.CharField("benefits account", max_length=40, blank=True)
-    reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

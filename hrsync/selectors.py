@@ -1,7 +1,12 @@
-"""Reads for hrsync: employees by tab and criteria, tab counts, an employee's sync history."""
+"""Reads for hrsync: employees by tab and criteria, tab counts, an employee's sync history, data to fix."""
 from django.db.models import Count, QuerySet
+from django.urls import reverse
+
+from core.jobs import Status
+from integrations.decisions import Decision
 
 from .filters import EmployeeFilterSet, SyncAttemptFilterSet
+from .mapping import NOT_SENT
 from .models import Employee, SyncAttempt
 
 
@@ -29,3 +34,20 @@ def sync_attempt_list(*, filters: dict | None = None) -> QuerySet:
 
 def employee_sync_history(*, employee: Employee) -> QuerySet:
     return employee.sync_attempts.select_related("requested_by").order_by("-created_at", "-id")
+
+
+def employees_with_data_to_fix() -> QuerySet:
+    """Employees whose last sync Failed before sending: their data must be fixed (missing mandatory data,
+    a benefits level without a platform package) before they can be on the benefits platform."""
+    return Employee.objects.filter(sync_state=Employee.SyncState.FAILED, last_attempt__status=Status.FAILED,
+                                   last_attempt__reason__startswith=NOT_SENT)
+
+
+def data_to_fix_decisions(limit: int) -> list[Decision]:
+    """*Awaiting a person*: the employees with data to fix, the longest waiting first."""
+    url = reverse("admin:hrsync_employee_changelist") + f"?sync_state={Employee.SyncState.FAILED}"
+    rows = (employees_with_data_to_fix().select_related("last_attempt", "employer_group")
+            .order_by("last_attempt__finished_at", "pk")[:limit])
+    return [Decision(kind="Benefits sync: data to fix", title=f"{e} ({e.employer_group}): {e.last_attempt.reason.removeprefix(NOT_SENT)}",
+                     blocks=f"{e} is not on the benefits platform", opened_at=e.last_attempt.finished_at, url=url)
+            for e in rows]

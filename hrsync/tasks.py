@@ -1,16 +1,16 @@
 """Thin Celery tasks for the benefits sync: ids in, one service call each."""
 from celery import shared_task
 
-from .services import sync_attempt_run, sync_leases_expire
+from .services import sync_attempt_run, sync_attempts_sweep
 
 
 @shared_task(ignore_result=True)
 def sync_attempt_run_task(attempt_id: int) -> None:
-    """Run one queued sync attempt; a duplicate delivery is a no-op (the claim is conditional)."""
+    """Run one sync attempt; a duplicate or early delivery is a no-op (the claim is conditional)."""
     sync_attempt_run(attempt_id=attempt_id)
 
 
 @shared_task(ignore_result=True)
-def sync_leases_expire_task() -> int:
-    """Beat, every minute: pick up attempts stuck past their lease."""
-    return sync_leases_expire()
+def sync_attempts_sweep_task() -> int:
+    """Beat, every minute: queue again the attempts nobody holds (a stopped worker, a lost message)."""
+    return sync_attempts_sweep()

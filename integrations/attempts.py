@@ -103,8 +103,9 @@ def attempt_record(attempt: Attempt, outcome: Outcome) -> Attempt | None:
 
 
 def attempt_retry_later(attempt: Attempt, *, error: TransientError, system: str, lease_seconds: float, task,
-                        **fields) -> Attempt | None:
-    """Retrying, due by the one retry policy; Failed once its window is over. None if the lease was lost."""
+                        record: Callable[[Job], object] | None = None, **fields) -> Attempt | None:
+    """Retrying, due by the one retry policy; Failed once its window is over (then ``record``, the app's
+    local writes for a failure, runs in the settling transaction). None if the lease was lost."""
     now = timezone.now()
     since = attempt.retrying_since or attempt.started_at or now
     policy = retry_policy()
@@ -113,7 +114,7 @@ def attempt_retry_later(attempt: Attempt, *, error: TransientError, system: str,
         minutes = max(1, round((now - since).total_seconds() / 60))
         reason = (f"The {system} was unavailable for {minutes} minute{'s' * (minutes != 1)} ({attempt.tries} tries): "
                   f"{error.message}. Nothing was changed twice; try again later.")
-        return attempt_record(attempt, Outcome(Status.FAILED, reason, fields))
+        return attempt_record(attempt, Outcome(Status.FAILED, reason, fields, record))
     reason = f"Retrying: {error.message}, next try at {when(at)} (gives up after {when(since + timedelta(seconds=policy.window))})."
     with transaction.atomic():
         if not job_retry_at(attempt, at, reason=reason, lease_seconds=lease_seconds, since=since, **fields):

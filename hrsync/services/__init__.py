@@ -10,10 +10,10 @@ from .employees import (
 from .sync import (
     employee_sync_request,
     sync_attempt_run,
-    sync_leases_expire,
+    sync_attempts_sweep,
 )
 
 __all__ = [
     "benefits_level_save", "employee_create", "employee_update", "employees_assign_benefits_level",
-    "employees_import", "employee_census_import", "employee_sync_request", "sync_attempt_run", "sync_leases_expire",
+    "employees_import", "employee_census_import", "employee_sync_request", "sync_attempt_run", "sync_attempts_sweep",
 ]

@@ -91,6 +91,7 @@ def test_a_failed_row_opens_its_history(staff, sandbox, django_capture_on_commit
     assert "Not sent: Missing mandatory data: hire date." in listing
     history = client.get(history_url).content.decode()
     assert "Not sent: Missing mandatory data: hire date." in history and "Failed" in history
+    assert '<span class="ad-badge ad-badge-failed">Failed</span>' in history  # coloured by its queue
 
 
 def test_visible_level_sees_but_cannot_sync(staff):

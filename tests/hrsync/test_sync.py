@@ -9,7 +9,7 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 
 from hrsync.models import Employee, SyncAttempt
-from hrsync.services import employee_create, employee_sync_request, employee_update, sync_attempt_run, sync_leases_expire
+from hrsync.services import employee_create, employee_sync_request, employee_update, sync_attempt_run, sync_attempts_sweep
 from integrations.clients import benefits_platform_client
 
 from .factories import BenefitsLevelFactory, EmployeeFactory, EmployerGroupFactory
@@ -136,7 +136,7 @@ def test_retries_under_faults_never_make_a_second_account(sandbox, sync, setting
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see conftest.celery_worker_process
-def test_lease_pickup_runs_again_under_the_same_keys(sandbox, agency_admin):
+def test_the_sweep_runs_a_stopped_workers_attempt_again_under_the_same_keys(sandbox, agency_admin):
     employee = EmployeeFactory()
     # given: queued, claimed by a worker that created the account and then stopped
     attempt = SyncAttempt.objects.create(employee=employee, version=employee.change_version, tries=1,
@@ -145,19 +145,20 @@ def test_lease_pickup_runs_again_under_the_same_keys(sandbox, agency_admin):
     benefits_platform_client().create({"email": employee.email, "first_name": "Dead", "last_name": "Worker",
                                        "date_of_birth": "1985-05-17", "hire_date": "2020-02-03", "benefits_package": "STANDARD"},
                                       idempotency_key=f"agencydesk-employee-{employee.uuid}-create")
-    SyncAttempt.objects.filter(pk=attempt.pk).update(status=SyncAttempt.Status.RUNNING, lease_until=timezone.now() - timedelta(seconds=1))
+    SyncAttempt.objects.filter(pk=attempt.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
 
-    # when: the beat job runs
-    assert sync_leases_expire() == 1
+    # when: the beat job runs (its message runs at once, eagerly, after the sweep's commit)
+    assert sync_attempts_sweep() == 1
 
-    # then: a new attempt finished the work; still one account, now with our data
+    # then: the same attempt, tried again, finished the work; still one account, now with our data
     employee.refresh_from_db()
-    assert employee.sync_state == State.SUCCESSFUL
-    statuses = list(employee.sync_attempts.order_by("id").values_list("status", flat=True))
-    assert statuses == [SyncAttempt.Status.ABANDONED, SyncAttempt.Status.SUCCEEDED]
+    attempt.refresh_from_db()
+    assert employee.sync_state == State.SUCCESSFUL and employee.last_attempt_id == attempt.pk
+    assert (attempt.status, attempt.tries, employee.sync_attempts.count()) == (SyncAttempt.Status.SUCCEEDED, 2, 1)
+    assert attempt.reason.startswith("Done on try 2; before: Its worker stopped while running it (lease ran out")
     accounts = sandbox.accounts(employee.email)
     assert len(accounts) == 1 and accounts[0]["last_name"] == employee.last_name
-    # a late message for the abandoned attempt does nothing
+    # a late message for it does nothing
     assert sync_attempt_run(attempt_id=attempt.pk) is None
 
 
@@ -201,7 +202,7 @@ def test_a_change_made_while_an_attempt_runs_is_not_lost(sandbox, agency_admin):
 def test_the_lease_sweep_is_scheduled_in_beat():
     from django_celery_beat.models import PeriodicTask
 
-    task = PeriodicTask.objects.get(task="hrsync.tasks.sync_leases_expire_task")
+    task = PeriodicTask.objects.get(task="hrsync.tasks.sync_attempts_sweep_task")
     assert task.enabled and (task.interval.every, task.interval.period) == (1, "minutes")
 
 
@@ -209,12 +210,12 @@ def test_an_attempt_reads_and_writes_the_database_a_fixed_number_of_times(sandbo
     employee = EmployeeFactory()
     employee_sync_request(actor=agency_admin, employees=[employee.pk])  # queued (its task would run after commit)
     attempt_id = employee.sync_attempts.get().pk
-    # Claim and read (one transaction: one statement on PostgreSQL, an UPDATE then a SELECT elsewhere), then
-    # settle (one transaction: the attempt, then the employee), whatever the attempt sends; on PostgreSQL
-    # each transaction also says not to wait for the disk. In a test the two transactions are savepoints:
-    # 4 statements more.
+    # Claim and read (one transaction: the UPDATE, then the SELECT of the attempt with its employee, level and
+    # group), then settle (one transaction: the attempt, then the employee), whatever the attempt sends; on
+    # PostgreSQL each transaction also says not to wait for the disk. In a test the two transactions are
+    # savepoints: 4 statements more.
     postgres = connection.vendor == "postgresql"
-    with django_assert_num_queries((3 if postgres else 4) + 2 * postgres + 4):
+    with django_assert_num_queries(4 + 2 * postgres + 4):
         attempt = sync_attempt_run(attempt_id=attempt_id)
     assert attempt.status == SyncAttempt.Status.SUCCEEDED
     assert len(sandbox.accounts(employee.email)) == 1

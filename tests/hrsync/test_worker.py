@@ -39,7 +39,7 @@ def test_integration_tasks_go_to_the_threads_workers_queue_and_jobs_to_the_prefo
 
     assert queue("hrsync.tasks.sync_attempt_run_task") == "integrations"
     for cpu_bound in ("salesrecords.tasks.mass_creation_run_task", "individuals.tasks.export_job_run_task",
-                      "hrsync.tasks.sync_leases_expire_task"):
+                      "hrsync.tasks.sync_attempts_sweep_task"):
         assert queue(cpu_bound) == app.conf.task_default_queue
     settings.INTEGRATIONS_TASKS = [*settings.INTEGRATIONS_TASKS, "plansync.tasks.*"]  # another app opts in: one line
     assert queue("plansync.tasks.plan_sync_run_task") == "integrations"
