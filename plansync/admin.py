@@ -211,6 +211,10 @@ class PlanSyncRunAdmin(ReadOnlyModelAdmin):
 class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
     list_display = ["choice", "kind", "field_label", "local_shown", "remote_shown", "status", "resolve_links"]
     list_filter = ["status", "kind"]
+    # The change page is where *Awaiting a person* links to: the conflict, and its resolve buttons.
+    fields = ["choice", "kind", "field_label", "local_shown", "remote_shown", "agreed_value", "status", "created_at",
+              "resolved_by", "resolved_at", "resolve_links"]
+    readonly_fields = fields
 
     @admin.display(description="field")
     def field_label(self, obj):
@@ -246,6 +250,12 @@ class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
 
         self._csrf = get_token(request)
         return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from django.middleware.csrf import get_token
+
+        self._csrf = get_token(request)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         return [path("<int:pk>/resolve/", self.admin_site.admin_view(self.resolve_view), name="plansync_plansyncconflict_resolve"),

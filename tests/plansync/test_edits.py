@@ -70,3 +70,14 @@ def test_open_conflicts_are_decisions_awaiting_a_person(benefitpoint, make_user)
     assert not [d for d in decisions_for(make_user()) if d.kind == "Plan-sync conflict"]  # no right to see plans
     conflict_resolve(actor=None, conflict=conflict, resolution="benefits_admin")
     assert not [d for d in decisions_for(viewer) if d.kind == "Plan-sync conflict"]
+
+
+def test_the_decisions_link_opens_the_conflict_with_its_resolve_buttons(benefitpoint, admin_client):
+    link, plan, product_id = _synced(benefitpoint)
+    benefitpoint.edit(product_id, name="Their name")
+    plan_update(actor=None, plan=plan, data={"name": "Our name"})
+    sync(link)
+    conflict = PlanSyncConflict.objects.get(status="open")
+    page = admin_client.get(reverse("admin:plansync_plansyncconflict_change", args=[conflict.pk])).content.decode()
+    assert "Take the benefits-admin system&#x27;s value" in page and "Their name" in page
+    assert reverse("admin:plansync_plansyncconflict_resolve", args=[conflict.pk]) in page
