@@ -12,18 +12,19 @@
   a plan the far side could not take now (unavailable) makes the run retry by the one retry policy, a
   plan it refused (or we can't map) fails with the reason.
 """
+import contextlib
 import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit
-from core.jobs import Status, job_claim, job_lease_kept, job_update, jobs_sweep, on_commit_enqueue
+from core.jobs import Status, job_claim, job_lease_kept, jobs_sweep, on_commit_enqueue
 from integrations.attempts import Outcome, attempt_record, attempt_retry_later
 from integrations.clients.benefitpoint import BenefitPointClient, benefitpoint_client
 from integrations.http import IntegrationError, RejectedError, TransientError
@@ -117,7 +118,7 @@ def plan_sync_pass(*, trigger: str = Run.Trigger.HOURLY, actor: User | None = No
             for pk in targets:
                 renews = links[pk].group_id in renewing
                 done = plan_sync_run(run_id=queued[pk].pk, client=client, unavailable=unavailable, note=note, reads=reads,
-                                     follow_renewals=renews, choices=None if renews else preload.get(pk, []))
+                                     follow_renewals=renews, choices=None if renews else preload.get(pk, []), check=pk in busy)
                 runs.append(done or Run.objects.get(pk=queued[pk].pk))
     if runs:
         failed = sum(r.status == Status.FAILED for r in runs)
@@ -137,17 +138,15 @@ class _nothing:
 
 # --- one run -------------------------------------------------------------------------------------------
 
-def _claim(run_id: int) -> PlanSyncRun | None:
+def _claim(run_id: int, *, check: bool = True) -> PlanSyncRun | None:
     """Take run ``run_id`` for this worker, unless its group's previous run is still running (then it
-    waits, queued: that run hands over when it ends, or the sweep sends it again)."""
-    link_id = Run.objects.filter(pk=run_id).values_list("link_id", flat=True).first()
-    if link_id is None:
-        return None
-    running = Run.objects.filter(link_id=link_id, status=Status.RUNNING).exclude(pk=run_id).exists()
+    waits, queued: that run hands over when it ends, or the sweep sends it again). ``check=False``: the
+    caller knows no run of the group was running (the database still refuses a second)."""
+    running = check and Run.objects.filter(link__runs=run_id, status=Status.RUNNING).exclude(pk=run_id).exists()
     run = None
     if not running:
-        try:
-            with transaction.atomic():
+        try:  # one statement; a savepoint only inside a caller's transaction
+            with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
                 run = job_claim(Run.objects.select_related("link__group"), run_id, lease_seconds=settings.PLANSYNC_RUN_LEASE_SECONDS)
         except IntegrityError:  # another run of the group was claimed meanwhile: runs never overlap
             running = True
@@ -157,25 +156,22 @@ def _claim(run_id: int) -> PlanSyncRun | None:
         return None
     if run is None:
         return None
-    previous = run.reason
-    stale = run.items.filter(status=Item.Status.RUNNING, run_try__lt=run.tries)
-    with transaction.atomic():
-        stopped = run.tries > 1 and stale.update(status=Item.Status.FAILED, reason=f"Stopped before its outcome was recorded (its worker stopped); "
-                                                                 f"try {run.tries} picks the plan up again.")
-        line = f"Try {run.tries} started" + (f" after: {previous}" if run.tries > 1 and previous else "") \
-            + (f" ({stopped} plan{'s' * (stopped != 1)} of the last try had no recorded outcome)" if stopped else "") + "."
-        run.history = [*run.history, _line(line)]
-        job_update(run, history=run.history, reason="")
+    stopped = run.tries > 1 and run.items.filter(status=Item.Status.RUNNING, run_try__lt=run.tries).update(
+        status=Item.Status.FAILED, reason=f"Stopped before its outcome was recorded (its worker stopped); try {run.tries} picks the plan up again.")
+    # Written with the try's outcome (a try that dies leaves the sweep's reason, read by the next one).
+    run.history = [*run.history, _line(f"Try {run.tries} started" + (f" after: {run.reason}" if run.tries > 1 and run.reason else "")
+                                       + (f" ({stopped} plan{'s' * (stopped != 1)} of the last try had no recorded outcome)"
+                                          if stopped else "") + ".")]
     return run
 
 
 def plan_sync_run(*, run_id: int, client: BenefitPointClient | None = None, unavailable: IntegrationError | None = None,
                   note: str = "", reads: ReadAhead | None = None, follow_renewals: bool = True,
-                  choices: list[PlanChoice] | None = None) -> PlanSyncRun | None:
+                  choices: list[PlanChoice] | None = None, check: bool = True) -> PlanSyncRun | None:
     """Claim run ``run_id`` and sync its group's plans; None when it was not claimable (finished, taken,
     waiting for the group's running run) or its lease was lost. Without ``client`` (a task), it opens its
     own session and reads what changed there first."""
-    run = _claim(run_id)
+    run = _claim(run_id, check=check)
     if run is None:
         return None
     if client is None and unavailable is None:
@@ -246,10 +242,9 @@ def _sync_plans(client: BenefitPointClient, run: PlanSyncRun, *, reads: ReadAhea
     unnamed = [c.product_id for c in work if not c.plan_id]
     names = dict(RemotePlan.objects.filter(product_id__in=unnamed).values_list("product_id", "data__name")) if unnamed else {}
     # Every plan with work shows Running at once; each one is recorded in its own transaction.
-    with recording(run):
-        items = PlanSyncItem.objects.bulk_create([
-            PlanSyncItem(run=run, run_try=run.tries, choice=c, plan_label=(str(c) if c.plan_id else f"{names.get(c.product_id) or 'Plan'} "
-                                                                            f"(benefits-admin {c.product_id})")[:250]) for c in work])
+    items = PlanSyncItem.objects.bulk_create([
+        PlanSyncItem(run=run, run_try=run.tries, choice=c, plan_label=(str(c) if c.plan_id else f"{names.get(c.product_id) or 'Plan'} "
+                                                                        f"(benefits-admin {c.product_id})")[:250]) for c in work])
     counts = {"plans": len(items), "changed": 0, "failed": 0, "conflicts": 0, "transient": 0}
     transient = None
     for choice, item in zip(work, items, strict=True):

@@ -143,14 +143,11 @@ def _change_list(values: dict, before: dict, direction: str) -> list[dict]:
             for f, v in values.items()]
 
 
-def _intent(run: PlanSyncRun, item: PlanSyncItem, choice: PlanChoice, action: str, push: dict | None = None) -> None:
-    """Commit what is about to be written there (before it is): the outcome's action, the values."""
+def _intent(run: PlanSyncRun, choice: PlanChoice, push: dict) -> None:
+    """Commit the values about to be written there, before they are (while this worker holds the run)."""
     with recording(run):
-        item.action = action[:120]
-        item.save(update_fields=["action"])
-        if push is not None:
-            choice.pending_push = push
-            PlanChoice.objects.filter(pk=choice.pk).update(pending_push=push)
+        choice.pending_push = push
+        PlanChoice.objects.filter(pk=choice.pk).update(pending_push=push)
 
 
 def _write_there(client: BenefitPointClient, choice: PlanChoice, push: dict, local: dict) -> tuple[dict | None, dict | None]:
@@ -256,7 +253,7 @@ def sync_choice(client: BenefitPointClient, run: PlanSyncRun, choice: PlanChoice
         else:
             conflicts[field] = (mine, theirs, agreed)
     if push:
-        _intent(run, item, choice, "writing there: " + ", ".join(FIELD_LABELS[f] for f in push), push)
+        _intent(run, choice, push)
         written_product, written_rate = _write_there(client, choice, push, local)
         product, rate = written_product or product, written_rate or rate
     with recording(run):
@@ -288,7 +285,7 @@ def _first_sync(client: BenefitPointClient, run: PlanSyncRun, choice: PlanChoice
         choice.truth_details = choice.truth_benefits = choice.truth_rates = Side.AGENCYDESK
     push, pull = first_sync_split(choice, local, remote)
     if push:
-        _intent(run, item, choice, "writing there: " + ", ".join(FIELD_LABELS[f] for f in push), push)
+        _intent(run, choice, push)
         written_product, written_rate = _write_there(client, choice, push, local)
         product, rate = written_product or product, written_rate or rate
     with recording(run):
