@@ -55,10 +55,10 @@ def _line(text: str) -> str:
 
 def plan_sync_queue(*, link_ids: list[int], trigger: str, actor: User | None = None, enqueue: bool = True) -> dict[int, PlanSyncRun]:
     """A waiting run for each of ``link_ids`` (the group's queued or retrying one joined, else a new one),
-    enqueued after the caller's transaction commits; by link id. A person's request (not the hourly
-    schedule) makes a run that is waiting for its retry due now."""
+    enqueued after the caller's transaction commits (one message per run: edits joining a run send none); by
+    link id. A person's request (not the hourly schedule) makes a run that is waiting for its retry due now."""
     now = timezone.now()
-    waiting = {}
+    waiting, due = {}, []
     for run in Run.objects.filter(link_id__in=link_ids, status__in=(Status.QUEUED, Status.RETRYING)).order_by("pk"):
         waiting.setdefault(run.link_id, run)
     if waiting and trigger != Run.Trigger.HOURLY:
@@ -69,10 +69,10 @@ def plan_sync_queue(*, link_ids: list[int], trigger: str, actor: User | None = N
     new = Run.objects.bulk_create([Run(link_id=link_id, trigger=trigger, requested_by=actor if actor and actor.pk else None,
                                        lease_until=lease, history=[line])
                                    for link_id in dict.fromkeys(link_ids) if link_id not in waiting])
-    runs = {**waiting, **{run.link_id: run for run in new}}
-    if enqueue:
-        on_commit_enqueue(_task(), [run.pk for run in runs.values()])
-    return runs
+    if enqueue:  # a joined run has its message already (unless waiting for a later retry); a person's click sends one
+        asked = trigger in (Run.Trigger.MANUAL, Run.Trigger.RESOLVE)
+        on_commit_enqueue(_task(), [run.pk for run in new] + ([run.pk for run in waiting.values()] if asked else due))
+    return {**waiting, **{run.link_id: run for run in new}}
 
 
 # --- the hourly pass -----------------------------------------------------------------------------------
