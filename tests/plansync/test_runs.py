@@ -125,3 +125,28 @@ def test_plans_changed_there_are_read_a_few_at_a_time_and_each_arrives(benefitpo
     assert benefitpoint.stats()["total_calls"] - before == 3 + 6  # login, findChanges, logout
     # the plans' open conflicts are read once for the pass, not once per plan
     assert sum(q["sql"].startswith('SELECT "plansync_plansyncconflict".') for q in queries.captured_queries) == 1
+
+
+def test_the_old_status_words_map_onto_the_one_vocabulary(benefitpoint):
+    import importlib
+
+    from django.apps import apps
+
+    from plansync.models import PlanSyncItem
+
+    migration = importlib.import_module("plansync.migrations.0004_runs_on_the_sync_engine")
+    link = import_account(40002)
+    old = {word: PlanSyncRun.objects.create(link=link, status=word, started_at=timezone.now() - timedelta(hours=1),
+                                            reason="Another run of this group was in progress: skipped, so runs never overlap."
+                                            if word == "skipped" else "")
+           for word in ("in_progress", "successful", "skipped", "failed")}
+    PlanSyncRun.objects.filter(pk=old["in_progress"].pk).update(lease_until=None)
+    items = [PlanSyncItem.objects.create(run=old["successful"], plan_label="P", status=word) for word in ("in_progress", "successful")]
+    migration.forwards(apps, None)
+    runs = {word: PlanSyncRun.objects.get(pk=run.pk) for word, run in old.items()}
+    assert {word: run.status for word, run in runs.items()} == {
+        "in_progress": "running", "successful": "succeeded", "skipped": "succeeded", "failed": "failed"}
+    assert runs["skipped"].reason == "Skipped: a run was in progress (runs of a group never overlap)."
+    assert runs["in_progress"].tries == 1 and runs["in_progress"].lease_until <= timezone.now()  # the sweep takes it up
+    assert runs["successful"].created_at == runs["successful"].started_at
+    assert [PlanSyncItem.objects.get(pk=i.pk).status for i in items] == ["running", "succeeded"]
