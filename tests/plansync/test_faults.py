@@ -132,3 +132,61 @@ def test_a_lost_create_answer_is_found_by_its_marker_on_the_next_try(benefitpoin
     assert [line.split(" · ")[1][:20] for line in again.history] == [
         "Queued (Sync now).", "Try 1 started.", "Try 1: 1 plan with c", "Try 2 started after:", "Try 2: 1 plan with c"]
     assert "Retried later" in again.history[2] and "Retrying:" in again.history[3]
+
+
+def _worker_env(args: list[str]) -> dict:
+    """The environment ``celery_worker_process`` gives its worker: this test database, its own queue."""
+    import os
+
+    from django.db import connection
+
+    db, queue = connection.settings_dict, args[args.index("-Q") + 1]
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test", "CELERY_TASK_ALWAYS_EAGER": "false",
+            "CELERY_TASK_DEFAULT_QUEUE": queue, "INTEGRATIONS_QUEUE": queue}
+
+
+@pytest.mark.worker
+def test_a_real_worker_killed_mid_run_leaves_it_to_the_sweep_and_nothing_twice(benefitpoint, celery_worker_process):
+    """A real worker process runs "Sync now"; killed while it holds the run, the sweep's message lets the
+    next worker finish it (PostgreSQL + Redis pass)."""
+    import signal
+    import subprocess
+    import time
+
+    from django.db import transaction
+
+    from plansync.services import plan_sync_request
+    from tests.conftest import ROOT
+
+    link = import_account(40002)
+    plans = [SyncedPlanFactory(group=link.group, name=f"Worker plan {n}") for n in range(6)]
+    choose(link, *[Row(plan=p, choice="create_there") for p in plans])
+    benefitpoint.knobs(latency_ms=300)  # slow enough to kill the worker while it runs
+    with transaction.atomic():
+        run = plan_sync_request(actor=None, link=link)  # sent on commit
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not run.items.exists():
+        time.sleep(0.1)
+    celery_worker_process.send_signal(signal.SIGKILL)
+    celery_worker_process.wait(timeout=10)
+    run.refresh_from_db()
+    assert run.status == "running"
+    benefitpoint.knobs(latency_ms=0)
+    # a new worker, and the sweep once the dead one's lease ran out
+    worker = subprocess.Popen(celery_worker_process.args, cwd=ROOT, env=_worker_env(celery_worker_process.args))
+    try:
+        PlanSyncRun.objects.filter(pk=run.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+        with transaction.atomic():
+            assert plan_sync_sweep() == 1
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and PlanSyncRun.objects.get(pk=run.pk).status != "succeeded":
+            time.sleep(0.3)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    run.refresh_from_db()
+    assert run.status == "succeeded" and run.tries == 2 and "worker stopped" in run.history[-2]
+    for plan in plans:
+        assert len(_marked(benefitpoint, plan)) == 1
+    assert set(PlanChoice.objects.filter(plan__in=plans).values_list("state", flat=True)) == {"synced"}
