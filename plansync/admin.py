@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 
 from core import home
 from core.admin import ReadOnlyModelAdmin
+from core.jobs import QUEUE_STATUSES, Queue
 from integrations.http import IntegrationError
 from plans.models import EmployerGroup
 
@@ -155,7 +156,7 @@ class AccountLinkAdmin(ReadOnlyModelAdmin):
 
 class PlanSyncItemInline(admin.TabularInline):
     model = PlanSyncItem
-    fields = ["plan_label", "status", "action", "reason", "changes_table"]
+    fields = ["plan_label", "run_try", "status", "action", "reason", "changes_table"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -171,17 +172,49 @@ class PlanSyncItemInline(admin.TabularInline):
                                                            ((c["field"], c["old"], c["new"], c["direction"]) for c in obj.changes)))
 
 
+class QueueFilter(admin.SimpleListFilter):
+    """The queues people know (In progress, Successful, Failed, Awaiting a person), each a set of statuses."""
+
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return Queue.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Queue.values:
+            return queryset.filter(status__in=QUEUE_STATUSES[Queue(self.value())])
+        return queryset
+
+
 @admin.register(PlanSyncRun)
 class PlanSyncRunAdmin(ReadOnlyModelAdmin):
-    list_display = ["link", "trigger", "status", "started_at", "finished_at", "calls", "summary"]
-    list_filter = ["status", "trigger", "link"]
+    list_display = ["link", "trigger", "queue_label", "status", "created_at", "finished_at", "tries", "http_calls", "reason"]
+    list_filter = [QueueFilter, "status", "trigger", "link"]
+    fields = ["link", "trigger", "status", "requested_by", "created_at", "started_at", "finished_at", "tries", "next_try_at",
+              "http_calls", "reason", "history_list"]
+    readonly_fields = fields
     inlines = [PlanSyncItemInline]
+
+    @admin.display(description="queue")
+    def queue_label(self, obj):
+        return obj.queue.label
+
+    @admin.display(description="history")
+    def history_list(self, obj):
+        if not obj.history:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in obj.history)))
 
 
 @admin.register(PlanSyncConflict)
 class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
     list_display = ["choice", "kind", "field_label", "local_shown", "remote_shown", "status", "resolve_links"]
     list_filter = ["status", "kind"]
+    # The change page is where *Awaiting a person* links to: the conflict, and its resolve buttons.
+    fields = ["choice", "kind", "field_label", "local_shown", "remote_shown", "agreed_value", "status", "created_at",
+              "resolved_by", "resolved_at", "resolve_links"]
+    readonly_fields = fields
 
     @admin.display(description="field")
     def field_label(self, obj):
@@ -218,6 +251,12 @@ class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
         self._csrf = get_token(request)
         return super().changelist_view(request, extra_context)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from django.middleware.csrf import get_token
+
+        self._csrf = get_token(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_urls(self):
         return [path("<int:pk>/resolve/", self.admin_site.admin_view(self.resolve_view), name="plansync_plansyncconflict_resolve"),
                 *super().get_urls()]
@@ -237,11 +276,10 @@ class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
 # --- the home: the plan sync's queue and the conflicts awaiting a person (core.home) -----------------
 def _plansync_queue_rows(request):
     url = reverse("admin:plansync_plansyncrun_changelist")
-    Status = PlanSyncRun.Status
-    failed = PlanSyncRun.objects.filter(status=Status.FAILED).count()
-    running = PlanSyncRun.objects.filter(status=Status.IN_PROGRESS).count()
-    return [home.HomeRow("Failed runs", url=f"{url}?status__exact={Status.FAILED}", count=failed, tone="failed" if failed else ""),
-            home.HomeRow("In progress", url=f"{url}?status__exact={Status.IN_PROGRESS}", count=running,
+    failed = PlanSyncRun.objects.filter(status__in=QUEUE_STATUSES[Queue.FAILED]).count()
+    running = PlanSyncRun.objects.filter(status__in=QUEUE_STATUSES[Queue.IN_PROGRESS]).count()
+    return [home.HomeRow("Failed runs", url=f"{url}?queue={Queue.FAILED}", count=failed, tone="failed" if failed else ""),
+            home.HomeRow("In progress", url=f"{url}?queue={Queue.IN_PROGRESS}", count=running,
                          tone="running" if running else "")]
 
 

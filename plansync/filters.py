@@ -2,6 +2,8 @@
 import django_filters
 from django.db.models import Q
 
+from core.jobs import QUEUE_STATUSES, Queue
+
 from .models import AccountLink, BenefitsAdminAccount, PlanSyncConflict, PlanSyncRun
 
 
@@ -26,9 +28,14 @@ class LinkFilterSet(django_filters.FilterSet):
 
 
 class RunFilterSet(django_filters.FilterSet):
+    queue = django_filters.ChoiceFilter(choices=Queue.choices, method="in_queue", label="Queue")
+
     class Meta:
         model = PlanSyncRun
         fields = ["link", "status", "trigger"]
+
+    def in_queue(self, queryset, name, value):
+        return queryset.filter(status__in=QUEUE_STATUSES[Queue(value)])
 
 
 class ConflictFilterSet(django_filters.FilterSet):

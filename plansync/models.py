@@ -3,6 +3,9 @@ snapshot both sides last agreed on, sync runs with per-plan outcomes, and confli
 from django.conf import settings
 from django.db import models
 
+from core.jobs import Status as JobStatus
+from integrations.attempts import Attempt
+
 
 class BenefitsAdminAccount(models.Model):
     """The local list of the benefits-admin system's accounts (searched at once; refreshed on demand)."""
@@ -99,6 +102,9 @@ class PlanChoice(models.Model):
     needs_rate_pull = models.BooleanField(default=False, help_text="The rate changed there since the snapshot.")
     # Set before a create there is sent: a later try looks the marker up first (no second record).
     create_started_at = models.DateTimeField(null=True, blank=True)
+    # The values being written there, committed before the write: a later try that finds them there
+    # (the record step never ran) takes them as agreed, not as a change made there.
+    pending_push = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -118,52 +124,45 @@ class PlanChoice(models.Model):
         return f"{self.snapshot.get('name') or 'Benefits-admin plan'} ({self.product_id})"
 
 
-class PlanSyncRun(models.Model):
-    """One sync of one linked group: at most one In progress per group."""
-
-    class Status(models.TextChoices):
-        IN_PROGRESS = "in_progress", "In progress"
-        SUCCESSFUL = "successful", "Successful"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped (a run was in progress)"
+class PlanSyncRun(Attempt):
+    """One sync of one linked group, on the one sync engine (``integrations.attempts``): queued, claimed
+    with a lease, retried by the one retry policy, swept when its worker dies. Never two running for
+    a group at once (the database holds that); a request while one waits joins the waiting one."""
 
     class Trigger(models.TextChoices):
         HOURLY = "hourly", "Hourly schedule"
         MANUAL = "manual", "Sync now"
         RESOLVE = "resolve", "Conflict resolved"
+        EDIT = "edit", "Plan edited here"
 
     link = models.ForeignKey(AccountLink, on_delete=models.CASCADE, related_name="runs")
     trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.HOURLY)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROGRESS, db_index=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    calls = models.PositiveIntegerField("calls to the benefits-admin system", default=0)
-    summary = models.TextField(blank=True)
+    history = models.JSONField(default=list, blank=True, help_text="What happened, try by try, in words.")
 
-    class Meta:
-        ordering = ["-started_at", "-id"]
+    class Meta(Attempt.Meta):
+        ordering = ["-created_at", "-id"]
         verbose_name = "plan sync run"
-        constraints = [models.UniqueConstraint(fields=["link"], condition=models.Q(status="in_progress"),
-                                               name="plansyncrun_one_in_progress_per_group")]
+        constraints = [models.UniqueConstraint(fields=["link"], condition=models.Q(status="running"),
+                                               name="plansyncrun_one_running_per_link")]
 
     def __str__(self):
-        return f"{self.link.group.name} · {self.started_at:%Y-%m-%d %H:%M} · {self.get_status_display()}"
+        return f"{self.link.group.name} · {self.created_at:%Y-%m-%d %H:%M} · {self.get_status_display()}"
 
 
 class PlanSyncItem(models.Model):
-    """The outcome of one plan in one run: what changed (field, old -> new, direction) or why it failed."""
+    """The outcome of one plan in one try of a run: what changed (field, old -> new, direction) or why it
+    failed. Not a job of its own: its run holds the lease; its words are the run's (running, succeeded, failed)."""
 
     class Status(models.TextChoices):
-        FAILED = "failed", "Failed"
-        IN_PROGRESS = "in_progress", "In progress"
-        SUCCESSFUL = "successful", "Successful"
+        RUNNING = JobStatus.RUNNING.value, JobStatus.RUNNING.label
+        SUCCEEDED = JobStatus.SUCCEEDED.value, JobStatus.SUCCEEDED.label
+        FAILED = JobStatus.FAILED.value, JobStatus.FAILED.label
 
     run = models.ForeignKey(PlanSyncRun, on_delete=models.CASCADE, related_name="items")
+    run_try = models.PositiveSmallIntegerField("try", default=1)
     choice = models.ForeignKey(PlanChoice, on_delete=models.SET_NULL, null=True, blank=True, related_name="items")
     plan_label = models.CharField("plan", max_length=250)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROGRESS)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
     action = models.CharField(max_length=120, blank=True)
     reason = models.TextField(blank=True)
     changes = models.JSONField(default=list, blank=True)

@@ -1,7 +1,11 @@
 """Reads of the benefits-admin link, through the FilterSets the API and admin share."""
 from django.db.models import QuerySet
+from django.urls import reverse
+
+from integrations.decisions import Decision
 
 from .filters import AccountFilterSet, ConflictFilterSet, LinkFilterSet, RunFilterSet
+from .mapping import FIELD_LABELS
 from .models import AccountLink, BenefitsAdminAccount, PlanChoice, PlanSyncConflict, PlanSyncRun, RemotePlan
 
 
@@ -31,3 +35,25 @@ def plans_side_by_side(link: AccountLink) -> dict:
     local = [(plan, choices.get(plan.pk)) for plan in link.group.plans.select_related("carrier").order_by("effective_date", "name")]
     remote = [(rp, by_product.get(rp.product_id)) for rp in RemotePlan.objects.filter(account_id=link.account_id).order_by("product_id")]
     return {"local": local, "remote": remote}
+
+
+def open_conflict_count() -> int:
+    return PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN).count()
+
+
+def conflict_decisions(limit: int) -> list[Decision]:
+    """Open conflicts, oldest first, as decisions for *Awaiting a person* (each opens its admin page)."""
+    rows = (PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN)
+            .select_related("choice__plan", "choice__link__group").order_by("created_at", "pk")[:limit])
+    decisions = []
+    for conflict in rows:
+        plan = str(conflict.choice)
+        group = conflict.choice.link.group.name
+        if conflict.kind == PlanSyncConflict.Kind.FIELD:
+            label = FIELD_LABELS.get(conflict.field, conflict.field).lower()
+            title, blocks = f"{plan} ({group}): {label} changed on both sides", f"Plan {plan} does not sync its {label}"
+        else:
+            title, blocks = f"{plan} ({group}): removed in the benefits-admin system", f"Plan {plan} does not sync"
+        decisions.append(Decision(kind="Plan-sync conflict", title=title, blocks=blocks, opened_at=conflict.created_at,
+                                  url=reverse("admin:plansync_plansyncconflict_change", args=[conflict.pk])))
+    return decisions

@@ -13,11 +13,27 @@ def plan_sync_hourly_task() -> int:
 
 
 @shared_task(ignore_result=True)
+def plan_sync_run_task(run_id: int) -> None:
+    """Run one queued plan sync run; a duplicate delivery is a no-op (the claim is conditional)."""
+    from .services import plan_sync_run
+
+    plan_sync_run(run_id=run_id)
+
+
+@shared_task(ignore_result=True)
+def plan_sync_sweep_task() -> int:
+    """Beat, every minute: runs nobody holds are queued and sent again."""
+    from .services import plan_sync_sweep
+
+    return plan_sync_sweep()
+
+
+@shared_task(ignore_result=True)
 def plan_sync_group_task(link_id: int, user_id: int | None = None, trigger: str = PlanSyncRun.Trigger.MANUAL) -> None:
-    """"Sync now" for one group (a run in progress makes this one a skipped run)."""
+    """Messages sent before runs were rows ("Sync now" for a group): queue its run now."""
     from accounts.models import User
 
-    from .services import plan_sync_pass
+    from .services import plan_sync_queue
 
     actor = User.objects.filter(pk=user_id).first() if user_id else None
-    plan_sync_pass(trigger=trigger, actor=actor, link_ids=[link_id])
+    plan_sync_queue(link_ids=[link_id], trigger=trigger, actor=actor)

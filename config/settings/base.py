@@ -369,6 +369,7 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 INTEGRATIONS_QUEUE = env.str("INTEGRATIONS_QUEUE", default="integrations")
 INTEGRATIONS_TASKS = [
     "hrsync.tasks.sync_attempt_run_task",
+    "plansync.tasks.plan_sync_run_task",
     "plansync.tasks.plan_sync_group_task",
     "carriers.tasks.connection_poll_task",
     "carriers.tasks.connection_pull_task",
@@ -395,8 +396,11 @@ BENEFITS_ADMIN_USERNAME = env.str("BENEFITS_ADMIN_USERNAME", default="agencydesk
 BENEFITS_ADMIN_PASSWORD = env.str("BENEFITS_ADMIN_PASSWORD", default="sandbox-password")
 # findChanges re-reads this much before the last watermark (the server's clock), deduplicated.
 PLANSYNC_WATERMARK_OVERLAP_SECONDS = env.int("PLANSYNC_WATERMARK_OVERLAP_SECONDS", default=120)
-# A run still In progress past this is taken as dead (its worker stopped): the group may run again.
-PLANSYNC_RUN_LEASE_SECONDS = env.int("PLANSYNC_RUN_LEASE_SECONDS", default=900)
+# A running run's lease, renewed by its heartbeat (every third of it) and by each plan recorded; past it, its
+# worker is taken as dead and the sweep (every minute) queues the run again. A queued run whose message nobody
+# took within PLANSYNC_QUEUED_LEASE_SECONDS is sent again.
+PLANSYNC_RUN_LEASE_SECONDS = env.int("PLANSYNC_RUN_LEASE_SECONDS", default=120)
+PLANSYNC_QUEUED_LEASE_SECONDS = env.int("PLANSYNC_QUEUED_LEASE_SECONDS", default=600)
 # A pass reads the plans changed there this many calls at a time (every write stays one plan at a time).
 PLANSYNC_CONCURRENCY = env.int("PLANSYNC_CONCURRENCY", default=4)
 

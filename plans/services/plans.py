@@ -16,6 +16,22 @@ from integrations.ownership import owned_fields_check
 
 from ..models import Carrier, EmployerGroup, EmployerGroupAddress, EmployerGroupContact, Plan, PlanRate
 
+# Apps that keep plans in step with another system (plansync) hear of a plan created or changed here,
+# inside the transaction that wrote it (so they can record their intent with it): a plain registry, filled
+# from their AppConfig.ready(); no signals (bulk writes skip them) and no import of theirs (they build on plans).
+_plan_changed_hooks: list = []
+
+
+def plan_changed_subscribe(hook) -> None:
+    """Call ``hook(plan)`` after every plan created or changed by these services (in their transaction)."""
+    if hook not in _plan_changed_hooks:
+        _plan_changed_hooks.append(hook)
+
+
+def _plan_changed(plan: Plan) -> None:
+    for hook in _plan_changed_hooks:
+        hook(plan)
+
 CENT = Decimal("0.01")
 TIERS = [t.value for t in PlanRate.Tier]
 # Plan fields a caller may set; the rest (version, times, renewal link) belong to the services.
@@ -207,6 +223,7 @@ def plan_create(*, actor: User | None, rates: list[dict], renewed_from: Plan | N
     _write_rates(plan, rate_objs)
     audit(actor=actor, action=AuditLog.Action.CREATE, obj=plan,
           summary=f"Renewal of plan {renewed_from.pk}" if renewed_from else "", data={"version": plan.version})
+    _plan_changed(plan)
     return plan
 
 
@@ -248,6 +265,7 @@ def plan_update(*, actor: User | None, plan: Plan, data: dict[str, Any], rates: 
         _write_rates(plan, rate_objs)
     audit(actor=actor, action=AuditLog.Action.UPDATE, obj=plan, summary="Changed " + ", ".join(changed),
           data={"fields": changed, "version": plan.version})
+    _plan_changed(plan)
     return plan
 
 

@@ -63,18 +63,25 @@ class PlanSyncItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanSyncItem
-        fields = ["id", "choice", "plan_label", "status", "status_label", "action", "reason", "changes"]
+        fields = ["id", "choice", "plan_label", "run_try", "status", "status_label", "action", "reason", "changes"]
 
 
 class PlanSyncRunSerializer(serializers.ModelSerializer):
+    """A run in the one status vocabulary (``status``) and the queue people see (``queue``: In progress,
+    Successful, Failed, Awaiting a person); ``summary`` is its reason (kept under its old name too)."""
+
     items = PlanSyncItemSerializer(many=True, read_only=True)
     group = serializers.IntegerField(source="link.group_id", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    queue = serializers.CharField(source="queue.value", read_only=True)
+    queue_label = serializers.CharField(source="queue.label", read_only=True)
+    calls = serializers.IntegerField(source="http_calls", read_only=True)
+    summary = serializers.CharField(source="reason", read_only=True)
 
     class Meta:
         model = PlanSyncRun
-        fields = ["id", "link", "group", "trigger", "status", "status_label", "started_at", "finished_at", "calls", "summary",
-                  "items"]
+        fields = ["id", "link", "group", "trigger", "status", "status_label", "queue", "queue_label", "created_at", "started_at",
+                  "finished_at", "tries", "next_try_at", "calls", "reason", "summary", "history", "items"]
 
 
 class PlanSyncConflictSerializer(serializers.ModelSerializer):

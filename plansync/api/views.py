@@ -95,13 +95,13 @@ class AccountLinkViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         """Sync now: a run for this group (see plan-sync-runs)."""
         link = self.get_object()
         with transaction.atomic():
-            plan_sync_request(actor=request.user, link=link)
-        latest = link.runs.order_by("-pk").first()
-        return Response({"queued": True, "latest_run": latest.pk if latest else None}, status=status.HTTP_202_ACCEPTED)
+            run = plan_sync_request(actor=request.user, link=link)
+        return Response({"queued": True, "latest_run": run.pk}, status=status.HTTP_202_ACCEPTED)
 
 
 class PlanSyncRunViewSet(viewsets.ReadOnlyModelViewSet):
-    """Every run: status, per-plan outcomes with reasons, and what changed (field, old -> new, direction)."""
+    """Every run: status (and its queue), per-plan outcomes with reasons, what changed (field, old -> new,
+    direction), and its history try by try. ``?queue=in_progress|successful|failed|awaiting``."""
 
     serializer_class = PlanSyncRunSerializer
     filterset_class = RunFilterSet

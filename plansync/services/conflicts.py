@@ -9,16 +9,16 @@ from plans.models import Plan
 from plans.services import plan_update
 
 from ..models import AccountLink, PlanChoice, PlanSyncConflict, PlanSyncRun
+from .runs import plan_sync_queue
 
 Conflict = PlanSyncConflict
 
 
-def plan_sync_request(*, actor: User | None, link: AccountLink, trigger: str = PlanSyncRun.Trigger.MANUAL) -> None:
-    """Queue a run for ``link``'s group after commit ("Sync now"); a run in progress makes it a skipped one."""
-    from ..tasks import plan_sync_group_task
-
+def plan_sync_request(*, actor: User | None, link: AccountLink, trigger: str = PlanSyncRun.Trigger.MANUAL) -> PlanSyncRun:
+    """Queue a run for ``link``'s group, sent after commit ("Sync now"); returns it. A run waiting already is
+    joined (and made due now); one running makes this one wait for it (runs never overlap)."""
     audit(actor=actor, action=AuditLog.Action.SYNC, obj=link, summary="Sync now requested")
-    transaction.on_commit(lambda: plan_sync_group_task.delay(link.pk, actor.pk if actor and actor.pk else None, trigger))
+    return plan_sync_queue(link_ids=[link.pk], trigger=trigger, actor=actor)[link.pk]
 
 
 @transaction.atomic

@@ -39,7 +39,8 @@ def test_import_choose_preview_sync_and_resolve(api, benefitpoint, django_captur
     with django_capture_on_commit_callbacks(execute=True):
         assert api.post(f"/api/plan-sync-links/{link['id']}/sync/").status_code == 202
     run = api.get(f"/api/plan-sync-runs/?link={link['id']}").json()["results"][0]
-    assert run["status"] == "successful" and run["items"][0]["status"] == "successful"
+    assert run["status"] == "succeeded" and run["items"][0]["status"] == "succeeded"
+    assert (run["queue"], run["queue_label"]) == ("successful", "Successful")
     # both sides change the name: a conflict, resolved with the far side's value
     benefitpoint.edit(product["productID"], name="Far name")
     plan_update(actor=None, plan=plan, data={"name": "Near name"})

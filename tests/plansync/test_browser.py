@@ -34,7 +34,7 @@ def test_import_choose_sync_and_resolve_a_conflict(admin_login, agency_admin, be
     # sync now: the run shows the plan Successful
     page.click("input[value='Sync now']")
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
-    assert list(PlanSyncItem.objects.values_list("status", "reason")) == [("successful", "")]
+    assert list(PlanSyncItem.objects.values_list("status", "reason")) == [("succeeded", "")]
     expect(page.locator("#result_list")).to_contain_text("Successful")
     plan = PlanChoice.objects.get(product_id=medical["productID"]).plan
     assert plan.name == medical["name"]

@@ -26,7 +26,7 @@ def _linked(benefitpoint, account_id=40002, **truths):
     product = _current(benefitpoint, account_id)
     choose(link, Row(plan=plan, product_id=product["productID"], choice="link", **truths))
     run = sync(link)
-    assert run.status == PlanSyncRun.Status.SUCCESSFUL, list(run.items.values_list("reason", flat=True))
+    assert run.status == PlanSyncRun.Status.SUCCEEDED, list(run.items.values_list("reason", flat=True))
     plan.refresh_from_db()
     return link, plan, product["productID"]
 
@@ -82,7 +82,7 @@ def test_a_change_on_either_side_arrives_on_the_other_within_one_run(benefitpoin
     plan.refresh_from_db()
     assert plan.policy_number == "NEW-POLICY-1"
     assert benefitpoint.product(product_id)["renewalOn"] == "2027-03-01"
-    assert run.status == PlanSyncRun.Status.SUCCESSFUL
+    assert run.status == PlanSyncRun.Status.SUCCEEDED
     # our own write coming back is recognised: the next run changes nothing
     again = sync(link)
     assert not any(i.changes for i in again.items.all())
@@ -156,7 +156,7 @@ def test_a_lost_create_response_makes_no_duplicate(benefitpoint):
     run = sync(link)
     benefitpoint.knobs(lost_create_rate=0.0)
     assert len(benefitpoint.products(alternativePlanID=f"AgencyDesk-plan-{plan.pk}")) == 1
-    assert run.items.get().status == "successful"
+    assert run.items.get().status == "succeeded"
 
 
 def test_an_expired_session_mid_run_logs_in_again(benefitpoint):
@@ -165,7 +165,7 @@ def test_an_expired_session_mid_run_logs_in_again(benefitpoint):
     choose(link, *[Row(plan=p, product_id=None, choice="create_there") for p in plans])
     benefitpoint.knobs(session_expire_after_calls=3)
     run = sync(link)
-    assert run.status == PlanSyncRun.Status.SUCCESSFUL
+    assert run.status == PlanSyncRun.Status.SUCCEEDED
     assert all(len(benefitpoint.products(alternativePlanID=f"AgencyDesk-plan-{p.pk}")) == 1 for p in plans)
 
 
@@ -176,7 +176,7 @@ def test_faults_end_every_plan_settled_without_duplicates_and_the_next_run_compl
     choose(link, *[Row(plan=p, product_id=None, choice="create_there") for p in plans])
     benefitpoint.knobs(error_rate=0.2)
     run = sync(link)
-    assert set(run.items.values_list("status", flat=True)) <= {"successful", "failed"}
+    assert set(run.items.values_list("status", flat=True)) <= {"succeeded", "failed"}
     benefitpoint.knobs(error_rate=0.0)
     sync(link)
     for plan in plans:
