@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin import AuditedModelAdmin
+from core.admin_filters import filterset_list_filter
 from core.errors import ApplicationError
-from plans.admin import filterset_list_filter
 
 from ..filters import CarrierConnectionFilterSet
 from ..forms import ConnectForm, RetryForm
