@@ -46,6 +46,7 @@ class CarrierConnectionSerializer(serializers.ModelSerializer):
                   "created_at"]
         read_only_fields = ["connection_id", "group_id", "status", "status_since", "setup_message", "attempts",
                             "last_polled_at", "next_poll_at", "poll_error", "last_pulled_at", "pull_error", "created_at"]
+        validators = []  # one open connection per group and carrier: the service checks it, with a message that says so
 
     def get_seconds_in_status(self, obj) -> int:
         from django.utils import timezone
