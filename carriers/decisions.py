@@ -1,19 +1,20 @@
 """What carriers leaves for a person, for the *Awaiting a person* inbox (``integrations.decisions``).
 
 Two sources: open discrepancies (the carrier's view of a group differs from ours) and connections the
-service stopped on until we act (action required, unable to connect). Each row links to where it is
+service stopped on until we act (action required, unable to connect) or never took (a request that gave up). Each row links to where it is
 resolved, and says how many records it holds up: one for a value, the group's active employees for a
 plan missing on one side or a connection that stopped (each query one statement, however many rows).
 """
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from core.jobs import ACTIVE
 from hrsync.models import Employee
 from integrations.decisions import Decision, DecisionSource
 
 from .mapping import RETRYABLE_STATUSES
-from .models import CarrierConnection, Discrepancy
+from .models import CarrierConnection, ConnectionAttempt, Discrepancy
 
 DISCREPANCY_KIND = "Carrier discrepancy"
 CONNECTION_KIND = "Carrier connection stopped"
@@ -52,7 +53,17 @@ def discrepancy_decisions(limit: int) -> list[Decision]:
 
 
 def _stopped_connections():
-    return CarrierConnection.objects.filter(status__in=RETRYABLE_STATUSES)
+    """Stopped by the service until we act, or requested and never taken (its request attempt gave up)."""
+    busy = ConnectionAttempt.objects.filter(connection=OuterRef("pk"), status__in=ACTIVE)
+    return CarrierConnection.objects.filter(Q(status__in=RETRYABLE_STATUSES) | Q(connection_id="", status="") & ~Exists(busy))
+
+
+def _held_up(c: CarrierConnection) -> str:
+    if not c.connection_id:
+        return (f"{c.employer_group.name} is not connected with {c.carrier.name}: the request never reached the service; "
+                f"request it again")
+    return (f"{c.employer_group.name}'s data at {c.carrier.name} is not pulled nor compared until the connection is "
+            f"amended and retried" + (f" ({c.setup_message})" if c.setup_message else ""))
 
 
 def connection_decisions(limit: int) -> list[Decision]:
@@ -61,9 +72,7 @@ def connection_decisions(limit: int) -> list[Decision]:
             .order_by("status_since", "pk")[:limit])
     return [Decision(
         kind=CONNECTION_KIND, title=f"{c.employer_group.name} at {c.carrier.name}: {c.status_display}",
-        blocks=f"{c.employer_group.name}'s data at {c.carrier.name} is not pulled nor compared until the connection "
-               f"is amended and retried" + (f" ({c.setup_message})" if c.setup_message else ""),
-        opened_at=c.status_since, url=reverse("admin:carriers_carrierconnection_change", args=[c.pk]),
+        blocks=_held_up(c), opened_at=c.status_since, url=reverse("admin:carriers_carrierconnection_change", args=[c.pk]),
         impact=max(1, c.group_size),
     ) for c in rows]
 

@@ -14,9 +14,10 @@ from .factories import connected_group
 pytestmark = pytest.mark.django_db
 
 
-def _connection(group, carrier, status: str) -> CarrierConnection:
+def _connection(group, carrier, status: str, connection_id: str | None = None) -> CarrierConnection:
     return CarrierConnection.objects.create(
-        employer_group=group, carrier=carrier, noyo_carrier_id=str(uuid.uuid4()), connection_id=str(uuid.uuid4()),
+        employer_group=group, carrier=carrier, noyo_carrier_id=str(uuid.uuid4()),
+        connection_id=str(uuid.uuid4()) if connection_id is None else connection_id,
         carrier_group_id="CG-1", group_name=group.name, federal_ein="12-3456789", status=status, status_since=timezone.now(),
         setup_message="The carrier does not know group CG-1." if status == "action_required" else "")
 
@@ -39,6 +40,8 @@ def test_open_discrepancies_and_stopped_connections_await_a_person(make_user):
     other_group, other_carrier = connected_group(members=3)
     stuck = _connection(other_group, other_carrier, "action_required")
     _connection(other_group, carrier, "processing")  # the service works on it: nobody's decision
+    third_group, _ = connected_group(members=1)
+    never = _connection(third_group, carrier, "", connection_id="")  # its request attempt gave up
     viewer = make_user(carrier_connections=Level.VISIBLE)
 
     # when the viewer's inbox is read
@@ -48,7 +51,8 @@ def test_open_discrepancies_and_stopped_connections_await_a_person(make_user):
     by_url = {row.url: row for row in rows}
     assert set(by_url) == {reverse("admin:carriers_discrepancy_change", args=[tier.pk]),
                            reverse("admin:carriers_discrepancy_change", args=[plan.pk]),
-                           reverse("admin:carriers_carrierconnection_change", args=[stuck.pk])}
+                           reverse("admin:carriers_carrierconnection_change", args=[stuck.pk]),
+                           reverse("admin:carriers_carrierconnection_change", args=[never.pk])}
     row = by_url[reverse("admin:carriers_discrepancy_change", args=[tier.pk])]
     assert row.kind == "Carrier discrepancy" and row.impact == 1
     assert row.blocks == f"{group.name} at {carrier.name}: coverage tier (benefits level) differs"
@@ -57,6 +61,8 @@ def test_open_discrepancies_and_stopped_connections_await_a_person(make_user):
     connection = by_url[reverse("admin:carriers_carrierconnection_change", args=[stuck.pk])]
     assert connection.title == f"{other_group.name} at {other_carrier.name}: Action required"
     assert "does not know group CG-1" in connection.blocks and connection.impact == 3
-    assert {s.key: s.count() for s in sources_for(viewer)} == {"carrier_discrepancies": 2, "carrier_connections": 1}
+    assert "the request never reached the service" in by_url[
+        reverse("admin:carriers_carrierconnection_change", args=[never.pk])].blocks
+    assert {s.key: s.count() for s in sources_for(viewer)} == {"carrier_discrepancies": 2, "carrier_connections": 2}
     # and someone without the carriers area sees none of them
     assert decisions_for(make_user(carrier_connections=Level.NONE)) == []

@@ -181,3 +181,19 @@ def test_a_pull_killed_midway_runs_again_to_the_same_discrepancies(noyo, agency_
     assert _differences(connection) == found
     assert Discrepancy.objects.filter(connection=connection).count() == len(planted)
     assert CarrierMember.objects.filter(connection=connection).count() == attempt.result["members"]
+
+
+def test_a_request_the_service_cannot_take_yet_is_shown_with_its_work(api, noyo, sandbox):
+    # given a service that answers 503 to everything for now
+    group, carrier = connected_group(members=1)
+    sandbox.knobs(error_rate=1.0)
+    reply = api.post("/api/carrier-connections/", {"employer_group": group.pk, "carrier": carrier.pk,
+                                                   "carrier_group_id": "CG-1"}, format="json")
+    # then the request is recorded and retrying, and the connection says so
+    assert reply.status_code == 201, reply.data
+    assert reply.data["status_display"] == NOT_SENT_LABEL and reply.data["connection_id"] == ""
+    detail = api.get(f"/api/carrier-connections/{reply.data['id']}/").data
+    [work] = detail["work"]
+    assert (work["kind"], work["status"], work["queue"]) == ("request", "retrying", "In progress")
+    assert work["reason"].startswith("Retrying: The carrier-connection service answered 500")
+    assert noyo.connections() == []
