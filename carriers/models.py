@@ -2,6 +2,8 @@
 from django.conf import settings
 from django.db import models
 
+from core.jobs import ACTIVE
+from integrations.attempts import Attempt
 from integrations.clients.noyo import status_label
 
 from .mapping import CONNECTION_STATUS_LABELS, FIELD_LABELS, SETTLED_STATUSES
@@ -11,13 +13,14 @@ class CarrierConnection(models.Model):
     """A connection request for one employer group with one carrier, as the service reports it.
 
     ``status`` is kept as the service sent it: a status the contract does not list is shown as
-    "unknown: <value>" and polled like any open one.
+    "unknown: <value>" and polled like any open one. Blank, with no ``connection_id``: requested here,
+    not yet taken by the service (its request attempt is under way).
     """
 
     employer_group = models.ForeignKey("plans.EmployerGroup", on_delete=models.PROTECT, related_name="carrier_connections")
     carrier = models.ForeignKey("plans.Carrier", on_delete=models.PROTECT, related_name="connections")
     noyo_carrier_id = models.CharField("carrier id at the service", max_length=36)
-    connection_id = models.CharField("connection id", max_length=36, unique=True)
+    connection_id = models.CharField("connection id", max_length=36, blank=True)
     group_id = models.CharField("group id at the service", max_length=36, blank=True, db_index=True)
     carrier_group_id = models.CharField("carrier group id", max_length=100)
     group_name = models.CharField(max_length=200)
@@ -25,7 +28,7 @@ class CarrierConnection(models.Model):
     broker_federal_ein = models.CharField("broker federal EIN", max_length=10, blank=True)
     broker_tin = models.CharField("broker TIN", max_length=20, blank=True)
     employer_email_address = models.EmailField("employer email", blank=True)
-    status = models.CharField(max_length=60, db_index=True)
+    status = models.CharField(max_length=60, db_index=True, blank=True)
     status_since = models.DateTimeField()
     setup_message = models.TextField("service's message", blank=True)
     attempts = models.PositiveSmallIntegerField(default=1)
@@ -44,6 +47,8 @@ class CarrierConnection(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["employer_group", "carrier"], condition=~models.Q(status__in=SETTLED_STATUSES),
                                     name="carrierconnection_one_open_per_group_carrier"),
+            models.UniqueConstraint(fields=["connection_id"], condition=~models.Q(connection_id=""),
+                                    name="carrierconnection_connection_id_unique"),
         ]
 
     def __str__(self):
@@ -51,7 +56,46 @@ class CarrierConnection(models.Model):
 
     @property
     def status_display(self) -> str:
+        if not self.status and not self.connection_id:
+            return NOT_SENT_LABEL
         return status_label(self.status, CONNECTION_STATUS_LABELS)
+
+
+NOT_SENT_LABEL = "Requested, not yet at the service"
+
+
+class ConnectionAttempt(Attempt):
+    """One unit of work with the service for a connection: send the request, poll, amend and retry, pull.
+
+    The mechanism (claim, lease, retry, sweep) is ``integrations.attempts``; the status words here are
+    ours (queued ... succeeded), the connection's own ``status`` stays the service's. At most one is
+    active per connection, so a poll never races a retry. A request's attempt outlives a refused
+    request (its connection is removed; ``connection`` becomes empty), so the refusal stays on record.
+    """
+
+    class Kind(models.TextChoices):
+        REQUEST = "request", "Send the connection request"
+        POLL = "poll", "Poll the status"
+        RETRY = "retry", "Amend and retry"
+        PULL = "pull", "Pull group data and compare"
+
+    connection = models.ForeignKey(CarrierConnection, on_delete=models.SET_NULL, null=True, blank=True, related_name="work")
+    employer_group = models.ForeignKey("plans.EmployerGroup", on_delete=models.CASCADE, related_name="+")
+    carrier = models.ForeignKey("plans.Carrier", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    payload = models.JSONField(default=dict, blank=True, help_text="What is sent (a request's body, a retry's amendments).")
+    result = models.JSONField(default=dict, blank=True, help_text="What came of it (a pull's counts, a refusal's fields).")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection"], condition=models.Q(status__in=ACTIVE),
+                                    name="connectionattempt_one_active_per_connection"),
+        ]
+        indexes = [models.Index(fields=["status", "lease_until"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.get_status_display()}"
 
 
 class ConnectionEvent(models.Model):

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from core import related
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin
+from core.admin_filters import filterset_list_filter
 
 from .benefit_summary import SCHEMA, benefit_rows
 from .filters import EmployerGroupFilterSet, PlanFilterSet
@@ -28,24 +29,6 @@ from .services import (
     plan_renew,
     plan_update,
 )
-
-
-def filterset_list_filter(filterset_class, name: str, title: str, choices):
-    """A changelist filter that applies ``filterset_class``'s ``name`` filter: one definition for admin and API."""
-
-    class Filter(admin.SimpleListFilter):
-        parameter_name = name
-
-        def lookups(self, request, model_admin):
-            return list(choices() if callable(choices) else choices)
-
-        def queryset(self, request, queryset):
-            if self.value() is None:
-                return queryset
-            return filterset_class({name: [self.value()]}, queryset).qs
-
-    Filter.title = title
-    return Filter
 
 
 def _clear_formset_results(formsets) -> None:

@@ -8,13 +8,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin import AuditedModelAdmin
+from core.admin_filters import filterset_list_filter
 from core.errors import ApplicationError
-from plans.admin import filterset_list_filter
 
 from ..filters import CarrierConnectionFilterSet
 from ..forms import ConnectForm, RetryForm
 from ..mapping import CONNECTION_STATUS_LABELS, RETRYABLE_STATUSES
-from ..models import CarrierConnection, ConnectionAmendment, ConnectionEvent, Discrepancy
+from ..models import CarrierConnection, ConnectionAmendment, ConnectionAttempt, ConnectionEvent, Discrepancy
 from ..selectors import connection_list
 from ..services import AMENDABLE, connection_poll, connection_pull, connection_request, connection_retry
 from .common import duration, run_service
@@ -50,6 +50,25 @@ class AmendmentInline(EventInline):
     verbose_name_plural = "Amendments (what changed between attempts)"
 
 
+class WorkInline(EventInline):
+    """Each call to the service (request, poll, retry, pull): where it stands and why, in the queues people know."""
+
+    model = ConnectionAttempt
+    fields = ["created_at", "kind", "queue_label", "tries", "http_calls", "reason", "requested_by"]
+    readonly_fields = fields
+    verbose_name_plural = "Work with the service (latest first)"
+    max_num = 0
+
+    def get_queryset(self, request):
+        # A poll that went well is in the status history already; the others (and every other kind) are here.
+        return (super().get_queryset(request).exclude(kind=ConnectionAttempt.Kind.POLL, status=ConnectionAttempt.Status.SUCCEEDED)
+                .select_related("requested_by").order_by("-created_at", "-id"))
+
+    @admin.display(description="Status")
+    def queue_label(self, attempt):
+        return f"{attempt.queue.label} ({attempt.get_status_display().lower()})"
+
+
 def _status_choices():
     known = list(CONNECTION_STATUS_LABELS.items())
     others = (CarrierConnection.objects.exclude(status__in=CONNECTION_STATUS_LABELS).order_by()
@@ -65,7 +84,7 @@ class CarrierConnectionAdmin(AuditedModelAdmin):
     list_filter = [filterset_list_filter(CarrierConnectionFilterSet, "status", "status", _status_choices), "carrier",
                    "employer_group"]
     search_fields = ["employer_group__name", "employer_group__account_number", "carrier_group_id", "connection_id", "group_id"]
-    inlines = [EventInline, AmendmentInline]
+    inlines = [EventInline, AmendmentInline, WorkInline]
     actions = ["poll_now", "pull_group_data"]
     fieldsets = [
         (None, {"fields": ["employer_group", "carrier", "status_badge", "time_in_status", "setup_message"]}),

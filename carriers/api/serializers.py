@@ -1,9 +1,10 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hrsync.models import Employee
 from plans.models import Carrier, EmployerGroup
 
-from ..models import CarrierConnection, ConnectionAmendment, ConnectionEvent, Discrepancy
+from ..models import CarrierConnection, ConnectionAmendment, ConnectionAttempt, ConnectionEvent, Discrepancy
 from ..services import Resolution
 
 
@@ -21,6 +22,17 @@ class ConnectionAmendmentSerializer(serializers.ModelSerializer):
         fields = ["attempt", "changes", "summary", "created_at"]
 
 
+class ConnectionAttemptSerializer(serializers.ModelSerializer):
+    """One call to the service: ``status`` in the one vocabulary, ``queue`` as people see it, ``reason`` in words."""
+
+    queue = serializers.CharField(source="queue.label", read_only=True)
+
+    class Meta:
+        model = ConnectionAttempt
+        fields = ["kind", "status", "queue", "tries", "http_calls", "next_try_at", "reason", "created_at", "finished_at"]
+        read_only_fields = fields
+
+
 class CarrierConnectionSerializer(serializers.ModelSerializer):
     """A connection; ``status`` is the service's value as sent, ``status_display`` says it in words
     (``unknown: <value>`` for one the contract does not list)."""
@@ -36,6 +48,7 @@ class CarrierConnectionSerializer(serializers.ModelSerializer):
     last_amended_at = serializers.DateTimeField(read_only=True, allow_null=True, default=None)
     history = ConnectionEventSerializer(source="events", many=True, read_only=True)
     amendments = ConnectionAmendmentSerializer(many=True, read_only=True)
+    work = serializers.SerializerMethodField(help_text="The latest calls to the service (polls that went well aside).")
 
     class Meta:
         model = CarrierConnection
@@ -43,9 +56,16 @@ class CarrierConnectionSerializer(serializers.ModelSerializer):
                   "group_name", "federal_ein", "broker_federal_ein", "broker_tin", "employer_email_address", "status",
                   "status_display", "status_since", "seconds_in_status", "setup_message", "attempts", "last_polled_at",
                   "next_poll_at", "poll_error", "last_pulled_at", "pull_error", "last_amended_at", "history", "amendments",
-                  "created_at"]
+                  "work", "created_at"]
         read_only_fields = ["connection_id", "group_id", "status", "status_since", "setup_message", "attempts",
                             "last_polled_at", "next_poll_at", "poll_error", "last_pulled_at", "pull_error", "created_at"]
+        validators = []  # one open connection per group and carrier: the service checks it, with a message that says so
+
+    @extend_schema_field(ConnectionAttemptSerializer(many=True))
+    def get_work(self, obj) -> list:
+        rows = (obj.work.exclude(kind=ConnectionAttempt.Kind.POLL, status=ConnectionAttempt.Status.SUCCEEDED)
+                .order_by("-created_at", "-id")[:10])
+        return ConnectionAttemptSerializer(rows, many=True).data
 
     def get_seconds_in_status(self, obj) -> int:
         from django.utils import timezone

@@ -47,7 +47,7 @@ class CarrierConnectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
     def get_serializer(self, *args, **kwargs):
         serializer = super().get_serializer(*args, **kwargs)
         if self.action == "list":  # the history stays on the detail
-            for name in ("history", "amendments"):
+            for name in ("history", "amendments", "work"):
                 (getattr(serializer, "child", serializer)).fields.pop(name, None)
         return serializer
 

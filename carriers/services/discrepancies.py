@@ -58,32 +58,48 @@ def _take_carrier(actor: User | None, discrepancy: Discrepancy) -> None:
         raise ApplicationError(f"AgencyDesk has no field to take the carrier's {discrepancy.field_label.lower()} into.")
 
 
-@transaction.atomic
+def _check_open(discrepancy: Discrepancy, resolution: str) -> None:
+    if discrepancy.status not in UNRESOLVED or (discrepancy.status == Status.ACKNOWLEDGED and resolution == Resolution.ACKNOWLEDGE):
+        raise ApplicationError(f"This discrepancy is already {discrepancy.get_status_display().lower()}.")
+
+
 def discrepancy_resolve(*, actor: User | None, discrepancy: Discrepancy, resolution: str) -> Discrepancy:
-    """Resolve one discrepancy. Raises ``ApplicationError`` (or ``ValidationError``); nothing is written then.
+    """Resolve one discrepancy (call it outside a transaction). Raises ``ApplicationError`` (or
+    ``ValidationError``); nothing is written then.
 
     *Take the carrier's value* writes it through hrsync's / plans' services (so the benefits sync
     follows); *keep ours* flags it for the carrier; *acknowledge* also acknowledges it on the service
-    when the service reported it.
+    when the service reported it -- that call first, outside any transaction (acknowledging twice is
+    harmless there), then ours in one short transaction.
     """
-    discrepancy = Discrepancy.objects.select_for_update(of=("self",)).select_related("employee", "plan").get(pk=discrepancy.pk)
-    if discrepancy.status not in UNRESOLVED or (discrepancy.status == Status.ACKNOWLEDGED and resolution == Resolution.ACKNOWLEDGE):
-        raise ApplicationError(f"This discrepancy is already {discrepancy.get_status_display().lower()}.")
+    if resolution not in Resolution.values:
+        raise ValidationError({"resolution": f"Choose one of {', '.join(Resolution.values)}."})
+    noyo_status = None
+    if resolution == Resolution.ACKNOWLEDGE:
+        current = Discrepancy.objects.get(pk=discrepancy.pk)
+        _check_open(current, resolution)
+        if current.noyo_discrepancy_id:
+            try:
+                answer = noyo_client().discrepancy_ack(current.noyo_discrepancy_id)
+            except IntegrationError as exc:
+                raise ApplicationError(f"The service did not take the acknowledgement: {exc.message}") from exc
+            noyo_status = str(answer.get("status") or current.noyo_status)
+    return _resolve(actor=actor, pk=discrepancy.pk, resolution=resolution, noyo_status=noyo_status)
+
+
+@transaction.atomic
+def _resolve(*, actor: User | None, pk: int, resolution: str, noyo_status: str | None) -> Discrepancy:
+    discrepancy = Discrepancy.objects.select_for_update(of=("self",)).select_related("employee", "plan").get(pk=pk)
+    _check_open(discrepancy, resolution)
     if resolution == Resolution.TAKE_CARRIER:
         _take_carrier(actor, discrepancy)
         discrepancy.status = Status.TOOK_CARRIER
     elif resolution == Resolution.KEEP_OURS:
         discrepancy.status = Status.KEPT_OURS
-    elif resolution == Resolution.ACKNOWLEDGE:
-        if discrepancy.noyo_discrepancy_id:
-            try:
-                answer = noyo_client().discrepancy_ack(discrepancy.noyo_discrepancy_id)
-            except IntegrationError as exc:
-                raise ApplicationError(f"The service did not take the acknowledgement: {exc.message}") from exc
-            discrepancy.noyo_status = str(answer.get("status") or discrepancy.noyo_status)
-        discrepancy.status = Status.ACKNOWLEDGED
     else:
-        raise ValidationError({"resolution": f"Choose one of {', '.join(Resolution.values)}."})
+        if noyo_status is not None:
+            discrepancy.noyo_status = noyo_status
+        discrepancy.status = Status.ACKNOWLEDGED
     discrepancy.resolved_by, discrepancy.resolved_at = (actor if actor and actor.pk else None), timezone.now()
     discrepancy.save(update_fields=["status", "noyo_status", "resolved_by", "resolved_at"])
     audit(actor=actor, action=AuditLog.Action.UPDATE, obj=discrepancy,

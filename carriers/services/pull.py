@@ -1,19 +1,30 @@
-"""Pulling a connected group's plans and members from the service, linking them to ours by ids."""
+"""Pulling a connected group's plans and members from the service, linking them to ours by ids.
+
+A pull is an attempt (``attempts``): outside any transaction it reads the service's plans and members
+page by page into their pulled rows (upserts by the service's ids: a pull run twice writes the same
+rows) and reads the service's own discrepancies; then, in the one short transaction that settles the
+attempt, it drops the rows the service no longer has and compares (``compare``). A pull killed midway
+leaves its attempt past its lease; the sweep runs it again from the start, with the same result.
+"""
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit
 from core.errors import ApplicationError
+from core.jobs import Status, job_lease_kept
 from hrsync.models import Employee
-from integrations.clients.noyo import noyo_client
+from integrations.attempts import Outcome
+from integrations.clients.noyo import NoyoClient
 from integrations.http import IntegrationError
 from plans.models import Plan
 
 from ..mapping import MEMBER_COMPARISONS, SERVICE_CONTEXTS, custom_id_to_uuid, member_from_noyo, plan_from_noyo
-from ..models import CarrierConnection, CarrierMember, CarrierPlan, Discrepancy, MemberLink
+from ..models import CarrierConnection, CarrierMember, CarrierPlan, ConnectionAttempt, Discrepancy, MemberLink
+from .attempts import active_attempt, attempt_due_now, attempt_queue, connection_attempt_run
 from .compare import _Writer, discrepancies_compare, discrepancies_settle
 
 BATCH = 500
@@ -23,8 +34,8 @@ COMPARED = {*MEMBER_COMPARISONS, "member"}  # fields our own comparison covers
 PLAN_FIELDS = ["custom_plan_id", "plan", "name", "line_of_coverage", "effective_start_date", "effective_end_date", "pulled_at"]
 
 
-def _batches(items: Iterable, size: int = BATCH) -> Iterable[list]:
-    batch = []
+def _batches(items: Iterable, size: int | None = None) -> Iterable[list]:
+    size, batch = size or BATCH, []
     for item in items:
         batch.append(item)
         if len(batch) >= size:
@@ -49,7 +60,6 @@ def _store_members(connection: CarrierConnection, pages: Iterable[dict], stamp) 
         CarrierMember.objects.bulk_create(members, update_conflicts=True, update_fields=MEMBER_FIELDS,
                                           unique_fields=["connection", "noyo_id"])
         count += len(members)
-    CarrierMember.objects.filter(connection=connection, pulled_at__lt=stamp).delete()  # gone from the carrier
     return count
 
 
@@ -63,7 +73,6 @@ def _store_plans(connection: CarrierConnection, items: Iterable[dict], stamp) ->
                          plan_id=int(r["custom_plan_id"]) if r["custom_plan_id"].isdigit() and int(r["custom_plan_id"]) in ours else None)
              for r in rows if r["noyo_id"]]
     CarrierPlan.objects.bulk_create(plans, update_conflicts=True, update_fields=PLAN_FIELDS, unique_fields=["connection", "noyo_id"])
-    CarrierPlan.objects.filter(connection=connection, pulled_at__lt=stamp).delete()
     return len(plans)
 
 
@@ -102,31 +111,67 @@ def _merge_service(connection: CarrierConnection, items: Iterable[dict], stamp) 
 
 
 def connection_pull(*, connection_id: int, actor: User | None = None) -> dict:
-    """Pull a completed connection's plans and members, compare them with ours, merge the service's discrepancies.
+    """Pull a completed connection's plans and members now (call it outside a transaction), compare them
+    with ours, merge the service's discrepancies. Returns counts.
 
-    Returns counts. Raises ``ApplicationError`` when the connection is not completed or the service
-    fails (the reason is kept on the connection as well).
+    Raises ``ApplicationError`` when the connection is not completed, other work on it is under way, or the
+    service fails (the reason is kept on the connection; a transient failure is retried by the policy).
     """
-    connection = CarrierConnection.objects.select_related("employer_group", "carrier").get(pk=connection_id)
-    if connection.status != "completed" or not connection.group_id:
-        raise ApplicationError(f"Group data can be pulled once the connection is completed; it is {connection.status_display}.")
-    client, stamp = noyo_client(), timezone.now()
-    try:
+    with transaction.atomic():
+        connection = CarrierConnection.objects.select_for_update(of=("self",)).get(pk=connection_id)
+        if connection.status != "completed" or not connection.group_id:
+            raise ApplicationError(f"Group data can be pulled once the connection is completed; it is {connection.status_display}.")
+        attempt = active_attempt(connection)
+        if attempt is None:
+            attempt = attempt_queue(connection=connection, kind=ConnectionAttempt.Kind.PULL, actor=actor)
+        elif attempt.kind == ConnectionAttempt.Kind.PULL and attempt.status != Status.RUNNING:
+            attempt_due_now(attempt)  # the pull already waiting: now
+        else:
+            raise ApplicationError("The group data is being pulled right now; its counts follow in a moment.")
+    done = connection_attempt_run(attempt.pk)
+    if done is None:
+        raise ApplicationError("The group data is being pulled right now; its counts follow in a moment.")
+    if done.status == Status.FAILED:
+        raise ApplicationError(done.reason)
+    if done.status != Status.SUCCEEDED:
+        raise ApplicationError(f"The group data could not be pulled yet. {done.reason}")
+    return done.result
+
+
+def pull_work(attempt: ConnectionAttempt, client: NoyoClient) -> Outcome:
+    """Read the service's plans and members into their pulled rows, and its discrepancies, outside any transaction."""
+    connection, stamp = attempt.connection, timezone.now()
+    with job_lease_kept(attempt, lease_seconds=settings.CARRIERS_ATTEMPT_LEASE_SECONDS):
         plans = _store_plans(connection, client.plans(connection.group_id), stamp)
         members = _store_members(connection, client.employees(connection.group_id), stamp)
-        with transaction.atomic():
-            found = discrepancies_compare(connection=connection, stamp=stamp, finish=False)
-            reported = _merge_service(connection, client.discrepancies(connection.group_id), stamp)
-            discrepancies_settle(connection=connection, stamp=stamp)
-    except IntegrationError as exc:
-        CarrierConnection.objects.filter(pk=connection.pk).update(pull_error=exc.message)
-        raise ApplicationError(f"The group data could not be pulled: {exc.message}") from exc
+        reported = list(client.discrepancies(connection.group_id))
+    return Outcome(Status.SUCCEEDED, f"Pulled {plans} plans and {members} members.",
+                   record=lambda a: _pull_recorded(a, stamp=stamp, plans=plans, members=members, reported=reported))
+
+
+def _pull_recorded(attempt: ConnectionAttempt, *, stamp, plans: int, members: int, reported: list[dict]) -> None:
+    """The comparison, in the attempt's settling transaction: what the service no longer has goes, then differences."""
+    connection = (CarrierConnection.objects.select_for_update(of=("self",)).select_related("employer_group", "carrier")
+                  .get(pk=attempt.connection_id))
+    CarrierPlan.objects.filter(connection=connection, pulled_at__lt=stamp).delete()
+    CarrierMember.objects.filter(connection=connection, pulled_at__lt=stamp).delete()  # gone from the carrier
+    found = discrepancies_compare(connection=connection, stamp=stamp, finish=False)
+    merged = _merge_service(connection, reported, stamp)
+    discrepancies_settle(connection=connection, stamp=stamp)
     open_count = Discrepancy.objects.filter(connection=connection, status=Discrepancy.Status.OPEN).count()
-    CarrierConnection.objects.filter(pk=connection.pk).update(last_pulled_at=stamp, pull_error="")
-    result = {"plans": plans, "members": members, "differences": found, "reported_by_service": reported, "open": open_count}
-    audit(actor=actor, action=AuditLog.Action.SYNC, obj=connection, summary=(
+    CarrierConnection.objects.filter(pk=connection.pk).update(last_pulled_at=stamp, pull_error="", updated_at=timezone.now())
+    result = {"plans": plans, "members": members, "differences": found, "reported_by_service": merged, "open": open_count}
+    ConnectionAttempt.objects.filter(pk=attempt.pk).update(result=result)
+    attempt.result = result
+    audit(actor=attempt.requested_by, action=AuditLog.Action.SYNC, obj=connection, summary=(
         f"Pulled group data: {plans} plans, {members} members; {open_count} open discrepancies"), data=result)
-    return result
+
+
+def pull_refused(attempt: ConnectionAttempt, error: IntegrationError) -> Outcome:
+    def keep(a: ConnectionAttempt) -> None:
+        CarrierConnection.objects.filter(pk=a.connection_id).update(pull_error=error.message, updated_at=timezone.now())
+
+    return Outcome(Status.FAILED, f"The group data could not be pulled: {error.message}", record=keep)
 
 
 @transaction.atomic

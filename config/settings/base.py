@@ -371,8 +371,7 @@ INTEGRATIONS_TASKS = [
     "hrsync.tasks.sync_attempt_run_task",
     "plansync.tasks.plan_sync_run_task",
     "plansync.tasks.plan_sync_group_task",
-    "carriers.tasks.connection_poll_task",
-    "carriers.tasks.connection_pull_task",
+    "carriers.tasks.connection_attempt_run_task",
     "ams.tasks.notification_process_task",
     "ams.tasks.customer_sync_task",
     "ams.tasks.crm_push_task",
@@ -412,6 +411,11 @@ NOYO_CLIENT_SECRET = env.str("NOYO_CLIENT_SECRET", default="sandbox-noyo-secret"
 # Polling open connections: first wait, doubling while nothing changes, up to the cap (seconds).
 CARRIERS_POLL_INTERVAL_SECONDS = env.int("CARRIERS_POLL_INTERVAL_SECONDS", default=60)
 CARRIERS_POLL_MAX_INTERVAL_SECONDS = env.int("CARRIERS_POLL_MAX_INTERVAL_SECONDS", default=6 * 3600)
+# Each call to the service is an attempt row: a running one's lease (a pull renews it while it reads), a queued
+# one's (its message lost: the minute beat's sweep sends it again), and how long polls that succeeded are kept.
+CARRIERS_ATTEMPT_LEASE_SECONDS = env.int("CARRIERS_ATTEMPT_LEASE_SECONDS", default=120)
+CARRIERS_QUEUED_LEASE_SECONDS = env.int("CARRIERS_QUEUED_LEASE_SECONDS", default=300)
+CARRIERS_POLLS_KEPT_DAYS = env.int("CARRIERS_POLLS_KEPT_DAYS", default=30)
 
 # --- ams: the agency management system (AMS360 WSAPI) and the CRM -----------------------
 # Empty URLs: the sandbox's (under SANDBOX_URL). A real AMS or CRM is a setting.

@@ -80,6 +80,10 @@ class NoyoClient(Client):
     def connection_get(self, connection_id: str) -> dict:
         return self.request("GET", f"/api/v1/group_connections/{connection_id}").data
 
+    def connections_find(self, *, carrier_id: str, carrier_group_id: str) -> list[dict]:
+        """The organisation's connections for one carrier group id at one carrier (a look-up before a create is retried)."""
+        return list(self._pages("/api/v1/group_connections", {"carrier_id": carrier_id, "carrier_group_id": carrier_group_id}))
+
     def connection_retry(self, connection_id: str, amended: dict) -> dict:
         """``PUT .../retry`` with the amended fields (carrier_group_id, federal_ein, broker ids, email)."""
         return self.request("PUT", f"/api/v1/group_connections/{connection_id}/retry", json=amended).data
