@@ -53,6 +53,11 @@ def redis_binary() -> str:
     return found
 
 
+def _spawn(args: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
+    with open(log, "w") as out:
+        return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+
+
 def soak(broker: str, messages: int, folder: Path) -> dict:
     folder.mkdir(parents=True)
     out = folder / "out"
@@ -69,9 +74,8 @@ def soak(broker: str, messages: int, folder: Path) -> dict:
         url = f"sqla+sqlite:///{folder / 'broker.sqlite'}"
     elif broker == "redis":
         sock = folder / "redis.sock"
-        extra.append(subprocess.Popen([redis_binary(), "--port", "0", "--unixsocket", str(sock), "--dir", str(folder),
-                                       "--appendonly", "yes", "--save", ""], stdout=open(folder / "redis.log", "w"),
-                                      stderr=subprocess.STDOUT))
+        extra.append(_spawn([redis_binary(), "--port", "0", "--unixsocket", str(sock), "--dir", str(folder),
+                             "--appendonly", "yes", "--save", ""], folder / "redis.log"))
         for _ in range(50):
             if sock.exists():
                 break
@@ -82,13 +86,12 @@ def soak(broker: str, messages: int, folder: Path) -> dict:
     env = {**os.environ, "SOAK_BROKER_URL": url, "SOAK_BROKER_OPTIONS": json.dumps(options), "SOAK_OUT": str(out)}
     celery = [sys.executable, "-m", "celery", "-A", "bench.brokersoak:broker_app"]
     workers = [
-        subprocess.Popen([*celery, "worker", "--pool", "prefork", "--concurrency", "2", "-n", "a@%h", "--loglevel", "WARNING"],
-                         env=env, cwd=ROOT, stdout=open(folder / "worker-a.log", "w"), stderr=subprocess.STDOUT),
-        subprocess.Popen([*celery, "worker", "--pool", "threads", "--concurrency", "4", "-n", "b@%h", "--loglevel", "WARNING"],
-                         env=env, cwd=ROOT, stdout=open(folder / "worker-b.log", "w"), stderr=subprocess.STDOUT),
+        _spawn([*celery, "worker", "--pool", "prefork", "--concurrency", "2", "-n", "a@%h", "--loglevel", "WARNING"],
+               folder / "worker-a.log", env),
+        _spawn([*celery, "worker", "--pool", "threads", "--concurrency", "4", "-n", "b@%h", "--loglevel", "WARNING"],
+               folder / "worker-b.log", env),
     ]
-    beat = subprocess.Popen([*celery, "beat", "-s", str(folder / "beat-schedule"), "--loglevel", "INFO"],
-                            env=env, cwd=ROOT, stdout=open(folder / "beat.log", "w"), stderr=subprocess.STDOUT)
+    beat = _spawn([*celery, "beat", "-s", str(folder / "beat-schedule"), "--loglevel", "INFO"], folder / "beat.log", env)
     os.environ.update(env)
     broker_app.conf.broker_url = url
     broker_app.conf.broker_transport_options = options

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "accounts.middleware.PermissionDeniedMiddleware",
+    "core.busy.BusyMiddleware",  # a lock wait that ran out: 503 "busy, try again", not 500
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -82,6 +83,13 @@ TEMPLATES = [
 ]
 
 
+# How long a write waits for another's lock before it gives up: SQLite's busy timeout, and PostgreSQL's
+# lock_timeout when POSTGRESQL_LOCK_TIMEOUT_SECONDS is set (0: the server's own, by default none). A web
+# request then answers 503 "busy, try again" (core.busy); the Procfile gives the workers longer.
+DATABASE_LOCK_TIMEOUT_SECONDS = env.float("DATABASE_LOCK_TIMEOUT_SECONDS", default=5)
+POSTGRESQL_LOCK_TIMEOUT_SECONDS = env.float("POSTGRESQL_LOCK_TIMEOUT_SECONDS", default=0)
+
+
 def _database(url: str) -> dict:
     try:
         config = environ.Env.db_url_config(url)
@@ -92,11 +100,12 @@ def _database(url: str) -> dict:
         raise ImproperlyConfigured(f"DATABASE_URL is malformed ({url!r}): no database engine or name")
     if engine.endswith("sqlite3"):
         config["OPTIONS"] = {
-            # WAL lets the web process read while the worker writes; IMMEDIATE avoids
-            # "database is locked" on lock upgrade inside transactions.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
+            # WAL lets every process read while one writes. IMMEDIATE takes the write lock at BEGIN, so
+            # writers queue (up to ``timeout`` seconds) instead of failing at once on a read-to-write
+            # lock upgrade. A wait that runs out is answered 503 "busy, try again" (core.busy).
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
+            "timeout": DATABASE_LOCK_TIMEOUT_SECONDS,
         }
     else:
         config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -113,6 +122,9 @@ DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
 if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
+if POSTGRESQL_LOCK_TIMEOUT_SECONDS and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} -c lock_timeout={int(POSTGRESQL_LOCK_TIMEOUT_SECONDS * 1000)}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite builds the same index without them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
