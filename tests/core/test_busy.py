@@ -16,27 +16,36 @@ from tests.individuals.factories import IndividualFactory
 
 @pytest.fixture
 def write_lock(django_db_serialized_rollback, transactional_db):
-    """``with write_lock():`` a second SQLite connection holds a write transaction on the test database, as a
-    worker's long chunk would; this thread's connection gives up waiting after 0.2 s instead of 5."""
-    if connection.vendor != "sqlite":
-        pytest.skip("the lock is taken with a second SQLite connection")
+    """``with write_lock():`` a second connection holds a write lock on the individuals table, as a worker's long
+    chunk would (SQLite: a write transaction; PostgreSQL: ``LOCK TABLE ... IN EXCLUSIVE MODE``, reads go on);
+    this thread's connection gives up waiting after 0.2 s (SQLite's busy timeout, PostgreSQL's lock_timeout)."""
 
     @contextlib.contextmanager
     def hold():
         connection.ensure_connection()
-        name = connection.settings_dict["NAME"]
-        other = sqlite3.connect(name, uri=name.startswith("file:"), isolation_level=None, timeout=0.2)
+        settings = connection.settings_dict
+        if connection.vendor == "sqlite":
+            other = sqlite3.connect(settings["NAME"], uri=settings["NAME"].startswith("file:"), isolation_level=None)
+            wait, restore = "PRAGMA busy_timeout = 200", f"PRAGMA busy_timeout = {int(settings['OPTIONS'].get('timeout', 5) * 1000)}"
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("UPDATE individuals_individual SET first_name = first_name")
+        else:
+            other = psycopg.connect(dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"] or "127.0.0.1",
+                                    port=settings["PORT"] or 5432, password=settings["PASSWORD"] or None)
+            wait, restore = "SET lock_timeout = 200", "RESET lock_timeout"
+            other.execute("LOCK TABLE individuals_individual IN EXCLUSIVE MODE")
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA busy_timeout = 200")
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("UPDATE individuals_individual SET first_name = first_name")
+            cursor.execute(wait)
         try:
             yield
         finally:
-            other.execute("ROLLBACK")
+            if connection.vendor == "sqlite":
+                other.execute("ROLLBACK")
+            else:
+                other.rollback()
             other.close()
             with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA busy_timeout = {int(connection.settings_dict['OPTIONS'].get('timeout', 5) * 1000)}")
+                cursor.execute(restore)
 
     return hold
 
