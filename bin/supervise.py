@@ -21,6 +21,7 @@ STOP_WAIT = {"worker": 30, "integrations": 30}  # seconds a worker may finish it
 
 
 def procfile(path: Path = ROOT / "Procfile") -> list[tuple[str, str]]:
+    """The Procfile's ``name: command`` lines."""
     programs = []
     for line in path.read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
@@ -53,10 +54,14 @@ stdout_events_enabled=true
 """
 
 
-def conf() -> str:
-    logs = VAR / "log"
+def conf(var_dir: Path = VAR, procfile_path: Path = ROOT / "Procfile", embedded_broker: bool | None = None) -> str:
+    """supervisord's config: the Procfile's programs (group ``app``, not started until ``supervisorctl start
+    'app:*'``: bin/run migrates first), the embedded broker (started at once) unless REDIS_URL, the log listener."""
+    if embedded_broker is None:
+        embedded_broker = not os.environ.get("REDIS_URL")
+    logs = var_dir / "log"
     logs.mkdir(parents=True, exist_ok=True)
-    var = VAR.as_posix().replace("%", "%%")
+    var = var_dir.as_posix().replace("%", "%%")
     text = f"""; Written by bin/supervise.py from the Procfile at each bin/run; edit the Procfile, not this.
 [supervisord]
 nodaemon=true
@@ -76,7 +81,7 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 serverurl=unix://{var}/supervisor.sock
 
 [eventlistener:log]
-command={shlex.quote(sys.executable)} {shlex.quote(str(Path(__file__).resolve()))} log
+command={shlex.quote(sys.executable)} {shlex.quote(str(Path(__file__).resolve()))} log {shlex.quote(str(procfile_path))}
 events=PROCESS_LOG
 buffer_size=1000
 priority=1
@@ -85,9 +90,9 @@ stdout_logfile=NONE
 stderr_logfile=/dev/stdout
 stderr_logfile_maxbytes=0
 """
-    if not os.environ.get("REDIS_URL"):
+    if embedded_broker:
         redis = shutil.which("redis-server", path=str(Path(sys.executable).parent)) or "redis-server"
-        folder = VAR / "redis"
+        folder = var_dir / "redis"
         folder.mkdir(parents=True, exist_ok=True)
         # No TCP port: only this machine's processes reach it. Append-only file synced every second:
         # a message survives the broker's restart (and a lost one is sent again by the job sweeps).
@@ -95,16 +100,16 @@ stderr_logfile_maxbytes=0
                          f"--unixsocketperm 700 --dir {shlex.quote(str(folder))} --appendonly yes --appendfsync everysec "
                          '--save "" --logfile ""', priority=10, autostart=True, group_log=logs)
     names = []
-    for name, command in procfile():
+    for name, command in procfile(procfile_path):
         text += _program(name, command, priority=100, autostart=False, group_log=logs)
         names.append(name)
     text += f"\n[group:app]\nprograms={','.join(names)}\n"
     return text
 
 
-def log() -> None:
+def log(procfile_path: Path) -> None:
     """supervisord event listener: each PROCESS_LOG event's lines to stderr (supervisord's stdout), prefixed."""
-    width = max(len(name) for name, _ in [*procfile(), ("broker", "")])
+    width = max(len(name) for name, _ in [*procfile(procfile_path), ("broker", "")])
     stdin, stdout, stderr = sys.stdin.buffer, sys.stdout, sys.stderr.buffer
     pending: dict[str, bytes] = {}
     while True:
@@ -130,7 +135,7 @@ if __name__ == "__main__":
         CONF.parent.mkdir(parents=True, exist_ok=True)
         CONF.write_text(conf())
         print(CONF)
-    elif sys.argv[1:] == ["log"]:
-        log()
+    elif sys.argv[1:2] == ["log"]:
+        log(Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "Procfile")
     else:
         sys.exit(__doc__)
