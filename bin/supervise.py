@@ -9,6 +9,7 @@ redis-server on a unix socket under var/redis (settings.EMBEDDED_REDIS_SOCKET).
 (as honcho did); each program's output is also kept in ``var/log/<name>.log``.
 """
 import os
+import secrets
 import shlex
 import shutil
 import sys
@@ -62,6 +63,7 @@ def conf(var_dir: Path = VAR, procfile_path: Path = ROOT / "Procfile", embedded_
     logs = var_dir / "log"
     logs.mkdir(parents=True, exist_ok=True)
     var = var_dir.as_posix().replace("%", "%%")
+    password = secrets.token_urlsafe(16)  # the control socket's, new at each bin/run (the file is 0600)
     text = f"""; Written by bin/supervise.py from the Procfile at each bin/run; edit the Procfile, not this.
 [supervisord]
 nodaemon=true
@@ -69,16 +71,21 @@ logfile={var}/log/supervisord.log
 logfile_maxbytes=10MB
 pidfile={var}/supervisord.pid
 loglevel=info
+{"user=root" if os.geteuid() == 0 else ""}
 
 [unix_http_server]
 file={var}/supervisor.sock
 chmod=0700
+username=agencydesk
+password={password}
 
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [supervisorctl]
 serverurl=unix://{var}/supervisor.sock
+username=agencydesk
+password={password}
 
 [eventlistener:log]
 command={shlex.quote(sys.executable)} {shlex.quote(str(Path(__file__).resolve()))} log {shlex.quote(str(procfile_path))}
@@ -133,6 +140,8 @@ def log(procfile_path: Path) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["conf"]:
         CONF.parent.mkdir(parents=True, exist_ok=True)
+        CONF.touch(mode=0o600)
+        CONF.chmod(0o600)
         CONF.write_text(conf())
         print(CONF)
     elif sys.argv[1:2] == ["log"]:
