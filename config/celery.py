@@ -21,8 +21,8 @@ class BusyRetryingTask(Task):
     is sent again after a pause, as a person is told to "try again", instead of failing.
 
     The transaction it was in rolled back, so the chunk it was writing is written again by the next run
-    (tasks are idempotent: ids in, the job's own state says where it is). Not when eager: the caller (a
-    request or a test) gets the error itself.
+    (tasks are idempotent: ids in, the job's own state says where it is). Not when eager or called as a
+    function: the caller (a request or a test) gets the error itself.
     """
 
     def __call__(self, *args, **kwargs):
@@ -31,10 +31,11 @@ class BusyRetryingTask(Task):
         except Exception as exc:
             from core.busy import is_busy
 
-            if self.request.is_eager or not is_busy(exc) or self.request.retries >= BUSY_MAX_RETRIES:
+            request = self.request
+            if request.called_directly or request.is_eager or not is_busy(exc) or request.retries >= BUSY_MAX_RETRIES:
                 raise
-            countdown = BUSY_RETRY_SECONDS * (self.request.retries + 1)
-            logger.warning("Busy (%s): %s[%s] runs again in %ss", exc, self.name, self.request.id, countdown)
+            countdown = BUSY_RETRY_SECONDS * (request.retries + 1)
+            logger.warning("Busy (%s): %s[%s] runs again in %ss", exc, self.name, request.id, countdown)
             raise self.retry(exc=exc, countdown=countdown, max_retries=BUSY_MAX_RETRIES) from exc
 
 

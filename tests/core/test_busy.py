@@ -112,7 +112,7 @@ def test_a_task_that_met_a_busy_database_is_sent_again_later(monkeypatch):
         return Retry(exc=exc, when=countdown)
 
     monkeypatch.setattr(BusyRetryingTask, "retry", retry)
-    locked_task.push_request(is_eager=False, retries=1, id="t-1")
+    locked_task.push_request(is_eager=False, called_directly=False, retries=1, id="t-1")
     try:
         with pytest.raises(Retry):
             locked_task()
