@@ -1,4 +1,5 @@
-"""Which embedded broker holds up under the product's own shape of work: ``python -m bench.brokersoak``.
+"""Which embedded broker holds up under the product's own shape of work: ``python -m bench.brokersoak``
+(every candidate; ``python -m bench brokersoak`` measures the embedded one as figures).
 
 For each candidate broker: two Celery workers consuming (a prefork worker with 2 processes and a threads
 worker with 4 threads, as in the Procfile), beat publishing a message every 0.2 s, and this process
@@ -26,6 +27,7 @@ from pathlib import Path
 from celery import Celery
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = 5000  # messages, for ``python -m bench brokersoak`` (the embedded broker only)
 
 broker_app = Celery("brokersoak")
 broker_app.conf.update(
@@ -147,6 +149,23 @@ def soak(broker: str, messages: int, folder: Path) -> dict:
     if errors:
         result["first_error"] = errors[0][:200]
     return result
+
+
+def run(size: int = DEFAULT) -> list[dict]:
+    """``python -m bench brokersoak``: the embedded broker (redis) with ``size`` messages, as figures."""
+    from bench.report import figure
+
+    answer = subprocess.run([sys.executable, "-m", "bench.brokersoak", "--messages", str(size), "--brokers", "redis"],
+                            cwd=ROOT, capture_output=True, text=True)
+    result = json.loads(answer.stdout.strip().splitlines()[-1])
+    return [
+        figure("brokersoak", "messages lost", value=result["lost"], unit="count", limit=1, goal=0),
+        figure("brokersoak", "messages received twice", value=result["duplicated"], unit="count", limit=1, goal=0),
+        figure("brokersoak", "workers died or logged errors", value=result["workers_died"] + result["error_lines"],
+               unit="count", limit=1, goal=0),
+        figure("brokersoak", "messages per second", value=result["messages_per_second"], unit="1/s", limit=50, goal=1,
+               better="higher", note="at least 50/s (a loaded 2-core machine: 150-730)"),
+    ]
 
 
 def main() -> int:
