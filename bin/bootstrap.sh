@@ -15,4 +15,4 @@ if ! grep -qx "$want" .venv/.requirements.sha 2>/dev/null; then
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 var=${AGENCYDESK_VAR_DIR:-$PWD/var}
-mkdir -p "$var/static" "$var/media" "$var/cache" "$var/celery/broker" "$var/celery/results" "$var/celery/control"
+mkdir -p "$var/static" "$var/media" "$var/cache" "$var/redis" "$var/log"

