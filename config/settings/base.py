@@ -242,7 +242,7 @@ SPECTACULAR_SETTINGS = {
         "EmployerGroupStatusEnum": "plans.models.EmployerGroup.Status",
         "PlanStatusEnum": "plans.models.Plan.Status",
         "SyncAttemptActionEnum": "hrsync.models.SyncAttempt.Action",
-        "SyncAttemptStatusEnum": "hrsync.models.SyncAttempt.Status",
+        "JobStatusEnum": "core.jobs.Status",  # every job and attempt row: one vocabulary
         "EmployeeSyncStateEnum": "hrsync.models.Employee.SyncState",
         "EmployeeGenderEnum": "hrsync.models.Employee.Gender",
         "EmployeePayFrequencyEnum": "hrsync.models.Employee.PayFrequency",
@@ -250,7 +250,6 @@ SPECTACULAR_SETTINGS = {
         "PlanSyncSideEnum": "plansync.models.Side",
         "PlanChoiceStateEnum": "plansync.models.PlanChoice.State",
         "PlanChoiceChoiceEnum": "plansync.models.PlanChoice.Choice",
-        "PlanSyncRunStatusEnum": "plansync.models.PlanSyncRun.Status",
         "PlanSyncItemStatusEnum": "plansync.models.PlanSyncItem.Status",
         "PlanSyncConflictStatusEnum": "plansync.models.PlanSyncConflict.Status",
         "PlanSyncConflictResolutionEnum": "plansync.models.PlanSyncConflict.Resolution",
