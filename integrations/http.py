@@ -1,9 +1,11 @@
-"""The client base every outside system's client builds on: real HTTP over ``requests``.
+"""The client base every outside system's client builds on, REST and SOAP (``integrations.clients.soap``
+puts zeep's transport on it): real HTTP over ``requests``.
 
 Connect and read timeouts; a bounded connection pool per process shared by the clients; retries
 (urllib3's ``Retry``, see ``RetryPolicy``) with exponential backoff and jitter on 5xx, timeouts,
 connection errors and 429 (honouring Retry-After); an ``Idempotency-Key`` on writes so a retried
-write is applied once; failures raised as typed exceptions carrying the platform's own message.
+write is applied once; failures raised as typed exceptions carrying the platform's own message. This
+is the one retry loop: nothing above it retries within a call.
 """
 import logging
 import os
