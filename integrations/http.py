@@ -1,9 +1,11 @@
-"""The client base every outside system's client builds on: real HTTP over ``requests``.
+"""The client base every outside system's client builds on, REST and SOAP (``integrations.clients.soap``
+puts zeep's transport on it): real HTTP over ``requests``.
 
 Connect and read timeouts; a bounded connection pool per process shared by the clients; retries
 (urllib3's ``Retry``, see ``RetryPolicy``) with exponential backoff and jitter on 5xx, timeouts,
 connection errors and 429 (honouring Retry-After); an ``Idempotency-Key`` on writes so a retried
-write is applied once; failures raised as typed exceptions carrying the platform's own message.
+write is applied once; failures raised as typed exceptions carrying the platform's own message. This
+is the one retry loop: nothing above it retries within a call.
 """
 import logging
 import os
@@ -88,10 +90,17 @@ class RetryPolicy:
         wait = max(random.uniform(wait / 2, wait), min(retry_after or 0.0, self.later_max_backoff))
         return min(now + timedelta(seconds=wait), end)
 
-    def urllib3_retry(self) -> Retry:
+    def urllib3_retry(self, *, statuses: frozenset | None = None, repeatable: bool = True) -> Retry:
+        """The quick tries of one call, as urllib3 makes them under the pooled session.
+
+        ``statuses``: the answers tried again (default: 429 and every 5xx). ``repeatable=False`` for a
+        request the far side may not receive twice (a SOAP write, which has no idempotency key): only
+        what surely did not reach it is tried again -- a connection that failed, and ``statuses``.
+        """
         return _Retry(
-            total=max(0, self.attempts - 1), connect=None, read=None, redirect=0, other=0,
-            status_forcelist=RETRY_STATUSES, allowed_methods=None,  # every method: writes carry idempotency keys
+            total=max(0, self.attempts - 1), connect=None, read=None if repeatable else 0, redirect=0, other=0,
+            status_forcelist=RETRY_STATUSES if statuses is None else statuses,
+            allowed_methods=None,  # every method: REST writes carry idempotency keys, SOAP writes pass repeatable=False
             backoff_factor=self.backoff, backoff_max=self.max_backoff, backoff_jitter=self.backoff,
             respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False,
             max_retry_after=self.max_retry_after,
@@ -110,6 +119,10 @@ def retry_policy() -> RetryPolicy:
 
 
 RETRY_STATUSES = frozenset({429, *range(500, 600)})
+# What says "not done, try again" whatever the protocol: a 500 is not in it, since SOAP answers every fault
+# with a 500 and the fault, not the status, says whether trying again can help.
+UNAVAILABLE_STATUSES = frozenset({429, 502, 503, 504})
+NOT_RECEIVED_STATUSES = frozenset({429, 503})  # ... and what says the request was not taken in at all
 
 
 class _Retry(Retry):
@@ -133,19 +146,34 @@ _adapters: dict[tuple, HTTPAdapter] = {}
 _adapters_lock = threading.Lock()
 
 
-def _adapter(retry: RetryPolicy, pool_size: int) -> HTTPAdapter:
-    """One connection pool per process, retry policy and size, shared by every client (and thread) using it.
+def _adapter(retry: RetryPolicy, pool_size: int, statuses: frozenset = RETRY_STATUSES, repeatable: bool = True) -> HTTPAdapter:
+    """One connection pool per process, retry policy (and what it retries) and size, shared by every client
+    (and thread) using it.
 
     ``pool_block``: a thread past ``pool_size`` waits for a connection instead of opening another,
     so a threads worker never holds more than ``pool_size`` connections per host.
     """
-    key = (os.getpid(), retry, pool_size)  # a forked pool process builds its own
+    key = (os.getpid(), retry, pool_size, statuses, repeatable)  # a forked pool process builds its own
     with _adapters_lock:
         adapter = _adapters.get(key)
         if adapter is None:
             adapter = _adapters[key] = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, pool_block=True,
-                                                   max_retries=retry.urllib3_retry())
+                                                   max_retries=retry.urllib3_retry(statuses=statuses, repeatable=repeatable))
         return adapter
+
+
+def pooled_session(retry: RetryPolicy, *, pool_size: int = 10, trust_env: bool = False, statuses: frozenset = RETRY_STATUSES,
+                   repeatable: bool = True, session: requests.Session | None = None) -> requests.Session:
+    """A ``requests`` session on the shared pool: the policy's quick retries, our User-Agent, no proxy
+    variables or ~/.netrc unless trusted (they are read on every request when trusted: opt in by setting)."""
+    session = session or requests.Session()
+    adapter = _adapter(retry, pool_size, statuses, repeatable)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.trust_env = trust_env
+    session.headers["User-Agent"] = "AgencyDesk"
+    session.repeatable = repeatable  # read by Client._send: a timed-out request of this session was not tried again
+    return session
 
 
 @dataclass
@@ -156,13 +184,20 @@ class Response:
 
 
 class Client:
-    """A JSON-over-HTTP client for one outside system; subclasses add one method per call.
+    """The base of every outside system's client: one HTTP exchange at a time over the shared pool.
+
+    REST clients (JSON over HTTP) subclass it and add one method per call on ``request``; SOAP clients
+    build on ``integrations.clients.soap.SoapClient``, which puts zeep's transport on the same
+    ``_send``. Either way: the connect and read timeouts, the quick retries of the one ``RetryPolicy``
+    (by urllib3, under the session), failures raised as typed errors with the far side's message, and
+    ``calls`` / ``last_status`` counting every HTTP request made, retries included.
 
     Clients are cheap: make one per task. Their connections come from a pool shared in the process
     (``pool_size`` per host), so a threads worker reuses them.
     """
 
     system = "outside system"
+    statuses = RETRY_STATUSES  # the answers urllib3 tries again within a call
 
     def __init__(self, *, base_url: str, api_key: str = "", connect_timeout: float = 3.0, read_timeout: float = 10.0,
                  retry: RetryPolicy | None = None, session: requests.Session | None = None, trust_env: bool = False,
@@ -170,15 +205,12 @@ class Client:
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self.retry = retry or RetryPolicy()
+        self.pool_size, self.trust_env = pool_size, trust_env
         self.calls = 0  # HTTP requests made, retries included (the sync history shows it)
         self.last_status: int | None = None
-        self.session = session or requests.Session()
-        adapter = _adapter(self.retry, pool_size)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        # Proxy variables and ~/.netrc are read on every request when trusted: opt in by setting.
-        self.session.trust_env = trust_env
-        self.session.headers.update({"Accept": "application/json", "User-Agent": "AgencyDesk"})
+        self.session = pooled_session(self.retry, pool_size=pool_size, trust_env=trust_env, statuses=self.statuses,
+                                      session=session)
+        self.session.headers["Accept"] = "application/json"
         if api_key:
             self.session.headers["Authorization"] = f"Bearer {api_key}"
 
@@ -192,24 +224,32 @@ class Client:
         headers = {}
         if method.upper() != "GET":
             headers["Idempotency-Key"] = idempotency_key or self.new_idempotency_key()
-        url = f"{self.base_url}/{path.lstrip('/')}"
+        reply, attempts = self._send(method, f"{self.base_url}/{path.lstrip('/')}", json=json, params=params, headers=headers)
+        if reply.status_code < 400:
+            return Response(reply.status_code, self._json(reply), attempts)
+        raise self._status_error(reply, attempts, method, path)
+
+    def _send(self, method: str, url: str, *, session: requests.Session | None = None, **kwargs) -> tuple[requests.Response, int]:
+        """One HTTP exchange through the pooled session (``session``: another pooled one, e.g. for writes
+        that must not be repeated), with the client's timeouts; counted in ``calls`` and ``last_status``.
+        Returns the reply, whatever its status, and the tries it took; raises a typed error when no reply came."""
+        session = session or self.session
+        repeatable = getattr(session, "repeatable", True)
         tries = max(1, self.retry.attempts)
         try:
-            reply = self.session.request(method, url, json=json, params=params, headers=headers, timeout=self.timeout)
+            reply = session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.ConnectionError as exc:  # retries exhausted (urllib3 wraps the last fault)
-            self.calls += tries
             reason = getattr(exc.args[0], "reason", None) if exc.args else None
-            if isinstance(exc, requests.ReadTimeout) or isinstance(reason, ReadTimeoutError):
-                error = TransientError(f"The {self.system} did not answer within {self.timeout[1]:g} s.", code="timeout")
-            else:
-                error = TransientError(f"The {self.system} could not be reached at {self.base_url}.", code="connection")
-            error.attempts = tries
-            raise self._gave_up(error, method, path) from exc
+            timed_out = isinstance(exc, requests.ReadTimeout) or isinstance(reason, ReadTimeoutError)
+            error = self._unanswered(timed_out)
+            error.attempts = 1 if timed_out and not repeatable else tries  # a read that may have reached it: tried once
+            self.calls += error.attempts
+            raise self._gave_up(error, method, url) from exc
         except requests.Timeout as exc:
-            self.calls += tries
-            error = TransientError(f"The {self.system} did not answer within {self.timeout[1]:g} s.", code="timeout")
-            error.attempts = tries
-            raise self._gave_up(error, method, path) from exc
+            error = self._unanswered(True)
+            error.attempts = 1 if not repeatable else tries
+            self.calls += error.attempts
+            raise self._gave_up(error, method, url) from exc
         except requests.RequestException as exc:  # a bad URL or the like: a setting to fix, not worth a retry
             self.calls += 1
             raise IntegrationError(f"The {self.system} could not be called at {self.base_url}: {exc}",
@@ -218,18 +258,26 @@ class Client:
         attempts = len(history) + 1
         self.calls += attempts
         self.last_status = reply.status_code
-        if reply.status_code < 400:
-            return Response(reply.status_code, self._json(reply), attempts)
+        return reply, attempts
+
+    def _unanswered(self, timed_out: bool) -> TransientError:
+        if timed_out:
+            return TransientError(f"The {self.system} did not answer within {self.timeout[1]:g} s.", code="timeout")
+        return TransientError(f"The {self.system} could not be reached at {self.base_url}.", code="connection")
+
+    def _status_error(self, reply: requests.Response, attempts: int, method: str, path: str) -> IntegrationError:
+        """An HTTP error status as a typed error with the far side's message (transient ones: after how many tries)."""
         error = self._error(reply)
         error.attempts = attempts
         if isinstance(error, TransientError):
             error.retry_after = self._retry_after(reply)
-            raise self._gave_up(error, method, path)
-        raise error
+            return self._gave_up(error, method, path)
+        return error
 
     def _gave_up(self, error: IntegrationError, method: str, path: str) -> IntegrationError:
         log.info("%s %s %s: %s after %d tries", self.system, method, path, error.message, error.attempts)
-        error.message = f"{error.message} (gave up after {error.attempts} tries)"
+        if error.attempts > 1:
+            error.message = f"{error.message} (gave up after {error.attempts} tries)"
         return error
 
     @staticmethod

@@ -24,6 +24,7 @@ import secrets
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from . import noyo_contract, noyo_roster
 from .http import Faults, HTTPError, Request, Response
@@ -36,6 +37,10 @@ OPEN_FOR_RETRY = ("action_required", "unable_to_connect")
 # Knobs of this service only (the sandbox-wide ones — latency, 5xx, 429 — apply too).
 NOYO_KNOBS = {"clock_offset_seconds": 0.0, "step_seconds": 0.0, "token_ttl_seconds": 600.0}
 ORG_NAMESPACE = uuid.UUID("6f1f2a8e-6d1b-4f57-9a53-3c1b5f0e0c11")
+# Paging: any integer is a valid page_size or offset (the contract sets no bounds), so none is refused;
+# the page is clamped to 1..1000 and the offset to what ``meta`` can say (int32, page_num included).
+MAX_PAGE_SIZE = 1000
+MAX_OFFSET = 2**31 - 2
 
 
 def _new_id() -> str:
@@ -55,8 +60,10 @@ class NoyoService:
             ("GET", "/group_connections", self.connection_list), ("POST", "/group_connections", self.connection_create),
             ("GET", f"/group_connections/(?P<connection_id>{UUID})", self.connection_get),
             ("PUT", f"/group_connections/(?P<connection_id>{UUID})/retry", self.connection_retry),
-            ("GET", "/groups", self.group_list), ("GET", f"/groups/(?P<group_id>{UUID})", self.group_get),
+            ("GET", "/groups", self.group_list), ("POST", "/groups", self.group_create),
+            ("GET", f"/groups/(?P<group_id>{UUID})", self.group_get),
             ("GET", f"/groups/(?P<group_id>{UUID})/group_connections", self.group_connection_list),
+            ("POST", f"/groups/(?P<group_id>{UUID})/group_connections", self.group_connection_create),
             ("GET", f"/groups/(?P<group_id>{UUID})/group_enrollments", self.enrollment_list),
             ("GET", f"/groups/(?P<group_id>{UUID})/plans", self.plan_list),
             ("GET", f"/groups/(?P<group_id>{UUID})/employees", self.employee_list),
@@ -93,6 +100,8 @@ class NoyoService:
     def _api(self, handler):
         def run(request: Request) -> Response:
             self._authenticate(request)
+            # An empty value is a value: ``?subject_id=`` is checked (and refused) like any other, not dropped.
+            request.query = {k: v[-1] for k, v in parse_qs(request.environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
             path = request.path.removeprefix(PREFIX)
             body = request.json() if request.body else None
             problems = noyo_contract.request_violations(request.method, path, query=request.query, body=body)
@@ -171,21 +180,49 @@ class NoyoService:
         headers = [] if row["status"] in known else [("X-Sandbox-Off-Contract", "status")]
         return Response.json(data, status, headers)
 
+    def _connection_insert(self, db, *, organization_id: str, group_id: str, carrier_id: str, group_data: dict,
+                           federal_ein: str, now: float) -> str:
+        row = {"id": _new_id(), "version": _new_id(), "created": int(now), "modified": int(now), "completed": None,
+               "organization_id": organization_id, "group_id": group_id, "carrier_id": carrier_id,
+               "status": "created", "status_since": now, "group_data": json.dumps(group_data),
+               "federal_ein": federal_ein, "setup_result": "{}", "attempts": 1}
+        db.execute(f"INSERT INTO connection ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))  # noqa: S608
+        return row["id"]
+
     def connection_create(self, request: Request) -> Response:
+        """A connection for a new group, named in ``group_data``."""
         data = request.json()
         group_data = data["group_data"]
         now = self.now()
-        row = {"id": _new_id(), "version": _new_id(), "created": int(now), "modified": int(now), "completed": None,
-               "organization_id": request.params["_org"], "group_id": _new_id(), "carrier_id": data["carrier_id"],
-               "status": "created", "status_since": now, "group_data": json.dumps(group_data),
-               "federal_ein": data.get("federal_ein", ""), "setup_result": "{}", "attempts": 1}
+        group_id = _new_id()
         with self.store.tx() as db:
-            db.execute(f"INSERT INTO connection ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))  # noqa: S608
             db.execute("INSERT INTO grp (id, version, created, modified, organization_id, name, federal_ein, carrier_id, "
                        "carrier_group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       [row["group_id"], _new_id(), int(now), int(now), row["organization_id"], group_data["group_name"],
-                        row["federal_ein"], row["carrier_id"], group_data["carrier_group_id"]])
-        return self._connection_response(self._connection(row["id"]), 201)
+                       [group_id, _new_id(), int(now), int(now), request.params["_org"], group_data["group_name"],
+                        data.get("federal_ein", ""), data["carrier_id"], group_data["carrier_group_id"]])
+            connection_id = self._connection_insert(db, organization_id=request.params["_org"], group_id=group_id,
+                                                    carrier_id=data["carrier_id"], group_data=group_data,
+                                                    federal_ein=data.get("federal_ein", ""), now=now)
+        return self._connection_response(self._connection(connection_id), 201)
+
+    def group_connection_create(self, request: Request) -> Response:
+        """A connection for a group the service knows already (made by ``POST /groups`` or an earlier connection);
+        one per carrier: another while one is open (not unable to connect) is a conflict."""
+        data = request.json()
+        group = self._group(request)
+        now = self.now()
+        with self.store.tx() as db:
+            open_one = db.execute("SELECT id, status FROM connection WHERE group_id = ? AND carrier_id = ? "
+                                  "AND status != 'unable_to_connect'", [group["id"], data["carrier_id"]]).fetchone()
+            if open_one is not None:
+                raise HTTPError(409, "conflict", f"The group has a connection to this carrier already ({open_one['id']}, "
+                                                 f"{open_one['status']}); retry that one instead.")
+            connection_id = self._connection_insert(
+                db, organization_id=group["organization_id"], group_id=group["id"], carrier_id=data["carrier_id"],
+                group_data={**data["group_data"], "group_name": group["name"]}, federal_ein=group["federal_ein"], now=now)
+        out = self._public(self._connection(connection_id))
+        out["setup_data"] = {k: data[k] for k in ("data_exchange_configuration", "ignore_eligibility") if k in data}
+        return Response.json(out, 201)
 
     def connection_get(self, request: Request) -> Response:
         return self._connection_response(self._advance(request.params["connection_id"]))
@@ -275,8 +312,9 @@ class NoyoService:
     # --- lists ----------------------------------------------------------------------------------
     @staticmethod
     def _page(request: Request) -> tuple[int, int]:
-        size = min(max(int(request.query.get("page_size") or 100), 1), 1000)
-        return size, max(int(request.query.get("offset") or 0), 0)
+        """(page size, offset) from a request the contract check passed (so both are integers when given)."""
+        size = min(max(int(request.query.get("page_size") or 100), 1), MAX_PAGE_SIZE)
+        return size, min(max(int(request.query.get("offset") or 0), 0), MAX_OFFSET)
 
     @staticmethod
     def _paged(items: list, total: int, size: int, offset: int) -> Response:
@@ -285,7 +323,7 @@ class NoyoService:
 
     def _connections(self, request: Request, where: list[str], params: list) -> Response:
         size, offset = self._page(request)
-        for name in ("status", "carrier_id"):
+        for name in ("status", "carrier_id", "organization_id"):
             if request.query.get(name):
                 where.append(f"{name} = ?")
                 params.append(request.query[name])
@@ -323,9 +361,23 @@ class NoyoService:
     @staticmethod
     def _group_public(row: dict) -> dict:
         out = {k: row[k] for k in ("id", "version", "created", "modified", "organization_id", "name")}
-        if row["federal_ein"]:
-            out["federal_ein"] = row["federal_ein"]
+        out.update({k: row[k] for k in ("federal_ein", "dba_name", "sic_code") if row[k]})
         return out
+
+    def group_create(self, request: Request) -> Response:
+        """A group of the caller's organization (``organization_id``, when given, must be it)."""
+        data = request.json()
+        org = request.params["_org"]
+        if data.get("organization_id") not in (None, org):
+            raise HTTPError(403, "forbidden", "This client may create groups for its own organization only.")
+        now = int(self.now())
+        group_id = _new_id()
+        with self.store.tx() as db:
+            db.execute("INSERT INTO grp (id, version, created, modified, organization_id, name, federal_ein, dba_name, sic_code, "
+                       "carrier_id, carrier_group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '')",
+                       [group_id, _new_id(), now, now, org, data["name"], data.get("federal_ein", ""),
+                        data.get("dba_name", ""), data.get("sic_code", "")])
+        return Response.json(self._group_public(self.store.one("SELECT * FROM grp WHERE id = ?", [group_id])), 201)
 
     def group_get(self, request: Request) -> Response:
         return Response.json(self._group_public(self._group(request)))
@@ -333,10 +385,15 @@ class NoyoService:
     def group_list(self, request: Request) -> Response:
         size, offset = self._page(request)
         where, params = ["organization_id = ?"], [request.params["_org"]]
-        for name, column in (("carrier_id", "carrier_id"), ("carrier_group_id", "carrier_group_id")):
+        # A group's carriers are those of its connections (a group made by POST /groups has none yet).
+        for name, expression in (("carrier_id", "carrier_id"), ("carrier_group_id", "json_extract(group_data, '$.carrier_group_id')")):
             if request.query.get(name):
-                where.append(f"{column} = ?")
+                where.append(f"id IN (SELECT group_id FROM connection WHERE {expression} = ?)")  # noqa: S608 - fixed expressions
                 params.append(request.query[name])
+        if request.query.get("group_ids"):
+            ids = request.query["group_ids"].split(",")
+            where.append(f"id IN ({', '.join('?' * len(ids))})")
+            params += ids
         if request.query.get("company"):
             where.append("lower(name) LIKE ?")
             params.append(f"%{request.query['company'].lower()}%")

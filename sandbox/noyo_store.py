@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS grp (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, version TEXT NOT NULL,
     created INTEGER NOT NULL, modified INTEGER NOT NULL, organization_id TEXT NOT NULL,
     name TEXT NOT NULL, federal_ein TEXT NOT NULL DEFAULT '', carrier_id TEXT NOT NULL, carrier_group_id TEXT NOT NULL,
-    populated INTEGER NOT NULL DEFAULT 0
+    populated INTEGER NOT NULL DEFAULT 0, dba_name TEXT NOT NULL DEFAULT '', sic_code TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS record (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, id TEXT NOT NULL UNIQUE, group_id TEXT NOT NULL,
@@ -34,6 +34,12 @@ TABLES = ("knob", "token", "roster", "connection", "grp", "record", "violation")
 class NoyoStore(Store):
     def __init__(self, path):
         super().__init__(path, SCHEMA)
+        # A file from before POST /groups lacks the group's own fields.
+        columns = {r["name"] for r in self.all("PRAGMA table_info(grp)")}
+        with self.tx() as db:
+            for name in ("dba_name", "sic_code"):
+                if name not in columns:
+                    db.execute(f"ALTER TABLE grp ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
 
     def reset(self) -> None:
         with self.tx() as db:

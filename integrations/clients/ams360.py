@@ -1,32 +1,23 @@
-"""The agency management system (AMS360 WSAPI v3) over SOAP, with zeep, from its served WSDL.
+"""The agency management system (AMS360 WSAPI v3) over SOAP, with zeep, from its served WSDL, on the
+one client base (``SoapClient``).
 
 Speaks the WSAPI's names and returns plain dicts (``CustomerId``, ``PolicyNumber``, ...); ``ams``'s
 services decide what they mean. ``Login`` once per client, the ticket in the ``WSAPISession`` header
 of every call; a ``WSAPISecurityFault`` (expired ticket) logs in again once and repeats the call.
-Reads are retried with backoff on transport faults and general faults; writes are not (the WSAPI
-has no idempotency keys). Faults become ``integrations.http`` errors with the system's message.
+Reads get the base's quick retries; writes are never sent twice (the WSAPI has no idempotency keys).
+Faults become ``integrations.http`` errors with the system's message: a general fault on a read is
+transient, on a write a refusal; "not found" is ``NotFoundError``.
 """
-import logging
-import threading
-import time
-
-import requests
 from django.conf import settings
-from zeep import Client as ZeepClient
-from zeep import Settings
-from zeep.exceptions import Fault, TransportError
+from zeep.exceptions import Fault
 from zeep.helpers import serialize_object
-from zeep.transports import Transport
-from zeep.wsdl import Document
 
-from ..http import AuthError, IntegrationError, NotFoundError, RejectedError, RetryPolicy, TransientError
+from ..http import AuthError, IntegrationError, NotFoundError, RejectedError, TransientError, retry_policy
+from .soap import SoapClient
 
-log = logging.getLogger(__name__)
 NS = "http://www.WSAPI.AMS360.com/v3.0"
 READS = {"CustomerGetById", "CustomerGetByNumber", "CustomerGetListByNamePrefix", "CustomerContactGetList", "PolicyGet",
          "PolicyGetListByCustomerId", "PolicyGetListByPolicyNumber"}
-_wsdl_cache: dict[str, Document] = {}
-_wsdl_lock = threading.Lock()
 
 
 def _flat(data):
@@ -42,89 +33,54 @@ def _plain(value):
     return [_flat(item) for item in data] if isinstance(data, list) else _flat(data)
 
 
-class Ams360Client:
+class _TicketRefused(IntegrationError):
+    """A ``WSAPISecurityFault`` on a call: log in again (once) and repeat it."""
+
+
+class Ams360Client(SoapClient):
     system = "agency management system"
 
-    def __init__(self, *, wsdl_url: str, agency_no: str, login_id: str, password: str, timeout: float = 10.0,
-                 retry: RetryPolicy | None = None, trust_env: bool = False):
-        self.wsdl_url, self.credentials = wsdl_url, {"AgencyNo": agency_no, "LoginId": login_id, "Password": password}
-        self.retry = retry or RetryPolicy()
-        self.calls = 0
-        session = requests.Session()
-        session.trust_env = trust_env
-        self.transport = Transport(session=session, timeout=timeout, operation_timeout=timeout)
-        self.zeep = self._client()
+    def __init__(self, *, wsdl_url: str, agency_no: str, login_id: str, password: str, timeout: float | None = None,
+                 **kwargs):
+        self.credentials = {"AgencyNo": agency_no, "LoginId": login_id, "Password": password}
+        if timeout is not None:
+            kwargs.setdefault("read_timeout", timeout)
+        super().__init__(wsdl_url=wsdl_url, base_url=wsdl_url.split("?", 1)[0], **kwargs)
         self.ticket: str | None = None
-
-    def _client(self) -> ZeepClient:
-        """The WSDL is fetched and parsed once per process and URL; each client gets its own transport."""
-        with _wsdl_lock:
-            document = _wsdl_cache.get(self.wsdl_url)
-            if document is None:
-                try:
-                    document = Document(self.wsdl_url, self.transport, settings=self._settings())
-                except (requests.RequestException, TransportError) as exc:
-                    raise TransientError(f"The {self.system}'s WSDL could not be read at {self.wsdl_url}: {exc}") from exc
-                _wsdl_cache[self.wsdl_url] = document
-        return ZeepClient(document, transport=self.transport, settings=self._settings())
-
-    @staticmethod
-    def _settings() -> Settings:
-        # Safe XML: no DTDs, no entities, no external fetches (zeep's defaults, spelled out).
-        return Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False)
 
     # --- calls ------------------------------------------------------------------------------------
     def login(self) -> str:
-        self.calls += 1
-        try:
-            reply = self.zeep.service.Login(**self.credentials)
-        except Fault as exc:
-            if self._fault_kind(exc) == "WSAPISecurityFault":
-                raise AuthError(f"The {self.system} refused our login: {exc.message}", code="WSAPISecurityFault") from exc
-            raise TransientError(f"The {self.system} answered: {exc.message}", code=self._fault_kind(exc)) from exc
-        except (requests.RequestException, TransportError) as exc:
-            raise TransientError(f"The {self.system} could not be reached to log in: {exc}", code="connection") from exc
+        reply = self.invoke("Login", lambda: self.zeep.service.Login(**self.credentials))
         self.ticket = reply.header.WSAPISession.Ticket
         return self.ticket
 
     def call(self, operation: str, **args):
         """One WSAPI call with the session ticket; plain data back."""
-        read = operation in READS
-        tries = max(1, self.retry.attempts) if read else 1
-        relogged = False
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                if self.ticket is None:
-                    self.login()
-                header = self.zeep.get_element(f"{{{NS}}}WSAPISession")(Ticket=self.ticket)
-                self.calls += 1
-                result = getattr(self.zeep.service, operation)(**args, _soapheaders=[header])
-                return _plain(result)
-            except TransientError as exc:
-                exc.attempts, error = attempt, exc
-            except Fault as exc:
-                kind = self._fault_kind(exc)
-                if kind == "WSAPISecurityFault" and not relogged:
-                    relogged, self.ticket = True, None
-                    attempt -= 1
-                    continue
-                if kind == "WSAPISecurityFault":
-                    raise AuthError(f"The {self.system} refused the call: {exc.message}", code=kind) from exc
-                if "not found" in (exc.message or "").lower():
-                    raise NotFoundError(exc.message, code=kind, attempts=attempt) from exc
-                error: IntegrationError = (TransientError if read else RejectedError)(
-                    f"The {self.system} answered: {exc.message}", code=kind, attempts=attempt)
-            except (requests.Timeout, requests.ConnectionError, TransportError) as exc:
-                error = TransientError(f"The {self.system} could not be reached: {exc}", code="connection", attempts=attempt)
-            if not isinstance(error, TransientError) or attempt >= tries:
-                if isinstance(error, TransientError) and tries > 1:
-                    error.message = f"{error.message} (gave up after {attempt} tries)"
-                raise error
-            wait = self.retry.delay(attempt - 1)
-            log.info("%s %s: %s; retry %d in %.2fs", self.system, operation, error.message, attempt, wait)
-            time.sleep(wait)
+        def send():
+            if self.ticket is None:
+                self.login()
+            header = self.zeep.get_element(f"{{{NS}}}WSAPISession")(Ticket=self.ticket)
+            return _plain(self.invoke(operation, lambda: getattr(self.zeep.service, operation)(**args, _soapheaders=[header]),
+                                      once=operation not in READS))
+
+        try:
+            return send()
+        except _TicketRefused:
+            self.ticket = None  # refused before it did anything: log in again and repeat, once
+        try:
+            return send()
+        except _TicketRefused as exc:
+            raise AuthError(f"The {self.system} refused the call: {exc.message}", code="WSAPISecurityFault") from exc
+
+    def fault_error(self, fault, operation, *, once=False):
+        kind, message = self._fault_kind(fault), fault.message or "no message"
+        if kind == "WSAPISecurityFault":
+            if operation == "Login":
+                return AuthError(f"The {self.system} refused our login: {message}", code=kind)
+            return _TicketRefused(message, code=kind)
+        if "not found" in message.lower():
+            return NotFoundError(message, code=kind)
+        return (RejectedError if once else TransientError)(f"The {self.system} answered: {message}", code=kind)
 
     @staticmethod
     def _fault_kind(exc: Fault) -> str:
@@ -185,7 +141,7 @@ def ams360_client() -> Ams360Client:
     url = settings.AMS_WSAPI_URL or f"{settings.SANDBOX_URL.rstrip('/')}/ams360/v3/WSAPIService.svc"
     return Ams360Client(
         wsdl_url=f"{url}?wsdl", agency_no=settings.AMS_AGENCY_NO, login_id=settings.AMS_LOGIN_ID,
-        password=settings.AMS_PASSWORD, timeout=settings.INTEGRATIONS_READ_TIMEOUT,
-        retry=RetryPolicy(attempts=settings.INTEGRATIONS_RETRY_ATTEMPTS, backoff=settings.INTEGRATIONS_RETRY_BACKOFF),
+        password=settings.AMS_PASSWORD, connect_timeout=settings.INTEGRATIONS_CONNECT_TIMEOUT,
+        read_timeout=settings.INTEGRATIONS_READ_TIMEOUT, retry=retry_policy(), pool_size=settings.INTEGRATIONS_POOL_SIZE,
         trust_env=settings.INTEGRATIONS_TRUST_ENV,
     )

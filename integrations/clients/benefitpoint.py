@@ -1,36 +1,33 @@
 """The benefits-administration system (BenefitPoint BrokerConnect v4) over SOAP, through zeep and the
-WSDL the system serves. Returns plain data in the far side's own names; plansync decides what it means.
+WSDL the system serves, on the one client base (``SoapClient``). Returns plain data in the far side's
+own names; plansync decides what it means.
 
 - One session per run: ``with benefitpoint_client() as client:`` logs in on the first call and out
   at the end; a session fault logs in again once and repeats the call. ``fork()`` hands the same
   session to another thread (reads made a few at a time), with its own count of calls.
-- Reads and updates (which set values, so repeating one is harmless) are retried on faults with
-  backoff. A create never is, blindly: every create carries a marker we control
+- Reads and updates (which set values, so repeating one is harmless) get the base's quick retries.
+  A create never is sent twice: every create carries a marker we control
   (``planInfo.alternativePlanID``) and, after a lost or failed response, the client looks the
-  marker up before trying again, so a lost response never makes a second record.
-- ``Result`` errors become typed exceptions per ``errorCode``; transport faults ``TransientError``.
+  marker up and returns what it finds; found nothing, it raises, and the sync tries again later.
+- ``Result`` errors become typed exceptions per ``errorCode``; faults and HTTP errors the base's.
 """
 import contextlib
 import copy
 import logging
 import threading
-import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import requests
-import zeep
 from django.conf import settings
-from zeep.cache import InMemoryCache
-from zeep.exceptions import Fault, TransportError, XMLSyntaxError
 from zeep.helpers import serialize_object
-from zeep.transports import Transport
 
-from ..http import IntegrationError, RejectedError, RetryPolicy, TransientError
+from ..http import AuthError, IntegrationError, RejectedError, TransientError, retry_policy
+from .soap import SoapClient
 
 log = logging.getLogger(__name__)
 NS = "http://ws.benefitpoint.com/common/v3"
 SYSTEM = "benefits-admin system"
+CREATES = {"createProduct", "createRate"}
 
 
 class BenefitPointResultError(RejectedError):
@@ -61,6 +58,10 @@ class SessionExpired(IntegrationError):
     """The session was refused even right after a new login."""
 
 
+class _SessionRefused(IntegrationError):
+    """A session fault: log in again (once) and repeat the call."""
+
+
 class _Session:
     """The login a client and its forks share: its id, the logins made, one login at a time."""
 
@@ -72,8 +73,6 @@ class _Session:
 
 ERRORS = {"Access_Error": AccessDenied, "Application_Error": ApplicationFailure, "Duplicate_Error": DuplicateRecord,
           "Validation_Error": ValidationFailure, "System_Error": SystemFailure}
-
-_local = threading.local()
 
 
 def _plain(value):
@@ -91,40 +90,25 @@ def _plain(value):
     return value
 
 
-def _zeep_client(wsdl_url: str, session: requests.Session, timeout: tuple[float, float]) -> zeep.Client:
-    # The parsed WSDL is kept per thread: a run makes many clients, the WSDL is fetched once.
-    cache = getattr(_local, "clients", None)
-    if cache is None:
-        cache = _local.clients = {}
-    key = (wsdl_url, timeout)
-    if key not in cache:
-        transport = Transport(session=session, timeout=timeout[1], operation_timeout=timeout, cache=InMemoryCache())
-        cache[key] = zeep.Client(wsdl_url, transport=transport)
-    return cache[key]
-
-
-class BenefitPointClient:
+class BenefitPointClient(SoapClient):
     system = SYSTEM
 
-    def __init__(self, *, wsdl_url: str, endpoint: str, username: str, password: str, connect_timeout: float = 3.0,
-                 read_timeout: float = 10.0, retry: RetryPolicy | None = None, trust_env: bool = False):
+    def __init__(self, *, wsdl_url: str, endpoint: str, username: str, password: str, **kwargs):
         self.endpoint, self.username, self.password = endpoint.rstrip("/"), username, password
-        self.retry = retry or RetryPolicy()
-        self.calls = 0  # SOAP calls made, logins and retries included
         self._session = _Session()
-        try:
-            client = _zeep_client(wsdl_url, requests.Session(), (connect_timeout, read_timeout))
-        except (requests.RequestException, TransportError, XMLSyntaxError) as exc:
-            raise TransientError(f"The {SYSTEM}'s WSDL could not be loaded from {wsdl_url}: {exc}", code="wsdl") from exc
-        client.transport.session.trust_env = trust_env
-        self.header = client.get_element(f"{{{NS}}}SessionIdHeader")
-        self.login_service = client.create_service(f"{{{NS}}}LoginServiceBinding", f"{self.endpoint}/LoginService")
-        self.service = client.create_service(f"{{{NS}}}BrokerConnectV4Binding", f"{self.endpoint}/BrokerConnectV4")
+        super().__init__(wsdl_url=wsdl_url, base_url=self.endpoint, **kwargs)
+
+    def _connect(self) -> None:
+        super()._connect()
+        self.header = self.zeep.get_element(f"{{{NS}}}SessionIdHeader")
+        self.login_service = self.zeep.create_service(f"{{{NS}}}LoginServiceBinding", f"{self.endpoint}/LoginService")
+        self.service = self.zeep.create_service(f"{{{NS}}}BrokerConnectV4Binding", f"{self.endpoint}/BrokerConnectV4")
 
     def fork(self) -> "BenefitPointClient":
         """A client for another thread: the same session (one login serves every thread), its own count of calls."""
         twin = copy.copy(self)
         twin.calls = 0
+        twin._connect()
         return twin
 
     # --- session --------------------------------------------------------------------------------
@@ -147,17 +131,8 @@ class BenefitPointClient:
             return self._login()
 
     def _login(self) -> str:
-        self.calls += 1
         self._session.logins += 1
-        try:
-            self._session.id = self.login_service.login(username=self.username, password=self.password)
-        except Fault as exc:
-            if "login failed" in (exc.message or "").lower():
-                raise RejectedError(f"The {SYSTEM} refused our login: {exc.message} Check BENEFITS_ADMIN_USERNAME and "
-                                    "BENEFITS_ADMIN_PASSWORD.", code="login") from exc
-            raise TransientError(f"The {SYSTEM} could not log us in: {exc.message}", code="fault") from exc
-        except (requests.RequestException, TransportError) as exc:
-            raise TransientError(f"The {SYSTEM} could not be reached at {self.endpoint}: {exc}", code="connection") from exc
+        self._session.id = self.invoke("login", lambda: self.login_service.login(username=self.username, password=self.password))
         return self._session.id
 
     def _session_id(self, refused: str | None = None) -> str:
@@ -170,49 +145,43 @@ class BenefitPointClient:
 
     def logout(self) -> None:
         if self.session_id:
-            self.calls += 1
-            with contextlib.suppress(Fault, requests.RequestException, TransportError):
-                self.login_service.logout(sessionID=self.session_id)  # a failed logout: the session ends by itself
+            with contextlib.suppress(IntegrationError):  # a failed logout: the session ends by itself
+                self.invoke("logout", lambda: self.login_service.logout(sessionID=self.session_id))
             self._session.id = None
 
-    # --- the call loop --------------------------------------------------------------------------
+    def fault_error(self, fault, operation, *, once=False):
+        message = fault.message or ""
+        if "invalid session" in message.lower():
+            return _SessionRefused(message, code="session")
+        if "login failed" in message.lower():
+            return AuthError(f"The {SYSTEM} refused our login: {message} Check BENEFITS_ADMIN_USERNAME and "
+                             "BENEFITS_ADMIN_PASSWORD.", code="login")
+        code, _, rest = message.partition(":")
+        if code in ERRORS and code != "System_Error":
+            return ERRORS[code](rest.strip(), code=code)
+        return super().fault_error(fault, operation, once=once)
+
+    # --- calls ----------------------------------------------------------------------------------
     def _once(self, operation: str, kwargs: dict):
-        """One call with the session, logging in first if needed and once more on a session fault."""
-        relogged, refused = False, None
-        while True:
-            session_id = self._session_id(refused)
-            self.calls += 1
-            try:
-                return getattr(self.service, operation)(**kwargs, _soapheaders=[self.header(sessionId=session_id)])
-            except Fault as exc:
-                message = exc.message or ""
-                if "invalid session" in message.lower():
-                    if relogged:
-                        raise SessionExpired(f"The {SYSTEM} refused a new session too: {message}", code="session") from exc
-                    refused, relogged = session_id, True
-                    continue
-                code = message.split(":", 1)[0]
-                if code in ERRORS and code != "System_Error":
-                    raise ERRORS[code](message.split(":", 1)[1].strip(), code=code) from exc
-                raise TransientError(f"The {SYSTEM} answered with a fault: {message}", status=500, code="fault") from exc
-            except requests.Timeout as exc:
-                raise TransientError(f"The {SYSTEM} did not answer in time.", code="timeout") from exc
-            except (requests.RequestException, TransportError) as exc:
-                raise TransientError(f"The {SYSTEM} could not be reached at {self.endpoint}: {exc}", code="connection") from exc
+        """One call with the session, logging in first if needed and once more on a session fault
+        (a refused session did nothing, so even a create is repeated then)."""
+        def send(session_id):
+            return self.invoke(operation, lambda: getattr(self.service, operation)(
+                **kwargs, _soapheaders=[self.header(sessionId=session_id)]), once=operation in CREATES)
+
+        session_id = self._session_id()
+        try:
+            return send(session_id)
+        except _SessionRefused:
+            pass
+        try:
+            return send(self._session_id(refused=session_id))
+        except _SessionRefused as exc:
+            raise SessionExpired(f"The {SYSTEM} refused a new session too: {exc.message}", code="session") from exc
 
     def call(self, operation: str, **kwargs):
-        """A read or an update: retried on transient faults with backoff; returns plain data."""
-        tries = max(1, self.retry.attempts)
-        for attempt in range(1, tries + 1):
-            try:
-                return _plain(serialize_object(self._once(operation, kwargs)))
-            except TransientError as exc:
-                exc.attempts = attempt
-                if attempt == tries:
-                    exc.message = f"{exc.message} (gave up after {attempt} tries)"
-                    raise
-                log.info("%s %s: %s; retry %d", SYSTEM, operation, exc.message, attempt)
-                time.sleep(self.retry.delay(attempt - 1))
+        """A read or an update (the base's quick retries apply); returns plain data."""
+        return _plain(serialize_object(self._once(operation, kwargs)))
 
     @staticmethod
     def _result(result: dict) -> int | None:
@@ -224,20 +193,15 @@ class BenefitPointClient:
         raise ERRORS.get(code, BenefitPointResultError)(message, code=code)
 
     def _create(self, operation: str, record: dict, find_existing) -> int:
-        """Create once: after a failed or lost response, ``find_existing()`` is asked before any retry."""
-        tries = max(1, self.retry.attempts)
-        for attempt in range(1, tries + 1):
-            try:
-                return self._result(_plain(serialize_object(self._once(operation, record))))
-            except (TransientError, DuplicateRecord) as exc:
-                existing = find_existing()
-                if existing is not None:
-                    log.info("%s %s: response lost (%s); found the record %s by its marker", SYSTEM, operation, exc.message, existing)
-                    return existing
-                if isinstance(exc, DuplicateRecord) or attempt == tries:
-                    exc.attempts = attempt
-                    raise
-                time.sleep(self.retry.delay(attempt - 1))
+        """Create once: after a failed or lost response, ``find_existing()`` says whether it was made all the same."""
+        try:
+            return self._result(self.call(operation, **record))
+        except (TransientError, DuplicateRecord) as exc:
+            existing = find_existing()
+            if existing is None:
+                raise
+            log.info("%s %s: response lost (%s); found the record %s by its marker", SYSTEM, operation, exc.message, existing)
+            return existing
 
     # --- operations -----------------------------------------------------------------------------
     def find_accounts(self, name_match: str = "") -> list[dict]:
@@ -311,6 +275,5 @@ def benefitpoint_client() -> BenefitPointClient:
         wsdl_url=settings.BENEFITS_ADMIN_WSDL_URL or f"{endpoint}/BrokerConnectV4?wsdl", endpoint=endpoint,
         username=settings.BENEFITS_ADMIN_USERNAME, password=settings.BENEFITS_ADMIN_PASSWORD,
         connect_timeout=settings.INTEGRATIONS_CONNECT_TIMEOUT, read_timeout=settings.INTEGRATIONS_READ_TIMEOUT,
-        trust_env=settings.INTEGRATIONS_TRUST_ENV,
-        retry=RetryPolicy(attempts=settings.INTEGRATIONS_RETRY_ATTEMPTS, backoff=settings.INTEGRATIONS_RETRY_BACKOFF),
+        trust_env=settings.INTEGRATIONS_TRUST_ENV, retry=retry_policy(), pool_size=settings.INTEGRATIONS_POOL_SIZE,
     )

@@ -1,5 +1,6 @@
 """The benefits-admin system's control surface (no auth, no faults): a page where a person lists
-accounts and plans, edits, cancels, deletes and adds a plan, and sets the knobs; JSON for tests."""
+accounts and plans, edits an account and its contacts, edits, cancels, deletes and adds a plan, and
+sets the knobs; JSON for tests. Every edit is the far side's own (``findChanges`` reports it)."""
 import html
 import json
 
@@ -26,6 +27,8 @@ class Control:
         for method, path, handler in [
             ("GET", f"{BASE}/", self.page), ("POST", f"{BASE}/", self.knobs_post),
             ("GET", f"{BASE}/accounts/(?P<id>[0-9]+)", self.account_page),
+            ("POST", f"{BASE}/accounts/(?P<id>[0-9]+)", self.account_post),
+            ("POST", f"{BASE}/contacts/(?P<id>[0-9]+)", self.contact_post),
             ("POST", f"{BASE}/accounts/(?P<id>[0-9]+)/products", self.add_post),
             ("POST", f"{BASE}/products/(?P<id>[0-9]+)", self.edit_post),
             ("POST", f"{BASE}/products/(?P<id>[0-9]+)/cancel", self.cancel_post),
@@ -36,6 +39,9 @@ class Control:
             ("PATCH", f"{BASE}/_control/products/(?P<id>[0-9]+)", self.patch_product),
             ("DELETE", f"{BASE}/_control/products/(?P<id>[0-9]+)", self.delete_product),
             ("POST", f"{BASE}/_control/products", self.create_product),
+            ("PATCH", f"{BASE}/_control/accounts/(?P<id>[0-9]+)", self.patch_account),
+            ("GET", f"{BASE}/_control/contacts", self.contacts),
+            ("PATCH", f"{BASE}/_control/contacts/(?P<id>[0-9]+)", self.patch_contact),
             ("POST", f"{BASE}/_control/bench-seed", self.bench_seed),
         ]:
             router.add(method, path, handler, api=False)
@@ -99,6 +105,22 @@ class Control:
         except SoapFault as exc:
             raise HTTPError(404, "not_found", exc.faultstring) from None
         return Response.json(result)
+
+    def patch_account(self, request):
+        """A person's edit of an account there: ``{"groupAccountInfo": {"accountName": ...}, "mainAddress": {...}}``."""
+        return self._result(lambda: self.system.change_account(int(request.params["id"]), request.json()))
+
+    def contacts(self, request):
+        """The contacts of one account (``?accountID=``), as ``findAccountContacts`` gives them."""
+        try:
+            account_id = int(request.query.get("accountID", ""))
+        except ValueError:
+            raise HTTPError(400, "bad_request", "accountID is a number.") from None
+        return self._result(lambda: {"results": self.system.op_findAccountContacts({"accountID": account_id})["accountContacts"]})
+
+    def patch_contact(self, request):
+        """A person's edit of a contact there: ``{"contact": {"firstName": ..., "email": ...}, "title": ...}``."""
+        return self._result(lambda: self.system.change_contact(int(request.params["id"]), request.json()))
 
     def patch_product(self, request):
         return self._result(lambda: self.system.change_product(int(request.params["id"]), request.json()))
@@ -180,6 +202,22 @@ class Control:
         rows = [self.system.product(r) for r in self.system.store.all(
             "SELECT * FROM bp_product WHERE account_id = ? ORDER BY product_id", [account_id])]
         reasons = {r: r.replace("_", " ") for r in CANCELLATION_REASONS}
+        data = json.loads(account["data"])
+        info, address = data.get("groupAccountInfo") or {}, data.get("mainAddress") or {}
+        tax = (info.get("commonGroupAccountInfo") or {}).get("taxpayerID")
+        fields = [("accountName", "Name", info.get("accountName")), ("DBA", "DBA", info.get("DBA")),
+                  ("taxpayerID", "EIN", tax), ("street1", "Street", address.get("street1")), ("city", "City", address.get("city")),
+                  ("state", "State", address.get("state")), ("zip", "ZIP", address.get("zip"))]
+        account_form = "".join(f"<label>{label} <input name='{name}' aria-label='{name}' value='{_e(value)}'></label> "
+                               for name, label, value in fields)
+        contacts = "".join(
+            f"""<tr id="contact-{c['contact']['contactID']}"><td>{c['contact']['contactID']}</td><td>
+<form method="post" action="{BASE}/contacts/{c['contact']['contactID']}">"""
+            + "".join(f"<input name='{n}' aria-label='{n}' value='{_e(v)}' size='16'> " for n, v in (
+                ("firstName", c["contact"].get("firstName")), ("lastName", c["contact"].get("lastName")),
+                ("email", c["contact"].get("email")), ("title", c.get("title"))))
+            + f"<button>Save</button></form></td><td>{_e(c['lastModifiedOn'])}</td></tr>"
+            for c in self.system.op_findAccountContacts({"accountID": account_id})["accountContacts"])
         items = "".join(f"""<tr id="product-{p['productID']}"><td>{p['productID']}</td><td>{_e(p.get('parentProductID'))}</td>
 <td><form method="post" action="{BASE}/products/{p['productID']}">{self._fields(p)} <button>Save</button></form></td>
 <td><form method="post" action="{BASE}/products/{p['productID']}/cancel">{self._select('cancellationReason', reasons, '')}
@@ -187,7 +225,11 @@ class Control:
 <td><form method="post" action="{BASE}/products/{p['productID']}/delete"><button>Delete</button></form></td>
 <td>{_e((p.get('planInfo') or {}).get('alternativePlanID'))}</td><td>{_e(p['lastModifiedOn'])}</td></tr>""" for p in rows)
         return self._page(f"{account['account_name']} ({account_id})", f"""
-<table><tr><th>Product ID</th><th>Renews</th><th>Plan</th><th></th><th></th><th>alternativePlanID</th><th>Last modified</th></tr>
+<h2>Account</h2><form method="post" action="{BASE}/accounts/{account_id}">{account_form}<button>Save account</button></form>
+<p>Last modified {_e(account['last_modified_on'])}</p>
+<h2>Contacts</h2><table><tr><th>Contact ID</th><th>First name, last name, email, title</th><th>Last modified</th></tr>
+{contacts}</table>
+<h2>Plans</h2><table><tr><th>Product ID</th><th>Renews</th><th>Plan</th><th></th><th></th><th>alternativePlanID</th><th>Last modified</th></tr>
 {items}</table><h2>Add a plan</h2><form method="post" action="{BASE}/accounts/{account_id}/products">
 {self._fields({})} <button>Add plan</button></form>""")
 
@@ -202,6 +244,26 @@ class Control:
     def _back(self, product_id: int) -> Response:
         row = self.system.store.one("SELECT account_id FROM bp_product WHERE product_id = ?", [product_id])
         return Response.redirect(f"{BASE}/accounts/{row['account_id']}" if row else f"{BASE}/")
+
+    def account_post(self, request):
+        account_id = int(request.params["id"])
+        form = request.form()
+        info = {k: form[k] for k in ("accountName", "DBA") if form.get(k)}
+        if form.get("taxpayerID"):
+            info["commonGroupAccountInfo"] = {"taxpayerID": form["taxpayerID"]}
+        address = {k: form[k] for k in ("street1", "city", "state", "zip") if form.get(k)}
+        self._result(lambda: self.system.change_account(account_id, {
+            **({"groupAccountInfo": info} if info else {}), **({"mainAddress": address} if address else {})}))
+        return Response.redirect(f"{BASE}/accounts/{account_id}")
+
+    def contact_post(self, request):
+        contact_id = int(request.params["id"])
+        form = request.form()
+        person = {k: form[k] for k in ("firstName", "lastName", "email") if form.get(k)}
+        changes = {"contact": person, **({"title": form["title"]} if form.get("title") else {})}
+        self._result(lambda: self.system.change_contact(contact_id, changes))
+        row = self.system.store.one("SELECT account_id FROM bp_contact WHERE contact_id = ?", [contact_id])
+        return Response.redirect(f"{BASE}/accounts/{row['account_id']}")
 
     def edit_post(self, request):
         product_id = int(request.params["id"])

@@ -35,8 +35,10 @@ CREATE TABLE IF NOT EXISTS bp_rate (rate_id INTEGER PRIMARY KEY, product_id INTE
 CREATE INDEX IF NOT EXISTS bp_rate_product ON bp_rate (product_id);
 CREATE INDEX IF NOT EXISTS bp_rate_modified ON bp_rate (last_modified_on);
 CREATE TABLE IF NOT EXISTS bp_deletion (entity_id INTEGER NOT NULL, entity_type TEXT NOT NULL, deleted_on TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bp_sequence (name TEXT PRIMARY KEY, last INTEGER NOT NULL);
 """
-TABLES = ("bp_knob", "bp_session", "bp_account", "bp_contact", "bp_product", "bp_rate", "bp_deletion")
+# A reset starts a new brokerage: its sequences too, so the demo records get their usual ids.
+TABLES = ("bp_knob", "bp_session", "bp_account", "bp_contact", "bp_product", "bp_rate", "bp_deletion", "bp_sequence")
 FIRST_IDS = {"bp_account": 40001, "bp_contact": 300001, "bp_product": 500001, "bp_rate": 700001}
 
 # The benefits-admin system's own knobs (also per request: ``X-Sandbox-Lost-Create-Rate: 1``).
@@ -198,7 +200,12 @@ class BenefitPoint:
         return row
 
     def _insert(self, db, table: str, key: str, columns: dict) -> int:
-        next_id = db.execute(f"SELECT coalesce(max({key}) + 1, ?) AS n FROM {table}", [FIRST_IDS[table]]).fetchone()["n"]  # noqa: S608
+        """A new row with the next id of the table's own sequence: like the real system's, an id is never
+        given twice, not even after its record was deleted (a stale reference must not find a new record)."""
+        # A database from before the sequences starts its sequence after the highest id it holds.
+        db.execute(f"INSERT INTO bp_sequence (name, last) SELECT ?, coalesce(max({key}), ?) FROM {table} WHERE true "  # noqa: S608
+                   "ON CONFLICT (name) DO NOTHING", [table, FIRST_IDS[table] - 1])
+        next_id = db.execute("UPDATE bp_sequence SET last = last + 1 WHERE name = ? RETURNING last", [table]).fetchone()["last"]
         names = [key, *columns]
         db.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",  # noqa: S608
                    [next_id, *columns.values()])
@@ -321,7 +328,7 @@ class BenefitPoint:
     def op_updateAccountContact(self, args):
         contact = args["accountContact"]
         row = self._get("bp_contact", "contact_id", (contact.get("contact") or {}).get("contactID"), "contact")
-        merged = self._merge(json.loads(row["data"]), self._contact_data({**json.loads(row["data"]), **contact}))
+        merged = self._contact_data(self._merge(json.loads(row["data"]), contact))  # a partial edit keeps the rest
         with self.store.tx() as db:
             db.execute("UPDATE bp_contact SET data = ?, last_modified_on = ? WHERE contact_id = ?",
                        [json.dumps(merged), self.clock.now(), row["contact_id"]])
@@ -422,6 +429,15 @@ class BenefitPoint:
             db.execute("UPDATE bp_product SET data = ?, last_modified_on = ? WHERE product_id = ?",
                        [json.dumps(self._product_data(merged)), self.clock.now(), row["product_id"]])
         return {"result": {"success": True, "ID": row["product_id"]}}
+
+    def change_account(self, account_id: int, changes: dict) -> dict:
+        """Control surface: a person's edit of an account on the far side (validated like ``updateAccount``)."""
+        return self.op_updateAccount({"account": {**changes, "accountID": account_id}})["result"]
+
+    def change_contact(self, contact_id: int, changes: dict) -> dict:
+        """Control surface: a person's edit of a contact on the far side (validated like ``updateAccountContact``)."""
+        person = {**(changes.get("contact") or {}), "contactID": contact_id}
+        return self.op_updateAccountContact({"accountContact": {**changes, "contact": person}})["result"]
 
     def change_product(self, product_id: int, changes: dict) -> dict:
         """Control surface: a person's edit on the far side (validated like ``updateProduct``)."""
