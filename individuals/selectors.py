@@ -100,6 +100,8 @@ def individual_summary(*, individual: Individual) -> dict:
 
 TIMELINE_KINDS = {"edit": "Edits", "sync": "Syncs", "notification": "Notifications", "export": "Exports",
                   "personal_data": "Personal data", "other": "Other"}
+TIMELINE_KIND_LABELS = {"edit": "Edit", "sync": "Sync", "notification": "Notification", "export": "Export",
+                        "personal_data": "Personal data", "other": "Other"}
 
 
 def individual_timeline(*, individual: Individual, policies: list | None = None, kind: str = "", limit: int = 200) -> list[dict]:
@@ -130,7 +132,7 @@ def individual_timeline(*, individual: Individual, policies: list | None = None,
                                                                            last_synced_at__isnull=False))
     for link in links:
         outcome = link.get_last_sync_outcome_display() or "done"
-        entries.append({"at": link.last_synced_at, "kind": "sync", "kind_label": TIMELINE_KINDS["sync"],
+        entries.append({"at": link.last_synced_at, "kind": "sync", "kind_label": TIMELINE_KIND_LABELS["sync"],
                         "title": f"Last sync with the {link.get_system_display()} ({link.object_type} {link.external_id}): {outcome.lower()}",
                         "by": link.get_system_display(), "changes": [], "detail": link.last_sync_reason, "url": ""})
     if kind:
@@ -170,5 +172,5 @@ def _audit_entry(row, *, ind_ct) -> dict:
         by = f"{system_label} (sync)"
     else:
         by = row.actor_repr or "The system"
-    return {"at": row.created_at, "kind": kind, "kind_label": TIMELINE_KINDS[kind], "title": what + title, "by": by,
+    return {"at": row.created_at, "kind": kind, "kind_label": TIMELINE_KIND_LABELS[kind], "title": what + title, "by": by,
             "changes": changes, "detail": "", "url": ""}

@@ -75,7 +75,7 @@
   input.addEventListener("keydown", function (event) {
     if (event.key === "ArrowDown") { event.preventDefault(); if (list.hidden) { suggest(); } else { mark(active + 1); } }
     else if (event.key === "ArrowUp") { event.preventDefault(); mark(active - 1); }
-    else if (event.key === "Escape") { close(); }
+    else if (event.key === "Escape" && !list.hidden) { event.preventDefault(); close(); }  // a second Escape clears
     else if (event.key === "Enter" && active >= 0) { event.preventDefault(); window.location.href = options()[active].href; }
   });
   input.addEventListener("blur", function () { setTimeout(function () { if (!form.contains(document.activeElement)) { close(); } }, 150); });
