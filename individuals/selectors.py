@@ -87,12 +87,13 @@ def policy_quick_find(*, text: str, pks=(), limit: int = 8) -> list:
                 .order_by("policy_number", "id")[:limit])
 
 
-def individual_summary(*, individual: Individual) -> dict:
-    """What the client page shows above the story: policies (carrier joined), custom field definitions used.
+def individual_summary(*, individual: Individual, policies: bool = True) -> dict:
+    """What the client page shows above the story: policies (carrier joined; ``policies=False``: none, for a
+    user without the Policies right), custom field definitions used.
 
-    Two queries. The panels other apps register (sales records, activities) come from ``core.related``.
+    Two queries at most. The panels other apps register (sales records, activities) come from ``core.related``.
     """
-    policies = list(individual.policies.select_related("carrier").order_by("status", "renewal_date", "id"))
+    policies = list(individual.policies.select_related("carrier").order_by("status", "renewal_date", "id")) if policies else []
     keys = list((individual.custom_fields or {}).keys())
     fields = {f.key: f for f in CustomField.objects.filter(key__in=keys)} if keys else {}
     return {"policies": policies, "custom_fields": fields}
@@ -116,7 +117,7 @@ def individual_timeline(*, individual: Individual, policies: list | None = None,
     from core.models import AuditLog
     from integrations.models import ExternalId
 
-    if policies is None:
+    if policies is None:  # [] keeps the policies' rows out (a user without the Policies right)
         policies = list(individual.policies.all())
     cts = ContentType.objects.get_for_models(Individual, Policy)
     ind_ct, pol_ct = cts[Individual], cts[Policy]

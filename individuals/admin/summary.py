@@ -37,10 +37,11 @@ def summary_view(model_admin, request, object_id, story):
     if not model_admin.has_view_or_change_permission(request, obj):
         raise PermissionDenied
     user = request.user
-    summary = individual_summary(individual=obj)
+    may_see_policies = user.has_perm("individuals.view_policy")
+    summary = individual_summary(individual=obj, policies=may_see_policies)
     kind = request.GET.get("timeline", "")
     kind = kind if kind in TIMELINE_KINDS else ""
-    timeline = individual_timeline(individual=obj, policies=summary["policies"])
+    timeline = individual_timeline(individual=obj, policies=summary["policies"])  # without the right: none of theirs
     if not user.has_perm("accounts.view_auditlog"):  # who revealed or searched personal data is for auditors
         timeline = [e for e in timeline if e["kind"] != "personal_data"]
     present = {e["kind"] for e in timeline}
@@ -58,16 +59,19 @@ def summary_view(model_admin, request, object_id, story):
             ("Record status", obj.get_record_status_display()),
             ("Servicing agent", obj.servicing_agent or "Nobody yet"),
             ("Gender", obj.get_gender_display() or display.EMPTY),
-            *[(personal_data.LABELS[k][:1].upper() + personal_data.LABELS[k][1:], personal_data.masked(obj, k))
-              for k in personal_data.KINDS if getattr(obj, f"{k}_last4")],
         ],
+        "personal_data": [
+            {"kind": k, "label": personal_data.LABELS[k][:1].upper() + personal_data.LABELS[k][1:], "masked": personal_data.masked(obj, k),
+             "url": reverse("admin:individuals_individual_reveal", args=[obj.pk, k])}
+            for k in personal_data.KINDS if getattr(obj, f"{k}_last4")],
+        "can_reveal": user.has_perm("accounts.view_full_personal_data"),
         "reach": [(label, value, href) for label, value, href in (
             ("Cell phone", obj.cell_phone, f"tel:{obj.cell_phone}"), ("Home phone", obj.home_phone, f"tel:{obj.home_phone}"),
             ("Email", obj.email, f"mailto:{obj.email}"), ("Other email", obj.secondary_email, f"mailto:{obj.secondary_email}"),
         ) if value],
         "address": [line for line in address if line.strip()],
         "custom_values": display.custom_values_html(obj.custom_fields or {}, summary["custom_fields"]) if obj.custom_fields else "",
-        "policies": summary["policies"],
+        "policies": summary["policies"], "may_see_policies": may_see_policies,
         "related_panels": story(request, obj),
         "timeline": shown,
         "timeline_kind": kind,
