@@ -22,7 +22,8 @@ def results_json(found: dict) -> dict:
 def results_view(request):
     text = request.GET.get("q", "")
     found = search.search(request.user, text, limit=search.PAGE_LIMIT)
-    context = {**admin.site.each_context(request), "title": f"Search: {found['query']}" if found["query"] else "Search", "quick_search_query": found["query"],
+    context = {**admin.site.each_context(request), "title": f"Search: {found['query']}" if found["query"] else "Search",
+               "quick_search_query": found["query"],
                "query": found["query"], "groups": found["groups"], "count": found["count"], "min_length": search.MIN_LENGTH,
                "kinds": [s.title for s in search.sources_for(request.user)]}
     return TemplateResponse(request, "admin/search/results.html", context)

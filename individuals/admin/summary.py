@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from core import display, related
+from core import display
 
 from .. import personal_data
 from ..models import Individual
