@@ -27,7 +27,7 @@ def employee_quick_find(*, words: tuple[str, ...], text: str, email: bool, pks=(
                 .order_by("last_name", "first_name", "id")[:limit])
 
 
-def _employees(query, limit, pks) -> list[Hit]:
+def _employees(query, limit, pks, user) -> list[Hit]:
     if query.digits and not pks:
         return []
     return [Hit(kind="employees", pk=e.pk, title=f"{e.last_name}, {e.first_name}",

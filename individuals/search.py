@@ -18,15 +18,18 @@ def _individual_details(person) -> tuple[str, ...]:
     ) if d)
 
 
-def _individuals(query, limit, pks) -> list[Hit]:
+def _individuals(query, limit, pks, user) -> list[Hit]:
     return [Hit(kind="individuals", pk=p.pk, title=f"{p.last_name}, {p.first_name}" + (f" ({p.nickname})" if p.nickname else ""),
                 url=reverse("admin:individuals_individual_change", args=[p.pk]), details=_individual_details(p))
             for p in individual_quick_find(words=query.words, digits=query.digits, email=query.email, pks=pks, limit=limit)]
 
 
-def _policies(query, limit, pks) -> list[Hit]:
+def _policies(query, limit, pks, user) -> list[Hit]:
+    """A policy opens its holder's client page (or, for a user without Individuals view, the policy's own)."""
+    to_client = user.has_perm("individuals.view_individual")
     return [Hit(kind="policies", pk=p.pk, title=f"{p.policy_number or '(no number)'} · {p.get_coverage_type_display()}",
-                url=reverse("admin:individuals_individual_change", args=[p.individual_id]),
+                url=reverse("admin:individuals_individual_change", args=[p.individual_id]) if to_client
+                else reverse("admin:individuals_policy_change", args=[p.pk]),
                 details=tuple(d for d in (f"{p.individual.last_name}, {p.individual.first_name}", p.carrier.name,
                                           p.get_status_display(),
                                           f"renews {date_format(p.renewal_date, 'DATE_FORMAT')}" if p.renewal_date else "") if d))

@@ -2,7 +2,7 @@
 
 Each app that owns records people look up declares a ``Source`` in its own ``search.py`` module
 (``individuals.search``, ``plans.search``, ``hrsync.search``); this module finds those modules by name
-the way the admin finds ``admin.py`` (``autodiscover``), so no app imports another to be searched.
+(as the admin finds ``admin.py`` and ``seed_demo`` finds ``demo.py``), so no app imports another to be searched.
 What this module adds is the ids of the linked systems: a query that is an AMS customer number, a
 benefits-admin account ID or a carrier member id is looked up exactly in the external-id registry
 (``integrations.registry.external_id_holders``) and the record it names is found through its owner's
@@ -13,11 +13,13 @@ registry named, in one query). Rights: a kind is searched only for users with it
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.utils.module_loading import autodiscover_modules
+from django.apps import apps
 
 from .models import ExternalId
 from .registry import external_id_holders
@@ -68,15 +70,16 @@ def parse(text: str) -> Query:
 class Source:
     """What an app declares for one kind of record.
 
-    ``find(query, limit, pks)``: up to ``limit`` ``Hit`` for the text ``query`` (a ``Query``) plus the
-    records whose primary key is in ``pks`` (named by a linked system's id), in ONE query.
+    ``find(query, limit, pks, user)``: up to ``limit`` ``Hit`` for the text ``query`` (a ``Query``) plus the
+    records whose primary key is in ``pks`` (named by a linked system's id), in ONE query; ``user`` to choose
+    where a row links.
     """
 
     kind: str  # "individuals"
     title: str  # "Individuals"
     model: str  # "individuals.individual": the records the registry's rows point at
     permission: str
-    find: Callable[[Query, int, Iterable[int]], list[Hit]]
+    find: Callable[[Query, int, Iterable[int], object], list[Hit]]
     order: int = 50
 
 
@@ -92,8 +95,10 @@ def register(source: Source) -> Source:
 def sources_for(user) -> list[Source]:
     """The kinds this user may view, in display order."""
     global _discovered
-    if not _discovered:
-        autodiscover_modules("search")
+    if not _discovered:  # our apps' search.py (as seed_demo finds demo.py), never a third-party module
+        for config in apps.get_app_configs():
+            if "." not in config.name and importlib.util.find_spec(f"{config.name}.search") is not None:
+                importlib.import_module(f"{config.name}.search")
         _discovered = True
     return sorted((s for s in _SOURCES.values() if user.has_perm(s.permission)), key=lambda s: (s.order, s.kind))
 
@@ -108,7 +113,7 @@ def search(user, text: str, *, limit: int = LIMIT) -> dict:
     groups = []
     for source in sources:
         pks, matched = holders.get(source.kind, ({}, {}))
-        hits = source.find(query, limit + 1, list(pks))
+        hits = source.find(query, limit + 1, list(pks), user)
         hits = [_with_match(hit, matched.get(hit.pk, "")) for hit in hits]
         hits.sort(key=lambda h: not h.matched)  # the record an exact id names comes first
         if hits:

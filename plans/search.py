@@ -24,7 +24,7 @@ def employer_group_quick_find(*, words: tuple[str, ...], text: str, pks=(), limi
                 .only("name", "dba", "account_number", "status").order_by("name", "id")[:limit])
 
 
-def _groups(query, limit, pks) -> list[Hit]:
+def _groups(query, limit, pks, user) -> list[Hit]:
     words = () if query.email else query.words  # an email names a person, not a group
     groups = employer_group_quick_find(words=words, text=query.text, pks=pks, limit=limit)
     return [Hit(kind="groups", pk=g.pk, title=g.name, url=reverse("admin:plans_employergroup_change", args=[g.pk]),

@@ -92,3 +92,11 @@ def test_query_count_is_one_registry_read_plus_one_per_kind_whatever_the_matches
         found = search.search(agency_admin, "ande")
     assert {g["kind"] for g in found["groups"]} == {"individuals", "groups", "employees", "policies"}
     assert len(queries) == 1 + 4, [q["sql"] for q in queries]
+
+
+def test_a_policy_opens_its_holders_client_page_or_the_policy_for_a_user_without_individuals(agency_admin, make_user):
+    policy = PolicyFactory(policy_number="MA-123456")
+    hit = search.search(agency_admin, "MA-1234")["groups"][0]["hits"][0]
+    assert hit.url == f"/admin/individuals/individual/{policy.individual_id}/change/"
+    hit = search.search(make_user(policies=Level.VISIBLE), "MA-1234")["groups"][0]["hits"][0]
+    assert hit.url == f"/admin/individuals/policy/{policy.pk}/change/"
