@@ -61,9 +61,14 @@ def path_of(page, base: str, name: str) -> str:
         return "/admin/individuals/individual/?state=FL"
     if name == "benefits-management":
         return "/admin/hrsync/employee/"
-    if name == "client-page":  # the first client with the most policies the quick search offers
+    if name == "client-page":  # the first client the quick search offers who holds policies
         page.goto(f"{base}/admin/search/?q={QUICK_SEARCH}")
-        return page.locator("#search-individuals tbody tr th a").first.get_attribute("href")
+        links = [a.get_attribute("href") for a in page.locator("#search-individuals tbody tr th a").all()]
+        for href in links:
+            page.goto(f"{base}{href}")
+            if page.locator("#client-policies tbody tr").count():
+                return href
+        return links[0]
     # The first demo group with employees in Benefits Management (EG-1001).
     page.goto(f"{base}/admin/plans/employergroup/?q=EG-1001")
     return page.locator("#result_list tbody tr th a").first.get_attribute("href")
