@@ -60,7 +60,8 @@ class Query:
 
 
 def parse(text: str) -> Query:
-    text = " ".join((text or "").split())[:100]
+    text = "".join(ch for ch in str(text or "") if ch.isprintable() or ch.isspace())  # no NUL or control characters
+    text = " ".join(text.split())[:100]
     letters = re.search(r"[^\d\s()+.\-]", text)
     digits = "" if letters else re.sub(r"\D", "", text)
     return Query(text=text, words=tuple(text.split()), digits=digits if len(digits) >= 4 else "", email="@" in text)

@@ -100,3 +100,9 @@ def test_a_policy_opens_its_holders_client_page_or_the_policy_for_a_user_without
     assert hit.url == f"/admin/individuals/individual/{policy.individual_id}/change/"
     hit = search.search(make_user(policies=Level.VISIBLE), "MA-1234")["groups"][0]["hits"][0]
     assert hit.url == f"/admin/individuals/policy/{policy.pk}/change/"
+
+
+def test_control_characters_and_long_queries_are_harmless(agency_admin, andersons):
+    assert search.parse("ander\x00son\x07").text == "anderson"
+    assert len(search.parse("x" * 500).text) == 100
+    assert kinds(search.search(agency_admin, "  Anderson\t\n"))["individuals"] == ["Anderson, Anthony", "Anderson, Anthony"]
