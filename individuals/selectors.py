@@ -47,7 +47,7 @@ def individual_quick_find(*, words: tuple[str, ...] = (), digits: str = "", emai
     Each word matches the start of the first, last or nick name or the city, or appears in the street
     address ("anderson elm"); a query of digits matches the cell or home phone, however it was typed; an
     email matches the primary or secondary email. ``pks``: records a linked system's id named (always in).
-    Prefix matches use the ``Upper(...)`` indexes; the street and the phone are scanned (see docs/individuals.md).
+    Name prefixes walk the name index in display order up to ``limit``; the street and the phone are scanned (docs/individuals.md).
     """
     from django.db.models import Q
 
@@ -75,7 +75,7 @@ def individual_quick_find(*, words: tuple[str, ...] = (), digits: str = "", emai
 
 
 def policy_quick_find(*, text: str, pks=(), limit: int = 8) -> list:
-    """Policies whose number starts with ``text`` (the ``pol_number_idx`` index), holder and carrier joined; ONE query."""
+    """Policies whose number starts with ``text`` (case-insensitive, so a scan of policies), holder and carrier joined; ONE query."""
     from django.db.models import Q
 
     match = Q(policy_number__istartswith=text) if len(text) >= 3 and " " not in text else Q(pk__in=[])
