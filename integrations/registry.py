@@ -145,3 +145,16 @@ def external_id_repoint(*, row: ExternalId, obj: models.Model) -> ExternalId:
     ExternalId.objects.filter(pk=row.pk).update(content_type=content_type, object_id=obj.pk)
     row.content_type, row.object_id = content_type, obj.pk
     return row
+
+
+def external_id_holders(*, external_id: str, kinds: list[tuple[str, str]]) -> list[ExternalId]:
+    """The active rows whose id is exactly ``external_id`` in any of ``kinds`` ((system, object type) pairs),
+    content type joined: one query on the (system, object type, external id) unique index."""
+    external_id = str(external_id).strip()
+    if not external_id or not kinds:
+        return []
+    match = models.Q()
+    for system, object_type in kinds:
+        match |= models.Q(system=system, object_type=object_type)
+    return list(ExternalId.objects.select_related("content_type")
+                .filter(match, external_id=external_id, status=ExternalId.Status.ACTIVE).order_by("system", "object_type"))
