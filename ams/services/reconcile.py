@@ -148,7 +148,8 @@ def reconciliation_run(*, reconciliation_id: int, client=None, chunk_size: int =
     run = job_claim(Reconciliation, reconciliation_id, lease_seconds=_lease_seconds())
     if run is None:
         return Reconciliation.objects.get(pk=reconciliation_id)
-    job_update(run, customers_seen=0, policies_seen=0)  # what this try's walk saw (repairs of a dead try stand)
+    if run.tries > 1:  # counts of what this try's walk saw (the repairs of a try that died stand)
+        job_update(run, customers_seen=0, policies_seen=0)
     pool = ThreadPoolExecutor(max_workers=max(1, settings.AMS_RECONCILE_CONCURRENCY), thread_name_prefix="ams-reconcile")
     calls = 0
     try:
