@@ -46,9 +46,12 @@ def sync_attempt_queue(*, direction: str, task, operation: str = SyncAttempt.Ope
     fields = {"direction": direction, "operation": operation, "external_id": external_id[:200]}
     if obj is not None:
         fields.update(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
-    waiting = SyncAttempt.objects.filter(status=SyncAttempt.Status.QUEUED, **fields).order_by("pk").first()
-    if waiting is not None:
-        return waiting
+    waiting = SyncAttempt.objects.filter(status=SyncAttempt.Status.QUEUED, **fields).order_by("pk").values_list("pk", flat=True).first()
+    # Joined by a conditional update, not a read: a worker claiming it meanwhile waits for this transaction
+    # (the row is locked), so it reads the change; one claimed already matches nothing, and a new one is queued.
+    if waiting is not None and SyncAttempt.objects.filter(pk=waiting, status=SyncAttempt.Status.QUEUED).update(
+            lease_until=queued_until()):
+        return SyncAttempt.objects.get(pk=waiting)
     attempt = SyncAttempt.objects.create(
         **fields, record_repr=(record_repr or (str(obj) if obj is not None else ""))[:200], lease_until=queued_until(),
         requested_by=requested_by if requested_by is not None and requested_by.pk else None,
