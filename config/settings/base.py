@@ -253,8 +253,7 @@ SPECTACULAR_SETTINGS = {
         "DiscrepancyStatusEnum": "carriers.models.Discrepancy.Status",
         "DiscrepancySeverityEnum": "carriers.models.Discrepancy.Severity",
         "DiscrepancyKindEnum": "carriers.models.Discrepancy.Kind",
-        "AmsNotificationStatusEnum": "ams.models.Notification.Status",
-        "ReconciliationStatusEnum": "ams.models.Reconciliation.Status",
+        "JobStatusEnum": "core.jobs.Status",  # every row of work (core.jobs.Job): one vocabulary
         "IdentityConflictStatusEnum": "ams.models.IdentityConflict.Status",
         "IdentityConflictKindEnum": "ams.models.IdentityConflict.Kind",
         "ExternalIdStatusEnum": "integrations.models.ExternalId.Status",
