@@ -99,3 +99,30 @@ def test_lossy_notifications_then_one_reconciliation_repairs_everything(
     for cid in changed:
         local = active.get(external_id=cid).record
         assert crm[f"agencydesk:{local._meta.model_name}:{local.pk}"]["name"]  # the changed account is in the CRM
+
+
+@pytest.mark.django_db
+def test_a_run_whose_worker_died_is_walked_again_and_never_beside_another(ams_sandbox, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ams.services import reconciliation_run
+    from core.jobs import job_claim, job_update
+
+    # given: a run a worker took up, then died
+    run = Reconciliation.objects.create(lease_until=timezone.now() + timedelta(minutes=5))
+    dead = job_claim(Reconciliation, run.pk, lease_seconds=60)
+    # then: a second request joins it (no walk beside it), and a duplicate message claims nothing
+    assert reconciliation_request(actor=None).pk == run.pk
+    assert reconciliation_run(reconciliation_id=run.pk).tries == 1
+    # when: its lease has run out and someone asks again
+    Reconciliation.objects.filter(pk=run.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reconciliation_request(actor=None).pk == run.pk
+    # then: the same run was walked by a new try; the dead worker's try can write nothing now
+    run.refresh_from_db()
+    assert run.status == Reconciliation.Status.SUCCEEDED and run.tries == 2 and run.customers_seen == 40
+    assert Reconciliation.objects.count() == 1
+    assert not job_update(dead, created=5)
+    assert differences() == []
