@@ -5,6 +5,7 @@ from .services import (
     ams_sweep,
     crm_push_enqueue_by_id,
     crm_push_run,
+    customer_sync_request,
     customer_sync_run,
     notification_process,
     reconciliation_request,
@@ -20,7 +21,11 @@ def notification_process_task(notification_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def customer_sync_task(attempt_id: int) -> None:
-    """Run one queued customer sync (a person linked the record to an AMS customer)."""
+    """Run one queued customer sync (a person linked the record to an AMS customer). (A message of the
+    old shape, an AMS customer id, queues a sync of that customer.)"""
+    if isinstance(attempt_id, str):
+        customer_sync_request(customer_id=attempt_id)
+        return
     customer_sync_run(attempt_id=attempt_id)
 
 
