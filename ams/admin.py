@@ -229,14 +229,5 @@ def _ams_queue_rows(request):
                          tone="running" if running else "")]
 
 
-def _identity_conflict_rows(request):
-    open_ = IdentityConflict.objects.filter(status=IdentityConflict.Status.OPEN).count()
-    url = reverse("admin:ams_identityconflict_changelist") + f"?status__exact={IdentityConflict.Status.OPEN}"
-    return [home.HomeRow("Identity conflicts to settle", url=url, count=open_, tone="failed")] if open_ else []
-
-
 home.register(home.Panel(key="ams_sync", section=home.QUEUES, title="AMS and CRM", permission="ams.view_syncattempt",
                          rows=_ams_queue_rows))
-home.register(home.Panel(key="ams_identity_conflicts", section=home.AWAITING, title="Identity conflicts",
-                         permission="ams.view_identityconflict", rows=_identity_conflict_rows,
-                         empty="No identity conflict to settle."))
