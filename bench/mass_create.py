@@ -180,7 +180,7 @@ def run(size: int = DEFAULT) -> list[dict]:
     job = MassCreationJob.objects.get(pk=job.pk)
     activities, runs = Activity.objects.count(), SalesWorkflowRun.objects.count()
     # Where the job's time went: the queue (commit -> a worker marks it running, its counts included),
-    # the chunks (running -> done), and this loop noticing it (polls every 20 ms).
+    # the chunks (running -> succeeded), and this loop noticing it (polls every 20 ms).
     pickup = (job.started_at - job.created_at).total_seconds()
     chunks = (job.finished_at - job.started_at).total_seconds()
     # The plain statement once more, after the job (same existing rows): the faster of the two is the
@@ -196,7 +196,7 @@ def run(size: int = DEFAULT) -> list[dict]:
                limit=plain_seconds, goal=1.5, grows="linear",
                note=f"{job.created / job_seconds:,.0f} vs {plain_rows / plain_seconds:,.0f} records/s (each with an activity "
                     f"and a workflow run); queue pickup {pickup:.2f} s, {-(-job.last_id // step)} chunks of {step} ids "
-                    f"{chunks:.2f} s, the rest (creating the job, noticing it done) {job_seconds - pickup - chunks:.2f} s"),
+                    f"{chunks:.2f} s, the rest (creating the job, noticing it succeeded) {job_seconds - pickup - chunks:.2f} s"),
         figure(BENCH, "worker peak memory (pool process VmHWM)", value=peak, unit="MB", limit=MEMORY_LIMIT_MB, goal=1.0,
                grows="flat", note=f"{baseline:.0f} MB before the job"),
         figure(BENCH, "created records vs expected", value=job.created, unit="rows", limit=matched - existing, goal=1.0,
@@ -204,7 +204,7 @@ def run(size: int = DEFAULT) -> list[dict]:
         figure(BENCH, "skipped records vs expected", value=job.skipped, unit="rows", limit=existing, goal=1.0),
     ]
     exact = (job.status, job.matched, job.created, job.skipped, activities, runs) == (
-        "done", matched, matched - existing, existing, matched - existing, matched - existing)
+        "succeeded", matched, matched - existing, existing, matched - existing, matched - existing)
     print(f"  exact counts: matched {job.matched}, created {job.created}, skipped {job.skipped}, activities {activities}, "
           f"workflow runs {runs}: {'yes' if exact else 'NO'}")
     for row in results[2:]:

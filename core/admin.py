@@ -95,7 +95,7 @@ class ImportJobAdmin(ReadOnlyModelAdmin):
     list_display = ["__str__", "file_name", "status", "rows", "error_rows", "written", "created_at", "finished_at"]
     list_filter = ["status", "kind"]
     fields = ["kind", "file_name", "file_size", "dry_run", "status", "rows", "error_rows", "written", "totals",
-              "errors", "error", "created_at", "started_at", "finished_at"]
+              "errors", "reason", "created_at", "started_at", "finished_at"]
     readonly_fields = fields
 
     def get_queryset(self, request):

@@ -44,7 +44,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
         fields = ["id", "kind", "file_name", "file_format", "size", "dry_run", "status", "rows", "error_rows",
-                  "written", "report", "error", "created_at", "started_at", "finished_at"]
+                  "written", "report", "reason", "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
 

@@ -4,6 +4,7 @@ whatever the file's length, and reports every row's errors in one shape for admi
 """
 import copy
 import itertools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import tablib
@@ -181,13 +182,14 @@ def import_dataset(content, file_format: str) -> RowSource:
 
 
 def import_run(*, resource: AllOrNothingResource, kind: str, dataset: RowSource, actor, dry_run: bool,
-               file_format: str) -> ImportReport:
+               file_format: str, progress: Callable[[int], object] | None = None) -> ImportReport:
     """Run one import through ``resource``, all or nothing, and report every row's errors.
 
     Rows go to the resource ``IMPORT_CHUNK_ROWS`` at a time inside one transaction, rolled back
     when any row is invalid or for a dry run. An upload larger than ``IMPORT_JOB_THRESHOLD_BYTES``
     is not run here: it is queued as an ``ImportJob`` (the report says which). Raises
     ``ValueError`` when the file cannot be read or passes a bound; nothing is written then.
+    ``progress(rows)`` is told the rows read so far after each chunk (an import job's page shows it).
     """
     if dataset.deferrable:
         from .jobs import import_job_create
@@ -211,6 +213,8 @@ def import_run(*, resource: AllOrNothingResource, kind: str, dataset: RowSource,
                 for key, value in result.totals.items():
                     totals[key] = totals.get(key, 0) + value
             rows += len(chunk)
+            if progress is not None:
+                progress(rows)
         written = not dry_run and not error_rows
         if written:
             totals = {k: v for k, v in totals.items() if v}

@@ -133,7 +133,7 @@ def test_a_large_upload_runs_as_a_job_with_a_report(api, agency_admin, make_user
     assert response.status_code == 202
     job_id = response.json()["job"]
     job = api.get(f"/api/import-jobs/{job_id}/").json()
-    assert job["status"] == "done" and job["rows"] == 20 and job["written"] is True
+    assert job["status"] == "succeeded" and job["rows"] == 20 and job["written"] is True
     assert job["report"]["totals"] == {"new": 20}
     assert Employee.objects.count() == 20
     stored = tmp_path / ImportJob.objects.get(pk=job_id).file_path
@@ -149,7 +149,7 @@ def test_a_large_upload_with_bad_rows_reports_them_on_the_job(api, settings, tmp
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(URL, {"file": upload(census(20, bad={17})), "dry_run": False}, format="multipart")
     job = ImportJob.objects.get(pk=response.json()["job"])
-    assert job.status == ImportJob.Status.DONE and not job.written and job.error_rows == 1
+    assert job.status == ImportJob.Status.SUCCEEDED and not job.written and job.reason_rows == 1
     assert job.report["row_errors"][0]["row"] == 17
     assert not Employee.objects.exists()
 
@@ -164,7 +164,7 @@ def test_a_large_upload_in_the_admin_becomes_a_job_shown_with_its_errors(client,
                                {"format": "0", "resource": "0", "import_file": upload(census(20, bad={3}))})
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "Row 3" in page and "email" in page and "Done" in page
+    assert "Row 3" in page and "email" in page and "Succeeded" in page
 
 
 def test_a_foreign_key_value_is_looked_up_once_per_chunk(agency_admin, django_assert_max_num_queries):
@@ -183,29 +183,32 @@ def _queued_job(api, settings, tmp_path, captured, content=None):
     return ImportJob.objects.get(pk=response.json()["job"])
 
 
-def test_a_dead_workers_import_job_is_resumed_by_the_sweep(api, settings, tmp_path, django_capture_on_commit_callbacks):
+def test_a_dead_workers_import_job_is_queued_again_by_the_sweep(api, settings, tmp_path, django_capture_on_commit_callbacks):
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from core.importing.jobs import import_jobs_resume
+    from core.importing.jobs import import_jobs_sweep
 
     with django_capture_on_commit_callbacks(execute=False) as captured:
         job = _queued_job(api, settings, tmp_path, True)
-    # given: a worker took it and died (its transaction rolled back; its heartbeat stopped)
-    stale = timezone.now() - timedelta(seconds=settings.IMPORT_JOB_HEARTBEAT_SECONDS + 1)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, runner="dead", heartbeat_at=stale)
-    # a live runner's job is left alone
+    # given: a worker took it and died (its transaction rolled back; its lease ran out)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, tries=1,
+                                               lease_until=timezone.now() - timedelta(seconds=1))
+    # a live worker's job is left alone
     alive = _queued_job(api, settings, tmp_path, True)
-    ImportJob.objects.filter(pk=alive.pk).update(status=ImportJob.Status.RUNNING, runner="alive",
-                                                 heartbeat_at=timezone.now())
+    ImportJob.objects.filter(pk=alive.pk).update(status=ImportJob.Status.RUNNING, tries=1,
+                                                 lease_until=timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS))
     with django_capture_on_commit_callbacks(execute=True):
-        assert import_jobs_resume() == 1
+        assert import_jobs_sweep() == 1
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.DONE and job.written and job.rows == 20
+    assert job.status == ImportJob.Status.SUCCEEDED and job.written and job.rows == 20 and job.tries == 2
     assert Employee.objects.count() == 20
-    assert ImportJob.objects.get(pk=alive.pk).runner == "alive"
+    alive.refresh_from_db()
+    assert (alive.status, alive.tries) == (ImportJob.Status.RUNNING, 1)
     assert len(captured) >= 1
+    # the 15-second sweep queues a dead worker's job again within a minute
+    assert settings.JOB_LEASE_SECONDS + 15 <= 60
 
 
 def test_a_job_whose_import_crashes_is_failed_with_the_reason(api, settings, tmp_path, monkeypatch,
@@ -223,4 +226,4 @@ def test_a_job_whose_import_crashes_is_failed_with_the_reason(api, settings, tmp
     with pytest.raises(RuntimeError):
         import_job_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED and job.error == "the database went away"
+    assert job.status == ImportJob.Status.FAILED and job.reason == "the database went away"
