@@ -149,7 +149,7 @@ def test_a_large_upload_with_bad_rows_reports_them_on_the_job(api, settings, tmp
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(URL, {"file": upload(census(20, bad={17})), "dry_run": False}, format="multipart")
     job = ImportJob.objects.get(pk=response.json()["job"])
-    assert job.status == ImportJob.Status.SUCCEEDED and not job.written and job.reason_rows == 1
+    assert job.status == ImportJob.Status.SUCCEEDED and not job.written and job.error_rows == 1
     assert job.report["row_errors"][0]["row"] == 17
     assert not Employee.objects.exists()
 

@@ -133,13 +133,13 @@ def test_a_job_stopped_between_chunks_continues_exactly_and_a_second_run_creates
     SalesRecordFactory(individual=people[4])
     job = MassCreationJobFactory(created_by=creator, criteria={"state": "GA"}, record_type=renewal)
 
-    mass_creation_run(job_id=job.pk, max_chunks=2, chunk_size=3)  # as if the worker died after two chunks
+    mass_creation_run(job_id=job.pk, max_chunks=2, chunk_size=3)  # stopped after two chunks: queued again
     job.refresh_from_db()
-    assert (job.status, job.processed, job.cursor) == (Status.RUNNING, 6, people[5].pk)
+    assert (job.status, job.processed, job.cursor, job.tries) == (Status.QUEUED, 6, people[5].pk, 1)
     # The job page: the matches counted when the job started, and how many of them are done.
     assert job_progress(job) | {"id": 0} == {
-        "id": 0, "status": "running", "status_display": "Running", "finished": False, "matched": 10, "processed": 6,
-        "created": 5, "skipped": 1, "reason": "", "percent": 60}
+        "id": 0, "status": "queued", "queue": "in_progress", "status_display": "Queued", "finished": False, "matched": 10,
+        "processed": 6, "created": 5, "skipped": 1, "reason": "", "percent": 60}
     assert SalesRecord.objects.filter(job=job).count() == 5
 
     mass_creation_run(job_id=job.pk, chunk_size=3)  # the redelivered task
