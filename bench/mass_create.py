@@ -104,8 +104,8 @@ def _plain_statements(conn) -> tuple[float, int]:
             "activities AS (INSERT INTO salesrecords_activity (subject, sales_record_id, assigned_to_id, due_date, done, notes, "
             "  workflow_id, created_at, updated_at) "
             "  SELECT %s, id, assigned_user_id, current_date + %s, FALSE, '', %s, now(), now() FROM created), "
-            "runs AS (INSERT INTO salesrecords_salesworkflowrun (workflow_id, sales_record_id, created_at, email_pending) "
-            "  SELECT %s, id, now(), FALSE FROM created) "
+            "runs AS (INSERT INTO salesrecords_salesworkflowrun (workflow_id, sales_record_id, created_at) "
+            "  SELECT %s, id, now() FROM created) "
             "SELECT count(*) FROM created", [record_type, STATUSES, subject, due_days, workflow, workflow]).fetchone()[0]
     return time.perf_counter() - start, inserted
 

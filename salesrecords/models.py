@@ -212,18 +212,32 @@ class SalesWorkflowRun(models.Model):
     sales_record = models.ForeignKey(SalesRecord, on_delete=models.CASCADE, related_name="workflow_runs",
                                      db_constraint=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    # The email outbox: pending until sent; a sender claims it first (a lease), so a sender that died is
-    # retried by the sweep and two senders never send the same email.
-    email_pending = models.BooleanField(default=False, help_text="The email action is still to be sent (after commit).")
-    email_claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a sender last took the email up.")
-    email_tries = models.PositiveSmallIntegerField(default=0, db_default=0)  # set-based inserts leave it out
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workflow", "sales_record"], name="workflow_run_once")]
-        indexes = [models.Index(fields=["email_pending"], condition=models.Q(email_pending=True), name="run_email_pending_idx")]
 
     def __str__(self):
         return f"{self.workflow} on {self.sales_record_id}"
+
+
+class WorkflowEmail(Job):
+    """A workflow's email about one new record (the outbox): a ``core.jobs.Job``.
+
+    Written set-based with its run (for workflows that send email), in the same transaction; sent after
+    commit by ``workflows.workflow_emails_send``, which claims it first (``job_claim``: two senders never
+    send one email) and sends outside any transaction. A refused send is retrying, tried again after
+    ``SALESRECORDS_EMAIL_LEASE_SECONDS``, failed after ``SALESRECORDS_EMAIL_MAX_TRIES`` tries (``reason``
+    says why); a sender that died mid-send leaves it running until its lease runs out, then the sweep
+    queues it again.
+    """
+
+    run = models.OneToOneField(SalesWorkflowRun, on_delete=models.CASCADE, related_name="email", db_constraint=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Email of {self.run} ({self.get_status_display()})"
 
 
 class Activity(models.Model):
