@@ -3,9 +3,10 @@ records the job (a ``core.jobs.Job``), a Celery task runs the same all-or-nothin
 
 The job's life (docs/jobs.md): queued -> claimed (``job_claim``) -> running, its lease renewed while the
 import goes on -> succeeded (with the report: written, or not for a dry run or a file with invalid rows)
-or failed (the file could not be read, or the import broke). The job is settled in the import's own
-transaction, so a worker that dies before the commit leaves nothing written and the job running: its
-lease runs out and the sweep (``import_jobs_sweep``) queues it again.
+or failed (the file could not be read, or the import broke). The rows are checked first, then written in
+short chunk transactions with an undo log (docs/imports.md); the job is settled in the last chunk's
+transaction. A worker that dies leaves the job running: its lease runs out, the sweep
+(``import_jobs_sweep``) queues it again, and the next try undoes what the dead one wrote, then starts over.
 """
 import os
 import secrets
@@ -48,38 +49,51 @@ def import_job_create(*, actor, resource, kind: str, source, dry_run: bool) -> I
     return job
 
 
-class _LeaseLost(Exception):
-    """The sweep gave the job to another try meanwhile: roll this one's import back."""
-
-
 def import_job_run(*, job_id: int) -> ImportJob | None:
     """Run a queued import job and keep its report (or the reason it failed, marked Failed); the stored
-    upload is deleted when done. Idempotent: only a queued job is claimed (``job_claim``); a worker
-    that lost its lease meanwhile rolls its import back and leaves the job to the newer try."""
-    from .base import import_dataset, import_run
+    upload is deleted when done. Idempotent: only a queued job is claimed (``job_claim``).
+
+    Every row is checked first (nothing written, no write transaction), then written one short transaction
+    per chunk, each adding what it wrote to an undo log next to the upload before it commits (see
+    ``import_run``): a failed chunk undoes the ones before it, and the next try of a job whose worker died
+    mid-write undoes them first. A worker that lost its lease rolls its chunk back and stops.
+    """
+    from .base import ImportStopped, import_dataset, import_run
+    from .undo import UndoLog
 
     lease = settings.JOB_LEASE_SECONDS
     job = job_claim(ImportJob.objects.select_related("owner"), job_id, lease_seconds=lease)
     if job is None:
         return None
     path = Path(settings.MEDIA_ROOT) / job.file_path
-    rows_read = [0]  # the job page's progress, written with each lease renewal (its own connection)
+    undo_log = UndoLog(path.with_name(path.name + ".undo"))
+    rows_checked = [0]  # the job page's progress, written with each lease renewal (its own connection)
 
     def renew() -> None:
-        job_update(job, lease_until=timezone.now() + timedelta(seconds=lease), rows=rows_read[0])
+        job_update(job, lease_until=timezone.now() + timedelta(seconds=lease), rows=rows_checked[0])
 
     def progress(rows: int) -> None:
-        rows_read[0] = rows
+        rows_checked[0] = rows
+
+    def chunk_written(rows: int) -> bool:
+        return job_update(job, rows_written=rows, lease_until=timezone.now() + timedelta(seconds=lease))
+
+    def finish(report) -> bool:
+        return job_settle(job, Status.SUCCEEDED, rows=report.rows, rows_written=report.rows, error_rows=report.error_rows,
+                          written=report.written, report=report.as_dict())
 
     try:
         resource = import_string(job.resource)()
-        with open(path, "rb") as stream, heartbeat(renew, every=lease / 3), transaction.atomic():
+        with open(path, "rb") as stream, heartbeat(renew, every=lease / 3):
+            if undo_log.path.exists():  # a previous try died while writing: its chunks are undone first
+                undo_log.load().undo()
             report = import_run(resource=resource, kind=job.kind, dataset=import_dataset(stream, job.file_format),
-                                actor=job.owner, dry_run=job.dry_run, file_format=job.file_format, progress=progress)
-            if not job_settle(job, Status.SUCCEEDED, rows=report.rows, error_rows=report.error_rows,
-                              written=report.written, report=report.as_dict()):
-                raise _LeaseLost
-    except _LeaseLost:
+                                actor=job.owner, dry_run=job.dry_run, file_format=job.file_format, progress=progress,
+                                undo_log=undo_log, chunk_written=chunk_written, finish=finish)
+            if not report.written:  # checked only (a dry run, invalid rows), or undone: settled here
+                job_settle(job, Status.SUCCEEDED, rows=report.rows, error_rows=report.error_rows, written=False,
+                           report=report.as_dict())
+    except ImportStopped:
         return ImportJob.objects.get(pk=job.pk)
     except Exception as exc:  # the reason is shown on the job; a ValueError is the file's fault
         if job_settle(job, Status.FAILED, reason=str(exc)[:2000] or type(exc).__name__):

@@ -78,7 +78,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='importjob',
             name='rows',
-            field=models.PositiveIntegerField(default=0, help_text='Rows read so far (all of them once finished).'),
+            field=models.PositiveIntegerField(default=0, help_text='Rows checked so far (all of them once finished).'),
+        ),
+        migrations.AddField(
+            model_name='importjob',
+            name='rows_written',
+            field=models.PositiveIntegerField(default=0, help_text='Rows written so far (after every row was checked).'),
         ),
         migrations.RunPython(forward, backward),
         migrations.RemoveField(

@@ -227,3 +227,113 @@ def test_a_job_whose_import_crashes_is_failed_with_the_reason(api, settings, tmp
         import_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and job.reason == "the database went away"
+
+
+# --- no long write transaction: rows checked first, writing nothing; a job writes in short chunks ----------
+def _writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE", "SAVEPOINT", "BEGIN")]
+
+
+def test_checking_a_file_opens_no_transaction_and_writes_nothing(agency_admin, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.IMPORT_CHUNK_ROWS = 2
+    with CaptureQueriesContext(connection) as dry_run:
+        report = employee_census_import(actor=agency_admin, content=census(5), dry_run=True)
+    with CaptureQueriesContext(connection) as invalid:
+        refused = employee_census_import(actor=agency_admin, content=census(5, bad={4}), dry_run=False)
+    assert report.rows == 5 and report.totals == {"new": 5} and refused.error_rows == 1 and not refused.written
+    assert _writes(dry_run) == [] and _writes(invalid) == []
+    assert not Employee.objects.exists()
+
+
+def _job(api, settings, tmp_path, content, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        return _queued_job(api, settings, tmp_path, True, content=content)
+
+
+def test_an_import_job_writes_one_short_transaction_per_chunk(api, settings, tmp_path, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.importing.jobs import import_job_run
+
+    settings.IMPORT_CHUNK_ROWS = 5
+    job = _job(api, settings, tmp_path, census(20), django_capture_on_commit_callbacks)
+    with CaptureQueriesContext(connection) as queries:
+        job = import_job_run(job_id=job.pk)
+    assert (job.status, job.written, job.rows, job.rows_written) == (ImportJob.Status.SUCCEEDED, True, 20, 20)
+    assert Employee.objects.count() == 20
+    # the test's own transaction wraps them, so each chunk's transaction shows as a savepoint of its own
+    chunk_transactions = [q for q in _writes(queries) if q.startswith("SAVEPOINT") and "import" not in q]
+    assert len(chunk_transactions) >= 4
+    assert not list(tmp_path.glob("imports/*"))  # the upload and its undo log are gone
+
+
+def test_a_chunk_that_fails_undoes_the_chunks_written_before_it(api, settings, tmp_path, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    from core.importing.jobs import import_job_run
+    from hrsync.resources import EmployeeResource
+
+    settings.IMPORT_CHUNK_ROWS = 5
+    kept = employee_census_import(actor=None, content=census(3), dry_run=False)  # rows 1-3 exist before
+    assert kept.written
+    before = {e.pk: (e.last_name, e.annual_pay) for e in Employee.objects.all()}
+    changed = (HEADER + "".join(row(i).replace(",50000,", ",61000,") for i in range(1, 21))).encode()
+    job = _job(api, settings, tmp_path, changed, django_capture_on_commit_callbacks)
+    calls, save_chunk = [], EmployeeResource.save_chunk
+
+    def third_chunk_breaks(self, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("the disk is full")
+        return save_chunk(self, **kwargs)
+
+    monkeypatch.setattr(EmployeeResource, "save_chunk", third_chunk_breaks)
+    job = import_job_run(job_id=job.pk)
+    # then the two chunks written are undone: the three employees as they were, none of the new ones
+    assert job.status == ImportJob.Status.SUCCEEDED and not job.written and job.error_rows == 1
+    assert "the disk is full" in str(job.report["row_errors"])
+    assert {e.pk: (e.last_name, e.annual_pay) for e in Employee.objects.all()} == before
+    assert not list(tmp_path.glob("imports/*.undo"))
+
+
+class _WorkerKilled(BaseException):
+    """Stands for SIGKILL: nothing after it runs (no undo, no settle)."""
+
+
+def test_the_next_try_of_a_job_whose_worker_died_mid_write_undoes_it_and_writes_exactly(
+        api, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.importing import base
+    from core.importing.jobs import import_job_run, import_jobs_sweep
+    from hrsync.resources import EmployeeResource
+
+    settings.IMPORT_CHUNK_ROWS = 5
+    job = _job(api, settings, tmp_path, census(20), django_capture_on_commit_callbacks)
+    calls, save_chunk = [], EmployeeResource.save_chunk
+
+    def dies_at_the_third_chunk(self, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise _WorkerKilled
+        return save_chunk(self, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(EmployeeResource, "save_chunk", dies_at_the_third_chunk)
+        patch.setattr(base, "_undo", lambda *args: None)  # a killed worker undoes nothing
+        with pytest.raises(_WorkerKilled):
+            import_job_run(job_id=job.pk)
+    assert Employee.objects.count() == 10 and list(tmp_path.glob("imports/*.undo"))  # two chunks in, and their log
+    ImportJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert import_jobs_sweep() == 1
+    job.refresh_from_db()
+    assert (job.status, job.written, job.tries, job.rows_written) == (ImportJob.Status.SUCCEEDED, True, 2, 20)
+    assert Employee.objects.count() == 20 and Employee.objects.values("email").distinct().count() == 20
+    assert not list(tmp_path.glob("imports/*"))
