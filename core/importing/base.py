@@ -339,6 +339,11 @@ def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: Und
         raise
     except _RowsInvalid:
         _undo(undo_log, kind)
+        failures = [r for r in written.row_errors if not r["row"]]  # not a row's fault: the database's, a service's
+        if failures:
+            messages = "; ".join(" ".join(m for ms in r["errors"].values() for m in ms) for r in failures)
+            raise ImportUndone(f"Writing stopped after {written.rows - len(chunk):,} rows: {messages}. "
+                               "The rows written before were undone: nothing was imported.") from None
         return written.report(kind)
     except BaseException:
         _undo(undo_log, kind)
@@ -353,6 +358,10 @@ def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: Und
 
 class _RowsInvalid(Exception):
     pass
+
+
+class ImportUndone(Exception):
+    """Writing failed for a reason that is not a row's (the database refused, a service broke): undone."""
 
 
 def _undo(undo_log: UndoLog, kind: str) -> None:

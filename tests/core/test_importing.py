@@ -273,6 +273,7 @@ def test_an_import_job_writes_one_short_transaction_per_chunk(api, settings, tmp
 
 def test_a_chunk_that_fails_undoes_the_chunks_written_before_it(api, settings, tmp_path, monkeypatch,
                                                                  django_capture_on_commit_callbacks):
+    from core.importing.base import ImportUndone
     from core.importing.jobs import import_job_run
     from hrsync.resources import EmployeeResource
 
@@ -291,10 +292,12 @@ def test_a_chunk_that_fails_undoes_the_chunks_written_before_it(api, settings, t
         return save_chunk(self, **kwargs)
 
     monkeypatch.setattr(EmployeeResource, "save_chunk", third_chunk_breaks)
-    job = import_job_run(job_id=job.pk)
+    with pytest.raises(ImportUndone):
+        import_job_run(job_id=job.pk)
     # then the two chunks written are undone: the three employees as they were, none of the new ones
-    assert job.status == ImportJob.Status.SUCCEEDED and not job.written and job.error_rows == 1
-    assert "the disk is full" in str(job.report["row_errors"])
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and not job.written
+    assert "the disk is full" in job.reason and "nothing was imported" in job.reason
     assert {e.pk: (e.last_name, e.annual_pay) for e in Employee.objects.all()} == before
     assert not list(tmp_path.glob("imports/*.undo"))
 
