@@ -338,7 +338,7 @@ def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: Und
     except ImportStopped:
         raise
     except _RowsInvalid:
-        _undo(undo_log, kind)
+        _undo(undo_log, kind=kind, actor=actor, model=resource._meta.model)
         failures = [r for r in written.row_errors if not r["row"]]  # not a row's fault: the database's, a service's
         if failures:
             messages = "; ".join(" ".join(m for ms in r["errors"].values() for m in ms) for r in failures)
@@ -346,7 +346,7 @@ def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: Und
                                "The rows written before were undone: nothing was imported.") from None
         return written.report(kind)
     except BaseException:
-        _undo(undo_log, kind)
+        _undo(undo_log, kind=kind, actor=actor, model=resource._meta.model)
         raise
     finally:
         resource.undo = None
@@ -364,10 +364,17 @@ class ImportUndone(Exception):
     """Writing failed for a reason that is not a row's (the database refused, a service broke): undone."""
 
 
-def _undo(undo_log: UndoLog, kind: str) -> None:
+def import_undo(undo_log: UndoLog, *, kind: str, actor, model) -> None:
+    """Undo what an import's written chunks did (``undo_log``), and say so in the audit log."""
     removed, restored = undo_log.undo()
     if removed or restored:
         log.warning("import of %s undone: %s records removed, %s restored", kind, removed, restored)
+        audit(actor=actor, action=AuditLog.Action.IMPORT, model=model,
+              summary=f"Import of {kind} undone: {removed} new records removed, {restored} changed records restored",
+              data={"removed": removed, "restored": restored})
+
+
+_undo = import_undo  # what a failed write calls (a test stands a killed worker in for it)
 
 
 def _row_errors(result, *, offset: int) -> list[dict]:

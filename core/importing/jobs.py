@@ -58,7 +58,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     ``import_run``): a failed chunk undoes the ones before it, and the next try of a job whose worker died
     mid-write undoes them first. A worker that lost its lease rolls its chunk back and stops.
     """
-    from .base import ImportStopped, import_dataset, import_run
+    from .base import ImportStopped, import_dataset, import_run, import_undo
     from .undo import UndoLog
 
     lease = settings.JOB_LEASE_SECONDS
@@ -86,7 +86,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         resource = import_string(job.resource)()
         with open(path, "rb") as stream, heartbeat(renew, every=lease / 3):
             if undo_log.path.exists():  # a previous try died while writing: its chunks are undone first
-                undo_log.load().undo()
+                import_undo(undo_log.load(), kind=job.kind, actor=job.owner, model=resource._meta.model)
             report = import_run(resource=resource, kind=job.kind, dataset=import_dataset(stream, job.file_format),
                                 actor=job.owner, dry_run=job.dry_run, file_format=job.file_format, progress=progress,
                                 undo_log=undo_log, chunk_written=chunk_written, finish=finish)

@@ -300,6 +300,8 @@ def test_a_chunk_that_fails_undoes_the_chunks_written_before_it(api, settings, t
     assert "the disk is full" in job.reason and "nothing was imported" in job.reason
     assert {e.pk: (e.last_name, e.annual_pay) for e in Employee.objects.all()} == before
     assert not list(tmp_path.glob("imports/*.undo"))
+    undone = AuditLog.objects.filter(action=AuditLog.Action.IMPORT, summary__contains="undone").get()
+    assert undone.data == {"removed": 7, "restored": 3}
 
 
 class _WorkerKilled(BaseException):
@@ -328,7 +330,7 @@ def test_the_next_try_of_a_job_whose_worker_died_mid_write_undoes_it_and_writes_
 
     with monkeypatch.context() as patch:
         patch.setattr(EmployeeResource, "save_chunk", dies_at_the_third_chunk)
-        patch.setattr(base, "_undo", lambda *args: None)  # a killed worker undoes nothing
+        patch.setattr(base, "_undo", lambda *args, **kwargs: None)  # a killed worker undoes nothing
         with pytest.raises(_WorkerKilled):
             import_job_run(job_id=job.pk)
     assert Employee.objects.count() == 10 and list(tmp_path.glob("imports/*.undo"))  # two chunks in, and their log
