@@ -342,3 +342,24 @@ def test_the_next_try_of_a_job_whose_worker_died_mid_write_undoes_it_and_writes_
     assert (job.status, job.written, job.tries, job.rows_written) == (ImportJob.Status.SUCCEEDED, True, 2, 20)
     assert Employee.objects.count() == 20 and Employee.objects.values("email").distinct().count() == 20
     assert not list(tmp_path.glob("imports/*"))
+
+
+def test_the_import_job_page_shows_live_progress(client, agency_admin, settings, tmp_path, api,
+                                                 django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.IMPORT_JOB_THRESHOLD_BYTES = 500
+    job = _job(api, settings, tmp_path, census(20), django_capture_on_commit_callbacks)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, rows=20, rows_written=10,
+                                               started_at=timezone.now() - timedelta(seconds=3))
+    client.force_login(agency_admin)
+    url = f"/admin/core/importjob/{job.pk}/change/"
+    part = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert f'hx-get="{url}"' in part and "(Running)</h1>" in part and 'style="width: 75%"' in part
+    assert 'id="job-rows-written">10<' in part and 'id="job-rate">10<' in part
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.SUCCEEDED, rows_written=20,
+                                               finished_at=timezone.now())
+    page = client.get(url).content.decode()
+    assert "(Succeeded)</h1>" in page and "hx-get" not in page and "ad-badge-successful" in page
