@@ -346,7 +346,10 @@ def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: Und
                                "The rows written before were undone: nothing was imported.") from None
         return written.report(kind)
     except BaseException:
-        _undo(undo_log, kind=kind, actor=actor, model=resource._meta.model)
+        try:
+            _undo(undo_log, kind=kind, actor=actor, model=resource._meta.model)
+        except Exception:  # the database went away too: the log stays for the job's next try
+            log.exception("import of %s: its written chunks could not be undone now", kind)
         raise
     finally:
         resource.undo = None
