@@ -43,7 +43,7 @@ class ImportReportSerializer(serializers.Serializer):
 class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
-        fields = ["id", "kind", "file_name", "file_format", "size", "dry_run", "status", "rows", "error_rows",
+        fields = ["id", "kind", "file_name", "file_format", "size", "dry_run", "status", "rows", "rows_written", "error_rows",
                   "written", "report", "reason", "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
