@@ -242,7 +242,6 @@ SPECTACULAR_SETTINGS = {
         "EmployerGroupStatusEnum": "plans.models.EmployerGroup.Status",
         "PlanStatusEnum": "plans.models.Plan.Status",
         "SyncAttemptActionEnum": "hrsync.models.SyncAttempt.Action",
-        "JobStatusEnum": "core.jobs.Status",  # every job and attempt row: one vocabulary
         "EmployeeSyncStateEnum": "hrsync.models.Employee.SyncState",
         "EmployeeGenderEnum": "hrsync.models.Employee.Gender",
         "EmployeePayFrequencyEnum": "hrsync.models.Employee.PayFrequency",
