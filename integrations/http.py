@@ -82,13 +82,14 @@ class RetryPolicy:
 
         Backoff doubles from ``later_backoff`` (jittered between half and all of it, so a crowd of syncs
         failed by one outage does not come back at the same second); the last try is at the window's end.
+        A Retry-After is honoured in full, even past the window's end (the system said when to come back).
         """
         end = since + timedelta(seconds=self.window)
         if now >= end:
             return None
         wait = min(self.later_max_backoff, self.later_backoff * 2 ** max(0, tries - 1))
-        wait = max(random.uniform(wait / 2, wait), min(retry_after or 0.0, self.later_max_backoff))
-        return min(now + timedelta(seconds=wait), end)
+        at = min(now + timedelta(seconds=random.uniform(wait / 2, wait)), end)
+        return max(at, now + timedelta(seconds=retry_after)) if retry_after else at
 
     def urllib3_retry(self, *, statuses: frozenset | None = None, repeatable: bool = True) -> Retry:
         """The quick tries of one call, as urllib3 makes them under the pooled session.

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.jobs import Status, jobs_sweep, on_commit_enqueue
-from integrations.attempts import attempt_run, when
+from integrations.attempts import attempt_run
 from integrations.clients.noyo import NoyoClient, noyo_client
 from integrations.http import TransientError
 
@@ -90,19 +90,13 @@ def connection_attempt_run(attempt_id: int) -> ConnectionAttempt | None:
 
 
 def _retrying(attempt: ConnectionAttempt, error: TransientError) -> None:
-    """A retrying attempt waits at least the service's Retry-After; a poll or pull shows why on its connection."""
+    """A poll or pull that waits for its retry (the retry policy honours the service's Retry-After) shows why on its connection."""
     now = timezone.now()
-    if error.retry_after and now + timedelta(seconds=error.retry_after) > attempt.next_try_at:
-        at = now + timedelta(seconds=error.retry_after)
-        reason = f"Retrying: {error.message}, next try at {when(at)} (the service asked us to wait {error.retry_after:g} s)."
-        ConnectionAttempt.objects.filter(pk=attempt.pk, status=Status.RETRYING, tries=attempt.tries).update(
-            next_try_at=at, reason=reason, lease_until=at + timedelta(seconds=settings.CARRIERS_ATTEMPT_LEASE_SECONDS))
-        attempt.next_try_at, attempt.reason = at, reason
     if attempt.connection_id is None:
         return
     if attempt.kind == Kind.POLL:
         CarrierConnection.objects.filter(pk=attempt.connection_id).update(
-            poll_error=error.message, last_polled_at=now, next_poll_at=attempt.next_try_at, updated_at=now)
+            poll_error=error.message, last_polled_at=attempt.started_at or now, next_poll_at=attempt.next_try_at, updated_at=now)
     elif attempt.kind == Kind.PULL:
         CarrierConnection.objects.filter(pk=attempt.connection_id).update(pull_error=error.message, updated_at=now)
 
