@@ -1,0 +1,307 @@
+"""Every sync under faults: ``python -m bench faults [--size N]``.
+
+Each sync runs its work against a fresh sandbox with 20% of the far side's answers failing, and one
+worker killed mid-way between the write there and the record here (a one-shot ``BaseException``, as
+the apps' fault tests play it). Then the clock moves past every lease and retry time and the beat's
+sweep (``core.jobs.jobs_sweep``, through each app's sweep) finishes what is left, its messages run
+eagerly in this process, until nothing is in progress. Then it counts, reading the far side over HTTP:
+
+- duplicates: things created twice there (accounts, products, connections);
+- lost updates: the last change not where it should be (there, or here), or an entity not settled.
+
+Goal for both: 0. N (default 20) sets the work per sync:
+
+- hrsync: N employees synced (the kill during the first sync), then each edited while the killed one
+  waits; faults: the benefits platform's ``error_rate`` 0.2 (half of the 500s after the write: a lost answer).
+- plansync: one linked group of N plans; N/2 edited here, N/2 edited there, N/4 new plans created
+  there; faults: the benefits-admin system's ``error_rate`` 0.2 (writes: half after the write); the kill
+  as the plan's record is written; the sweep, then hourly passes (the safety net) until no work is left.
+- carriers: N/2 (at least 2) groups of 4 employees, each connection requested, polled to completed and
+  its data pulled; faults: 10% 500s (before the service's write) and 10% of the creates' answers lost
+  after the write; the kill as an attempt is recorded.
+
+A thing that ends Failed with its reason (a refusal, a retry window closed) is shown to people, not
+lost: the note counts them. Needs no Redis (the tasks run eagerly); PostgreSQL as every bench.
+"""
+import contextlib
+import logging
+import random
+import tempfile
+import uuid
+from collections import Counter
+from datetime import date, timedelta
+
+import requests
+
+from bench.report import figure
+
+DEFAULT = 20
+FAULT_RATE = 0.2
+ROUNDS = 30
+
+
+class WorkerKilled(BaseException):
+    """The worker process ends here (a kill): nothing after it runs, not even ``except Exception``."""
+
+
+@contextlib.contextmanager
+def _killed_once(module, name: str, *, at: int):
+    """``module.name`` raises ``WorkerKilled`` on its ``at``-th call (1-based), once; yields a list that
+    holds True once it fired."""
+    original, calls, fired = getattr(module, name), [0], []
+
+    def maybe_die(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == at and not fired:
+            fired.append(True)
+            raise WorkerKilled
+        return original(*args, **kwargs)
+
+    setattr(module, name, maybe_die)
+    try:
+        yield fired
+    finally:
+        setattr(module, name, original)
+
+
+def _survive(fn, *args, **kwargs):
+    """Call ``fn``; a killed worker's call returns None (the row it held is left to the sweep)."""
+    try:
+        return fn(*args, **kwargs)
+    except WorkerKilled:
+        return None
+
+
+def _sweep_until_settled(model, sweep, rows=None) -> int:
+    """The clock passes every lease and retry time, the beat's sweep runs (its messages eagerly): until no
+    row of ``rows`` (default: every row of ``model``) is in progress. Returns the sweeps it took."""
+    from django.utils import timezone
+
+    from core.jobs import ACTIVE, Status
+
+    rows = model.objects.all() if rows is None else rows
+    for n in range(ROUNDS):
+        active = rows.filter(status__in=ACTIVE)
+        if not active.exists():
+            return n
+        past = timezone.now() - timedelta(seconds=1)
+        active.filter(status=Status.RETRYING).update(next_try_at=past)
+        model.objects.filter(pk__in=active.values("pk")).update(lease_until=past)
+        _survive(sweep)
+    raise RuntimeError(f"{model.__name__}: still in progress after {ROUNDS} sweeps")
+
+
+# --- hrsync --------------------------------------------------------------------------------------------
+def _hrsync(url: str, size: int) -> tuple[int, int, int, str]:
+    from bench.hrsync import _seed
+    from hrsync.models import Employee, SyncAttempt
+    from hrsync.services import employee_sync_request, employee_update, sync_attempts_sweep
+    from integrations import attempts
+
+    http = requests.Session()
+    tag = f"flt{uuid.uuid4().hex[:6]}"
+    ids = list(_seed(size, tag).values_list("pk", flat=True))
+    http.put(f"{url}/_sandbox/knobs", json={"error_rate": FAULT_RATE}, timeout=5).raise_for_status()
+    with _killed_once(attempts, "attempt_record", at=max(1, size // 2)) as killed:
+        for pk in ids:  # one message per employee (a kill loses the rest of a batch's messages, not the work)
+            _survive(employee_sync_request, actor=None, employees=[pk])
+        for employee in Employee.objects.filter(pk__in=ids):  # edited while some wait for a try
+            _survive(employee_update, actor=None, employee=employee, data={"last_name": f"{tag}-edited"})
+        sweeps = _sweep_until_settled(SyncAttempt, sync_attempts_sweep, SyncAttempt.objects.filter(employee_id__in=ids))
+    http.put(f"{url}/_sandbox/knobs", json={"error_rate": 0}, timeout=5).raise_for_status()
+
+    duplicates = lost = failed = 0
+    for employee in Employee.objects.filter(pk__in=ids):
+        there = http.get(f"{url}/_sandbox/accounts", params={"email": employee.email}, timeout=5).json()["results"]
+        duplicates += max(0, len(there) - 1)
+        if employee.sync_state == Employee.SyncState.FAILED:
+            failed += 1
+            continue
+        if (employee.sync_state != Employee.SyncState.SUCCESSFUL or employee.synced_version != employee.change_version
+                or not there or any(a["last_name"] != employee.last_name for a in there)
+                or employee.benefits_account_id not in {a["id"] for a in there}):
+            lost += 1
+    return duplicates, lost, size, f"{failed} failed; kill fired: {bool(killed)}; {sweeps} sweeps"
+
+
+# --- plansync ------------------------------------------------------------------------------------------
+def _plansync(url: str, size: int) -> tuple[int, int, int, str]:
+    from django.conf import settings
+
+    from bench.plan_sync import _clean
+    from plans.services import plan_update
+    from plansync.models import PlanChoice, PlanSyncRun
+    from plansync.services import Row, account_import, plan_choices_save, plan_sync_pass, plan_sync_sweep
+    from plansync.services import sync as per_plan
+    from plansync.services.runs import links_with_work
+    from tests.plansync.factories import SyncedPlanFactory
+
+    settings.BENEFITS_ADMIN_URL = ""  # the sandbox's
+    control = requests.Session()
+    base = f"{url}/benefitpoint/_control"
+    _clean()
+    (account_id,) = control.post(f"{base}/bench-seed", json={"accounts": 1, "plans": size}, timeout=120).json()["accountIDs"]
+    link = account_import(actor=None, account_id=account_id)
+    products = control.get(f"{base}/products", params={"accountID": account_id}, timeout=10).json()["results"]
+    plan_choices_save(actor=None, link=link, rows=[Row(choice="create_there", product_id=p["productID"]) for p in products])
+    plan_sync_pass(link_ids=[link.pk])
+    linked = list(PlanChoice.objects.filter(link=link).select_related("plan").order_by("pk"))
+    if any(c.state != PlanChoice.State.SYNCED for c in linked):
+        raise RuntimeError("plansync: the set-up did not link every plan")
+
+    # Changes on both sides, and new plans to create there, all while 20% of the SOAP calls fail.
+    tag = uuid.uuid4().hex[:6]
+    picked = random.Random(size).sample(linked, len(linked))
+    near, far = picked[: len(picked) // 2], picked[len(picked) // 2:]
+    for choice in near:
+        plan_update(actor=None, plan=choice.plan, data={"name": f"Near {tag} {choice.pk}"})
+    for choice in far:
+        control.patch(f"{base}/products/{choice.product_id}", json={"policyNumber": f"FAR-{tag}-{choice.pk}"},
+                      timeout=5).raise_for_status()
+    new = [SyncedPlanFactory(group=link.group, carrier=linked[0].plan.carrier, name=f"New {tag} {n}") for n in range(max(1, size // 4))]
+    plan_choices_save(actor=None, link=link, rows=[Row(plan=plan, choice="create_there") for plan in new])
+    control.put(f"{base}/knobs", json={"error_rate": FAULT_RATE}, timeout=5).raise_for_status()
+    runs = PlanSyncRun.objects.filter(link=link)
+    passes = sweeps = 0
+    with _killed_once(per_plan, "_settle", at=max(1, (len(linked) + len(new)) // 2)) as killed:
+        while passes < ROUNDS and (passes == 0 or link.pk in links_with_work()):
+            _survive(plan_sync_pass, trigger="manual", link_ids=[link.pk])
+            sweeps += _sweep_until_settled(PlanSyncRun, plan_sync_sweep, runs)
+            passes += 1
+    control.put(f"{base}/knobs", json={"error_rate": 0}, timeout=5).raise_for_status()
+
+    there = control.get(f"{base}/products", params={"accountID": account_id}, timeout=10).json()["results"]
+    by_id = {p["productID"]: p for p in there}
+    markers = Counter(p.get("alternativePlanID") for p in there if p.get("alternativePlanID"))
+    duplicates = sum(n - 1 for n in markers.values() if n > 1)
+    choices = {c.plan_id: c for c in PlanChoice.objects.filter(link=link).select_related("plan")}
+    lost = 0
+    for plan in [c.plan for c in linked] + new:
+        plan.refresh_from_db()
+        choice = choices[plan.pk]
+        product = by_id.get(choice.product_id)
+        if choice.state != PlanChoice.State.SYNCED or product is None or product["name"] != plan.name:
+            lost += 1
+    for choice in far:
+        choice.plan.refresh_from_db()
+        lost += choice.plan.policy_number != f"FAR-{tag}-{choice.pk}"
+    unsettled = runs.exclude(status=PlanSyncRun.Status.SUCCEEDED).count()
+    return (duplicates, lost, len(linked) + len(new),
+            f"{unsettled} runs not succeeded; kill fired: {bool(killed)}; {passes} passes, {sweeps} sweeps")
+
+
+# --- carriers ------------------------------------------------------------------------------------------
+def _carriers(url: str, size: int) -> tuple[int, int, int, str]:
+    from django.core.exceptions import ValidationError
+
+    from carriers.management.commands.carriers_sandbox_seed import sandbox_roster
+    from carriers.models import CarrierConnection, ConnectionAttempt, Discrepancy
+    from carriers.services import connection_attempts_sweep, connection_poll, connection_request
+    from hrsync.models import BenefitsLevel
+    from integrations import attempts
+    from integrations.clients.noyo import NoyoClient
+    from integrations.http import TransientError
+    from integrations.registry import System, external_id_link
+    from plans.models import Carrier
+    from tests.hrsync.factories import EmployeeFactory
+    from tests.plans.factories import EmployerGroupFactory, PlanFactory
+
+    http, tag, count = requests.Session(), uuid.uuid4().hex[:6], max(2, size // 2)
+    NoyoClient._tokens.clear()
+    level, _ = BenefitsLevel.objects.get_or_create(name="Standard", defaults={"package_code": "STANDARD"})
+    groups, planted = [], {}
+    for n in range(count):
+        group = EmployerGroupFactory(account_number=f"FLT-{tag}-{n}", name=f"Faults {tag} {n}", federal_ein="12-3456789")
+        carrier = Carrier.objects.create(name=f"Faults carrier {tag} {n}", code=f"flt-{tag}-{n}")
+        external_id_link(obj=carrier, system=System.CARRIER_EXCHANGE, object_type="carrier", external_id=str(uuid.uuid4()))
+        for m in range(4):
+            EmployeeFactory(employer_group=group, benefits_level=level, email=f"{tag}.{n}.{m}@faults.example",
+                            hire_date=date(2020, 1, 1) + timedelta(days=m))
+        PlanFactory(group=group, carrier=carrier)
+        body = sandbox_roster(group, carrier, f"CG-{tag}-{n}", share=0.25, seed=n)
+        planted[group.pk] = len(http.post(f"{url}/_sandbox/noyo/rosters", json=body, timeout=30).json()["planted"])
+        groups.append((group, carrier, f"CG-{tag}-{n}"))
+
+    create, lost_answers = NoyoClient.connection_create, random.Random(size)
+
+    def answer_lost_sometimes(self, **kwargs):
+        answer = create(self, **kwargs)
+        if lost_answers.random() < FAULT_RATE / 2:
+            raise TransientError("The carrier-connection service did not answer within 1 s.", code="timeout")
+        return answer
+
+    http.put(f"{url}/_sandbox/knobs", json={"error_rate": FAULT_RATE / 2}, timeout=5).raise_for_status()
+    NoyoClient.connection_create = answer_lost_sometimes
+    connections = CarrierConnection.objects.filter(employer_group__in=[g for g, _, _ in groups])
+    work = ConnectionAttempt.objects.filter(employer_group__in=[g for g, _, _ in groups])
+    refused = rounds = sweeps = 0
+    try:
+        with _killed_once(attempts, "attempt_record", at=max(1, count // 2)) as killed:
+            for group, carrier, carrier_group_id in groups:
+                try:
+                    _survive(connection_request, actor=None, employer_group=group, carrier=carrier,
+                             carrier_group_id=carrier_group_id)
+                except ValidationError:
+                    refused += 1
+            sweeps += _sweep_until_settled(ConnectionAttempt, connection_attempts_sweep, work)
+            while rounds < ROUNDS and connections.exclude(status="completed").exclude(connection_id="").exists():
+                for pk in connections.exclude(status="completed").values_list("pk", flat=True):
+                    _survive(connection_poll, connection_id=pk, force=True)
+                sweeps += _sweep_until_settled(ConnectionAttempt, connection_attempts_sweep, work)
+                rounds += 1
+    finally:
+        NoyoClient.connection_create = create
+        http.put(f"{url}/_sandbox/knobs", json={"error_rate": 0}, timeout=5).raise_for_status()
+
+    there = http.get(f"{url}/_sandbox/noyo/connections", timeout=10).json()["results"]
+    ours = {cg for _, _, cg in groups}
+    per_group = Counter((c.get("group_data") or {}).get("carrier_group_id") for c in there)
+    duplicates = sum(n - 1 for cg, n in per_group.items() if cg in ours and n > 1)
+    ids_there = {str(c["id"]) for c in there}
+    lost = failed = 0
+    for group, _, _ in groups:
+        connection = connections.filter(employer_group=group).order_by("-pk").first()
+        pull = work.filter(connection=connection, kind=ConnectionAttempt.Kind.PULL).order_by("-pk").first()
+        if connection is None or connection.connection_id not in ids_there or connection.status != "completed":
+            failed += work.filter(employer_group=group, status=ConnectionAttempt.Status.FAILED).exists()
+            lost += 1
+        elif (pull is None or pull.status != ConnectionAttempt.Status.SUCCEEDED
+              or Discrepancy.objects.filter(connection=connection).count() != planted[group.pk]):
+            lost += 1
+    return (duplicates, lost, count, f"{refused} refused; {failed} with a failed attempt; kill fired: {bool(killed)}; "
+                                     f"{rounds} poll rounds, {sweeps} sweeps")
+
+
+SYNCS = {"hrsync": _hrsync, "plansync": _plansync, "carriers": _carriers}
+
+
+def run(size: int = DEFAULT) -> list[dict]:
+    from django.conf import settings
+
+    from bench.hrsync import _start_sandbox
+    from config.celery import app
+
+    app.conf.update(task_always_eager=True, task_eager_propagates=True)
+    for name in ("celery", "core", "integrations", "hrsync", "plansync", "carriers"):  # the figures, not each retry
+        logging.getLogger(name).setLevel(logging.ERROR)
+    results, totals = [], Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        sandbox, url = _start_sandbox(tmp)
+        for key, value in {"SANDBOX_URL": url, "BENEFITS_PLATFORM_URL": f"{url}/benefits", "INTEGRATIONS_READ_TIMEOUT": 2.0,
+                           "INTEGRATIONS_RETRY_BACKOFF": 0.01}.items():
+            setattr(settings, key, value)
+        try:
+            for name, sync in SYNCS.items():
+                duplicates, lost, things, note = sync(url, size)
+                totals.update(duplicates=duplicates, lost=lost, things=things)
+                results.append(figure("faults", f"{name}: duplicates there", value=duplicates, unit="dups", limit=things,
+                                      goal=0.0, note=f"of {things}"))
+                results.append(figure("faults", f"{name}: lost updates", value=lost, unit="lost", limit=things, goal=0.0,
+                                      note=note))
+        finally:
+            sandbox.terminate()
+            sandbox.wait(timeout=10)
+    results.append(figure("faults", "all syncs: duplicates there", value=totals["duplicates"], unit="dups",
+                          limit=totals["things"], goal=0.0, note=f"{FAULT_RATE:.0%} faults, one worker killed per sync"))
+    results.append(figure("faults", "all syncs: lost updates", value=totals["lost"], unit="lost", limit=totals["things"], goal=0.0))
+    return results
