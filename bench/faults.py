@@ -110,10 +110,10 @@ def _hrsync(url: str, size: int) -> tuple[int, int, int, str]:
         sweeps = _sweep_until_settled(SyncAttempt, sync_attempts_sweep, SyncAttempt.objects.filter(employee_id__in=ids))
     http.put(f"{url}/_sandbox/knobs", json={"error_rate": 0}, timeout=5).raise_for_status()
 
-    duplicates = lost = failed = 0
+    duplicates = lost = failed = found = 0
     for employee in Employee.objects.filter(pk__in=ids):
         there = http.get(f"{url}/_sandbox/accounts", params={"email": employee.email}, timeout=5).json()["results"]
-        duplicates += max(0, len(there) - 1)
+        duplicates, found = duplicates + max(0, len(there) - 1), found + len(there)
         if employee.sync_state == Employee.SyncState.FAILED:
             failed += 1
             continue
@@ -121,7 +121,7 @@ def _hrsync(url: str, size: int) -> tuple[int, int, int, str]:
                 or not there or any(a["last_name"] != employee.last_name for a in there)
                 or employee.benefits_account_id not in {a["id"] for a in there}):
             lost += 1
-    return duplicates, lost, size, f"{failed} failed; kill fired: {bool(killed)}; {sweeps} sweeps"
+    return duplicates, lost, size, f"{found} accounts there; {failed} failed; kill fired: {bool(killed)}; {sweeps} sweeps"
 
 
 # --- plansync ------------------------------------------------------------------------------------------
@@ -132,6 +132,7 @@ def _plansync(url: str, size: int) -> tuple[int, int, int, str]:
     from plans.services import plan_update
     from plansync.models import PlanChoice, PlanSyncRun
     from plansync.services import Row, account_import, plan_choices_save, plan_sync_pass, plan_sync_sweep
+    from plansync.services import runs as per_run
     from plansync.services import sync as per_plan
     from plansync.services.runs import links_with_work
     from tests.plansync.factories import SyncedPlanFactory
@@ -149,45 +150,68 @@ def _plansync(url: str, size: int) -> tuple[int, int, int, str]:
     if any(c.state != PlanChoice.State.SYNCED for c in linked):
         raise RuntimeError("plansync: the set-up did not link every plan")
 
-    # Changes on both sides, and new plans to create there, all while 20% of the SOAP calls fail.
+    # Changes on both sides, and new plans to create there, all while 20% of the SOAP calls fail. A local
+    # edit queues its group's sync on commit (run at once here); the passes then do the rest.
     tag = uuid.uuid4().hex[:6]
     picked = random.Random(size).sample(linked, len(linked))
     near, far = picked[: len(picked) // 2], picked[len(picked) // 2:]
-    for choice in near:
-        plan_update(actor=None, plan=choice.plan, data={"name": f"Near {tag} {choice.pk}"})
-    for choice in far:
-        control.patch(f"{base}/products/{choice.product_id}", json={"policyNumber": f"FAR-{tag}-{choice.pk}"},
-                      timeout=5).raise_for_status()
-    new = [SyncedPlanFactory(group=link.group, carrier=linked[0].plan.carrier, name=f"New {tag} {n}") for n in range(max(1, size // 4))]
-    plan_choices_save(actor=None, link=link, rows=[Row(plan=plan, choice="create_there") for plan in new])
-    control.put(f"{base}/knobs", json={"error_rate": FAULT_RATE}, timeout=5).raise_for_status()
     runs = PlanSyncRun.objects.filter(link=link)
     passes = sweeps = 0
-    with _killed_once(per_plan, "_settle", at=max(1, (len(linked) + len(new)) // 2)) as killed:
-        while passes < ROUNDS and (passes == 0 or link.pk in links_with_work()):
-            _survive(plan_sync_pass, trigger="manual", link_ids=[link.pk])
+    # A pass whose read of the changes there failed leaves them to the next hourly pass (the watermark
+    # stays): passes go on until one read them and no work is left here.
+    intake, read = per_run.changes_intake, []
+
+    def intake_watched(client):
+        read.append(False)
+        done = intake(client)
+        read[-1] = True
+        return done
+
+    control.put(f"{base}/knobs", json={"error_rate": FAULT_RATE}, timeout=5).raise_for_status()
+    per_run.changes_intake = intake_watched
+    try:
+        with _killed_once(per_plan, "_settle", at=max(1, size // 2)) as killed:
+            for choice in far:
+                control.patch(f"{base}/products/{choice.product_id}", json={"policyNumber": f"FAR-{tag}-{choice.pk}"},
+                              timeout=5).raise_for_status()
+            for choice in near:
+                _survive(plan_update, actor=None, plan=choice.plan, data={"name": f"Near {tag} {choice.pk}"})
+            new = [SyncedPlanFactory(group=link.group, carrier=linked[0].plan.carrier, name=f"New {tag} {n}")
+                   for n in range(max(1, size // 4))]
+            _survive(plan_choices_save, actor=None, link=link, rows=[Row(plan=plan, choice="create_there") for plan in new])
             sweeps += _sweep_until_settled(PlanSyncRun, plan_sync_sweep, runs)
-            passes += 1
+            while passes < ROUNDS and (not read or not read[-1] or link.pk in links_with_work()):
+                _survive(plan_sync_pass, trigger="manual", link_ids=[link.pk])
+                sweeps += _sweep_until_settled(PlanSyncRun, plan_sync_sweep, runs)
+                passes += 1
+    finally:
+        per_run.changes_intake = intake
     control.put(f"{base}/knobs", json={"error_rate": 0}, timeout=5).raise_for_status()
 
     there = control.get(f"{base}/products", params={"accountID": account_id}, timeout=10).json()["results"]
     by_id = {p["productID"]: p for p in there}
-    markers = Counter(p.get("alternativePlanID") for p in there if p.get("alternativePlanID"))
+    markers = Counter((p.get("planInfo") or {}).get("alternativePlanID") for p in there)
+    markers.pop(None, None)
     duplicates = sum(n - 1 for n in markers.values() if n > 1)
     choices = {c.plan_id: c for c in PlanChoice.objects.filter(link=link).select_related("plan")}
-    lost = 0
+    why = []
     for plan in [c.plan for c in linked] + new:
         plan.refresh_from_db()
         choice = choices[plan.pk]
         product = by_id.get(choice.product_id)
         if choice.state != PlanChoice.State.SYNCED or product is None or product["name"] != plan.name:
-            lost += 1
+            why.append(f"plan {plan.pk} ({choice.state}): name here {plan.name!r}, there {product and product['name']!r}")
     for choice in far:
         choice.plan.refresh_from_db()
-        lost += choice.plan.policy_number != f"FAR-{tag}-{choice.pk}"
+        if choice.plan.policy_number != f"FAR-{tag}-{choice.pk}":
+            why.append(f"plan {choice.plan_id}: policy number here {choice.plan.policy_number!r}, there FAR-{tag}-{choice.pk}")
+    lost = len(why)
+    if why:
+        print("  plansync lost:", *why, sep="\n    ")
     unsettled = runs.exclude(status=PlanSyncRun.Status.SUCCEEDED).count()
     return (duplicates, lost, len(linked) + len(new),
-            f"{unsettled} runs not succeeded; kill fired: {bool(killed)}; {passes} passes, {sweeps} sweeps")
+            f"{sum(markers.values())} marked products there; {unsettled} runs not succeeded; kill fired: {bool(killed)}; "
+            f"{passes} passes ({read.count(False)} could not read the changes there), {sweeps} sweeps")
 
 
 # --- carriers ------------------------------------------------------------------------------------------
@@ -268,7 +292,8 @@ def _carriers(url: str, size: int) -> tuple[int, int, int, str]:
         elif (pull is None or pull.status != ConnectionAttempt.Status.SUCCEEDED
               or Discrepancy.objects.filter(connection=connection).count() != planted[group.pk]):
             lost += 1
-    return (duplicates, lost, count, f"{refused} refused; {failed} with a failed attempt; kill fired: {bool(killed)}; "
+    found = sum(per_group[cg] for cg in ours)
+    return (duplicates, lost, count, f"{found} connections there; {refused} refused; {failed} with a failed attempt; kill fired: {bool(killed)}; "
                                      f"{rounds} poll rounds, {sweeps} sweeps")
 
 
