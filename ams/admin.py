@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from core import home
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from core.errors import ApplicationError
+from core.jobs import QUEUE_STATUSES, Queue
 
 from . import services
 from .models import IdentityConflict, Notification, Reconciliation, SyncAttempt, WebhookSecret
@@ -38,10 +39,10 @@ class SyncAttemptAdmin(_SeenWithRecords, ReadOnlyModelAdmin):
     """The sync queue: tabs Failed / In progress / Successful, each row with its reason."""
 
     change_list_template = "admin/ams/syncattempt/change_list.html"
-    list_display = ["started_at", "direction", "record_repr", "external_id", "status", "outcome", "reason"]
-    list_filter = ["direction", "outcome"]
+    list_display = ["created_at", "direction", "operation", "record_repr", "external_id", "status", "tries", "outcome", "reason"]
+    list_filter = ["direction", "operation", "outcome"]
     search_fields = ["record_repr", "external_id", "reason"]
-    date_hierarchy = "started_at"
+    date_hierarchy = "created_at"
 
     def get_queryset(self, request):
         from django.db.models import Q
@@ -51,16 +52,18 @@ class SyncAttemptAdmin(_SeenWithRecords, ReadOnlyModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         counts = dict(self.get_queryset(request).order_by().values_list("status").annotate(n=Count("pk")))
-        current = request.GET.get("status__exact", "")
+        current = request.GET.get("status__in", request.GET.get("status__exact", ""))
         base = reverse("admin:ams_syncattempt_changelist")
-        tabs = [{"label": label, "value": value, "count": counts.get(value, 0), "active": current == value,
-                 "url": f"{base}?status__exact={value}"}
-                for value, label in [(SyncAttempt.Status.FAILED, "Failed"), (SyncAttempt.Status.IN_PROGRESS, "In progress"),
-                                     (SyncAttempt.Status.SUCCEEDED, "Successful")]]
+        tabs = []
+        for queue in (Queue.FAILED, Queue.IN_PROGRESS, Queue.SUCCESSFUL):
+            statuses = ",".join(QUEUE_STATUSES[queue])
+            tabs.append({"label": queue.label, "value": queue.value, "active": current == statuses,
+                         "count": sum(counts.get(status, 0) for status in QUEUE_STATUSES[queue]),
+                         "url": f"{base}?status__in={statuses}"})
         return super().changelist_view(request, {**(extra_context or {}), "sync_tabs": tabs})
 
     def lookup_allowed(self, lookup, value, request=None):
-        return lookup == "status__exact" or super().lookup_allowed(lookup, value, request)
+        return lookup in ("status__exact", "status__in") or super().lookup_allowed(lookup, value, request)
 
 
 class CandidateSearchForm(forms.Form):
@@ -162,8 +165,8 @@ class IdentityConflictAdmin(_SeenWithRecords, admin.ModelAdmin):
 @admin.register(Reconciliation)
 class ReconciliationAdmin(ReadOnlyModelAdmin):
     change_list_template = "admin/ams/reconciliation/change_list.html"
-    list_display = ["created_at", "trigger", "requested_by", "status", "customers_seen", "policies_seen", "created", "updated",
-                    "retired", "failed", "finished_at"]
+    list_display = ["created_at", "trigger", "requested_by", "status", "tries", "customers_seen", "policies_seen", "created",
+                    "updated", "retired", "failed", "finished_at", "reason"]
     list_filter = ["status", "trigger"]
 
     def get_urls(self):
@@ -187,7 +190,7 @@ class ReconciliationAdmin(ReadOnlyModelAdmin):
 class NotificationAdmin(ReadOnlyModelAdmin):
     """The inbox: every notification the AMS pushed, as stored before the webhook answered."""
 
-    list_display = ["received_at", "record_type", "record_id", "action", "deliveries", "status", "reason"]
+    list_display = ["created_at", "record_type", "record_id", "action", "deliveries", "status", "tries", "reason"]
     list_filter = ["status", "record_type"]
     search_fields = ["record_id", "customer_id", "notification_id"]
 
@@ -217,22 +220,14 @@ def linked_systems_url(record) -> str:
 
 # --- the home: the AMS/CRM queue and the identity conflicts awaiting a person (core.home) -----------
 def _ams_queue_rows(request):
-    Status = SyncAttempt.Status
     url = reverse("admin:ams_syncattempt_changelist")
-    failed = SyncAttempt.objects.filter(status=Status.FAILED).count()
-    running = SyncAttempt.objects.filter(status=Status.IN_PROGRESS).count()
-    return [home.HomeRow("Failed", url=url, count=failed, tone="failed" if failed else ""),
-            home.HomeRow("In progress", url=url, count=running, tone="running" if running else "")]
-
-
-def _identity_conflict_rows(request):
-    open_ = IdentityConflict.objects.filter(status=IdentityConflict.Status.OPEN).count()
-    url = reverse("admin:ams_identityconflict_changelist") + f"?status__exact={IdentityConflict.Status.OPEN}"
-    return [home.HomeRow("Identity conflicts to settle", url=url, count=open_, tone="failed")] if open_ else []
+    failed = SyncAttempt.objects.filter(status__in=QUEUE_STATUSES[Queue.FAILED]).count()
+    running = SyncAttempt.objects.filter(status__in=QUEUE_STATUSES[Queue.IN_PROGRESS]).count()
+    return [home.HomeRow("Failed", url=f"{url}?status__in={','.join(QUEUE_STATUSES[Queue.FAILED])}", count=failed,
+                         tone="failed" if failed else ""),
+            home.HomeRow("In progress", url=f"{url}?status__in={','.join(QUEUE_STATUSES[Queue.IN_PROGRESS])}", count=running,
+                         tone="running" if running else "")]
 
 
 home.register(home.Panel(key="ams_sync", section=home.QUEUES, title="AMS and CRM", permission="ams.view_syncattempt",
                          rows=_ams_queue_rows))
-home.register(home.Panel(key="ams_identity_conflicts", section=home.AWAITING, title="Identity conflicts",
-                         permission="ams.view_identityconflict", rows=_identity_conflict_rows,
-                         empty="No identity conflict to settle."))

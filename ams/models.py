@@ -5,6 +5,9 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from core.jobs import ACTIVE, Job
+from integrations.attempts import Attempt
+
 
 class WebhookSecret(models.Model):
     """A shared secret the AMS signs its notifications with. Several may be active during a rotation."""
@@ -21,14 +24,12 @@ class WebhookSecret(models.Model):
         return self.name
 
 
-class Notification(models.Model):
-    """The inbox: each change notification the AMS pushed, stored before the webhook answers."""
+class Notification(Job):
+    """The inbox: each change notification the AMS pushed, stored before the webhook answers, then
+    processed as a row of work (``core.jobs``): queued, running, retrying, succeeded or failed.
 
-    class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        IGNORED = "ignored", "Ignored"
-        FAILED = "failed", "Failed"
+    A notification about a retired id or a record that needs nothing succeeds with a reason starting
+    "Ignored: ". ``created_at`` is when it was received, ``finished_at`` when it was processed."""
 
     notification_id = models.CharField(max_length=64, unique=True, help_text="The AMS's id: a repeated delivery is stored once.")
     record_type = models.CharField(max_length=40)
@@ -37,40 +38,29 @@ class Notification(models.Model):
     action = models.CharField(max_length=20, blank=True)
     payload = models.JSONField(default=dict)
     deliveries = models.PositiveIntegerField(default=1)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
-    reason = models.TextField(blank=True)
-    tries = models.PositiveSmallIntegerField(default=0)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["status", "received_at"])]
+    class Meta(Job.Meta):
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="ams_notification_status_idx")]
 
     def __str__(self):
         return f"{self.record_type} {self.record_id} ({self.get_status_display()})"
 
+    @property
+    def ignored(self) -> bool:
+        return self.status == self.Status.SUCCEEDED and self.reason.startswith("Ignored: ")
 
-class Reconciliation(models.Model):
-    """One walk of the AMS's customers and policies that repairs whatever notifications missed."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+class Reconciliation(Job):
+    """One walk of the AMS's customers and policies that repairs whatever notifications missed: a row
+    of work (``core.jobs``). One walk at a time: a second "Reconcile now" joins the active one."""
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Daily schedule"
         PERSON = "person", "Reconcile now"
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.PERSON)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
     customers_seen = models.PositiveIntegerField(default=0)
     policies_seen = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField("records created", default=0)
@@ -78,13 +68,12 @@ class Reconciliation(models.Model):
     retired = models.PositiveIntegerField("ids retired", default=0)
     failed = models.PositiveIntegerField("records failed", default=0)
     soap_calls = models.PositiveIntegerField(default=0)
-    reason = models.TextField(blank=True)
 
-    class Meta:
+    class Meta(Job.Meta):
         ordering = ["-created_at", "-id"]
         constraints = [
-            # One walk at a time: a second "Reconcile now" joins the running one.
-            models.UniqueConstraint(fields=["status"], condition=models.Q(status__in=["queued", "running"]),
+            # One walk at a time: a second "Reconcile now" joins the active one (a swept run stays active).
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status__in=list(ACTIVE)),
                                     name="reconciliation_one_active"),
         ]
 
@@ -96,36 +85,39 @@ class Reconciliation(models.Model):
         return self.created + self.updated + self.retired
 
 
-class SyncAttempt(models.Model):
-    """The sync queue: one record brought from the AMS or pushed to the CRM, with the outcome and why."""
+class SyncAttempt(Attempt):
+    """The sync queue: one record brought from the AMS or pushed to (or removed from) the CRM, as an
+    attempt (``integrations.attempts``): intent recorded on commit, the call made outside any
+    transaction, the outcome recorded after; In progress, Successful, Failed with the reason.
+
+    Syncs a notification or a reconciliation made are recorded here when they finish (they ran as
+    that notification's or that walk's work); a person's link and every CRM push run as their own."""
 
     class Direction(models.TextChoices):
         FROM_AMS = "from_ams", "From the agency management system"
         TO_CRM = "to_crm", "To the CRM"
 
-    class Status(models.TextChoices):
-        IN_PROGRESS = "in_progress", "In progress"
-        SUCCEEDED = "succeeded", "Successful"
-        FAILED = "failed", "Failed"
+    class Operation(models.TextChoices):
+        SYNC = "sync", "Sync"
+        REMOVE = "remove", "Remove"
 
     direction = models.CharField(max_length=10, choices=Direction.choices)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS, db_index=True)
-    external_id = models.CharField("far-side id", max_length=200, blank=True)
+    operation = models.CharField(max_length=10, choices=Operation.choices, default=Operation.SYNC,
+                                 help_text="Remove: the record was merged away here; its copy there goes.")
+    external_id = models.CharField("far-side id", max_length=200, blank=True,
+                                   help_text="The AMS customer id, or the CRM reference (our idempotency key there).")
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     record = GenericForeignKey("content_type", "object_id")
     record_repr = models.CharField("record", max_length=200, blank=True)
     notification = models.ForeignKey(Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="attempts")
     reconciliation = models.ForeignKey(Reconciliation, on_delete=models.SET_NULL, null=True, blank=True, related_name="attempts")
-    outcome = models.CharField(max_length=40, blank=True, help_text="created, updated, unchanged, retired, ignored")
+    outcome = models.CharField(max_length=40, blank=True, help_text="created, updated, unchanged, retired, ignored, upserted, removed")
     changes = models.JSONField("changed fields", default=list, blank=True)
-    reason = models.TextField(blank=True)
-    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "-started_at"])]
+    class Meta(Attempt.Meta):
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"], name="ams_syncattempt_record_idx")]
 
     def __str__(self):
         return f"{self.get_direction_display()} · {self.record_repr or self.external_id} · {self.get_status_display()}"

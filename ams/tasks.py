@@ -2,10 +2,12 @@
 from celery import shared_task
 
 from .services import (
-    crm_push_by_id,
-    customer_sync,
+    ams_sweep,
+    crm_push_enqueue_by_id,
+    crm_push_run,
+    customer_sync_request,
+    customer_sync_run,
     notification_process,
-    notifications_retry_failed,
     reconciliation_request,
     reconciliation_run,
 )
@@ -18,16 +20,23 @@ def notification_process_task(notification_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
-def customer_sync_task(customer_id: str) -> None:
-    """Bring one AMS customer in after a person linked it."""
-    from integrations.clients.ams360 import ams360_client
-
-    customer_sync(client=ams360_client(), customer_id=customer_id)
+def customer_sync_task(attempt_id: int) -> None:
+    """Run one queued customer sync (a person linked the record to an AMS customer). (A message of the
+    old shape, an AMS customer id, queues a sync of that customer.)"""
+    if isinstance(attempt_id, str):
+        customer_sync_request(customer_id=attempt_id)
+        return
+    customer_sync_run(attempt_id=attempt_id)
 
 
 @shared_task(ignore_result=True)
-def crm_push_task(content_type_id: int, object_id: int) -> None:
-    crm_push_by_id(content_type_id=content_type_id, object_id=object_id)
+def crm_push_task(attempt_id: int, object_id: int | None = None) -> None:
+    """Run one queued CRM push or removal. (A message of the old shape, a content type and an object id,
+    queues a push of that record.)"""
+    if object_id is not None:
+        crm_push_enqueue_by_id(content_type_id=attempt_id, object_id=object_id)
+        return
+    crm_push_run(attempt_id=attempt_id)
 
 
 @shared_task(ignore_result=True)
@@ -42,6 +51,6 @@ def reconciliation_daily_task() -> None:
 
 
 @shared_task(ignore_result=True)
-def notifications_retry_task() -> int:
-    """Beat, every 10 minutes: notifications whose processing failed (AMS unreachable) are tried again."""
-    return notifications_retry_failed()
+def ams_sweep_task() -> int:
+    """Beat, every minute: notifications, syncs and reconciliations nobody holds are sent again."""
+    return ams_sweep()

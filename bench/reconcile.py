@@ -133,11 +133,13 @@ def _cycle(size: int, control: str, env: dict) -> dict:
     log = requests.get(f"{control}/notifications", timeout=60).json()["results"][before:]
     failed = [n["outcome"] for n in log if n["outcome"] not in ("sent", "dropped")]
     assert not failed, f"notifications not delivered: {failed[:5]}"
-    # Missed: changes whose notification was dropped, or arrived but could not be processed (AMS too slow).
+    # Missed: changes whose notification was dropped, or arrived but could not be processed (AMS too slow:
+    # failed, or still waiting for its retry, whose delayed message an eager run does not send).
     from ams.models import Notification
 
+    unprocessed = Notification.objects.filter(status__in=[Notification.Status.FAILED, Notification.Status.RETRYING])
     missed = len({n["CustomerId"] for n in log if n["outcome"] == "dropped"}
-                 | set(Notification.objects.filter(status=Notification.Status.FAILED).values_list("customer_id", flat=True)))
+                 | set(unprocessed.values_list("customer_id", flat=True)))
     repair = _child("reconcile", env)
     plain = _child("plain", env)
     print(f"reconcile N={size}: load {load['seconds']:.1f}s; burst {len(changed)} changes, {missed} notifications dropped; "

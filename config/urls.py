@@ -9,6 +9,7 @@ urlpatterns = [
     # before the admin's own.
     path("", include("accounts.urls")),
     path("admin/awaiting/", include("integrations.views")),
+    path("admin/search/", include("integrations.search_views")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,4 +1,6 @@
 """The one audit helper every service in the project uses, and validated, audited saves and deletes."""
+import contextvars
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -11,6 +13,24 @@ from .errors import ApplicationError
 from .models import AuditLog
 
 User = AbstractBaseUser
+
+# The outside system whose sync is writing (``integrations.ownership.writing_as`` sets it): its audit rows
+# carry ``data["system"]`` so a record's timeline says which system made a change no person made.
+_system: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_system", default=None)
+
+
+@contextmanager
+def system_writing(system: str):
+    token = _system.set(system)
+    try:
+        yield
+    finally:
+        _system.reset(token)
+
+
+def _with_system(data: dict | None) -> dict:
+    system = _system.get()
+    return {**(data or {}), "system": system} if system and not (data or {}).get("system") else (data or {})
 
 
 def audit(
@@ -40,7 +60,7 @@ def audit_each(*, actor: User | None, action: str, objs: list[models.Model], sum
         return []
     common = _common(actor=actor, action=action, target=objs[0])
     return AuditLog.objects.bulk_create([
-        AuditLog(**common, **_about(obj), summary=summaries[i] if summaries else "", data=data[i] if data else {})
+        AuditLog(**common, **_about(obj), summary=summaries[i] if summaries else "", data=_with_system(data[i] if data else {}))
         for i, obj in enumerate(objs)
     ])
 
@@ -48,7 +68,7 @@ def audit_each(*, actor: User | None, action: str, objs: list[models.Model], sum
 def _entry(*, actor, action, obj=None, model=None, summary="", data=None, object_repr="") -> AuditLog:
     about = _about(obj, object_repr)
     return AuditLog(**_common(actor=actor, action=action, target=obj if obj is not None else model), **about,
-                    summary=summary, data=data or {})
+                    summary=summary, data=_with_system(data))
 
 
 def _common(*, actor, action, target) -> dict:

@@ -16,7 +16,7 @@ from plans.models import EmployerGroup
 from .filters import EmployeeFilterSet
 from .models import BenefitsLevel, Employee, SyncAttempt
 from .resources import EmployeeResource
-from .selectors import employee_list, employee_sync_history, employees_with_data_to_fix, sync_state_counts
+from .selectors import employee_list, employee_sync_history, sync_state_counts
 from .services import (
     benefits_level_save,
     employee_create,
@@ -271,18 +271,6 @@ def _benefits_queue_rows(request):
 home.register(home.Panel(key="benefits_sync", section=home.QUEUES, title="Benefits platform",
                          permission="hrsync.view_employee", rows=_benefits_queue_rows))
 
-
-# --- the home's "Awaiting a person" panel: failed before any call, so only a person can fix the data -----
-def _benefits_awaiting_rows(request):
-    failed = employees_with_data_to_fix().count()
-    url = reverse("admin:hrsync_employee_changelist") + f"?sync_state={State.FAILED}"
-    return [home.HomeRow("Employees whose data must be fixed before they can be sent", url=url, count=failed,
-                         tone="failed")] if failed else []
-
-
-home.register(home.Panel(key="benefits_data_to_fix", section=home.AWAITING, title="Benefits data to fix",
-                         permission="hrsync.change_employee", rows=_benefits_awaiting_rows,
-                         empty="No employee is waiting for a correction."))
 
 # Under an employer group's form: its employees (core.related; plans never imports hrsync).
 related.register(related.RelatedPanel(

@@ -11,6 +11,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.audit import system_writing
+
 from .models import ExternalId
 
 _OWNED: dict[str, list[tuple[str, str, frozenset[str]]]] = {}  # "app.model" -> [(system, object_type, fields)]
@@ -27,7 +29,8 @@ def writing_as(system: str):
     """Writes made inside come from ``system`` itself (a sync), so its owned fields may change."""
     token = _writer.set(system)
     try:
-        yield
+        with system_writing(system):  # its audit rows name the system
+            yield
     finally:
         _writer.reset(token)
 

@@ -145,3 +145,51 @@ def external_id_repoint(*, row: ExternalId, obj: models.Model) -> ExternalId:
     ExternalId.objects.filter(pk=row.pk).update(content_type=content_type, object_id=obj.pk)
     row.content_type, row.object_id = content_type, obj.pk
     return row
+
+
+def external_id_holders(*, external_id: str, kinds: list[tuple[str, str]]) -> list[ExternalId]:
+    """The active rows whose id is exactly ``external_id`` in any of ``kinds`` ((system, object type) pairs),
+    content type joined: one query on the (system, object type, external id) unique index."""
+    external_id = str(external_id).strip()
+    if not external_id or not kinds:
+        return []
+    match = models.Q()
+    for system, object_type in kinds:
+        match |= models.Q(system=system, object_type=object_type)
+    return list(ExternalId.objects.select_related("content_type")
+                .filter(match, external_id=external_id, status=ExternalId.Status.ACTIVE).order_by("system", "object_type"))
+
+
+def external_id_unlink(*, row: ExternalId) -> None:
+    """Forget a link whose local record is gone here (deleted, or merged into another record): the
+    far-side record may come back as a new record, or be removed there. A retired id is kept for ever."""
+    if row.status == ExternalId.Status.RETIRED:
+        raise ValidationError({"external_id": f"{row} was retired; a retired id is never forgotten."})
+    ExternalId.objects.filter(pk=row.pk, status=ExternalId.Status.ACTIVE).delete()
+
+
+@transaction.atomic
+def external_id_move_all(*, source: models.Model, target: models.Model) -> int:
+    """Every id ``source`` holds (active or retired, any system) now names ``target``: ``source`` was
+    merged into ``target`` here. Raises ``ValidationError`` (nothing moved) when both hold an active
+    id of one kind in one system. Returns how many ids moved."""
+    content_type = ContentType.objects.get_for_model(target)
+    if ContentType.objects.get_for_model(source) != content_type:
+        raise ValidationError("Only records of one kind can be merged.")
+    rows = list(ExternalId.objects.select_for_update().filter(content_type=content_type, object_id=source.pk))
+    held = set(ExternalId.objects.filter(content_type=content_type, object_id=target.pk, status=ExternalId.Status.ACTIVE)
+               .values_list("system", "object_type"))
+    clash = next((r for r in rows if r.status == ExternalId.Status.ACTIVE and (r.system, r.object_type) in held), None)
+    if clash is not None:
+        raise ValidationError({"system": f"Both records hold a {clash.get_system_display()} {clash.object_type} id: "
+                                         "unlink one of them first, or keep them separate."})
+    return ExternalId.objects.filter(pk__in=[r.pk for r in rows]).update(object_id=target.pk)
+
+
+def external_id_touch(*, system: str, object_type: str, external_ids: list[str]) -> int:
+    """Stamp the active links of ``external_ids`` whose last sync succeeded as synced now (a walk met
+    them unchanged), in one statement. Returns how many were stamped."""
+    return ExternalId.objects.filter(
+        system=system, object_type=object_type, external_id__in=list(external_ids), status=ExternalId.Status.ACTIVE,
+        last_sync_outcome=ExternalId.Outcome.SUCCEEDED,
+    ).update(last_synced_at=timezone.now())

@@ -283,14 +283,5 @@ def _plansync_queue_rows(request):
                          tone="running" if running else "")]
 
 
-def _plansync_conflict_rows(request):
-    open_ = PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN).count()
-    url = reverse("admin:plansync_plansyncconflict_changelist") + f"?status__exact={PlanSyncConflict.Status.OPEN}"
-    return [home.HomeRow("Plan sync conflicts to decide", url=url, count=open_, tone="failed")] if open_ else []
-
-
 home.register(home.Panel(key="plansync_runs", section=home.QUEUES, title="Plan sync (benefits-admin system)",
                          permission="plansync.view_plansyncrun", rows=_plansync_queue_rows))
-home.register(home.Panel(key="plansync_conflicts", section=home.AWAITING, title="Plan sync conflicts",
-                         permission="plansync.view_plansyncconflict", rows=_plansync_conflict_rows,
-                         empty="No conflict to decide."))

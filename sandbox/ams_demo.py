@@ -1,6 +1,6 @@
 """Which agency-system customers match the back office's demo records: by id, never by name.
 
-Plain data (both the sandbox and ``ams/demo.py`` import it): the sandbox seeds customers with these
+The sandbox's own seed data (nothing in the back office imports it): the sandbox seeds customers with these
 GUIDs, and the back office's demo links its records to them in the external-id registry.
 """
 import uuid

@@ -78,29 +78,37 @@ class IdentityConflictSerializer(serializers.ModelSerializer):
 
 class ReconciliationSerializer(serializers.ModelSerializer):
     requested_by = serializers.StringRelatedField()
+    queue = serializers.CharField(read_only=True, help_text="In progress, Successful, Failed or Awaiting a person.")
     repaired = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Reconciliation
-        fields = ["id", "status", "trigger", "requested_by", "created_at", "started_at", "finished_at", "customers_seen",
-                  "policies_seen", "created", "updated", "retired", "failed", "repaired", "soap_calls", "reason"]
+        fields = ["id", "status", "queue", "trigger", "requested_by", "created_at", "started_at", "finished_at", "tries",
+                  "next_try_at", "customers_seen", "policies_seen", "created", "updated", "retired", "failed", "repaired",
+                  "soap_calls", "reason"]
         read_only_fields = fields
 
 
 @extend_schema_serializer(component_name="IdentitySyncAttempt")  # hrsync has a SyncAttempt of its own
 class SyncAttemptSerializer(serializers.ModelSerializer):
     record_type = serializers.CharField(source="content_type.model", read_only=True, default=None)
+    queue = serializers.CharField(read_only=True, help_text="In progress, Successful, Failed or Awaiting a person.")
 
     class Meta:
         model = SyncAttempt
-        fields = ["id", "direction", "status", "external_id", "record_type", "object_id", "record_repr", "outcome", "changes",
-                  "reason", "notification", "reconciliation", "started_at", "finished_at"]
+        fields = ["id", "direction", "operation", "status", "queue", "external_id", "record_type", "object_id", "record_repr",
+                  "outcome", "changes", "reason", "notification", "reconciliation", "tries", "http_calls", "next_try_at",
+                  "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    queue = serializers.CharField(read_only=True, help_text="In progress, Successful, Failed or Awaiting a person.")
+    received_at = serializers.DateTimeField(source="created_at", read_only=True)
+    processed_at = serializers.DateTimeField(source="finished_at", read_only=True)
+
     class Meta:
         model = Notification
-        fields = ["id", "notification_id", "record_type", "record_id", "customer_id", "action", "deliveries", "status",
-                  "reason", "tries", "received_at", "processed_at"]
+        fields = ["id", "notification_id", "record_type", "record_id", "customer_id", "action", "deliveries", "status", "queue",
+                  "reason", "tries", "next_try_at", "received_at", "processed_at"]
         read_only_fields = fields

@@ -1,18 +1,13 @@
 """The AMS link's API: the webhook, external ids, identity conflicts, reconciliations, the sync queue."""
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.permissions import HasPerm
-from accounts.models import AuditLog
-from accounts.services import audit
-from integrations.models import ExternalId
-from integrations.registry import external_id_link
 
 from .. import selectors, services
 from ..filters import ExternalIdFilterSet, IdentityConflictFilterSet, ReconciliationFilterSet, SyncAttemptFilterSet
@@ -91,17 +86,9 @@ class ExternalIdViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request, *args, **kwargs):
         params = ExternalIdLinkSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        data, record = params.validated_data, params.validated_data["record"]
-        if data["system"] == ExternalId.System.AMS and data["object_type"] == "customer":
-            row = services.customer_link(actor=request.user, obj=record, customer_id=data["external_id"])
-        else:
-            if not request.user.has_perm(f"{record._meta.app_label}.change_{record._meta.model_name}"):
-                raise PermissionDenied
-            with transaction.atomic():
-                row = external_id_link(obj=record, system=data["system"], object_type=data["object_type"],
-                                       external_id=data["external_id"])
-                audit(actor=request.user, action=AuditLog.Action.UPDATE, obj=record,
-                      summary=f"Linked to {row}", data={"system": row.system, "external_id": row.external_id})
+        data = params.validated_data
+        row = services.record_link(actor=request.user, obj=data["record"], system=data["system"],
+                                   object_type=data["object_type"], external_id=data["external_id"])
         return Response(ExternalIdSerializer(row).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[OpenApiParameter("name_prefix", str, required=True)], responses={200: CandidateSerializer(many=True)})
@@ -156,7 +143,7 @@ class ReconciliationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
 
 
 class SyncAttemptViewSet(viewsets.ReadOnlyModelViewSet):
-    """The AMS/CRM sync queue: In progress, Successful, Failed with the reason."""
+    """The AMS/CRM sync queue: In progress (queued, running, retrying), Successful, Failed with the reason."""
 
     serializer_class = SyncAttemptSerializer
     filterset_class = SyncAttemptFilterSet

@@ -6,18 +6,19 @@ account's markers name every system it is linked with. Nothing is sent when noth
 the last successful push (the values' fingerprint is kept on the CRM link).
 """
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
-from django.utils import timezone
 
 from individuals.models import Individual
+from integrations.attempts import Outcome as AttemptOutcome
+from integrations.attempts import attempt_run
 from integrations.clients.crm import crm_client
 from integrations.http import IntegrationError
 from integrations.models import ExternalId
-from integrations.registry import external_id_link, external_id_of, external_id_record_sync
+from integrations.registry import external_id_link, external_id_of, external_id_record_sync, external_id_unlink
 from plans.models import EmployerGroup
 
 from ..mapping import CONTACT
 from ..models import SyncAttempt
+from .queue import attempt_lease, sync_attempt_queue, with_history
 
 CRM = ExternalId.System.CRM
 MARKERS = {(ExternalId.System.AMS, "customer"): "AMS synced", (ExternalId.System.BENEFITS_ADMIN, "account"): "Benefits synced"}
@@ -59,65 +60,92 @@ def _records(obj) -> list[tuple[str, dict]]:
     return [(account_ref, account), *children]
 
 
-def crm_push(*, obj, client=None) -> SyncAttempt | None:
-    """Upsert ``obj`` and its contacts and policies in the CRM; None when nothing changed since the last push."""
+def crm_push_enqueue(obj) -> SyncAttempt:
+    """Queue a CRM push of ``obj`` (intent, in the caller's transaction); it runs after commit.
+    A push of ``obj`` still queued covers this one (it reads the record as it is when it runs)."""
+    from ..tasks import crm_push_task
+
+    return sync_attempt_queue(direction=SyncAttempt.Direction.TO_CRM, task=crm_push_task, obj=obj,
+                              external_id=crm_reference(obj._meta.model_name, obj.pk))
+
+
+def crm_push_enqueue_by_id(*, content_type_id: int, object_id: int) -> SyncAttempt | None:
+    """Queue a CRM push of an individual or employer group by id; None when it is not one (or is gone)."""
+    model = ContentType.objects.get_for_id(content_type_id).model_class()
+    obj = model._default_manager.filter(pk=object_id).first() if model in (Individual, EmployerGroup) else None
+    return crm_push_enqueue(obj) if obj is not None else None
+
+
+def crm_remove_enqueue(obj) -> SyncAttempt | None:
+    """``obj`` is merged away here: forget its CRM link now, and queue the removal of its CRM record (and
+    the records under it) after commit. None when it was never pushed."""
+    from ..tasks import crm_push_task
+
+    row = external_id_of(obj, system=CRM, object_type="account")
+    if row is None:
+        return None
+    external_id_unlink(row=row)
+    return sync_attempt_queue(direction=SyncAttempt.Direction.TO_CRM, operation=SyncAttempt.Operation.REMOVE, task=crm_push_task,
+                              external_id=crm_reference(obj._meta.model_name, obj.pk), record_repr=str(obj))
+
+
+def _push(attempt: SyncAttempt, client) -> AttemptOutcome:
+    """Upsert the record and its children by our references (repeatable: a retry after a lost answer or
+    a dead worker updates the same CRM records); the link is recorded when the attempt settles."""
     from .sync import fingerprint
 
+    model = attempt.content_type.model_class() if attempt.content_type_id else None
+    obj = model._default_manager.filter(pk=attempt.object_id).first() if model in (Individual, EmployerGroup) else None
+    if obj is None:
+        return AttemptOutcome(reason="The record was deleted here before it was pushed; nothing was sent.", fields={"outcome": "ignored"})
     records = _records(obj)
     values_fp = fingerprint(records)
     row = external_id_of(obj, system=CRM, object_type="account")
     if row is not None and row.fingerprint == values_fp and row.last_sync_outcome == ExternalId.Outcome.SUCCEEDED:
-        return None
-    client = client or crm_client()
-    attempt = SyncAttempt(direction=SyncAttempt.Direction.TO_CRM, content_type=ContentType.objects.get_for_model(obj),
-                          object_id=obj.pk, record_repr=str(obj)[:200], external_id=records[0][0])
-    try:
-        answer = client.upsert(records[0][0], records[0][1])
-        for reference, record in records[1:]:
-            client.upsert(reference, record)
-    except IntegrationError as exc:
-        attempt.status, attempt.reason = SyncAttempt.Status.FAILED, f"The CRM refused or could not be reached: {exc.message}"
-        attempt.finished_at = timezone.now()
-        if row is not None:
-            external_id_record_sync(row=row, ok=False, reason=attempt.reason)
-        attempt.save()
-        return attempt
-    with transaction.atomic():
-        if row is None:
-            row = external_id_link(obj=obj, system=CRM, object_type="account", external_id=str(answer["id"]))
-        external_id_record_sync(row=row, ok=True, changed=True, fingerprint=values_fp)
-        attempt.status, attempt.outcome = SyncAttempt.Status.SUCCEEDED, "upserted"
-        attempt.changes, attempt.finished_at = [f"{len(records)} record(s) upserted"], timezone.now()
-        attempt.save()
-    return attempt
+        return AttemptOutcome(reason="Nothing changed since the last push; nothing was sent.", fields={"outcome": "unchanged"})
+    answer = client.upsert(records[0][0], records[0][1])
+    for reference, record in records[1:]:
+        client.upsert(reference, record)
+
+    def record_link(settled: SyncAttempt) -> None:
+        link = external_id_of(obj, system=CRM, object_type="account") or external_id_link(
+            obj=obj, system=CRM, object_type="account", external_id=str(answer["id"]))
+        external_id_record_sync(row=link, ok=True, changed=True, fingerprint=values_fp)
+
+    return AttemptOutcome(reason=f"{len(records)} record(s) upserted in the CRM.", record=record_link,
+                          fields={"outcome": "upserted", "changes": [f"{len(records)} record(s) upserted"]})
 
 
-def crm_forget(*, obj, client=None) -> None:
-    """Remove ``obj``'s CRM record (merged into another here) and its link. Raises ``ApplicationError``
-    when the CRM can't be reached: the caller writes nothing then."""
-    from core.errors import ApplicationError
-
-    row = external_id_of(obj, system=CRM, object_type="account")
-    if row is None:
-        return
-    try:
-        (client or crm_client()).delete(crm_reference(obj._meta.model_name, obj.pk))
-    except IntegrationError as exc:
-        raise ApplicationError(f"The CRM record of “{obj}” could not be removed: {exc.message}") from exc
-    ExternalId.objects.filter(pk=row.pk).delete()
-
-
-def crm_push_enqueue(obj) -> None:
-    """Queue a CRM push of ``obj`` after the current transaction commits."""
+def crm_push_run(*, attempt_id: int, client=None) -> SyncAttempt | None:
+    """Run one queued CRM push or removal: claim it, call the CRM outside any transaction, record the
+    outcome in a new short transaction. A transient failure is retried by the one retry policy; a
+    refusal fails it with the CRM's message. None when it was not claimable."""
     from ..tasks import crm_push_task
 
-    content_type_id, pk = ContentType.objects.get_for_model(obj).pk, obj.pk
-    transaction.on_commit(lambda: crm_push_task.delay(content_type_id, pk))
+    used = {}
 
+    def work(attempt: SyncAttempt) -> AttemptOutcome:
+        used["client"] = client or crm_client()
+        if attempt.operation == SyncAttempt.Operation.REMOVE:
+            used["client"].delete(attempt.external_id)  # one already gone is fine
+            outcome = AttemptOutcome(reason="Removed from the CRM (merged into another record here).", fields={"outcome": "removed"})
+        else:
+            outcome = _push(attempt, used["client"])
+        outcome.reason = with_history(attempt.tries, attempt.reason, outcome.reason)
+        return outcome
 
-def crm_push_by_id(*, content_type_id: int, object_id: int) -> SyncAttempt | None:
-    model = ContentType.objects.get_for_id(content_type_id).model_class()
-    if model not in (Individual, EmployerGroup):
-        return None
-    obj = model._default_manager.filter(pk=object_id).first()
-    return crm_push(obj=obj) if obj is not None else None
+    def refused(attempt: SyncAttempt, exc: IntegrationError) -> AttemptOutcome:
+        reason = with_history(attempt.tries, attempt.reason, f"The CRM refused it: {exc.message}")
+
+        def note(settled: SyncAttempt) -> None:
+            model = settled.content_type.model_class() if settled.content_type_id else None
+            obj = model._default_manager.filter(pk=settled.object_id).first() if model else None
+            row = external_id_of(obj, system=CRM, object_type="account") if obj is not None else None
+            if row is not None:
+                external_id_record_sync(row=row, ok=False, reason=reason)
+
+        return AttemptOutcome(SyncAttempt.Status.FAILED, reason, record=note)
+
+    return attempt_run(SyncAttempt.objects.select_related("content_type"), attempt_id, lease_seconds=attempt_lease(), work=work,
+                       task=crm_push_task, system="CRM", refusal=refused,
+                       calls=lambda: used["client"].calls if "client" in used else 0)

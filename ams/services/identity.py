@@ -18,14 +18,15 @@ from integrations.clients.ams360 import ams360_client
 from integrations.http import IntegrationError
 from integrations.models import ExternalId
 from integrations.ownership import writing_as
-from integrations.registry import external_id_find, external_id_link
+from integrations.registry import external_id_find, external_id_link, external_id_move_all
 from plans.models import EmployerGroup
 from plans.services import employer_group_delete, plan_update
 
 from .. import mapping
 from ..mapping import CUSTOMER, SYSTEM
 from ..models import IdentityConflict
-from .crm import crm_forget, crm_push_enqueue
+from .crm import crm_push_enqueue, crm_remove_enqueue
+from .sync import customer_sync_request
 
 LINKABLE = {"individual": Individual, "employergroup": EmployerGroup}
 
@@ -71,9 +72,21 @@ def customer_link(*, actor: User, obj, customer_id: str) -> ExternalId:
         row = external_id_link(obj=obj, system=SYSTEM, object_type=CUSTOMER, external_id=customer_id)
         audit(actor=actor, action=AuditLog.Action.UPDATE, obj=obj, summary=f"Linked to AMS customer {customer_id}",
               data={"system": SYSTEM, "external_id": customer_id})
-    from ..tasks import customer_sync_task
+        customer_sync_request(customer_id=customer_id, actor=actor)  # brought in after commit
+    return row
 
-    transaction.on_commit(lambda: customer_sync_task.delay(customer_id))
+
+def record_link(*, actor: User, obj, system: str, object_type: str, external_id: str) -> ExternalId:
+    """Link ``obj`` to an outside system's id a person picked; audited. An AMS customer is linked by
+    ``customer_link`` (and brought in). Raises ``PermissionDenied`` without Edit on the record's area,
+    ``ValidationError`` when the id names another record, ``ApplicationError`` as ``customer_link`` does."""
+    if system == ExternalId.System.AMS and object_type == CUSTOMER:
+        return customer_link(actor=actor, obj=obj, customer_id=external_id)
+    _require_edit(actor, obj)
+    with transaction.atomic():
+        row = external_id_link(obj=obj, system=system, object_type=object_type, external_id=external_id)
+        audit(actor=actor, action=AuditLog.Action.UPDATE, obj=obj, summary=f"Linked to {row}",
+              data={"system": row.system, "external_id": row.external_id})
     return row
 
 
@@ -90,7 +103,6 @@ def conflict_open(*, kind: str, row: ExternalId, other, description: str) -> Ide
 
 def _merge_records(*, actor: User, keep, drop) -> None:
     """Move what ``drop`` has onto ``keep`` through the owning apps' services, then delete ``drop``."""
-    keep_ct = ContentType.objects.get_for_model(keep)
     with writing_as(SYSTEM):
         if isinstance(keep, Individual):
             for policy in drop.policies.all():
@@ -99,16 +111,13 @@ def _merge_records(*, actor: User, keep, drop) -> None:
         else:
             for plan in drop.plans.all():
                 plan_update(actor=actor, plan=plan, data={"group": keep})
-    crm_forget(obj=drop)  # one CRM record per account: the dropped one's goes
+    # One CRM record per account: the dropped one's is removed there after commit.
+    crm_remove_enqueue(drop)
     # Ids the dropped record held (other systems, retired AMS ids) now name the kept record.
-    for row in ExternalId.objects.filter(content_type=keep_ct, object_id=drop.pk):
-        if row.status == ExternalId.Status.RETIRED or not ExternalId.objects.filter(
-                system=row.system, object_type=row.object_type, content_type=keep_ct, object_id=keep.pk,
-                status=ExternalId.Status.ACTIVE).exists():
-            ExternalId.objects.filter(pk=row.pk).update(object_id=keep.pk)
-        else:
-            raise ApplicationError(f"Both records hold a {row.get_system_display()} {row.object_type} id: "
-                                   "unlink one of them first, or keep them separate.")
+    try:
+        external_id_move_all(source=drop, target=keep)
+    except ValidationError as exc:
+        raise ApplicationError("; ".join(exc.messages)) from exc
     if isinstance(drop, Individual):
         individual_delete(actor=actor, individual=drop)
     else:

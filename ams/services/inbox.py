@@ -2,6 +2,11 @@
 
 Processing fetches the record as it is now, so duplicated, reordered or late notifications are
 harmless; a notification for a retired id is ignored (it never creates a record).
+
+A notification is a row of work (``core.jobs``): queued when stored, claimed by one worker at a time
+(a duplicate task claims nothing), read from the AMS outside any transaction, and settled with its
+local writes in one short transaction only while still held. An AMS that can't be reached puts it
+back as retrying, by the one retry policy; the sweep sends again what a dead worker left.
 """
 import hashlib
 import hmac
@@ -11,14 +16,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from core.errors import ApplicationError
+from core.jobs import Status, job_claim, job_settle, on_commit_enqueue
+from integrations.attempts import attempt_retry_later
 from integrations.clients.ams360 import ams360_client
-from integrations.http import IntegrationError
+from integrations.http import IntegrationError, TransientError
 
 from ..models import Notification, WebhookSecret
-from .sync import attempt_record, customer_sync, sync_error_message
+from .queue import SYSTEM_NAME, attempt_lease, queued_until, with_history
+from .sync import customer_fetch, customer_record, sync_error_message, sync_history_record
 
 RECORD_TYPES = {"Customer", "CustomerContact", "Policy"}
 
@@ -65,56 +72,71 @@ def notification_receive(*, body: bytes, signature: str) -> Notification:
             notification = Notification.objects.create(
                 notification_id=str(data["NotificationId"])[:64], record_type=data["RecordType"],
                 record_id=str(data["RecordId"])[:64], customer_id=str(data.get("CustomerId") or "")[:64],
-                action=str(data.get("Action") or "")[:20], payload=data,
+                action=str(data.get("Action") or "")[:20], payload=data, lease_until=queued_until(),
             )
     except IntegrityError:
         Notification.objects.filter(notification_id=str(data["NotificationId"])[:64]).update(deliveries=F("deliveries") + 1)
         return Notification.objects.get(notification_id=str(data["NotificationId"])[:64])
     from ..tasks import notification_process_task
 
-    transaction.on_commit(lambda: notification_process_task.delay(notification.pk))
+    on_commit_enqueue(notification_process_task, [notification.pk])
     return notification
 
 
 def notification_process(*, notification_id: int, client=None) -> Notification:
     """Process one stored notification: sync the customer it concerns, as it is now. Idempotent.
 
-    A duplicate delivery of the task finds the notification done and does nothing.
+    A duplicate delivery of the task claims nothing and returns the notification as it is.
     """
-    claimed = Notification.objects.filter(pk=notification_id, status__in=[Notification.Status.RECEIVED, Notification.Status.FAILED]) \
-        .update(tries=F("tries") + 1)
-    notification = Notification.objects.get(pk=notification_id)
-    if not claimed:
-        return notification
-    client = client or ams360_client()
+    from ..tasks import notification_process_task
+
+    notification = job_claim(Notification, notification_id, lease_seconds=attempt_lease())
+    if notification is None:
+        return Notification.objects.get(pk=notification_id)
+    tries, earlier = notification.tries, notification.reason
     customer_id = notification.record_id if notification.record_type == "Customer" else notification.customer_id
     try:
+        client = client or ams360_client()
         if notification.record_type == "Policy":
             policy = client.policy_get(notification.record_id)
             customer_id = policy["CustomerId"] if policy else customer_id
-        if not customer_id:
-            raise ApplicationError("The notification names no customer.")
-        outcome = customer_sync(client=client, customer_id=customer_id)
-    except (IntegrationError, ApplicationError, ValidationError) as exc:
-        message = (sync_error_message(exc) if isinstance(exc, IntegrationError)
-                   else exc.message if isinstance(exc, ApplicationError) else "; ".join(exc.messages))
-        attempt_record(outcome=None, external_id=customer_id, error=message, notification=notification)
-        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.FAILED, reason=message,
-                                                               processed_at=timezone.now())
-        notification.refresh_from_db()
-        return notification
-    attempt_record(outcome=outcome, external_id=customer_id, notification=notification)
-    status = Notification.Status.IGNORED if outcome.kind == "ignored" else Notification.Status.PROCESSED
-    Notification.objects.filter(pk=notification.pk).update(status=status, reason=outcome.reason, processed_at=timezone.now())
-    notification.refresh_from_db()
+        fetched = customer_fetch(client=client, customer_id=customer_id) if customer_id else None
+    except TransientError as exc:
+        exc.message = sync_error_message(exc)
+        held = attempt_retry_later(notification, error=exc, system=SYSTEM_NAME, lease_seconds=attempt_lease(),
+                                   task=notification_process_task)
+        if held is not None and held.status == Status.FAILED:  # the retry window closed
+            sync_history_record(outcome=None, external_id=customer_id, error=held.reason, notification=held)
+        return Notification.objects.get(pk=notification_id)
+    except IntegrationError as exc:
+        return _settle(notification, customer_id, error=with_history(tries, earlier, sync_error_message(exc)))
+    if fetched is None:
+        return _settle(notification, customer_id, error="The notification names no customer.")
+    return _settle(notification, customer_id, fetched=fetched, tries=tries, earlier=earlier)
+
+
+def _settle(notification: Notification, customer_id: str, *, fetched=None, error: str = "", tries: int = 1,
+            earlier: str = "") -> Notification:
+    """Write what the notification brought (if still held) and its outcome in one short transaction."""
+    with transaction.atomic():
+        if not job_settle(notification, Status.FAILED if error else Status.SUCCEEDED, reason=error):
+            return Notification.objects.get(pk=notification.pk)  # a newer try holds it: its outcome stands
+        if error:
+            sync_history_record(outcome=None, external_id=customer_id, error=error, notification=notification)
+            return notification
+        try:
+            with transaction.atomic():
+                outcome = customer_record(fetched=fetched)
+        except (ApplicationError, ValidationError) as exc:
+            reason = exc.message if isinstance(exc, ApplicationError) else "; ".join(exc.messages)
+            status, outcome = Status.FAILED, None
+        else:
+            # Policies that could not be mapped fail the sync (in the sync queue), not the notification.
+            reason = f"Ignored: {outcome.reason}" if outcome.kind == "ignored" else outcome.reason
+            status = Status.SUCCEEDED
+        sync_history_record(outcome=outcome, external_id=customer_id, error=reason if outcome is None else "",
+                            notification=notification)
+        reason = with_history(tries, earlier, reason)
+        Notification.objects.filter(pk=notification.pk).update(status=status, reason=reason)
+        notification.status, notification.reason = status, reason
     return notification
-
-
-def notifications_retry_failed() -> int:
-    """Beat: queue failed notifications again (the AMS was unreachable for a while)."""
-    from ..tasks import notification_process_task
-
-    ids = list(Notification.objects.filter(status=Notification.Status.FAILED, tries__lt=5).values_list("pk", flat=True)[:500])
-    for pk in ids:
-        notification_process_task.delay(pk)
-    return len(ids)

@@ -5,6 +5,12 @@ policies are the individual's policies; a commercial customer's contacts are the
 The AMS owns the mapped fields: we copy them as they are now, whatever order notifications came in.
 Merged and deleted customers retire their id (pointing at the survivor); a retired id never
 creates a record again.
+
+Reading there and writing here are two steps: ``customer_fetch`` makes every SOAP call (outside any
+transaction), ``customer_record`` writes here (short transactions, no call). A person's link runs as
+an attempt (``customer_sync_request`` -> ``customer_sync_run``): the local writes are made in the
+transaction that settles the attempt, only while this worker still holds it, so a worker the sweep
+gave up on can't write an older copy over a newer one.
 """
 import hashlib
 import json
@@ -15,8 +21,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from individuals.models import Individual, Policy
 from individuals.services import individual_create, individual_update, policy_save
+from integrations.attempts import Outcome as AttemptOutcome
+from integrations.attempts import attempt_run
+from integrations.clients.ams360 import ams360_client
 from integrations.http import IntegrationError
 from integrations.models import ExternalId
 from integrations.ownership import writing_as
@@ -27,6 +37,7 @@ from integrations.registry import (
     external_id_record_sync,
     external_id_repoint,
     external_id_retire,
+    external_id_unlink,
 )
 from plans.models import Carrier, EmployerGroup, EmployerGroupContact
 from plans.services import employer_group_create, employer_group_update
@@ -34,6 +45,7 @@ from plans.services import employer_group_create, employer_group_update
 from .. import mapping
 from ..mapping import CONTACT, CUSTOMER, POLICY, SYSTEM, MappingError
 from ..models import IdentityConflict, SyncAttempt
+from .queue import SYSTEM_NAME, attempt_lease, sync_attempt_queue, with_history
 
 Status = ExternalId.Status
 
@@ -164,7 +176,7 @@ def _customer_write(*, customer: dict, contacts: list[dict], policies: list[dict
     contact_values = mapping.contact_values(contacts) if commercial else None
     with writing_as(SYSTEM):
         if row is not None and local is None:  # the linked record was deleted here: the AMS record comes back
-            ExternalId.objects.filter(pk=row.pk).delete()
+            external_id_unlink(row=row)
             row = None
         if row is None:
             if commercial:
@@ -213,7 +225,7 @@ def _apply_policies(individual: Individual, policies: list[dict], snapshot: Snap
             with transaction.atomic():
                 if policy is None:
                     if prow is not None:  # deleted here; the AMS's copy comes back
-                        ExternalId.objects.filter(pk=prow.pk).delete()
+                        external_id_unlink(row=prow)
                     policy = policy_save(actor=None, policy=Policy(**values))
                     external_id_link(obj=policy, system=SYSTEM, object_type=POLICY, external_id=far["PolicyId"])
                     outcome.changes.append(f"policy {values['policy_number']} added")
@@ -253,28 +265,55 @@ def _retire(*, row: ExternalId | None, customer_id: str, survivor_row: ExternalI
     return Outcome("retired", old_local, reason=f"Customer {customer_id} was merged into {survivor_row.external_id}.")
 
 
-def customer_sync(*, client, customer_id: str, carrier_map: dict | None = None, depth: int = 0) -> Outcome:
-    """Fetch one AMS customer as it is now (with contacts and policies) and apply it; a change is
-    pushed to the CRM after commit.
+@dataclass
+class Fetched:
+    """One AMS customer as read now (with its contacts or policies); for a merged id, the survivor's read."""
 
-    Raises ``IntegrationError`` when the AMS can't be read (the caller records the failure).
+    customer_id: str
+    customer: dict | None = None
+    contacts: list = field(default_factory=list)
+    policies: list = field(default_factory=list)
+    survivor: "Fetched | None" = None
+    retired: bool = False  # retired here before the read: nothing was asked
+
+
+def customer_fetch(*, client, customer_id: str, depth: int = 0) -> Fetched:
+    """Read one AMS customer as it is now: every SOAP call of a sync, and no write.
+
+    Raises ``IntegrationError`` when the AMS can't be read.
     """
     row = external_id_find(system=SYSTEM, object_type=CUSTOMER, external_id=customer_id)
     if row is not None and row.status == Status.RETIRED:
-        return Outcome("ignored", row.record, reason=f"Customer {customer_id} was retired (merged or deleted); nothing created.")
+        return Fetched(customer_id, retired=True)
     customer = client.customer_get(customer_id)
     if customer is None or customer["CustomerId"] != customer_id:
-        survivor_row = None
+        survivor = None
         if customer is not None and depth < 3:
-            customer_sync(client=client, customer_id=customer["CustomerId"], carrier_map=carrier_map, depth=depth + 1)
-            survivor_row = external_id_find(system=SYSTEM, object_type=CUSTOMER, external_id=customer["CustomerId"])
-        with transaction.atomic():
-            return _retire(row=row, customer_id=customer_id, survivor_row=survivor_row)
+            survivor = customer_fetch(client=client, customer_id=customer["CustomerId"], depth=depth + 1)
+        return Fetched(customer_id, survivor=survivor)
     commercial = mapping.is_commercial(customer)
     contacts = client.contacts(customer_id) if commercial else []
     policies = [] if commercial else client.policies(customer_id)
-    snapshot = Snapshot([customer_id], [p["PolicyId"] for p in policies])
-    outcome = customer_apply(customer=customer, contacts=contacts, policies=policies, snapshot=snapshot,
+    return Fetched(customer_id, customer, contacts, policies)
+
+
+def customer_record(*, fetched: Fetched, carrier_map: dict | None = None) -> Outcome:
+    """Make AgencyDesk's copy of a customer equal to what ``customer_fetch`` read; a change is pushed to
+    the CRM after commit. No outside call. Idempotent."""
+    customer_id = fetched.customer_id
+    row = external_id_find(system=SYSTEM, object_type=CUSTOMER, external_id=customer_id)
+    if fetched.retired or (row is not None and row.status == Status.RETIRED):
+        return Outcome("ignored", row.record if row else None,
+                       reason=f"Customer {customer_id} was retired (merged or deleted); nothing created.")
+    if fetched.customer is None:
+        survivor_row = None
+        if fetched.survivor is not None:
+            customer_record(fetched=fetched.survivor, carrier_map=carrier_map)
+            survivor_row = external_id_find(system=SYSTEM, object_type=CUSTOMER, external_id=fetched.survivor.customer_id)
+        with transaction.atomic():
+            return _retire(row=row, customer_id=customer_id, survivor_row=survivor_row)
+    snapshot = Snapshot([customer_id], [p["PolicyId"] for p in fetched.policies])
+    outcome = customer_apply(customer=fetched.customer, contacts=fetched.contacts, policies=fetched.policies, snapshot=snapshot,
                              carrier_map=carrier_map if carrier_map is not None else carriers())
     if outcome.repaired and outcome.record is not None:
         from .crm import crm_push_enqueue
@@ -283,18 +322,90 @@ def customer_sync(*, client, customer_id: str, carrier_map: dict | None = None, 
     return outcome
 
 
-def attempt_record(*, outcome: Outcome | None, external_id: str, error: str = "", notification=None,
-                   reconciliation=None, direction=SyncAttempt.Direction.FROM_AMS) -> SyncAttempt:
-    """One row in the sync queue: Successful, or Failed with the reason."""
+def customer_sync(*, client, customer_id: str, carrier_map: dict | None = None) -> Outcome:
+    """Fetch one AMS customer as it is now (with contacts and policies), then apply it here; a change is
+    pushed to the CRM after commit. Call it outside a transaction (it calls the AMS).
+
+    Raises ``IntegrationError`` when the AMS can't be read (the caller records the failure).
+    """
+    return customer_record(fetched=customer_fetch(client=client, customer_id=customer_id), carrier_map=carrier_map)
+
+
+def customer_sync_request(*, customer_id: str, actor=None) -> SyncAttempt:
+    """Queue a sync of one AMS customer (intent, in the caller's transaction), run after commit."""
+    from ..tasks import customer_sync_task
+
+    return sync_attempt_queue(direction=SyncAttempt.Direction.FROM_AMS, task=customer_sync_task, external_id=customer_id,
+                              record_repr=f"AMS customer {customer_id}", requested_by=actor)
+
+
+OUTCOME_WORDS = {"created": "Brought in as a new record.", "updated": "Updated here", "unchanged": "Already in step; nothing changed.",
+                 "retired": "", "ignored": ""}
+
+
+def outcome_sentence(outcome: Outcome) -> str:
+    """What one sync did, in a sentence (the attempt's reason)."""
+    if outcome.failures or outcome.kind in ("retired", "ignored"):
+        return outcome.reason
+    if outcome.kind == "updated":
+        return f"Updated here: {', '.join(outcome.changes)}." if outcome.changes else "Updated here."
+    return OUTCOME_WORDS.get(outcome.kind, "")
+
+
+def outcome_fields(outcome: Outcome | None) -> dict:
+    """The sync queue's columns for ``outcome``: the record, what it did, what changed."""
     record = outcome.record if outcome else None
+    return {"content_type": ContentType.objects.get_for_model(record) if record is not None else None,
+            "object_id": record.pk if record is not None else None, "record_repr": str(record)[:200] if record is not None else "",
+            "outcome": outcome.kind if outcome else "", "changes": outcome.changes if outcome else []}
+
+
+def customer_sync_run(*, attempt_id: int, client=None) -> SyncAttempt | None:
+    """Run one queued customer sync: claim it, read the AMS outside any transaction, then write here in
+    the transaction that settles it (only while still held). None when it was not claimable."""
+    from ..tasks import customer_sync_task
+
+    used = {}
+
+    def work(attempt: SyncAttempt) -> AttemptOutcome:
+        used["client"] = client or ams360_client()
+        fetched = customer_fetch(client=used["client"], customer_id=attempt.external_id)
+        tries, earlier = attempt.tries, attempt.reason
+
+        def record(settled: SyncAttempt) -> None:
+            try:
+                with transaction.atomic():
+                    outcome = customer_record(fetched=fetched)
+            except (ValidationError, ApplicationError) as exc:
+                message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else exc.message
+                fields = {"status": SyncAttempt.Status.FAILED, "reason": with_history(tries, earlier, message)}
+            else:
+                fields = {**outcome_fields(outcome), "reason": with_history(tries, earlier, outcome_sentence(outcome))}
+                if outcome.failures:
+                    fields["status"] = SyncAttempt.Status.FAILED
+            SyncAttempt.objects.filter(pk=settled.pk).update(**fields)
+            for name, value in fields.items():
+                setattr(settled, name, value)
+
+        return AttemptOutcome(record=record)
+
+    def refused(attempt: SyncAttempt, exc: IntegrationError) -> AttemptOutcome:
+        return AttemptOutcome(SyncAttempt.Status.FAILED, with_history(attempt.tries, attempt.reason, sync_error_message(exc)))
+
+    return attempt_run(SyncAttempt, attempt_id, lease_seconds=attempt_lease(), work=work, task=customer_sync_task,
+                       system=SYSTEM_NAME, refusal=refused, calls=lambda: used["client"].calls if "client" in used else 0)
+
+
+def sync_history_record(*, outcome: Outcome | None, external_id: str, error: str = "", notification=None,
+                        reconciliation=None) -> SyncAttempt:
+    """A sync a notification or a reconciliation made, recorded in the sync queue as it finished:
+    Successful, or Failed with the reason."""
     failed = bool(error) or bool(outcome and outcome.failures)
+    now = timezone.now()
     return SyncAttempt.objects.create(
-        direction=direction, status=SyncAttempt.Status.FAILED if failed else SyncAttempt.Status.SUCCEEDED,
-        external_id=external_id, notification=notification, reconciliation=reconciliation,
-        content_type=ContentType.objects.get_for_model(record) if record is not None else None,
-        object_id=record.pk if record is not None else None, record_repr=str(record)[:200] if record is not None else "",
-        outcome=outcome.kind if outcome else "", changes=outcome.changes if outcome else [],
-        reason=error or (outcome.reason if outcome else ""), finished_at=timezone.now(),
+        direction=SyncAttempt.Direction.FROM_AMS, status=SyncAttempt.Status.FAILED if failed else SyncAttempt.Status.SUCCEEDED,
+        external_id=external_id, notification=notification, reconciliation=reconciliation, tries=1, started_at=now,
+        finished_at=now, reason=error or (outcome_sentence(outcome) if outcome else ""), **outcome_fields(outcome),
     )
 
 

@@ -5,7 +5,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core import home
 from core.admin import AuditedModelAdmin
 
 from ..forms import LinkMemberForm
@@ -136,12 +135,3 @@ class DiscrepancyAdmin(AuditedModelAdmin):
             "title": f"Link the carrier's member {d.subject}"})
 
 
-# --- the home: discrepancies awaiting a person (core.home) ------------------------------------------
-def _discrepancy_rows(request):
-    url = reverse("admin:carriers_discrepancy_changelist") + f"?status__exact={Discrepancy.Status.OPEN}"
-    open_ = Discrepancy.objects.filter(status=Discrepancy.Status.OPEN).count()
-    return [home.HomeRow("Open carrier discrepancies", url=url, count=open_, tone="failed")] if open_ else []
-
-
-home.register(home.Panel(key="carrier_discrepancies", section=home.AWAITING, title="Carrier discrepancies",
-                         permission="carriers.view_discrepancy", rows=_discrepancy_rows, empty="No open discrepancy."))

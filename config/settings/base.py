@@ -257,8 +257,6 @@ SPECTACULAR_SETTINGS = {
         "DiscrepancyStatusEnum": "carriers.models.Discrepancy.Status",
         "DiscrepancySeverityEnum": "carriers.models.Discrepancy.Severity",
         "DiscrepancyKindEnum": "carriers.models.Discrepancy.Kind",
-        "AmsNotificationStatusEnum": "ams.models.Notification.Status",
-        "ReconciliationStatusEnum": "ams.models.Reconciliation.Status",
         "IdentityConflictStatusEnum": "ams.models.IdentityConflict.Status",
         "IdentityConflictKindEnum": "ams.models.IdentityConflict.Kind",
         "ExternalIdStatusEnum": "integrations.models.ExternalId.Status",
@@ -429,7 +427,12 @@ AMS_LOGIN_ID = env.str("AMS_LOGIN_ID", default="agencydesk")
 AMS_PASSWORD = env.str("AMS_PASSWORD", default="sandbox-ams-password")
 # The webhook secret used until one is added under Admin -> Agency management system -> Webhook secrets.
 AMS_WEBHOOK_SECRET = env.str("AMS_WEBHOOK_SECRET", default="sandbox-ams-webhook-secret")
+# A reconciliation's lease (renewed by a heartbeat while it walks): past it, its worker died and the sweep queues it again.
 AMS_RECONCILE_LEASE_SECONDS = env.int("AMS_RECONCILE_LEASE_SECONDS", default=900)
+# A notification, customer sync or CRM push running past this lease: its worker died, and the sweep queues it again;
+# one queued past AMS_QUEUED_LEASE_SECONDS (its message lost) is sent again.
+AMS_ATTEMPT_LEASE_SECONDS = env.int("AMS_ATTEMPT_LEASE_SECONDS", default=120)
+AMS_QUEUED_LEASE_SECONDS = env.int("AMS_QUEUED_LEASE_SECONDS", default=300)
 # SOAP calls a reconciliation makes at once (each customer's contacts or policies).
 AMS_RECONCILE_CONCURRENCY = env.int("AMS_RECONCILE_CONCURRENCY", default=4)
 # Where a person opens the far-side record (the Linked systems panel): "{id}" is replaced.

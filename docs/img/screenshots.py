@@ -14,7 +14,8 @@ from playwright.sync_api import sync_playwright
 
 HERE = Path(__file__).resolve().parent
 # name -> the page, found from the admin (ids differ from one demo database to another).
-SHOTS = ["home", "individuals-search", "employer-group", "benefits-management"]
+SHOTS = ["home", "individuals-search", "employer-group", "benefits-management", "quick-search", "client-page"]
+QUICK_SEARCH = "anderson"  # a common demo surname: namesakes told apart by birth date, city and masked SSN
 
 
 def main() -> None:
@@ -34,6 +35,15 @@ def main() -> None:
         page.click("input[type=submit]")
         page.wait_for_url(re.compile(r".*/admin/$"))
         for name in SHOTS:
+            if name == "quick-search":  # "/" then a name, on the home: the suggestions, grouped
+                page.goto(f"{base}/admin/")
+                page.keyboard.press("/")
+                page.keyboard.type(QUICK_SEARCH)
+                page.wait_for_selector("#ad-qs-list [role=option]")
+                page.keyboard.press("ArrowDown")
+                page.screenshot(path=HERE / f"{name}.png")
+                print(f"docs/img/{name}.png  {page.url}")
+                continue
             page.goto(f"{base}{path_of(page, base, name)}")
             page.wait_for_load_state("networkidle")
             if name == "employer-group":  # its story under the form: plans, employees, audit trail
@@ -51,6 +61,14 @@ def path_of(page, base: str, name: str) -> str:
         return "/admin/individuals/individual/?state=FL"
     if name == "benefits-management":
         return "/admin/hrsync/employee/"
+    if name == "client-page":  # the first client the quick search offers who holds policies
+        page.goto(f"{base}/admin/search/?q={QUICK_SEARCH}")
+        links = [a.get_attribute("href") for a in page.locator("#search-individuals tbody tr th a").all()]
+        for href in links:
+            page.goto(f"{base}{href}")
+            if page.locator("#client-policies tbody tr").count():
+                return href
+        return links[0]
     # The first demo group with employees in Benefits Management (EG-1001).
     page.goto(f"{base}/admin/plans/employergroup/?q=EG-1001")
     return page.locator("#result_list tbody tr th a").first.get_attribute("href")

@@ -2,6 +2,7 @@
 import copy
 
 from django.contrib import admin
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect, JsonResponse, QueryDict
@@ -19,6 +20,7 @@ from ..models import CustomField, Individual, Policy
 from .changelist import EstimatedCountPaginator, SearchChangeList
 from .forms import IndividualAdminForm
 from .saved_searches import IndividualAdminExtras, PolicyAdminExtras  # saved searches, CSV export, import/export
+from .summary import EDIT, summary_view, wants_summary
 
 _RECORD_STATUS = dict(Individual.RecordStatus.choices)
 
@@ -223,15 +225,30 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
         context["related_panels"] = self._story(request, obj) if obj is not None and obj.pk else []
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def _story(self, request, obj) -> list[dict]:
+    # --- the client page: the change URL opens on a summary and a timeline; ?edit=1 is the form ----------
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if object_id and wants_summary(request):
+            return summary_view(self, request, object_id, lambda req, obj: self._story(req, obj, audit=False))
+        extra_context = {**(extra_context or {}), "summary_url": reverse("admin:individuals_individual_change", args=[object_id])}
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        if "_continue" in request.POST and isinstance(response, HttpResponseRedirect):  # stay on the form
+            response["Location"] += ("&" if "?" in response["Location"] else "?") + f"{EDIT}=1"
+        elif "_save" in request.POST and isinstance(response, HttpResponseRedirect) and IS_POPUP_VAR not in request.POST:
+            response["Location"] = reverse("admin:individuals_individual_change", args=[obj.pk])  # back to the client page
+        return response
+
+    def _story(self, request, obj, audit: bool = True) -> list[dict]:
         """The client's whole story under the form: what other apps register (sales records, activities), saved searches, audit trail."""
         user, panels = request.user, related.panels_for(request, obj)
         panels.append(related.panel("saved-searches", "In saved searches", ["Saved search", "Owner", "Shared"], [
             {"url": reverse("admin:individuals_savedsearch_run", args=[saved.pk]),
              "cells": [saved.name, saved.owner, display.text(saved.shared)]}
             for saved in saved_searches_containing(user=user, individual=obj)], empty="In none of your saved searches."))
-        audit = related.audit_panel(obj, user=user)
-        return [*panels, audit] if audit else panels
+        trail = related.audit_panel(obj, user=user) if audit else None
+        return [*panels, trail] if trail else panels
 
 
 def saved_searches_containing(*, user, individual, limit: int = 50) -> list:

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from ams.models import Notification, SyncAttempt
 from individuals.models import Individual
@@ -45,7 +46,7 @@ def test_a_notification_is_stored_then_brings_the_customer_in(api_client, ams_sa
         reply = post(api_client, payload)
     assert reply.status_code == 202
     notification = Notification.objects.get()
-    assert notification.status == Notification.Status.PROCESSED
+    assert notification.status == Notification.Status.SUCCEEDED and notification.tries == 1
     grace = external_id_lookup(system="ams", object_type="customer", external_id=customer_id)
     assert (grace.first_name, grace.last_name, grace.state) == ("Grace", "Hopper", "NY")
     # The same notification delivered again is stored once and changes nothing.
@@ -100,7 +101,8 @@ def test_upstream_merge_retires_the_id_and_a_late_notification_creates_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         post(api_client, note(duplicate))
     assert Individual.objects.count() == before
-    assert Notification.objects.order_by("-id").first().status == Notification.Status.IGNORED
+    late = Notification.objects.order_by("-id").first()
+    assert late.status == Notification.Status.SUCCEEDED and late.ignored and late.reason.startswith("Ignored: ")
 
 
 def test_a_deleted_customer_retires_its_id_and_never_comes_back(api_client, ams_sandbox, django_capture_on_commit_callbacks):
@@ -115,21 +117,50 @@ def test_a_deleted_customer_retires_its_id_and_never_comes_back(api_client, ams_
     assert Individual.objects.filter(last_name="Soon").count() == 1
 
 
-def test_an_unreachable_ams_fails_the_notification_with_a_reason(api_client, ams_sandbox, settings,
-                                                                 django_capture_on_commit_callbacks):
+def test_an_unreachable_ams_puts_the_notification_back_to_retry_by_the_retry_policy(
+        api_client, ams_sandbox, settings, django_capture_on_commit_callbacks):
     customer_id = ams_sandbox.insert(FirstName="Wait", LastName="Later")
     ams_sandbox.knobs(fault_rate=1.0)
     with django_capture_on_commit_callbacks(execute=True):
         assert post(api_client, note(customer_id)).status_code == 202  # stored and answered all the same
     notification = Notification.objects.get()
-    assert notification.status == Notification.Status.FAILED
-    assert "could not be read" in notification.reason and "unavailable" in notification.reason
-    attempt = SyncAttempt.objects.get()
-    assert attempt.status == SyncAttempt.Status.FAILED and attempt.reason == notification.reason
+    assert notification.status == Notification.Status.RETRYING and notification.queue == "in_progress"
+    assert "could not be read" in notification.reason and "next try at" in notification.reason
+    assert notification.next_try_at is not None and not SyncAttempt.objects.exists()
+    # when: the AMS is back and the retry's time has come (eagerly, the test drives the delayed message)
     ams_sandbox.knobs(fault_rate=0.0)
-    from ams.services import notifications_retry_failed
+    Notification.objects.filter(pk=notification.pk).update(next_try_at=timezone.now())
+    from ams.tasks import notification_process_task
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert notifications_retry_failed() == 1
+        notification_process_task.delay(notification.pk)
     notification.refresh_from_db()
-    assert notification.status == Notification.Status.PROCESSED
+    assert notification.status == Notification.Status.SUCCEEDED and notification.tries == 2
+    assert "Try 2; before it: Retrying: " in notification.reason  # its history
+    assert external_id_lookup(system="ams", object_type="customer", external_id=customer_id).last_name == "Later"
+
+
+def test_past_the_retry_window_the_notification_fails_with_a_reason(api_client, ams_sandbox, settings,
+                                                                     django_capture_on_commit_callbacks):
+    settings.INTEGRATIONS_RETRY_WINDOW_SECONDS = 0
+    customer_id = ams_sandbox.insert(FirstName="Never", LastName="There")
+    ams_sandbox.knobs(fault_rate=1.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        post(api_client, note(customer_id))
+    notification = Notification.objects.get()
+    assert notification.status == Notification.Status.FAILED and "unavailable" in notification.reason
+    attempt = SyncAttempt.objects.get()
+    assert attempt.status == SyncAttempt.Status.FAILED and attempt.reason == notification.reason
+
+
+def test_a_duplicate_task_does_not_process_a_notification_twice(ams_sandbox):
+    from ams.services import notification_process
+    from core.jobs import job_claim
+
+    customer_id = ams_sandbox.insert(FirstName="Only", LastName="Once")
+    notification = Notification.objects.create(notification_id="n-1", record_type="Customer", record_id=customer_id,
+                                               customer_id=customer_id)
+    held = job_claim(Notification, notification.pk, lease_seconds=60)  # another worker holds it
+    assert held is not None
+    assert notification_process(notification_id=notification.pk).status == Notification.Status.RUNNING
+    assert not Individual.objects.filter(last_name="Once").exists() and not SyncAttempt.objects.exists()

@@ -59,8 +59,10 @@ def test_two_customers_with_the_same_name_stay_two(ams_sandbox, django_capture_o
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see conftest.celery_worker_process
+@pytest.mark.http_in_transaction  # the live server's threads share the test's connection: guarded per thread instead
 def test_lossy_notifications_then_one_reconciliation_repairs_everything(
-        ams_sandbox, live_server, django_db_serialized_rollback, reference_data, django_capture_on_commit_callbacks):
+        ams_sandbox, live_server, django_db_serialized_rollback, reference_data, django_capture_on_commit_callbacks,
+        no_outside_call_in_this_threads_transaction):
     # given: everything in step, and the AMS pushing to our webhook through every fault at once
     reconcile(django_capture_on_commit_callbacks)
     ams_sandbox.knobs(webhook_url=f"{live_server.url}{WEBHOOK}", drop_rate=0.4, duplicate_rate=0.5, reorder_rate=0.3, delay_ms=2)
@@ -77,7 +79,7 @@ def test_lossy_notifications_then_one_reconciliation_repairs_everything(
     log = ams_sandbox.notifications()
     assert any(n["outcome"] == "dropped" for n in log)  # some changes were never notified
     assert {"sent", "duplicate"} <= {n["outcome"] for n in log}
-    assert Notification.objects.filter(status=Notification.Status.PROCESSED).exists()  # the others came in by webhook
+    assert Notification.objects.filter(status=Notification.Status.SUCCEEDED).exists()  # the others came in by webhook
     missed = differences()
     # then: one reconciliation repairs every difference; nothing is duplicated here or in the CRM
     run = reconcile(django_capture_on_commit_callbacks)
@@ -97,3 +99,30 @@ def test_lossy_notifications_then_one_reconciliation_repairs_everything(
     for cid in changed:
         local = active.get(external_id=cid).record
         assert crm[f"agencydesk:{local._meta.model_name}:{local.pk}"]["name"]  # the changed account is in the CRM
+
+
+@pytest.mark.django_db
+def test_a_run_whose_worker_died_is_walked_again_and_never_beside_another(ams_sandbox, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ams.services import reconciliation_run
+    from core.jobs import job_claim, job_update
+
+    # given: a run a worker took up, then died
+    run = Reconciliation.objects.create(lease_until=timezone.now() + timedelta(minutes=5))
+    dead = job_claim(Reconciliation, run.pk, lease_seconds=60)
+    # then: a second request joins it (no walk beside it), and a duplicate message claims nothing
+    assert reconciliation_request(actor=None).pk == run.pk
+    assert reconciliation_run(reconciliation_id=run.pk).tries == 1
+    # when: its lease has run out and someone asks again
+    Reconciliation.objects.filter(pk=run.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reconciliation_request(actor=None).pk == run.pk
+    # then: the same run was walked by a new try; the dead worker's try can write nothing now
+    run.refresh_from_db()
+    assert run.status == Reconciliation.Status.SUCCEEDED and run.tries == 2 and run.customers_seen == 40
+    assert Reconciliation.objects.count() == 1
+    assert not job_update(dead, created=5)
+    assert differences() == []

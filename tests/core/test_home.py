@@ -38,7 +38,7 @@ def test_an_administrator_sees_the_plumbing_last_and_the_benefits_queues(client,
     assert 'id="group-system"' in html and "Periodic tasks" in html
     assert html.index('id="group-administration"') < html.index('id="group-system"')
     assert "Benefits Management" in html and "Sales records" in html
-    assert 'data-panel="benefits_sync"' in html and 'data-panel="benefits_data_to_fix"' in html
+    assert 'data-panel="benefits_sync"' in html and 'data-panel="awaiting"' in html
 
 
 @pytest.fixture
@@ -61,5 +61,5 @@ def test_an_app_adds_a_queue_panel_in_a_few_lines(client, make_user, extra_panel
 def test_the_integration_apps_put_their_queues_and_open_items_on_the_home(client, agency_admin):
     client.force_login(agency_admin)
     html = client.get("/admin/").content.decode()
-    for key in ("plansync_runs", "ams_sync", "plansync_conflicts", "carrier_discrepancies", "ams_identity_conflicts"):
+    for key in ("plansync_runs", "ams_sync", "awaiting"):
         assert f'data-panel="{key}"' in html, key
