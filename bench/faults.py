@@ -25,6 +25,7 @@ lost: the note counts them. Needs no Redis (the tasks run eagerly); PostgreSQL a
 """
 import contextlib
 import logging
+import os
 import random
 import tempfile
 import uuid
@@ -297,7 +298,65 @@ def _carriers(url: str, size: int) -> tuple[int, int, int, str]:
                                      f"{rounds} poll rounds, {sweeps} sweeps")
 
 
-SYNCS = {"hrsync": _hrsync, "plansync": _plansync, "carriers": _carriers}
+# --- ams -----------------------------------------------------------------------------------------------
+def _ams(url: str, size: int) -> tuple[int, int, int, str]:
+    from ams.models import SyncAttempt
+    from ams.services import ams_sweep, customer_sync_request
+    from individuals.models import Individual
+    from integrations import attempts
+    from integrations.models import ExternalId
+
+    control, tag = requests.Session(), uuid.uuid4().hex[:6].upper()
+
+    def ams(method: str, path: str, json=None) -> dict:
+        reply = control.request(method, f"{url}/_sandbox/ams/{path}", json=json, timeout=60)
+        reply.raise_for_status()
+        return reply.json()
+
+    ams("POST", "reset", {"customers": 0})
+    # Each run has a fresh sandbox, whose AMS and CRM hand out ids anew: forget the links of earlier runs.
+    ExternalId.objects.filter(system__in=("ams", "crm")).delete()
+    customers = [ams("POST", "customers", {"FirstName": f"Fault{n}", "LastName": f"Bench{tag}", "City": "Before"})["CustomerId"]
+                 for n in range(size)]
+    ams("PUT", "knobs", {"fault_rate": FAULT_RATE})  # the AMS's SOAP calls
+    control.put(f"{url}/_sandbox/knobs", json={"error_rate": FAULT_RATE}, timeout=5).raise_for_status()  # the CRM's
+    rows = SyncAttempt.objects.filter(pk__gt=SyncAttempt.objects.order_by("-pk").values_list("pk", flat=True).first() or 0)
+    try:
+        # Each customer brought in (then pushed to the CRM), then changed in the AMS and synced again
+        # (a notification's sync), which pushes the change to the CRM: a worker killed half-way through.
+        with _killed_once(attempts, "attempt_record", at=max(1, size)) as killed:
+            for customer_id in customers:
+                _survive(customer_sync_request, customer_id=customer_id)
+            for n, customer_id in enumerate(customers):
+                ams("POST", f"customers/{customer_id}", {"LastName": f"Edited{tag}", "City": f"After {n}"})
+                _survive(customer_sync_request, customer_id=customer_id)
+            sweeps = _sweep_until_settled(SyncAttempt, ams_sweep, rows)
+    finally:
+        ams("PUT", "knobs", {"fault_rate": 0})
+        control.put(f"{url}/_sandbox/knobs", json={"error_rate": 0}, timeout=5).raise_for_status()
+
+    records = control.get(f"{url}/_sandbox/crm/records", timeout=10).json()["results"]
+    crm, references = {r["external_reference"]: r for r in records}, Counter(r["external_reference"] for r in records)
+    duplicates = sum(n - 1 for n in references.values() if n > 1)
+    why = []
+    for n, customer_id in enumerate(customers):
+        links = list(ExternalId.objects.filter(system="ams", object_type="customer", external_id=customer_id))
+        duplicates += max(0, len(links) - 1)
+        person = Individual.objects.filter(pk=links[0].object_id).first() if links else None
+        if person is None or (person.last_name, person.city) != (f"Edited{tag}", f"After {n}"):
+            why.append(f"AMS customer {customer_id}: here {person and (person.last_name, person.city)}")
+            continue
+        record = crm.get(f"agencydesk:individual:{person.pk}")
+        if record is None or record["fields"]["city"] != person.city or record["name"] != str(person):
+            why.append(f"individual {person.pk}: CRM {record and (record['name'], record['fields']['city'])}")
+    failed = rows.filter(status=SyncAttempt.Status.FAILED).count()
+    if why:
+        print("  ams lost:", *why, sep="\n    ")
+    return (duplicates, len(why), size, f"{len(crm)} CRM records; {failed} attempts failed; kill fired: {bool(killed)}; "
+                                        f"{sweeps} sweeps")
+
+
+SYNCS = {"hrsync": _hrsync, "plansync": _plansync, "carriers": _carriers, "ams": _ams}
 
 
 def run(size: int = DEFAULT) -> list[dict]:
@@ -311,6 +370,7 @@ def run(size: int = DEFAULT) -> list[dict]:
         logging.getLogger(name).setLevel(logging.ERROR)
     results, totals = [], Counter()
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("AMS_SANDBOX_CUSTOMERS", "0")  # the AMS's book: the customers each run adds
         sandbox, url = _start_sandbox(tmp)
         for key, value in {"SANDBOX_URL": url, "BENEFITS_PLATFORM_URL": f"{url}/benefits", "INTEGRATIONS_READ_TIMEOUT": 2.0,
                            "INTEGRATIONS_RETRY_BACKOFF": 0.01}.items():
