@@ -95,6 +95,15 @@ def _sweep_until_settled(model, sweep, rows=None) -> int:
     return ROUNDS
 
 
+def _forget_earlier(*models) -> None:
+    """Work an earlier run of this bench left in progress (its sandbox is gone) ends here, so that this
+    run's sweeps don't send it to this run's sandbox."""
+    from core.jobs import ACTIVE, Status
+
+    for model in models:
+        model.objects.filter(status__in=ACTIVE).update(status=Status.FAILED, reason="Left by an earlier bench run.")
+
+
 # --- hrsync --------------------------------------------------------------------------------------------
 def _hrsync(url: str, size: int) -> tuple[int, int, int, str]:
     from bench.hrsync import _seed
@@ -102,6 +111,7 @@ def _hrsync(url: str, size: int) -> tuple[int, int, int, str]:
     from hrsync.services import employee_sync_request, employee_update, sync_attempts_sweep
     from integrations import attempts
 
+    _forget_earlier(SyncAttempt)
     http = requests.Session()
     tag = f"flt{uuid.uuid4().hex[:6]}"
     ids = list(_seed(size, tag).values_list("pk", flat=True))
@@ -238,6 +248,7 @@ def _carriers(url: str, size: int) -> tuple[int, int, int, str]:
     from tests.hrsync.factories import EmployeeFactory
     from tests.plans.factories import EmployerGroupFactory, PlanFactory
 
+    _forget_earlier(ConnectionAttempt)
     http, tag, count = requests.Session(), uuid.uuid4().hex[:6], max(2, size // 2)
     NoyoClient._tokens.clear()
     level, _ = BenefitsLevel.objects.get_or_create(name="Standard", defaults={"package_code": "STANDARD"})
@@ -307,12 +318,13 @@ def _carriers(url: str, size: int) -> tuple[int, int, int, str]:
 
 # --- ams -----------------------------------------------------------------------------------------------
 def _ams(url: str, size: int) -> tuple[int, int, int, str]:
-    from ams.models import SyncAttempt
+    from ams.models import Notification, Reconciliation, SyncAttempt
     from ams.services import ams_sweep, customer_sync_request
     from individuals.models import Individual
     from integrations import attempts
     from integrations.models import ExternalId
 
+    _forget_earlier(SyncAttempt, Notification, Reconciliation)
     control, tag = requests.Session(), uuid.uuid4().hex[:6].upper()
 
     def ams(method: str, path: str, json=None) -> dict:
