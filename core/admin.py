@@ -3,7 +3,9 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -72,6 +74,25 @@ class ImportExportRightsMixin(ImportExportMixin):
         return super().import_action(request, **kwargs)
 
 
+def _import_live_context(request, job: ImportJob) -> dict:
+    """An import job's live part: checked first (no total known yet), then written chunk by chunk."""
+    if job.finished:
+        percent = 100
+    elif job.rows_written and job.rows:
+        percent = 50 + round(50 * job.rows_written / job.rows)
+    else:
+        percent = 0 if job.status == ImportJob.Status.QUEUED else 25
+    seconds = ((job.finished_at or timezone.now()) - job.started_at).total_seconds() if job.started_at else 0
+    done = job.rows + job.rows_written
+    return {
+        "job_title": str(job), "status": job.status, "queue": job.queue, "status_display": job.get_status_display(),
+        "percent": min(percent, 100), "finished": job.finished, "error": job.reason, "poll_url": request.path,
+        "facts": [("Rows checked", f"{job.rows:,}", "job-rows"),
+                  ("Rows written", f"{job.rows_written:,}" if not job.dry_run else "none (a dry run)", "job-rows-written"),
+                  ("Rows per second", f"{done / seconds:,.0f}" if seconds >= 1 and done else "—", "job-rate")],
+    }
+
+
 class BoundedImportFormMixin:
     """The admin import form refuses a file over ``IMPORT_MAX_BYTES`` or an XLSX zip bomb (form errors)."""
 
@@ -92,11 +113,20 @@ class BoundedImportFormMixin:
 class ImportJobAdmin(ReadOnlyModelAdmin):
     """The user's own large imports (background jobs) and their reports."""
 
-    list_display = ["__str__", "file_name", "status", "rows", "error_rows", "written", "created_at", "finished_at"]
+    list_display = ["__str__", "file_name", "status", "rows", "rows_written", "error_rows", "written", "created_at", "finished_at"]
     list_filter = ["status", "kind"]
-    fields = ["kind", "file_name", "file_size", "dry_run", "status", "rows", "error_rows", "written", "totals",
-              "errors", "error", "created_at", "started_at", "finished_at"]
+    fields = ["kind", "file_name", "file_size", "dry_run", "status", "rows", "rows_written", "error_rows", "written", "totals",
+              "errors", "reason", "created_at", "started_at", "finished_at"]
     readonly_fields = fields
+    change_form_template = "admin/core/importjob/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The job page; its live part (status, rows checked and written, rows/s) alone for htmx while it runs."""
+        job = self.get_object(request, object_id)
+        if job is not None and self.has_view_permission(request, job) and getattr(request, "htmx", False):
+            return TemplateResponse(request, "admin/agencydesk/job_progress.html", _import_live_context(request, job))
+        context = {**(extra_context or {}), **(_import_live_context(request, job) if job is not None else {})}
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(owner=request.user)

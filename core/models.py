@@ -1,10 +1,12 @@
-"""What every app writes: the audit log and import jobs.
+"""What every app writes: the audit log and import jobs (a ``core.jobs.Job``).
 
 The audit log's model lives here so that every app can import it without importing ``accounts``; it
 stays the accounts app's model (label, admin, migrations)."""
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+
+from core.jobs import Job
 
 
 class AuditLog(models.Model):
@@ -47,14 +49,12 @@ class AuditLog(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr or 'system'} {self.get_action_display()} {self.object_repr}"
 
 
-class ImportJob(models.Model):
-    """A large CSV/XLSX upload imported by a Celery task (all or nothing); its report is kept here."""
+class ImportJob(Job):
+    """A large CSV/XLSX upload imported by a Celery task (all or nothing); its report is kept here.
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    A ``core.jobs.Job``: queued -> running -> succeeded (the report says whether it was written: a
+    file with invalid rows, or a dry run, writes nothing) or failed (``reason``: the file could not be read).
+    """
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
     kind = models.CharField(max_length=50, help_text="What is imported: individuals, policies, employees, ...")
@@ -64,18 +64,11 @@ class ImportJob(models.Model):
     file_path = models.CharField(max_length=255, blank=True, help_text="The stored upload, relative to MEDIA_ROOT.")
     size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
     dry_run = models.BooleanField(default=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    rows = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0, help_text="Rows checked so far (all of them once finished).")
+    rows_written = models.PositiveIntegerField(default=0, help_text="Rows written so far (after every row was checked).")
     error_rows = models.PositiveIntegerField(default=0)
     written = models.BooleanField(default=False)
     report = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    # The worker running it writes these; a stale heartbeat means that worker died (see import_jobs_resume).
-    runner = models.CharField(max_length=32, blank=True, editable=False)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

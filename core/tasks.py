@@ -14,8 +14,8 @@ def import_job_run_task(job_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
-def import_jobs_resume_task() -> int:
-    """Beat: enqueue again the import jobs whose worker died or whose message was lost."""
-    from core.importing.jobs import import_jobs_resume
+def import_jobs_sweep_task() -> int:
+    """Beat, every 15 s: queue again the import jobs whose worker died or whose message was lost."""
+    from core.importing.jobs import import_jobs_sweep
 
-    return import_jobs_resume()
+    return import_jobs_sweep()

@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils import timezone
+
+from core.jobs import Job
 
 PERSONAL_DATA_KINDS = ("ssn", "medicare_beneficiary_id", "drivers_license")
 
@@ -355,36 +358,35 @@ class SavedSearch(models.Model):
         return self.name
 
 
-class ExportJob(models.Model):
-    """A CSV export of every individual a search finds, written by a Celery task under MEDIA_ROOT/exports/."""
+class ExportJob(Job):
+    """A CSV export of every individual a search finds, written by a Celery task under MEDIA_ROOT/exports/.
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        EXPIRED = "expired", "Expired"
+    A ``core.jobs.Job`` (queued -> running -> succeeded / failed). A succeeded export's file is deleted
+    at ``expires_at`` (hourly sweep): the job then shows *Expired* (``expired``; its status stays succeeded).
+    """
 
     owner = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="export_jobs")
     criteria = models.JSONField(default=dict, blank=True)
     criteria_version = models.PositiveSmallIntegerField(default=CRITERIA_VERSION, help_text=CRITERIA_VERSION_HELP)
     # Personal-data kinds exported in full (the owner had the right and asked); empty -> masked.
     reveal = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     row_count = models.PositiveIntegerField(default=0)
     file_path = models.CharField(max_length=255, blank=True, help_text="Relative to MEDIA_ROOT.")
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Its file is deleted then (hourly sweep).")
-    # The worker running it writes these; a stale heartbeat means that worker died (see export_jobs_resume).
-    runner = models.CharField(max_length=32, blank=True, editable=False)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["owner", "-created_at"], name="exportjob_owner_idx")]
 
     def __str__(self):
-        return f"Export #{self.pk} ({self.get_status_display()})"
+        return f"Export #{self.pk} ({self.shown_status})"
+
+    @property
+    def expired(self) -> bool:
+        """Succeeded, and its file is past its expiry (deleted, or about to be by the hourly sweep)."""
+        return self.status == self.Status.SUCCEEDED and (
+            not self.file_path or (self.expires_at is not None and self.expires_at <= timezone.now()))
+
+    @property
+    def shown_status(self) -> str:
+        return "Expired" if self.expired else self.get_status_display()

@@ -19,8 +19,8 @@ def export_jobs_expire_task() -> None:
 
 
 @shared_task(ignore_result=True)
-def export_jobs_resume_task() -> int:
-    """Beat, every 15 s: enqueue again the export jobs whose worker died (or whose message was lost)."""
-    from .services.exports import export_jobs_resume
+def export_jobs_sweep_task() -> int:
+    """Beat, every 15 s: queue again the export jobs whose worker died (or whose message was lost)."""
+    from .services.exports import export_jobs_sweep
 
-    return export_jobs_resume()
+    return export_jobs_sweep()

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.jobs import Job
 from individuals.custom_field_values import clean_values
 from individuals.models import (  # the carried-over fields are derived with Person; .services and .sql read them here
     CARRIED_FIELDS,  # noqa: F401
@@ -64,27 +65,18 @@ class SalesRecordTypeRight(models.Model):
         return f"{self.user} on {self.record_type}: {', '.join(flags) or 'none'}"
 
 
-class MassCreationJob(models.Model):
-    """One "Create Sales Records…" run: criteria, type, status, counts and the resume cursor."""
+class MassCreationJob(Job):
+    """One "Create Sales Records…" run: criteria, type, counts and the resume cursor.
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    A ``core.jobs.Job`` (queued -> running -> succeeded / failed): claimed with a lease that its worker
+    renews; a job whose lease ran out (its worker died) is queued again by the sweep and continues after
+    ``cursor``. ``last_id`` is set by the first run (the search's snapshot).
+    """
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True,
-                                        help_text="Written every few seconds by the worker running the job.")
-    runner = models.CharField(max_length=100, blank=True,
-                              help_text="The worker running the job (host:pid:…); blank while queued.")
     criteria = models.JSONField(default=dict, blank=True, help_text="The advanced-search criteria (personal data as keyed hashes).")
     criteria_version = models.PositiveSmallIntegerField(default=CRITERIA_VERSION, help_text=CRITERIA_VERSION_HELP)
     record_type = models.ForeignKey(SalesRecordType, on_delete=models.PROTECT, related_name="jobs")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     matched = models.PositiveIntegerField(
         null=True, blank=True, help_text="Individuals the search found: counted when the job starts, exact (counted by the chunks) once it is done.")
     processed = models.PositiveIntegerField(default=0)
@@ -92,7 +84,6 @@ class MassCreationJob(models.Model):
     skipped = models.PositiveIntegerField(default=0, help_text="Already had a sales record.")
     cursor = models.BigIntegerField(default=0, help_text="Last individual id processed (chunks resume after it).")
     last_id = models.BigIntegerField(null=True, blank=True, help_text="The highest individual id when the job started.")
-    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -100,10 +91,6 @@ class MassCreationJob(models.Model):
 
     def __str__(self):
         return f"Job #{self.pk}: {self.record_type} ({self.get_status_display()})"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
 class SalesRecord(Person):
@@ -225,18 +212,32 @@ class SalesWorkflowRun(models.Model):
     sales_record = models.ForeignKey(SalesRecord, on_delete=models.CASCADE, related_name="workflow_runs",
                                      db_constraint=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    # The email outbox: pending until sent; a sender claims it first (a lease), so a sender that died is
-    # retried by the sweep and two senders never send the same email.
-    email_pending = models.BooleanField(default=False, help_text="The email action is still to be sent (after commit).")
-    email_claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a sender last took the email up.")
-    email_tries = models.PositiveSmallIntegerField(default=0, db_default=0)  # set-based inserts leave it out
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workflow", "sales_record"], name="workflow_run_once")]
-        indexes = [models.Index(fields=["email_pending"], condition=models.Q(email_pending=True), name="run_email_pending_idx")]
 
     def __str__(self):
         return f"{self.workflow} on {self.sales_record_id}"
+
+
+class WorkflowEmail(Job):
+    """A workflow's email about one new record (the outbox): a ``core.jobs.Job``.
+
+    Written set-based with its run (for workflows that send email), in the same transaction; sent after
+    commit by ``workflows.workflow_emails_send``, which claims it first (``job_claim``: two senders never
+    send one email) and sends outside any transaction. A refused send is retrying, tried again after
+    ``SALESRECORDS_EMAIL_LEASE_SECONDS``, failed after ``SALESRECORDS_EMAIL_MAX_TRIES`` tries (``reason``
+    says why); a sender that died mid-send leaves it running until its lease runs out, then the sweep
+    queues it again.
+    """
+
+    run = models.OneToOneField(SalesWorkflowRun, on_delete=models.CASCADE, related_name="email", db_constraint=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Email of {self.run} ({self.get_status_display()})"
 
 
 class Activity(models.Model):

@@ -29,7 +29,8 @@ def activity_list(*, user: User) -> QuerySet:
 def job_progress(job: MassCreationJob) -> dict:
     """What the job page polls: the counts so far, and the share of the matches processed."""
     return {
-        "id": job.pk, "status": job.status, "status_display": job.get_status_display(), "finished": job.finished,
-        "matched": job.matched, "processed": job.processed, "created": job.created, "skipped": job.skipped,
-        "error": job.error, "percent": min(100, round(100 * job.processed / job.matched)) if job.matched else (100 if job.finished else 0),
+        "id": job.pk, "status": job.status, "queue": job.queue, "status_display": job.get_status_display(),
+        "finished": job.finished, "matched": job.matched, "processed": job.processed, "created": job.created,
+        "skipped": job.skipped, "reason": job.reason,
+        "percent": min(100, round(100 * job.processed / job.matched)) if job.matched else (100 if job.finished else 0),
     }

@@ -5,9 +5,10 @@ from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
+from core.jobs import Status
 from individuals.models import CustomField, Individual
 
-from .models import CARRIED_FIELDS, NOT_CARRIED_TYPES, PERSONAL_COLUMNS
+from .models import CARRIED_FIELDS, NOT_CARRIED_TYPES, PERSONAL_COLUMNS, WorkflowEmail
 
 INDIVIDUALS = Individual._meta.db_table
 
@@ -147,14 +148,21 @@ def _workflow_actions(workflows: list, now) -> tuple[str, list]:
             params += [workflow.activity_subject, activity_due_date(workflow, now), workflow.pk, now, now,
                        *condition_params]
         sql.append(
-            f", runs_{n} AS (INSERT INTO salesrecords_salesworkflowrun (workflow_id, sales_record_id, created_at, "
-            f"email_pending) SELECT %s, c.id, %s, %s FROM created c WHERE {condition})")
-        params += [workflow.pk, now, workflow.send_email, *condition_params]
+            f", runs_{n} AS (INSERT INTO salesrecords_salesworkflowrun (workflow_id, sales_record_id, created_at) "
+            f"SELECT %s, c.id, %s FROM created c WHERE {condition}{' RETURNING id' if workflow.send_email else ''})")
+        params += [workflow.pk, now, *condition_params]
+        if workflow.send_email:  # its outbox rows (core.jobs.Job, queued), sent after commit
+            sql.append(f", emails_{n} AS ({_EMAILS_INSERT} SELECT r.id, %s, %s, 0, '' FROM runs_{n} r)")
+            params += [Status.QUEUED, now]
     return "".join(sql), params
 
 
-def insert_workflow_runs(*, workflow_id: int, records: QuerySet, email_pending: bool, now) -> int:
-    """A run row per record of ``records``: the number inserted.
+_EMAILS_INSERT = "INSERT INTO salesrecords_workflowemail (run_id, status, created_at, tries, reason)"
+
+
+def insert_workflow_runs(*, workflow_id: int, records: QuerySet, send_email: bool, now) -> int:
+    """A run row per record of ``records`` (and, when the workflow sends email, its queued outbox row):
+    the number of runs inserted.
 
     No ``ON CONFLICT``: callers pass records without a run, so a duplicate can only come from a
     bug or a race, and then the unique (workflow, record) pair rolls the whole chunk back.
@@ -162,11 +170,16 @@ def insert_workflow_runs(*, workflow_id: int, records: QuerySet, email_pending: 
     ids_sql, ids_params = subquery(records)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO salesrecords_salesworkflowrun (workflow_id, sales_record_id, created_at, email_pending) "
-            f"SELECT %s, sr.id, %s, %s FROM salesrecords_salesrecord sr WHERE sr.id IN ({ids_sql})",
-            [workflow_id, connection.ops.adapt_datetimefield_value(now), email_pending, *ids_params],
+            "INSERT INTO salesrecords_salesworkflowrun (workflow_id, sales_record_id, created_at) "
+            f"SELECT %s, sr.id, %s FROM salesrecords_salesrecord sr WHERE sr.id IN ({ids_sql})"
+            + (" RETURNING id" if send_email else ""),
+            [workflow_id, connection.ops.adapt_datetimefield_value(now), *ids_params],
         )
-        return cursor.rowcount
+        if not send_email:
+            return cursor.rowcount
+        runs = [row[0] for row in cursor.fetchall()]
+    WorkflowEmail.objects.bulk_create([WorkflowEmail(run_id=run) for run in runs], batch_size=2000)
+    return len(runs)
 
 
 def insert_activities(*, workflow_id: int, subject: str, due_date, records: QuerySet, now) -> int:

@@ -1,7 +1,7 @@
 """Thin Celery tasks for sales records: ids in, one service call each."""
 from celery import shared_task
 
-from .services import mass_creation_resume_stuck, mass_creation_run
+from .services import mass_creation_jobs_sweep, mass_creation_run
 from .workflows import workflow_emails_send
 
 
@@ -12,9 +12,9 @@ def mass_creation_run_task(job_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
-def mass_creation_resume_stuck_task() -> int:
-    """Beat, every 15 s: enqueue again the jobs nobody runs any more (their worker died, or the message got lost)."""
-    return mass_creation_resume_stuck()
+def mass_creation_jobs_sweep_task() -> int:
+    """Beat, every 15 s: queue again the jobs nobody holds any more (their worker died, or the message got lost)."""
+    return mass_creation_jobs_sweep()
 
 
 @shared_task(ignore_result=True)

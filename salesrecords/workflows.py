@@ -2,9 +2,10 @@
 
 ``workflows_trigger(records=..., record_type_id=...)`` runs every active workflow of that type once
 for each record in ``records`` (a queryset of records created in the current transaction) that
-meets its criteria: set the stage, create activities, and mark emails as pending. Emails go out
-from a task enqueued after commit (``workflow_emails_enqueue``), each claimed by a conditional update
-so it is sent once; a beat sweep every minute sends any left pending (a lost message, a dead sender).
+meets its criteria: set the stage, create activities, and queue emails (``WorkflowEmail``, a
+``core.jobs.Job``). Emails go out from a task enqueued after commit (``workflow_emails_enqueue``), each
+claimed first (``job_claim``) so it is sent once; the same task runs every minute from beat and sends
+any left queued (a lost message), due for a retry, or whose sender died (``jobs_sweep``).
 ``validate_workflow`` is the one validation of a workflow (the service and the admin form call it).
 """
 import datetime
@@ -14,14 +15,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template import TemplateSyntaxError, engines
 from django.utils import timezone
 
+from core.jobs import Status, job_claim, job_retry_at, job_settle, jobs_sweep
 from individuals.filters import CRITERIA_VERSION, criteria_clean, criteria_filterset, criteria_load
 
 from . import sql
-from .models import SalesRecord, SalesWorkflow, SalesWorkflowRun
+from .models import SalesRecord, SalesWorkflow, SalesWorkflowRun, WorkflowEmail
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +114,7 @@ def workflows_trigger(*, records: QuerySet, workflows: list[SalesWorkflow], now=
             sql.insert_activities(workflow_id=workflow.pk, subject=workflow.activity_subject,
                                   due_date=activity_due_date(workflow, now), records=todo, now=now)
         counts[workflow.pk] = sql.insert_workflow_runs(workflow_id=workflow.pk, records=todo,
-                                                       email_pending=workflow.send_email, now=now)
+                                                       send_email=workflow.send_email, now=now)
     return counts
 
 
@@ -124,48 +126,66 @@ def workflow_emails_enqueue() -> None:
 
 
 def workflow_emails_send(*, batch: int = 500) -> int:
-    """Send every pending workflow email nobody is sending: new ones, and those whose sender died; the number sent.
+    """Send every workflow email that is due (queued, or retrying and its time came); the number sent.
 
-    Each run is claimed first (``email_claimed_at``, a conditional update), so two senders never send
-    the same email; a claim older than ``SALESRECORDS_EMAIL_LEASE_SECONDS`` is taken again. A failed
-    send stays pending for the sweep, up to ``SALESRECORDS_EMAIL_MAX_TRIES`` tries.
+    The outbox rows are ``core.jobs.Job`` rows (``WorkflowEmail``): each is claimed first (``job_claim``),
+    so two senders never send the same email, and sent outside any transaction. A refused send is
+    retrying, tried again ``SALESRECORDS_EMAIL_LEASE_SECONDS`` later, up to ``SALESRECORDS_EMAIL_MAX_TRIES``
+    tries, then failed with the reason. First, the sweep (``jobs_sweep``) queues again the emails whose
+    sender died mid-send (their lease ran out): this task is itself what runs the queued ones.
     """
-    lease = timezone.now() - datetime.timedelta(seconds=settings.SALESRECORDS_EMAIL_LEASE_SECONDS)
-    claimable = Q(email_pending=True) & (Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=lease))
+    lease = settings.SALESRECORDS_EMAIL_LEASE_SECONDS
+    jobs_sweep(WorkflowEmail, enqueue=lambda pk: None, queued_lease_seconds=lease)
+    rows = WorkflowEmail.objects.select_related(
+        "run__workflow", "run__sales_record__assigned_user", "run__sales_record__record_type")
     sent, after = 0, 0
     while True:
-        page = list(SalesWorkflowRun.objects.filter(claimable, pk__gt=after)
-                    .select_related("workflow", "sales_record__assigned_user", "sales_record__record_type")
-                    .order_by("pk")[:batch])
+        due = Q(status=Status.QUEUED) | Q(status=Status.RETRYING, next_try_at__lte=timezone.now())
+        page = list(WorkflowEmail.objects.filter(due, pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch])
         if not page:
             return sent
-        for run in page:
-            after = run.pk
-            if not SalesWorkflowRun.objects.filter(claimable, pk=run.pk).update(
-                    email_claimed_at=timezone.now(), email_tries=F("email_tries") + 1):
-                continue  # another sender has it
-            outcome = _send(run)
-            if outcome is False and run.email_tries + 1 < settings.SALESRECORDS_EMAIL_MAX_TRIES:
-                continue  # left claimed: the sweep tries again after the lease
-            SalesWorkflowRun.objects.filter(pk=run.pk).update(email_pending=False)
-            sent += bool(outcome)
+        for pk in page:
+            after = pk
+            email = job_claim(rows, pk, lease_seconds=lease)
+            if email is not None:  # else another sender has it
+                sent += _deliver(email, lease=lease)
 
 
-def _send(run: SalesWorkflowRun) -> bool | None:
-    """True: sent; None: nobody to send it to; False: the mail server refused (logged)."""
+def _deliver(email: WorkflowEmail, *, lease: float) -> bool:
+    """Send one claimed email and settle it: succeeded, retrying (refused) or failed (no address, or refused
+    at the last try). Whether it was sent."""
+    try:
+        sent = _send(email.run)
+    except Exception as exc:  # the record exists whatever the mail server says; log, and try again later
+        logger.exception("workflow %s: email for sales record %s not sent", email.run.workflow_id, email.run.sales_record_id)
+        refused = f"The mail server refused it: {str(exc)[:300] or type(exc).__name__}"
+        now, tries = timezone.now(), settings.SALESRECORDS_EMAIL_MAX_TRIES
+        if email.tries < tries:
+            at = now + datetime.timedelta(seconds=lease)
+            job_retry_at(email, at, reason=f"{refused} (try {email.tries} of {tries}; again at {timezone.localtime(at):%H:%M}).",
+                         lease_seconds=lease, since=email.retrying_since or now)
+        else:
+            job_settle(email, Status.FAILED, reason=f"{refused} (gave up after {tries} tries).")
+        return False
+    if not sent:
+        job_settle(email, Status.FAILED, reason="Nobody to send it to: the record has no such email address.")
+        return False
+    job_settle(email, Status.SUCCEEDED)
+    return True
+
+
+def _send(run: SalesWorkflowRun) -> bool:
+    """Send the run's email: True when sent, False when there is nobody to send it to; raises when the mail
+    server refuses it."""
     workflow, record = run.workflow, run.sales_record
     if workflow.email_to == SalesWorkflow.EmailTo.RECORD:
         to = record.secondary_email
     else:
         to = record.assigned_user.email if record.assigned_user else ""
     if not to:
-        return None
+        return False
     context = {"record": record, "workflow": workflow}
     subject = " ".join(_template(workflow.email_subject).render(context).split())
     body = _template(workflow.email_body).render(context)
-    try:
-        send_mail(subject, body, None, [to])
-    except Exception:  # the record exists whatever the mail server says; log, and the sweep tries again
-        logger.exception("workflow %s: email for sales record %s not sent", workflow.pk, record.pk)
-        return False
+    send_mail(subject, body, None, [to])
     return True

@@ -237,16 +237,14 @@ SPECTACULAR_SETTINGS = {
         "IndividualGenderEnum": "individuals.models.Individual.Gender",
         "PolicyStatusEnum": "individuals.models.Policy.Status",
         "CoverageTypeEnum": "individuals.models.Policy.CoverageType",
-        "MassCreationJobStatusEnum": "salesrecords.models.MassCreationJob.Status",
+        "JobStatusEnum": "core.jobs.Status",  # every core.jobs.Job: imports, exports, mass creation, sync attempts
         "SalesStageEnum": "salesrecords.models.SalesRecord.Stage",
         "EmployerGroupStatusEnum": "plans.models.EmployerGroup.Status",
         "PlanStatusEnum": "plans.models.Plan.Status",
         "SyncAttemptActionEnum": "hrsync.models.SyncAttempt.Action",
-        "JobStatusEnum": "core.jobs.Status",  # every job and attempt row: one vocabulary
         "EmployeeSyncStateEnum": "hrsync.models.Employee.SyncState",
         "EmployeeGenderEnum": "hrsync.models.Employee.Gender",
         "EmployeePayFrequencyEnum": "hrsync.models.Employee.PayFrequency",
-        "ImportJobStatusEnum": "core.models.ImportJob.Status",
         "PlanSyncSideEnum": "plansync.models.Side",
         "PlanChoiceStateEnum": "plansync.models.PlanChoice.State",
         "PlanChoiceChoiceEnum": "plansync.models.PlanChoice.Choice",
@@ -295,24 +293,15 @@ INTEGRATIONS_TRUST_ENV = env.bool("INTEGRATIONS_TRUST_ENV", default=False)  # ho
 HRSYNC_LEASE_SECONDS = env.int("HRSYNC_LEASE_SECONDS", default=300)
 HRSYNC_QUEUED_LEASE_SECONDS = env.int("HRSYNC_QUEUED_LEASE_SECONDS", default=3600)
 
-# --- salesrecords: individual ids per mass-creation chunk (one transaction each). A running job's worker
-# writes a heartbeat every third of SALESRECORDS_HEARTBEAT_SECONDS; a job whose heartbeat is older (its
-# worker died) is enqueued again by the 15-second beat sweep; a queued job nobody took for
-# SALESRECORDS_QUEUED_SECONDS (a lost message) too.
+# --- salesrecords: individual ids per mass-creation chunk (one transaction each).
 SALESRECORDS_CHUNK_SIZE = env.int("SALESRECORDS_CHUNK_SIZE", default=20000)
-SALESRECORDS_HEARTBEAT_SECONDS = env.int("SALESRECORDS_HEARTBEAT_SECONDS", default=30)
-SALESRECORDS_QUEUED_SECONDS = env.int("SALESRECORDS_QUEUED_SECONDS", default=600)
 # Workflow emails: a sender's claim older than this is taken again by the minute sweep; tries before giving up.
 SALESRECORDS_EMAIL_LEASE_SECONDS = env.int("SALESRECORDS_EMAIL_LEASE_SECONDS", default=300)
 SALESRECORDS_EMAIL_MAX_TRIES = env.int("SALESRECORDS_EMAIL_MAX_TRIES", default=5)
 
 # --- individuals: searches with at most this many results are streamed; larger ones become a background
-# export job. Its worker writes a heartbeat; one older than INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS (the worker
-# died), or a job whose message nobody took within INDIVIDUALS_EXPORT_QUEUED_SECONDS, is enqueued again by
-# the 15-second sweep: resumed within a minute.
+# export job (a core.jobs.Job: see JOB_LEASE_SECONDS).
 INDIVIDUALS_EXPORT_STREAM_MAX = env.int("INDIVIDUALS_EXPORT_STREAM_MAX", default=10_000)
-INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS = env.int("INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS", default=30)
-INDIVIDUALS_EXPORT_QUEUED_SECONDS = env.int("INDIVIDUALS_EXPORT_QUEUED_SECONDS", default=300)
 # An export job's file (encrypted at rest) is deleted this many hours after it was written (hourly sweep).
 INDIVIDUALS_EXPORT_EXPIRY_HOURS = env.int("INDIVIDUALS_EXPORT_EXPIRY_HOURS", default=24)
 # Exact searches by SSN / MBI / driver's license per user ("<count>/<second|minute|hour|day>"); audited.
@@ -358,10 +347,14 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default
 IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=1000)
 IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=1000)
 IMPORT_JOB_TIME_LIMIT_SECONDS = env.int("IMPORT_JOB_TIME_LIMIT_SECONDS", default=3 * 3600)
-# A running import job's heartbeat; older -> its worker died and the 15-second sweep enqueues it again
-# (as it does a pending job whose message nobody took within IMPORT_JOB_QUEUED_SECONDS): resumed within a minute.
-IMPORT_JOB_HEARTBEAT_SECONDS = env.int("IMPORT_JOB_HEARTBEAT_SECONDS", default=30)
-IMPORT_JOB_QUEUED_SECONDS = env.int("IMPORT_JOB_QUEUED_SECONDS", default=300)
+
+# --- the job rows of imports, exports and mass creation (core.jobs.Job, docs/jobs.md). A running job's
+# worker renews its lease every third of JOB_LEASE_SECONDS; a job whose lease ran out (its worker died) is
+# queued again by the 15-second beat sweep, so it runs again within a minute. A queued job holds a lease of
+# JOB_QUEUED_LEASE_SECONDS: if nobody took its message by then (lost), the sweep sends it again.
+# (These replace IMPORT_JOB_/INDIVIDUALS_EXPORT_/SALESRECORDS_ HEARTBEAT_SECONDS and QUEUED_SECONDS.)
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=30)
+JOB_QUEUED_LEASE_SECONDS = env.int("JOB_QUEUED_LEASE_SECONDS", default=300)
 
 # --- workers (salesrecords/hrsync jobs): two queues. CPU-bound jobs (mass creation, exports, imports) go to
 # the default queue, served by a prefork worker; I/O-bound calls to outside systems go to the integrations

@@ -43,8 +43,8 @@ class ImportReportSerializer(serializers.Serializer):
 class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
-        fields = ["id", "kind", "file_name", "file_format", "size", "dry_run", "status", "rows", "error_rows",
-                  "written", "report", "error", "created_at", "started_at", "finished_at"]
+        fields = ["id", "kind", "file_name", "file_format", "size", "dry_run", "status", "rows", "rows_written", "error_rows",
+                  "written", "report", "reason", "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
 

@@ -4,6 +4,8 @@ whatever the file's length, and reports every row's errors in one shape for admi
 """
 import copy
 import itertools
+import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import tablib
@@ -18,6 +20,9 @@ from core.models import AuditLog
 
 from .files import FORMATS, RowSource
 from .loaders import ChunkInstanceLoader
+from .undo import UndoChunk, UndoLog
+
+log = logging.getLogger(__name__)
 
 
 class AllOrNothingResource(resources.ModelResource):
@@ -41,9 +46,28 @@ class AllOrNothingResource(resources.ModelResource):
             row[key] = formula_unescape(value)
         return super().import_row(row, instance_loader, **kwargs)
 
+    undo: UndoChunk | None = None  # set by import_run while a chunk is written: what it wrote, to undo it
+
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
+        """``use_transactions=False`` with ``dry_run`` checks the rows without writing (or locking) anything."""
+        if dry_run and use_transactions is False:  # import_data would open one for a dry run: its inner loop alone
+            kwargs.pop("collect_failed_rows", None)
+            kwargs.pop("rollback_on_validation_errors", None)
+            return self.import_data_inner(dataset, True, raise_errors, False, False, **kwargs)
         kwargs["rollback_on_validation_errors"] = True
         return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs)
+
+    def after_save_instance(self, instance, row, **kwargs):
+        super().after_save_instance(instance, row, **kwargs)
+        if self.undo is not None and not self._meta.use_bulk:
+            self._record(instance)
+
+    def _record(self, instance) -> None:
+        original = getattr(instance, "_import_original", {})
+        if original.get(instance._meta.pk.attname) is None:
+            self.undo.record_created(instance)
+        else:
+            self.undo.record_updated(instance, original)
 
     def before_import(self, dataset, **kwargs):
         self.actor = kwargs.get("user")
@@ -135,6 +159,10 @@ class AllOrNothingResource(resources.ModelResource):
                 self.save_chunk(created=self.create_instances, updated=self.update_instances)
             except Exception as e:
                 self.handle_import_error(result, e, raise_errors)
+            else:
+                if self.undo is not None and not dry_run:
+                    for instance in [*self.create_instances, *self.update_instances]:
+                        self._record(instance)
         self.create_instances.clear()
         self.update_instances.clear()
         self._queued.clear()
@@ -181,45 +209,175 @@ def import_dataset(content, file_format: str) -> RowSource:
 
 
 def import_run(*, resource: AllOrNothingResource, kind: str, dataset: RowSource, actor, dry_run: bool,
-               file_format: str) -> ImportReport:
+               file_format: str, progress: Callable[[int], object] | None = None, undo_log: UndoLog | None = None,
+               chunk_written: Callable[[int], bool] | None = None, finish: Callable[[ImportReport], bool] | None = None,
+               ) -> ImportReport:
     """Run one import through ``resource``, all or nothing, and report every row's errors.
 
-    Rows go to the resource ``IMPORT_CHUNK_ROWS`` at a time inside one transaction, rolled back
-    when any row is invalid or for a dry run. An upload larger than ``IMPORT_JOB_THRESHOLD_BYTES``
-    is not run here: it is queued as an ``ImportJob`` (the report says which). Raises
-    ``ValueError`` when the file cannot be read or passes a bound; nothing is written then.
+    First every row is checked, ``IMPORT_CHUNK_ROWS`` at a time, writing nothing and opening no write
+    transaction (a dry run ends there, and so does a file with an invalid row). Then the rows are written:
+
+    - a small file (run here, for a request) in one transaction: it is short, the rows being checked;
+    - an import job's file (``undo_log`` given) in one short transaction per chunk. Each chunk adds what it
+      wrote to ``undo_log`` before it commits; if a later chunk fails, the chunks already written are undone
+      (``core.importing.undo``), so the person gets all or nothing. ``chunk_written(rows)`` runs in each
+      chunk's transaction (False: stop, rolling the chunk back: the job was given to another try), and
+      ``finish(report)`` in the last one, with the audit (False: likewise). What the chunks asked to do
+      after commit (``transaction.on_commit``: tasks, messages) is done once the last chunk committed.
+
+    An upload larger than ``IMPORT_JOB_THRESHOLD_BYTES`` is not run here: it is queued as an ``ImportJob``
+    (the report says which). Raises ``ValueError`` when the file cannot be read or passes a bound; nothing
+    is written then. ``progress(rows)`` is told the rows checked so far after each chunk.
     """
     if dataset.deferrable:
         from .jobs import import_job_create
 
         job = import_job_create(actor=actor, resource=resource, kind=kind, source=dataset, dry_run=dry_run)
         return ImportReport(kind=kind, dry_run=dry_run, written=False, rows=0, totals={}, job=job.pk)
-    headers = dataset.open()
+    dataset.open()
     resource.without_diff()
     file_name = dataset.name or f"{kind}.{file_format}"
-    max_errors = settings.IMPORT_MAX_REPORTED_ERRORS
-    rows, totals, row_errors, error_rows = 0, {}, [], 0
-    with transaction.atomic():
-        rows_iter = dataset.rows()
+    checked = _Pass(resource, dataset, actor=actor, file_name=file_name)
+    checked.run(write=False, progress=progress)
+    report = ImportReport(kind=kind, dry_run=dry_run, written=False, rows=checked.rows,
+                          totals={k: v for k, v in checked.totals.items() if v}, row_errors=checked.row_errors,
+                          error_rows=checked.error_rows)
+    if dry_run or checked.error_rows:
+        return report
+    if undo_log is None:
+        with transaction.atomic():
+            written = _Pass(resource, dataset, actor=actor, file_name=file_name)
+            written.run(write=True)
+            if written.error_rows:
+                transaction.set_rollback(True)
+            else:
+                _audit_import(actor, resource, written, file_name)
+        return written.report(kind)
+    return _write_in_chunks(resource, dataset, kind=kind, actor=actor, file_name=file_name, undo_log=undo_log,
+                            chunk_written=chunk_written, finish=finish)
+
+
+class ImportStopped(Exception):
+    """The import job was given to another try while this one wrote: its chunk rolled back, nothing undone."""
+
+
+class _Pass:
+    """One pass over the file's rows, checking (``write=False``) or writing them, chunk by chunk."""
+
+    def __init__(self, resource, dataset: RowSource, *, actor, file_name: str):
+        self.resource, self.dataset, self.actor, self.file_name = resource, dataset, actor, file_name
+        self.headers = dataset.rewind()
+        self.rows, self.totals, self.row_errors, self.error_rows = 0, {}, [], 0
+
+    def chunks(self):
+        rows_iter = self.dataset.rows()
         while chunk := list(itertools.islice(rows_iter, settings.IMPORT_CHUNK_ROWS)):
-            result = resource.import_data(tablib.Dataset(*chunk, headers=headers), dry_run=False, user=actor,
-                                          file_name=file_name, chunk=True)
-            errors = _row_errors(result, offset=rows)
-            error_rows += len(errors)
-            row_errors.extend(errors[:max(0, max_errors - len(row_errors))])
-            if not errors:
-                for key, value in result.totals.items():
-                    totals[key] = totals.get(key, 0) + value
-            rows += len(chunk)
-        written = not dry_run and not error_rows
-        if written:
-            totals = {k: v for k, v in totals.items() if v}
-            audit(actor=actor, action=AuditLog.Action.IMPORT, model=resource._meta.model,
-                  summary=f"Imported {rows} rows: {totals}", data={"totals": totals, "file": file_name})
-        else:
-            transaction.set_rollback(True)
-    return ImportReport(kind=kind, dry_run=dry_run, written=written, rows=rows,
-                        totals={k: v for k, v in totals.items() if v}, row_errors=row_errors, error_rows=error_rows)
+            yield chunk
+
+    def run(self, *, write: bool, progress=None) -> None:
+        for chunk in self.chunks():
+            self.chunk(chunk, write=write)
+            if progress is not None:
+                progress(self.rows)
+
+    def chunk(self, chunk: list, *, write: bool) -> None:
+        result = self.resource.import_data(tablib.Dataset(*chunk, headers=self.headers), dry_run=not write,
+                                           use_transactions=write, user=self.actor, file_name=self.file_name, chunk=True)
+        errors = _row_errors(result, offset=self.rows)
+        self.error_rows += len(errors)
+        self.row_errors.extend(errors[:max(0, settings.IMPORT_MAX_REPORTED_ERRORS - len(self.row_errors))])
+        if not errors:
+            for key, value in result.totals.items():
+                self.totals[key] = self.totals.get(key, 0) + value
+        self.rows += len(chunk)
+
+    def report(self, kind: str) -> ImportReport:
+        return ImportReport(kind=kind, dry_run=False, written=not self.error_rows, rows=self.rows,
+                            totals={k: v for k, v in self.totals.items() if v}, row_errors=self.row_errors,
+                            error_rows=self.error_rows)
+
+
+def _audit_import(actor, resource, written: _Pass, file_name: str) -> None:
+    totals = {k: v for k, v in written.totals.items() if v}
+    audit(actor=actor, action=AuditLog.Action.IMPORT, model=resource._meta.model,
+          summary=f"Imported {written.rows} rows: {totals}", data={"totals": totals, "file": file_name})
+
+
+def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: UndoLog, chunk_written, finish) -> ImportReport:
+    """The checked rows written one short transaction per chunk (see ``import_run``)."""
+    written = _Pass(resource, dataset, actor=actor, file_name=file_name)
+    deferred = []  # (function, robust): what the chunks asked to do after commit, done after the last one
+    chunks = written.chunks()
+    chunk = next(chunks, None)
+    if chunk is None:  # a header and no rows: nothing to write, the import is done
+        with transaction.atomic():
+            _audit_import(actor, resource, written, file_name)
+            if finish is not None and not finish(written.report(kind)):
+                raise ImportStopped
+        return written.report(kind)
+    try:
+        while chunk is not None:
+            following = next(chunks, None)
+            with transaction.atomic():
+                connection = transaction.get_connection()
+                before = len(connection.run_on_commit)
+                resource.undo = UndoChunk()
+                written.chunk(chunk, write=True)
+                if written.error_rows:  # a row another writer made invalid since it was checked
+                    raise _RowsInvalid
+                undo_log.add(resource.undo)
+                if chunk_written is not None and not chunk_written(written.rows):
+                    raise ImportStopped
+                if following is None:
+                    _audit_import(actor, resource, written, file_name)
+                    if finish is not None and not finish(written.report(kind)):
+                        raise ImportStopped
+                deferred += [(func, robust) for _, func, robust in connection.run_on_commit[before:]]
+                del connection.run_on_commit[before:]
+            chunk = following
+    except ImportStopped:
+        raise
+    except _RowsInvalid:
+        _undo(undo_log, kind=kind, actor=actor, model=resource._meta.model)
+        failures = [r for r in written.row_errors if not r["row"]]  # not a row's fault: the database's, a service's
+        if failures:
+            messages = "; ".join(" ".join(m for ms in r["errors"].values() for m in ms) for r in failures)
+            raise ImportUndone(f"Writing stopped after {written.rows - len(chunk):,} rows: {messages}. "
+                               "The rows written before were undone: nothing was imported.") from None
+        return written.report(kind)
+    except BaseException:
+        try:
+            _undo(undo_log, kind=kind, actor=actor, model=resource._meta.model)
+        except Exception:  # the database went away too: the log stays for the job's next try
+            log.exception("import of %s: its written chunks could not be undone now", kind)
+        raise
+    finally:
+        resource.undo = None
+    undo_log.discard()
+    for func, robust in deferred:
+        transaction.on_commit(func, robust=robust)
+    return written.report(kind)
+
+
+class _RowsInvalid(Exception):
+    pass
+
+
+class ImportUndone(Exception):
+    """Writing failed for a reason that is not a row's (the database refused, a service broke): undone."""
+
+
+def import_undo(undo_log: UndoLog, *, kind: str, actor, model) -> None:
+    """Undo what an import's written chunks did (``undo_log``), and say so in the audit log."""
+    removed, restored = undo_log.undo()
+    if removed or restored:
+        log.warning("import of %s undone: %s records removed, %s restored", kind, removed, restored)
+        audit(actor=actor, action=AuditLog.Action.IMPORT, model=model,
+              summary=f"Import of {kind} undone: {removed} new records removed, {restored} changed records restored",
+              data={"removed": removed, "restored": restored})
+
+
+_undo = import_undo  # what a failed write calls (a test stands a killed worker in for it)
 
 
 def _row_errors(result, *, offset: int) -> list[dict]:

@@ -5,6 +5,7 @@ read-only mode after a look at the zip's directory (a small file that unpacks to
 bomb and is refused before any XML is parsed). Rows, columns and cell lengths are capped by the
 ``IMPORT_MAX_*`` settings; past a cap reading stops with a ``ValueError`` saying which.
 """
+import contextlib
 import csv
 import io
 import zipfile
@@ -60,6 +61,11 @@ class RowSource:
                 raise ValueError("The file is empty: it needs a header row in the export's columns.")
         return self.headers
 
+    def rewind(self) -> list[str]:
+        """Read the file again from its start (a second pass over its rows); the header row."""
+        self._rows = None
+        return self.open()
+
     def rows(self) -> Iterator[list]:
         """The data rows, each as long as the header (short rows padded; empty rows skipped)."""
         width = len(self.open())
@@ -101,7 +107,8 @@ def _csv_rows(stream) -> Iterator[list]:
     except csv.Error as exc:
         raise ValueError(f"The file cannot be read as CSV: {exc}") from None
     finally:
-        text.detach()
+        with contextlib.suppress(ValueError):  # the file was closed first (a pass left unfinished)
+            text.detach()
 
 
 def _xlsx_rows(stream) -> Iterator[list]:

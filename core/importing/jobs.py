@@ -1,7 +1,16 @@
 """Large imports as background jobs: the upload is stored (0600, under MEDIA_ROOT/imports/), a row
-records the job, a Celery task runs the same all-or-nothing import and keeps the report."""
+records the job (a ``core.jobs.Job``), a Celery task runs the same all-or-nothing import and keeps the report.
+
+The job's life (docs/jobs.md): queued -> claimed (``job_claim``) -> running, its lease renewed while the
+import goes on -> succeeded (with the report: written, or not for a dry run or a file with invalid rows)
+or failed (the file could not be read, or the import broke). The rows are checked first, then written in
+short chunk transactions with an undo log (docs/imports.md); the job is settled in the last chunk's
+transaction. A worker that dies leaves the job running: its lease runs out, the sweep
+(``import_jobs_sweep``) queues it again, and the next try undoes what the dead one wrote, then starts over.
+"""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -10,6 +19,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from core.audit import audit
+from core.jobs import Status, heartbeat, job_claim, job_settle, job_update, jobs_sweep, on_commit_enqueue
 from core.models import AuditLog, ImportJob
 
 IMPORT_DIR = "imports"
@@ -31,51 +41,74 @@ def import_job_create(*, actor, resource, kind: str, source, dry_run: bool) -> I
     job = ImportJob.objects.create(
         owner=actor, kind=kind, resource=f"{type(resource).__module__}.{type(resource).__qualname__}",
         file_name=(source.name or "")[-255:], file_format=source.file_format, file_path=relative, size=source.size,
-        dry_run=dry_run)
+        dry_run=dry_run, lease_until=timezone.now() + timedelta(seconds=settings.JOB_QUEUED_LEASE_SECONDS))
     audit(actor=actor, action=AuditLog.Action.IMPORT, model=resource._meta.model, object_repr=str(job),
           summary=f"Queued import #{job.pk} of {kind} ({source.size:,} bytes{', dry run' if dry_run else ''})",
           data={"job": job.pk, "file": job.file_name})
-    transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
+    on_commit_enqueue(import_job_run_task, [job.pk])
     return job
 
 
 def import_job_run(*, job_id: int) -> ImportJob | None:
     """Run a queued import job and keep its report (or the reason it failed, marked Failed); the stored
-    upload is deleted when done. Idempotent: only a pending job, or a running one whose runner's heartbeat
-    stopped (its worker died; the import was rolled back with it), is claimed, by a conditional update."""
-    from core.heartbeat import job_claim, job_heartbeat
+    upload is deleted when done. Idempotent: only a queued job is claimed (``job_claim``).
 
-    from .base import import_dataset, import_run
+    Every row is checked first (nothing written, no write transaction), then written one short transaction
+    per chunk, each adding what it wrote to an undo log next to the upload before it commits (see
+    ``import_run``): a failed chunk undoes the ones before it, and the next try of a job whose worker died
+    mid-write undoes them first. A worker that lost its lease rolls its chunk back and stops.
+    """
+    from .base import ImportStopped, import_dataset, import_run, import_undo
+    from .undo import UndoLog
 
-    beat = settings.IMPORT_JOB_HEARTBEAT_SECONDS
-    mine = job_claim(ImportJob, job_id, heartbeat_seconds=beat)
-    if mine is None:
+    lease = settings.JOB_LEASE_SECONDS
+    job = job_claim(ImportJob.objects.select_related("owner"), job_id, lease_seconds=lease)
+    if job is None:
         return None
-    job = ImportJob.objects.select_related("owner").get(pk=job_id)
     path = Path(settings.MEDIA_ROOT) / job.file_path
+    undo_log = UndoLog(path.with_name(path.name + ".undo"))
+    rows_checked = [0]  # the job page's progress, written with each lease renewal (its own connection)
+
+    def renew() -> None:
+        job_update(job, lease_until=timezone.now() + timedelta(seconds=lease), rows=rows_checked[0])
+
+    def progress(rows: int) -> None:
+        rows_checked[0] = rows
+
+    def chunk_written(rows: int) -> bool:
+        return job_update(job, rows_written=rows, lease_until=timezone.now() + timedelta(seconds=lease))
+
+    def finish(report) -> bool:
+        return job_settle(job, Status.SUCCEEDED, rows=report.rows, rows_written=report.rows, error_rows=report.error_rows,
+                          written=report.written, report=report.as_dict())
+
     try:
         resource = import_string(job.resource)()
-        with open(path, "rb") as stream, job_heartbeat(mine, heartbeat_seconds=beat):
+        with open(path, "rb") as stream, heartbeat(renew, every=lease / 3):
+            if undo_log.path.exists():  # a previous try died while writing: its chunks are undone first
+                import_undo(undo_log.load(), kind=job.kind, actor=job.owner, model=resource._meta.model)
             report = import_run(resource=resource, kind=job.kind, dataset=import_dataset(stream, job.file_format),
-                                actor=job.owner, dry_run=job.dry_run, file_format=job.file_format)
+                                actor=job.owner, dry_run=job.dry_run, file_format=job.file_format, progress=progress,
+                                undo_log=undo_log, chunk_written=chunk_written, finish=finish)
+            if not report.written:  # checked only (a dry run, invalid rows), or undone: settled here
+                job_settle(job, Status.SUCCEEDED, rows=report.rows, error_rows=report.error_rows, written=False,
+                           report=report.as_dict())
+    except ImportStopped:
+        return ImportJob.objects.get(pk=job.pk)
     except Exception as exc:  # the reason is shown on the job; a ValueError is the file's fault
-        if mine.update(status=ImportJob.Status.FAILED, error=str(exc)[:2000] or type(exc).__name__,
-                       finished_at=timezone.now()):
+        if job_settle(job, Status.FAILED, reason=str(exc)[:2000] or type(exc).__name__):
             path.unlink(missing_ok=True)
         if isinstance(exc, ValueError):
             return ImportJob.objects.get(pk=job.pk)
         raise
-    if mine.update(status=ImportJob.Status.DONE, rows=report.rows, error_rows=report.error_rows,
-                   written=report.written, report=report.as_dict(), finished_at=timezone.now()):
-        path.unlink(missing_ok=True)
+    path.unlink(missing_ok=True)
     return ImportJob.objects.get(pk=job.pk)
 
 
-def import_jobs_resume(*, now=None) -> int:
-    """Beat (every 15 s): enqueue again the import jobs nobody runs (a dead worker's, or a lost message's),
-    each once. Returns how many."""
-    from core.heartbeat import abandoned_jobs_resume
+def import_jobs_sweep(*, now=None) -> int:
+    """Beat (every 15 s): queue again the import jobs nobody holds (a dead worker's, or a lost message's),
+    each once (``core.jobs.jobs_sweep``). Returns how many."""
     from core.tasks import import_job_run_task
 
-    return abandoned_jobs_resume(ImportJob, now=now or timezone.now(), heartbeat_seconds=settings.IMPORT_JOB_HEARTBEAT_SECONDS,
-                                 queued_seconds=settings.IMPORT_JOB_QUEUED_SECONDS, enqueue=import_job_run_task.delay)
+    return jobs_sweep(ImportJob, enqueue=import_job_run_task.delay, queued_lease_seconds=settings.JOB_QUEUED_LEASE_SECONDS,
+                      now=now)

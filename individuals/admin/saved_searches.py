@@ -234,7 +234,7 @@ class SavedSearchAdmin(AuditedModelAdmin):
 class ExportJobAdmin(admin.ModelAdmin):
     """The user's own background exports; the download is checked against the owner."""
 
-    list_display = ["__str__", "status", "row_count", "created_at", "finished_at", "download_link"]
+    list_display = ["__str__", "shown_status", "row_count", "created_at", "finished_at", "download_link"]
     list_filter = ["status"]
     change_form_template = "admin/individuals/exportjob/change_form.html"
     fields = ["criteria_summary", "full_personal_data", "created_at", "download_link"]
@@ -249,15 +249,18 @@ class ExportJobAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def _live_context(self, request, job) -> dict:
-        finished = job.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED)
         return {
-            "job_title": str(job), "status": job.status, "status_display": job.get_status_display(),
-            "percent": 100 if finished else (50 if job.status == ExportJob.Status.RUNNING else 0), "finished": finished,
-            "error": job.error, "poll_url": request.path,
+            "job_title": str(job), "status": job.status, "queue": job.queue, "status_display": job.shown_status,
+            "percent": 100 if job.finished else (50 if job.status == ExportJob.Status.RUNNING else 0),
+            "finished": job.finished, "error": job.reason, "poll_url": request.path,
             "facts": [("Rows written", job.row_count, "job-rows"),
                       ("Started", display.text(job.started_at), "job-started"),
                       ("Finished", display.text(job.finished_at), "job-finished")],
         }
+
+    @admin.display(description="Status", ordering="status")
+    def shown_status(self, obj):
+        return obj.shown_status
 
     @admin.display(description="Criteria")
     def criteria_summary(self, obj):
@@ -269,8 +272,8 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="File")
     def download_link(self, obj):
-        if obj.status != ExportJob.Status.DONE:
-            return "—" if obj.status != ExportJob.Status.PENDING else "Waiting…"
+        if obj.status != ExportJob.Status.SUCCEEDED or obj.expired:
+            return "Waiting…" if obj.status in ExportJob.ACTIVE else "—"
         return format_html('<a class="button" href="{}">Download CSV</a>',
                            reverse("admin:individuals_exportjob_download", args=[obj.pk]))
 
@@ -317,7 +320,7 @@ class ExportJobAdmin(admin.ModelAdmin):
 # --- the home's "Jobs running or failed" panel: the user's own exports -----------------------------
 def _export_job_rows(request):
     Status = ExportJob.Status
-    jobs = ExportJob.objects.filter(owner=request.user, status__in=[Status.PENDING, Status.RUNNING, Status.FAILED])[:6]
+    jobs = ExportJob.objects.filter(owner=request.user, status__in=[*ExportJob.ACTIVE, Status.FAILED])[:6]
     return [home.HomeRow(f"CSV export #{job.pk}", detail=job.get_status_display(),
                          url=reverse("admin:individuals_exportjob_change", args=[job.pk]),
                          tone="failed" if job.status == Status.FAILED else "running") for job in jobs]

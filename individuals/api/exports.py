@@ -24,15 +24,17 @@ from ..services import exports, imports
 
 class ExportJobSerializer(serializers.ModelSerializer):
     download_url = serializers.SerializerMethodField()
+    queue = serializers.CharField(read_only=True, help_text="In progress, successful or failed (core.jobs.Queue).")
+    expired = serializers.BooleanField(read_only=True, help_text="Succeeded, and its file is past its expiry.")
 
     class Meta:
         model = ExportJob
-        fields = ["id", "status", "row_count", "criteria", "criteria_version", "reveal", "error", "created_at", "started_at", "finished_at",
-                  "download_url"]
+        fields = ["id", "status", "queue", "expired", "row_count", "criteria", "criteria_version", "reveal", "reason", "created_at",
+                  "started_at", "finished_at", "expires_at", "download_url"]
         read_only_fields = fields
 
     def get_download_url(self, job) -> str | None:
-        if job.status != ExportJob.Status.DONE:
+        if job.status != ExportJob.Status.SUCCEEDED or job.expired:
             return None
         url = reverse("api:individual-export-job-download", args=[job.pk])
         request = self.context.get("request")

@@ -15,7 +15,7 @@ from .exports import (
     export_job_download,
     export_job_run,
     export_jobs_expire,
-    export_jobs_resume,
+    export_jobs_sweep,
     individual_export_start,
 )
 from .imports import individuals_export_file, individuals_import
@@ -43,7 +43,7 @@ from .saved_searches import (
 __all__ = [
     "FULL_PERSONAL_DATA", "custom_field_check_change", "custom_field_create", "custom_field_delete",
     "custom_field_save", "export_csv_blocks", "export_job_create", "export_job_delete", "export_job_download",
-    "export_job_run", "export_jobs_expire", "export_jobs_resume", "individual_create", "individual_delete", "individual_export_start",
+    "export_job_run", "export_jobs_expire", "export_jobs_sweep", "individual_create", "individual_delete", "individual_export_start",
     "individual_reveal", "individual_save", "individual_update", "individuals_export_file", "individuals_import",
     "policy_delete", "policy_save", "saved_search_can_change", "saved_search_can_see", "saved_search_can_share",
     "saved_search_create", "saved_search_delete", "saved_search_list", "saved_search_run", "saved_search_update",

@@ -16,6 +16,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -29,7 +30,7 @@ from django.utils import timezone
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
 from core.formulas import formula_safe, formula_safe_sql
-from core.heartbeat import abandoned_jobs_resume, job_claim, job_heartbeat
+from core.jobs import Status, job_claim, job_lease_kept, job_settle, jobs_sweep, on_commit_enqueue
 
 from .. import personal_data
 from ..filters import criteria_authorize, criteria_clean, criteria_load
@@ -221,25 +222,25 @@ def export_job_create(*, actor: User, criteria: dict, reveal: list[str] = ()) ->
     """Queue a background export (``criteria`` already free of clear personal data); runs after commit."""
     from ..tasks import export_job_run_task
 
-    job = ExportJob(owner=actor, criteria=criteria, reveal=list(reveal))
+    job = ExportJob(owner=actor, criteria=criteria, reveal=list(reveal),
+                    lease_until=timezone.now() + timedelta(seconds=settings.JOB_QUEUED_LEASE_SECONDS))
     job.full_clean()
     job.save()
-    transaction.on_commit(lambda: export_job_run_task.delay(job.pk))
+    on_commit_enqueue(export_job_run_task, [job.pk])
     return job
 
 
 def export_job_run(*, job_id: int) -> ExportJob | None:
-    """Write a queued job's CSV under MEDIA_ROOT/exports/ and mark it done (or failed, with the reason).
+    """Write a queued job's CSV under MEDIA_ROOT/exports/ and mark it succeeded (or failed, with the reason).
 
-    Idempotent: only a pending job, or a running one whose runner's heartbeat stopped (its worker died),
-    is claimed, by a conditional update; the file is written to a temporary name and renamed when
-    complete, and the job is settled only by the runner that still holds it.
+    A ``core.jobs.Job``: only a queued job is claimed (``job_claim``), its lease renewed while the file is
+    written; the file goes to a temporary name, renamed when complete, and the job is settled (and the
+    export audited) only by the try that still holds it. A dead worker's job is queued again by the sweep.
     """
-    beat = settings.INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS
-    mine = job_claim(ExportJob, job_id, heartbeat_seconds=beat)
-    if mine is None:
+    lease = settings.JOB_LEASE_SECONDS
+    job = job_claim(ExportJob.objects.select_related("owner"), job_id, lease_seconds=lease)
+    if job is None:
         return None
-    job = ExportJob.objects.select_related("owner").get(pk=job_id)
     relative = f"{EXPORT_DIR}/{timezone.now():%Y%m%d}-{job.pk}-{secrets.token_hex(8)}.csv.enc"
     target = Path(settings.MEDIA_ROOT) / relative
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -248,31 +249,31 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         queryset = individual_list(filters=criteria_load(job.criteria, job.criteria_version))
         # Quoted cells may hold newlines: the number of records is a COUNT, not the file's lines.
         rows = queryset.count()
-        with job_heartbeat(mine, heartbeat_seconds=beat):
+        with job_lease_kept(job, lease_seconds=lease):
             _write_encrypted(temporary, export_csv_blocks(queryset, reveal=job.reveal))
         os.replace(temporary, target)
     except Exception as exc:  # the reason is shown on the job; the worker log has the traceback
         temporary.unlink(missing_ok=True)
-        mine.update(status=ExportJob.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
+        job_settle(job, Status.FAILED, reason=str(exc)[:2000] or type(exc).__name__)
         raise
     with transaction.atomic():
         now = timezone.now()
-        if mine.update(status=ExportJob.Status.DONE, row_count=rows, file_path=relative, finished_at=now,
-                       expires_at=now + timezone.timedelta(hours=settings.INDIVIDUALS_EXPORT_EXPIRY_HOURS)):
+        if job_settle(job, Status.SUCCEEDED, now=now, row_count=rows, file_path=relative,
+                      expires_at=now + timedelta(hours=settings.INDIVIDUALS_EXPORT_EXPIRY_HOURS)):
             _audit_export(actor=job.owner, count=rows, criteria=job.criteria, reveal=job.reveal, how="job", job=job)
-        else:  # another runner took the job over meanwhile: its file, not this one
+        else:  # the sweep gave the job to a newer try meanwhile: its file, not this one
             transaction.on_commit(lambda: target.unlink(missing_ok=True))
     job.refresh_from_db()
     return job
 
 
-def export_jobs_resume(*, now=None) -> int:
-    """Beat (every 15 s): enqueue again the export jobs nobody runs (a dead worker's, or a lost message's),
-    each once. Returns how many."""
+def export_jobs_sweep(*, now=None) -> int:
+    """Beat (every 15 s): queue again the export jobs nobody holds (a dead worker's, or a lost message's),
+    each once (``core.jobs.jobs_sweep``). Returns how many."""
     from ..tasks import export_job_run_task
 
-    return abandoned_jobs_resume(ExportJob, now=now or timezone.now(), heartbeat_seconds=settings.INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS,
-                                 queued_seconds=settings.INDIVIDUALS_EXPORT_QUEUED_SECONDS, enqueue=export_job_run_task.delay)
+    return jobs_sweep(ExportJob, enqueue=export_job_run_task.delay, queued_lease_seconds=settings.JOB_QUEUED_LEASE_SECONDS,
+                      now=now)
 
 
 def _write_encrypted(path: Path, blocks: Iterable[bytes]) -> None:
@@ -298,10 +299,10 @@ def export_job_download(*, actor: User, job: ExportJob) -> Iterator[bytes]:
     """
     if job.owner_id != actor.pk or not actor.has_perm(VIEW_INDIVIDUALS):
         raise PermissionDenied("Only the user who asked for an export may download it.")
-    if job.status != ExportJob.Status.DONE or not job.file_path:
+    if job.status != Status.SUCCEEDED:
         raise ValidationError({"status": f"The export is {job.get_status_display().lower()}, not ready to download."})
-    path = Path(settings.MEDIA_ROOT) / job.file_path
-    if (job.expires_at and job.expires_at <= timezone.now()) or not path.is_file():
+    path = Path(settings.MEDIA_ROOT) / (job.file_path or "missing")
+    if job.expired or not path.is_file():
         raise ValidationError({"status": "The export has expired; export again."})
     full = f" with full {', '.join(personal_data.LABELS[k] for k in job.reveal)}" if job.reveal else ""
     audit(actor=actor, action=AuditLog.Action.EXPORT, obj=job, summary=f"Downloaded export #{job.pk}{full}",
@@ -310,18 +311,16 @@ def export_job_download(*, actor: User, job: ExportJob) -> Iterator[bytes]:
 
 
 def export_jobs_expire(*, now=None) -> int:
-    """Delete the files of finished exports past their expiry and mark them Expired; the number expired.
+    """Delete the files of succeeded exports past their expiry (the job then shows Expired); the number expired.
 
-    Each job is claimed by a conditional update, so two sweeps never race on one file.
+    Each file is claimed by a conditional update (its path cleared), so two sweeps never race on one file.
     """
     now = now or timezone.now()
     expired = 0
-    for pk, relative in ExportJob.objects.filter(status=ExportJob.Status.DONE, expires_at__lte=now).values_list(
-            "pk", "file_path"):
-        if ExportJob.objects.filter(pk=pk, status=ExportJob.Status.DONE).update(
-                status=ExportJob.Status.EXPIRED, file_path=""):
-            if relative:
-                (Path(settings.MEDIA_ROOT) / relative).unlink(missing_ok=True)
+    due = ExportJob.objects.filter(status=Status.SUCCEEDED, expires_at__lte=now).exclude(file_path="")
+    for pk, relative in due.values_list("pk", "file_path"):
+        if ExportJob.objects.filter(pk=pk, file_path=relative).update(file_path=""):
+            (Path(settings.MEDIA_ROOT) / relative).unlink(missing_ok=True)
             expired += 1
     return expired
 

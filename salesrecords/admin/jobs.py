@@ -60,7 +60,8 @@ class MassCreationJobAdmin(admin.ModelAdmin):
     def has_resume_permission(self, request):
         return may_mass_create(request.user)
 
-    @admin.action(description="Resume unfinished jobs (their worker stopped)", permissions=["resume"])
+    @admin.action(description="Send unfinished jobs' messages again (a job whose worker stopped is queued again by itself)",
+                  permissions=["resume"])
     def resume(self, request, queryset):
         resumed = sum(services.mass_creation_resume(actor=request.user, job=job) for job in queryset)
         self.message_user(request, f"{resumed} job{pluralize(resumed)} queued again.", messages.SUCCESS)
@@ -136,8 +137,8 @@ class MassCreationJobAdmin(admin.ModelAdmin):
 def _live_context(job) -> dict:
     progress = job_progress(job)
     return {
-        "job_title": str(job), "status": job.status, "status_display": progress["status_display"],
-        "percent": progress["percent"], "finished": progress["finished"], "error": progress["error"],
+        "job_title": str(job), "status": job.status, "queue": job.queue, "status_display": progress["status_display"],
+        "percent": progress["percent"], "finished": progress["finished"], "error": progress["reason"],
         "poll_url": reverse("admin:salesrecords_masscreationjob_progress", args=[job.pk]),
         "facts": [
             ("Individuals found", "counting…" if progress["matched"] is None else progress["matched"], "job-matched"),
@@ -162,7 +163,7 @@ def _messages(exc) -> list[str]:
 # --- the home's "Jobs running or failed" panel ---------------------------------------------------
 def _job_rows(request):
     Status = MassCreationJob.Status
-    jobs = job_list(user=request.user).filter(status__in=[Status.QUEUED, Status.RUNNING, Status.FAILED]).select_related(
+    jobs = job_list(user=request.user).filter(status__in=[*MassCreationJob.ACTIVE, Status.FAILED]).select_related(
         "record_type")[:6]
     return [home.HomeRow(f"Sales records: {job.record_type} (job #{job.pk})", detail=job.get_status_display(),
                          url=reverse("admin:salesrecords_masscreationjob_change", args=[job.pk]),

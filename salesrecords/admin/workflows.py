@@ -8,12 +8,23 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from core import display, home, related
-from core.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 
 from .. import services
-from ..models import Activity, SalesWorkflow
+from ..models import Activity, SalesWorkflow, WorkflowEmail
 from ..selectors import activity_list
 from ..workflows import validate_workflow
+
+
+@admin.register(WorkflowEmail)
+class WorkflowEmailAdmin(ReadOnlyModelAdmin):
+    """The workflow email outbox: what was sent, what is still to send, and why one failed."""
+
+    list_display = ["__str__", "status", "tries", "reason", "created_at", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["run__workflow"]
+    fields = ["run", "status", "reason", "tries", "created_at", "started_at", "next_try_at", "finished_at"]
+    readonly_fields = fields
 
 
 class SalesWorkflowForm(forms.ModelForm):

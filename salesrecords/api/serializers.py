@@ -46,7 +46,7 @@ class MassCreationJobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MassCreationJob
-        fields = ["id", "record_type", "status", "criteria", "criteria_version", "matched", "processed", "created", "skipped", "error",
+        fields = ["id", "record_type", "status", "criteria", "criteria_version", "matched", "processed", "created", "skipped", "reason",
                   "created_by", "created_at", "started_at", "finished_at", "progress"]
         read_only_fields = fields
 

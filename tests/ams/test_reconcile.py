@@ -59,10 +59,8 @@ def test_two_customers_with_the_same_name_stay_two(ams_sandbox, django_capture_o
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see conftest.celery_worker_process
-@pytest.mark.http_in_transaction  # the live server's threads share the test's connection: guarded per thread instead
 def test_lossy_notifications_then_one_reconciliation_repairs_everything(
-        ams_sandbox, live_server, django_db_serialized_rollback, reference_data, django_capture_on_commit_callbacks,
-        no_outside_call_in_this_threads_transaction):
+        ams_sandbox, live_server, django_db_serialized_rollback, reference_data, django_capture_on_commit_callbacks):
     # given: everything in step, and the AMS pushing to our webhook through every fault at once
     reconcile(django_capture_on_commit_callbacks)
     ams_sandbox.knobs(webhook_url=f"{live_server.url}{WEBHOOK}", drop_rate=0.4, duplicate_rate=0.5, reorder_rate=0.3, delay_ms=2)

@@ -68,7 +68,7 @@ def _book(user) -> dict:
     for person in people:
         PolicyFactory(individual=person)
     job = MassCreationJobFactory(record_type=renewal, created_by=user, criteria={"state": ["FL"]},
-                                 status="done", matched=6, processed=6, created=5, skipped=1)
+                                 status="succeeded", matched=6, processed=6, created=5, skipped=1)
     for person in people[:5]:
         record = SalesRecordFactory(individual=person, record_type=renewal, job=job, assigned_user=user,
                                     first_name=person.first_name, last_name=person.last_name)

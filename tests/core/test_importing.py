@@ -133,7 +133,7 @@ def test_a_large_upload_runs_as_a_job_with_a_report(api, agency_admin, make_user
     assert response.status_code == 202
     job_id = response.json()["job"]
     job = api.get(f"/api/import-jobs/{job_id}/").json()
-    assert job["status"] == "done" and job["rows"] == 20 and job["written"] is True
+    assert job["status"] == "succeeded" and job["rows"] == 20 and job["written"] is True
     assert job["report"]["totals"] == {"new": 20}
     assert Employee.objects.count() == 20
     stored = tmp_path / ImportJob.objects.get(pk=job_id).file_path
@@ -149,7 +149,7 @@ def test_a_large_upload_with_bad_rows_reports_them_on_the_job(api, settings, tmp
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(URL, {"file": upload(census(20, bad={17})), "dry_run": False}, format="multipart")
     job = ImportJob.objects.get(pk=response.json()["job"])
-    assert job.status == ImportJob.Status.DONE and not job.written and job.error_rows == 1
+    assert job.status == ImportJob.Status.SUCCEEDED and not job.written and job.error_rows == 1
     assert job.report["row_errors"][0]["row"] == 17
     assert not Employee.objects.exists()
 
@@ -164,7 +164,7 @@ def test_a_large_upload_in_the_admin_becomes_a_job_shown_with_its_errors(client,
                                {"format": "0", "resource": "0", "import_file": upload(census(20, bad={3}))})
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "Row 3" in page and "email" in page and "Done" in page
+    assert "Row 3" in page and "email" in page and "Succeeded" in page
 
 
 def test_a_foreign_key_value_is_looked_up_once_per_chunk(agency_admin, django_assert_max_num_queries):
@@ -183,29 +183,32 @@ def _queued_job(api, settings, tmp_path, captured, content=None):
     return ImportJob.objects.get(pk=response.json()["job"])
 
 
-def test_a_dead_workers_import_job_is_resumed_by_the_sweep(api, settings, tmp_path, django_capture_on_commit_callbacks):
+def test_a_dead_workers_import_job_is_queued_again_by_the_sweep(api, settings, tmp_path, django_capture_on_commit_callbacks):
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from core.importing.jobs import import_jobs_resume
+    from core.importing.jobs import import_jobs_sweep
 
     with django_capture_on_commit_callbacks(execute=False) as captured:
         job = _queued_job(api, settings, tmp_path, True)
-    # given: a worker took it and died (its transaction rolled back; its heartbeat stopped)
-    stale = timezone.now() - timedelta(seconds=settings.IMPORT_JOB_HEARTBEAT_SECONDS + 1)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, runner="dead", heartbeat_at=stale)
-    # a live runner's job is left alone
+    # given: a worker took it and died (its transaction rolled back; its lease ran out)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, tries=1,
+                                               lease_until=timezone.now() - timedelta(seconds=1))
+    # a live worker's job is left alone
     alive = _queued_job(api, settings, tmp_path, True)
-    ImportJob.objects.filter(pk=alive.pk).update(status=ImportJob.Status.RUNNING, runner="alive",
-                                                 heartbeat_at=timezone.now())
+    ImportJob.objects.filter(pk=alive.pk).update(status=ImportJob.Status.RUNNING, tries=1,
+                                                 lease_until=timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS))
     with django_capture_on_commit_callbacks(execute=True):
-        assert import_jobs_resume() == 1
+        assert import_jobs_sweep() == 1
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.DONE and job.written and job.rows == 20
+    assert job.status == ImportJob.Status.SUCCEEDED and job.written and job.rows == 20 and job.tries == 2
     assert Employee.objects.count() == 20
-    assert ImportJob.objects.get(pk=alive.pk).runner == "alive"
+    alive.refresh_from_db()
+    assert (alive.status, alive.tries) == (ImportJob.Status.RUNNING, 1)
     assert len(captured) >= 1
+    # the 15-second sweep queues a dead worker's job again within a minute
+    assert settings.JOB_LEASE_SECONDS + 15 <= 60
 
 
 def test_a_job_whose_import_crashes_is_failed_with_the_reason(api, settings, tmp_path, monkeypatch,
@@ -223,4 +226,140 @@ def test_a_job_whose_import_crashes_is_failed_with_the_reason(api, settings, tmp
     with pytest.raises(RuntimeError):
         import_job_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED and job.error == "the database went away"
+    assert job.status == ImportJob.Status.FAILED and job.reason == "the database went away"
+
+
+# --- no long write transaction: rows checked first, writing nothing; a job writes in short chunks ----------
+def _writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE", "SAVEPOINT", "BEGIN")]
+
+
+def test_checking_a_file_opens_no_transaction_and_writes_nothing(agency_admin, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.IMPORT_CHUNK_ROWS = 2
+    with CaptureQueriesContext(connection) as dry_run:
+        report = employee_census_import(actor=agency_admin, content=census(5), dry_run=True)
+    with CaptureQueriesContext(connection) as invalid:
+        refused = employee_census_import(actor=agency_admin, content=census(5, bad={4}), dry_run=False)
+    assert report.rows == 5 and report.totals == {"new": 5} and refused.error_rows == 1 and not refused.written
+    assert _writes(dry_run) == [] and _writes(invalid) == []
+    assert not Employee.objects.exists()
+
+
+def _job(api, settings, tmp_path, content, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        return _queued_job(api, settings, tmp_path, True, content=content)
+
+
+def test_an_import_job_writes_one_short_transaction_per_chunk(api, settings, tmp_path, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.importing.jobs import import_job_run
+
+    settings.IMPORT_CHUNK_ROWS = 5
+    job = _job(api, settings, tmp_path, census(20), django_capture_on_commit_callbacks)
+    with CaptureQueriesContext(connection) as queries:
+        job = import_job_run(job_id=job.pk)
+    assert (job.status, job.written, job.rows, job.rows_written) == (ImportJob.Status.SUCCEEDED, True, 20, 20)
+    assert Employee.objects.count() == 20
+    # the test's own transaction wraps them, so each chunk's transaction shows as a savepoint of its own
+    chunk_transactions = [q for q in _writes(queries) if q.startswith("SAVEPOINT") and "import" not in q]
+    assert len(chunk_transactions) >= 4
+    assert not list(tmp_path.glob("imports/*"))  # the upload and its undo log are gone
+
+
+def test_a_chunk_that_fails_undoes_the_chunks_written_before_it(api, settings, tmp_path, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    from core.importing.base import ImportUndone
+    from core.importing.jobs import import_job_run
+    from hrsync.resources import EmployeeResource
+
+    settings.IMPORT_CHUNK_ROWS = 5
+    kept = employee_census_import(actor=None, content=census(3), dry_run=False)  # rows 1-3 exist before
+    assert kept.written
+    before = {e.pk: (e.last_name, e.annual_pay) for e in Employee.objects.all()}
+    changed = (HEADER + "".join(row(i).replace(",50000,", ",61000,") for i in range(1, 21))).encode()
+    job = _job(api, settings, tmp_path, changed, django_capture_on_commit_callbacks)
+    calls, save_chunk = [], EmployeeResource.save_chunk
+
+    def third_chunk_breaks(self, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("the disk is full")
+        return save_chunk(self, **kwargs)
+
+    monkeypatch.setattr(EmployeeResource, "save_chunk", third_chunk_breaks)
+    with pytest.raises(ImportUndone):
+        import_job_run(job_id=job.pk)
+    # then the two chunks written are undone: the three employees as they were, none of the new ones
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and not job.written
+    assert "the disk is full" in job.reason and "nothing was imported" in job.reason
+    assert {e.pk: (e.last_name, e.annual_pay) for e in Employee.objects.all()} == before
+    assert not list(tmp_path.glob("imports/*.undo"))
+    undone = AuditLog.objects.filter(action=AuditLog.Action.IMPORT, summary__contains="undone").get()
+    assert undone.data == {"removed": 7, "restored": 3}
+
+
+class _WorkerKilled(BaseException):
+    """Stands for SIGKILL: nothing after it runs (no undo, no settle)."""
+
+
+def test_the_next_try_of_a_job_whose_worker_died_mid_write_undoes_it_and_writes_exactly(
+        api, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.importing import base
+    from core.importing.jobs import import_job_run, import_jobs_sweep
+    from hrsync.resources import EmployeeResource
+
+    settings.IMPORT_CHUNK_ROWS = 5
+    job = _job(api, settings, tmp_path, census(20), django_capture_on_commit_callbacks)
+    calls, save_chunk = [], EmployeeResource.save_chunk
+
+    def dies_at_the_third_chunk(self, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise _WorkerKilled
+        return save_chunk(self, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(EmployeeResource, "save_chunk", dies_at_the_third_chunk)
+        patch.setattr(base, "_undo", lambda *args, **kwargs: None)  # a killed worker undoes nothing
+        with pytest.raises(_WorkerKilled):
+            import_job_run(job_id=job.pk)
+    assert Employee.objects.count() == 10 and list(tmp_path.glob("imports/*.undo"))  # two chunks in, and their log
+    ImportJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert import_jobs_sweep() == 1
+    job.refresh_from_db()
+    assert (job.status, job.written, job.tries, job.rows_written) == (ImportJob.Status.SUCCEEDED, True, 2, 20)
+    assert Employee.objects.count() == 20 and Employee.objects.values("email").distinct().count() == 20
+    assert not list(tmp_path.glob("imports/*"))
+
+
+def test_the_import_job_page_shows_live_progress(client, agency_admin, settings, tmp_path, api,
+                                                 django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.IMPORT_JOB_THRESHOLD_BYTES = 500
+    job = _job(api, settings, tmp_path, census(20), django_capture_on_commit_callbacks)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, rows=20, rows_written=10,
+                                               started_at=timezone.now() - timedelta(seconds=3))
+    client.force_login(agency_admin)
+    url = f"/admin/core/importjob/{job.pk}/change/"
+    part = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert f'hx-get="{url}"' in part and "(Running)</h1>" in part and 'style="width: 75%"' in part
+    assert 'id="job-rows-written">10<' in part and 'id="job-rate">10<' in part
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.SUCCEEDED, rows_written=20,
+                                               finished_at=timezone.now())
+    page = client.get(url).content.decode()
+    assert "(Succeeded)</h1>" in page and "hx-get" not in page and "ad-badge-successful" in page

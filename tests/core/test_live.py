@@ -25,10 +25,10 @@ def test_a_running_job_page_polls_its_live_part_and_a_finished_one_stops(client,
     url = reverse("admin:salesrecords_masscreationjob_progress", args=[job.pk])
     html = client.get(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk])).content.decode()
     assert f'hx-get="{url}"' in html and "(Running)</h1>" in html and 'id="job-error"' not in html
-    MassCreationJob.objects.filter(pk=job.pk).update(status=MassCreationJob.Status.DONE, processed=10, created=10)
+    MassCreationJob.objects.filter(pk=job.pk).update(status=MassCreationJob.Status.SUCCEEDED, processed=10, created=10)
     part = client.get(url, HTTP_HX_REQUEST="true").content.decode()
-    assert "(Done)</h1>" in part and "hx-get" not in part and 'style="width: 100%"' in part
-    assert client.get(url).json()["status"] == "done"  # programs still get JSON
+    assert "(Succeeded)</h1>" in part and "hx-get" not in part and 'style="width: 100%"' in part
+    assert client.get(url).json()["status"] == "succeeded"  # programs still get JSON
 
 
 def test_an_export_job_page_follows_its_status_and_shows_no_empty_error_box(client, agency_admin):
@@ -37,7 +37,7 @@ def test_an_export_job_page_follows_its_status_and_shows_no_empty_error_box(clie
     url = reverse("admin:individuals_exportjob_change", args=[job.pk])
     html = client.get(url).content.decode()
     assert f"Export #{job.pk} (Running)</h1>" in html and f'hx-get="{url}"' in html and "errornote" not in html
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, error="The disk is full.")
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, reason="The disk is full.")
     part = client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "(Failed)</h1>" in part and "The disk is full." in part and "hx-get" not in part
 
@@ -61,10 +61,10 @@ def test_the_job_page_title_and_counts_change_in_the_browser_when_the_job_finish
     page = admin_login(agency_admin)
     page.goto(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk]))
     assert "(Running)" in page.locator("#job-title").inner_text()
-    MassCreationJob.objects.filter(pk=job.pk).update(status=MassCreationJob.Status.DONE, processed=8, created=8)
-    page.wait_for_function("document.getElementById('job-title').textContent.includes('(Done)')")
+    MassCreationJob.objects.filter(pk=job.pk).update(status=MassCreationJob.Status.SUCCEEDED, processed=8, created=8)
+    page.wait_for_function("document.getElementById('job-title').textContent.includes('(Succeeded)')")
     assert page.locator("#job-created").inner_text() == "8"
-    assert "(Done)" in page.title()
+    assert "(Succeeded)" in page.title()
 
 
 def _supervise():

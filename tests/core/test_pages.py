@@ -45,7 +45,7 @@ def sample_records(agency_admin):
                                payload={"firstName": "Ada", "ssn": "***-**-1234", "coverage": {"package": "STANDARD"}},
                                reason="Not sent: missing date of birth.", response_code=None)
     SavedSearch.objects.create(name="Florida", owner=agency_admin, criteria={"state": ["FL"]})
-    ExportJob.objects.create(owner=agency_admin, criteria={"state": ["FL"]}, reveal=["ssn"], status=ExportJob.Status.DONE)
+    ExportJob.objects.create(owner=agency_admin, criteria={"state": ["FL"]}, reveal=["ssn"], status=ExportJob.Status.SUCCEEDED)
     agent = AgentFactory(first_name="Tom")
     agent.first_name = "Thomas"
     record_save(actor=agency_admin, instance=agent, changed=["first_name"])

@@ -138,7 +138,7 @@ def test_a_version_1_job_that_v1_would_have_widened_fails_instead(agency_admin, 
     # v1 read "perhaps" as "not given" and would have created a record for everyone.
     job = MassCreationJob.objects.create(created_by=agency_admin, record_type=renewal, criteria=PERHAPS, criteria_version=1)
     job = mass_creation_run(job_id=job.pk)
-    assert job.status == MassCreationJob.Status.FAILED and "has_policy" in job.error
+    assert job.status == MassCreationJob.Status.FAILED and "has_policy" in job.reason
     assert not SalesRecord.objects.exists()
 
 

@@ -139,7 +139,7 @@ def test_large_result_becomes_a_background_job_with_an_owner_checked_download(vi
     job = ExportJob.objects.get(pk=response.json()["id"])
     assert response["Location"].endswith(f"/api/individuals/export/jobs/{job.pk}/")
     status = api_as(viewer).get(f"/api/individuals/export/jobs/{job.pk}/").json()
-    assert status["status"] == "done" and status["row_count"] == 7
+    assert status["status"] == "succeeded" and status["row_count"] == 7
     assert status["download_url"].endswith(f"/api/individuals/export/jobs/{job.pk}/download/")
     assert job.file_path.startswith("exports/")
 
@@ -162,33 +162,34 @@ def test_job_run_is_idempotent(viewer, settings):
     settings.MEDIA_ROOT = settings.VAR_DIR / "test-media"
     IndividualFactory.create_batch(2)
     job = ExportJob.objects.create(owner=viewer, criteria={})
-    assert exports.export_job_run(job_id=job.pk).status == ExportJob.Status.DONE
+    assert exports.export_job_run(job_id=job.pk).status == ExportJob.Status.SUCCEEDED
     assert exports.export_job_run(job_id=job.pk) is None  # a duplicate delivery does nothing
     assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT).count() == 1
 
 
-def test_a_dead_workers_export_job_is_resumed_by_the_sweep_and_a_live_one_is_left_alone(
+def test_a_dead_workers_export_job_is_queued_again_by_the_sweep_and_a_live_one_is_left_alone(
         viewer, settings, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
     settings.MEDIA_ROOT = settings.VAR_DIR / "test-media"
     IndividualFactory.create_batch(3)
     now = timezone.now()
-    # given: a worker took a job and died mid-file (its heartbeat stopped 31 s ago), another is running
-    dead = ExportJob.objects.create(owner=viewer, criteria={}, status=ExportJob.Status.RUNNING, runner="dead",
-                                    started_at=now, heartbeat_at=now - timezone.timedelta(seconds=31))
-    alive = ExportJob.objects.create(owner=viewer, criteria={}, status=ExportJob.Status.RUNNING, runner="alive",
-                                     started_at=now, heartbeat_at=now - timezone.timedelta(seconds=5))
+    # given: a worker took a job and died mid-file (its lease ran out a second ago), another is running
+    dead = ExportJob.objects.create(owner=viewer, criteria={}, status=ExportJob.Status.RUNNING, tries=1,
+                                    started_at=now, lease_until=now - timezone.timedelta(seconds=1))
+    alive = ExportJob.objects.create(owner=viewer, criteria={}, status=ExportJob.Status.RUNNING, tries=1,
+                                     started_at=now, lease_until=now + timezone.timedelta(seconds=25))
     # a duplicate message of the live job does not take it over
     assert exports.export_job_run(job_id=alive.pk) is None
     with django_capture_on_commit_callbacks(execute=True):
-        assert exports.export_jobs_resume(now=now) == 1
-        assert exports.export_jobs_resume(now=now) == 0  # enqueued once, whatever the sweeps
+        assert exports.export_jobs_sweep(now=now) == 1
+        assert exports.export_jobs_sweep(now=now) == 0  # enqueued once, whatever the sweeps
     dead.refresh_from_db()
-    assert dead.status == ExportJob.Status.DONE and dead.row_count == 3 and dead.runner != "dead"
-    assert ExportJob.objects.get(pk=alive.pk).runner == "alive"
-    # the 15-second sweep resumes a dead worker's job within a minute
-    assert settings.INDIVIDUALS_EXPORT_HEARTBEAT_SECONDS + 15 <= 60
+    assert dead.status == ExportJob.Status.SUCCEEDED and dead.row_count == 3 and dead.tries == 2
+    alive.refresh_from_db()
+    assert (alive.status, alive.tries) == (ExportJob.Status.RUNNING, 1)
+    # the 15-second sweep queues a dead worker's job again within a minute
+    assert settings.JOB_LEASE_SECONDS + 15 <= 60
 
 
 def test_download_of_an_unfinished_job_is_refused(viewer, api_as):
@@ -254,10 +255,10 @@ def test_a_real_worker_writes_a_large_export(celery_worker_process, make_user, s
     url = response["Location"]
     for _ in range(120):
         status = api_as(user).get(url).json()
-        if status["status"] in ("done", "failed"):
+        if status["status"] in ("succeeded", "failed"):
             break
         time.sleep(0.5)
-    assert status["status"] == "done", status
+    assert status["status"] == "succeeded", status
     rows = _rows(b"".join(api_as(user).get(status["download_url"]).streaming_content))
     assert sorted(int(r["id"]) for r in rows) == sorted(p.pk for p in people)
     assert {r["ssn"] for r in rows} == {"***-**-6789"}
@@ -304,7 +305,8 @@ def test_a_job_file_is_encrypted_at_rest_readable_by_its_owner_only_and_expires(
     assert exports.export_jobs_expire(now=job.expires_at - timezone.timedelta(minutes=1)) == 0
     assert exports.export_jobs_expire(now=job.expires_at) == 1
     job.refresh_from_db()
-    assert job.status == ExportJob.Status.EXPIRED and not path.exists()
+    assert job.status == ExportJob.Status.SUCCEEDED and job.expired and not job.file_path and not path.exists()
+    assert str(job).endswith("(Expired)")
     gone = api_as(viewer).get(f"/api/individuals/export/jobs/{job.pk}/download/")
     assert gone.status_code == 400 and "expired" in str(gone.json())
 

@@ -18,5 +18,5 @@ def test_an_export_job_that_cannot_run_is_failed_with_the_reason(agency_admin):
 
     job.refresh_from_db()
     assert job.status == ExportJob.Status.FAILED and job.finished_at is not None
-    assert "ZZ" in job.error or "state" in job.error
+    assert "ZZ" in job.reason or "state" in job.reason
     assert not job.file_path

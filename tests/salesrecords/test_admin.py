@@ -50,16 +50,17 @@ def test_confirming_starts_the_job_and_its_page_shows_progress_and_criteria(logi
     job = MassCreationJob.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("admin:salesrecords_masscreationjob_change", args=[job.pk])
     html = client.get(response["Location"]).content.decode()
-    assert '>Done<' in html and 'id="job-created">3<' in html and "State: Florida" in html
+    assert '>Succeeded<' in html and 'id="job-created">3<' in html and "State: Florida" in html
     assert f'href="{reverse("admin:individuals_savedsearch_save")}?state=FL" id="save-search"' in html
     progress = client.get(reverse("admin:salesrecords_masscreationjob_progress", args=[job.pk])).json()
-    assert progress | {"id": 0} == {"id": 0, "status": "done", "status_display": "Done", "finished": True, "matched": 3,
-                                   "processed": 3, "created": 3, "skipped": 0, "error": "", "percent": 100}
+    assert progress | {"id": 0} == {"id": 0, "status": "succeeded", "queue": "successful", "status_display": "Succeeded",
+                                   "finished": True, "matched": 3, "processed": 3, "created": 3, "skipped": 0, "reason": "",
+                                   "percent": 100}
 
 
 def test_a_failed_job_shows_its_reason(login, agency_admin):
     job = MassCreationJob.objects.create(record_type=SalesRecordTypeFactory(), criteria={"state": "ZZ"},
-                                         status=MassCreationJob.Status.FAILED, error="Invalid search criteria: state: ZZ")
+                                         status=MassCreationJob.Status.FAILED, reason="Invalid search criteria: state: ZZ")
     html = login(agency_admin).get(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk])).content.decode()
     assert "Invalid search criteria: state: ZZ" in html
 

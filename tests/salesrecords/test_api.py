@@ -21,7 +21,7 @@ def test_post_criteria_returns_202_and_the_job_reports_progress(api, renewal, dj
         reply = api.post("/api/sales-record-jobs/", {"criteria": {"state": ["FL"]}, "record_type": renewal.pk}, format="json")
     assert reply.status_code == 202 and reply.json()["status"] == "queued"
     job = api.get(f"/api/sales-record-jobs/{reply.json()['id']}/").json()
-    assert (job["status"], job["matched"], job["created"], job["skipped"]) == ("done", 4, 4, 0)
+    assert (job["status"], job["matched"], job["created"], job["skipped"]) == ("succeeded", 4, 4, 0)
     assert job["criteria"] == {"state": ["FL"]}
 
 

@@ -1,4 +1,4 @@
-"""Mass creation in a real browser: search -> Create Sales Records… -> confirm -> the job page reaches Done."""
+"""Mass creation in a real browser: search -> Create Sales Records… -> confirm -> the job page reaches Succeeded."""
 import pytest
 
 from salesrecords.models import MassCreationJob, SalesRecord
@@ -34,7 +34,7 @@ def test_search_create_sales_records_confirm_and_watch_the_job(admin_login, agen
 
     # and the job page shows it finished, with the criteria it ran with
     page.wait_for_selector("#job-progress")
-    page.wait_for_function("document.getElementById('job-status').textContent === 'Done'")
+    page.wait_for_function("document.getElementById('job-status').textContent === 'Succeeded'")
     assert page.locator("#job-created").inner_text() == "5"
     assert page.locator("#job-skipped").inner_text() == "1"
     assert "Last name starts with: Wilson" in page.locator("#job-criteria").inner_text()
@@ -50,7 +50,7 @@ def test_the_job_page_follows_a_running_job_live(admin_login, agency_admin):
     page.goto(f"/admin/salesrecords/masscreationjob/{job.pk}/change/")
     assert page.locator("#job-status").inner_text() == "Running"
 
-    MassCreationJob.objects.filter(pk=job.pk).update(status="done", processed=10, created=8, skipped=2)
+    MassCreationJob.objects.filter(pk=job.pk).update(status="succeeded", processed=10, created=8, skipped=2)
 
-    page.wait_for_function("document.getElementById('job-status').textContent === 'Done'")
+    page.wait_for_function("document.getElementById('job-status').textContent === 'Succeeded'")
     assert page.locator("#job-created").inner_text() == "8"

@@ -1,4 +1,4 @@
-"""A job never sits silently: errors fail it with the reason; a dead runner's job is resumed by the sweep."""
+"""A job never sits silently: errors fail it with the reason; a dead worker's job is queued again by the sweep."""
 import datetime
 
 import pytest
@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import AuditLog
 from accounts.rights import Level
 from salesrecords.models import MassCreationJob, SalesRecord
-from salesrecords.services import mass_creation_job_create, mass_creation_resume_stuck, mass_creation_run
+from salesrecords.services import mass_creation_job_create, mass_creation_jobs_sweep, mass_creation_run
 from tests.individuals.factories import IndividualFactory
 
 from .factories import MassCreationJobFactory, SalesRecordTypeFactory
@@ -49,7 +49,7 @@ def test_a_job_the_database_refuses_is_failed_with_the_reason_not_left_queued(
 
     job.refresh_from_db()
     assert job.status == Status.FAILED and job.finished_at is not None
-    assert "no room for records" in job.error
+    assert "no room for records" in job.reason
     assert not SalesRecord.objects.exists()
     assert AuditLog.objects.filter(action=AuditLog.Action.BULK, object_id=str(job.pk), summary__contains="failed").exists()
 
@@ -62,62 +62,69 @@ def test_a_search_sqlite_cannot_run_fails_the_job_with_the_reason(creator):
     mass_creation_run(job_id=job.pk)
 
     job.refresh_from_db()
-    assert job.status == Status.FAILED and job.error  # a validation error or the database's own, never silence
+    assert job.status == Status.FAILED and job.reason  # a validation error or the database's own, never silence
     assert not SalesRecord.objects.exists()
 
 
-def _claimed(job, *, runner="host:1:dead", seconds_ago=0, status=Status.RUNNING):
-    """The job as a runner left it: claimed, last heartbeat ``seconds_ago``."""
+def _held(job, *, lease_left: float, status=Status.RUNNING, tries=1):
+    """The job as a worker left it: held under try ``tries``, its lease running out in ``lease_left`` seconds."""
     MassCreationJob.objects.filter(pk=job.pk).update(
-        runner=runner, heartbeat_at=timezone.now() - datetime.timedelta(seconds=seconds_ago), status=status)
+        status=status, tries=tries, lease_until=timezone.now() + datetime.timedelta(seconds=lease_left))
 
 
-def test_a_job_held_by_a_live_runner_is_left_to_it(creator):
+def test_a_job_held_by_a_live_worker_is_left_to_it(creator):
     IndividualFactory.create_batch(3, state="GA")
     job = MassCreationJobFactory(created_by=creator, criteria={"state": ["GA"]})
-    _claimed(job, runner="host:1:alive", seconds_ago=1, status=Status.QUEUED)
+    _held(job, lease_left=20)
 
     mass_creation_run(job_id=job.pk)  # a duplicate message
 
     job.refresh_from_db()
-    assert (job.status, job.runner, job.processed) == (Status.QUEUED, "host:1:alive", 0)
+    assert (job.status, job.tries, job.processed) == (Status.RUNNING, 1, 0)
     assert not SalesRecord.objects.exists()
-    assert mass_creation_resume_stuck() == 0
+    assert mass_creation_jobs_sweep() == 0
 
 
-def test_a_job_whose_runner_stopped_beating_is_enqueued_by_the_sweep_and_finished(
-        creator, settings, django_capture_on_commit_callbacks):
-    settings.SALESRECORDS_HEARTBEAT_SECONDS = 30
+def test_a_job_whose_lease_ran_out_is_queued_again_by_the_sweep_and_finished(creator, django_capture_on_commit_callbacks):
     IndividualFactory.create_batch(10, state="OH")
     job = MassCreationJobFactory(created_by=creator, criteria={"state": ["OH"]})
     mass_creation_run(job_id=job.pk, max_chunks=1, chunk_size=3)  # started...
-    _claimed(job, seconds_ago=31)  # ...and its worker died 31 s ago
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.tries) == (Status.QUEUED, 3, 1)
+    _held(job, lease_left=-1, tries=2)  # ...taken up again, and its worker died: the lease ran out
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert mass_creation_resume_stuck() == 1
+        assert mass_creation_jobs_sweep() == 1
 
     job.refresh_from_db()
-    assert (job.status, job.matched, job.created) == (Status.DONE, 10, 10)
-    assert job.runner not in ("", "host:1:dead")
+    assert (job.status, job.matched, job.created, job.tries) == (Status.SUCCEEDED, 10, 10, 3)
+    assert job.reason == "" and job.lease_until is None
     assert SalesRecord.objects.filter(job=job).count() == 10
 
 
-def test_the_sweep_leaves_fresh_heartbeats_and_young_queued_jobs_alone(creator, settings):
-    settings.SALESRECORDS_HEARTBEAT_SECONDS, settings.SALESRECORDS_QUEUED_SECONDS = 30, 600
+def test_the_sweep_leaves_held_and_young_queued_jobs_alone(creator):
     beating = MassCreationJobFactory(created_by=creator)
-    _claimed(beating, seconds_ago=20)
-    MassCreationJobFactory(created_by=creator)  # queued just now, waiting for a worker
+    _held(beating, lease_left=10)
+    young = MassCreationJobFactory(created_by=creator)  # queued just now, waiting for a worker
+    _held(young, lease_left=300, status=Status.QUEUED, tries=0)
     lost = MassCreationJobFactory(created_by=creator)
-    MassCreationJob.objects.filter(pk=lost.pk).update(created_at=timezone.now() - datetime.timedelta(seconds=601))
+    _held(lost, lease_left=-1, status=Status.QUEUED, tries=0)  # nobody took its message
 
-    assert mass_creation_resume_stuck() == 1  # the lost message only
-    assert mass_creation_resume_stuck() == 0  # and once: its clock restarted
+    assert mass_creation_jobs_sweep() == 1  # the lost message only
+    assert mass_creation_jobs_sweep() == 0  # and once: its lease renewed
     lost.refresh_from_db()
-    assert lost.status == Status.QUEUED and lost.heartbeat_at is not None
+    assert lost.status == Status.QUEUED and lost.lease_until > timezone.now()
+
+
+def test_a_new_job_holds_a_queued_lease(creator, settings):
+    IndividualFactory(state="FL")
+    job = mass_creation_job_create(actor=creator, criteria={"state": ["FL"]}, record_type=SalesRecordTypeFactory())
+    left = (job.lease_until - timezone.now()).total_seconds()
+    assert settings.JOB_QUEUED_LEASE_SECONDS - 5 < left <= settings.JOB_QUEUED_LEASE_SECONDS
 
 
 def test_the_sweep_runs_every_15_seconds():
     from django_celery_beat.models import PeriodicTask
 
-    task = PeriodicTask.objects.get(task="salesrecords.tasks.mass_creation_resume_stuck_task")
+    task = PeriodicTask.objects.get(task="salesrecords.tasks.mass_creation_jobs_sweep_task")
     assert task.enabled and (task.interval.every, task.interval.period) == (15, "seconds")

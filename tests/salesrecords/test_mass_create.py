@@ -56,7 +56,7 @@ def test_every_listed_field_is_carried_over_and_personal_data_is_copied_encrypte
     )
     job = run_job(creator, {"last_name": "Lovelace"}, renewal, django_capture_on_commit_callbacks)
 
-    assert (job.status, job.matched, job.created, job.skipped) == (Status.DONE, 1, 1, 0)
+    assert (job.status, job.matched, job.created, job.skipped) == (Status.SUCCEEDED, 1, 1, 0)
     record = SalesRecord.objects.get(individual=person)
     for name in (*CARRIED_FIELDS, *PERSONAL_COLUMNS):
         assert getattr(record, name) == getattr(person, name), name
@@ -133,19 +133,19 @@ def test_a_job_stopped_between_chunks_continues_exactly_and_a_second_run_creates
     SalesRecordFactory(individual=people[4])
     job = MassCreationJobFactory(created_by=creator, criteria={"state": "GA"}, record_type=renewal)
 
-    mass_creation_run(job_id=job.pk, max_chunks=2, chunk_size=3)  # as if the worker died after two chunks
+    mass_creation_run(job_id=job.pk, max_chunks=2, chunk_size=3)  # stopped after two chunks: queued again
     job.refresh_from_db()
-    assert (job.status, job.processed, job.cursor) == (Status.RUNNING, 6, people[5].pk)
+    assert (job.status, job.processed, job.cursor, job.tries) == (Status.QUEUED, 6, people[5].pk, 1)
     # The job page: the matches counted when the job started, and how many of them are done.
     assert job_progress(job) | {"id": 0} == {
-        "id": 0, "status": "running", "status_display": "Running", "finished": False, "matched": 10, "processed": 6,
-        "created": 5, "skipped": 1, "error": "", "percent": 60}
+        "id": 0, "status": "queued", "queue": "in_progress", "status_display": "Queued", "finished": False, "matched": 10,
+        "processed": 6, "created": 5, "skipped": 1, "reason": "", "percent": 60}
     assert SalesRecord.objects.filter(job=job).count() == 5
 
     mass_creation_run(job_id=job.pk, chunk_size=3)  # the redelivered task
     mass_creation_run(job_id=job.pk, chunk_size=3)  # ...delivered once more
     job.refresh_from_db()
-    assert (job.status, job.matched, job.created, job.skipped) == (Status.DONE, 10, 9, 1)
+    assert (job.status, job.matched, job.created, job.skipped) == (Status.SUCCEEDED, 10, 9, 1)
     assert SalesRecord.objects.filter(job=job).count() == 9
     assert AuditLog.objects.filter(action=AuditLog.Action.BULK, object_id=str(job.pk)).count() == 1
 
@@ -165,7 +165,7 @@ def test_invalid_criteria_fail_the_job_with_the_reason_and_write_nothing(creator
     mass_creation_run(job_id=job.pk)
 
     job.refresh_from_db()
-    assert job.status == Status.FAILED and "state" in job.error and "ZZ" in job.error
+    assert job.status == Status.FAILED and "state" in job.reason and "ZZ" in job.reason
     assert SalesRecord.objects.count() == 0
     assert AuditLog.objects.filter(action=AuditLog.Action.BULK, object_id=str(job.pk), summary__contains="failed").count() == 1
 

@@ -8,7 +8,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from accounts.rights import Level
-from salesrecords.models import Activity, SalesRecord, SalesWorkflow, SalesWorkflowRun
+from core.jobs import ACTIVE, Status
+from salesrecords.models import Activity, SalesRecord, SalesWorkflow, SalesWorkflowRun, WorkflowEmail
 from salesrecords.services import mass_creation_run, salesrecord_save, salesworkflow_save
 from salesrecords.tasks import workflow_emails_send_task
 from tests.accounts.factories import AgentFactory, UserFactory
@@ -55,7 +56,8 @@ def test_mass_creation_runs_each_workflow_once_per_new_record(renewal, agency_ad
     assert SalesWorkflowRun.objects.filter(workflow=florida).count() == 4
     assert sorted(m.subject for m in mail.outbox) == sorted("Hello " + p.first_name for p in fl)
     assert all(m.to == ["client@example.com"] for m in mail.outbox)
-    assert not SalesWorkflowRun.objects.filter(email_pending=True).exists()
+    assert set(WorkflowEmail.objects.values_list("status", "tries")) == {(Status.SUCCEEDED, 1)}
+    assert WorkflowEmail.objects.count() == 4
 
 
 def test_on_the_mass_path_the_last_workflow_setting_a_stage_wins_as_on_a_record_made_by_hand(
@@ -116,12 +118,13 @@ def test_workflow_emails_go_out_from_a_task_after_commit(renewal, make_user, dja
     SalesWorkflowFactory(send_email=True, email_subject="New {{ record.last_name }}", email_body="Call them.")
     with django_capture_on_commit_callbacks() as callbacks:
         salesrecord_save(actor=user, record=SalesRecord(record_type=renewal, first_name="Ann", last_name="Lee", assigned_user=user))
-    assert mail.outbox == [] and SalesWorkflowRun.objects.get().email_pending  # nothing sent inside the transaction
+    # nothing sent inside the transaction: the email is queued with its run
+    assert mail.outbox == [] and WorkflowEmail.objects.get(run=SalesWorkflowRun.objects.get()).status == Status.QUEUED
 
     for callback in callbacks:  # the commit enqueues the task (eager here)
         callback()
     assert [m.subject for m in mail.outbox] == ["New Lee"]
-    assert not SalesWorkflowRun.objects.get().email_pending
+    assert WorkflowEmail.objects.get().status == Status.SUCCEEDED
 
 
 class RefusingMailServer(BaseEmailBackend):
@@ -129,25 +132,33 @@ class RefusingMailServer(BaseEmailBackend):
         raise ConnectionRefusedError("the mail server is down")
 
 
-def test_the_sweep_sends_emails_left_pending_and_retries_a_refused_one(renewal, make_user, settings):
+def _retry_time_came():
+    WorkflowEmail.objects.filter(status=Status.RETRYING).update(next_try_at=timezone.now() - datetime.timedelta(seconds=1))
+
+
+def test_the_sweep_sends_emails_left_queued_or_whose_sender_died_and_retries_a_refused_one(renewal, make_user, settings):
     user = make_user(sales=Level.EDIT)
     SalesWorkflowFactory(send_email=True, email_subject="Hi {{ record.last_name }}", email_body="...")
     with_dead_sender = SalesRecord(record_type=renewal, first_name="Ann", last_name="Claimed", assigned_user=user)
     never_sent = SalesRecord(record_type=renewal, first_name="Ann", last_name="Lost", assigned_user=user)
     for record in (with_dead_sender, never_sent):
         salesrecord_save(actor=user, record=record)  # (no commit: the enqueue after it never happens)
-    SalesWorkflowRun.objects.filter(sales_record=with_dead_sender).update(
-        email_claimed_at=timezone.now() - datetime.timedelta(seconds=settings.SALESRECORDS_EMAIL_LEASE_SECONDS + 1))
+    # a sender took this one up and died: its lease ran out
+    WorkflowEmail.objects.filter(run__sales_record=with_dead_sender).update(
+        status=Status.RUNNING, tries=1, lease_until=timezone.now() - datetime.timedelta(seconds=1))
 
     settings.EMAIL_BACKEND = "tests.salesrecords.test_workflows.RefusingMailServer"
     assert workflow_emails_send_task.delay().get() == 0
-    assert SalesWorkflowRun.objects.filter(email_pending=True).count() == 2  # refused: still to send
+    assert WorkflowEmail.objects.filter(status=Status.RETRYING).count() == 2  # refused: tried again later
+    assert "the mail server is down" in WorkflowEmail.objects.filter(status=Status.RETRYING).first().reason
+    assert workflow_emails_send_task.delay().get() == 0  # not before their time
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    SalesWorkflowRun.objects.update(email_claimed_at=None)  # the lease of the refused try ran out
+    _retry_time_came()
     assert workflow_emails_send_task.delay().get() == 2  # the minute sweep
     assert sorted(m.subject for m in mail.outbox) == ["Hi Claimed", "Hi Lost"]
     assert workflow_emails_send_task.delay().get() == 0  # each sent once
+    assert not WorkflowEmail.objects.filter(status__in=ACTIVE).exists()
 
 
 def test_a_refused_email_is_given_up_after_the_last_try(renewal, make_user, settings):
@@ -157,10 +168,19 @@ def test_a_refused_email_is_given_up_after_the_last_try(renewal, make_user, sett
     settings.EMAIL_BACKEND = "tests.salesrecords.test_workflows.RefusingMailServer"
     settings.SALESRECORDS_EMAIL_MAX_TRIES = 2
     workflow_emails_send_task.delay()
-    SalesWorkflowRun.objects.update(email_claimed_at=None)
+    _retry_time_came()
     workflow_emails_send_task.delay()
-    run = SalesWorkflowRun.objects.get()
-    assert (run.email_pending, run.email_tries) == (False, 2)
+    email = WorkflowEmail.objects.get()
+    assert (email.status, email.tries) == (Status.FAILED, 2) and "gave up after 2 tries" in email.reason
+
+
+def test_an_email_with_nobody_to_send_it_to_fails_with_the_reason(renewal, make_user):
+    user = make_user(sales=Level.EDIT)
+    SalesWorkflowFactory(send_email=True, email_to=SalesWorkflow.EmailTo.RECORD, email_subject="Hi", email_body="...")
+    salesrecord_save(actor=user, record=SalesRecord(record_type=renewal, first_name="Ann", last_name="Lee"))
+    assert workflow_emails_send_task.delay().get() == 0
+    email = WorkflowEmail.objects.get()
+    assert email.status == Status.FAILED and "Nobody to send it to" in email.reason and mail.outbox == []
 
 
 def test_the_email_sweep_runs_every_minute():
