@@ -147,7 +147,7 @@ def _worker_env(args: list[str]) -> dict:
 
 
 @pytest.mark.worker
-def test_a_real_worker_killed_mid_run_leaves_it_to_the_sweep_and_nothing_twice(benefitpoint, celery_worker_process):
+def test_a_real_worker_killed_mid_run_leaves_it_to_the_sweep_and_nothing_twice(benefitpoint, celery_worker_process, reference_data):
     """A real worker process runs "Sync now"; killed while it holds the run, the sweep's message lets the
     next worker finish it (PostgreSQL + Redis pass)."""
     import signal
