@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, ParseError
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -14,7 +14,7 @@ from core.api.throttling import ScopedThrottle
 
 from .. import selectors, services
 from ..filters import ExternalIdFilterSet, IdentityConflictFilterSet, ReconciliationFilterSet, SyncAttemptFilterSet
-from ..permissions import can_see_links
+from ..permissions import LINKED_MODELS, can_see_links
 from .serializers import (
     CandidateSerializer,
     ExternalIdLinkSerializer,
@@ -43,6 +43,20 @@ class WebhookThrottle(ScopedThrottle):
 class BodyTooLarge(ParseError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "too_large"
+
+
+class EditsLinks(SeesLinks):
+    """``SeesLinks`` to read; to write (link, merge, separate), Edit on at least one linked area, checked before
+    the body is validated or the record looked up (403, as everywhere); the service checks the record's own area."""
+
+    message = "You need Edit on individuals, policies or employer groups to change their links."
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        if request.method in SAFE_METHODS:
+            return True
+        return any(request.user.has_perm(f"{m._meta.app_label}.change_{m._meta.model_name}") for m in LINKED_MODELS)
 
 
 class NotificationWebhookView(APIView):
@@ -107,7 +121,7 @@ class ExternalIdViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = ExternalIdSerializer
     filterset_class = ExternalIdFilterSet
-    permission_classes = [SeesLinks]
+    permission_classes = [EditsLinks]
     ordering_fields = ["system", "external_id", "last_synced_at", "created_at"]
 
     def get_queryset(self):
@@ -138,7 +152,7 @@ class IdentityConflictViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = IdentityConflictSerializer
     filterset_class = IdentityConflictFilterSet
-    permission_classes = [SeesLinks]
+    permission_classes = [EditsLinks]
 
     def get_queryset(self):
         return selectors.identity_conflict_list(user=self.request.user)
