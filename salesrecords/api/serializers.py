@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from individuals import personal_data
+from individuals.filters import criteria_public
 
 from ..models import Activity, MassCreationJob, SalesRecord, SalesRecordType, SalesWorkflow
 from ..selectors import job_progress
@@ -43,6 +44,8 @@ class SalesRecordSerializer(serializers.ModelSerializer):
 
 class MassCreationJobSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
+    criteria = serializers.SerializerMethodField(
+        help_text="The criteria; SSN / MBI / driver's license as \"(saved, not shown)\", never their search key.")
 
     class Meta:
         model = MassCreationJob
@@ -52,6 +55,10 @@ class MassCreationJobSerializer(serializers.ModelSerializer):
 
     def get_progress(self, obj) -> dict:
         return job_progress(obj)
+
+    def get_criteria(self, obj) -> dict:
+        # A keyed hash compared with a guess's would tell the value without a search (issue 22).
+        return criteria_public(obj.criteria or {})
 
 
 class MassCreationJobCreateSerializer(serializers.Serializer):
