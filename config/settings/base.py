@@ -216,8 +216,8 @@ REST_FRAMEWORK = {
         "export": env.str("THROTTLE_EXPORT", default="30/min"),
         "bulk": env.str("THROTTLE_BULK", default="30/min"),
         "user": env.str("THROTTLE_USER", default="1200/min"),
-        # POST /api/ams/notifications/ per sending address (signed or not).
-        "ams_webhook": env.str("THROTTLE_AMS_WEBHOOK", default="600/min"),
+        # POST /api/ams/notifications/ per sending address (signed or not): an AMS bulk change sends bursts.
+        "ams_webhook": env.str("THROTTLE_AMS_WEBHOOK", default="3000/min"),
     },
     # Every authenticated API request: THROTTLE_USER per user (views with a scope of their own, login /
     # export / bulk, use that instead); client addresses behind DJANGO_PROXY_COUNT proxies.
