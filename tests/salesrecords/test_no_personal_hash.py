@@ -88,3 +88,20 @@ def test_the_export_job_api_and_audit_never_show_the_key(api_as, make_user, sett
     for text in shown:
         assert ssn_hash not in text and "ssn_hash" not in text and SSN not in text
     assert client.get(f"/api/individuals/export/jobs/{job.pk}/").json()["criteria"] == {"ssn": "(saved, not shown)"}
+
+
+def test_a_workflow_never_shows_the_key_and_keeps_it_when_sent_back(api, ssn_hash, make_user):
+    renewal = SalesRecordTypeFactory(name="Renewal")
+    reply = api.post("/api/sales-workflows/", {"name": "By SSN", "record_types": [renewal.pk], "criteria": {"ssn": SSN},
+                                               "create_activity": True, "activity_subject": "Call"}, format="json")
+    assert reply.status_code == 201, reply.json()
+    shown = api.get(f"/api/sales-workflows/{reply.json()['id']}/").json()
+    assert shown["criteria"] == {"ssn": "(saved, not shown)"} and ssn_hash not in json.dumps(shown)
+    assert ssn_hash not in api.get("/api/sales-workflows/").content.decode()
+    # what GET showed, sent back, keeps the saved key
+    again = api.put(f"/api/sales-workflows/{shown['id']}/", {**shown, "name": "By SSN (renamed)"}, format="json")
+    assert again.status_code == 200, again.json()
+    from salesrecords.models import SalesWorkflow
+
+    assert SalesWorkflow.objects.get(pk=shown["id"]).criteria == {"ssn_hash": ssn_hash}
+    assert ssn_hash not in _audit_text()
