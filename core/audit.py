@@ -113,6 +113,17 @@ _SECRET_FIELD_PARTS = ("ssn", "medicare_beneficiary", "drivers_license", "passwo
                        "token", "api_key")
 
 
+def _scrubbed(value):
+    """A JSON value with the entries named like a secret masked (criteria's ``ssn_hash``: a keyed hash
+    compared with a guess's would tell the SSN)."""
+    if isinstance(value, dict):
+        return {k: "(not shown)" if any(part in str(k) for part in _SECRET_FIELD_PARTS) else _scrubbed(v)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
 def field_changes(*, before: models.Model, after: models.Model, changed: list[str]) -> dict[str, dict]:
     """``{"field": {"label", "old", "new"}}`` as people read them (choice labels, names, dates); secrets masked."""
     from core.display import text
@@ -137,7 +148,7 @@ def field_changes(*, before: models.Model, after: models.Model, changed: list[st
                 raw = getattr(obj, field.attname)
                 value = dict(field.flatchoices).get(raw, raw)
             else:
-                value = getattr(obj, field.attname)
+                value = _scrubbed(getattr(obj, field.attname))
             values.append(text(str(value) if isinstance(value, models.Model) else value))
         changes[name] = {"label": label[:1].upper() + label[1:], "old": values[0], "new": values[1]}
     return changes

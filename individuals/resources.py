@@ -200,7 +200,7 @@ def _custom_value(cf: CustomField, cell):
         if text.startswith("["):
             try:
                 return json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # nested thousands deep: a row error, not a 500
                 raise ValidationError('Enter the options as ["A", "B"] or A; B.') from None
         return [part.strip() for part in text.split(";") if part.strip()]
     if cf.field_type == t.DATE and hasattr(cell, "date") and callable(cell.date):

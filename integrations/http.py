@@ -253,8 +253,10 @@ class Client:
             raise self._gave_up(error, method, url) from exc
         except requests.RequestException as exc:  # a bad URL or the like: a setting to fix, not worth a retry
             self.calls += 1
-            raise IntegrationError(f"The {self.system} could not be called at {self.base_url}: {exc}",
-                                   code="request", attempts=1) from exc
+            # The address stays in the log: what staff and API clients see never names an internal URL.
+            log.warning("%s %s %s could not be called: %s", self.system, method, url, exc)
+            raise IntegrationError(f"The {self.system} could not be called (its address in the settings is not usable; "
+                                   "the details are in the log).", code="request", attempts=1) from exc
         history = getattr(getattr(reply.raw, "retries", None), "history", ()) or ()
         attempts = len(history) + 1
         self.calls += attempts
@@ -264,7 +266,8 @@ class Client:
     def _unanswered(self, timed_out: bool) -> TransientError:
         if timed_out:
             return TransientError(f"The {self.system} did not answer within {self.timeout[1]:g} s.", code="timeout")
-        return TransientError(f"The {self.system} could not be reached at {self.base_url}.", code="connection")
+        log.warning("The %s could not be reached at %s.", self.system, self.base_url)
+        return TransientError(f"The {self.system} could not be reached; try again later.", code="connection")
 
     def _status_error(self, reply: requests.Response, attempts: int, method: str, path: str) -> IntegrationError:
         """An HTTP error status as a typed error with the far side's message (transient ones: after how many tries)."""

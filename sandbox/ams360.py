@@ -4,7 +4,8 @@
 in the ``WSAPISession`` header that every later call carries. GUID ids plus integer customer
 numbers; no modified timestamps and no "changed since" query, as the real one. Every write pushes a
 change notification (record type + id, and the customer it belongs to) to AgencyDesk's webhook,
-signed ``X-AMS-Signature: sha256=<HMAC-SHA256 of the body with the shared secret>``; knobs drop a
+signed ``X-AMS-Signature: sha256=<HMAC-SHA256 of the body with the shared secret>`` (the body carries
+``SentAt``, the UTC time of sending, so the signature covers it: AgencyDesk refuses old ones); knobs drop a
 share of them, delay, duplicate and reorder them. A merged customer keeps its row: fetching its id
 by ``CustomerGetById`` answers the survivor's record (its contacts and policies moved there); a
 deleted customer is not found.

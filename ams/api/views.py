@@ -1,17 +1,20 @@
 """The AMS link's API: the webhook, external ids, identity conflicts, reconciliations, the sync queue."""
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.exceptions import NotAuthenticated, ParseError
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.api.permissions import HasPerm
+from core.api.throttling import ScopedThrottle
 
 from .. import selectors, services
 from ..filters import ExternalIdFilterSet, IdentityConflictFilterSet, ReconciliationFilterSet, SyncAttemptFilterSet
-from ..permissions import can_see_links
+from ..permissions import LINKED_MODELS, can_see_links
 from .serializers import (
     CandidateSerializer,
     ExternalIdLinkSerializer,
@@ -30,9 +33,41 @@ class SeesLinks(BasePermission):
         return bool(request.user and request.user.is_authenticated and can_see_links(request.user))
 
 
+class WebhookThrottle(ScopedThrottle):
+    """The webhook's ``POST`` per sending address (``THROTTLE_AMS_WEBHOOK``); no rate set, no limit."""
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class BodyTooLarge(ParseError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+class EditsLinks(SeesLinks):
+    """``SeesLinks`` to read; to write (link, merge, separate), Edit on at least one linked area, checked before
+    the body is validated or the record looked up (403, as everywhere); the service checks the record's own area."""
+
+    message = "You need Edit on individuals, policies or employer groups to change their links."
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        if request.method in SAFE_METHODS:
+            return True
+        return any(request.user.has_perm(f"{m._meta.app_label}.change_{m._meta.model_name}") for m in LINKED_MODELS)
+
+
 class NotificationWebhookView(APIView):
     """``POST``: the AMS's change notification (signed ``X-AMS-Signature: sha256=<hex HMAC>``), stored
-    before the answer; a bad signature is a 401 and nothing is stored. ``GET``: the inbox (Administration)."""
+    before the answer; a bad signature is a 401 and nothing is stored. ``GET``: the inbox (Administration).
+
+    The ``POST`` is throttled per address (scope ``ams_webhook``), its body is at most
+    ``AMS_WEBHOOK_MAX_BODY_BYTES`` (413), nested at most ``MAX_DEPTH`` deep and sent within
+    ``AMS_WEBHOOK_MAX_AGE_SECONDS`` (its signed ``SentAt``; 400 otherwise)."""
+
+    throttle_scope = "ams_webhook"
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [HasPerm.of("ams.view_notification")()]
@@ -44,6 +79,9 @@ class NotificationWebhookView(APIView):
     def dispatch(self, request, *args, **kwargs):
         self._post = request.method == "POST"
         return super().dispatch(request, *args, **kwargs)
+
+    def get_throttles(self):
+        return [WebhookThrottle()] if self._post else super().get_throttles()
 
     def get_authenticate_header(self, request):
         return 'HMAC realm="ams-notifications"' if self._post else super().get_authenticate_header(request)
@@ -60,8 +98,18 @@ class NotificationWebhookView(APIView):
                                                                 "CustomerId": serializers.CharField(required=False)}),
                    responses={202: NotificationSerializer, 401: None})
     def post(self, request):
+        limit = settings.AMS_WEBHOOK_MAX_BODY_BYTES
         try:
-            notification = services.notification_receive(body=request.body, signature=request.headers.get("X-AMS-Signature", ""))
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:  # refused before reading (or verifying) it
+            raise BodyTooLarge(f"The notification is {length} bytes: at most {limit} are accepted.")
+        body = request.body
+        if len(body) > limit:
+            raise BodyTooLarge(f"The notification is {len(body)} bytes: at most {limit} are accepted.")
+        try:
+            notification = services.notification_receive(body=body, signature=request.headers.get("X-AMS-Signature", ""))
         except services.SignatureError as exc:
             raise NotAuthenticated(str(exc)) from None
         return Response(NotificationSerializer(notification).data, status=status.HTTP_202_ACCEPTED)
@@ -73,7 +121,7 @@ class ExternalIdViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = ExternalIdSerializer
     filterset_class = ExternalIdFilterSet
-    permission_classes = [SeesLinks]
+    permission_classes = [EditsLinks]
     ordering_fields = ["system", "external_id", "last_synced_at", "created_at"]
 
     def get_queryset(self):
@@ -104,7 +152,7 @@ class IdentityConflictViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = IdentityConflictSerializer
     filterset_class = IdentityConflictFilterSet
-    permission_classes = [SeesLinks]
+    permission_classes = [EditsLinks]
 
     def get_queryset(self):
         return selectors.identity_conflict_list(user=self.request.user)

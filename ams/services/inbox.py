@@ -11,12 +11,14 @@ back as retrying, by the one retry policy; the sweep sends again what a dead wor
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from core.api.parsers import MAX_DEPTH, json_depth
 from core.errors import ApplicationError
 from core.jobs import Status, job_claim, job_settle, on_commit_enqueue
 from integrations.attempts import attempt_retry_later
@@ -40,12 +42,43 @@ def _secrets() -> list[str]:
 
 
 def signature_verify(*, body: bytes, header: str) -> None:
-    """``X-AMS-Signature: sha256=<hex HMAC-SHA256 of the raw body>`` with any active secret."""
+    """``X-AMS-Signature: sha256=<hex HMAC-SHA256 of the raw body>`` with any active secret (the body carries
+    its ``SentAt``, so the signature covers the time it was sent)."""
     given = header.removeprefix("sha256=").strip()
     for key in _secrets():
         if hmac.compare_digest(hmac.new(key.encode(), body, hashlib.sha256).hexdigest(), given):
             return
     raise SignatureError("The notification's signature does not match any active webhook secret.")
+
+
+def notification_parse(body: bytes, *, now: datetime | None = None) -> dict:
+    """The signed body as a dict: JSON nested at most ``MAX_DEPTH`` deep, sent (its ``SentAt``, inside what is
+    signed) within ``AMS_WEBHOOK_MAX_AGE_SECONDS`` of now, so a captured notification cannot be replayed later.
+
+    Raises ``ApplicationError`` (a 400) otherwise.
+    """
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise ApplicationError(f"The notification is nested too deep (at most {MAX_DEPTH} levels).") from None
+    except ValueError:
+        raise ApplicationError("The notification is not JSON.") from None
+    if json_depth(data) > MAX_DEPTH:
+        raise ApplicationError(f"The notification is nested too deep (at most {MAX_DEPTH} levels).")
+    if not isinstance(data, dict):
+        raise ApplicationError("The notification must be a JSON object.")
+    try:
+        sent = datetime.fromisoformat(str(data.get("SentAt") or "").replace("Z", "+00:00"))
+    except ValueError:
+        sent = None
+    if sent is None or sent.tzinfo is None:
+        raise ApplicationError("The notification is incomplete.",
+                               {"fields": {"SentAt": "is required: when it was sent, in UTC (ISO 8601)"}})
+    age = ((now or datetime.now(UTC)) - sent).total_seconds()
+    if abs(age) > settings.AMS_WEBHOOK_MAX_AGE_SECONDS:
+        raise ApplicationError(f"The notification was sent {abs(int(age))} s {'ago' if age > 0 else 'ahead'}: "
+                               f"at most {settings.AMS_WEBHOOK_MAX_AGE_SECONDS} s is accepted (a replay or a wrong clock).")
+    return data
 
 
 @transaction.atomic
@@ -56,12 +89,7 @@ def notification_receive(*, body: bytes, signature: str) -> Notification:
     notification. A repeated delivery of the same notification is stored once.
     """
     signature_verify(body=body, header=signature)
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise ApplicationError("The notification is not JSON.") from None
-    if not isinstance(data, dict):
-        raise ApplicationError("The notification must be a JSON object.")
+    data = notification_parse(body)
     errors = {k: "is required" for k in ("NotificationId", "RecordType", "RecordId") if not str(data.get(k) or "").strip()}
     if not errors and data["RecordType"] not in RECORD_TYPES:
         errors["RecordType"] = f"must be one of {', '.join(sorted(RECORD_TYPES))}"

@@ -216,6 +216,8 @@ REST_FRAMEWORK = {
         "export": env.str("THROTTLE_EXPORT", default="30/min"),
         "bulk": env.str("THROTTLE_BULK", default="30/min"),
         "user": env.str("THROTTLE_USER", default="1200/min"),
+        # POST /api/ams/notifications/ per sending address (signed or not): an AMS bulk change sends bursts.
+        "ams_webhook": env.str("THROTTLE_AMS_WEBHOOK", default="3000/min"),
     },
     # Every authenticated API request: THROTTLE_USER per user (views with a scope of their own, login /
     # export / bulk, use that instead); client addresses behind DJANGO_PROXY_COUNT proxies.
@@ -419,7 +421,13 @@ AMS_AGENCY_NO = env.str("AMS_AGENCY_NO", default="1000")
 AMS_LOGIN_ID = env.str("AMS_LOGIN_ID", default="agencydesk")
 AMS_PASSWORD = env.str("AMS_PASSWORD", default="sandbox-ams-password")
 # The webhook secret used until one is added under Admin -> Agency management system -> Webhook secrets.
-AMS_WEBHOOK_SECRET = env.str("AMS_WEBHOOK_SECRET", default="sandbox-ams-webhook-secret")
+# No default here: local and test settings default to the sandbox's public one; production requires its own.
+SANDBOX_AMS_WEBHOOK_SECRET = "sandbox-ams-webhook-secret"  # noqa: S105 - public, the sandbox's
+AMS_WEBHOOK_SECRET = env.str("AMS_WEBHOOK_SECRET", default="")
+# A notification whose signed SentAt is older (or further in the future) than this is refused: a replay.
+AMS_WEBHOOK_MAX_AGE_SECONDS = env.int("AMS_WEBHOOK_MAX_AGE_SECONDS", default=300)
+# The webhook reads at most this many bytes of body (a notification is a few hundred): larger is a 413.
+AMS_WEBHOOK_MAX_BODY_BYTES = env.int("AMS_WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
 # A reconciliation's lease (renewed by a heartbeat while it walks): past it, its worker died and the sweep queues it again.
 AMS_RECONCILE_LEASE_SECONDS = env.int("AMS_RECONCILE_LEASE_SECONDS", default=900)
 # A notification, customer sync or CRM push running past this lease: its worker died, and the sweep queues it again;

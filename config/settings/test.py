@@ -11,6 +11,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "export": "1000/min", "bulk": "1000/min", "user": "100000/min"}}  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
+    "login": "1000/min", "export": "1000/min", "bulk": "1000/min", "user": "100000/min", "ams_webhook": "100000/min"}}
 if not REDIS_URL:  # noqa: F405
     CELERY_RESULT_BACKEND = "cache+memory://"  # eager tasks keep results in memory, not under var/
+# The sandbox AMS signs with its public secret; production settings refuse it.
+AMS_WEBHOOK_SECRET = env.str("AMS_WEBHOOK_SECRET", default=SANDBOX_AMS_WEBHOOK_SECRET)  # noqa: F405

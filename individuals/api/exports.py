@@ -17,7 +17,7 @@ from accounts.api.permissions import HasPerm
 from core.api.import_views import ImportView as BaseImportView
 from core.api.throttling import ScopedThrottle
 
-from ..filters import personal_data_in_url
+from ..filters import criteria_public, personal_data_in_url
 from ..models import ExportJob
 from ..services import exports, imports
 
@@ -26,12 +26,17 @@ class ExportJobSerializer(serializers.ModelSerializer):
     download_url = serializers.SerializerMethodField()
     queue = serializers.CharField(read_only=True, help_text="In progress, successful or failed (core.jobs.Queue).")
     expired = serializers.BooleanField(read_only=True, help_text="Succeeded, and its file is past its expiry.")
+    criteria = serializers.SerializerMethodField(
+        help_text="The criteria; SSN / MBI / driver's license as \"(saved, not shown)\", never their search key.")
 
     class Meta:
         model = ExportJob
         fields = ["id", "status", "queue", "expired", "row_count", "criteria", "criteria_version", "reveal", "reason", "created_at",
                   "started_at", "finished_at", "expires_at", "download_url"]
         read_only_fields = fields
+
+    def get_criteria(self, job) -> dict:
+        return criteria_public(job.criteria or {})  # never a keyed hash (issue 22)
 
     def get_download_url(self, job) -> str | None:
         if job.status != ExportJob.Status.SUCCEEDED or job.expired:

@@ -33,7 +33,7 @@ from core.formulas import formula_safe, formula_safe_sql
 from core.jobs import Status, job_claim, job_lease_kept, job_settle, jobs_sweep, on_commit_enqueue
 
 from .. import personal_data
-from ..filters import criteria_authorize, criteria_clean, criteria_load
+from ..filters import criteria_authorize, criteria_clean, criteria_load, criteria_public
 from ..models import INDIVIDUAL_PLAIN_COLUMNS, CustomField, ExportJob, Individual
 from ..selectors import individual_list
 from .saved_searches import VIEW_INDIVIDUALS
@@ -185,7 +185,7 @@ def export_reveal_kinds(*, actor: User, requested) -> list[str]:
 
 
 def _audit_export(*, actor: User, count: int, criteria: dict, reveal: list[str], how: str, job=None) -> None:
-    data = {"count": count, "criteria": criteria, "full_personal_data": reveal, "how": how}
+    data = {"count": count, "criteria": criteria_public(criteria), "full_personal_data": reveal, "how": how}
     if job is not None:
         data["job"] = job.pk
     full = f" with full {', '.join(personal_data.LABELS[k] for k in reveal)}" if reveal else " (personal data masked)"

@@ -7,6 +7,7 @@ when the service says it has expired. Lists are offset-paged (``meta.total_recor
 by page, so a large group never sits in memory at once. Reading is tolerant: fields the client does
 not know are ignored, and a status outside the published enum is kept as it came.
 """
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ import requests
 from django.conf import settings
 
 from ..http import AuthError, Client, NotFoundError, RetryPolicy
+
+log = logging.getLogger(__name__)
 
 CONNECTION_STATUSES = ("created", "processing", "noyo_review", "waiting_on_carrier", "carrier_authorization",
                        "action_required", "unable_to_connect", "completed")
@@ -53,7 +56,8 @@ class NoyoClient(Client):
             reply = self.session.post(f"{self.base_url}/auth/token", data={"grant_type": "client_credentials"},
                                       auth=(self.client_id, self.client_secret), timeout=self.timeout)
         except requests.RequestException as exc:
-            raise AuthError(f"The {self.system} could not be reached for a token at {self.base_url}.", code="connection") from exc
+            log.warning("The %s could not be reached for a token at %s: %s", self.system, self.base_url, exc)
+            raise AuthError(f"The {self.system} could not be reached for a token; try again later.", code="connection") from exc
         if reply.status_code >= 400:
             raise self._error(reply)
         data = self._json(reply)

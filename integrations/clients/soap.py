@@ -15,6 +15,7 @@ Subclasses name the system, the operations that are writes and how its faults ma
 errors (``fault_error``); they keep the far side's session handling (log in again once on a
 session fault) and return plain data.
 """
+import logging
 import threading
 
 import zeep
@@ -33,6 +34,8 @@ from ..http import (
     TransientError,
     pooled_session,
 )
+
+log = logging.getLogger(__name__)
 
 # Safe XML: no DTDs, no entities, no external fetches.
 SETTINGS = Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False)
@@ -91,10 +94,12 @@ class SoapClient(Client):
                 try:
                     document = Document(self.wsdl_url, self.transport, settings=SETTINGS)
                 except TransientError as exc:
-                    exc.message = f"The {self.system}'s WSDL could not be loaded from {self.wsdl_url}: {exc.message}"
+                    log.warning("The %s's WSDL could not be loaded from %s: %s", self.system, self.wsdl_url, exc.message)
+                    exc.message = f"The {self.system}'s WSDL could not be loaded: {exc.message}"
                     raise
                 except (TransportError, XMLSyntaxError, XMLParseError) as exc:
-                    raise TransientError(f"The {self.system}'s WSDL could not be loaded from {self.wsdl_url}: {exc}",
+                    log.warning("The %s's WSDL could not be loaded from %s: %s", self.system, self.wsdl_url, exc)
+                    raise TransientError(f"The {self.system}'s WSDL could not be loaded (the details are in the log).",
                                          code="wsdl") from exc
                 _documents[self.wsdl_url] = document
             return document

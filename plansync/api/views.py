@@ -1,3 +1,5 @@
+import logging
+
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -5,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.permissions import HasPerm
-from integrations.http import IntegrationError
+from integrations.http import IntegrationError, TransientError
 
 from ..filters import AccountFilterSet, ConflictFilterSet, LinkFilterSet, RunFilterSet
 from ..models import AccountLink
@@ -24,6 +26,8 @@ from .serializers import (
 
 # Importing, choosing, syncing and resolving need Edit on Employer Groups & Plans.
 CAN_EDIT = HasPerm.of("plans.change_employergroup", "plans.change_plan")
+
+log = logging.getLogger(__name__)
 
 
 class BenefitsAdminAccountViewSet(viewsets.ReadOnlyModelViewSet):
@@ -46,7 +50,11 @@ class BenefitsAdminAccountViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             count = accounts_refresh(actor=request.user)
         except IntegrationError as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            # What happened, never where: the client logged the address it called.
+            log.warning("Refreshing the benefits-admin accounts failed: %s", exc.message)
+            detail = ("The benefits-admin system did not answer; try again." if isinstance(exc, TransientError)
+                      else f"The benefits-admin system refused the refresh: {exc.message}")
+            return Response({"detail": detail}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({"accounts": count})
 
 

@@ -11,7 +11,16 @@ from django.utils.http import urlencode
 
 from core import home
 from core.errors import RateLimited
-from individuals.filters import criteria_authorize, criteria_clean, criteria_dict, criteria_labels, criteria_load, criteria_shown
+from individuals import personal_data
+from individuals.filters import (
+    criteria_authorize,
+    criteria_clean,
+    criteria_dict,
+    criteria_labels,
+    criteria_load,
+    criteria_sealed,
+    criteria_shown,
+)
 
 from .. import services
 from ..models import MassCreationJob
@@ -19,8 +28,16 @@ from ..rights import allowed_types, may_mass_create
 from ..selectors import job_list, job_progress
 
 
+def _sealed(criteria: dict) -> dict:
+    """Criteria as pages and URLs carry them: a personal-data search key sealed (``criteria_sealed``), never
+    the plain keyed hash (issue 22); one sealed already is kept as it is."""
+    plain = {k: v for k, v in criteria.items() if not str(v).startswith(personal_data.SEALED)}
+    return {**criteria, **criteria_sealed(plain)}
+
+
 def saved_search_add_url(criteria: dict) -> str:
     """The saved-search form pre-filled with these criteria, when the individuals app offers it."""
+    criteria = _sealed(criteria)
     try:
         url = reverse("admin:individuals_savedsearch_save")
         return f"{url}?{urlencode(criteria, doseq=True)}" if criteria else url
@@ -34,6 +51,7 @@ def saved_search_add_url(criteria: dict) -> str:
 
 
 def search_url(criteria: dict) -> str:
+    criteria = _sealed(criteria)
     url = reverse("admin:individuals_individual_changelist")
     return f"{url}?{urlencode(criteria, doseq=True)}" if criteria else url
 
@@ -106,7 +124,7 @@ class MassCreationJobAdmin(admin.ModelAdmin):
             criteria = criteria_shown(criteria)  # shown again, and put in links
         return TemplateResponse(request, "admin/salesrecords/masscreationjob/confirm.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Create Sales Records",
-            "preview": preview, "errors": errors, "criteria": criteria, "criteria_json": json.dumps(criteria),
+            "preview": preview, "errors": errors, "criteria": _sealed(criteria), "criteria_json": json.dumps(_sealed(criteria)),
             "criteria_items": criteria_labels(criteria), "types": types, "search_url": search_url(criteria),
             "selected_type": request.POST.get("record_type") or "",
         })

@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
 from individuals import personal_data
+from individuals.filters import criteria_public
+from individuals.filters.criteria import NOT_SHOWN
 
 from ..models import Activity, MassCreationJob, SalesRecord, SalesRecordType, SalesWorkflow
 from ..selectors import job_progress
@@ -43,6 +45,8 @@ class SalesRecordSerializer(serializers.ModelSerializer):
 
 class MassCreationJobSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
+    criteria = serializers.SerializerMethodField(
+        help_text="The criteria; SSN / MBI / driver's license as \"(saved, not shown)\", never their search key.")
 
     class Meta:
         model = MassCreationJob
@@ -52,6 +56,10 @@ class MassCreationJobSerializer(serializers.ModelSerializer):
 
     def get_progress(self, obj) -> dict:
         return job_progress(obj)
+
+    def get_criteria(self, obj) -> dict:
+        # A keyed hash compared with a guess's would tell the value without a search (issue 22).
+        return criteria_public(obj.criteria or {})
 
 
 class MassCreationJobCreateSerializer(serializers.Serializer):
@@ -86,3 +94,22 @@ class SalesWorkflowSerializer(serializers.ModelSerializer):
                   "activity_due_days", "send_email", "email_to", "email_subject", "email_body", "set_stage",
                   "created_at", "updated_at"]
         read_only_fields = ["criteria_version", "created_at", "updated_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["criteria"] = criteria_public(instance.criteria or {})  # never a keyed hash (issue 22)
+        return data
+
+    def validate_criteria(self, value):
+        """What GET showed may be sent back: ``"(saved, not shown)"`` keeps the workflow's saved key."""
+        if not isinstance(value, dict):
+            return value
+        saved = (self.instance.criteria or {}) if self.instance is not None else {}
+        kept = {}
+        for kind in personal_data.KINDS:
+            if value.get(kind) == NOT_SHOWN:
+                if not saved.get(f"{kind}_hash"):
+                    raise serializers.ValidationError({kind: "Give the value: none is saved."})
+                kept[f"{kind}_hash"] = saved[f"{kind}_hash"]
+        replaced = {key.removesuffix("_hash") for key in kept}
+        return {**{k: v for k, v in value.items() if k.removesuffix("_hash") not in replaced}, **kept}

@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import AuditLog, User
 from accounts.services import audit
 from core.jobs import job_claim, job_lease_kept, job_settle, job_update, jobs_sweep, on_commit_enqueue
-from individuals.filters import criteria_authorize, criteria_clean, criteria_filterset, criteria_load
+from individuals.filters import criteria_authorize, criteria_clean, criteria_filterset, criteria_load, criteria_public
 from individuals.models import Individual
 
 from .. import sql
@@ -113,7 +113,7 @@ def _audit(job: MassCreationJob) -> None:
     else:
         summary = f"Sales record creation failed: {job.reason}"
     audit(actor=job.created_by, action=AuditLog.Action.BULK, obj=job, summary=summary,
-          data={"criteria": job.criteria, "record_type": job.record_type_id, "status": job.status,
+          data={"criteria": criteria_public(job.criteria or {}), "record_type": job.record_type_id, "status": job.status,
                 "matched": job.matched, "created": job.created, "skipped": job.skipped})
 
 

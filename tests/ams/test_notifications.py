@@ -17,6 +17,7 @@ URL = "/api/ams/notifications/"
 
 
 def signed(payload: dict, secret: str | None = None) -> tuple[bytes, str]:
+    payload = {"SentAt": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"), **payload}
     body = json.dumps(payload).encode()
     return body, "sha256=" + hmac.new((secret or settings.AMS_WEBHOOK_SECRET).encode(), body, hashlib.sha256).hexdigest()
 
