@@ -271,3 +271,12 @@ def test_admin_import_dry_run_then_confirm_writes_the_rows(client, editor):
     assert done.status_code == 302
     assert Individual.objects.get().ssn_last4 == "6789"
     assert AuditLog.objects.filter(action=AuditLog.Action.IMPORT, actor=editor).count() == 1
+
+
+def test_a_checkbox_list_cell_nested_thousands_deep_is_a_row_error(editor):
+    CustomFieldFactory(key="preferred_contact", field_type="checkbox_list", options=["Phone", "Email"])
+    header = ["first_name", "last_name", "cf_preferred_contact"]
+    deep = _csv([["Ann", "Lee", "[" * 5000 + "]" * 5000]], header=header)
+    report = individuals_import(actor=editor, kind="individuals", content=deep, dry_run=True)
+    assert [r["row"] for r in report.row_errors] == [1] and "cf_preferred_contact" in report.row_errors[0]["errors"]
+    assert not Individual.objects.exists()
