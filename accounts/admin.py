@@ -60,9 +60,7 @@ class UserAdmin(DjangoUserAdmin):
         ("Rights", {"fields": ("security_group", "is_active", "is_staff", "is_superuser")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "security_group", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "security_group", "password1", "password2")}),)
     readonly_fields = ["last_login", "date_joined"]
     actions = ["unlock_login", "send_invitation"]
 
@@ -72,8 +70,7 @@ class UserAdmin(DjangoUserAdmin):
         for user in sent:
             user_invite(actor=request.user, user=user, site_url=request.build_absolute_uri("/"))
         skipped = queryset.count() - len(sent)
-        self.message_user(request, f"Invitation sent to {len(sent)} user(s)"
-                          + (f"; {skipped} without an email address skipped." if skipped else "."))
+        self.message_user(request, f"Invitation sent to {len(sent)} user(s)" + (f"; {skipped} without an email address skipped." if skipped else "."))
 
     @admin.action(description="Unlock login of the selected users", permissions=["change"])
     def unlock_login(self, request, queryset):
@@ -189,8 +186,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj):
-        api_tokens_revoke(actor=request.user, user=obj.user, reason="revoked by an administrator",
-                          tokens=ApiToken.objects.filter(pk=obj.pk))
+        api_tokens_revoke(actor=request.user, user=obj.user, reason="revoked by an administrator", tokens=ApiToken.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
         for token in queryset.select_related("user"):

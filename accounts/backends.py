@@ -1,4 +1,5 @@
 """Authentication and permissions from security groups (see ``accounts.rights``)."""
+
 from django.contrib.auth.backends import ModelBackend
 
 from .rights import MODEL_AREAS, permission_granted
@@ -58,9 +59,7 @@ class SecurityGroupBackend(ModelBackend):
                 continue
             codenames = [f"{a}_{meta.model_name}" for a in meta.default_permissions]
             codenames += [codename for codename, _ in meta.permissions]
-            perms.update(
-                f"{meta.app_label}.{c}" for c in codenames if self.has_perm(user_obj, f"{meta.app_label}.{c}")
-            )
+            perms.update(f"{meta.app_label}.{c}" for c in codenames if self.has_perm(user_obj, f"{meta.app_label}.{c}"))
         return perms
 
     def get_user_permissions(self, user_obj, obj=None):

@@ -1,4 +1,5 @@
 """Demo data for accounts: one login per seeded security group, and some agents."""
+
 import json
 import secrets
 
@@ -27,8 +28,15 @@ def load(stdout) -> list[tuple[str, str, str]]:
     for group_name, (username, password) in zip(SEEDED_SECURITY_GROUPS, _logins().items(), strict=True):
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = user_create(actor=None, username=username, password=password, security_group=groups[group_name],
-                               first_name=group_name.split()[0], last_name="Demo", email=f"{username}@agency.example")
+            user = user_create(
+                actor=None,
+                username=username,
+                password=password,
+                security_group=groups[group_name],
+                first_name=group_name.split()[0],
+                last_name="Demo",
+                email=f"{username}@agency.example",
+            )
         elif not user.check_password(password):
             user.set_password(password)
             record_save(actor=None, instance=user, changed=["password"])
@@ -36,6 +44,5 @@ def load(stdout) -> list[tuple[str, str, str]]:
     for first, last, username in AGENTS:
         if not Agent.objects.filter(first_name=first, last_name=last).exists():
             user = User.objects.filter(username=username).first() if username else None
-            record_save(actor=None, instance=Agent(first_name=first, last_name=last, user=user,
-                                                   email=f"{first.lower()}@agency.example"))
+            record_save(actor=None, instance=Agent(first_name=first, last_name=last, user=user, email=f"{first.lower()}@agency.example"))
     return rows

@@ -1,4 +1,5 @@
 """A refused page says which right is missing, and is logged as one line, not a traceback."""
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.urls import get_resolver
@@ -17,7 +18,7 @@ def admin_denial_message(request) -> str:
     for model in admin.site._registry:
         prefix = f"{model._meta.app_label}_{model._meta.model_name}_"
         if match.url_name and match.url_name.startswith(prefix):
-            action = ADMIN_VIEW_ACTIONS.get(match.url_name[len(prefix):])
+            action = ADMIN_VIEW_ACTIONS.get(match.url_name[len(prefix) :])
             if action == "change" and request.method in ("GET", "HEAD"):
                 action = "view"
             if action:

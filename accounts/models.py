@@ -53,9 +53,7 @@ class SecurityGroup(models.Model):
 class User(AbstractUser):
     # Every user of AgencyDesk is agency staff working in the admin.
     is_staff = models.BooleanField("staff status", default=True)
-    security_group = models.ForeignKey(
-        SecurityGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
-    )
+    security_group = models.ForeignKey(SecurityGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
 
     def clean(self):
         super().clean()
@@ -78,9 +76,7 @@ class Agent(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
     npn = models.CharField("National producer number", max_length=20, blank=True)
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="agent"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="agent")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,4 +1,5 @@
 """Django auth signals, turned into service calls (the only signal use: auth has no other hook)."""
+
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 

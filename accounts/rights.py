@@ -6,6 +6,7 @@ permissions a user has: Visible -> view, Edit -> view/add/change, Delete -> all 
 grant every permission on the models they govern and a few custom permissions. The backend in
 ``accounts.backends`` applies this, so ``user.has_perm(...)`` is the one check everywhere.
 """
+
 from django.db import models
 
 
@@ -69,9 +70,7 @@ FLAG_MODELS: dict[str, Flag] = {
 READ_ONLY_MODELS = {"accounts.auditlog"}
 
 # Custom permissions ("app_label.codename") and the flag that grants each.
-FLAG_PERMISSIONS: dict[str, Flag] = {
-    f"accounts.{flag.value}": flag for flag in Flag
-}
+FLAG_PERMISSIONS: dict[str, Flag] = {f"accounts.{flag.value}": flag for flag in Flag}
 
 
 def area_of(app_label: str, model: str) -> Area | None:
@@ -134,7 +133,10 @@ def denial_message(user, perms) -> str:
             what = ""
         right = right_needed(perm)
         if not right:
-            return f"Nobody may {ACTION_VERBS.get(action, action)} {model._meta.verbose_name_plural}." if what else \
-                "You don't have the right to do this."
+            return (
+                f"Nobody may {ACTION_VERBS.get(action, action)} {model._meta.verbose_name_plural}."
+                if what
+                else "You don't have the right to do this."
+            )
         return f"You need {right}{what}."
     return ""

@@ -1,4 +1,5 @@
 """The seeded security groups (DESIGN.md section 3); loaded by a data migration."""
+
 from .rights import Area, Flag, Level
 
 A = Area
@@ -9,20 +10,32 @@ SEEDED_SECURITY_GROUPS = {
         "description": "Runs the agency: every area, every administrative right.",
     },
     "Sales": {
-        "levels": {A.INDIVIDUALS: Level.EDIT, A.POLICIES: Level.EDIT, A.SALES: Level.DELETE, A.PLANS: Level.VISIBLE,
-                   A.REPORTING: Level.VISIBLE},
+        "levels": {A.INDIVIDUALS: Level.EDIT, A.POLICIES: Level.EDIT, A.SALES: Level.DELETE, A.PLANS: Level.VISIBLE, A.REPORTING: Level.VISIBLE},
         "flags": {Flag.SEARCH_BY_PERSONAL_DATA},
         "description": "Producers: work the book of business and sales records.",
     },
     "Service": {
-        "levels": {A.INDIVIDUALS: Level.EDIT, A.POLICIES: Level.EDIT, A.SALES: Level.VISIBLE, A.PLANS: Level.EDIT,
-                   A.BENEFITS_SYNC: Level.EDIT, A.CARRIER_CONNECTIONS: Level.VISIBLE, A.REPORTING: Level.VISIBLE},
+        "levels": {
+            A.INDIVIDUALS: Level.EDIT,
+            A.POLICIES: Level.EDIT,
+            A.SALES: Level.VISIBLE,
+            A.PLANS: Level.EDIT,
+            A.BENEFITS_SYNC: Level.EDIT,
+            A.CARRIER_CONNECTIONS: Level.VISIBLE,
+            A.REPORTING: Level.VISIBLE,
+        },
         "flags": {Flag.SEARCH_BY_PERSONAL_DATA},
         "description": "Account managers: keep clients, policies and groups up to date.",
     },
     "Benefits Admin": {
-        "levels": {A.INDIVIDUALS: Level.VISIBLE, A.POLICIES: Level.VISIBLE, A.PLANS: Level.DELETE,
-                   A.BENEFITS_SYNC: Level.DELETE, A.CARRIER_CONNECTIONS: Level.DELETE, A.REPORTING: Level.VISIBLE},
+        "levels": {
+            A.INDIVIDUALS: Level.VISIBLE,
+            A.POLICIES: Level.VISIBLE,
+            A.PLANS: Level.DELETE,
+            A.BENEFITS_SYNC: Level.DELETE,
+            A.CARRIER_CONNECTIONS: Level.DELETE,
+            A.REPORTING: Level.VISIBLE,
+        },
         "flags": set(),
         "description": "Employee benefits: groups, plans, carrier connections and the benefits sync.",
     },

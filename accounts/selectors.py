@@ -29,8 +29,10 @@ def _token_lookup() -> tuple[str, list[tuple[type, slice, list[str]]], list[tupl
     quote = connection.ops.quote_name
     token, user, group = (quote(m._meta.db_table) for m in (ApiToken, User, SecurityGroup))
     columns, parts, converters = joined_columns([ApiToken, User, SecurityGroup])
-    sql = (f"SELECT {', '.join(columns)} FROM {token} INNER JOIN {user} ON {user}.id = {token}.user_id "  # noqa: S608
-           f"LEFT OUTER JOIN {group} ON {group}.id = {user}.security_group_id WHERE {token}.token_key = %s")
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {token} INNER JOIN {user} ON {user}.id = {token}.user_id "  # noqa: S608
+        f"LEFT OUTER JOIN {group} ON {group}.id = {user}.security_group_id WHERE {token}.token_key = %s"
+    )
     return sql, parts, converters
 
 

@@ -38,8 +38,7 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
     from knox.settings import knox_settings
 
     user.auth_token_set.filter(expiry__lt=timezone.now()).delete()
-    instance, token = ApiToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL,
-                                              credentials_hash=user.get_session_auth_hash())
+    instance, token = ApiToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL, credentials_hash=user.get_session_auth_hash())
     expires = f", expires {instance.expiry:%Y-%m-%d %H:%M} UTC" if instance.expiry else ""
     audit(actor=user, action=AuditLog.Action.OTHER, obj=user, summary=f"API token issued{expires}")
     return instance, token
@@ -69,8 +68,17 @@ def login_failure_record(*, username: str, ip: str = "") -> AuditLog:
 
 @transaction.atomic
 def user_create(
-    *, actor: User | None, username: str, password: str | None = None, invite: bool = False, site_url: str = "",
-    security_group=None, email: str = "", first_name: str = "", last_name: str = "", is_active: bool = True,
+    *,
+    actor: User | None,
+    username: str,
+    password: str | None = None,
+    invite: bool = False,
+    site_url: str = "",
+    security_group=None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    is_active: bool = True,
     is_superuser: bool = False,
 ) -> User:
     """Create a staff user in a security group, with either an initial ``password`` (checked against
@@ -80,8 +88,14 @@ def user_create(
     from django.core.exceptions import ValidationError
 
     user = User(
-        username=username, email=email, first_name=first_name, last_name=last_name,
-        security_group=security_group, is_staff=True, is_superuser=is_superuser, is_active=is_active,
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        security_group=security_group,
+        is_staff=True,
+        is_superuser=is_superuser,
+        is_active=is_active,
     )
     errors: dict[str, list[str]] = {}
     try:
@@ -91,8 +105,7 @@ def user_create(
     if password and invite:
         errors.setdefault("password", []).append("Give an initial password or send an invitation, not both.")
     elif not password and not invite:
-        errors.setdefault("password", []).append(
-            "Give an initial password, or send an invitation (a link to set one) to the user's email.")
+        errors.setdefault("password", []).append("Give an initial password, or send an invitation (a link to set one) to the user's email.")
     elif password:
         try:
             validate_password(password, user)
@@ -124,12 +137,13 @@ def user_invite(*, actor: User | None, user: User, site_url: str) -> str:
 
     if not user.email:
         raise ApplicationError(f"{user} has no email address to send an invitation to.")
-    path = reverse("set-password", kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                                           "token": default_token_generator.make_token(user)})
+    path = reverse("set-password", kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)})
     link = site_url.rstrip("/") + path
     days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
-    body = (f"Hello {user.get_full_name() or user.username},\n\nAn account on AgencyDesk was opened for you "
-            f"(username: {user.username}). Choose your password here within {days} days:\n\n{link}\n")
+    body = (
+        f"Hello {user.get_full_name() or user.username},\n\nAn account on AgencyDesk was opened for you "
+        f"(username: {user.username}). Choose your password here within {days} days:\n\n{link}\n"
+    )
     transaction.on_commit(lambda: send_mail("Your AgencyDesk account", body, None, [user.email]))
     audit(actor=actor, action=AuditLog.Action.OTHER, obj=user, summary=f"Invitation to set a password sent to {user.email}")
     return link
@@ -143,6 +157,12 @@ def login_unlock(*, actor: User | None, username: str, ip_address: str | None = 
 
     cleared = reset(username=username, ip=ip_address) if username or ip_address else 0
     where = f" from {ip_address}" if ip_address else ""
-    audit(actor=actor, action=AuditLog.Action.UPDATE, model=User, object_repr=username,
-          summary=f"Unlocked login for {username!r}{where} ({cleared} cleared)", data={"cleared": cleared})
+    audit(
+        actor=actor,
+        action=AuditLog.Action.UPDATE,
+        model=User,
+        object_repr=username,
+        summary=f"Unlocked login for {username!r}{where} ({cleared} cleared)",
+        data={"cleared": cleared},
+    )
     return cleared

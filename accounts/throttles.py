@@ -1,6 +1,7 @@
 """Throttles: the login scope (admin login page and API token endpoint, per address) and the default
 for every authenticated API request (scope ``user``, per user), counted in windows
 (``core.api.throttling``)."""
+
 from rest_framework.throttling import UserRateThrottle
 
 from core.api.throttling import FailureThrottle, FixedWindowThrottle

@@ -1,6 +1,7 @@
 """Pages of accounts: the admin's login (throttled per address) and setting a password from an invitation link.
 
 ``config.urls`` includes these before the admin's own URLs, so ``admin/login/`` here wins."""
+
 from django.urls import path
 
 from . import views

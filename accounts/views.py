@@ -1,4 +1,5 @@
 """Pages of accounts outside the admin's own views: the throttled admin login, setting a password."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect

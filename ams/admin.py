@@ -1,5 +1,6 @@
 """The AMS link in the admin: the sync queue, identity conflicts, reconciliations, the inbox, webhook
 secrets, and the page where a person links a record to an AMS customer picked from name candidates."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
@@ -48,7 +49,8 @@ class SyncAttemptAdmin(_SeenWithRecords, ReadOnlyModelAdmin):
         from django.db.models import Q
 
         return ReadOnlyModelAdmin.get_queryset(self, request).filter(
-            Q(content_type_id__in=viewable_content_types(request.user)) | Q(content_type__isnull=True))
+            Q(content_type_id__in=viewable_content_types(request.user)) | Q(content_type__isnull=True)
+        )
 
     def changelist_view(self, request, extra_context=None):
         counts = dict(self.get_queryset(request).order_by().values_list("status").annotate(n=Count("pk")))
@@ -57,9 +59,15 @@ class SyncAttemptAdmin(_SeenWithRecords, ReadOnlyModelAdmin):
         tabs = []
         for queue in (Queue.FAILED, Queue.IN_PROGRESS, Queue.SUCCESSFUL):
             statuses = ",".join(QUEUE_STATUSES[queue])
-            tabs.append({"label": queue.label, "value": queue.value, "active": current == statuses,
-                         "count": sum(counts.get(status, 0) for status in QUEUE_STATUSES[queue]),
-                         "url": f"{base}?status__in={statuses}"})
+            tabs.append(
+                {
+                    "label": queue.label,
+                    "value": queue.value,
+                    "active": current == statuses,
+                    "count": sum(counts.get(status, 0) for status in QUEUE_STATUSES[queue]),
+                    "url": f"{base}?status__in={statuses}",
+                }
+            )
         return super().changelist_view(request, {**(extra_context or {}), "sync_tabs": tabs})
 
     def lookup_allowed(self, lookup, value, request=None):
@@ -78,8 +86,19 @@ class IdentityConflictAdmin(_SeenWithRecords, admin.ModelAdmin):
     list_display = ["created_at", "kind", "external_id", "kept", "other", "status", "decided_by"]
     list_filter = ["status", "kind"]
     search_fields = ["external_id", "description"]
-    readonly_fields = ["kind", "status", "system", "object_type", "external_id", "kept", "other", "description",
-                       "created_at", "decided_by", "decided_at"]
+    readonly_fields = [
+        "kind",
+        "status",
+        "system",
+        "object_type",
+        "external_id",
+        "kept",
+        "other",
+        "description",
+        "created_at",
+        "decided_by",
+        "decided_at",
+    ]
     fields = readonly_fields
 
     def has_add_permission(self, request):
@@ -115,8 +134,11 @@ class IdentityConflictAdmin(_SeenWithRecords, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         conflict = self.get_object(request, object_id)
-        can_decide = conflict is not None and conflict.status == IdentityConflict.Status.OPEN and request.user.has_perm(
-            f"{conflict.content_type.app_label}.change_{conflict.content_type.model}")
+        can_decide = (
+            conflict is not None
+            and conflict.status == IdentityConflict.Status.OPEN
+            and request.user.has_perm(f"{conflict.content_type.app_label}.change_{conflict.content_type.model}")
+        )
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), "can_decide": can_decide})
 
     def decide_view(self, request, pk):
@@ -157,16 +179,37 @@ class IdentityConflictAdmin(_SeenWithRecords, admin.ModelAdmin):
                 candidates = services.customer_candidates(name_prefix=form.cleaned_data["name_prefix"])
             except ApplicationError as exc:
                 error = exc.message
-        context = {**self.admin_site.each_context(request), "title": f"Link “{record}” to an AMS customer", "record": record,
-                   "form": form, "candidates": candidates, "error": error, "back": back, "opts": model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Link “{record}” to an AMS customer",
+            "record": record,
+            "form": form,
+            "candidates": candidates,
+            "error": error,
+            "back": back,
+            "opts": model._meta,
+        }
         return TemplateResponse(request, "admin/ams/link.html", context)
 
 
 @admin.register(Reconciliation)
 class ReconciliationAdmin(ReadOnlyModelAdmin):
     change_list_template = "admin/ams/reconciliation/change_list.html"
-    list_display = ["created_at", "trigger", "requested_by", "status", "tries", "customers_seen", "policies_seen", "created",
-                    "updated", "retired", "failed", "finished_at", "reason"]
+    list_display = [
+        "created_at",
+        "trigger",
+        "requested_by",
+        "status",
+        "tries",
+        "customers_seen",
+        "policies_seen",
+        "created",
+        "updated",
+        "retired",
+        "failed",
+        "finished_at",
+        "reason",
+    ]
     list_filter = ["status", "trigger"]
 
     def get_urls(self):
@@ -196,8 +239,11 @@ class NotificationAdmin(ReadOnlyModelAdmin):
 
 
 class WebhookSecretForm(forms.ModelForm):
-    secret = forms.CharField(widget=forms.PasswordInput(render_value=False), min_length=16,
-                             help_text="The HMAC-SHA256 key configured in the agency management system (at least 16 characters).")
+    secret = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        min_length=16,
+        help_text="The HMAC-SHA256 key configured in the agency management system (at least 16 characters).",
+    )
 
     class Meta:
         model = WebhookSecret
@@ -223,11 +269,12 @@ def _ams_queue_rows(request):
     url = reverse("admin:ams_syncattempt_changelist")
     failed = SyncAttempt.objects.filter(status__in=QUEUE_STATUSES[Queue.FAILED]).count()
     running = SyncAttempt.objects.filter(status__in=QUEUE_STATUSES[Queue.IN_PROGRESS]).count()
-    return [home.HomeRow("Failed", url=f"{url}?status__in={','.join(QUEUE_STATUSES[Queue.FAILED])}", count=failed,
-                         tone="failed" if failed else ""),
-            home.HomeRow("In progress", url=f"{url}?status__in={','.join(QUEUE_STATUSES[Queue.IN_PROGRESS])}", count=running,
-                         tone="running" if running else "")]
+    return [
+        home.HomeRow("Failed", url=f"{url}?status__in={','.join(QUEUE_STATUSES[Queue.FAILED])}", count=failed, tone="failed" if failed else ""),
+        home.HomeRow(
+            "In progress", url=f"{url}?status__in={','.join(QUEUE_STATUSES[Queue.IN_PROGRESS])}", count=running, tone="running" if running else ""
+        ),
+    ]
 
 
-home.register(home.Panel(key="ams_sync", section=home.QUEUES, title="AMS and CRM", permission="ams.view_syncattempt",
-                         rows=_ams_queue_rows))
+home.register(home.Panel(key="ams_sync", section=home.QUEUES, title="AMS and CRM", permission="ams.view_syncattempt", rows=_ams_queue_rows))

@@ -1,4 +1,5 @@
 """*Awaiting a person* (``integrations.decisions``): open identity conflicts, each with what it holds up."""
+
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
@@ -37,15 +38,24 @@ def identity_conflict_decisions(limit: int) -> list[Decision]:
         name = str(kept) if kept is not None else f"{conflict.content_type.name} #{conflict.object_id}"
         system = systems.get(conflict.system, conflict.system)
         system = system if system.isupper() else system[0].lower() + system[1:]
-        rows.append(Decision(
-            kind=KIND, title=f"{conflict.get_kind_display()}: {conflict.external_id}",
-            blocks=f"{name} is not kept in step with the {system}" + (f" (nor is {other})" if other is not None else ""),
-            opened_at=conflict.created_at, url=reverse("admin:ams_identityconflict_change", args=[conflict.pk]),
-            impact=1 + (other is not None),
-        ))
+        rows.append(
+            Decision(
+                kind=KIND,
+                title=f"{conflict.get_kind_display()}: {conflict.external_id}",
+                blocks=f"{name} is not kept in step with the {system}" + (f" (nor is {other})" if other is not None else ""),
+                opened_at=conflict.created_at,
+                url=reverse("admin:ams_identityconflict_change", args=[conflict.pk]),
+                impact=1 + (other is not None),
+            )
+        )
     return rows
 
 
-SOURCE = DecisionSource(key="identity_conflicts", kind=KIND, permission="ams.view_identityconflict",
-                        url="admin:ams_identityconflict_changelist", count=identity_conflict_count,
-                        rows=identity_conflict_decisions)
+SOURCE = DecisionSource(
+    key="identity_conflicts",
+    kind=KIND,
+    permission="ams.view_identityconflict",
+    url="admin:ams_identityconflict_changelist",
+    count=identity_conflict_count,
+    rows=identity_conflict_decisions,
+)

@@ -6,6 +6,7 @@ GUIDs are a contract between the two, like an agency's own list of its customer 
 our side of it (the apps never import the sandbox; a test checks both sides agree). Linking here
 (never by name) lets the first reconciliation bring their AMS data in, and every other AMS customer with them.
 """
+
 import uuid
 
 from django.core.exceptions import ValidationError

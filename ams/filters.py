@@ -1,4 +1,5 @@
 """FilterSets for the AMS link: the admin, the API and the selectors share them."""
+
 import django_filters
 from django.contrib.contenttypes.models import ContentType
 

@@ -3,6 +3,7 @@
 A value with no mapping is a ``MappingError`` naming it: that record's sync fails with the reason,
 never a silent default.
 """
+
 import re
 from datetime import date
 from decimal import Decimal
@@ -36,8 +37,19 @@ POLICY_STATUSES = {  # AMS PolicyStatus -> our policy status
     "Declined": Policy.Status.DECLINED,
 }
 # Fields the AMS owns on linked records (a local edit to one is refused).
-INDIVIDUAL_FIELDS = ["first_name", "middle_name", "last_name", "email", "home_phone", "address_line1", "address_line2",
-                     "city", "state", "zip_code", "record_status"]
+INDIVIDUAL_FIELDS = [
+    "first_name",
+    "middle_name",
+    "last_name",
+    "email",
+    "home_phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "zip_code",
+    "record_status",
+]
 GROUP_FIELDS = ["name", "dba", "federal_ein", "status"]
 POLICY_FIELDS = ["carrier", "policy_number", "coverage_type", "status", "effective_date", "renewal_date", "premium"]
 
@@ -96,17 +108,23 @@ def group_values(customer: dict) -> dict:
         "name": customer_display_name(customer),
         "dba": _text(customer.get("DoingBusinessAs")),
         "federal_ein": ein if _EIN.match(ein) else "",
-        "status": {"prospect": EmployerGroup.Status.PROSPECT, "inactive": EmployerGroup.Status.INACTIVE}.get(
-            status, EmployerGroup.Status.ACTIVE),
+        "status": {"prospect": EmployerGroup.Status.PROSPECT, "inactive": EmployerGroup.Status.INACTIVE}.get(status, EmployerGroup.Status.ACTIVE),
     }
 
 
 def contact_values(contacts: list[dict]) -> list[dict]:
     """A commercial customer's contacts as a group's, in SortOrder; the first is the primary contact."""
     ordered = sorted(contacts, key=lambda c: (c.get("SortOrder") if c.get("SortOrder") is not None else 999, c.get("CustomerContactId") or ""))
-    return [{"name": _text(c.get("ContactName")) or "-", "title": _text(c.get("Title"), 100),
-             "email": _text(c.get("EmailAddress"), 254), "phone": _text(c.get("BusinessPhone"), 30), "is_primary": n == 0}
-            for n, c in enumerate(ordered)]
+    return [
+        {
+            "name": _text(c.get("ContactName")) or "-",
+            "title": _text(c.get("Title"), 100),
+            "email": _text(c.get("EmailAddress"), 254),
+            "phone": _text(c.get("BusinessPhone"), 30),
+            "is_primary": n == 0,
+        }
+        for n, c in enumerate(ordered)
+    ]
 
 
 def _date(value) -> date | None:
@@ -128,8 +146,11 @@ def policy_values(policy: dict, carriers: dict) -> dict:
         raise MappingError(f"Writing company {code!r} is not a carrier code in AgencyDesk.")
     premium = policy.get("FullTermPremium")
     return {
-        "carrier": carriers[code], "policy_number": _text(policy.get("PolicyNumber"), 50),
-        "coverage_type": POLICY_TYPES[kind].value, "status": POLICY_STATUSES[status].value,
-        "effective_date": _date(policy.get("PolicyEffectiveDate")), "renewal_date": _date(policy.get("PolicyExpirationDate")),
+        "carrier": carriers[code],
+        "policy_number": _text(policy.get("PolicyNumber"), 50),
+        "coverage_type": POLICY_TYPES[kind].value,
+        "status": POLICY_STATUSES[status].value,
+        "effective_date": _date(policy.get("PolicyEffectiveDate")),
+        "renewal_date": _date(policy.get("PolicyExpirationDate")),
         "premium": None if premium in (None, "") else Decimal(str(premium)).quantize(Decimal("0.01")),
     }

@@ -1,5 +1,6 @@
 """The agency management system link: webhook secrets, the notification inbox, reconciliation runs,
 the sync queue and identity conflicts. Ids themselves live in ``integrations.ExternalId``."""
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -73,8 +74,7 @@ class Reconciliation(Job):
         ordering = ["-created_at", "-id"]
         constraints = [
             # One walk at a time: a second "Reconcile now" joins the active one (a swept run stays active).
-            models.UniqueConstraint(fields=["status"], condition=models.Q(status__in=list(ACTIVE)),
-                                    name="reconciliation_one_active"),
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status__in=list(ACTIVE)), name="reconciliation_one_active"),
         ]
 
     def __str__(self):
@@ -102,10 +102,12 @@ class SyncAttempt(Attempt):
         REMOVE = "remove", "Remove"
 
     direction = models.CharField(max_length=10, choices=Direction.choices)
-    operation = models.CharField(max_length=10, choices=Operation.choices, default=Operation.SYNC,
-                                 help_text="Remove: the record was merged away here; its copy there goes.")
-    external_id = models.CharField("far-side id", max_length=200, blank=True,
-                                   help_text="The AMS customer id, or the CRM reference (our idempotency key there).")
+    operation = models.CharField(
+        max_length=10, choices=Operation.choices, default=Operation.SYNC, help_text="Remove: the record was merged away here; its copy there goes."
+    )
+    external_id = models.CharField(
+        "far-side id", max_length=200, blank=True, help_text="The AMS customer id, or the CRM reference (our idempotency key there)."
+    )
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     record = GenericForeignKey("content_type", "object_id")
@@ -151,8 +153,9 @@ class IdentityConflict(models.Model):
     class Meta:
         ordering = ["status", "-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["content_type", "object_id", "other_object_id"], condition=models.Q(status="open"),
-                                    name="identityconflict_one_open_per_pair"),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "other_object_id"], condition=models.Q(status="open"), name="identityconflict_one_open_per_pair"
+            ),
         ]
 
     def __str__(self):

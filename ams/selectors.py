@@ -1,4 +1,5 @@
 """Reads for the AMS link: lists through the shared FilterSets, and a record's Linked systems panel."""
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
@@ -55,14 +56,32 @@ def linked_systems(obj) -> list[dict]:
     """The Linked systems panel: each system's ids of ``obj`` (and of its policies), last change seen,
     last sync and outcome, and a link to the far side."""
     ct = ContentType.objects.get_for_model(obj)
-    rows = list(ExternalId.objects.filter(content_type=ct, object_id=obj.pk).select_related("content_type", "superseded_by")
-                .order_by("system", "status", "object_type"))
+    rows = list(
+        ExternalId.objects.filter(content_type=ct, object_id=obj.pk)
+        .select_related("content_type", "superseded_by")
+        .order_by("system", "status", "object_type")
+    )
     policies = getattr(obj, "policies", None)
     if policies is not None:
         policy_ct = ContentType.objects.get_for_model(policies.model)
-        rows += list(ExternalId.objects.filter(content_type=policy_ct, object_id__in=policies.values("pk"))
-                     .select_related("content_type").order_by("external_id"))
-    return [{"row": r, "system": r.get_system_display(), "kind": r.object_type, "external_id": r.external_id,
-             "status": r.get_status_display(), "superseded_by": r.superseded_by.external_id if r.superseded_by else "",
-             "last_change_seen_at": r.last_change_seen_at, "last_synced_at": r.last_synced_at,
-             "outcome": r.get_last_sync_outcome_display(), "reason": r.last_sync_reason, "url": far_side_url(r)} for r in rows]
+        rows += list(
+            ExternalId.objects.filter(content_type=policy_ct, object_id__in=policies.values("pk"))
+            .select_related("content_type")
+            .order_by("external_id")
+        )
+    return [
+        {
+            "row": r,
+            "system": r.get_system_display(),
+            "kind": r.object_type,
+            "external_id": r.external_id,
+            "status": r.get_status_display(),
+            "superseded_by": r.superseded_by.external_id if r.superseded_by else "",
+            "last_change_seen_at": r.last_change_seen_at,
+            "last_synced_at": r.last_synced_at,
+            "outcome": r.get_last_sync_outcome_display(),
+            "reason": r.last_sync_reason,
+            "url": far_side_url(r),
+        }
+        for r in rows
+    ]

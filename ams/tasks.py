@@ -1,4 +1,5 @@
 """Thin Celery tasks for the AMS link: ids in, one service call each."""
+
 from celery import shared_task
 
 from .services import (

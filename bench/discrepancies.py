@@ -10,6 +10,7 @@ Figures:
 - the comparing process's peak memory (VmHWM of a fresh process) at 10N against N (goal <= 1.25: flat);
 - every planted difference found, none invented.
 """
+
 import os
 import subprocess
 import sys
@@ -62,19 +63,31 @@ def _seed(size: int):
     standard, _ = BenefitsLevel.objects.get_or_create(name="Standard", defaults={"package_code": "STANDARD"})
     premium, _ = BenefitsLevel.objects.get_or_create(name="Premium", defaults={"package_code": "PREMIUM"})
     connection = CarrierConnection.objects.create(
-        employer_group=group, carrier=carrier, noyo_carrier_id="00000000-0000-4000-8000-000000000001",
-        connection_id=f"bench-{size}-{time.time_ns()}"[:36], group_id="bench", carrier_group_id="B", group_name=name,
-        federal_ein="12-3456789", status="completed", status_since=timezone.now())
+        employer_group=group,
+        carrier=carrier,
+        noyo_carrier_id="00000000-0000-4000-8000-000000000001",
+        connection_id=f"bench-{size}-{time.time_ns()}"[:36],
+        group_id="bench",
+        carrier_group_id="B",
+        group_name=name,
+        federal_ein="12-3456789",
+        status="completed",
+        status_since=timezone.now(),
+    )
     with db.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             INSERT INTO hrsync_employee (uuid, employer_group_id, first_name, last_name, email, date_of_birth, gender, hire_date,
                 annual_pay, pay_frequency, benefits_level_id, benefits_account_id, sync_state, change_version, synced_version,
                 created_at, updated_at)
             SELECT gen_random_uuid(), %s, 'First' || i, 'Last' || i, 'e' || i || '@bench.example', DATE '1970-01-01' + (i %% 9000),
                    'F', DATE '2015-01-01' + (i %% 3000), 50000, 'monthly', CASE WHEN i %% 2 = 0 THEN %s ELSE %s END, '',
                    'not_syncing', 0, 0, now(), now()
-            FROM generate_series(1, %s) AS i""", [group.pk, standard.pk, premium.pk, size])
-        cursor.execute(f"""
+            FROM generate_series(1, %s) AS i""",
+            [group.pk, standard.pk, premium.pk, size],
+        )
+        cursor.execute(
+            f"""
             INSERT INTO carriers_carriermember (connection_id, noyo_id, custom_individual_id, employee_id, first_name, last_name,
                 date_of_birth, email, hire_date, terminated_date, employment_status, coverage_tier, pulled_at)
             SELECT %s, gen_random_uuid()::text, e.uuid::text, e.id, e.first_name, e.last_name, e.date_of_birth,
@@ -85,12 +98,17 @@ def _seed(size: int):
             FROM (SELECT e.*, {KIND} AS k FROM (SELECT *, row_number() OVER (ORDER BY id) AS rn FROM hrsync_employee
                                                 WHERE employer_group_id = %s) e) e
             JOIN hrsync_benefitslevel bl ON bl.id = e.benefits_level_id
-            WHERE k <> 3""", [connection.pk, group.pk])
-        cursor.execute("""
+            WHERE k <> 3""",
+            [connection.pk, group.pk],
+        )
+        cursor.execute(
+            """
             INSERT INTO carriers_carriermember (connection_id, noyo_id, custom_individual_id, first_name, last_name, email,
                 employment_status, coverage_tier, pulled_at)
             SELECT %s, gen_random_uuid()::text, '', 'Carrier', 'Only' || i, 'only' || i || '@carrier.example', 'full-time',
-                   'Standard', now() FROM generate_series(1, %s) AS i""", [connection.pk, max(1, size // 100)])
+                   'Standard', now() FROM generate_series(1, %s) AS i""",
+            [connection.pk, max(1, size // 100)],
+        )
     vacuum_analyze("hrsync_employee", "carriers_carriermember", "carriers_discrepancy")  # each run reseeds them
     return connection
 
@@ -101,11 +119,13 @@ def _planted(connection) -> set[tuple[str, str]]:
 
     fields = {0: "effective_date", 1: "coverage_tier", 2: "termination_date", 4: "email"}
     with db.cursor() as cursor:
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             SELECT k, e.id, cm.noyo_id FROM (SELECT e.*, {KIND} AS k FROM (SELECT *, row_number() OVER (ORDER BY id) AS rn
                    FROM hrsync_employee WHERE employer_group_id = %s) e) e
             LEFT JOIN carriers_carriermember cm ON cm.employee_id = e.id AND cm.connection_id = %s WHERE k >= 0""",
-                       [connection.employer_group_id, connection.pk])
+            [connection.employer_group_id, connection.pk],
+        )
         planted = {("member", f"employee:{pk}") if k == 3 else (fields[k], f"member:{noyo}") for k, pk, noyo in cursor.fetchall()}
         cursor.execute("SELECT noyo_id FROM carriers_carriermember WHERE connection_id = %s AND employee_id IS NULL", [connection.pk])
         planted |= {("member", f"member:{noyo}") for (noyo,) in cursor.fetchall()}
@@ -139,8 +159,9 @@ def _plain_seconds(connection, repeat: int = 5) -> float:
 
 def _peak_mb_in_fresh_process(connection) -> float:
     """The comparison run in a fresh process (as a worker would); its VmHWM in MB."""
-    out = subprocess.run([sys.executable, "-m", "bench.discrepancies", str(connection.pk)], cwd=ROOT, env=os.environ,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.discrepancies", str(connection.pk)], cwd=ROOT, env=os.environ, capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -157,12 +178,9 @@ def run(size: int = DEFAULT) -> list[dict]:
     print(f"bench {BENCH}: N={size}, {len(planted)} planted differences")
     return [
         figure(BENCH, f"comparison of {size} members vs one plain SQL statement", value=ours, unit="s", limit=plain, goal=3.0),
-        figure(BENCH, f"comparing process peak memory at {size * 10} vs {size}", value=peak_large, unit="MB",
-               limit=peak_small, goal=1.25),
-        figure(BENCH, "planted differences found", value=len(found & planted), unit="rows", limit=len(planted), goal=1.0,
-               better="higher"),
-        figure(BENCH, "differences invented (found, not planted)", value=len(found - planted), unit="rows",
-               limit=len(planted), goal=0.0),
+        figure(BENCH, f"comparing process peak memory at {size * 10} vs {size}", value=peak_large, unit="MB", limit=peak_small, goal=1.25),
+        figure(BENCH, "planted differences found", value=len(found & planted), unit="rows", limit=len(planted), goal=1.0, better="higher"),
+        figure(BENCH, "differences invented (found, not planted)", value=len(found - planted), unit="rows", limit=len(planted), goal=0.0),
     ]
 
 

@@ -6,6 +6,7 @@ the cursor path (SQLite, or full personal data) is measured too. The limit is pl
 ``COPY (the export's own SQL) TO STDOUT (FORMAT csv)`` in the same run. Goals: >= 1/4 of COPY's
 rate; peak memory (the process's peak RSS, reset before each path) <= 256 MB.
 """
+
 import time
 
 from bench.report import figure, peak_rss_mb, reset_peak_rss
@@ -13,8 +14,6 @@ from bench.report import figure, peak_rss_mb, reset_peak_rss
 DEFAULT = 1_000_000
 BENCH = "export"
 MEMORY_LIMIT_MB = 256
-
-
 
 
 def _timed(blocks) -> tuple[float, int]:
@@ -30,7 +29,7 @@ def _queryset(size: int):
     from individuals.selectors import individual_list
 
     # The first ``size`` individuals by id (the bench database may hold more).
-    cutoff = Individual.objects.order_by("id").values_list("id", flat=True)[size - 1:size].first()
+    cutoff = Individual.objects.order_by("id").values_list("id", flat=True)[size - 1 : size].first()
     return individual_list(filters={}).filter(pk__lte=cutoff) if cutoff else individual_list(filters={})
 
 
@@ -74,8 +73,22 @@ def run(size: int = DEFAULT) -> list[dict]:
         reset_peak_rss()
         seconds, written = _timed(exports.export_csv_blocks(queryset, use_copy=use_copy))
         peak = peak_rss_mb()
-        results.append(figure(BENCH, f"{label} rows/s", value=rows / seconds, unit="rows/s", limit=copy_rate,
-                              goal=0.25, better="higher", grows="flat", note=f"{seconds:.2f} s, {written / 1e6:.0f} MB"))
-        results.append(figure(BENCH, f"{label} peak memory", value=peak, unit="MB", limit=MEMORY_LIMIT_MB, goal=1.0,
-                              grows="flat", note="peak RSS of the process"))
+        results.append(
+            figure(
+                BENCH,
+                f"{label} rows/s",
+                value=rows / seconds,
+                unit="rows/s",
+                limit=copy_rate,
+                goal=0.25,
+                better="higher",
+                grows="flat",
+                note=f"{seconds:.2f} s, {written / 1e6:.0f} MB",
+            )
+        )
+        results.append(
+            figure(
+                BENCH, f"{label} peak memory", value=peak, unit="MB", limit=MEMORY_LIMIT_MB, goal=1.0, grows="flat", note="peak RSS of the process"
+            )
+        )
     return results

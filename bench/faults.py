@@ -23,6 +23,7 @@ Goal for both: 0. N (default 20) sets the work per sync:
 A thing that ends Failed with its reason (a refusal, a retry window closed) is shown to people, not
 lost: the note counts them. Needs no Redis (the tasks run eagerly); PostgreSQL as every bench.
 """
+
 import contextlib
 import logging
 import os
@@ -131,9 +132,13 @@ def _hrsync(url: str, size: int) -> tuple[int, int, int, str]:
         if employee.sync_state == Employee.SyncState.FAILED:
             failed += 1
             continue
-        if (employee.sync_state != Employee.SyncState.SUCCESSFUL or employee.synced_version != employee.change_version
-                or not there or any(a["last_name"] != employee.last_name for a in there)
-                or employee.benefits_account_id not in {a["id"] for a in there}):
+        if (
+            employee.sync_state != Employee.SyncState.SUCCESSFUL
+            or employee.synced_version != employee.change_version
+            or not there
+            or any(a["last_name"] != employee.last_name for a in there)
+            or employee.benefits_account_id not in {a["id"] for a in there}
+        ):
             lost += 1
     return duplicates, lost, size, f"{found} accounts there; {failed} failed; kill fired: {bool(killed)}; {sweeps} sweeps"
 
@@ -168,7 +173,7 @@ def _plansync(url: str, size: int) -> tuple[int, int, int, str]:
     # edit queues its group's sync on commit (run at once here); the passes then do the rest.
     tag = uuid.uuid4().hex[:6]
     picked = random.Random(size).sample(linked, len(linked))
-    near, far = picked[: len(picked) // 2], picked[len(picked) // 2:]
+    near, far = picked[: len(picked) // 2], picked[len(picked) // 2 :]
     runs = PlanSyncRun.objects.filter(link=link)
     passes = sweeps = 0
     # A pass whose read of the changes there failed leaves them to the next hourly pass (the watermark
@@ -186,12 +191,10 @@ def _plansync(url: str, size: int) -> tuple[int, int, int, str]:
     try:
         with _killed_once(per_plan, "_settle", at=max(1, size // 2)) as killed:
             for choice in far:
-                control.patch(f"{base}/products/{choice.product_id}", json={"policyNumber": f"FAR-{tag}-{choice.pk}"},
-                              timeout=5).raise_for_status()
+                control.patch(f"{base}/products/{choice.product_id}", json={"policyNumber": f"FAR-{tag}-{choice.pk}"}, timeout=5).raise_for_status()
             for choice in near:
                 _survive(plan_update, actor=None, plan=choice.plan, data={"name": f"Near {tag} {choice.pk}"})
-            new = [SyncedPlanFactory(group=link.group, carrier=linked[0].plan.carrier, name=f"New {tag} {n}")
-                   for n in range(max(1, size // 4))]
+            new = [SyncedPlanFactory(group=link.group, carrier=linked[0].plan.carrier, name=f"New {tag} {n}") for n in range(max(1, size // 4))]
             _survive(plan_choices_save, actor=None, link=link, rows=[Row(plan=plan, choice="create_there") for plan in new])
             sweeps += _sweep_until_settled(PlanSyncRun, plan_sync_sweep, runs)
             while passes < PASSES and (not read or not read[-1] or link.pk in links_with_work()):
@@ -215,8 +218,7 @@ def _plansync(url: str, size: int) -> tuple[int, int, int, str]:
         product = by_id.get(choice.product_id)
         if choice.state != PlanChoice.State.SYNCED or product is None or product["name"] != plan.name:
             marked = markers.get(per_plan.marker(plan), 0)
-            why.append(f"plan {plan.pk} ({choice.state}, {marked} marked there): name here {plan.name!r}, "
-                       f"there {product and product['name']!r}")
+            why.append(f"plan {plan.pk} ({choice.state}, {marked} marked there): name here {plan.name!r}, there {product and product['name']!r}")
     for choice in far:
         choice.plan.refresh_from_db()
         if choice.plan.policy_number != f"FAR-{tag}-{choice.pk}":
@@ -227,9 +229,13 @@ def _plansync(url: str, size: int) -> tuple[int, int, int, str]:
     unsettled = runs.exclude(status=PlanSyncRun.Status.SUCCEEDED).count()
     for run in runs.filter(status__in=("queued", "running", "retrying")):
         print(f"  plansync run {run.pk} not settled after {run.tries} tries: {run.reason[:200]}")
-    return (duplicates, lost, len(linked) + len(new),
-            f"{sum(markers.values())} marked products there; {unsettled} runs not succeeded; kill fired: {bool(killed)}; "
-            f"{passes} passes ({read.count(False)} could not read the changes there), {sweeps} sweeps")
+    return (
+        duplicates,
+        lost,
+        len(linked) + len(new),
+        f"{sum(markers.values())} marked products there; {unsettled} runs not succeeded; kill fired: {bool(killed)}; "
+        f"{passes} passes ({read.count(False)} could not read the changes there), {sweeps} sweeps",
+    )
 
 
 # --- carriers ------------------------------------------------------------------------------------------
@@ -258,8 +264,9 @@ def _carriers(url: str, size: int) -> tuple[int, int, int, str]:
         carrier = Carrier.objects.create(name=f"Faults carrier {tag} {n}", code=f"flt-{tag}-{n}")
         external_id_link(obj=carrier, system=System.CARRIER_EXCHANGE, object_type="carrier", external_id=str(uuid.uuid4()))
         for m in range(4):
-            EmployeeFactory(employer_group=group, benefits_level=level, email=f"{tag}.{n}.{m}@faults.example",
-                            hire_date=date(2020, 1, 1) + timedelta(days=m))
+            EmployeeFactory(
+                employer_group=group, benefits_level=level, email=f"{tag}.{n}.{m}@faults.example", hire_date=date(2020, 1, 1) + timedelta(days=m)
+            )
         PlanFactory(group=group, carrier=carrier)
         body = sandbox_roster(group, carrier, f"CG-{tag}-{n}", share=0.25, seed=n)
         planted[group.pk] = len(http.post(f"{url}/_sandbox/noyo/rosters", json=body, timeout=30).json()["planted"])
@@ -282,8 +289,7 @@ def _carriers(url: str, size: int) -> tuple[int, int, int, str]:
         with _killed_once(attempts, "attempt_record", at=max(1, count // 2)) as killed:
             for group, carrier, carrier_group_id in groups:
                 try:
-                    _survive(connection_request, actor=None, employer_group=group, carrier=carrier,
-                             carrier_group_id=carrier_group_id)
+                    _survive(connection_request, actor=None, employer_group=group, carrier=carrier, carrier_group_id=carrier_group_id)
                 except ValidationError:
                     refused += 1
             sweeps += _sweep_until_settled(ConnectionAttempt, connection_attempts_sweep, work)
@@ -308,12 +314,20 @@ def _carriers(url: str, size: int) -> tuple[int, int, int, str]:
         if connection is None or connection.connection_id not in ids_there or connection.status != "completed":
             failed += work.filter(employer_group=group, status=ConnectionAttempt.Status.FAILED).exists()
             lost += 1
-        elif (pull is None or pull.status != ConnectionAttempt.Status.SUCCEEDED
-              or Discrepancy.objects.filter(connection=connection).count() != planted[group.pk]):
+        elif (
+            pull is None
+            or pull.status != ConnectionAttempt.Status.SUCCEEDED
+            or Discrepancy.objects.filter(connection=connection).count() != planted[group.pk]
+        ):
             lost += 1
     found = sum(per_group[cg] for cg in ours)
-    return (duplicates, lost, count, f"{found} connections there; {refused} refused; {failed} with a failed attempt; kill fired: {bool(killed)}; "
-                                     f"{rounds} poll rounds, {sweeps} sweeps")
+    return (
+        duplicates,
+        lost,
+        count,
+        f"{found} connections there; {refused} refused; {failed} with a failed attempt; kill fired: {bool(killed)}; "
+        f"{rounds} poll rounds, {sweeps} sweeps",
+    )
 
 
 # --- ams -----------------------------------------------------------------------------------------------
@@ -335,8 +349,7 @@ def _ams(url: str, size: int) -> tuple[int, int, int, str]:
     ams("POST", "reset", {"customers": 0})
     # Each run has a fresh sandbox, whose AMS and CRM hand out ids anew: forget the links of earlier runs.
     ExternalId.objects.filter(system__in=("ams", "crm")).delete()
-    customers = [ams("POST", "customers", {"FirstName": f"Fault{n}", "LastName": f"Bench{tag}", "City": "Before"})["CustomerId"]
-                 for n in range(size)]
+    customers = [ams("POST", "customers", {"FirstName": f"Fault{n}", "LastName": f"Bench{tag}", "City": "Before"})["CustomerId"] for n in range(size)]
     ams("PUT", "knobs", {"fault_rate": FAULT_RATE})  # the AMS's SOAP calls
     control.put(f"{url}/_sandbox/knobs", json={"error_rate": FAULT_RATE}, timeout=5).raise_for_status()  # the CRM's
     rows = SyncAttempt.objects.filter(pk__gt=SyncAttempt.objects.order_by("-pk").values_list("pk", flat=True).first() or 0)
@@ -371,8 +384,7 @@ def _ams(url: str, size: int) -> tuple[int, int, int, str]:
     failed = rows.filter(status=SyncAttempt.Status.FAILED).count()
     if why:
         print("  ams lost:", *why, sep="\n    ")
-    return (duplicates, len(why), size, f"{len(crm)} CRM records; {failed} attempts failed; kill fired: {bool(killed)}; "
-                                        f"{sweeps} sweeps")
+    return (duplicates, len(why), size, f"{len(crm)} CRM records; {failed} attempts failed; kill fired: {bool(killed)}; {sweeps} sweeps")
 
 
 SYNCS = {"hrsync": _hrsync, "plansync": _plansync, "carriers": _carriers, "ams": _ams}
@@ -391,21 +403,34 @@ def run(size: int = DEFAULT) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("AMS_SANDBOX_CUSTOMERS", "0")  # the AMS's book: the customers each run adds
         sandbox, url = _start_sandbox(tmp)
-        for key, value in {"SANDBOX_URL": url, "BENEFITS_PLATFORM_URL": f"{url}/benefits", "INTEGRATIONS_READ_TIMEOUT": 2.0,
-                           "INTEGRATIONS_RETRY_BACKOFF": 0.01}.items():
+        for key, value in {
+            "SANDBOX_URL": url,
+            "BENEFITS_PLATFORM_URL": f"{url}/benefits",
+            "INTEGRATIONS_READ_TIMEOUT": 2.0,
+            "INTEGRATIONS_RETRY_BACKOFF": 0.01,
+        }.items():
             setattr(settings, key, value)
         try:
             for name, sync in SYNCS.items():
                 duplicates, lost, things, note = sync(url, size)
                 totals.update(duplicates=duplicates, lost=lost, things=things)
-                results.append(figure("faults", f"{name}: duplicates there", value=duplicates, unit="dups", limit=things,
-                                      goal=0.0, note=f"of {things}"))
-                results.append(figure("faults", f"{name}: lost updates", value=lost, unit="lost", limit=things, goal=0.0,
-                                      note=note))
+                results.append(
+                    figure("faults", f"{name}: duplicates there", value=duplicates, unit="dups", limit=things, goal=0.0, note=f"of {things}")
+                )
+                results.append(figure("faults", f"{name}: lost updates", value=lost, unit="lost", limit=things, goal=0.0, note=note))
         finally:
             sandbox.terminate()
             sandbox.wait(timeout=10)
-    results.append(figure("faults", "all syncs: duplicates there", value=totals["duplicates"], unit="dups",
-                          limit=totals["things"], goal=0.0, note=f"{FAULT_RATE:.0%} faults, one worker killed per sync"))
+    results.append(
+        figure(
+            "faults",
+            "all syncs: duplicates there",
+            value=totals["duplicates"],
+            unit="dups",
+            limit=totals["things"],
+            goal=0.0,
+            note=f"{FAULT_RATE:.0%} faults, one worker killed per sync",
+        )
+    )
     results.append(figure("faults", "all syncs: lost updates", value=totals["lost"], unit="lost", limit=totals["things"], goal=0.0))
     return results

@@ -13,6 +13,7 @@ Then a fault run (N/5 employees, 10% 500s + 10% timeouts): every employee ends S
 and the sandbox holds no account twice.
 Needs Redis (REDIS_URL, default redis://127.0.0.1:6379/3).
 """
+
 import os
 import socket
 import subprocess
@@ -45,8 +46,9 @@ def _free_port() -> int:
 
 def _start_sandbox(tmp: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--db", f"{tmp}/sandbox.sqlite3"],
-                               cwd=ROOT, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", str(port), "--db", f"{tmp}/sandbox.sqlite3"], cwd=ROOT, stdout=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60  # a busy machine starts a Python process slowly
     while time.monotonic() < deadline:
@@ -74,9 +76,19 @@ def _plain_loop(url: str, n: int, threads: int) -> float:
                 return
             email = f"loop{i}.{uuid.uuid4().hex[:6]}@bench.example"
             session.get(f"{url}/benefits/v1/accounts", params={"email": email}, headers=headers, timeout=10)
-            session.post(f"{url}/benefits/v1/accounts", headers={**headers, "Idempotency-Key": email}, timeout=10, json={
-                "email": email, "first_name": "Loop", "last_name": "Bench", "date_of_birth": "1980-01-01",
-                "hire_date": "2020-01-01", "benefits_package": "BASIC"})
+            session.post(
+                f"{url}/benefits/v1/accounts",
+                headers={**headers, "Idempotency-Key": email},
+                timeout=10,
+                json={
+                    "email": email,
+                    "first_name": "Loop",
+                    "last_name": "Bench",
+                    "date_of_birth": "1980-01-01",
+                    "hire_date": "2020-01-01",
+                    "benefits_package": "BASIC",
+                },
+            )
 
     pool = [threading.Thread(target=work) for _ in range(threads)]
     start = time.perf_counter()
@@ -107,11 +119,37 @@ def _cores_used(workers: list[subprocess.Popen], sandbox: subprocess.Popen) -> l
 def _start_workers(env: dict, count: int) -> list[subprocess.Popen]:
     from config.celery import app
 
-    workers = [subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", QUEUE, "-P", "threads", "-c", str(CONCURRENCY),
-         "-n", f"bench{i}@%h", "--prefetch-multiplier", "4", "--loglevel", "WARNING", "--without-gossip",
-         "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL) for i in range(count)]
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                QUEUE,
+                "-P",
+                "threads",
+                "-c",
+                str(CONCURRENCY),
+                "-n",
+                f"bench{i}@%h",
+                "--prefetch-multiplier",
+                "4",
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        for i in range(count)
+    ]
     for _ in range(60):
         if len(app.control.ping(timeout=1.0)) >= count:
             break
@@ -140,10 +178,21 @@ def _seed(size: int, tag: str):
         Employee.objects.filter(employer_group=group).update(last_attempt=None)
         SyncAttempt.objects.filter(employee__employer_group=group)._raw_delete("default")
         Employee.objects.filter(employer_group=group)._raw_delete("default")
-    Employee.objects.bulk_create([
-        Employee(employer_group=group, first_name=f"E{i}", last_name=tag, email=f"{tag}.{i}@bench.example",
-                 date_of_birth=date(1980, 1, 1 + i % 28), hire_date=date(2020, 1, 1), benefits_level=level)
-        for i in range(size)], batch_size=2000)
+    Employee.objects.bulk_create(
+        [
+            Employee(
+                employer_group=group,
+                first_name=f"E{i}",
+                last_name=tag,
+                email=f"{tag}.{i}@bench.example",
+                date_of_birth=date(1980, 1, 1 + i % 28),
+                hire_date=date(2020, 1, 1),
+                benefits_level=level,
+            )
+            for i in range(size)
+        ],
+        batch_size=2000,
+    )
     return Employee.objects.filter(employer_group=group, last_name=tag)
 
 
@@ -171,17 +220,32 @@ def run(size: int = DEFAULT) -> list[dict]:
     from hrsync.models import SyncAttempt
 
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/3"
-    app.conf.update(broker_url=redis_url, result_backend=redis_url, task_default_queue=QUEUE, task_always_eager=False,
-                    broker_transport_options={"visibility_timeout": 3600})
+    app.conf.update(
+        broker_url=redis_url,
+        result_backend=redis_url,
+        task_default_queue=QUEUE,
+        task_always_eager=False,
+        broker_transport_options={"visibility_timeout": 3600},
+    )
     settings.INTEGRATIONS_QUEUE = QUEUE  # the sync's tasks to the bench's queue (as the workers below route too)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         sandbox, url = _start_sandbox(tmp)
         control = requests.Session()
-        env = {**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": redis_url, "SANDBOX_URL": url,
-               "BENEFITS_PLATFORM_URL": f"{url}/benefits", "INTEGRATIONS_READ_TIMEOUT": "1.0", "INTEGRATIONS_RETRY_BACKOFF": "0.05",
-               "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "false",
-               "CELERY_TASK_DEFAULT_QUEUE": QUEUE, "INTEGRATIONS_QUEUE": QUEUE}
+        env = {
+            **os.environ,
+            "DATABASE_URL": os.environ["DATABASE_URL"],
+            "REDIS_URL": redis_url,
+            "SANDBOX_URL": url,
+            "BENEFITS_PLATFORM_URL": f"{url}/benefits",
+            "INTEGRATIONS_READ_TIMEOUT": "1.0",
+            "INTEGRATIONS_RETRY_BACKOFF": "0.05",
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DJANGO_DEBUG": "false",
+            "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
+            "INTEGRATIONS_QUEUE": QUEUE,
+        }
         settings.BENEFITS_PLATFORM_URL = f"{url}/benefits"
         workers = []
         try:
@@ -201,23 +265,46 @@ def run(size: int = DEFAULT) -> list[dict]:
                 workers = []
                 if count == WORKERS:
                     states = dict(employees.order_by().values_list("sync_state").annotate(n=Count("pk")))
-                    states["avg_attempt_s"] = round(SyncAttempt.objects.filter(employee__in=employees).aggregate(
-                        d=Avg(F("finished_at") - F("started_at")))["d"].total_seconds(), 4)
+                    states["avg_attempt_s"] = round(
+                        SyncAttempt.objects.filter(employee__in=employees).aggregate(d=Avg(F("finished_at") - F("started_at")))["d"].total_seconds(),
+                        4,
+                    )
                     print(f"  sync with {count} workers: {states}")
             # The issue's figures: employees/s against one plain loop's calls/s, and against the same calls
             # (2 per new employee) from 16 plain loops, the sandbox's ceiling at that concurrency.
-            results.append(figure("hrsync", "sync employees/s vs plain loop calls/s", value=rates[WORKERS],
-                                  unit="emp/s", limit=single, goal=0.5, better="higher"))
-            results.append(figure("hrsync", f"sync employees/s vs {PLAIN_LOOPS} plain loops (emp-equiv)",
-                                  value=rates[WORKERS], unit="emp/s", limit=parallel / 2, goal=0.5, better="higher"))
+            results.append(
+                figure(
+                    "hrsync", "sync employees/s vs plain loop calls/s", value=rates[WORKERS], unit="emp/s", limit=single, goal=0.5, better="higher"
+                )
+            )
+            results.append(
+                figure(
+                    "hrsync",
+                    f"sync employees/s vs {PLAIN_LOOPS} plain loops (emp-equiv)",
+                    value=rates[WORKERS],
+                    unit="emp/s",
+                    limit=parallel / 2,
+                    goal=0.5,
+                    better="higher",
+                )
+            )
             for count in SCALING:  # throughput grows with worker processes (each its own connection pool)
                 # ... until this machine's cores are busy: the cores each part used say when that is.
                 on_workers, on_sandbox, on_machine = cores[count]
-                results.append(figure("hrsync", f"{count} worker process{'es' * (count > 1)} vs 1", value=rates[count],
-                                      unit="emp/s", limit=rates[1], goal=1.0 if count == 1 else 1.2, better="higher",
-                                      note=f"{rates[count] / (parallel / 2):.2f} of {PLAIN_LOOPS} plain loops; cores busy: "
-                                           f"workers {on_workers:.2f}, sandbox {on_sandbox:.2f}, "
-                                           f"machine {on_machine:.2f} of {os.cpu_count()}"))
+                results.append(
+                    figure(
+                        "hrsync",
+                        f"{count} worker process{'es' * (count > 1)} vs 1",
+                        value=rates[count],
+                        unit="emp/s",
+                        limit=rates[1],
+                        goal=1.0 if count == 1 else 1.2,
+                        better="higher",
+                        note=f"{rates[count] / (parallel / 2):.2f} of {PLAIN_LOOPS} plain loops; cores busy: "
+                        f"workers {on_workers:.2f}, sandbox {on_sandbox:.2f}, "
+                        f"machine {on_machine:.2f} of {os.cpu_count()}",
+                    )
+                )
 
             # Fault run (2 workers): 10% 500s (half after the write) and 10% held past the 1 s read timeout.
             workers = _start_workers(env, WORKERS)
@@ -230,11 +317,30 @@ def run(size: int = DEFAULT) -> list[dict]:
             settled = employees.filter(sync_state__in=["successful", "failed"]).count()
             failed = employees.filter(sync_state="failed").count()
             in_use = employees.filter(last_attempt__reason__contains="already used").count()
-            results.append(figure("hrsync", "fault run: employees ending Successful or Failed", value=settled, unit="emp",
-                                  limit=fault_size, goal=1.0, better="higher", note=f"{failed} failed"))
-            results.append(figure("hrsync", "fault run: sandbox accounts per employee", value=stats["accounts"] - before,
-                                  unit="accounts", limit=fault_size, goal=1.0, better="lower",
-                                  note=f"emails unique: {stats['accounts'] == stats['emails']}; email-in-use failures {in_use}"))
+            results.append(
+                figure(
+                    "hrsync",
+                    "fault run: employees ending Successful or Failed",
+                    value=settled,
+                    unit="emp",
+                    limit=fault_size,
+                    goal=1.0,
+                    better="higher",
+                    note=f"{failed} failed",
+                )
+            )
+            results.append(
+                figure(
+                    "hrsync",
+                    "fault run: sandbox accounts per employee",
+                    value=stats["accounts"] - before,
+                    unit="accounts",
+                    limit=fault_size,
+                    goal=1.0,
+                    better="lower",
+                    note=f"emails unique: {stats['accounts'] == stats['emails']}; email-in-use failures {in_use}",
+                )
+            )
         finally:
             _stop_workers(workers)
             sandbox.terminate()

@@ -10,6 +10,7 @@ Goal for the rate: at least 1/1000 of COPY's (about 1,000 rows/s on the 2-core b
 services on every row where COPY only moves bytes. Memory is the process's peak RSS during each
 import (reset before it); goals: <= 256 MB at N, and flat (peak at N over peak at N/10 <= 1.25).
 """
+
 import csv
 import tempfile
 import time
@@ -20,10 +21,20 @@ from bench.report import figure, peak_rss_mb, reset_peak_rss
 DEFAULT = 1_000_000
 BENCH = "imports"
 MEMORY_LIMIT_MB = 256
-HEADER = ["employer_group", "first_name", "last_name", "email", "date_of_birth", "gender", "hire_date", "leave_date",
-          "annual_pay", "pay_frequency", "benefits_level", "create_benefits_record"]
-
-
+HEADER = [
+    "employer_group",
+    "first_name",
+    "last_name",
+    "email",
+    "date_of_birth",
+    "gender",
+    "hire_date",
+    "leave_date",
+    "annual_pay",
+    "pay_frequency",
+    "benefits_level",
+    "create_benefits_record",
+]
 
 
 def _write_census(path: Path, *, group: str, rows: int) -> int:
@@ -31,8 +42,9 @@ def _write_census(path: Path, *, group: str, rows: int) -> int:
         writer = csv.writer(out)
         writer.writerow(HEADER)
         for i in range(rows):
-            writer.writerow([group, "Ann", f"Bench{i}", f"e{i}@{group.lower()}.example", "1980-01-01", "F",
-                             "2020-01-01", "", "50000", "monthly", "Basic", ""])
+            writer.writerow(
+                [group, "Ann", f"Bench{i}", f"e{i}@{group.lower()}.example", "1980-01-01", "F", "2020-01-01", "", "50000", "monthly", "Basic", ""]
+            )
     return path.stat().st_size
 
 
@@ -55,8 +67,7 @@ def _setup(run_id: str):
     from hrsync.models import BenefitsLevel
     from plans.models import EmployerGroup
 
-    actor = User.objects.filter(is_superuser=True, username="bench-imports").first() or \
-        User.objects.create_superuser("bench-imports", password=None)
+    actor = User.objects.filter(is_superuser=True, username="bench-imports").first() or User.objects.create_superuser("bench-imports", password=None)
     BenefitsLevel.objects.get_or_create(name="Basic", defaults={"package_code": "BASIC"})
     EmployerGroup.objects.create(name=f"Bench census {run_id}", account_number=run_id)
     return actor
@@ -90,16 +101,42 @@ def run(size: int = DEFAULT) -> list[dict]:
             copy_seconds = _copy_limit(path)
             seconds, peak = _import(path, actor)
             peaks[rows] = peak
-            print(f"  COPY FROM STDIN: {copy_seconds:.2f} s ({rows / copy_seconds:,.0f} rows/s); "
-                  f"import: {seconds:.1f} s, peak {peak:.0f} MB")
+            print(f"  COPY FROM STDIN: {copy_seconds:.2f} s ({rows / copy_seconds:,.0f} rows/s); import: {seconds:.1f} s, peak {peak:.0f} MB")
             if rows == size:
-                results.append(figure(BENCH, f"census import {rows:,} rows, rows/s", value=rows / seconds,
-                                      unit="rows/s", limit=rows / copy_seconds, goal=0.001, better="higher",
-                                      note=f"{seconds:.0f} s; validated per row, written per chunk, audited"))
-                results.append(figure(BENCH, f"census import {rows:,} rows, peak memory", value=peak, unit="MB",
-                                      limit=MEMORY_LIMIT_MB, goal=1.0, note="peak RSS of the process"))
+                results.append(
+                    figure(
+                        BENCH,
+                        f"census import {rows:,} rows, rows/s",
+                        value=rows / seconds,
+                        unit="rows/s",
+                        limit=rows / copy_seconds,
+                        goal=0.001,
+                        better="higher",
+                        note=f"{seconds:.0f} s; validated per row, written per chunk, audited",
+                    )
+                )
+                results.append(
+                    figure(
+                        BENCH,
+                        f"census import {rows:,} rows, peak memory",
+                        value=peak,
+                        unit="MB",
+                        limit=MEMORY_LIMIT_MB,
+                        goal=1.0,
+                        note="peak RSS of the process",
+                    )
+                )
             path.unlink()
     small, large = sorted(peaks)
-    results.append(figure(BENCH, f"peak memory at {large:,} over {small:,} rows", value=peaks[large], unit="MB",
-                          limit=peaks[small], goal=1.25, note="flat: the file is streamed in chunks"))
+    results.append(
+        figure(
+            BENCH,
+            f"peak memory at {large:,} over {small:,} rows",
+            value=peaks[large],
+            unit="MB",
+            limit=peaks[small],
+            goal=1.25,
+            note="flat: the file is streamed in chunks",
+        )
+    )
     return results

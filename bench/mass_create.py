@@ -12,6 +12,7 @@ created / skipped / activity / run counts against the exact expected ones.
 Runs on its own database per size (``<bench database>_sales_<N>``), because it needs exactly N seeded
 individuals. Needs Redis (REDIS_URL, default redis://127.0.0.1:6379/5).
 """
+
 import os
 import subprocess
 import sys
@@ -42,8 +43,7 @@ def _ensure_individuals(size: int) -> None:
         return
     print(f"Seeding {size} individuals (had {have})...")
     with connection.cursor() as cursor:
-        for table in ("salesrecords_activity", "salesrecords_salesworkflowrun", "salesrecords_salesrecord",
-                      "salesrecords_masscreationjob"):
+        for table in ("salesrecords_activity", "salesrecords_salesworkflowrun", "salesrecords_salesrecord", "salesrecords_masscreationjob"):
             cursor.execute(f"DELETE FROM {table}")
     if not Agent.objects.exists():  # three of five agents log in: their individuals' records get them assigned
         for i in range(5):
@@ -60,8 +60,7 @@ def _reset(expected_existing: int) -> None:
 
     lead = SalesRecordType.objects.get(name="Lead")
     with connection.cursor() as cursor:
-        for table in ("salesrecords_activity", "salesrecords_salesworkflowrun", "salesrecords_salesrecord",
-                      "salesrecords_masscreationjob"):
+        for table in ("salesrecords_activity", "salesrecords_salesworkflowrun", "salesrecords_salesrecord", "salesrecords_masscreationjob"):
             cursor.execute(f"DELETE FROM {table}")
         cursor.execute(
             "INSERT INTO salesrecords_salesrecord (individual_id, record_type_id, stage, temperature, first_name, middle_name, "
@@ -78,8 +77,9 @@ def _reset(expected_existing: int) -> None:
         assert cursor.rowcount == expected_existing, (cursor.rowcount, expected_existing)
     # So that the real tables are as compact as the plain run's fresh copy.
     vacuum_analyze("salesrecords_salesrecord", "salesrecords_activity", "salesrecords_salesworkflowrun")
-    SalesWorkflow.objects.update_or_create(name=WORKFLOW, defaults={
-        "active": True, "create_activity": True, "activity_subject": "Call about the renewal", "activity_due_days": 3})
+    SalesWorkflow.objects.update_or_create(
+        name=WORKFLOW, defaults={"active": True, "create_activity": True, "activity_subject": "Call about the renewal", "activity_due_days": 3}
+    )
 
 
 def _plain_statements(conn) -> tuple[float, int]:
@@ -89,11 +89,24 @@ def _plain_statements(conn) -> tuple[float, int]:
     from salesrecords.models import CARRIED_FIELDS, PERSONAL_COLUMNS
 
     copied = ", ".join(f"i.{c}" for c in (*CARRIED_FIELDS, *PERSONAL_COLUMNS))
-    columns = ", ".join(("individual_id", "record_type_id", "assigned_user_id", "stage", "temperature", *CARRIED_FIELDS,
-                         *PERSONAL_COLUMNS, "custom_fields", "created_at", "updated_at"))
+    columns = ", ".join(
+        (
+            "individual_id",
+            "record_type_id",
+            "assigned_user_id",
+            "stage",
+            "temperature",
+            *CARRIED_FIELDS,
+            *PERSONAL_COLUMNS,
+            "custom_fields",
+            "created_at",
+            "updated_at",
+        )
+    )
     record_type = conn.execute("SELECT id FROM salesrecords_salesrecordtype WHERE name = 'Renewal'").fetchone()[0]
     workflow, subject, due_days = conn.execute(
-        "SELECT id, activity_subject, activity_due_days FROM salesrecords_salesworkflow WHERE name = %s", [WORKFLOW]).fetchone()
+        "SELECT id, activity_subject, activity_due_days FROM salesrecords_salesworkflow WHERE name = %s", [WORKFLOW]
+    ).fetchone()
     start = time.perf_counter()
     with conn.transaction():
         inserted = conn.execute(
@@ -106,7 +119,9 @@ def _plain_statements(conn) -> tuple[float, int]:
             "  SELECT %s, id, assigned_user_id, current_date + %s, FALSE, '', %s, now(), now() FROM created), "
             "runs AS (INSERT INTO salesrecords_salesworkflowrun (workflow_id, sales_record_id, created_at) "
             "  SELECT %s, id, now() FROM created) "
-            "SELECT count(*) FROM created", [record_type, STATUSES, subject, due_days, workflow, workflow]).fetchone()[0]
+            "SELECT count(*) FROM created",
+            [record_type, STATUSES, subject, due_days, workflow, workflow],
+        ).fetchone()[0]
     return time.perf_counter() - start, inserted
 
 
@@ -117,12 +132,31 @@ def _children(pid: int) -> list[int]:
     return result
 
 
-
 def _start_worker(env: dict) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", QUEUE, "-c", "1", "-n", "bench-mass@%h",
-         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            QUEUE,
+            "-c",
+            "1",
+            "-n",
+            "bench-mass@%h",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def run(size: int = DEFAULT) -> list[dict]:
@@ -139,14 +173,20 @@ def run(size: int = DEFAULT) -> list[dict]:
     size -= size % 10  # so that 3 in 10 match and a third of those already have a record, exactly
     url = sized_database(size, "sales")
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/5"
-    app.conf.update(broker_url=redis_url, result_backend=redis_url, task_default_queue=QUEUE, task_always_eager=False,
-                    broker_transport_options={"visibility_timeout": 3600})
+    app.conf.update(
+        broker_url=redis_url,
+        result_backend=redis_url,
+        task_default_queue=QUEUE,
+        task_always_eager=False,
+        broker_transport_options={"visibility_timeout": 3600},
+    )
     _ensure_individuals(size)
     matched, existing = size * 3 // 10, size // 10
     _reset(existing)
     assert Individual.objects.filter(record_status__in=STATUSES).count() == matched
     actor = User.objects.filter(is_superuser=True, username="bench-sales").first() or User.objects.create(
-        username="bench-sales", is_superuser=True, is_staff=True)
+        username="bench-sales", is_superuser=True, is_staff=True
+    )
     print(f"mass_create: {size} individuals, search matches {matched}, {existing} of them already have a sales record")
 
     with psycopg_connect() as conn:
@@ -154,8 +194,14 @@ def run(size: int = DEFAULT) -> list[dict]:
     assert plain_rows == matched - existing, plain_rows
     _reset(existing)
 
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING",
-           "DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "false"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "false",
+    }
     worker = _start_worker(env)
     try:
         for _ in range(60):
@@ -165,8 +211,7 @@ def run(size: int = DEFAULT) -> list[dict]:
         baseline = max(peak_rss_mb(p) for p in pool)
         start = time.perf_counter()
         with transaction.atomic():
-            job = mass_creation_job_create(actor=actor, criteria={"record_status": STATUSES},
-                                           record_type=SalesRecordType.objects.get(name="Renewal"))
+            job = mass_creation_job_create(actor=actor, criteria={"record_status": STATUSES}, record_type=SalesRecordType.objects.get(name="Renewal"))
         while not MassCreationJob.objects.get(pk=job.pk).finished:
             if worker.poll() is not None:
                 raise RuntimeError("the worker stopped")
@@ -192,21 +237,43 @@ def run(size: int = DEFAULT) -> list[dict]:
     plain_seconds = min(plain_seconds, again)
     step = int(os.environ.get("SALESRECORDS_CHUNK_SIZE") or settings.SALESRECORDS_CHUNK_SIZE)
     results = [
-        figure(BENCH, "job end to end (worker) vs the same rows by plain SQL", value=job_seconds, unit="s",
-               limit=plain_seconds, goal=1.5, grows="linear",
-               note=f"{job.created / job_seconds:,.0f} vs {plain_rows / plain_seconds:,.0f} records/s (each with an activity "
-                    f"and a workflow run); queue pickup {pickup:.2f} s, {-(-job.last_id // step)} chunks of {step} ids "
-                    f"{chunks:.2f} s, the rest (creating the job, noticing it succeeded) {job_seconds - pickup - chunks:.2f} s"),
-        figure(BENCH, "worker peak memory (pool process VmHWM)", value=peak, unit="MB", limit=MEMORY_LIMIT_MB, goal=1.0,
-               grows="flat", note=f"{baseline:.0f} MB before the job"),
-        figure(BENCH, "created records vs expected", value=job.created, unit="rows", limit=matched - existing, goal=1.0,
-               note=f"status {job.status}"),
+        figure(
+            BENCH,
+            "job end to end (worker) vs the same rows by plain SQL",
+            value=job_seconds,
+            unit="s",
+            limit=plain_seconds,
+            goal=1.5,
+            grows="linear",
+            note=f"{job.created / job_seconds:,.0f} vs {plain_rows / plain_seconds:,.0f} records/s (each with an activity "
+            f"and a workflow run); queue pickup {pickup:.2f} s, {-(-job.last_id // step)} chunks of {step} ids "
+            f"{chunks:.2f} s, the rest (creating the job, noticing it succeeded) {job_seconds - pickup - chunks:.2f} s",
+        ),
+        figure(
+            BENCH,
+            "worker peak memory (pool process VmHWM)",
+            value=peak,
+            unit="MB",
+            limit=MEMORY_LIMIT_MB,
+            goal=1.0,
+            grows="flat",
+            note=f"{baseline:.0f} MB before the job",
+        ),
+        figure(BENCH, "created records vs expected", value=job.created, unit="rows", limit=matched - existing, goal=1.0, note=f"status {job.status}"),
         figure(BENCH, "skipped records vs expected", value=job.skipped, unit="rows", limit=existing, goal=1.0),
     ]
     exact = (job.status, job.matched, job.created, job.skipped, activities, runs) == (
-        "succeeded", matched, matched - existing, existing, matched - existing, matched - existing)
-    print(f"  exact counts: matched {job.matched}, created {job.created}, skipped {job.skipped}, activities {activities}, "
-          f"workflow runs {runs}: {'yes' if exact else 'NO'}")
+        "succeeded",
+        matched,
+        matched - existing,
+        existing,
+        matched - existing,
+        matched - existing,
+    )
+    print(
+        f"  exact counts: matched {job.matched}, created {job.created}, skipped {job.skipped}, activities {activities}, "
+        f"workflow runs {runs}: {'yes' if exact else 'NO'}"
+    )
     for row in results[2:]:
         row["ok"] = row["ok"] and exact
     return results

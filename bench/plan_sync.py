@@ -7,6 +7,7 @@ latency; kept in ``var/bench/plan_sync/`` and the bench database for the next ru
 (3) that hour's wall time against a plain client loop making the same number of calls serially
     (same latency, same run): goal <= 2x.
 """
+
 import random
 import shutil
 import socket
@@ -23,9 +24,11 @@ DEFAULT = 200
 PLANS = 8
 LATENCY_MS = 20
 ROOT = Path(__file__).resolve().parent.parent
-ENVELOPE = ('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:bp="http://ws.benefitpoint.com/common/v3">'
-            '<soap:Header><bp:SessionIdHeader><bp:sessionId>{session}</bp:sessionId></bp:SessionIdHeader></soap:Header>'
-            '<soap:Body><bp:getProduct><bp:productID>{product}</bp:productID></bp:getProduct></soap:Body></soap:Envelope>')
+ENVELOPE = (
+    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:bp="http://ws.benefitpoint.com/common/v3">'
+    "<soap:Header><bp:SessionIdHeader><bp:sessionId>{session}</bp:sessionId></bp:SessionIdHeader></soap:Header>"
+    "<soap:Body><bp:getProduct><bp:productID>{product}</bp:productID></bp:getProduct></soap:Body></soap:Envelope>"
+)
 
 
 def _free_port() -> int:
@@ -36,8 +39,9 @@ def _free_port() -> int:
 
 def _start_sandbox(folder: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--db", str(folder / "sandbox.sqlite3")],
-                               cwd=ROOT, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", str(port), "--db", str(folder / "sandbox.sqlite3")], cwd=ROOT, stdout=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -85,16 +89,22 @@ def _calls(url: str) -> int:
 def _plain_loop(url: str, calls: int) -> float:
     """Seconds for ``calls`` plain SOAP calls made one after another (no zeep, no Django, no database)."""
     http = requests.Session()
-    body = ('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:bp="http://ws.benefitpoint.com/common/v3">'
-            '<soap:Body><bp:login><bp:username>agencydesk</bp:username><bp:password>sandbox-password</bp:password></bp:login>'
-            '</soap:Body></soap:Envelope>')
+    body = (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:bp="http://ws.benefitpoint.com/common/v3">'
+        "<soap:Body><bp:login><bp:username>agencydesk</bp:username><bp:password>sandbox-password</bp:password></bp:login>"
+        "</soap:Body></soap:Envelope>"
+    )
     reply = http.post(f"{url}/benefitpoint/services/LoginService", data=body, headers={"Content-Type": "text/xml"}, timeout=10)
     session = reply.text.split("sessionID>")[1].split("<")[0]
     product = requests.get(f"{url}/benefitpoint/_control/products", timeout=30).json()["results"][0]["productID"]
     start = time.perf_counter()
     for _ in range(calls):
-        http.post(f"{url}/benefitpoint/services/BrokerConnectV4", data=ENVELOPE.format(session=session, product=product),
-                  headers={"Content-Type": "text/xml"}, timeout=10)
+        http.post(
+            f"{url}/benefitpoint/services/BrokerConnectV4",
+            data=ENVELOPE.format(session=session, product=product),
+            headers={"Content-Type": "text/xml"},
+            timeout=10,
+        )
     return time.perf_counter() - start
 
 
@@ -107,8 +117,11 @@ def run(size: int = DEFAULT) -> list[dict]:
 
     results = []
     folder = ROOT / "var" / "bench" / "plan_sync"
-    reuse = (AccountLink.objects.count() == size and PlanChoice.objects.filter(state="synced").count() == size * PLANS
-             and (folder / "benefitpoint.sqlite3").exists())
+    reuse = (
+        AccountLink.objects.count() == size
+        and PlanChoice.objects.filter(state="synced").count() == size * PLANS
+        and (folder / "benefitpoint.sqlite3").exists()
+    )
     if not reuse:
         shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
@@ -125,23 +138,29 @@ def run(size: int = DEFAULT) -> list[dict]:
         # overlap and a pause stand in for that hour (the overlap is for clock skew, not history).
         settings.PLANSYNC_WATERMARK_OVERLAP_SECONDS = 2
         time.sleep(3)
-        print(f"plan_sync: {size} groups x {PLANS} plans {'reused' if reuse else 'linked'} in {time.perf_counter() - started:.1f} s; "
-              f"sandbox latency {LATENCY_MS} ms")
+        print(
+            f"plan_sync: {size} groups x {PLANS} plans {'reused' if reuse else 'linked'} in {time.perf_counter() - started:.1f} s; "
+            f"sandbox latency {LATENCY_MS} ms"
+        )
         requests.put(f"{url}/benefitpoint/_control/knobs", json={"latency_ms": LATENCY_MS}, timeout=5)
 
         before = _calls(url)
         plan_sync_pass()
         quiet = _calls(url) - before
-        results.append(figure("plan_sync", f"quiet hour: calls ({size} groups)", value=quiet, unit="calls", limit=3, goal=1.0,
-                              note="login + findChanges + logout"))
+        results.append(
+            figure(
+                "plan_sync", f"quiet hour: calls ({size} groups)", value=quiet, unit="calls", limit=3, goal=1.0, note="login + findChanges + logout"
+            )
+        )
 
         choices = list(PlanChoice.objects.select_related("plan").order_by("pk"))
         picked = random.Random(7).sample(choices, max(2, 2 * len(choices) * 2 // 100))
         far, near = picked[::2], picked[1::2]
         tag = f"{int(time.time()) % 100000}"  # new values on every run, also when the set-up is reused
         for choice in far:
-            requests.patch(f"{url}/benefitpoint/_control/products/{choice.product_id}",
-                           json={"policyNumber": f"FAR-{tag}-{choice.pk}"}, timeout=5).raise_for_status()
+            requests.patch(
+                f"{url}/benefitpoint/_control/products/{choice.product_id}", json={"policyNumber": f"FAR-{tag}-{choice.pk}"}, timeout=5
+            ).raise_for_status()
         for choice in near:
             plan_update(actor=None, plan=choice.plan, data={"name": f"Near change {tag} {choice.pk}"})
         before, start = _calls(url), time.perf_counter()
@@ -150,12 +169,29 @@ def run(size: int = DEFAULT) -> list[dict]:
         changed = len(picked)
         arrived = sum(PlanChoice.objects.get(pk=c.pk).plan.policy_number == f"FAR-{tag}-{c.pk}" for c in far)
         failed = PlanSyncItem.objects.filter(run__in=runs, status="failed").count()
-        results.append(figure("plan_sync", "2% changed each side: calls per changed plan", value=calls / changed,
-                              unit="calls", limit=3, goal=1.0,
-                              note=f"{calls} calls, {changed} plans changed, {arrived}/{len(far)} far changes arrived, {failed} failed"))
+        results.append(
+            figure(
+                "plan_sync",
+                "2% changed each side: calls per changed plan",
+                value=calls / changed,
+                unit="calls",
+                limit=3,
+                goal=1.0,
+                note=f"{calls} calls, {changed} plans changed, {arrived}/{len(far)} far changes arrived, {failed} failed",
+            )
+        )
         floor = _plain_loop(url, calls)
-        results.append(figure("plan_sync", "2% changed each side: wall time vs plain loop", value=seconds, unit="s",
-                              limit=floor, goal=2.0, note=f"plain loop of {calls} serial calls at {LATENCY_MS} ms"))
+        results.append(
+            figure(
+                "plan_sync",
+                "2% changed each side: wall time vs plain loop",
+                value=seconds,
+                unit="s",
+                limit=floor,
+                goal=2.0,
+                note=f"plain loop of {calls} serial calls at {LATENCY_MS} ms",
+            )
+        )
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=10)

@@ -11,6 +11,7 @@ they missed. Figures:
 - the reconciling process's peak memory at 5N against N (goal <= 1.2: flat).
 Each reconciliation runs in its own process (``python -c``), as a worker would.
 """
+
 import json
 import os
 import socket
@@ -105,8 +106,7 @@ def _analyze() -> None:
     from django.db import connection
 
     if connection.vendor == "postgresql":
-        vacuum_analyze("integrations_externalid", "individuals_individual", "individuals_policy", "plans_employergroup",
-                       "plans_employergroupcontact")
+        vacuum_analyze("integrations_externalid", "individuals_individual", "individuals_policy", "plans_employergroup", "plans_employergroupcontact")
 
 
 def _flush(control: str, limit: float = 3600.0) -> None:
@@ -138,13 +138,14 @@ def _cycle(size: int, control: str, env: dict) -> dict:
     from ams.models import Notification
 
     unprocessed = Notification.objects.filter(status__in=[Notification.Status.FAILED, Notification.Status.RETRYING])
-    missed = len({n["CustomerId"] for n in log if n["outcome"] == "dropped"}
-                 | set(unprocessed.values_list("customer_id", flat=True)))
+    missed = len({n["CustomerId"] for n in log if n["outcome"] == "dropped"} | set(unprocessed.values_list("customer_id", flat=True)))
     repair = _child("reconcile", env)
     plain = _child("plain", env)
-    print(f"reconcile N={size}: load {load['seconds']:.1f}s; burst {len(changed)} changes, {missed} notifications dropped; "
-          f"repair run {repair['seconds']:.2f}s ({repair['calls']} SOAP calls), plain loop {plain['seconds']:.2f}s "
-          f"({plain['calls']} calls); peak RSS {repair['max_rss_kb'] / 1024:.0f} MB")
+    print(
+        f"reconcile N={size}: load {load['seconds']:.1f}s; burst {len(changed)} changes, {missed} notifications dropped; "
+        f"repair run {repair['seconds']:.2f}s ({repair['calls']} SOAP calls), plain loop {plain['seconds']:.2f}s "
+        f"({plain['calls']} calls); peak RSS {repair['max_rss_kb'] / 1024:.0f} MB"
+    )
     return {"missed": missed, "repair": repair, "plain": plain}
 
 
@@ -156,14 +157,30 @@ def run(size: int = DEFAULT) -> list[dict]:
     db = settings.DATABASES["default"]
     db_url = os.environ.get("DATABASE_URL") or f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    env = {**os.environ, "DATABASE_URL": db_url, "SANDBOX_URL": sandbox_url, "CELERY_TASK_ALWAYS_EAGER": "true",
-           "DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "false", "AMS_SANDBOX_CUSTOMERS": "10",
-           "BENCH_WEBHOOK": f"http://127.0.0.1:{web_port}/api/ams/notifications/"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "SANDBOX_URL": sandbox_url,
+        "CELERY_TASK_ALWAYS_EAGER": "true",
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "false",
+        "AMS_SANDBOX_CUSTOMERS": "10",
+        "BENCH_WEBHOOK": f"http://127.0.0.1:{web_port}/api/ams/notifications/",
+    }
     processes = [
-        subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(sandbox_port), "--db", f"{tmp}/sandbox.sqlite3"],
-                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
-                          "--timeout", "120"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "--port", str(sandbox_port), "--db", f"{tmp}/sandbox.sqlite3"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2", "--timeout", "120"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
     ]
     control = f"{sandbox_url}/_sandbox/ams"
     try:
@@ -177,13 +194,34 @@ def run(size: int = DEFAULT) -> list[dict]:
             process.wait(timeout=30)
     results = []
     for label, cycle in ((f"N={size}", small), (f"5N={5 * size}", large)):
-        row = figure("reconcile", f"{label}: changes repaired / notifications missed (exact)", value=cycle["repair"]["updated"],
-                     unit="records", limit=max(cycle["missed"], 1), goal=1.0)
+        row = figure(
+            "reconcile",
+            f"{label}: changes repaired / notifications missed (exact)",
+            value=cycle["repair"]["updated"],
+            unit="records",
+            limit=max(cycle["missed"], 1),
+            goal=1.0,
+        )
         row["ok"] = row["ok"] and cycle["repair"]["updated"] == cycle["missed"] and cycle["repair"]["failed"] == 0
         results.append(row)
-        results.append(figure("reconcile", f"{label}: repair run vs plain loop of the same SOAP calls",
-                              value=cycle["repair"]["seconds"], unit="s", limit=cycle["plain"]["seconds"], goal=1.5))
-    results.append(figure("reconcile", "peak memory of the reconciling process, 5N vs N",
-                          value=large["repair"]["max_rss_kb"] / 1024, unit="MB", limit=small["repair"]["max_rss_kb"] / 1024,
-                          goal=1.2))
+        results.append(
+            figure(
+                "reconcile",
+                f"{label}: repair run vs plain loop of the same SOAP calls",
+                value=cycle["repair"]["seconds"],
+                unit="s",
+                limit=cycle["plain"]["seconds"],
+                goal=1.5,
+            )
+        )
+    results.append(
+        figure(
+            "reconcile",
+            "peak memory of the reconciling process, 5N vs N",
+            value=large["repair"]["max_rss_kb"] / 1024,
+            unit="MB",
+            limit=small["repair"]["max_rss_kb"] / 1024,
+            goal=1.2,
+        )
+    )
     return results

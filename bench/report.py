@@ -10,6 +10,7 @@ or ``"linear"`` (a job over every match); ``growth()`` then prints, for each suc
 the larger size over its cost at the smaller one against that expectation (goal: at most twice it),
 so that a change turning linear into quadratic shows at once.
 """
+
 import json
 import statistics
 import time
@@ -19,15 +20,27 @@ SIZE: int | None = None  # the size being measured, set by ``python -m bench``
 GROWTH_GOAL = 2.0
 
 
-def figure(bench: str, name: str, *, value: float, unit: str, limit: float, goal: float, better: str = "lower",
-           note: str = "", grows: str | None = None) -> dict:
+def figure(
+    bench: str, name: str, *, value: float, unit: str, limit: float, goal: float, better: str = "lower", note: str = "", grows: str | None = None
+) -> dict:
     ratio = value / limit if limit else float("inf")
     ok = ratio <= goal if better == "lower" else ratio >= goal
-    row = {"bench": bench, "figure": name, "value": round(value, 6), "unit": unit, "limit": round(limit, 6),
-           "ratio": round(ratio, 4), "goal": goal, "ok": ok, "size": SIZE}
+    row = {
+        "bench": bench,
+        "figure": name,
+        "value": round(value, 6),
+        "unit": unit,
+        "limit": round(limit, 6),
+        "ratio": round(ratio, 4),
+        "goal": goal,
+        "ok": ok,
+        "size": SIZE,
+    }
     sign = "<=" if better == "lower" else ">="
-    print(f"  {name:<52} {value:>10.4g} {unit:<6} limit {limit:>10.4g}  ratio {ratio:>7.3f} (goal {sign} {goal})  "
-          f"{'ok' if ok else 'MISSED'}{'  ' + note if note else ''}")
+    print(
+        f"  {name:<52} {value:>10.4g} {unit:<6} limit {limit:>10.4g}  ratio {ratio:>7.3f} (goal {sign} {goal})  "
+        f"{'ok' if ok else 'MISSED'}{'  ' + note if note else ''}"
+    )
     print(json.dumps(row))
     return {**row, "grows": grows, "better": better}
 
@@ -44,11 +57,22 @@ def growth(bench: str, small: list[dict], large: list[dict]) -> list[dict]:
         grew = row["value"] / first["value"] if row["better"] == "lower" else first["value"] / row["value"]
         expected = 1.0 if row["grows"] == "flat" else row["size"] / first["size"]
         ratio = grew / expected
-        result = {"bench": bench, "figure": f"{row['figure']}: growth", "value": round(grew, 4), "unit": "x",
-                  "limit": expected, "ratio": round(ratio, 4), "goal": GROWTH_GOAL, "ok": ratio <= GROWTH_GOAL,
-                  "size": row["size"], "from_size": first["size"]}
-        print(f"  {result['figure']:<52} {grew:>10.3g} x      expected {expected:>7.3g} ({row['grows']})  ratio {ratio:>7.3f} "
-              f"(goal <= {GROWTH_GOAL})  {'ok' if result['ok'] else 'MISSED'}  ({first['size']:,} -> {row['size']:,})")
+        result = {
+            "bench": bench,
+            "figure": f"{row['figure']}: growth",
+            "value": round(grew, 4),
+            "unit": "x",
+            "limit": expected,
+            "ratio": round(ratio, 4),
+            "goal": GROWTH_GOAL,
+            "ok": ratio <= GROWTH_GOAL,
+            "size": row["size"],
+            "from_size": first["size"],
+        }
+        print(
+            f"  {result['figure']:<52} {grew:>10.3g} x      expected {expected:>7.3g} ({row['grows']})  ratio {ratio:>7.3f} "
+            f"(goal <= {GROWTH_GOAL})  {'ok' if result['ok'] else 'MISSED'}  ({first['size']:,} -> {row['size']:,})"
+        )
         print(json.dumps(result))
         rows.append(result)
     return rows

@@ -7,6 +7,7 @@ Figures: seconds from the kill to the job making progress on the new worker (lim
 and the created / skipped counts against the exact expected ones (no duplicates after the kill).
 Same database and data as ``mass_create`` (N individuals, 3 in 10 match, a third of those already have a record).
 """
+
 import contextlib
 import os
 import signal
@@ -25,13 +26,13 @@ DEADLINE_SECONDS = 60
 
 
 def _start(env: dict, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *args, "--loglevel", "WARNING"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", *args, "--loglevel", "WARNING"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+    )
 
 
 def _worker(env: dict, name: str) -> subprocess.Popen:
-    return _start(env, "worker", "-Q", QUEUE, "-c", "1", "-n", f"{name}@%h", "--without-gossip", "--without-mingle",
-                  "--without-heartbeat")
+    return _start(env, "worker", "-Q", QUEUE, "-c", "1", "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat")
 
 
 def _kill_tree(process: subprocess.Popen) -> None:
@@ -65,18 +66,25 @@ def run(size: int = DEFAULT) -> list[dict]:
     matched, existing = size * 3 // 10, size // 10
     _reset(existing)
     actor = User.objects.filter(is_superuser=True, username="bench-sales").first() or User.objects.create(
-        username="bench-sales", is_superuser=True, is_staff=True)
+        username="bench-sales", is_superuser=True, is_staff=True
+    )
     # Small chunks, so the job is still running when the worker is killed.
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING",
-           "DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "false",
-           "CELERY_TASK_DEFAULT_QUEUE": QUEUE, "INTEGRATIONS_QUEUE": QUEUE,
-           "SALESRECORDS_CHUNK_SIZE": str(max(200, size // 200))}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "false",
+        "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
+        "INTEGRATIONS_QUEUE": QUEUE,
+        "SALESRECORDS_CHUNK_SIZE": str(max(200, size // 200)),
+    }
     print(f"resume: {size} individuals, {matched} matches, {existing} existing; a worker is killed mid-job")
     first, beat, second = _worker(env, "bench-resume-1"), _start(env, "beat"), None
     try:
         with transaction.atomic():
-            job = mass_creation_job_create(actor=actor, criteria={"record_status": STATUSES},
-                                           record_type=SalesRecordType.objects.get(name="Renewal"))
+            job = mass_creation_job_create(actor=actor, criteria={"record_status": STATUSES}, record_type=SalesRecordType.objects.get(name="Renewal"))
         deadline = time.monotonic() + 120
         while MassCreationJob.objects.get(pk=job.pk).processed == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -103,10 +111,24 @@ def run(size: int = DEFAULT) -> list[dict]:
     records = SalesRecord.objects.filter(job=job).count()
     exact = (job.status, job.created, job.skipped, records) == ("succeeded", matched - existing, existing, matched - existing)
     results = [
-        figure(BENCH, "worker SIGKILL -> job running again", value=resumed, unit="s", limit=DEADLINE_SECONDS, goal=1.0,
-               note=f"killed at {killed.processed} of {matched} processed"),
-        figure(BENCH, "created records vs expected after the kill", value=job.created, unit="rows",
-               limit=matched - existing, goal=1.0, note=f"status {job.status}; {records} records of the job"),
+        figure(
+            BENCH,
+            "worker SIGKILL -> job running again",
+            value=resumed,
+            unit="s",
+            limit=DEADLINE_SECONDS,
+            goal=1.0,
+            note=f"killed at {killed.processed} of {matched} processed",
+        ),
+        figure(
+            BENCH,
+            "created records vs expected after the kill",
+            value=job.created,
+            unit="rows",
+            limit=matched - existing,
+            goal=1.0,
+            note=f"status {job.status}; {records} records of the job",
+        ),
     ]
     results[1]["ok"] = results[1]["ok"] and exact
     return results

@@ -11,12 +11,14 @@ that the benchmark's thousands of requests a minute are not refused). Goals: API
 SQL and <= 150 ms; admin changelist <= 500 ms (its ratio to plain SQL is in the note). Data is
 seeded set-based once (``manage.py seed_individuals``) and kept between runs.
 """
+
 import time
 
 from bench.report import figure, median_seconds
 
 DEFAULT = 1_000_000
 BENCH = "search"
+
 
 def _user():
     import secrets
@@ -26,8 +28,10 @@ def _user():
 
     # A real security group (not a superuser), so permission checks are part of the cost.
     user = User.objects.filter(username="bench-search").first()
-    return user or user_create(actor=None, username="bench-search", password=secrets.token_urlsafe(16),
-                               security_group=SecurityGroup.objects.get(name="Agency Admin"))
+    return user or user_create(
+        actor=None, username="bench-search", password=secrets.token_urlsafe(16), security_group=SecurityGroup.objects.get(name="Agency Admin")
+    )
+
 
 def _searches():
     from individuals.models import Policy
@@ -40,10 +44,14 @@ def _searches():
     return [
         ("no filter", "", "flat"),
         ("one policy filter", "coverage_type=medicare_advantage", "flat"),
-        ("three policy filters + date range",
-         f"coverage_type=medicare_advantage&coverage_type=medicare_supplement&policy_status={Policy.Status.ACTIVE}"
-         f"&carrier={carrier.pk}&policy_effective_after=2024-01-01&policy_effective_before=2024-12-31", "linear"),
+        (
+            "three policy filters + date range",
+            f"coverage_type=medicare_advantage&coverage_type=medicare_supplement&policy_status={Policy.Status.ACTIVE}"
+            f"&carrier={carrier.pk}&policy_effective_after=2024-01-01&policy_effective_before=2024-12-31",
+            "linear",
+        ),
     ]
+
 
 class _WsgiClient:
     """GET through the WSGI application, as gunicorn calls it, with fixed headers (credentials)."""
@@ -59,9 +67,17 @@ class _WsgiClient:
         from types import SimpleNamespace
 
         path, _, query = url.partition("?")
-        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "testserver",
-                   "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
-                   "wsgi.input": io.BytesIO(b""), **self.headers}
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "testserver",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""),
+            **self.headers,
+        }
         status = []
         body = self.app(environ, lambda s, headers, exc_info=None: status.append(int(s.split()[0])))
         try:
@@ -82,13 +98,16 @@ def _clients(user):
     _, token = api_token_create(user=user)
     session = Client()
     session.force_login(user)
-    return (_WsgiClient(HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT="application/json"),
-            _WsgiClient(HTTP_ACCEPT="text/html", HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}={session.cookies[settings.SESSION_COOKIE_NAME].value}"))
+    return (
+        _WsgiClient(HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT="application/json"),
+        _WsgiClient(HTTP_ACCEPT="text/html", HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}={session.cookies[settings.SESSION_COOKIE_NAME].value}"),
+    )
 
 
 def _data_queries(captured) -> list[str]:
     """The queries of a request that read individuals or policies (not the session or the user)."""
     return [q["sql"] for q in captured if "individuals_" in q["sql"]]
+
 
 def _measure(client, url: str, conn, repeat: int) -> dict:
     from django.db import connection
@@ -107,6 +126,7 @@ def _measure(client, url: str, conn, repeat: int) -> dict:
 
     plain_seconds = median_seconds(plain, repeat=repeat)
     return {"seconds": seconds, "queries": queries, "plain": plain_seconds, "sqls": sqls}
+
 
 def _same_planner_settings(conn) -> None:
     """The plain connection plans with the same settings as Django's (e.g. DATABASE_RANDOM_PAGE_COST)."""
@@ -129,21 +149,37 @@ def run(size: int = DEFAULT, repeat: int = 11) -> list[dict]:
         _same_planner_settings(conn)
         for name, query, grows in _searches():
             api_run = _measure(api, f"/api/individuals/?page_size=50&{query}", conn, repeat)
-            results.append(figure(BENCH, f"api {name}: vs plain SQL", value=api_run["seconds"] * 1000, unit="ms",
-                                  limit=api_run["plain"] * 1000, goal=3.0, grows=grows, note=f"{api_run['queries']} queries"))
-            results.append(figure(BENCH, f"api {name}: vs 150 ms", value=api_run["seconds"] * 1000, unit="ms",
-                                  limit=150, goal=1.0))
+            results.append(
+                figure(
+                    BENCH,
+                    f"api {name}: vs plain SQL",
+                    value=api_run["seconds"] * 1000,
+                    unit="ms",
+                    limit=api_run["plain"] * 1000,
+                    goal=3.0,
+                    grows=grows,
+                    note=f"{api_run['queries']} queries",
+                )
+            )
+            results.append(figure(BENCH, f"api {name}: vs 150 ms", value=api_run["seconds"] * 1000, unit="ms", limit=150, goal=1.0))
             admin_run = _measure(admin, f"/admin/individuals/individual/?{query}", conn, repeat)
             # The admin's goal is absolute (500 ms); its ratio to plain SQL is printed for information.
             ratio = admin_run["seconds"] / admin_run["plain"]
-            results.append(figure(BENCH, f"admin {name}: vs 500 ms", value=admin_run["seconds"] * 1000, unit="ms",
-                                  limit=500, goal=1.0, grows=grows, note=f"{admin_run['queries']} queries, {ratio:.1f}x plain SQL "
-                                                            f"({admin_run['plain'] * 1000:.1f} ms)"))
+            results.append(
+                figure(
+                    BENCH,
+                    f"admin {name}: vs 500 ms",
+                    value=admin_run["seconds"] * 1000,
+                    unit="ms",
+                    limit=500,
+                    goal=1.0,
+                    grows=grows,
+                    note=f"{admin_run['queries']} queries, {ratio:.1f}x plain SQL ({admin_run['plain'] * 1000:.1f} ms)",
+                )
+            )
         # Queries per page must not grow with the page size.
         small = _measure(api, "/api/individuals/?page_size=10&coverage_type=medicare_advantage", conn, 1)["queries"]
         large = _measure(api, "/api/individuals/?page_size=200&coverage_type=medicare_advantage", conn, 1)["queries"]
-        results.append(figure(BENCH, "api queries, page of 200 vs page of 10", value=large, unit="queries", limit=small,
-                              goal=1.0))
+        results.append(figure(BENCH, "api queries, page of 200 vs page of 10", value=large, unit="queries", limit=small, goal=1.0))
     print(f"  ({size} individuals requested; measured in {time.monotonic() - started:.0f}s; median of {repeat})")
     return results
-

@@ -67,7 +67,11 @@ def psycopg_connect() -> psycopg.Connection:
 
     s = connection.settings_dict
     return psycopg.connect(
-        dbname=s["NAME"], user=s["USER"], host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, password=s["PASSWORD"] or None,
+        dbname=s["NAME"],
+        user=s["USER"],
+        host=s["HOST"] or "127.0.0.1",
+        port=s["PORT"] or 5432,
+        password=s["PASSWORD"] or None,
         autocommit=True,
     )
 

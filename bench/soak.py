@@ -11,6 +11,7 @@ Figures: responses 5xx (goal 0), the edits' p99 (goal <= 2 s), edits answered 50
 
 The stack is started once per ``python -m bench soak`` (both sizes use it) and stopped at exit.
 """
+
 import atexit
 import io
 import json
@@ -56,15 +57,20 @@ def _start_stack() -> dict:
     var = Path(tempfile.mkdtemp(prefix="soak-var-"))
     port, sandbox = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-    env.update(AGENCYDESK_VAR_DIR=str(var), AGENCYDESK_PORT=str(port), SANDBOX_PORT=str(sandbox), DJANGO_DEBUG="false",
-               THROTTLE_USER="1000000/min", THROTTLE_BULK="1000/min")
+    env.update(
+        AGENCYDESK_VAR_DIR=str(var),
+        AGENCYDESK_PORT=str(port),
+        SANDBOX_PORT=str(sandbox),
+        DJANGO_DEBUG="false",
+        THROTTLE_USER="1000000/min",
+        THROTTLE_BULK="1000/min",
+    )
     if os.environ.get("SOAK_DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["SOAK_DATABASE_URL"]
     if os.environ.get("SOAK_REDIS_URL"):
         env["REDIS_URL"] = os.environ["SOAK_REDIS_URL"]
     log = open(var / "bin-run.log", "w")  # noqa: SIM115 (open while the stack runs)
-    process = subprocess.Popen(["bash", "bin/run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(["bash", "bin/run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 900
     logins = var / "logins.txt"
@@ -96,8 +102,14 @@ def _start_stack() -> dict:
             shutil.rmtree(var, ignore_errors=True)
 
     atexit.register(stop)
-    _stack.update(url=url, token=token, var=var, process=process, env=env,
-                  ctl=[sys.executable, "-m", "supervisor.supervisorctl", "-c", str(var / "supervisord.conf")])
+    _stack.update(
+        url=url,
+        token=token,
+        var=var,
+        process=process,
+        env=env,
+        ctl=[sys.executable, "-m", "supervisor.supervisorctl", "-c", str(var / "supervisord.conf")],
+    )
     return _stack
 
 
@@ -113,15 +125,17 @@ def _start_jobs(session: requests.Session, url: str) -> dict:
     if export.ok and export.content.count(b"\n") > 1:
         head, _, rows = export.content.partition(b"\n")
         content = head + b"\n" + rows * 4
-        answer = session.post(f"{url}/api/individuals/import/", files={"file": ("soak.csv", io.BytesIO(content), "text/csv")},
-                              data={"dry_run": "true"}, timeout=120)
+        answer = session.post(
+            f"{url}/api/individuals/import/", files={"file": ("soak.csv", io.BytesIO(content), "text/csv")}, data={"dry_run": "true"}, timeout=120
+        )
         job = answer.json().get("job") if answer.status_code == 202 else None
         jobs["import"] = f"{url}/api/import-jobs/{job}/" if job else f"answered {answer.status_code}"
     types = session.get(f"{url}/api/sales-record-types/", timeout=30).json()
     types = types.get("results", types) if isinstance(types, dict) else types
     if types:
-        answer = session.post(f"{url}/api/sales-record-jobs/", json={"criteria": {"state": ["FL", "GA", "TX", "CA", "NY"]},
-                                                                     "record_type": types[0]["id"]}, timeout=60)
+        answer = session.post(
+            f"{url}/api/sales-record-jobs/", json={"criteria": {"state": ["FL", "GA", "TX", "CA", "NY"]}, "record_type": types[0]["id"]}, timeout=60
+        )
         ok = answer.status_code == 202
         jobs["mass_creation"] = f"{url}/api/sales-record-jobs/{answer.json()['id']}/" if ok else f"answered {answer.status_code}"
     return jobs
@@ -195,16 +209,39 @@ def run(size: int = DEFAULT) -> list[dict]:
     if errors:
         print(f"  first client error: {errors[0]}")
     rows = [
-        figure(BENCH, "responses 5xx (not 503) or no answer", value=server_errors, unit="count", limit=1, goal=0,
-               note="every edit was answered"),
-        figure(BENCH, "edit p99", value=p99, unit="s", limit=EDIT_P99_LIMIT_SECONDS, goal=1.0,
-               note=f"{len(latencies)} edits saved by {CLIENTS} clients"),
-        figure(BENCH, "edits answered 503 busy, try again", value=statuses.get(503, 0), unit="count",
-               limit=max(1, sum(statuses.values())), goal=0.01, note="share of all edits (goal <= 1%)"),
+        figure(BENCH, "responses 5xx (not 503) or no answer", value=server_errors, unit="count", limit=1, goal=0, note="every edit was answered"),
+        figure(
+            BENCH, "edit p99", value=p99, unit="s", limit=EDIT_P99_LIMIT_SECONDS, goal=1.0, note=f"{len(latencies)} edits saved by {CLIENTS} clients"
+        ),
+        figure(
+            BENCH,
+            "edits answered 503 busy, try again",
+            value=statuses.get(503, 0),
+            unit="count",
+            limit=max(1, sum(statuses.values())),
+            goal=0.01,
+            note="share of all edits (goal <= 1%)",
+        ),
         figure(BENCH, "edits per second", value=len(latencies) / elapsed, unit="1/s", limit=1, goal=1, better="higher"),
-        figure(BENCH, "background jobs succeeded", value=succeeded, unit="count", limit=max(1, len(jobs)), goal=1,
-               better="higher", note=f"within {JOBS_WAIT_SECONDS} s after the edits: {json.dumps(states)[:300]}"),
-        figure(BENCH, "killed jobs worker restarted", value=1 if back and back != killed else 0, unit="bool", limit=1,
-               goal=1, better="higher", note=f"pid {killed} -> {back}"),
+        figure(
+            BENCH,
+            "background jobs succeeded",
+            value=succeeded,
+            unit="count",
+            limit=max(1, len(jobs)),
+            goal=1,
+            better="higher",
+            note=f"within {JOBS_WAIT_SECONDS} s after the edits: {json.dumps(states)[:300]}",
+        ),
+        figure(
+            BENCH,
+            "killed jobs worker restarted",
+            value=1 if back and back != killed else 0,
+            unit="bool",
+            limit=1,
+            goal=1,
+            better="higher",
+            note=f"pid {killed} -> {back}",
+        ),
     ]
     return rows

@@ -8,6 +8,7 @@ redis-server on a unix socket under var/redis (settings.EMBEDDED_REDIS_SOCKET).
 ``python bin/supervise.py log`` is the event listener that prints each program's output as ``name | line``
 (as honcho did); each program's output is also kept in ``var/log/<name>.log``.
 """
+
 import os
 import secrets
 import shlex
@@ -103,9 +104,15 @@ stderr_logfile_maxbytes=0
         folder.mkdir(parents=True, exist_ok=True)
         # No TCP port: only this machine's processes reach it. Append-only file synced every second:
         # a message survives the broker's restart (and a lost one is sent again by the job sweeps).
-        text += _program("broker", f"{shlex.quote(redis)} --port 0 --unixsocket {shlex.quote(str(folder / 'redis.sock'))} "
-                         f"--unixsocketperm 700 --dir {shlex.quote(str(folder))} --appendonly yes --appendfsync everysec "
-                         '--save "" --logfile ""', priority=10, autostart=True, group_log=logs)
+        text += _program(
+            "broker",
+            f"{shlex.quote(redis)} --port 0 --unixsocket {shlex.quote(str(folder / 'redis.sock'))} "
+            f"--unixsocketperm 700 --dir {shlex.quote(str(folder))} --appendonly yes --appendfsync everysec "
+            '--save "" --logfile ""',
+            priority=10,
+            autostart=True,
+            group_log=logs,
+        )
     names = []
     for name, command in procfile(procfile_path):
         text += _program(name, command, priority=100, autostart=False, group_log=logs)

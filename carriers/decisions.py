@@ -5,6 +5,7 @@ service stopped on until we act (action required, unable to connect) or never to
 resolved, and says how many records it holds up: one for a value, the group's active employees for a
 plan missing on one side or a connection that stopped (each query one statement, however many rows).
 """
+
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -21,8 +22,13 @@ CONNECTION_KIND = "Carrier connection stopped"
 
 
 def _active_employees(group_ref: str):
-    count = (Employee.objects.filter(employer_group=OuterRef(group_ref), leave_date__isnull=True).order_by()
-             .values("employer_group").annotate(n=Count("pk")).values("n"))
+    count = (
+        Employee.objects.filter(employer_group=OuterRef(group_ref), leave_date__isnull=True)
+        .order_by()
+        .values("employer_group")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
 
 
@@ -41,15 +47,24 @@ def _what_differs(d: Discrepancy) -> str:
 
 
 def discrepancy_decisions(limit: int) -> list[Decision]:
-    rows = (_open_discrepancies().select_related("employer_group", "carrier")
-            .annotate(group_size=_active_employees("employer_group"))
-            .order_by("first_seen_at", "severity", "pk")[:limit])
-    return [Decision(
-        kind=DISCREPANCY_KIND, title=f"{d.subject or d.subject_key}: {d.field_label}", blocks=_what_differs(d),
-        opened_at=d.first_seen_at, url=reverse("admin:carriers_discrepancy_change", args=[d.pk]),
-        # A plan missing on one side holds up the group's people on it (we can't say which: all its active ones).
-        impact=max(1, d.group_size) if d.field == "plan" and d.kind != Discrepancy.Kind.MISMATCH else 1,
-    ) for d in rows]
+    rows = (
+        _open_discrepancies()
+        .select_related("employer_group", "carrier")
+        .annotate(group_size=_active_employees("employer_group"))
+        .order_by("first_seen_at", "severity", "pk")[:limit]
+    )
+    return [
+        Decision(
+            kind=DISCREPANCY_KIND,
+            title=f"{d.subject or d.subject_key}: {d.field_label}",
+            blocks=_what_differs(d),
+            opened_at=d.first_seen_at,
+            url=reverse("admin:carriers_discrepancy_change", args=[d.pk]),
+            # A plan missing on one side holds up the group's people on it (we can't say which: all its active ones).
+            impact=max(1, d.group_size) if d.field == "plan" and d.kind != Discrepancy.Kind.MISMATCH else 1,
+        )
+        for d in rows
+    ]
 
 
 def _stopped_connections():
@@ -60,30 +75,47 @@ def _stopped_connections():
 
 def _held_up(c: CarrierConnection) -> str:
     if not c.connection_id:
-        return (f"{c.employer_group.name} is not connected with {c.carrier.name}: the request never reached the service; "
-                f"request it again")
-    return (f"{c.employer_group.name}'s data at {c.carrier.name} is not pulled nor compared until the connection is "
-            f"amended and retried" + (f" ({c.setup_message})" if c.setup_message else ""))
+        return f"{c.employer_group.name} is not connected with {c.carrier.name}: the request never reached the service; request it again"
+    return f"{c.employer_group.name}'s data at {c.carrier.name} is not pulled nor compared until the connection is amended and retried" + (
+        f" ({c.setup_message})" if c.setup_message else ""
+    )
 
 
 def connection_decisions(limit: int) -> list[Decision]:
-    rows = (_stopped_connections().select_related("employer_group", "carrier")
-            .annotate(group_size=_active_employees("employer_group"))
-            .order_by("status_since", "pk")[:limit])
-    return [Decision(
-        kind=CONNECTION_KIND, title=f"{c.employer_group.name} at {c.carrier.name}: {c.status_display}",
-        blocks=_held_up(c), opened_at=c.status_since, url=reverse("admin:carriers_carrierconnection_change", args=[c.pk]),
-        impact=max(1, c.group_size),
-    ) for c in rows]
+    rows = (
+        _stopped_connections()
+        .select_related("employer_group", "carrier")
+        .annotate(group_size=_active_employees("employer_group"))
+        .order_by("status_since", "pk")[:limit]
+    )
+    return [
+        Decision(
+            kind=CONNECTION_KIND,
+            title=f"{c.employer_group.name} at {c.carrier.name}: {c.status_display}",
+            blocks=_held_up(c),
+            opened_at=c.status_since,
+            url=reverse("admin:carriers_carrierconnection_change", args=[c.pk]),
+            impact=max(1, c.group_size),
+        )
+        for c in rows
+    ]
 
 
 SOURCES = [
-    DecisionSource(key="carrier_discrepancies", kind=DISCREPANCY_KIND, permission="carriers.view_discrepancy",
-                   url="admin:carriers_discrepancy_changelist", count=lambda: _open_discrepancies().count(),
-                   rows=discrepancy_decisions),
-    DecisionSource(key="carrier_connections", kind=CONNECTION_KIND, permission="carriers.view_carrierconnection",
-                   url="admin:carriers_carrierconnection_changelist", count=lambda: _stopped_connections().count(),
-                   rows=connection_decisions),
+    DecisionSource(
+        key="carrier_discrepancies",
+        kind=DISCREPANCY_KIND,
+        permission="carriers.view_discrepancy",
+        url="admin:carriers_discrepancy_changelist",
+        count=lambda: _open_discrepancies().count(),
+        rows=discrepancy_decisions,
+    ),
+    DecisionSource(
+        key="carrier_connections",
+        kind=CONNECTION_KIND,
+        permission="carriers.view_carrierconnection",
+        url="admin:carriers_carrierconnection_changelist",
+        count=lambda: _stopped_connections().count(),
+        rows=connection_decisions,
+    ),
 ]
-
-

@@ -1,4 +1,5 @@
 """FilterSets for connections and discrepancies: the admin's lists, the API and bulk resolve share them."""
+
 import django_filters
 
 from plans.models import Carrier, EmployerGroup

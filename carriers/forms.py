@@ -1,4 +1,5 @@
 """Admin forms for connecting a carrier and for amending a connection before a retry."""
+
 from django import forms
 
 from hrsync.models import Employee
@@ -8,10 +9,10 @@ from plans.models import Carrier, EmployerGroup
 class ConnectForm(forms.Form):
     employer_group = forms.ModelChoiceField(queryset=EmployerGroup.objects.all(), label="Employer group")
     carrier = forms.ModelChoiceField(queryset=Carrier.objects.filter(active=True))
-    noyo_carrier_id = forms.CharField(label="Carrier id at the service", required=False,
-                                      help_text="Leave blank when the carrier already has one (shown under its external ids).")
-    carrier_group_id = forms.CharField(label="Carrier group id", max_length=100,
-                                       help_text="The group's number at the carrier.")
+    noyo_carrier_id = forms.CharField(
+        label="Carrier id at the service", required=False, help_text="Leave blank when the carrier already has one (shown under its external ids)."
+    )
+    carrier_group_id = forms.CharField(label="Carrier group id", max_length=100, help_text="The group's number at the carrier.")
     group_name = forms.CharField(max_length=200, required=False, help_text="Blank: the employer group's name.")
     federal_ein = forms.CharField(label="Federal EIN", max_length=10, required=False, help_text="12-3456789. Blank: the group's.")
     broker_federal_ein = forms.CharField(label="Broker federal EIN", max_length=10, required=False)

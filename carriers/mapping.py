@@ -1,4 +1,5 @@
 """The service's names and values, turned into ours: one table per value set (STYLE.md)."""
+
 import re
 import uuid
 from datetime import date
@@ -38,8 +39,12 @@ FIELDS = {
     "email": ("Email", 3),
 }
 FIELD_LABELS = {k: v[0] for k, v in FIELDS.items()} | {
-    "carrier_group_id": "Carrier group id", "federal_ein": "Federal EIN", "broker_federal_ein": "Broker federal EIN",
-    "broker_tin": "Broker TIN", "employer_email_address": "Employer email", "group_name": "Group name",
+    "carrier_group_id": "Carrier group id",
+    "federal_ein": "Federal EIN",
+    "broker_federal_ein": "Broker federal EIN",
+    "broker_tin": "Broker TIN",
+    "employer_email_address": "Employer email",
+    "group_name": "Group name",
 }
 
 # Member fields compared field by field: field -> (CarrierMember column, our expression, kind of value).
@@ -53,8 +58,15 @@ MEMBER_COMPARISONS = {
     "email": ("email", "employee__email", "text"),
 }
 # Taking the carrier's value: which employee field it writes (through hrsync's services).
-EMPLOYEE_FIELDS = {"effective_date": "hire_date", "termination_date": "leave_date", "coverage_tier": "benefits_level",
-                   "date_of_birth": "date_of_birth", "first_name": "first_name", "last_name": "last_name", "email": "email"}
+EMPLOYEE_FIELDS = {
+    "effective_date": "hire_date",
+    "termination_date": "leave_date",
+    "coverage_tier": "benefits_level",
+    "date_of_birth": "date_of_birth",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+}
 PLAN_FIELDS = {"plan_effective_date": "effective_date", "plan_termination_date": "cancellation_date"}
 # The service's discrepancy contexts that name one of our fields.
 SERVICE_CONTEXTS = {"hire_date": "effective_date", "terminated": "termination_date", **{k: k for k in FIELDS}}

@@ -1,4 +1,5 @@
 """Carrier group connections (the Noyo contract), what the carrier holds for the group, and discrepancies."""
+
 from django.conf import settings
 from django.db import models
 
@@ -45,10 +46,12 @@ class CarrierConnection(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["employer_group", "carrier"], condition=~models.Q(status__in=SETTLED_STATUSES),
-                                    name="carrierconnection_one_open_per_group_carrier"),
-            models.UniqueConstraint(fields=["connection_id"], condition=~models.Q(connection_id=""),
-                                    name="carrierconnection_connection_id_unique"),
+            models.UniqueConstraint(
+                fields=["employer_group", "carrier"],
+                condition=~models.Q(status__in=SETTLED_STATUSES),
+                name="carrierconnection_one_open_per_group_carrier",
+            ),
+            models.UniqueConstraint(fields=["connection_id"], condition=~models.Q(connection_id=""), name="carrierconnection_connection_id_unique"),
         ]
 
     def __str__(self):
@@ -89,8 +92,7 @@ class ConnectionAttempt(Attempt):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["connection"], condition=models.Q(status__in=ACTIVE),
-                                    name="connectionattempt_one_active_per_connection"),
+            models.UniqueConstraint(fields=["connection"], condition=models.Q(status__in=ACTIVE), name="connectionattempt_one_active_per_connection"),
         ]
         indexes = [models.Index(fields=["status", "lease_until"])]
 
@@ -142,8 +144,7 @@ class ConnectionAmendment(models.Model):
 
     @property
     def summary(self) -> str:
-        return "; ".join(f"{FIELD_LABELS.get(k, k)}: {v.get('from') or '—'} → {v.get('to') or '—'}"
-                         for k, v in self.changes.items()) or "No change"
+        return "; ".join(f"{FIELD_LABELS.get(k, k)}: {v.get('from') or '—'} → {v.get('to') or '—'}" for k, v in self.changes.items()) or "No change"
 
 
 class CarrierPlan(models.Model):

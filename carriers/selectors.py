@@ -1,4 +1,5 @@
 """Reads for carriers: connections with their last amendment, discrepancies coverage-first."""
+
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from .filters import CarrierConnectionFilterSet, DiscrepancyFilterSet
@@ -7,8 +8,9 @@ from .models import CarrierConnection, ConnectionAmendment, Discrepancy
 
 def connection_list(*, filters: dict | None = None) -> QuerySet:
     last = ConnectionAmendment.objects.filter(connection=OuterRef("pk")).order_by("-created_at", "-id")
-    base = (CarrierConnection.objects.select_related("employer_group", "carrier")
-            .annotate(last_amended_at=Subquery(last.values("created_at")[:1]), last_amendment=Subquery(last.values("changes")[:1])))
+    base = CarrierConnection.objects.select_related("employer_group", "carrier").annotate(
+        last_amended_at=Subquery(last.values("created_at")[:1]), last_amendment=Subquery(last.values("changes")[:1])
+    )
     return CarrierConnectionFilterSet(filters or {}, queryset=base).qs
 
 

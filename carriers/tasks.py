@@ -1,4 +1,5 @@
 """Thin Celery tasks for carrier connections: ids in, one service call each."""
+
 from celery import shared_task
 
 from .services import connection_attempt_run, connection_attempts_sweep, connections_poll_due

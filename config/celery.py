@@ -4,6 +4,7 @@ Two queues (README "Workers"): the default one for CPU-bound jobs on a prefork w
 ``INTEGRATIONS_QUEUE`` for calls to outside systems on a threads worker. ``route_task``
 sends the tasks listed in ``INTEGRATIONS_TASKS`` (names or globs) to the latter.
 """
+
 import fnmatch
 import logging
 import os

@@ -1,4 +1,5 @@
 """Admin wiring shared by every app: saves and deletes go through the audited services."""
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -63,13 +64,21 @@ class ImportExportRightsMixin(ImportExportMixin):
             form = self.create_import_form(request)
             if form.is_valid() and form.cleaned_data["import_file"].size > settings.IMPORT_JOB_THRESHOLD_BYTES:
                 file_format = self.get_import_formats()[int(form.cleaned_data["format"])]().get_title().lower()
-                resource = self.choose_import_resource_class(form, request)(
-                    **self.get_import_resource_kwargs(request, form=form))
-                report = import_run(resource=resource, kind=str(self.model._meta.verbose_name_plural),
-                                    dataset=import_dataset(form.cleaned_data["import_file"], file_format),
-                                    actor=request.user, dry_run=False, file_format=file_format)
-                self.message_user(request, f"The file is large: import #{report.job} runs in the background, all or "
-                                           "nothing. Its page shows the progress and every row's errors.", messages.INFO)
+                resource = self.choose_import_resource_class(form, request)(**self.get_import_resource_kwargs(request, form=form))
+                report = import_run(
+                    resource=resource,
+                    kind=str(self.model._meta.verbose_name_plural),
+                    dataset=import_dataset(form.cleaned_data["import_file"], file_format),
+                    actor=request.user,
+                    dry_run=False,
+                    file_format=file_format,
+                )
+                self.message_user(
+                    request,
+                    f"The file is large: import #{report.job} runs in the background, all or "
+                    "nothing. Its page shows the progress and every row's errors.",
+                    messages.INFO,
+                )
                 return HttpResponseRedirect(reverse("admin:core_importjob_change", args=[report.job]))
         return super().import_action(request, **kwargs)
 
@@ -85,11 +94,19 @@ def _import_live_context(request, job: ImportJob) -> dict:
     seconds = ((job.finished_at or timezone.now()) - job.started_at).total_seconds() if job.started_at else 0
     done = job.rows + job.rows_written
     return {
-        "job_title": str(job), "status": job.status, "queue": job.queue, "status_display": job.get_status_display(),
-        "percent": min(percent, 100), "finished": job.finished, "error": job.reason, "poll_url": request.path,
-        "facts": [("Rows checked", f"{job.rows:,}", "job-rows"),
-                  ("Rows written", f"{job.rows_written:,}" if not job.dry_run else "none (a dry run)", "job-rows-written"),
-                  ("Rows per second", f"{done / seconds:,.0f}" if seconds >= 1 and done else "—", "job-rate")],
+        "job_title": str(job),
+        "status": job.status,
+        "queue": job.queue,
+        "status_display": job.get_status_display(),
+        "percent": min(percent, 100),
+        "finished": job.finished,
+        "error": job.reason,
+        "poll_url": request.path,
+        "facts": [
+            ("Rows checked", f"{job.rows:,}", "job-rows"),
+            ("Rows written", f"{job.rows_written:,}" if not job.dry_run else "none (a dry run)", "job-rows-written"),
+            ("Rows per second", f"{done / seconds:,.0f}" if seconds >= 1 and done else "—", "job-rate"),
+        ],
     }
 
 
@@ -99,8 +116,9 @@ class BoundedImportFormMixin:
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
         if upload.size > settings.IMPORT_MAX_BYTES:
-            raise forms.ValidationError(f"The file is {upload.size / 1_000_000:.1f} MB; imports take at most "
-                                        f"{settings.IMPORT_MAX_BYTES / 1_000_000:.1f} MB.")
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1_000_000:.1f} MB; imports take at most {settings.IMPORT_MAX_BYTES / 1_000_000:.1f} MB."
+            )
         if upload.name.lower().endswith(".xlsx"):
             try:
                 check_zip(upload.file)
@@ -115,8 +133,23 @@ class ImportJobAdmin(ReadOnlyModelAdmin):
 
     list_display = ["__str__", "file_name", "status", "rows", "rows_written", "error_rows", "written", "created_at", "finished_at"]
     list_filter = ["status", "kind"]
-    fields = ["kind", "file_name", "file_size", "dry_run", "status", "rows", "rows_written", "error_rows", "written", "totals",
-              "errors", "reason", "created_at", "started_at", "finished_at"]
+    fields = [
+        "kind",
+        "file_name",
+        "file_size",
+        "dry_run",
+        "status",
+        "rows",
+        "rows_written",
+        "error_rows",
+        "written",
+        "totals",
+        "errors",
+        "reason",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
     readonly_fields = fields
     change_form_template = "admin/core/importjob/change_form.html"
 
@@ -152,12 +185,17 @@ class ImportJobAdmin(ReadOnlyModelAdmin):
         rows = (obj.report or {}).get("row_errors") or []
         if not rows:
             return "—"
-        items = ((f"Row {r['row']}" if r["row"] else "File",
-                  "; ".join(f"{'' if k == '__all__' else k + ': '}{' '.join(v)}" for k, v in r["errors"].items()))
-                 for r in rows)
+        items = (
+            (
+                f"Row {r['row']}" if r["row"] else "File",
+                "; ".join(f"{'' if k == '__all__' else k + ': '}{' '.join(v)}" for k, v in r["errors"].items()),
+            )
+            for r in rows
+        )
         more = obj.error_rows - len(rows)
-        return format_html("<ul>{}</ul>{}", format_html_join("", "<li>{}: {}</li>", items),
-                           f"… and {more:,} more rows with errors" if more > 0 else "")
+        return format_html(
+            "<ul>{}</ul>{}", format_html_join("", "<li>{}: {}</li>", items), f"… and {more:,} more rows with errors" if more > 0 else ""
+        )
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)

@@ -1,4 +1,5 @@
 """Admin changelist filters shared by the apps: one filter definition for the admin and the API."""
+
 from django.contrib import admin
 
 

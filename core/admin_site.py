@@ -3,6 +3,7 @@
 ``core.apps.AgencyDeskAdminConfig`` makes this ``django.contrib.admin.site``, so every
 ``@admin.register`` (including apps added later) lands here unchanged.
 """
+
 from django.contrib import admin
 from django.utils.text import slugify
 
@@ -25,8 +26,7 @@ SYSTEM_MODELS = {"accounts.apitoken", "ams.webhooksecret"}
 OTHER_GROUP = "Other"
 
 # Each group's main screen comes first; the rest alphabetically.
-PRIMARY_MODELS = ["individuals.individual", "salesrecords.salesrecord", "plans.employergroup", "hrsync.employee",
-                  "plans.carrier", "accounts.user"]
+PRIMARY_MODELS = ["individuals.individual", "salesrecords.salesrecord", "plans.employergroup", "hrsync.employee", "plans.carrier", "accounts.user"]
 
 # The names people use where the model's own name is a developer's.
 MODEL_LABELS = {
@@ -84,9 +84,15 @@ class AgencyDeskAdminSite(admin.AdminSite):
         if not is_administrator(request.user):
             groups[SYSTEM_GROUP] = []
         return [
-            {"name": title, "app_label": slugify(title), "app_url": f"{self._index_url()}#group-{slugify(title)}",
-             "has_module_perms": True, "models": sorted(models, key=lambda m: m["sort_key"])}
-            for title, models in groups.items() if models
+            {
+                "name": title,
+                "app_label": slugify(title),
+                "app_url": f"{self._index_url()}#group-{slugify(title)}",
+                "has_module_perms": True,
+                "models": sorted(models, key=lambda m: m["sort_key"]),
+            }
+            for title, models in groups.items()
+            if models
         ]
 
     def _index_url(self):
@@ -95,6 +101,5 @@ class AgencyDeskAdminSite(admin.AdminSite):
         return reverse("admin:index", current_app=self.name)
 
     def index(self, request, extra_context=None):
-        context = {"home_sections": home.panels_for(request), "title": "AgencyDesk", "subtitle": None,
-                   **(extra_context or {})}
+        context = {"home_sections": home.panels_for(request), "title": "AgencyDesk", "subtitle": None, **(extra_context or {})}
         return super().index(request, extra_context=context)

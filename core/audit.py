@@ -1,4 +1,5 @@
 """The one audit helper every service in the project uses, and validated, audited saves and deletes."""
+
 import contextvars
 from contextlib import contextmanager
 from typing import Any
@@ -52,36 +53,44 @@ def audit(
     return entry
 
 
-def audit_each(*, actor: User | None, action: str, objs: list[models.Model], summaries: list[str] | None = None,
-               data: list[dict] | None = None) -> list[AuditLog]:
+def audit_each(
+    *, actor: User | None, action: str, objs: list[models.Model], summaries: list[str] | None = None, data: list[dict] | None = None
+) -> list[AuditLog]:
     """One audit row per record of a bulk write (records of one model), as ``audit(obj=...)`` writes it,
     all in one INSERT; ``summaries`` and ``data``, when given, are per record (in the order of ``objs``)."""
     if not objs:
         return []
     common = _common(actor=actor, action=action, target=objs[0])
-    return AuditLog.objects.bulk_create([
-        AuditLog(**common, **_about(obj), summary=summaries[i] if summaries else "", data=_with_system(data[i] if data else {}))
-        for i, obj in enumerate(objs)
-    ])
+    return AuditLog.objects.bulk_create(
+        [
+            AuditLog(**common, **_about(obj), summary=summaries[i] if summaries else "", data=_with_system(data[i] if data else {}))
+            for i, obj in enumerate(objs)
+        ]
+    )
 
 
 def _entry(*, actor, action, obj=None, model=None, summary="", data=None, object_repr="") -> AuditLog:
     about = _about(obj, object_repr)
-    return AuditLog(**_common(actor=actor, action=action, target=obj if obj is not None else model), **about,
-                    summary=summary, data=_with_system(data))
+    return AuditLog(
+        **_common(actor=actor, action=action, target=obj if obj is not None else model), **about, summary=summary, data=_with_system(data)
+    )
 
 
 def _common(*, actor, action, target) -> dict:
     """What the audit rows of one action by one actor on one model share."""
-    return {"actor": actor if actor is not None and actor.pk else None,
-            "actor_repr": actor.get_username() if actor is not None and actor.pk else "",
-            "action": action,
-            "content_type": ContentType.objects.get_for_model(target) if target is not None else None}
+    return {
+        "actor": actor if actor is not None and actor.pk else None,
+        "actor_repr": actor.get_username() if actor is not None and actor.pk else "",
+        "action": action,
+        "content_type": ContentType.objects.get_for_model(target) if target is not None else None,
+    }
 
 
 def _about(obj, object_repr: str = "") -> dict:
-    return {"object_id": str(obj.pk) if obj is not None and obj.pk is not None else "",
-            "object_repr": (object_repr or (str(obj) if obj is not None else ""))[:200]}
+    return {
+        "object_id": str(obj.pk) if obj is not None and obj.pk is not None else "",
+        "object_repr": (object_repr or (str(obj) if obj is not None else ""))[:200],
+    }
 
 
 @transaction.atomic
@@ -109,16 +118,14 @@ def record_save(*, actor: User | None, instance: models.Model, changed: list[str
 
 
 # Never written to the audit log in clear: the row says that they changed, not to what.
-_SECRET_FIELD_PARTS = ("ssn", "medicare_beneficiary", "drivers_license", "password", "_hash", "encrypted", "secret",
-                       "token", "api_key")
+_SECRET_FIELD_PARTS = ("ssn", "medicare_beneficiary", "drivers_license", "password", "_hash", "encrypted", "secret", "token", "api_key")
 
 
 def _scrubbed(value):
     """A JSON value with the entries named like a secret masked (criteria's ``ssn_hash``: a keyed hash
     compared with a guess's would tell the SSN)."""
     if isinstance(value, dict):
-        return {k: "(not shown)" if any(part in str(k) for part in _SECRET_FIELD_PARTS) else _scrubbed(v)
-                for k, v in value.items()}
+        return {k: "(not shown)" if any(part in str(k) for part in _SECRET_FIELD_PARTS) else _scrubbed(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrubbed(v) for v in value]
     return value

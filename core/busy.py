@@ -6,6 +6,7 @@ rolled back. The person (or program) is told the product is busy and to send the
 503 with ``Retry-After``. ``is_busy`` says whether an exception is such a wait; the API's exception
 handler (core.api.exceptions) and ``BusyMiddleware`` (every other page, e.g. the admin) answer it.
 """
+
 import logging
 import sqlite3
 
@@ -52,9 +53,7 @@ class BusyMiddleware:
             response = JsonResponse({"detail": MESSAGE, "code": "busy"}, status=503)
         else:
             # Rendered without a request context: no query (the database is the busy part).
-            html = get_template("503.html").render({"title": "Busy, try again", "retry_after": RETRY_AFTER_SECONDS,
-                                                    "path": request.get_full_path()})
+            html = get_template("503.html").render({"title": "Busy, try again", "retry_after": RETRY_AFTER_SECONDS, "path": request.get_full_path()})
             response = HttpResponse(html, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-

@@ -1,4 +1,5 @@
 """Database helpers shared by the apps' services."""
+
 import functools
 
 from django.db import connection
@@ -43,8 +44,7 @@ def joined_instances(row, parts, converters) -> list:
     for i, functions, col in converters:
         for convert in functions:
             row[i] = convert(row[i], col, connection)
-    return [model.from_db(connection.alias, names, row[part]) if row[part.start] is not None else None
-            for model, part, names in parts]
+    return [model.from_db(connection.alias, names, row[part]) if row[part.start] is not None else None for model, part, names in parts]
 
 
 @functools.cache

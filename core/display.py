@@ -3,6 +3,7 @@
 Used by admin display methods, templates (``core.templatetags.agencydesk``), CSV headers and the audit
 log's old → new values.
 """
+
 import datetime
 import re
 from decimal import Decimal
@@ -66,8 +67,10 @@ def custom_field_text(field_type: str, value) -> str:
 
 def custom_values_html(values: dict, fields: dict):
     """Custom field values as "Name: value" lines; ``fields`` maps a key to its definition (``.name``, ``.field_type``)."""
-    rows = ((fields[k].name if k in fields else humanize_key(k),
-             custom_field_text(fields[k].field_type if k in fields else "", v)) for k, v in (values or {}).items())
+    rows = (
+        (fields[k].name if k in fields else humanize_key(k), custom_field_text(fields[k].field_type if k in fields else "", v))
+        for k, v in (values or {}).items()
+    )
     return format_html_join(mark_safe("<br>"), "{}: {}", rows) or EMPTY
 
 
@@ -75,8 +78,9 @@ def definition_list(mapping: dict, *, css_class: str = "ad-facts"):
     """A dict as a ``<dl>`` with readable keys and values (nested dicts as "Key: value; …")."""
     if not mapping:
         return EMPTY
-    return format_html('<dl class="{}">{}</dl>', css_class, format_html_join(
-        "", "<dt>{}</dt><dd>{}</dd>", ((humanize_key(k), text(v)) for k, v in mapping.items())))
+    return format_html(
+        '<dl class="{}">{}</dl>', css_class, format_html_join("", "<dt>{}</dt><dd>{}</dd>", ((humanize_key(k), text(v)) for k, v in mapping.items()))
+    )
 
 
 def truncated(value, *, width: str = "22rem"):
@@ -89,15 +93,30 @@ def changes_html(changes: dict):
     """Audit changes ``{"field": {"label", "old", "new"}}`` as "Label: old → new" lines."""
     if not changes:
         return ""
-    return format_html('<ul class="ad-changes">{}</ul>', format_html_join(
-        "", '<li>{}: <span class="ad-old">{}</span> → <span class="ad-new">{}</span></li>',
-        ((c.get("label") or humanize_key(name), c.get("old", EMPTY), c.get("new", EMPTY)) for name, c in changes.items())))
+    return format_html(
+        '<ul class="ad-changes">{}</ul>',
+        format_html_join(
+            "",
+            '<li>{}: <span class="ad-old">{}</span> → <span class="ad-new">{}</span></li>',
+            ((c.get("label") or humanize_key(name), c.get("old", EMPTY), c.get("new", EMPTY)) for name, c in changes.items()),
+        ),
+    )
 
 
 def changes_text(changes: dict) -> str:
-    return "; ".join(f"{c.get('label') or humanize_key(n)}: {c.get('old', EMPTY)} → {c.get('new', EMPTY)}"
-                     for n, c in (changes or {}).items())
+    return "; ".join(f"{c.get('label') or humanize_key(n)}: {c.get('old', EMPTY)} → {c.get('new', EMPTY)}" for n, c in (changes or {}).items())
 
 
-__all__ = ["EMPTY", "changes_html", "changes_text", "custom_field_text", "custom_values_html", "definition_list", "humanize_key", "mark_safe",
-           "number_text", "text", "truncated"]
+__all__ = [
+    "EMPTY",
+    "changes_html",
+    "changes_text",
+    "custom_field_text",
+    "custom_values_html",
+    "definition_list",
+    "humanize_key",
+    "mark_safe",
+    "number_text",
+    "text",
+    "truncated",
+]

@@ -1,4 +1,5 @@
 """django-filter pieces shared by the apps' FilterSets: timestamps the database can store."""
+
 import datetime
 
 import django_filters

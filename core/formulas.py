@@ -8,6 +8,7 @@ Imports take the ``'`` off again, so an exported file can be edited and imported
 - ``formula_safe_sql(expression)``: the same rule as SQL, for files the database writes (``COPY``);
 - ``formula_unescape(value)``: for values read from an imported file.
 """
+
 from django.db.models import Case, CharField, Value, When
 from django.db.models.functions import Concat, Substr
 from django.db.models.lookups import In
@@ -29,8 +30,9 @@ def formula_safe_row(row) -> list:
 def formula_safe_sql(expression):
     """``expression`` (text) as SQL that prefixes ``'`` exactly where ``formula_safe`` would."""
     starts_with_trigger = In(Substr(expression, 1, 1), list(TRIGGERS))
-    return Case(When(starts_with_trigger, then=Concat(Value("'"), expression, output_field=CharField())),
-                default=expression, output_field=CharField())
+    return Case(
+        When(starts_with_trigger, then=Concat(Value("'"), expression, output_field=CharField())), default=expression, output_field=CharField()
+    )
 
 
 def formula_unescape(value):

@@ -12,6 +12,7 @@ optional count, a link, and a tone (``"failed"``, ``"running"``, ``"ok"``, ``""`
         rows=lambda request: [home.HomeRow("Failed", count=..., url=..., tone="failed")],
     ))
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -69,8 +70,7 @@ def panels_for(request) -> list[dict]:
         for panel in _PANELS.values():
             if panel.section != key or not _allowed(panel, request.user):
                 continue
-            panels.append({"panel": panel, "rows": panel.rows(request),
-                           "more_url": panel.more_url(request) if panel.more_url else ""})
+            panels.append({"panel": panel, "rows": panel.rows(request), "more_url": panel.more_url(request) if panel.more_url else ""})
         if panels:
             sections.append({"key": key, "title": title, "panels": panels})
     return sections

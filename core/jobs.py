@@ -110,9 +110,8 @@ def job_claim(model_or_qs, pk: int, *, lease_seconds: float, now: datetime | Non
     """
     rows, now = _rows(model_or_qs), now or timezone.now()
     due = Q(next_try_at__isnull=True) | Q(next_try_at__lte=now + timedelta(seconds=1))
-    claimed = (
-        rows.model._default_manager.filter(due, pk=pk, status__in=(Status.QUEUED, Status.RETRYING))
-        .update(status=Status.RUNNING, started_at=now, lease_until=now + timedelta(seconds=lease_seconds), tries=F("tries") + 1, next_try_at=None)
+    claimed = rows.model._default_manager.filter(due, pk=pk, status__in=(Status.QUEUED, Status.RETRYING)).update(
+        status=Status.RUNNING, started_at=now, lease_until=now + timedelta(seconds=lease_seconds), tries=F("tries") + 1, next_try_at=None
     )
     if not claimed:
         return None
@@ -143,8 +142,14 @@ def job_settle(job: Job, status: str, *, reason: str = "", now: datetime | None 
 
 def job_retry_at(job: Job, at: datetime, *, reason: str, lease_seconds: float, since: datetime, **fields) -> bool:
     """Put the row back as retrying, due at ``at`` (its lease covers the wait and one run), if still held."""
-    values = {"status": Status.RETRYING, "next_try_at": at, "retrying_since": since, "reason": reason,
-              "lease_until": at + timedelta(seconds=lease_seconds), **fields}
+    values = {
+        "status": Status.RETRYING,
+        "next_try_at": at,
+        "retrying_since": since,
+        "reason": reason,
+        "lease_until": at + timedelta(seconds=lease_seconds),
+        **fields,
+    }
     if not _mine(job).update(**values):
         return False
     for name, value in values.items():
@@ -182,8 +187,15 @@ def job_lease_kept(job: Job, *, lease_seconds: float) -> contextlib.AbstractCont
     return heartbeat(lambda: job_update(job, lease_until=timezone.now() + timedelta(seconds=lease_seconds)), every=lease_seconds / 3)
 
 
-def jobs_sweep(model: type[Job], *, enqueue: Callable[[int], object], queued_lease_seconds: float,
-               now: datetime | None = None, limit: int = 1000, extra: Q | None = None) -> int:
+def jobs_sweep(
+    model: type[Job],
+    *,
+    enqueue: Callable[[int], object],
+    queued_lease_seconds: float,
+    now: datetime | None = None,
+    limit: int = 1000,
+    extra: Q | None = None,
+) -> int:
     """Beat: give back every row nobody holds, each once, and ``enqueue(pk)`` it after commit.
 
     Running past its lease (its worker died or hangs): queued again, with the reason on the row. Queued or
@@ -201,7 +213,9 @@ def jobs_sweep(model: type[Job], *, enqueue: Callable[[int], object], queued_lea
         with transaction.atomic():
             # Two statements, each conditional: a row claimed or settled meanwhile is left alone.
             requeued = manager.filter(expired, pk=pk, status=Status.RUNNING).update(
-                status=Status.QUEUED, lease_until=lease, next_try_at=None,
+                status=Status.QUEUED,
+                lease_until=lease,
+                next_try_at=None,
                 reason=f"Its worker stopped while running it (lease ran out; queued again at {when}).",
             )
             resent = requeued or manager.filter(expired, pk=pk).update(lease_until=lease)

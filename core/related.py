@@ -16,6 +16,7 @@ once from the registering app's ``admin.py``::
 The page's admin asks ``related.panels_for(request, obj)`` (the panels this user may see, in the
 order registered), then adds its own and ``audit_panel``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -39,8 +40,14 @@ def admin_url(obj) -> str:
 
 def panel(key: str, title: str, columns: list[str], rows: list[dict], *, empty: str = "None yet.", more_url: str = "") -> dict:
     """``rows``: ``[{"url": ..., "cells": [...]}]``, at most ``PANEL_ROWS`` (more -> "See all")."""
-    return {"key": key, "title": title, "columns": columns, "rows": rows[:PANEL_ROWS], "empty": empty,
-            "more_url": more_url if len(rows) > PANEL_ROWS else ""}
+    return {
+        "key": key,
+        "title": title,
+        "columns": columns,
+        "rows": rows[:PANEL_ROWS],
+        "empty": empty,
+        "more_url": more_url if len(rows) > PANEL_ROWS else "",
+    }
 
 
 def audit_panel(obj, *, user) -> dict:
@@ -52,13 +59,20 @@ def audit_panel(obj, *, user) -> dict:
     if not user.has_perm("accounts.view_auditlog"):
         return {}
     ct = ContentType.objects.get_for_model(obj)
-    entries = list(AuditLog.objects.filter(content_type=ct, object_id=str(obj.pk)).order_by("-created_at", "-id")[:PANEL_ROWS + 1])
+    entries = list(AuditLog.objects.filter(content_type=ct, object_id=str(obj.pk)).order_by("-created_at", "-id")[: PANEL_ROWS + 1])
     url = reverse("admin:accounts_auditlog_changelist") + f"?content_type__id__exact={ct.pk}&q={obj.pk}"
-    rows = [{"url": reverse("admin:accounts_auditlog_change", args=[e.pk]),
-             "cells": [date_format(localtime(e.created_at), "SHORT_DATETIME_FORMAT"), e.actor_repr or "system",
-                       e.get_action_display(),
-                       display.changes_text((e.data or {}).get("changes") or {}) or e.summary or display.EMPTY]}
-            for e in entries]
+    rows = [
+        {
+            "url": reverse("admin:accounts_auditlog_change", args=[e.pk]),
+            "cells": [
+                date_format(localtime(e.created_at), "SHORT_DATETIME_FORMAT"),
+                e.actor_repr or "system",
+                e.get_action_display(),
+                display.changes_text((e.data or {}).get("changes") or {}) or e.summary or display.EMPTY,
+            ],
+        }
+        for e in entries
+    ]
     return panel("audit", "Audit trail", ["When", "By", "What", "Changes"], rows, empty="No changes recorded.", more_url=url)
 
 
@@ -98,7 +112,15 @@ def panels_for(request, obj) -> list[dict]:
     for spec in _PANELS.get(obj._meta.label_lower, {}).values():
         if not request.user.has_perm(spec.permission):
             continue
-        rows = list(spec.rows(request, obj)[:PANEL_ROWS + 1])
-        panels.append(panel(spec.key, spec.title, spec.columns, [{"url": spec.url(row), "cells": spec.cells(row)} for row in rows],
-                            empty=spec.empty, more_url=spec.more_url(obj) if spec.more_url else ""))
+        rows = list(spec.rows(request, obj)[: PANEL_ROWS + 1])
+        panels.append(
+            panel(
+                spec.key,
+                spec.title,
+                spec.columns,
+                [{"url": spec.url(row), "cells": spec.cells(row)} for row in rows],
+                empty=spec.empty,
+                more_url=spec.more_url(obj) if spec.more_url else "",
+            )
+        )
     return panels

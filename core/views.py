@@ -1,4 +1,5 @@
 """Error pages in the product's frame: what happened, which right is missing, and a way back."""
+
 from django.contrib import admin
 from django.http import HttpResponseServerError
 from django.template.loader import get_template
@@ -10,8 +11,9 @@ GENERIC_403 = "Your security group does not give you the right to open this page
 def _frame(request, template, status, **context):
     base = admin.site.each_context(request) if getattr(request, "user", None) and request.user.is_authenticated else {}
     back = request.META.get("HTTP_REFERER", "")
-    return TemplateResponse(request, template, {**base, "back_url": back if back.startswith(("/", request.build_absolute_uri("/"))) else "",
-                                                **context}, status=status)
+    return TemplateResponse(
+        request, template, {**base, "back_url": back if back.startswith(("/", request.build_absolute_uri("/"))) else "", **context}, status=status
+    )
 
 
 def permission_denied(request, exception=None):

@@ -1,4 +1,5 @@
 """Benefits Management: employees in four sync tabs, bulk Sync / Assign benefits level, history."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -31,8 +32,8 @@ State = Employee.SyncState
 
 class EmployeeForm(forms.ModelForm):
     create_benefits_record = forms.BooleanField(
-        required=False, label="Create benefits record",
-        help_text="Send this new starter to the benefits platform as soon as they are saved.")
+        required=False, label="Create benefits record", help_text="Send this new starter to the benefits platform as soon as they are saved."
+    )
 
     class Meta:
         model = Employee
@@ -108,8 +109,9 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
     @admin.display(description="Sync", ordering="sync_state")
     def state(self, employee):
         url = reverse("admin:hrsync_employee_sync_history", args=[employee.pk])
-        return format_html('<a class="sync-state sync-{}" href="{}" title="Sync history">{}</a>', employee.sync_state, url,
-                           employee.get_sync_state_display())
+        return format_html(
+            '<a class="sync-state sync-{}" href="{}" title="Sync history">{}</a>', employee.sync_state, url, employee.get_sync_state_display()
+        )
 
     @admin.display(description="Last outcome")
     def last_outcome(self, employee):
@@ -121,8 +123,9 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
     @admin.display(description="Sync history")
     def history_link(self, employee):
         count = employee.sync_attempts.count()
-        return format_html('<a href="{}">{} attempt{}</a>', reverse("admin:hrsync_employee_sync_history", args=[employee.pk]),
-                           count, pluralize(count))
+        return format_html(
+            '<a href="{}">{} attempt{}</a>', reverse("admin:hrsync_employee_sync_history", args=[employee.pk]), count, pluralize(count)
+        )
 
     def _criteria(self, query) -> dict:
         """The FilterSet criteria in a list's query string."""
@@ -147,8 +150,15 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
             tab_query.pop("sync_state", None)
             if value:
                 tab_query["sync_state"] = value
-            tabs.append({"value": value, "label": label, "active": value == current, "url": "?" + tab_query.urlencode(),
-                         "count": counts[value] if value else sum(counts.values())})
+            tabs.append(
+                {
+                    "value": value,
+                    "label": label,
+                    "active": value == current,
+                    "url": "?" + tab_query.urlencode(),
+                    "count": counts[value] if value else sum(counts.values()),
+                }
+            )
         # While employees are In progress the tab counts refresh (htmx) until the queue is quiet.
         live_url = reverse("admin:hrsync_employee_sync_tabs") + "?" + query.urlencode() if counts[State.IN_PROGRESS] else ""
         return {"sync_tabs": tabs, "sync_tabs_live_url": live_url}
@@ -164,12 +174,20 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
 
     # --- actions --------------------------------------------------------------------------------
     def _action_page(self, request, queryset, template, **context):
-        return TemplateResponse(request, f"admin/hrsync/employee/{template}", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "queryset": queryset,
-            "select_across": request.POST.get("select_across") == "1",
-            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            "action": request.POST.get("action"), "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, **context,
-        })
+        return TemplateResponse(
+            request,
+            f"admin/hrsync/employee/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "queryset": queryset,
+                "select_across": request.POST.get("select_across") == "1",
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "action": request.POST.get("action"),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                **context,
+            },
+        )
 
     @admin.action(description="Sync with the benefits platform…", permissions=["change"])
     def sync(self, request, queryset):
@@ -177,19 +195,23 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
             self.message_user(request, str(employee_sync_request(actor=request.user, employees=queryset)), messages.SUCCESS)
             return None
         in_progress = queryset.filter(sync_state=State.IN_PROGRESS).count()
-        return self._action_page(request, queryset, "sync_confirm.html", title="Sync with the benefits platform",
-                                 to_send=queryset.count() - in_progress, in_progress=in_progress)
+        return self._action_page(
+            request,
+            queryset,
+            "sync_confirm.html",
+            title="Sync with the benefits platform",
+            to_send=queryset.count() - in_progress,
+            in_progress=in_progress,
+        )
 
     @admin.action(description="Assign benefits level…", permissions=["change"])
     def assign_benefits_level(self, request, queryset):
         form = AssignLevelForm(request.POST if request.POST.get("confirm") == "yes" else None)
         if form.is_valid():
             changed = employees_assign_benefits_level(actor=request.user, employees=queryset, level=form.cleaned_data["benefits_level"])
-            self.message_user(request, f"Benefits level {form.cleaned_data['benefits_level']} assigned to {changed} "
-                                       f"employee{pluralize(changed)}.")
+            self.message_user(request, f"Benefits level {form.cleaned_data['benefits_level']} assigned to {changed} employee{pluralize(changed)}.")
             return None
-        return self._action_page(request, queryset, "assign_level.html", title="Assign benefits level", form=form,
-                                 count=queryset.count())
+        return self._action_page(request, queryset, "assign_level.html", title="Assign benefits level", form=form, count=queryset.count())
 
     # --- writes go through the services ----------------------------------------------------------
     def save_model(self, request, obj, form, change):
@@ -197,8 +219,7 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
         if change:
             employee_update(actor=request.user, employee=obj, data=data)
         else:
-            obj.pk = employee_create(actor=request.user, create_benefits_record=form.cleaned_data.get("create_benefits_record", False),
-                                     **data).pk
+            obj.pk = employee_create(actor=request.user, create_benefits_record=form.cleaned_data.get("create_benefits_record", False), **data).pk
 
     def get_import_data_kwargs(self, **kwargs):
         # all or nothing: a row with a validation error rolls back every row
@@ -208,8 +229,11 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view(self.sync_history_view)
         tabs = self.admin_site.admin_view(self.sync_tabs_view)
-        return [path("<int:pk>/sync-history/", view, name="hrsync_employee_sync_history"),
-                path("sync-tabs/", tabs, name="hrsync_employee_sync_tabs"), *super().get_urls()]
+        return [
+            path("<int:pk>/sync-history/", view, name="hrsync_employee_sync_history"),
+            path("sync-tabs/", tabs, name="hrsync_employee_sync_tabs"),
+            *super().get_urls(),
+        ]
 
     def sync_history_view(self, request, pk):
         employee = self.get_object(request, str(pk))
@@ -220,11 +244,18 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
         attempts = list(employee_sync_history(employee=employee))
         for attempt in attempts:
             attempt.sent_html = display.definition_list(attempt.payload or {})
-        return TemplateResponse(request, "admin/hrsync/employee/sync_history.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "employee": employee,
-            "title": f"Sync history: {employee}", "attempts": attempts,
-            "has_change_permission": self.has_change_permission(request, employee),
-        })
+        return TemplateResponse(
+            request,
+            "admin/hrsync/employee/sync_history.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "employee": employee,
+                "title": f"Sync history: {employee}",
+                "attempts": attempts,
+                "has_change_permission": self.has_change_permission(request, employee),
+            },
+        )
 
 
 @admin.register(BenefitsLevel)
@@ -260,23 +291,35 @@ def _benefits_queue_rows(request):
     counts = sync_state_counts()
     url = reverse("admin:hrsync_employee_changelist")
     return [
-        home.HomeRow("Failed", url=f"{url}?sync_state={State.FAILED}", count=counts[State.FAILED],
-                     tone="failed" if counts[State.FAILED] else ""),
-        home.HomeRow("In progress", url=f"{url}?sync_state={State.IN_PROGRESS}", count=counts[State.IN_PROGRESS],
-                     tone="running" if counts[State.IN_PROGRESS] else ""),
+        home.HomeRow("Failed", url=f"{url}?sync_state={State.FAILED}", count=counts[State.FAILED], tone="failed" if counts[State.FAILED] else ""),
+        home.HomeRow(
+            "In progress",
+            url=f"{url}?sync_state={State.IN_PROGRESS}",
+            count=counts[State.IN_PROGRESS],
+            tone="running" if counts[State.IN_PROGRESS] else "",
+        ),
         home.HomeRow("Successful", url=f"{url}?sync_state={State.SUCCESSFUL}", count=counts[State.SUCCESSFUL], tone="ok"),
     ]
 
 
-home.register(home.Panel(key="benefits_sync", section=home.QUEUES, title="Benefits platform",
-                         permission="hrsync.view_employee", rows=_benefits_queue_rows))
+home.register(
+    home.Panel(key="benefits_sync", section=home.QUEUES, title="Benefits platform", permission="hrsync.view_employee", rows=_benefits_queue_rows)
+)
 
 
 # Under an employer group's form: its employees (core.related; plans never imports hrsync).
-related.register(related.RelatedPanel(
-    key="employees", model="plans.employergroup", title="Employees", permission="hrsync.view_employee",
-    columns=["Employee", "Email", "Benefits level", "Sync"], empty="No employees in Benefits Management.",
-    rows=lambda request, group: Employee.objects.filter(employer_group=group).select_related("benefits_level").order_by("last_name", "first_name"),
-    cells=lambda e: [f"{e.first_name} {e.last_name}", e.email, e.benefits_level or display.EMPTY, e.get_sync_state_display()],
-    more_url=lambda group: reverse("admin:hrsync_employee_changelist") + f"?employer_group__id__exact={group.pk}",
-))
+related.register(
+    related.RelatedPanel(
+        key="employees",
+        model="plans.employergroup",
+        title="Employees",
+        permission="hrsync.view_employee",
+        columns=["Employee", "Email", "Benefits level", "Sync"],
+        empty="No employees in Benefits Management.",
+        rows=lambda request, group: (
+            Employee.objects.filter(employer_group=group).select_related("benefits_level").order_by("last_name", "first_name")
+        ),
+        cells=lambda e: [f"{e.first_name} {e.last_name}", e.email, e.benefits_level or display.EMPTY, e.get_sync_state_display()],
+        more_url=lambda group: reverse("admin:hrsync_employee_changelist") + f"?employer_group__id__exact={group.pk}",
+    )
+)

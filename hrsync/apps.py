@@ -11,8 +11,13 @@ class HrsyncConfig(AppConfig):
         from .selectors import data_to_fix_decisions, employees_with_data_to_fix
 
         # Employees whose data must be fixed before they can be sent: listed *Awaiting a person*.
-        decisions.register(decisions.DecisionSource(
-            key="hrsync_data_to_fix", kind="Benefits sync: data to fix", permission="hrsync.view_employee",
-            url="admin:hrsync_employee_changelist", count=lambda: employees_with_data_to_fix().count(),
-            rows=data_to_fix_decisions,
-        ))
+        decisions.register(
+            decisions.DecisionSource(
+                key="hrsync_data_to_fix",
+                kind="Benefits sync: data to fix",
+                permission="hrsync.view_employee",
+                url="admin:hrsync_employee_changelist",
+                count=lambda: employees_with_data_to_fix().count(),
+                rows=data_to_fix_decisions,
+            )
+        )

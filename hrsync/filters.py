@@ -1,4 +1,5 @@
 """FilterSets for employees and sync attempts: the admin's tabs, the API and bulk actions share them."""
+
 import django_filters
 from django.db.models import Q
 
@@ -17,8 +18,9 @@ class EmployeeFilterSet(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         for word in value.split():
-            queryset = queryset.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word)
-                                       | Q(email__icontains=word) | Q(benefits_account_id__iexact=word))
+            queryset = queryset.filter(
+                Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word) | Q(benefits_account_id__iexact=word)
+            )
         return queryset
 
 

@@ -2,6 +2,7 @@
 
 Pure functions: no queries beyond the employee's already-loaded relations, no HTTP.
 """
+
 from .models import Employee
 
 # What the platform requires, in our words: a person reads these in the Failed tab.
@@ -53,6 +54,7 @@ def platform_account(employee: Employee) -> dict:
 
 def changes_for(account: dict, wanted: dict) -> dict:
     """The fields of ``wanted`` that the platform's ``account`` holds differently."""
+
     def same(a, b):
         return (a or "") == (b or "") or (a not in (None, "") and b not in (None, "") and str(a) == str(b))
 

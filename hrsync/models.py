@@ -1,4 +1,5 @@
 """Employees of employer groups, their benefits levels, and the history of their sync to the platform."""
+
 import uuid
 
 from django.db import models
@@ -11,7 +12,9 @@ class BenefitsLevel(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     package_code = models.CharField(
-        "platform package", max_length=40, blank=True,
+        "platform package",
+        max_length=40,
+        blank=True,
         help_text="The benefits platform's package code (e.g. STANDARD). Blank: no mapping, and sync is refused.",
     )
     description = models.TextField(blank=True)

@@ -5,6 +5,7 @@ its own (its errors are its own); the valid rows are written a chunk at a time t
 services (``employees_import``), so an imported change to an employee in the sync is queued like
 any other. Imports are all-or-nothing: any row error rolls every row back.
 """
+
 from import_export import fields, widgets
 
 from core.importing import AllOrNothingResource, ChunkInstanceLoader
@@ -24,17 +25,29 @@ class EmailWidget(widgets.CharWidget):
 
 
 class EmployeeResource(AllOrNothingResource):
-    employer_group = fields.Field(attribute="employer_group", column_name="employer_group",
-                                  widget=widgets.ForeignKeyWidget(EmployerGroup, "account_number"))
+    employer_group = fields.Field(
+        attribute="employer_group", column_name="employer_group", widget=widgets.ForeignKeyWidget(EmployerGroup, "account_number")
+    )
     email = fields.Field(attribute="email", column_name="email", widget=EmailWidget())
-    benefits_level = fields.Field(attribute="benefits_level", column_name="benefits_level",
-                                  widget=widgets.ForeignKeyWidget(BenefitsLevel, "name"))
+    benefits_level = fields.Field(attribute="benefits_level", column_name="benefits_level", widget=widgets.ForeignKeyWidget(BenefitsLevel, "name"))
     create_benefits_record = fields.Field(column_name="create_benefits_record", readonly=True)
 
     class Meta:
         model = Employee
-        fields = ["employer_group", "first_name", "last_name", "email", "date_of_birth", "gender", "hire_date",
-                  "leave_date", "annual_pay", "pay_frequency", "benefits_level", "create_benefits_record"]
+        fields = [
+            "employer_group",
+            "first_name",
+            "last_name",
+            "email",
+            "date_of_birth",
+            "gender",
+            "hire_date",
+            "leave_date",
+            "annual_pay",
+            "pay_frequency",
+            "benefits_level",
+            "create_benefits_record",
+        ]
         export_order = fields
         import_id_fields = ["employer_group", "email"]  # the employee's unique constraint
         instance_loader_class = ChunkInstanceLoader
@@ -52,5 +65,6 @@ class EmployeeResource(AllOrNothingResource):
         super().save_instance(instance, is_create, row, **kwargs)
 
     def save_chunk(self, *, created, updated):
-        employees_import(actor=self.actor, created=created, updated=updated,
-                         benefits_records=[e for e in created if getattr(e, "_benefits_record", False)])
+        employees_import(
+            actor=self.actor, created=created, updated=updated, benefits_records=[e for e in created if getattr(e, "_benefits_record", False)]
+        )

@@ -1,4 +1,5 @@
 """Reads for hrsync: employees by tab and criteria, tab counts, an employee's sync history, data to fix."""
+
 from django.db.models import Count, QuerySet
 from django.urls import reverse
 
@@ -39,15 +40,22 @@ def employee_sync_history(*, employee: Employee) -> QuerySet:
 def employees_with_data_to_fix() -> QuerySet:
     """Employees whose last sync Failed before sending: their data must be fixed (missing mandatory data,
     a benefits level without a platform package) before they can be on the benefits platform."""
-    return Employee.objects.filter(sync_state=Employee.SyncState.FAILED, last_attempt__status=Status.FAILED,
-                                   last_attempt__reason__startswith=NOT_SENT)
+    return Employee.objects.filter(
+        sync_state=Employee.SyncState.FAILED, last_attempt__status=Status.FAILED, last_attempt__reason__startswith=NOT_SENT
+    )
 
 
 def data_to_fix_decisions(limit: int) -> list[Decision]:
     """*Awaiting a person*: the employees with data to fix, the longest waiting first."""
     url = reverse("admin:hrsync_employee_changelist") + f"?sync_state={Employee.SyncState.FAILED}"
-    rows = (employees_with_data_to_fix().select_related("last_attempt", "employer_group")
-            .order_by("last_attempt__finished_at", "pk")[:limit])
-    return [Decision(kind="Benefits sync: data to fix", title=f"{e} ({e.employer_group}): {e.last_attempt.reason.removeprefix(NOT_SENT)}",
-                     blocks=f"{e} is not on the benefits platform", opened_at=e.last_attempt.finished_at, url=url)
-            for e in rows]
+    rows = employees_with_data_to_fix().select_related("last_attempt", "employer_group").order_by("last_attempt__finished_at", "pk")[:limit]
+    return [
+        Decision(
+            kind="Benefits sync: data to fix",
+            title=f"{e} ({e.employer_group}): {e.last_attempt.reason.removeprefix(NOT_SENT)}",
+            blocks=f"{e} is not on the benefits platform",
+            opened_at=e.last_attempt.finished_at,
+            url=url,
+        )
+        for e in rows
+    ]

@@ -1,4 +1,5 @@
 """Thin Celery tasks for the benefits sync: ids in, one service call each."""
+
 from celery import shared_task
 
 from .services import sync_attempt_run, sync_attempts_sweep

@@ -4,6 +4,7 @@ Stored shapes (JSON): text/long text/dropdown -> str, date -> "YYYY-MM-DD", numb
 currency -> number rounded to cents, checkbox -> bool, checkbox list -> list of options (option order).
 Empty values (None, "", []) are removed rather than stored.
 """
+
 import datetime
 from decimal import Decimal, InvalidOperation
 

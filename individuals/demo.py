@@ -1,4 +1,5 @@
 """Demo data for individuals: ~2,000 clients with policies and custom field values (bulk, idempotent)."""
+
 from .bulk_data import bulk_generate, ensure_reference_data
 from .models import Individual
 

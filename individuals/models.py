@@ -4,6 +4,7 @@ Personal data (SSN, Medicare beneficiary ID, driver's license) is never stored i
 an encrypted column, a keyed-hash column for exact-match search and the last 4 for masked display.
 ``individuals.personal_data`` fills them; see its docstring.
 """
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -159,9 +160,7 @@ CARRIED_FIELDS = tuple(f.name for f in Person._meta.local_fields if f.name not i
 
 
 class Individual(Person):
-    servicing_agent = models.ForeignKey(
-        "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="individuals"
-    )
+    servicing_agent = models.ForeignKey("accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="individuals")
     email = models.EmailField("primary email", blank=True)
     address_line2 = models.CharField("address line 2", max_length=200, blank=True)
 
@@ -201,8 +200,10 @@ class Individual(Person):
 
 # An individual's plain columns, as exports and imports read and write them: the id, then every concrete field
 # but relations, personal data, custom fields and timestamps (those have columns of their own).
-INDIVIDUAL_PLAIN_COLUMNS = ("id", *(f.name for f in Individual._meta.concrete_fields
-                                    if not f.is_relation and f.name not in _NOT_PLAIN and f.name != "id"))
+INDIVIDUAL_PLAIN_COLUMNS = (
+    "id",
+    *(f.name for f in Individual._meta.concrete_fields if not f.is_relation and f.name not in _NOT_PLAIN and f.name != "id"),
+)
 
 
 class Policy(models.Model):
@@ -249,8 +250,9 @@ class Policy(models.Model):
             models.Index(fields=["individual", "coverage_type", "status"], name="pol_ind_type_status_idx"),
             # ...and, for selective criteria, the planner starts from the policies instead: an index-only
             # scan here (INCLUDE is PostgreSQL's; elsewhere a plain index) finds the matching individuals.
-            models.Index(fields=["coverage_type", "status", "effective_date"], include=["individual", "carrier", "renewal_date"],
-                         name="pol_search_idx"),
+            models.Index(
+                fields=["coverage_type", "status", "effective_date"], include=["individual", "carrier", "renewal_date"], name="pol_search_idx"
+            ),
             models.Index(fields=["status", "individual"], name="pol_status_ind_idx"),
             models.Index(fields=["effective_date"], name="pol_effective_idx"),
             models.Index(fields=["renewal_date"], name="pol_renewal_idx"),
@@ -290,7 +292,8 @@ class CustomField(models.Model):
 
     name = models.CharField(max_length=100)
     key = models.SlugField(
-        max_length=50, unique=True,
+        max_length=50,
+        unique=True,
         validators=[RegexValidator(r"^[a-z][a-z0-9_]*$", "Lower-case letters, digits and _; starts with a letter.")],
         help_text="Stable identifier used in the API, searches and imports.",
     )
@@ -384,8 +387,7 @@ class ExportJob(Job):
     @property
     def expired(self) -> bool:
         """Succeeded, and its file is past its expiry (deleted, or about to be by the hourly sweep)."""
-        return self.status == self.Status.SUCCEEDED and (
-            not self.file_path or (self.expires_at is not None and self.expires_at <= timezone.now()))
+        return self.status == self.Status.SUCCEEDED and (not self.file_path or (self.expires_at is not None and self.expires_at <= timezone.now()))
 
     @property
     def shown_status(self) -> str:

@@ -12,6 +12,7 @@ API: ``normalize(kind, value)`` (validates), ``encrypt``/``decrypt``, ``hash_val
 ``mask(kind, last4)``, ``protect(kind, value) -> {"encrypted", "hash", "last4"}``,
 ``assign(instance, kind, value)`` (sets the three columns), ``reveal(instance, kind)``.
 """
+
 import hashlib
 import hmac
 import os

@@ -7,6 +7,7 @@ encrypted by ``individuals.services``; it is exported masked, and a masked cell 
 leaves the stored value unchanged. Every row is saved through the services (validated, audited);
 ``imports.individuals_import`` runs these all or nothing.
 """
+
 import json
 import re
 
@@ -38,8 +39,7 @@ class IndividualResource(AllOrNothingResource):
     ssn = fields.Field(column_name="ssn")
     medicare_beneficiary_id = fields.Field(column_name="medicare_beneficiary_id")
     drivers_license = fields.Field(column_name="drivers_license")
-    servicing_agent_npn = fields.Field(attribute="servicing_agent", column_name="servicing_agent_npn",
-                                       widget=widgets.ForeignKeyWidget(Agent, "npn"))
+    servicing_agent_npn = fields.Field(attribute="servicing_agent", column_name="servicing_agent_npn", widget=widgets.ForeignKeyWidget(Agent, "npn"))
     servicing_agent_name = fields.Field(column_name="servicing_agent_name", readonly=True)
     created_at = fields.Field(attribute="created_at", column_name="created_at", readonly=True)
     updated_at = fields.Field(attribute="updated_at", column_name="updated_at", readonly=True)
@@ -178,8 +178,11 @@ class IndividualResource(AllOrNothingResource):
 
     def do_instance_save(self, instance, is_create):
         services.individual_save(
-            actor=self.actor, individual=instance, changed=self.changed_fields(instance),
-            personal=instance._import_personal, custom_fields=instance._import_custom,
+            actor=self.actor,
+            individual=instance,
+            changed=self.changed_fields(instance),
+            personal=instance._import_personal,
+            custom_fields=instance._import_custom,
         )
 
 
@@ -212,14 +215,23 @@ def _custom_value(cf: CustomField, cell):
 
 class PolicyResource(AllOrNothingResource):
     carrier = fields.Field(attribute="carrier", column_name="carrier_code", widget=widgets.ForeignKeyWidget(Carrier, "code"))
-    individual = fields.Field(attribute="individual", column_name="individual_id",
-                              widget=widgets.ForeignKeyWidget(Individual, "pk"))
+    individual = fields.Field(attribute="individual", column_name="individual_id", widget=widgets.ForeignKeyWidget(Individual, "pk"))
     individual_name = fields.Field(column_name="individual_name", readonly=True)
 
     class Meta:
         model = Policy
-        fields = ["carrier", "policy_number", "individual", "individual_name", "coverage_type", "status",
-                  "effective_date", "renewal_date", "termination_date", "premium"]
+        fields = [
+            "carrier",
+            "policy_number",
+            "individual",
+            "individual_name",
+            "coverage_type",
+            "status",
+            "effective_date",
+            "renewal_date",
+            "termination_date",
+            "premium",
+        ]
         export_order = fields
         # (carrier code, policy number) names a policy; never the row order or a name.
         import_id_fields = ["carrier", "policy_number"]

@@ -1,4 +1,5 @@
 """Reads for individuals: the advanced search through the shared FilterSet (``filters.criteria``)."""
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
@@ -8,8 +9,7 @@ from .filters import criteria_authorize, criteria_filterset
 from .models import CustomField, Individual, Policy
 
 
-def individual_list(*, filters=None, user: User | None = None, queryset: QuerySet | None = None,
-                    request=None, how: str = "search") -> QuerySet:
+def individual_list(*, filters=None, user: User | None = None, queryset: QuerySet | None = None, request=None, how: str = "search") -> QuerySet:
     """Individuals matching the advanced-search ``filters`` (a dict or QueryDict), agent joined.
 
     Raises ``ValidationError`` keyed by criterion for invalid criteria (``criteria_filterset``'s rules:
@@ -60,8 +60,13 @@ def individual_quick_find(*, words: tuple[str, ...] = (), digits: str = "", emai
     elif words:
         match = Q()
         for word in words:
-            match &= (Q(last_name__istartswith=word) | Q(first_name__istartswith=word) | Q(nickname__istartswith=word)
-                      | Q(city__istartswith=word) | Q(address_line1__icontains=word))
+            match &= (
+                Q(last_name__istartswith=word)
+                | Q(first_name__istartswith=word)
+                | Q(nickname__istartswith=word)
+                | Q(city__istartswith=word)
+                | Q(address_line1__icontains=word)
+            )
     else:
         match = Q(pk__in=[])
     if pks:
@@ -69,9 +74,24 @@ def individual_quick_find(*, words: tuple[str, ...] = (), digits: str = "", emai
     qs = Individual.objects.all()
     if digits:
         qs = qs.alias(cell_digits=_digits("cell_phone"), home_digits=_digits("home_phone"))
-    return list(qs.filter(match).only(
-        "first_name", "last_name", "nickname", "date_of_birth", "city", "state", "address_line1", "email",
-        "cell_phone", "home_phone", "record_status", "ssn_last4").order_by("last_name", "first_name", "id")[:limit])
+    return list(
+        qs.filter(match)
+        .only(
+            "first_name",
+            "last_name",
+            "nickname",
+            "date_of_birth",
+            "city",
+            "state",
+            "address_line1",
+            "email",
+            "cell_phone",
+            "home_phone",
+            "record_status",
+            "ssn_last4",
+        )
+        .order_by("last_name", "first_name", "id")[:limit]
+    )
 
 
 def policy_quick_find(*, text: str, pks=(), limit: int = 8) -> list:
@@ -81,10 +101,22 @@ def policy_quick_find(*, text: str, pks=(), limit: int = 8) -> list:
     match = Q(policy_number__istartswith=text) if len(text) >= 3 and " " not in text else Q(pk__in=[])
     if pks:
         match |= Q(pk__in=list(pks))
-    return list(Policy.objects.filter(match).select_related("individual", "carrier")
-                .only("policy_number", "coverage_type", "status", "renewal_date", "individual__first_name",
-                      "individual__last_name", "individual__date_of_birth", "individual__city", "carrier__name")
-                .order_by("policy_number", "id")[:limit])
+    return list(
+        Policy.objects.filter(match)
+        .select_related("individual", "carrier")
+        .only(
+            "policy_number",
+            "coverage_type",
+            "status",
+            "renewal_date",
+            "individual__first_name",
+            "individual__last_name",
+            "individual__date_of_birth",
+            "individual__city",
+            "carrier__name",
+        )
+        .order_by("policy_number", "id")[:limit]
+    )
 
 
 def individual_summary(*, individual: Individual, policies: bool = True) -> dict:
@@ -99,10 +131,22 @@ def individual_summary(*, individual: Individual, policies: bool = True) -> dict
     return {"policies": policies, "custom_fields": fields}
 
 
-TIMELINE_KINDS = {"edit": "Edits", "sync": "Syncs", "notification": "Notifications", "export": "Exports",
-                  "personal_data": "Personal data", "other": "Other"}
-TIMELINE_KIND_LABELS = {"edit": "Edit", "sync": "Sync", "notification": "Notification", "export": "Export",
-                        "personal_data": "Personal data", "other": "Other"}
+TIMELINE_KINDS = {
+    "edit": "Edits",
+    "sync": "Syncs",
+    "notification": "Notifications",
+    "export": "Exports",
+    "personal_data": "Personal data",
+    "other": "Other",
+}
+TIMELINE_KIND_LABELS = {
+    "edit": "Edit",
+    "sync": "Sync",
+    "notification": "Notification",
+    "export": "Export",
+    "personal_data": "Personal data",
+    "other": "Other",
+}
 
 
 def individual_timeline(*, individual: Individual, policies: list | None = None, kind: str = "", limit: int = 200) -> list[dict]:
@@ -129,13 +173,23 @@ def individual_timeline(*, individual: Individual, policies: list | None = None,
         entries.append(_audit_entry(row, ind_ct=ind_ct))
     links = ExternalId.objects.filter(content_type=ind_ct, object_id=individual.pk, last_synced_at__isnull=False)
     if policies:
-        links = ExternalId.objects.filter(Q(pk__in=links.values("pk")) | Q(content_type=pol_ct, object_id__in=[p.pk for p in policies],
-                                                                           last_synced_at__isnull=False))
+        links = ExternalId.objects.filter(
+            Q(pk__in=links.values("pk")) | Q(content_type=pol_ct, object_id__in=[p.pk for p in policies], last_synced_at__isnull=False)
+        )
     for link in links:
         outcome = link.get_last_sync_outcome_display() or "done"
-        entries.append({"at": link.last_synced_at, "kind": "sync", "kind_label": TIMELINE_KIND_LABELS["sync"],
-                        "title": f"Last sync with the {link.get_system_display()} ({link.object_type} {link.external_id}): {outcome.lower()}",
-                        "by": link.get_system_display(), "changes": [], "detail": link.last_sync_reason, "url": ""})
+        entries.append(
+            {
+                "at": link.last_synced_at,
+                "kind": "sync",
+                "kind_label": TIMELINE_KIND_LABELS["sync"],
+                "title": f"Last sync with the {link.get_system_display()} ({link.object_type} {link.external_id}): {outcome.lower()}",
+                "by": link.get_system_display(),
+                "changes": [],
+                "detail": link.last_sync_reason,
+                "url": "",
+            }
+        )
     if kind:
         entries = [e for e in entries if e["kind"] == kind]
     entries.sort(key=lambda e: e["at"], reverse=True)
@@ -161,8 +215,10 @@ def _audit_entry(row, *, ind_ct) -> dict:
     else:
         kind = "other"
     what = "" if row.content_type_id == ind_ct.pk else f"Policy {row.object_repr}: "
-    changes = [(c.get("label") or display.humanize_key(name), c.get("old", display.EMPTY), c.get("new", display.EMPTY))
-               for name, c in (data.get("changes") or {}).items()]
+    changes = [
+        (c.get("label") or display.humanize_key(name), c.get("old", display.EMPTY), c.get("new", display.EMPTY))
+        for name, c in (data.get("changes") or {}).items()
+    ]
     if row.action == AuditLog.Action.UPDATE and not changes and not row.summary:
         title = "Saved without changes"
     else:
@@ -173,5 +229,13 @@ def _audit_entry(row, *, ind_ct) -> dict:
         by = f"{system_label} (sync)"
     else:
         by = row.actor_repr or "The system"
-    return {"at": row.created_at, "kind": kind, "kind_label": TIMELINE_KIND_LABELS[kind], "title": what + title, "by": by,
-            "changes": changes, "detail": "", "url": ""}
+    return {
+        "at": row.created_at,
+        "kind": kind,
+        "kind_label": TIMELINE_KIND_LABELS[kind],
+        "title": what + title,
+        "by": by,
+        "changes": changes,
+        "detail": "",
+        "url": "",
+    }

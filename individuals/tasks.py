@@ -1,4 +1,5 @@
 """Thin Celery tasks for individuals: ids in, one service call each."""
+
 from celery import shared_task
 
 

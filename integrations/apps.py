@@ -13,10 +13,21 @@ class IntegrationsConfig(AppConfig):
 
         def rows(request):
             url = reverse("awaiting")
-            return [home.HomeRow(source.kind, url=f"{url}?kind={source.key}", count=count, tone="failed")
-                    for source in decisions.sources_for(request.user) if (count := source.count())]
+            return [
+                home.HomeRow(source.kind, url=f"{url}?kind={source.key}", count=count, tone="failed")
+                for source in decisions.sources_for(request.user)
+                if (count := source.count())
+            ]
 
         # The one home panel for every decision: shown to anyone who may see one of its sources.
-        home.register(home.Panel(key="awaiting", section=home.AWAITING, title="Awaiting a person",
-                                 permission=lambda user: bool(decisions.sources_for(user)), rows=rows,
-                                 empty="Nothing is waiting for a person.", more_url=lambda request: reverse("awaiting")))
+        home.register(
+            home.Panel(
+                key="awaiting",
+                section=home.AWAITING,
+                title="Awaiting a person",
+                permission=lambda user: bool(decisions.sources_for(user)),
+                rows=rows,
+                empty="Nothing is waiting for a person.",
+                more_url=lambda request: reverse("awaiting"),
+            )
+        )

@@ -84,8 +84,7 @@ def attempt_run(
     try:
         outcome = work(attempt)
     except TransientError as exc:
-        return attempt_retry_later(attempt, error=exc, system=system, lease_seconds=lease_seconds, task=task,
-                                   http_calls=attempt.http_calls + calls())
+        return attempt_retry_later(attempt, error=exc, system=system, lease_seconds=lease_seconds, task=task, http_calls=attempt.http_calls + calls())
     except IntegrationError as exc:
         outcome = refusal(attempt, exc) if refusal else Outcome(Status.FAILED, f"The {system} refused it: {exc.message}")
     outcome.fields.setdefault("http_calls", attempt.http_calls + calls())
@@ -102,8 +101,9 @@ def attempt_record(attempt: Attempt, outcome: Outcome) -> Attempt | None:
     return attempt
 
 
-def attempt_retry_later(attempt: Attempt, *, error: TransientError, system: str, lease_seconds: float, task,
-                        record: Callable[[Job], object] | None = None, **fields) -> Attempt | None:
+def attempt_retry_later(
+    attempt: Attempt, *, error: TransientError, system: str, lease_seconds: float, task, record: Callable[[Job], object] | None = None, **fields
+) -> Attempt | None:
     """Retrying, due by the one retry policy; Failed once its window is over (then ``record``, the app's
     local writes for a failure, runs in the settling transaction). None if the lease was lost."""
     now = timezone.now()
@@ -112,8 +112,10 @@ def attempt_retry_later(attempt: Attempt, *, error: TransientError, system: str,
     at = policy.next_try(tries=attempt.tries, since=since, now=now, retry_after=error.retry_after)
     if at is None:
         minutes = max(1, round((now - since).total_seconds() / 60))
-        reason = (f"The {system} was unavailable for {minutes} minute{'s' * (minutes != 1)} ({attempt.tries} tries): "
-                  f"{error.message}. Nothing was changed twice; try again later.")
+        reason = (
+            f"The {system} was unavailable for {minutes} minute{'s' * (minutes != 1)} ({attempt.tries} tries): "
+            f"{error.message}. Nothing was changed twice; try again later."
+        )
         return attempt_record(attempt, Outcome(Status.FAILED, reason, fields, record))
     reason = f"Retrying: {error.message}, next try at {when(at)} (gives up after {when(since + timedelta(seconds=policy.window))})."
     with transaction.atomic():

@@ -7,6 +7,7 @@ connection errors and 429 (honouring Retry-After); an ``Idempotency-Key`` on wri
 write is applied once; failures raised as typed exceptions carrying the platform's own message. This
 is the one retry loop: nothing above it retries within a call.
 """
+
 import logging
 import os
 import random
@@ -26,8 +27,16 @@ log = logging.getLogger(__name__)
 class IntegrationError(Exception):
     """An outside system did not do what was asked. ``message`` is fit to show to staff."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str = "", fields: dict | None = None,
-                 attempts: int = 1, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str = "",
+        fields: dict | None = None,
+        attempts: int = 1,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.message, self.status, self.code, self.fields, self.attempts = message, status, code, fields or {}, attempts
         self.retry_after = retry_after  # seconds the system asked us to wait (Retry-After), when it said
@@ -63,8 +72,8 @@ class RetryPolicy:
     until ``window`` seconds after its first failure; only then does it fail.
     """
 
-    attempts: int = 4          # tries in all within one call, including the first
-    backoff: float = 0.25      # seconds; the n-th quick retry waits about backoff * 2**n
+    attempts: int = 4  # tries in all within one call, including the first
+    backoff: float = 0.25  # seconds; the n-th quick retry waits about backoff * 2**n
     max_backoff: float = 8.0
     max_retry_after: float = 30.0
     window: float = 30 * 60.0  # seconds a failing sync keeps being tried again, from its first failure
@@ -75,7 +84,7 @@ class RetryPolicy:
         """Seconds before the ``retry``-th quick retry (0-based): Retry-After when given, else full jitter."""
         if retry_after is not None:
             return min(retry_after, self.max_retry_after)
-        return random.uniform(0, min(self.max_backoff, self.backoff * 2 ** retry))
+        return random.uniform(0, min(self.max_backoff, self.backoff * 2**retry))
 
     def next_try(self, *, tries: int, since: datetime, now: datetime, retry_after: float | None = None) -> datetime | None:
         """When to try again after ``tries`` tries that failed transiently since ``since``; None once the window is over.
@@ -99,11 +108,19 @@ class RetryPolicy:
         what surely did not reach it is tried again -- a connection that failed, and ``statuses``.
         """
         return _Retry(
-            total=max(0, self.attempts - 1), connect=None, read=None if repeatable else 0, redirect=0, other=0,
+            total=max(0, self.attempts - 1),
+            connect=None,
+            read=None if repeatable else 0,
+            redirect=0,
+            other=0,
             status_forcelist=RETRY_STATUSES if statuses is None else statuses,
             allowed_methods=None,  # every method: REST writes carry idempotency keys, SOAP writes pass repeatable=False
-            backoff_factor=self.backoff, backoff_max=self.max_backoff, backoff_jitter=self.backoff,
-            respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False,
+            backoff_factor=self.backoff,
+            backoff_max=self.max_backoff,
+            backoff_jitter=self.backoff,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+            raise_on_redirect=False,
             max_retry_after=self.max_retry_after,
         )
 
@@ -113,8 +130,10 @@ def retry_policy() -> RetryPolicy:
     from django.conf import settings
 
     return RetryPolicy(
-        attempts=settings.INTEGRATIONS_RETRY_ATTEMPTS, backoff=settings.INTEGRATIONS_RETRY_BACKOFF,
-        window=settings.INTEGRATIONS_RETRY_WINDOW_SECONDS, later_backoff=settings.INTEGRATIONS_RETRY_LATER_SECONDS,
+        attempts=settings.INTEGRATIONS_RETRY_ATTEMPTS,
+        backoff=settings.INTEGRATIONS_RETRY_BACKOFF,
+        window=settings.INTEGRATIONS_RETRY_WINDOW_SECONDS,
+        later_backoff=settings.INTEGRATIONS_RETRY_LATER_SECONDS,
         later_max_backoff=settings.INTEGRATIONS_RETRY_LATER_MAX_SECONDS,
     )
 
@@ -158,13 +177,21 @@ def _adapter(retry: RetryPolicy, pool_size: int, statuses: frozenset = RETRY_STA
     with _adapters_lock:
         adapter = _adapters.get(key)
         if adapter is None:
-            adapter = _adapters[key] = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, pool_block=True,
-                                                   max_retries=retry.urllib3_retry(statuses=statuses, repeatable=repeatable))
+            adapter = _adapters[key] = HTTPAdapter(
+                pool_connections=4, pool_maxsize=pool_size, pool_block=True, max_retries=retry.urllib3_retry(statuses=statuses, repeatable=repeatable)
+            )
         return adapter
 
 
-def pooled_session(retry: RetryPolicy, *, pool_size: int = 10, trust_env: bool = False, statuses: frozenset = RETRY_STATUSES,
-                   repeatable: bool = True, session: requests.Session | None = None) -> requests.Session:
+def pooled_session(
+    retry: RetryPolicy,
+    *,
+    pool_size: int = 10,
+    trust_env: bool = False,
+    statuses: frozenset = RETRY_STATUSES,
+    repeatable: bool = True,
+    session: requests.Session | None = None,
+) -> requests.Session:
     """A ``requests`` session on the shared pool: the policy's quick retries, our User-Agent, no proxy
     variables or ~/.netrc unless trusted (they are read on every request when trusted: opt in by setting)."""
     session = session or requests.Session()
@@ -200,17 +227,25 @@ class Client:
     system = "outside system"
     statuses = RETRY_STATUSES  # the answers urllib3 tries again within a call
 
-    def __init__(self, *, base_url: str, api_key: str = "", connect_timeout: float = 3.0, read_timeout: float = 10.0,
-                 retry: RetryPolicy | None = None, session: requests.Session | None = None, trust_env: bool = False,
-                 pool_size: int = 10):
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str = "",
+        connect_timeout: float = 3.0,
+        read_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        trust_env: bool = False,
+        pool_size: int = 10,
+    ):
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self.retry = retry or RetryPolicy()
         self.pool_size, self.trust_env = pool_size, trust_env
         self.calls = 0  # HTTP requests made, retries included (the sync history shows it)
         self.last_status: int | None = None
-        self.session = pooled_session(self.retry, pool_size=pool_size, trust_env=trust_env, statuses=self.statuses,
-                                      session=session)
+        self.session = pooled_session(self.retry, pool_size=pool_size, trust_env=trust_env, statuses=self.statuses, session=session)
         self.session.headers["Accept"] = "application/json"
         if api_key:
             self.session.headers["Authorization"] = f"Bearer {api_key}"
@@ -219,8 +254,9 @@ class Client:
     def new_idempotency_key() -> str:
         return uuid.uuid4().hex
 
-    def request(self, method: str, path: str, *, json: dict | None = None, params: dict | None = None,
-                idempotency_key: str | None = None) -> Response:
+    def request(
+        self, method: str, path: str, *, json: dict | None = None, params: dict | None = None, idempotency_key: str | None = None
+    ) -> Response:
         """One logical call, retried on transient faults (``RetryPolicy``). Writes always carry an idempotency key."""
         headers = {}
         if method.upper() != "GET":
@@ -255,8 +291,11 @@ class Client:
             self.calls += 1
             # The address stays in the log: what staff and API clients see never names an internal URL.
             log.warning("%s %s %s could not be called: %s", self.system, method, url, exc)
-            raise IntegrationError(f"The {self.system} could not be called (its address in the settings is not usable; "
-                                   "the details are in the log).", code="request", attempts=1) from exc
+            raise IntegrationError(
+                f"The {self.system} could not be called (its address in the settings is not usable; the details are in the log).",
+                code="request",
+                attempts=1,
+            ) from exc
         history = getattr(getattr(reply.raw, "retries", None), "history", ()) or ()
         attempts = len(history) + 1
         self.calls += attempts

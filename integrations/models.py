@@ -37,7 +37,11 @@ class ExternalId(models.Model):
     record = GenericForeignKey("content_type", "object_id")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     superseded_by = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="For an id retired by a merge upstream: the survivor's id.",
     )
     retired_at = models.DateTimeField(null=True, blank=True)
@@ -53,11 +57,10 @@ class ExternalId(models.Model):
         verbose_name = "external id"
         ordering = ["system", "object_type", "external_id"]
         constraints = [
+            models.UniqueConstraint(fields=["system", "object_type", "external_id"], name="externalid_unique_external"),
             models.UniqueConstraint(
-                fields=["system", "object_type", "external_id"], name="externalid_unique_external"
-            ),
-            models.UniqueConstraint(
-                fields=["system", "object_type", "content_type", "object_id"], condition=models.Q(status="active"),
+                fields=["system", "object_type", "content_type", "object_id"],
+                condition=models.Q(status="active"),
                 name="externalid_unique_local_active",
             ),
             models.CheckConstraint(

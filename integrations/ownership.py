@@ -4,6 +4,7 @@ An app that mirrors an outside system registers the fields it owns per model
 (``fields_owned_by(...)``); the owning apps' services call ``owned_fields_check`` before they save.
 The mirror's own writes run inside ``writing_as(system)`` and pass.
 """
+
 import contextvars
 from contextlib import contextmanager
 
@@ -44,8 +45,11 @@ def owned_fields_check(*, instance: models.Model, changed) -> None:
         if not touched or _writer.get() == system:
             continue
         linked = ExternalId.objects.filter(
-            system=system, object_type=object_type, status=ExternalId.Status.ACTIVE,
-            content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk,
+            system=system,
+            object_type=object_type,
+            status=ExternalId.Status.ACTIVE,
+            content_type=ContentType.objects.get_for_model(instance),
+            object_id=instance.pk,
         ).exists()
         if linked:
             label = ExternalId.System(system).label.lower()

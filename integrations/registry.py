@@ -5,6 +5,7 @@ the local record an outside id names, so a record seen from a second system link
 being created again. The database enforces both rules (see ``ExternalId``); these functions turn a
 broken rule into a field error instead of an ``IntegrityError``.
 """
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -32,22 +33,20 @@ def external_id_link(*, obj: models.Model, system: str, object_type: str, extern
     existing = external_id_find(system=system, object_type=object_type, external_id=external_id)
     if existing is not None:
         if existing.status == ExternalId.Status.RETIRED:
-            raise ValidationError(
-                {"external_id": f"{System(system).label} {object_type} {external_id} was retired (merged or deleted there)."}
-            )
+            raise ValidationError({"external_id": f"{System(system).label} {object_type} {external_id} was retired (merged or deleted there)."})
         if existing.content_type_id == content_type.pk and existing.object_id == obj.pk:
             return existing
-        raise ValidationError(
-            {"external_id": f"{System(system).label} {object_type} {external_id} is already linked to another record."}
-        )
-    if ExternalId.objects.filter(system=system, object_type=object_type, content_type=content_type, object_id=obj.pk,
-                                 status=ExternalId.Status.ACTIVE).exists():
-        raise ValidationError(
-            {"system": f"This record is already linked to a different {System(system).label} {object_type} id."}
-        )
+        raise ValidationError({"external_id": f"{System(system).label} {object_type} {external_id} is already linked to another record."})
+    if ExternalId.objects.filter(
+        system=system, object_type=object_type, content_type=content_type, object_id=obj.pk, status=ExternalId.Status.ACTIVE
+    ).exists():
+        raise ValidationError({"system": f"This record is already linked to a different {System(system).label} {object_type} id."})
     row = ExternalId(
-        system=system, object_type=object_type, external_id=external_id,
-        content_type=content_type, object_id=obj.pk,
+        system=system,
+        object_type=object_type,
+        external_id=external_id,
+        content_type=content_type,
+        object_id=obj.pk,
     )
     row.full_clean(validate_unique=False, validate_constraints=False)
     try:
@@ -61,8 +60,11 @@ def external_id_link(*, obj: models.Model, system: str, object_type: str, extern
 
 def external_id_find(*, system: str, object_type: str, external_id: str) -> ExternalId | None:
     """The registry row for an outside id, active or retired, or ``None``."""
-    return (ExternalId.objects.select_related("content_type", "superseded_by")
-            .filter(system=system, object_type=object_type, external_id=str(external_id).strip()).first())
+    return (
+        ExternalId.objects.select_related("content_type", "superseded_by")
+        .filter(system=system, object_type=object_type, external_id=str(external_id).strip())
+        .first()
+    )
 
 
 def external_id_lookup(*, system: str, object_type: str, external_id: str) -> models.Model | None:
@@ -76,18 +78,18 @@ def external_id_lookup(*, system: str, object_type: str, external_id: str) -> mo
 def external_id_of(obj: models.Model, *, system: str, object_type: str) -> ExternalId | None:
     """``obj``'s active id of one kind in one system, or ``None``."""
     return ExternalId.objects.filter(
-        system=system, object_type=object_type, status=ExternalId.Status.ACTIVE,
-        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk,
+        system=system,
+        object_type=object_type,
+        status=ExternalId.Status.ACTIVE,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
     ).first()
 
 
 def external_ids_for(obj: models.Model) -> dict[str, ExternalId]:
     """Every outside system's active id for ``obj``, keyed by system."""
     content_type = ContentType.objects.get_for_model(obj)
-    return {
-        row.system: row
-        for row in ExternalId.objects.filter(content_type=content_type, object_id=obj.pk, status=ExternalId.Status.ACTIVE)
-    }
+    return {row.system: row for row in ExternalId.objects.filter(content_type=content_type, object_id=obj.pk, status=ExternalId.Status.ACTIVE)}
 
 
 @transaction.atomic
@@ -106,12 +108,14 @@ def external_id_retire(*, row: ExternalId, survivor: ExternalId | None = None) -
     return row
 
 
-def external_id_record_sync(*, row: ExternalId, ok: bool, reason: str = "", changed: bool = False,
-                            fingerprint: str | None = None) -> None:
+def external_id_record_sync(*, row: ExternalId, ok: bool, reason: str = "", changed: bool = False, fingerprint: str | None = None) -> None:
     """Note a sync of one link on its row: when, the outcome and why; ``changed``: a change was seen."""
     now = timezone.now()
-    values = {"last_synced_at": now, "last_sync_reason": reason[:2000],
-              "last_sync_outcome": ExternalId.Outcome.SUCCEEDED if ok else ExternalId.Outcome.FAILED}
+    values = {
+        "last_synced_at": now,
+        "last_sync_reason": reason[:2000],
+        "last_sync_outcome": ExternalId.Outcome.SUCCEEDED if ok else ExternalId.Outcome.FAILED,
+    }
     if changed:
         values["last_change_seen_at"] = now
     if fingerprint is not None:
@@ -125,9 +129,16 @@ def external_id_record_sync(*, row: ExternalId, ok: bool, reason: str = "", chan
 def external_id_record_retired(*, system: str, object_type: str, external_id: str, survivor: ExternalId) -> ExternalId:
     """Register an id first seen already merged into ``survivor``: retired from the start, so it never links."""
     row, _ = ExternalId.objects.get_or_create(
-        system=system, object_type=object_type, external_id=str(external_id).strip(),
-        defaults={"content_type_id": survivor.content_type_id, "object_id": survivor.object_id,
-                  "status": ExternalId.Status.RETIRED, "superseded_by": survivor, "retired_at": timezone.now()},
+        system=system,
+        object_type=object_type,
+        external_id=str(external_id).strip(),
+        defaults={
+            "content_type_id": survivor.content_type_id,
+            "object_id": survivor.object_id,
+            "status": ExternalId.Status.RETIRED,
+            "superseded_by": survivor,
+            "retired_at": timezone.now(),
+        },
     )
     return row
 
@@ -139,8 +150,13 @@ def external_id_repoint(*, row: ExternalId, obj: models.Model) -> ExternalId:
     content_type = ContentType.objects.get_for_model(obj)
     if (row.content_type_id, row.object_id) == (content_type.pk, obj.pk):
         return row
-    if ExternalId.objects.filter(system=row.system, object_type=row.object_type, content_type=content_type,
-                                 object_id=obj.pk, status=ExternalId.Status.ACTIVE).exclude(pk=row.pk).exists():
+    if (
+        ExternalId.objects.filter(
+            system=row.system, object_type=row.object_type, content_type=content_type, object_id=obj.pk, status=ExternalId.Status.ACTIVE
+        )
+        .exclude(pk=row.pk)
+        .exists()
+    ):
         raise ValidationError({"system": f"This record is already linked to a different {System(row.system).label} id."})
     ExternalId.objects.filter(pk=row.pk).update(content_type=content_type, object_id=obj.pk)
     row.content_type, row.object_id = content_type, obj.pk
@@ -156,8 +172,11 @@ def external_id_holders(*, external_id: str, kinds: list[tuple[str, str]]) -> li
     match = models.Q()
     for system, object_type in kinds:
         match |= models.Q(system=system, object_type=object_type)
-    return list(ExternalId.objects.select_related("content_type")
-                .filter(match, external_id=external_id, status=ExternalId.Status.ACTIVE).order_by("system", "object_type"))
+    return list(
+        ExternalId.objects.select_related("content_type")
+        .filter(match, external_id=external_id, status=ExternalId.Status.ACTIVE)
+        .order_by("system", "object_type")
+    )
 
 
 def external_id_unlink(*, row: ExternalId) -> None:
@@ -177,12 +196,16 @@ def external_id_move_all(*, source: models.Model, target: models.Model) -> int:
     if ContentType.objects.get_for_model(source) != content_type:
         raise ValidationError("Only records of one kind can be merged.")
     rows = list(ExternalId.objects.select_for_update().filter(content_type=content_type, object_id=source.pk))
-    held = set(ExternalId.objects.filter(content_type=content_type, object_id=target.pk, status=ExternalId.Status.ACTIVE)
-               .values_list("system", "object_type"))
+    held = set(
+        ExternalId.objects.filter(content_type=content_type, object_id=target.pk, status=ExternalId.Status.ACTIVE).values_list(
+            "system", "object_type"
+        )
+    )
     clash = next((r for r in rows if r.status == ExternalId.Status.ACTIVE and (r.system, r.object_type) in held), None)
     if clash is not None:
-        raise ValidationError({"system": f"Both records hold a {clash.get_system_display()} {clash.object_type} id: "
-                                         "unlink one of them first, or keep them separate."})
+        raise ValidationError(
+            {"system": f"Both records hold a {clash.get_system_display()} {clash.object_type} id: unlink one of them first, or keep them separate."}
+        )
     return ExternalId.objects.filter(pk__in=[r.pk for r in rows]).update(object_id=target.pk)
 
 
@@ -190,6 +213,9 @@ def external_id_touch(*, system: str, object_type: str, external_ids: list[str])
     """Stamp the active links of ``external_ids`` whose last sync succeeded as synced now (a walk met
     them unchanged), in one statement. Returns how many were stamped."""
     return ExternalId.objects.filter(
-        system=system, object_type=object_type, external_id__in=list(external_ids), status=ExternalId.Status.ACTIVE,
+        system=system,
+        object_type=object_type,
+        external_id__in=list(external_ids),
+        status=ExternalId.Status.ACTIVE,
         last_sync_outcome=ExternalId.Outcome.SUCCEEDED,
     ).update(last_synced_at=timezone.now())

@@ -11,6 +11,7 @@ source -- never by matching names across systems.
 Queries: one on the registry, then one per kind the user may view (the text match and the records the
 registry named, in one query). Rights: a kind is searched only for users with its view permission.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """The quick search in the admin: the results page (Enter without a pick) and the top bar's suggestions (JSON)."""
+
 from django.contrib import admin
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
@@ -13,19 +14,27 @@ def hit_json(hit: search.Hit) -> dict:
 
 
 def results_json(found: dict) -> dict:
-    return {"query": found["query"], "count": found["count"],
-            "groups": [{"kind": g["kind"], "title": g["title"], "more": g["more"], "results": [hit_json(h) for h in g["hits"]]}
-                       for g in found["groups"]]}
+    return {
+        "query": found["query"],
+        "count": found["count"],
+        "groups": [{"kind": g["kind"], "title": g["title"], "more": g["more"], "results": [hit_json(h) for h in g["hits"]]} for g in found["groups"]],
+    }
 
 
 @require_GET
 def results_view(request):
     text = request.GET.get("q", "")
     found = search.search(request.user, text, limit=search.PAGE_LIMIT)
-    context = {**admin.site.each_context(request), "title": f"Search: {found['query']}" if found["query"] else "Search",
-               "quick_search_query": found["query"],
-               "query": found["query"], "groups": found["groups"], "count": found["count"], "min_length": search.MIN_LENGTH,
-               "kinds": [s.title for s in search.sources_for(request.user)]}
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Search: {found['query']}" if found["query"] else "Search",
+        "quick_search_query": found["query"],
+        "query": found["query"],
+        "groups": found["groups"],
+        "count": found["count"],
+        "min_length": search.MIN_LENGTH,
+        "kinds": [s.title for s in search.sources_for(request.user)],
+    }
     return TemplateResponse(request, "admin/search/results.html", context)
 
 

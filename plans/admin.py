@@ -39,7 +39,7 @@ def _clear_formset_results(formsets) -> None:
 
 
 def _newer_plan_link(plan):
-    """" Open the newer plan" after an *already renewed* error, or nothing."""
+    """ " Open the newer plan" after an *already renewed* error, or nothing."""
     newer = Plan.objects.filter(renewed_from=plan).first()
     if newer is None:
         return ""
@@ -64,8 +64,7 @@ class ChildRowsFormSet(BaseInlineFormSet):
 
     def rows(self) -> list[dict]:
         return [
-            {k: form.cleaned_data.get(k) for k in self.row_fields}
-            for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            {k: form.cleaned_data.get(k) for k in self.row_fields} for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
 
 
@@ -121,10 +120,11 @@ class EmployerGroupAdmin(ImportExportRightsMixin, AuditedModelAdmin):
     change_list_template = "admin/plans/employergroup/change_list.html"  # + "Import benefits-admin account"
     list_display = ["name", "account_number", "account_type", "status", "renewal_month", "office", "employee_count"]
     list_filter = [
-        "status", "account_type", "renewal_month",
+        "status",
+        "account_type",
+        "renewal_month",
         filterset_list_filter(EmployerGroupFilterSet, "carrier", "carrier (has a plan)", _carriers),
-        filterset_list_filter(EmployerGroupFilterSet, "line_of_coverage", "line of coverage (has a plan)",
-                              Plan.Line.choices),
+        filterset_list_filter(EmployerGroupFilterSet, "line_of_coverage", "line of coverage (has a plan)", Plan.Line.choices),
     ]
     search_fields = ["name", "dba", "account_number"]
     filter_horizontal = ["servicing_users"]
@@ -145,13 +145,13 @@ class EmployerGroupAdmin(ImportExportRightsMixin, AuditedModelAdmin):
     def save_related(self, request, form, formsets, change):
         children = {
             ("addresses" if isinstance(fs, AddressFormSet) else "contacts"): fs.rows()
-            for fs in formsets if isinstance(fs, ChildRowsFormSet) and (fs.has_changed() or not change)
+            for fs in formsets
+            if isinstance(fs, ChildRowsFormSet) and (fs.has_changed() or not change)
         }
         data = {f: form.cleaned_data[f] for f in GROUP_FIELDS if f in form.cleaned_data}
         users = form.cleaned_data.get("servicing_users")
         if change:
-            group = employer_group_update(actor=request.user, group=form.instance, data=data, servicing_users=users,
-                                          **children)
+            group = employer_group_update(actor=request.user, group=form.instance, data=data, servicing_users=users, **children)
         else:
             group = employer_group_create(actor=request.user, servicing_users=users or (), **children, **data)
         form.instance.pk = group.pk
@@ -208,12 +208,14 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
     form = PlanForm
     resource_classes = [PlanResource]
     change_form_template = "admin/plans/plan/change_form.html"
-    list_display = ["name", "group", "carrier", "line_of_coverage", "plan_type", "effective_date", "renewal_date",
-                    "status", "version"]
+    list_display = ["name", "group", "carrier", "line_of_coverage", "plan_type", "effective_date", "renewal_date", "status", "version"]
     list_filter = [
-        "line_of_coverage", "status", "carrier",
+        "line_of_coverage",
+        "status",
+        "carrier",
         filterset_list_filter(PlanFilterSet, "renewal_month", "renewal month", EmployerGroup.Month.choices),
-        "funding_type", "plan_type",
+        "funding_type",
+        "plan_type",
     ]
     list_select_related = ["group", "carrier"]
     search_fields = ["name", "policy_number", "group__name", "group__account_number"]
@@ -227,11 +229,14 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
         (None, {"fields": ["group", "carrier", "line_of_coverage", "name", "plan_type", "policy_number", "status"]}),
         ("Dates", {"fields": ["effective_date", "renewal_date", "cancellation_date", "renewal_chain"]}),
         ("Billing and funding", {"fields": ["billing_type", "funding_type", "rate_basis"]}),
-        ("Contribution rules", {"fields": ["contribution_basis", "employer_contribution_employee",
-                                           "employer_contribution_dependents", "waiting_period_days"]}),
-        *[(f"{Plan.Line(line).label} benefits", {"fields": benefit_field_names(line),
-                                                  "classes": ["benefits-line", f"benefits-{line}"]})
-          for line in SCHEMA],
+        (
+            "Contribution rules",
+            {"fields": ["contribution_basis", "employer_contribution_employee", "employer_contribution_dependents", "waiting_period_days"]},
+        ),
+        *[
+            (f"{Plan.Line(line).label} benefits", {"fields": benefit_field_names(line), "classes": ["benefits-line", f"benefits-{line}"]})
+            for line in SCHEMA
+        ],
         ("Sync", {"fields": ["version", "modified_at"]}),
     ]
 
@@ -254,8 +259,7 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
         return kwargs
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["can_renew"] = (obj is not None and obj.pk and self.has_add_permission(request)
-                                and not Plan.objects.filter(renewed_from=obj).exists())
+        context["can_renew"] = obj is not None and obj.pk and self.has_add_permission(request) and not Plan.objects.filter(renewed_from=obj).exists()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_export_queryset(self, request):
@@ -263,10 +267,14 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
 
     @admin.display(description="Benefits and rates")
     def summary(self, obj):
-        return render_to_string("admin/plans/plan/summary.html", {
-            "plan": obj, "benefits": benefit_rows(obj.line_of_coverage, obj.benefit_summary),
-            "rates": plan_rates_sorted(obj),
-        })
+        return render_to_string(
+            "admin/plans/plan/summary.html",
+            {
+                "plan": obj,
+                "benefits": benefit_rows(obj.line_of_coverage, obj.benefit_summary),
+                "rates": plan_rates_sorted(obj),
+            },
+        )
 
     @admin.display(description="Renewal chain")
     def renewal_chain(self, obj):
@@ -296,12 +304,10 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
                 renewal = plan_renew(actor=request.user, plan=plan)
                 self.message_user(request, f"Renewed {plan} as {renewal}.", messages.SUCCESS)
             except ValidationError as exc:
-                self.message_user(request, format_html("{}: {}{}", plan, " ".join(exc.messages), _newer_plan_link(plan)),
-                                  messages.ERROR)
+                self.message_user(request, format_html("{}: {}{}", plan, " ".join(exc.messages), _newer_plan_link(plan)), messages.ERROR)
 
     def get_urls(self):
-        return [path("<int:object_id>/renew/", self.admin_site.admin_view(self.renew_view), name="plans_plan_renew"),
-                *super().get_urls()]
+        return [path("<int:object_id>/renew/", self.admin_site.admin_view(self.renew_view), name="plans_plan_renew"), *super().get_urls()]
 
     def renew_view(self, request, object_id):
         """The "Renew plan" page: states the next plan year, takes a rate change, calls ``plan_renew``."""
@@ -319,7 +325,13 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
                 self.message_user(request, f"Renewed {plan} as {renewal}.", messages.SUCCESS)
                 return redirect(reverse("admin:plans_plan_change", args=[renewal.pk]))
         newer = Plan.objects.filter(renewed_from=plan).first()
-        context = {**self.admin_site.each_context(request), "opts": self.opts, "plan": plan, "error": error,
-                   "newer_plan": newer,
-                   "title": f"Renew {plan}", "rates": plan_rates_sorted(plan)}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "plan": plan,
+            "error": error,
+            "newer_plan": newer,
+            "title": f"Renew {plan}",
+            "rates": plan_rates_sorted(plan),
+        }
         return TemplateResponse(request, "admin/plans/plan/renew.html", context)

@@ -3,6 +3,7 @@
 A summary is a flat JSON object (``copays`` is the one nested object, medical only). Keys that do
 not apply to the plan's line are refused, so a dental plan never carries a medical deductible.
 """
+
 from decimal import Decimal, InvalidOperation
 
 MONEY, PERCENT, COUNT, NUMBER, FLAG, TEXT, COPAYS = "money", "percent", "count", "number", "flag", "text", "copays"

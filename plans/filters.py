@@ -1,4 +1,5 @@
 """FilterSets for employer groups, carriers and plans: one set of criteria for admin, API and jobs."""
+
 import django_filters
 from django.db.models import Q
 
@@ -22,12 +23,8 @@ class EmployerGroupFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Name, DBA or account number")
     status = django_filters.MultipleChoiceFilter(choices=EmployerGroup.Status.choices)
     renewal_month = django_filters.MultipleChoiceFilter(choices=EmployerGroup.Month.choices)
-    carrier = django_filters.ModelMultipleChoiceFilter(
-        queryset=Carrier.objects.all(), method="filter_carrier", label="Has a plan with carrier"
-    )
-    line_of_coverage = django_filters.MultipleChoiceFilter(
-        choices=Plan.Line.choices, method="filter_line", label="Has a plan of line"
-    )
+    carrier = django_filters.ModelMultipleChoiceFilter(queryset=Carrier.objects.all(), method="filter_carrier", label="Has a plan with carrier")
+    line_of_coverage = django_filters.MultipleChoiceFilter(choices=Plan.Line.choices, method="filter_line", label="Has a plan of line")
     servicing_user = django_filters.NumberFilter(field_name="servicing_users", label="Serviced by user id")
     modified_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
@@ -55,9 +52,7 @@ class PlanFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Plan.Status.choices)
     plan_type = django_filters.MultipleChoiceFilter(choices=Plan.PlanType.choices)
     funding_type = django_filters.MultipleChoiceFilter(choices=Plan.FundingType.choices)
-    renewal_month = django_filters.MultipleChoiceFilter(
-        choices=EmployerGroup.Month.choices, field_name="renewal_date__month", label="Renewal month"
-    )
+    renewal_month = django_filters.MultipleChoiceFilter(choices=EmployerGroup.Month.choices, field_name="renewal_date__month", label="Renewal month")
     effective_date = django_filters.DateFromToRangeFilter()
     renewal_date = django_filters.DateFromToRangeFilter()
     modified_since = IsoDateTimeFilter(field_name="modified_at", lookup_expr="gte")
@@ -67,6 +62,4 @@ class PlanFilterSet(django_filters.FilterSet):
         fields = ["group", "billing_type", "rate_basis", "renewed_from"]
 
     def filter_q(self, queryset, name, value):
-        return queryset.filter(
-            Q(name__icontains=value) | Q(policy_number__iexact=value) | Q(group__name__icontains=value)
-        )
+        return queryset.filter(Q(name__icontains=value) | Q(policy_number__iexact=value) | Q(group__name__icontains=value))

@@ -3,6 +3,7 @@
 The fields of every line are declared; the page shows the selected line's fieldset only, and the
 form keeps the values of that line alone as the plan's ``benefit_summary``.
 """
+
 from decimal import Decimal
 
 from django import forms
@@ -15,11 +16,18 @@ from .services.plans import PLAN_FIELDS
 
 def _field(kind: str, label: str) -> forms.Field:
     if kind == MONEY:
-        return forms.DecimalField(label=label, required=False, min_value=0, decimal_places=2,
-                                  widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "$"}))
+        return forms.DecimalField(
+            label=label, required=False, min_value=0, decimal_places=2, widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "$"})
+        )
     if kind == PERCENT:
-        return forms.DecimalField(label=label, required=False, min_value=0, max_value=100, decimal_places=2,
-                                  widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "%"}))
+        return forms.DecimalField(
+            label=label,
+            required=False,
+            min_value=0,
+            max_value=100,
+            decimal_places=2,
+            widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "%"}),
+        )
     if kind == COUNT:
         return forms.IntegerField(label=label, required=False, min_value=0)
     if kind == NUMBER:

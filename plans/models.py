@@ -55,16 +55,14 @@ class EmployerGroup(models.Model):
     account_number = models.CharField(max_length=40, unique=True)
     account_type = models.CharField(max_length=20, choices=AccountType.choices, default=AccountType.GROUP)
     federal_ein = models.CharField(
-        "Federal EIN", max_length=10, blank=True,
+        "Federal EIN",
+        max_length=10,
+        blank=True,
         validators=[RegexValidator(r"^\d{2}-?\d{7}$", "Enter an EIN as 12-3456789.")],
     )
-    sic_code = models.CharField(
-        "SIC code", max_length=4, blank=True, validators=[RegexValidator(r"^\d{4}$", "Enter a four-digit SIC code.")]
-    )
+    sic_code = models.CharField("SIC code", max_length=4, blank=True, validators=[RegexValidator(r"^\d{4}$", "Enter a four-digit SIC code.")])
     office = models.CharField(max_length=100, blank=True)
-    servicing_users = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="serviced_employer_groups"
-    )
+    servicing_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="serviced_employer_groups")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     employee_count = models.PositiveIntegerField("number of employees", null=True, blank=True)
     renewal_month = models.PositiveSmallIntegerField(choices=Month.choices, null=True, blank=True)
@@ -189,20 +187,28 @@ class Plan(models.Model):
     benefit_summary = models.JSONField(default=dict, blank=True)
     rate_basis = models.CharField(max_length=20, choices=RateBasis.choices, default=RateBasis.TIERED)
     # Contribution rules: what the employer pays toward the employee's and the dependents' cost.
-    contribution_basis = models.CharField(
-        max_length=10, choices=ContributionBasis.choices, default=ContributionBasis.PERCENT
-    )
+    contribution_basis = models.CharField(max_length=10, choices=ContributionBasis.choices, default=ContributionBasis.PERCENT)
     employer_contribution_employee = models.DecimalField(
-        "employer contribution (employee)", max_digits=10, decimal_places=2, default=0,
+        "employer contribution (employee)",
+        max_digits=10,
+        decimal_places=2,
+        default=0,
         validators=[MinValueValidator(0)],
     )
     employer_contribution_dependents = models.DecimalField(
-        "employer contribution (dependents)", max_digits=10, decimal_places=2, default=0,
+        "employer contribution (dependents)",
+        max_digits=10,
+        decimal_places=2,
+        default=0,
         validators=[MinValueValidator(0)],
     )
     waiting_period_days = models.PositiveSmallIntegerField("waiting period (days)", default=0)
     renewed_from = models.OneToOneField(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="renewed_to",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="renewed_to",
         help_text="The plan this one renews (the previous plan year).",
     )
     external_ids = GenericRelation("integrations.ExternalId")
@@ -215,9 +221,7 @@ class Plan(models.Model):
         ordering = ["group__name", "line_of_coverage", "name", "-effective_date"]
         indexes = [models.Index(fields=["carrier", "line_of_coverage"]), models.Index(fields=["renewal_date"])]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(renewal_date__gt=models.F("effective_date")), name="plan_renewal_after_effective"
-            ),
+            models.CheckConstraint(condition=models.Q(renewal_date__gt=models.F("effective_date")), name="plan_renewal_after_effective"),
             models.CheckConstraint(
                 condition=models.Q(employer_contribution_employee__gte=0, employer_contribution_dependents__gte=0),
                 name="plan_contribution_non_negative",
@@ -269,18 +273,14 @@ class PlanRate(models.Model):
     tier = models.CharField(max_length=20, choices=Tier.choices, blank=True)
     age_min = models.PositiveSmallIntegerField(null=True, blank=True)
     age_max = models.PositiveSmallIntegerField(null=True, blank=True)
-    monthly_rate = models.DecimalField(
-        max_digits=10, decimal_places=2, validators=[MinValueValidator(0, "A rate can't be negative.")]
-    )
+    monthly_rate = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0, "A rate can't be negative.")])
 
     class Meta:
         ordering = ["plan", "age_min", "id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(monthly_rate__gte=0), name="planrate_non_negative"),
             models.UniqueConstraint(fields=["plan", "tier"], condition=~models.Q(tier=""), name="planrate_unique_tier"),
-            models.UniqueConstraint(
-                fields=["plan", "age_min"], condition=models.Q(tier=""), name="planrate_unique_age_band"
-            ),
+            models.UniqueConstraint(fields=["plan", "age_min"], condition=models.Q(tier=""), name="planrate_unique_age_band"),
         ]
 
     def __str__(self):

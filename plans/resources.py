@@ -3,6 +3,7 @@
 Rows are saved through the plans services, so an import validates and audits like the admin and
 the API. Imports are all or nothing: one bad row rolls the whole file back.
 """
+
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -18,8 +19,7 @@ from .services.plans import PLAN_FIELDS, TIERS, plan_create, plan_rates_validate
 class EmployerGroupResource(AllOrNothingResource):
     class Meta:
         model = EmployerGroup
-        fields = ["account_number", "name", "dba", "account_type", "federal_ein", "sic_code", "office", "status",
-                  "employee_count", "renewal_month"]
+        fields = ["account_number", "name", "dba", "account_type", "federal_ein", "sic_code", "office", "status", "employee_count", "renewal_month"]
         import_id_fields = ["account_number"]
         clean_model_instances = True
         skip_unchanged = True
@@ -39,12 +39,9 @@ def _rate_column(tier: str) -> fields.Field:
 class PlanResource(AllOrNothingResource):
     """One row per plan year; the rates are columns: one per tier, or ``age_bands`` ("0-29: 210.50; 30-39: 250")."""
 
-    group = fields.Field(attribute="group", column_name="group_account_number",
-                         widget=widgets.ForeignKeyWidget(EmployerGroup, "account_number"))
-    carrier = fields.Field(attribute="carrier", column_name="carrier_code",
-                           widget=widgets.ForeignKeyWidget(Carrier, "code"))
-    benefit_summary = fields.Field(attribute="benefit_summary", column_name="benefit_summary",
-                                   widget=widgets.JSONWidget())
+    group = fields.Field(attribute="group", column_name="group_account_number", widget=widgets.ForeignKeyWidget(EmployerGroup, "account_number"))
+    carrier = fields.Field(attribute="carrier", column_name="carrier_code", widget=widgets.ForeignKeyWidget(Carrier, "code"))
+    benefit_summary = fields.Field(attribute="benefit_summary", column_name="benefit_summary", widget=widgets.JSONWidget())
     rate_employee = _rate_column("employee")
     rate_employee_spouse = _rate_column("employee_spouse")
     rate_employee_children = _rate_column("employee_children")
@@ -53,11 +50,32 @@ class PlanResource(AllOrNothingResource):
 
     class Meta:
         model = Plan
-        fields = ["group", "carrier", "line_of_coverage", "name", "plan_type", "policy_number", "effective_date",
-                  "renewal_date", "cancellation_date", "billing_type", "funding_type", "status", "rate_basis",
-                  "contribution_basis", "employer_contribution_employee", "employer_contribution_dependents",
-                  "waiting_period_days", "benefit_summary", "version",
-                  "rate_employee", "rate_employee_spouse", "rate_employee_children", "rate_family", "age_bands"]
+        fields = [
+            "group",
+            "carrier",
+            "line_of_coverage",
+            "name",
+            "plan_type",
+            "policy_number",
+            "effective_date",
+            "renewal_date",
+            "cancellation_date",
+            "billing_type",
+            "funding_type",
+            "status",
+            "rate_basis",
+            "contribution_basis",
+            "employer_contribution_employee",
+            "employer_contribution_dependents",
+            "waiting_period_days",
+            "benefit_summary",
+            "version",
+            "rate_employee",
+            "rate_employee_spouse",
+            "rate_employee_children",
+            "rate_family",
+            "age_bands",
+        ]
         export_order = fields
         # A plan year is named by its group, carrier, line, name and effective date (never by name alone).
         import_id_fields = ["group", "carrier", "line_of_coverage", "name", "effective_date"]
@@ -108,8 +126,9 @@ class PlanResource(AllOrNothingResource):
             try:
                 ages, amount = band.split(":")
                 low, _, high = ages.strip().partition("-")
-                rates.append({"age_min": int(low), "age_max": int(high) if high.strip() else None,
-                              "monthly_rate": Decimal(amount.strip().replace("$", ""))})
+                rates.append(
+                    {"age_min": int(low), "age_max": int(high) if high.strip() else None, "monthly_rate": Decimal(amount.strip().replace("$", ""))}
+                )
             except (ValueError, InvalidOperation):
                 errors.append(f"age_bands: {band!r} is not like '30-39: 250.00'.")
         if errors:

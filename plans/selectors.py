@@ -1,4 +1,5 @@
 """Reads for employer groups, carriers and plans."""
+
 from django.db.models import Count, Prefetch, QuerySet
 
 from .filters import CarrierFilterSet, EmployerGroupFilterSet, PlanFilterSet
@@ -11,9 +12,11 @@ def carrier_list(*, filters: dict | None = None) -> QuerySet[Carrier]:
 
 def employer_group_list(*, filters: dict | None = None) -> QuerySet[EmployerGroup]:
     """Groups matching ``filters`` (EmployerGroupFilterSet criteria) with their children prefetched."""
-    queryset = EmployerGroup.objects.annotate(plan_count=Count("plans")).prefetch_related(
-        "servicing_users", "addresses", "contacts", "external_ids"
-    ).order_by("name", "id")  # Meta.ordering does not apply to an aggregated query
+    queryset = (
+        EmployerGroup.objects.annotate(plan_count=Count("plans"))
+        .prefetch_related("servicing_users", "addresses", "contacts", "external_ids")
+        .order_by("name", "id")
+    )  # Meta.ordering does not apply to an aggregated query
     return EmployerGroupFilterSet(filters or {}, queryset).qs
 
 

@@ -1,4 +1,5 @@
 """Admin wiring: the import page (from Employer groups), the choose-plans page, runs, conflicts."""
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -54,15 +55,20 @@ class AccountLinkAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="")
     def actions_column(self, obj):
-        return format_html('<a href="{}">Choose plans</a> · <a href="{}">Runs</a>', reverse("admin:plansync_accountlink_choose", args=[obj.pk]),
-                           reverse("admin:plansync_plansyncrun_changelist") + f"?link__id__exact={obj.pk}")
+        return format_html(
+            '<a href="{}">Choose plans</a> · <a href="{}">Runs</a>',
+            reverse("admin:plansync_accountlink_choose", args=[obj.pk]),
+            reverse("admin:plansync_plansyncrun_changelist") + f"?link__id__exact={obj.pk}",
+        )
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
-        return [path("import/", wrap(self.import_view), name="plansync_accountlink_import"),
-                path("<int:pk>/choose/", wrap(self.choose_view), name="plansync_accountlink_choose"),
-                path("<int:pk>/sync/", wrap(self.sync_view), name="plansync_accountlink_sync"),
-                *super().get_urls()]
+        return [
+            path("import/", wrap(self.import_view), name="plansync_accountlink_import"),
+            path("<int:pk>/choose/", wrap(self.choose_view), name="plansync_accountlink_choose"),
+            path("<int:pk>/sync/", wrap(self.sync_view), name="plansync_accountlink_sync"),
+            *super().get_urls(),
+        ]
 
     def import_view(self, request):
         if not _can_edit(request):
@@ -97,10 +103,20 @@ class AccountLinkAdmin(ReadOnlyModelAdmin):
         for account in accounts:
             account.linked_group = linked.get(account.account_id)
         latest = BenefitsAdminAccount.objects.order_by("-refreshed_at").first()
-        return TemplateResponse(request, "admin/plansync/import.html", {
-            **self.admin_site.each_context(request), "title": "Import benefits-admin account", "q": q, "accounts": accounts,
-            "errors": errors, "total": BenefitsAdminAccount.objects.count(), "refreshed": latest.refreshed_at if latest else None,
-            "groups": EmployerGroup.objects.filter(benefits_admin_link__isnull=True).order_by("name")})
+        return TemplateResponse(
+            request,
+            "admin/plansync/import.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Import benefits-admin account",
+                "q": q,
+                "accounts": accounts,
+                "errors": errors,
+                "total": BenefitsAdminAccount.objects.count(),
+                "refreshed": latest.refreshed_at if latest else None,
+                "groups": EmployerGroup.objects.filter(benefits_admin_link__isnull=True).order_by("name"),
+            },
+        )
 
     def _rows(self, request, link) -> list[Row]:
         rows, post = [], request.POST
@@ -129,8 +145,7 @@ class AccountLinkAdmin(ReadOnlyModelAdmin):
             try:
                 if "save" in request.POST:
                     plan_choices_save(actor=request.user, link=link, rows=rows)
-                    messages.success(request, f"{len(rows)} plan choice{'s' * (len(rows) != 1)} saved; "
-                                              "the next sync (or Sync now) acts on them.")
+                    messages.success(request, f"{len(rows)} plan choice{'s' * (len(rows) != 1)} saved; the next sync (or Sync now) acts on them.")
                     return redirect("admin:plansync_accountlink_choose", link.pk)
                 preview = plan_choices_preview(link=link, rows=rows)
             except ValidationError as exc:
@@ -139,10 +154,22 @@ class AccountLinkAdmin(ReadOnlyModelAdmin):
         for rp, _choice in sides["remote"]:
             line = PRODUCT_TYPE_TO_LINE.get(rp.data.get("productTypeID"))
             rp.line = line.label if line else f"Product type {rp.data.get('productTypeID')} (no AgencyDesk line)"
-        return TemplateResponse(request, "admin/plansync/choose.html", {
-            **self.admin_site.each_context(request), "title": f"Choose plans to sync: {link.group.name}", "link": link,
-            "local": sides["local"], "remote": sides["remote"], "errors": errors, "preview": preview,
-            "choice_options": PlanChoice.Choice.choices, "sides": Side.choices, "categories": ["details", "benefits", "rates"]})
+        return TemplateResponse(
+            request,
+            "admin/plansync/choose.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Choose plans to sync: {link.group.name}",
+                "link": link,
+                "local": sides["local"],
+                "remote": sides["remote"],
+                "errors": errors,
+                "preview": preview,
+                "choice_options": PlanChoice.Choice.choices,
+                "sides": Side.choices,
+                "categories": ["details", "benefits", "rates"],
+            },
+        )
 
     def sync_view(self, request, pk):
         link = get_object_or_404(AccountLink, pk=pk)
@@ -168,8 +195,9 @@ class PlanSyncItemInline(admin.TabularInline):
     def changes_table(self, obj):
         if not obj.changes:
             return "—"
-        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {} → {} ({})</li>",
-                                                           ((c["field"], c["old"], c["new"], c["direction"]) for c in obj.changes)))
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}: {} → {} ({})</li>", ((c["field"], c["old"], c["new"], c["direction"]) for c in obj.changes))
+        )
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -191,8 +219,20 @@ class QueueFilter(admin.SimpleListFilter):
 class PlanSyncRunAdmin(ReadOnlyModelAdmin):
     list_display = ["link", "trigger", "queue_label", "status", "created_at", "finished_at", "tries", "http_calls", "reason"]
     list_filter = [QueueFilter, "status", "trigger", "link"]
-    fields = ["link", "trigger", "status", "requested_by", "created_at", "started_at", "finished_at", "tries", "next_try_at",
-              "http_calls", "reason", "history_list"]
+    fields = [
+        "link",
+        "trigger",
+        "status",
+        "requested_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "tries",
+        "next_try_at",
+        "http_calls",
+        "reason",
+        "history_list",
+    ]
     readonly_fields = fields
     inlines = [PlanSyncItemInline]
 
@@ -212,8 +252,19 @@ class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
     list_display = ["choice", "kind", "field_label", "local_shown", "remote_shown", "status", "resolve_links"]
     list_filter = ["status", "kind"]
     # The change page is where *Awaiting a person* links to: the conflict, and its resolve buttons.
-    fields = ["choice", "kind", "field_label", "local_shown", "remote_shown", "agreed_value", "status", "created_at",
-              "resolved_by", "resolved_at", "resolve_links"]
+    fields = [
+        "choice",
+        "kind",
+        "field_label",
+        "local_shown",
+        "remote_shown",
+        "agreed_value",
+        "status",
+        "created_at",
+        "resolved_by",
+        "resolved_at",
+        "resolve_links",
+    ]
     readonly_fields = fields
 
     @admin.display(description="field")
@@ -238,12 +289,17 @@ class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
     def resolve_links(self, obj):
         if obj.status != "open":
             return obj.get_resolution_display()
-        options = (["agencydesk", "benefits_admin"] if obj.kind == "field" else ["keep", "archive"])
-        return format_html_join(" ", '<form method="post" action="{}" style="display:inline">'
-                                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-                                '<button name="resolution" value="{}">{}</button></form>',
-                                ((reverse("admin:plansync_plansyncconflict_resolve", args=[obj.pk]), self._csrf, value,
-                                  PlanSyncConflict.Resolution(value).label) for value in options))
+        options = ["agencydesk", "benefits_admin"] if obj.kind == "field" else ["keep", "archive"]
+        return format_html_join(
+            " ",
+            '<form method="post" action="{}" style="display:inline">'
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<button name="resolution" value="{}">{}</button></form>',
+            (
+                (reverse("admin:plansync_plansyncconflict_resolve", args=[obj.pk]), self._csrf, value, PlanSyncConflict.Resolution(value).label)
+                for value in options
+            ),
+        )
 
     def changelist_view(self, request, extra_context=None):
         from django.middleware.csrf import get_token
@@ -258,8 +314,10 @@ class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
-        return [path("<int:pk>/resolve/", self.admin_site.admin_view(self.resolve_view), name="plansync_plansyncconflict_resolve"),
-                *super().get_urls()]
+        return [
+            path("<int:pk>/resolve/", self.admin_site.admin_view(self.resolve_view), name="plansync_plansyncconflict_resolve"),
+            *super().get_urls(),
+        ]
 
     def resolve_view(self, request, pk):
         if request.method != "POST" or not _can_edit(request):
@@ -278,10 +336,18 @@ def _plansync_queue_rows(request):
     url = reverse("admin:plansync_plansyncrun_changelist")
     failed = PlanSyncRun.objects.filter(status__in=QUEUE_STATUSES[Queue.FAILED]).count()
     running = PlanSyncRun.objects.filter(status__in=QUEUE_STATUSES[Queue.IN_PROGRESS]).count()
-    return [home.HomeRow("Failed runs", url=f"{url}?queue={Queue.FAILED}", count=failed, tone="failed" if failed else ""),
-            home.HomeRow("In progress", url=f"{url}?queue={Queue.IN_PROGRESS}", count=running,
-                         tone="running" if running else "")]
+    return [
+        home.HomeRow("Failed runs", url=f"{url}?queue={Queue.FAILED}", count=failed, tone="failed" if failed else ""),
+        home.HomeRow("In progress", url=f"{url}?queue={Queue.IN_PROGRESS}", count=running, tone="running" if running else ""),
+    ]
 
 
-home.register(home.Panel(key="plansync_runs", section=home.QUEUES, title="Plan sync (benefits-admin system)",
-                         permission="plansync.view_plansyncrun", rows=_plansync_queue_rows))
+home.register(
+    home.Panel(
+        key="plansync_runs",
+        section=home.QUEUES,
+        title="Plan sync (benefits-admin system)",
+        permission="plansync.view_plansyncrun",
+        rows=_plansync_queue_rows,
+    )
+)

@@ -18,7 +18,13 @@ class PlansyncConfig(AppConfig):
         # A plan edited here is queued for its group's next run, after commit (the hourly pass stays the safety net).
         plan_changed_subscribe(plan_changed)
         # Open conflicts wait in *Awaiting a person* with every other decision a sync leaves.
-        decisions.register(decisions.DecisionSource(
-            key="plansync_conflicts", kind="Plan-sync conflict", permission="plansync.view_plansyncconflict",
-            url="admin:plansync_plansyncconflict_changelist", count=open_conflict_count, rows=conflict_decisions,
-        ))
+        decisions.register(
+            decisions.DecisionSource(
+                key="plansync_conflicts",
+                kind="Plan-sync conflict",
+                permission="plansync.view_plansyncconflict",
+                url="admin:plansync_plansyncconflict_changelist",
+                count=open_conflict_count,
+                rows=conflict_decisions,
+            )
+        )

@@ -1,4 +1,5 @@
 """FilterSets shared by the admin, the API and the selectors."""
+
 import django_filters
 from django.db.models import Q
 

@@ -5,21 +5,29 @@ give the same keys), because its value sets are the coarser ones: two AgencyDesk
 both "Expired" there are equal, so a value never bounces back and forth. A value with no
 counterpart raises ``Unmappable`` with the reason: that plan's sync fails, nothing is defaulted.
 """
+
 import json
 import re
 from decimal import Decimal
 
 from plans.models import Plan
 
-DETAILS = ["name", "policyNumber", "productTypeID", "carrierID", "productStatus", "effectiveAsOf", "renewalOn",
-           "cancellationOn", "billingType"]
+DETAILS = ["name", "policyNumber", "productTypeID", "carrierID", "productStatus", "effectiveAsOf", "renewalOn", "cancellationOn", "billingType"]
 BENEFITS = ["benefitSummary"]
 RATES = ["rates"]
 CATEGORIES = {"details": DETAILS, "benefits": BENEFITS, "rates": RATES}
 FIELD_LABELS = {
-    "name": "Plan name", "policyNumber": "Policy number", "productTypeID": "Line of coverage", "carrierID": "Carrier",
-    "productStatus": "Status", "effectiveAsOf": "Effective date", "renewalOn": "Renewal date",
-    "cancellationOn": "Cancellation date", "billingType": "Billing type", "benefitSummary": "Benefits", "rates": "Rates",
+    "name": "Plan name",
+    "policyNumber": "Policy number",
+    "productTypeID": "Line of coverage",
+    "carrierID": "Carrier",
+    "productStatus": "Status",
+    "effectiveAsOf": "Effective date",
+    "renewalOn": "Renewal date",
+    "cancellationOn": "Cancellation date",
+    "billingType": "Billing type",
+    "benefitSummary": "Benefits",
+    "rates": "Rates",
 }
 
 
@@ -30,8 +38,15 @@ class Unmappable(ValueError):
 # Lines of coverage by productTypeID: accident, critical illness and hospital indemnity have no line
 # of their own there (all "Limited_Benefit_Products"), so the product type tells them apart.
 PRODUCT_TYPE_TO_LINE = {
-    101: Plan.Line.MEDICAL, 102: Plan.Line.DENTAL, 103: Plan.Line.VISION, 104: Plan.Line.LIFE, 105: Plan.Line.ADD,
-    107: Plan.Line.STD, 108: Plan.Line.LTD, 111: Plan.Line.ACCIDENT, 112: Plan.Line.CRITICAL_ILLNESS,
+    101: Plan.Line.MEDICAL,
+    102: Plan.Line.DENTAL,
+    103: Plan.Line.VISION,
+    104: Plan.Line.LIFE,
+    105: Plan.Line.ADD,
+    107: Plan.Line.STD,
+    108: Plan.Line.LTD,
+    111: Plan.Line.ACCIDENT,
+    112: Plan.Line.CRITICAL_ILLNESS,
     113: Plan.Line.HOSPITAL_INDEMNITY,
 }
 LINE_TO_PRODUCT_TYPE = {line: type_id for type_id, line in PRODUCT_TYPE_TO_LINE.items()}
@@ -40,26 +55,53 @@ LINE_TO_PRODUCT_TYPE = {line: type_id for type_id, line in PRODUCT_TYPE_TO_LINE.
 UNMAPPED_PRODUCT_TYPES = {106, 109, 110, 114, 115, 116, 117, 118, 119}
 
 STATUS_TO_REMOTE = {
-    Plan.Status.PENDING: "Pending", Plan.Status.ACTIVE: "Current", Plan.Status.RENEWED: "Expired",
-    Plan.Status.CANCELLED: "Cancelled", Plan.Status.TERMINATED: "Expired",
+    Plan.Status.PENDING: "Pending",
+    Plan.Status.ACTIVE: "Current",
+    Plan.Status.RENEWED: "Expired",
+    Plan.Status.CANCELLED: "Cancelled",
+    Plan.Status.TERMINATED: "Expired",
 }
-STATUS_FROM_REMOTE = {"Pending": Plan.Status.PENDING, "Current": Plan.Status.ACTIVE, "Cancelled": Plan.Status.CANCELLED,
-                      "Expired": Plan.Status.TERMINATED}
+STATUS_FROM_REMOTE = {
+    "Pending": Plan.Status.PENDING,
+    "Current": Plan.Status.ACTIVE,
+    "Cancelled": Plan.Status.CANCELLED,
+    "Expired": Plan.Status.TERMINATED,
+}
 
 BILLING_TO_REMOTE = {Plan.BillingType.DIRECT_BILL: "Direct_Bill", Plan.BillingType.LIST_BILL: "Agency_Bill"}
 BILLING_FROM_REMOTE = {"Direct_Bill": Plan.BillingType.DIRECT_BILL, "Agency_Bill": Plan.BillingType.LIST_BILL}
 # Self bill (the employer bills itself) has no counterpart there.
 
 CARRIER_FROM_REMOTE = {  # carrierID -> AgencyDesk carrier code
-    2001: "uhc", 2002: "aetna", 2003: "cigna", 2004: "anthem", 2005: "bcbs", 2006: "kaiser", 2007: "humana",
-    2010: "delta-dental", 2011: "guardian", 2012: "metlife", 2013: "ameritas", 2020: "vsp", 2021: "eyemed",
-    2030: "lincoln", 2031: "principal", 2032: "sun-life", 2033: "unum", 2034: "hartford", 2040: "aflac",
+    2001: "uhc",
+    2002: "aetna",
+    2003: "cigna",
+    2004: "anthem",
+    2005: "bcbs",
+    2006: "kaiser",
+    2007: "humana",
+    2010: "delta-dental",
+    2011: "guardian",
+    2012: "metlife",
+    2013: "ameritas",
+    2020: "vsp",
+    2021: "eyemed",
+    2030: "lincoln",
+    2031: "principal",
+    2032: "sun-life",
+    2033: "unum",
+    2034: "hartford",
+    2040: "aflac",
     2041: "mutual-of-omaha",
 }
 CARRIER_TO_REMOTE = {code: carrier_id for carrier_id, code in CARRIER_FROM_REMOTE.items()}
 
-TIER_TO_REMOTE = {"employee": "Employee Only", "employee_spouse": "Employee + Spouse",
-                  "employee_children": "Employee + Child(ren)", "family": "Family"}
+TIER_TO_REMOTE = {
+    "employee": "Employee Only",
+    "employee_spouse": "Employee + Spouse",
+    "employee_children": "Employee + Child(ren)",
+    "family": "Family",
+}
 TIER_FROM_REMOTE = {text: tier for tier, text in TIER_TO_REMOTE.items()}
 BAND_RE = re.compile(r"^Age (\d+)(?:-(\d+)|\+)$")
 
@@ -122,11 +164,13 @@ def _money(value) -> str:
 def comparable_local(plan: Plan, rates: list[dict]) -> dict:
     """The plan in the benefits-admin system's terms (raises ``Unmappable``)."""
     return {
-        "name": plan.name, "policyNumber": plan.policy_number or "",
+        "name": plan.name,
+        "policyNumber": plan.policy_number or "",
         "productTypeID": _lookup(LINE_TO_PRODUCT_TYPE, plan.line_of_coverage, "The line of coverage"),
         "carrierID": _lookup(CARRIER_TO_REMOTE, plan.carrier.code, "The carrier"),
         "productStatus": _lookup(STATUS_TO_REMOTE, plan.status, "The plan status"),
-        "effectiveAsOf": plan.effective_date.isoformat(), "renewalOn": plan.renewal_date.isoformat(),
+        "effectiveAsOf": plan.effective_date.isoformat(),
+        "renewalOn": plan.renewal_date.isoformat(),
         "cancellationOn": plan.cancellation_date.isoformat() if plan.cancellation_date else None,
         "billingType": _lookup(BILLING_TO_REMOTE, plan.billing_type, f"The billing type {plan.get_billing_type_display()!r}:"),
         "benefitSummary": dict(sorted((plan.benefit_summary or {}).items())),
@@ -143,11 +187,16 @@ def comparable_remote(product: dict, rate: dict | None) -> dict:
         except (TypeError, ValueError):
             summary[item["attribute"]] = item["value"]
     return {
-        "name": product.get("name") or "", "policyNumber": product.get("policyNumber") or "",
-        "productTypeID": product.get("productTypeID"), "carrierID": product.get("carrierID"),
-        "productStatus": product.get("productStatus"), "effectiveAsOf": product.get("effectiveAsOf"),
-        "renewalOn": product.get("renewalOn"), "cancellationOn": product.get("cancellationOn"),
-        "billingType": product.get("billingType"), "benefitSummary": dict(sorted(summary.items())),
+        "name": product.get("name") or "",
+        "policyNumber": product.get("policyNumber") or "",
+        "productTypeID": product.get("productTypeID"),
+        "carrierID": product.get("carrierID"),
+        "productStatus": product.get("productStatus"),
+        "effectiveAsOf": product.get("effectiveAsOf"),
+        "renewalOn": product.get("renewalOn"),
+        "cancellationOn": product.get("cancellationOn"),
+        "billingType": product.get("billingType"),
+        "benefitSummary": dict(sorted(summary.items())),
         "rates": sorted([t["description"], _money(t["monthlyPremium"])] for t in (rate or {}).get("rateTiers") or []),
     }
 

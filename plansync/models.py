@@ -1,5 +1,6 @@
 """The benefits-admin link: cached accounts, group <-> account links, per-plan choices with the
 snapshot both sides last agreed on, sync runs with per-plan outcomes, and conflicts for a person."""
+
 from django.conf import settings
 from django.db import models
 
@@ -112,10 +113,10 @@ class PlanChoice(models.Model):
         ordering = ["link", "id"]
         verbose_name = "plan choice"
         constraints = [
-            models.CheckConstraint(condition=models.Q(plan__isnull=False) | models.Q(product_id__isnull=False),
-                                   name="planchoice_has_a_side"),
-            models.CheckConstraint(condition=~models.Q(choice="link") | models.Q(plan__isnull=False, product_id__isnull=False),
-                                   name="planchoice_link_has_both"),
+            models.CheckConstraint(condition=models.Q(plan__isnull=False) | models.Q(product_id__isnull=False), name="planchoice_has_a_side"),
+            models.CheckConstraint(
+                condition=~models.Q(choice="link") | models.Q(plan__isnull=False, product_id__isnull=False), name="planchoice_link_has_both"
+            ),
         ]
 
     def __str__(self):
@@ -142,8 +143,7 @@ class PlanSyncRun(Attempt):
     class Meta(Attempt.Meta):
         ordering = ["-created_at", "-id"]
         verbose_name = "plan sync run"
-        constraints = [models.UniqueConstraint(fields=["link"], condition=models.Q(status="running"),
-                                               name="plansyncrun_one_running_per_link")]
+        constraints = [models.UniqueConstraint(fields=["link"], condition=models.Q(status="running"), name="plansyncrun_one_running_per_link")]
 
     def __str__(self):
         return f"{self.link.group.name} · {self.created_at:%Y-%m-%d %H:%M} · {self.get_status_display()}"
@@ -207,8 +207,9 @@ class PlanSyncConflict(models.Model):
     class Meta:
         ordering = ["status", "-created_at"]
         verbose_name = "plan sync conflict"
-        constraints = [models.UniqueConstraint(fields=["choice", "field"], condition=models.Q(status="open"),
-                                               name="plansyncconflict_one_open_per_field")]
+        constraints = [
+            models.UniqueConstraint(fields=["choice", "field"], condition=models.Q(status="open"), name="plansyncconflict_one_open_per_field")
+        ]
 
     def __str__(self):
         return f"{self.choice}: {self.get_kind_display()} {self.field}".strip()

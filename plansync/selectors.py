@@ -1,4 +1,5 @@
 """Reads of the benefits-admin link, through the FilterSets the API and admin share."""
+
 from django.db.models import QuerySet
 from django.urls import reverse
 
@@ -43,8 +44,11 @@ def open_conflict_count() -> int:
 
 def conflict_decisions(limit: int) -> list[Decision]:
     """Open conflicts, oldest first, as decisions for *Awaiting a person* (each opens its admin page)."""
-    rows = (PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN)
-            .select_related("choice__plan", "choice__link__group").order_by("created_at", "pk")[:limit])
+    rows = (
+        PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN)
+        .select_related("choice__plan", "choice__link__group")
+        .order_by("created_at", "pk")[:limit]
+    )
     decisions = []
     for conflict in rows:
         plan = str(conflict.choice)
@@ -54,6 +58,13 @@ def conflict_decisions(limit: int) -> list[Decision]:
             title, blocks = f"{plan} ({group}): {label} changed on both sides", f"Plan {plan} does not sync its {label}"
         else:
             title, blocks = f"{plan} ({group}): removed in the benefits-admin system", f"Plan {plan} does not sync"
-        decisions.append(Decision(kind="Plan-sync conflict", title=title, blocks=blocks, opened_at=conflict.created_at,
-                                  url=reverse("admin:plansync_plansyncconflict_change", args=[conflict.pk])))
+        decisions.append(
+            Decision(
+                kind="Plan-sync conflict",
+                title=title,
+                blocks=blocks,
+                opened_at=conflict.created_at,
+                url=reverse("admin:plansync_plansyncconflict_change", args=[conflict.pk]),
+            )
+        )
     return decisions

@@ -1,4 +1,5 @@
 """Thin Celery tasks for the plan sync: ids in, one service call each."""
+
 from celery import shared_task
 
 from .models import PlanSyncRun

@@ -1,4 +1,5 @@
 """Demo data for sales records: a workflow, and one finished "Create Sales Records…" job (idempotent)."""
+
 from accounts.models import User
 from accounts.services import record_save
 
@@ -11,9 +12,12 @@ DEMO_CRITERIA = {"record_status": ["prospect"], "state": ["FL"]}
 def load(stdout) -> None:
     renewal = SalesRecordType.objects.get(name="Renewal")
     if not SalesWorkflow.objects.filter(name="Call new renewals").exists():
-        workflow = record_save(actor=None, instance=SalesWorkflow(
-            name="Call new renewals", create_activity=True, activity_subject="Call about the renewal", activity_due_days=3,
-            set_stage="new"))
+        workflow = record_save(
+            actor=None,
+            instance=SalesWorkflow(
+                name="Call new renewals", create_activity=True, activity_subject="Call about the renewal", activity_due_days=3, set_stage="new"
+            ),
+        )
         workflow.record_types.set([renewal])
     if not MassCreationJob.objects.exists():
         actor = User.objects.filter(username="agency_admin").first()

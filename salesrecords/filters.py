@@ -1,4 +1,5 @@
 """FilterSets for sales records, jobs and activities (shared by the API and the admin)."""
+
 import django_filters as filters
 
 from .models import Activity, MassCreationJob, SalesRecord

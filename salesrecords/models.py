@@ -5,6 +5,7 @@ A sales record copies an individual's fields (personal data as the same three en
 last-4 columns, never decrypted) and stays linked to it: at most one record per individual,
 enforced by the unique ``individual_id`` column that mass creation's ``ON CONFLICT`` relies on.
 """
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -25,8 +26,11 @@ MAX_RECORD_TYPES = 10
 
 # Custom field types that do not carry over to sales records (DESIGN.md section 5).
 NOT_CARRIED_TYPES = (
-    CustomField.FieldType.NUMBER, CustomField.FieldType.CURRENCY, CustomField.FieldType.PERCENT,
-    CustomField.FieldType.CHECKBOX, CustomField.FieldType.CHECKBOX_LIST,
+    CustomField.FieldType.NUMBER,
+    CustomField.FieldType.CURRENCY,
+    CustomField.FieldType.PERCENT,
+    CustomField.FieldType.CHECKBOX,
+    CustomField.FieldType.CHECKBOX_LIST,
 )
 
 
@@ -78,7 +82,8 @@ class MassCreationJob(Job):
     criteria_version = models.PositiveSmallIntegerField(default=CRITERIA_VERSION, help_text=CRITERIA_VERSION_HELP)
     record_type = models.ForeignKey(SalesRecordType, on_delete=models.PROTECT, related_name="jobs")
     matched = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Individuals the search found: counted when the job starts, exact (counted by the chunks) once it is done.")
+        null=True, blank=True, help_text="Individuals the search found: counted when the job starts, exact (counted by the chunks) once it is done."
+    )
     processed = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0, help_text="Already had a sales record.")
@@ -115,19 +120,29 @@ class SalesRecord(Person):
     # (and WAL-logs) their pages -- measured on 15,000 records: +1.4 s and +70 MB of WAL on top of a
     # 1.8 s insert. The ORM still sets it NULL when an individual is deleted; convert tolerates a stale id.
     individual = models.OneToOneField(
-        Individual, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales_record", db_constraint=False,
+        Individual,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sales_record",
+        db_constraint=False,
     )
     # FK indexes that a composite index below already starts with are left out (cheaper mass inserts).
     record_type = models.ForeignKey(SalesRecordType, on_delete=models.PROTECT, related_name="records", db_index=False)
     assigned_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales_records",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sales_records",
         db_index=False,
     )
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
     temperature = models.CharField(max_length=10, choices=Temperature.choices, blank=True)
     # Informational link (jobs are never deleted): no database constraint, so a mass insert checks one FK less per row.
-    job = models.ForeignKey(MassCreationJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="records",
-                            db_index=False, db_constraint=False)
+    job = models.ForeignKey(
+        MassCreationJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="records", db_index=False, db_constraint=False
+    )
     record_status = models.CharField(max_length=20, choices=Person.RecordStatus.choices, default=Person.RecordStatus.PROSPECT)
 
     class Meta:
@@ -159,8 +174,9 @@ class SalesRecord(Person):
         fields = {f.key: f for f in CustomField.objects.filter(key__in=list(new))}
         not_carried = [k for k, f in fields.items() if f.field_type in NOT_CARRIED_TYPES]
         if not_carried:
-            raise ValidationError({"custom_fields": [
-                f"{k}: a {fields[k].get_field_type_display().lower()} field stays on the individual." for k in not_carried]})
+            raise ValidationError(
+                {"custom_fields": [f"{k}: a {fields[k].get_field_type_display().lower()} field stays on the individual." for k in not_carried]}
+            )
         cleaned = clean_values(new, fields=fields)
         return {k: cleaned[k] if k in new else v for k, v in values.items() if k not in new or k in cleaned}
 
@@ -174,10 +190,8 @@ class SalesWorkflow(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     active = models.BooleanField(default=True)
-    record_types = models.ManyToManyField(SalesRecordType, blank=True, related_name="workflows",
-                                          help_text="Empty: every type.")
-    criteria = models.JSONField(default=dict, blank=True,
-                                help_text="Advanced-search criteria the record's individual must meet (empty: all).")
+    record_types = models.ManyToManyField(SalesRecordType, blank=True, related_name="workflows", help_text="Empty: every type.")
+    criteria = models.JSONField(default=dict, blank=True, help_text="Advanced-search criteria the record's individual must meet (empty: all).")
     criteria_version = models.PositiveSmallIntegerField(default=CRITERIA_VERSION, help_text=CRITERIA_VERSION_HELP)
     # Actions: any combination.
     create_activity = models.BooleanField(default=False)
@@ -207,10 +221,8 @@ class SalesWorkflowRun(models.Model):
     """
 
     # The unique pair below indexes the workflow; the ORM cascades deletes (no per-row FK check on mass inserts).
-    workflow = models.ForeignKey(SalesWorkflow, on_delete=models.CASCADE, related_name="runs", db_index=False,
-                                 db_constraint=False)
-    sales_record = models.ForeignKey(SalesRecord, on_delete=models.CASCADE, related_name="workflow_runs",
-                                     db_constraint=False)
+    workflow = models.ForeignKey(SalesWorkflow, on_delete=models.CASCADE, related_name="runs", db_index=False, db_constraint=False)
+    sales_record = models.ForeignKey(SalesRecord, on_delete=models.CASCADE, related_name="workflow_runs", db_constraint=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -244,16 +256,17 @@ class Activity(models.Model):
     """A task for a user about a sales record (made by workflows or by hand)."""
 
     subject = models.CharField(max_length=200)
-    sales_record = models.ForeignKey(SalesRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities",
-                                     db_constraint=False)
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="sales_activities", db_index=False)  # activity_user_due_idx
+    sales_record = models.ForeignKey(SalesRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities", db_constraint=False)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales_activities", db_index=False
+    )  # activity_user_due_idx
     due_date = models.DateField(null=True, blank=True)
     done = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
     # Informational (the ORM sets it NULL when a workflow is deleted): no per-row FK check on mass inserts.
-    workflow = models.ForeignKey(SalesWorkflow, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities",
-                                 db_index=False, db_constraint=False)
+    workflow = models.ForeignKey(
+        SalesWorkflow, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities", db_index=False, db_constraint=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,6 +5,7 @@ Every right on sales records needs at least Visible on Sales Enablement
 decides (it may grant more than the group, e.g. add for a Visible user, or less); without a row
 the security group's level decides. Superusers may do everything.
 """
+
 from django.db.models import QuerySet
 
 from .models import SalesRecordType, SalesRecordTypeRight

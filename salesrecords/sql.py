@@ -1,6 +1,7 @@
 """The set-based statements of mass creation: one INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING
 per chunk, on PostgreSQL and SQLite (>= 3.35) alike; only the custom-field expression differs.
 """
+
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import QuerySet
@@ -54,8 +55,17 @@ def search_condition(individuals: QuerySet) -> tuple[str, tuple]:
 
 
 COLUMNS = (
-    "individual_id", "record_type_id", "assigned_user_id", "stage", "temperature", "job_id",
-    *CARRIED_FIELDS, *PERSONAL_COLUMNS, "custom_fields", "created_at", "updated_at",
+    "individual_id",
+    "record_type_id",
+    "assigned_user_id",
+    "stage",
+    "temperature",
+    "job_id",
+    *CARRIED_FIELDS,
+    *PERSONAL_COLUMNS,
+    "custom_fields",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -65,8 +75,9 @@ def folds_workflows() -> bool:
     return connection.vendor == "postgresql"
 
 
-def insert_sales_records(*, individuals: QuerySet, record_type_id: int, job_id: int | None, stage: str,
-                         excluded_keys: list[str], now, workflows: list | None = None) -> tuple[int, int]:
+def insert_sales_records(
+    *, individuals: QuerySet, record_type_id: int, job_id: int | None, stage: str, excluded_keys: list[str], now, workflows: list | None = None
+) -> tuple[int, int]:
     """Create a sales record for every individual in ``individuals`` that has none: (individuals, records created).
 
     One ``INSERT ... SELECT ... ON CONFLICT (individual_id) DO NOTHING``, in individual id order:
@@ -90,16 +101,16 @@ def insert_sales_records(*, individuals: QuerySet, record_type_id: int, job_id: 
         f"SELECT {INDIVIDUALS}.id, %s, a.user_id, {stage_sql}, '', %s, {copied}, {cf_sql}, %s, %s "
         f"FROM {INDIVIDUALS} LEFT JOIN accounts_agent a ON a.id = {INDIVIDUALS}.servicing_agent_id "
         f"WHERE {where} ORDER BY {INDIVIDUALS}.id "
-        "ON CONFLICT (individual_id) DO NOTHING RETURNING "
-        + ("id, individual_id, assigned_user_id" if postgres else "id")
+        "ON CONFLICT (individual_id) DO NOTHING RETURNING " + ("id, individual_id, assigned_user_id" if postgres else "id")
     )
     params = [record_type_id, *stage_params, job_id, *cf_params, now, now, *where_params]
     count = f"SELECT count(*) FROM {INDIVIDUALS} WHERE {where}"
     with connection.cursor() as cursor:
         if postgres:
             actions, action_params = _workflow_actions(workflows, now)
-            cursor.execute(f"WITH created AS ({insert}){actions} SELECT ({count}), (SELECT count(*) FROM created)",
-                           [*params, *action_params, *where_params])
+            cursor.execute(
+                f"WITH created AS ({insert}){actions} SELECT ({count}), (SELECT count(*) FROM created)", [*params, *action_params, *where_params]
+            )
             found, created = cursor.fetchone()
             return found, created
         cursor.execute(count, where_params)
@@ -144,12 +155,13 @@ def _workflow_actions(workflows: list, now) -> tuple[str, list]:
             sql.append(
                 f", activities_{n} AS (INSERT INTO salesrecords_activity (subject, sales_record_id, assigned_to_id, "
                 "due_date, done, notes, workflow_id, created_at, updated_at) "
-                f"SELECT %s, c.id, c.assigned_user_id, %s, FALSE, '', %s, %s, %s FROM created c WHERE {condition})")
-            params += [workflow.activity_subject, activity_due_date(workflow, now), workflow.pk, now, now,
-                       *condition_params]
+                f"SELECT %s, c.id, c.assigned_user_id, %s, FALSE, '', %s, %s, %s FROM created c WHERE {condition})"
+            )
+            params += [workflow.activity_subject, activity_due_date(workflow, now), workflow.pk, now, now, *condition_params]
         sql.append(
             f", runs_{n} AS (INSERT INTO salesrecords_salesworkflowrun (workflow_id, sales_record_id, created_at) "
-            f"SELECT %s, c.id, %s FROM created c WHERE {condition}{' RETURNING id' if workflow.send_email else ''})")
+            f"SELECT %s, c.id, %s FROM created c WHERE {condition}{' RETURNING id' if workflow.send_email else ''})"
+        )
         params += [workflow.pk, now, *condition_params]
         if workflow.send_email:  # its outbox rows (core.jobs.Job, queued), sent after commit
             sql.append(f", emails_{n} AS ({_EMAILS_INSERT} SELECT r.id, %s, %s, 0, '' FROM runs_{n} r)")
@@ -171,8 +183,7 @@ def insert_workflow_runs(*, workflow_id: int, records: QuerySet, send_email: boo
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO salesrecords_salesworkflowrun (workflow_id, sales_record_id, created_at) "
-            f"SELECT %s, sr.id, %s FROM salesrecords_salesrecord sr WHERE sr.id IN ({ids_sql})"
-            + (" RETURNING id" if send_email else ""),
+            f"SELECT %s, sr.id, %s FROM salesrecords_salesrecord sr WHERE sr.id IN ({ids_sql})" + (" RETURNING id" if send_email else ""),
             [workflow_id, connection.ops.adapt_datetimefield_value(now), *ids_params],
         )
         if not send_email:

@@ -1,4 +1,5 @@
 """Thin Celery tasks for sales records: ids in, one service call each."""
+
 from celery import shared_task
 
 from .services import mass_creation_jobs_sweep, mass_creation_run

@@ -8,6 +8,7 @@ claimed first (``job_claim``) so it is sent once; the same task runs every minut
 any left queued (a lost message), due for a retry, or whose sender died (``jobs_sweep``).
 ``validate_workflow`` is the one validation of a workflow (the service and the admin form call it).
 """
+
 import datetime
 import logging
 
@@ -42,8 +43,7 @@ def validate_workflow(workflow: SalesWorkflow) -> None:
     try:
         workflow.criteria, workflow.criteria_version = criteria_clean(workflow.criteria), CRITERIA_VERSION
     except ValidationError as exc:
-        errors["criteria"] = [f"{k}: {' '.join(v)}" if k != "criteria" else " ".join(v)
-                              for k, v in exc.message_dict.items()]
+        errors["criteria"] = [f"{k}: {' '.join(v)}" if k != "criteria" else " ".join(v) for k, v in exc.message_dict.items()]
     if not (workflow.create_activity or workflow.send_email or workflow.set_stage):
         errors["__all__"] = ["Choose at least one action: create an activity, send an email or set the stage."]
     if workflow.create_activity and not workflow.activity_subject.strip():
@@ -111,10 +111,10 @@ def workflows_trigger(*, records: QuerySet, workflows: list[SalesWorkflow], now=
         if workflow.set_stage:
             SalesRecord.objects.filter(pk__in=todo.values("pk")).update(stage=workflow.set_stage, updated_at=now)
         if workflow.create_activity:
-            sql.insert_activities(workflow_id=workflow.pk, subject=workflow.activity_subject,
-                                  due_date=activity_due_date(workflow, now), records=todo, now=now)
-        counts[workflow.pk] = sql.insert_workflow_runs(workflow_id=workflow.pk, records=todo,
-                                                       send_email=workflow.send_email, now=now)
+            sql.insert_activities(
+                workflow_id=workflow.pk, subject=workflow.activity_subject, due_date=activity_due_date(workflow, now), records=todo, now=now
+            )
+        counts[workflow.pk] = sql.insert_workflow_runs(workflow_id=workflow.pk, records=todo, send_email=workflow.send_email, now=now)
     return counts
 
 
@@ -136,8 +136,7 @@ def workflow_emails_send(*, batch: int = 500) -> int:
     """
     lease = settings.SALESRECORDS_EMAIL_LEASE_SECONDS
     jobs_sweep(WorkflowEmail, enqueue=lambda pk: None, queued_lease_seconds=lease)
-    rows = WorkflowEmail.objects.select_related(
-        "run__workflow", "run__sales_record__assigned_user", "run__sales_record__record_type")
+    rows = WorkflowEmail.objects.select_related("run__workflow", "run__sales_record__assigned_user", "run__sales_record__record_type")
     sent, after = 0, 0
     while True:
         due = Q(status=Status.QUEUED) | Q(status=Status.RETRYING, next_try_at__lte=timezone.now())
@@ -162,8 +161,13 @@ def _deliver(email: WorkflowEmail, *, lease: float) -> bool:
         now, tries = timezone.now(), settings.SALESRECORDS_EMAIL_MAX_TRIES
         if email.tries < tries:
             at = now + datetime.timedelta(seconds=lease)
-            job_retry_at(email, at, reason=f"{refused} (try {email.tries} of {tries}; again at {timezone.localtime(at):%H:%M}).",
-                         lease_seconds=lease, since=email.retrying_since or now)
+            job_retry_at(
+                email,
+                at,
+                reason=f"{refused} (try {email.tries} of {tries}; again at {timezone.localtime(at):%H:%M}).",
+                lease_seconds=lease,
+                since=email.retrying_since or now,
+            )
         else:
             job_settle(email, Status.FAILED, reason=f"{refused} (gave up after {tries} tries).")
         return False

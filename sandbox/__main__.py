@@ -1,4 +1,5 @@
 """``python -m sandbox [--host 127.0.0.1] [--port 8001] [--db var/sandbox/sandbox.sqlite3]``."""
+
 import argparse
 import contextlib
 import socketserver

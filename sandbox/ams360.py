@@ -14,6 +14,7 @@ Control (no auth): ``/_sandbox/ams/`` (page: edit customers, contacts and polici
 ``/_sandbox/ams/knobs``, ``reset``, ``flush``, ``stats``, ``notifications``, and JSON writes for
 tests and benchmarks. XML is parsed with entities, DTDs and network access off.
 """
+
 import hashlib
 import hmac
 import json
@@ -43,11 +44,17 @@ PASSWORD = os.environ.get("AMS_SANDBOX_PASSWORD", "sandbox-ams-password")
 DEFAULT_CUSTOMERS = int(os.environ.get("AMS_SANDBOX_CUSTOMERS", "3000"))
 # Where notifications go: AMS_WEBHOOK_URL, else the back office that ``bin/run`` starts beside us.
 WEBHOOK_URL = os.environ.get("AMS_WEBHOOK_URL") or (
-    f"http://127.0.0.1:{os.environ['AGENCYDESK_PORT']}/api/ams/notifications/" if os.environ.get("AGENCYDESK_PORT") else "")
+    f"http://127.0.0.1:{os.environ['AGENCYDESK_PORT']}/api/ams/notifications/" if os.environ.get("AGENCYDESK_PORT") else ""
+)
 KNOBS = {
-    "latency_ms": (0, int), "fault_rate": (0.0, float), "expired_ticket_rate": (0.0, float),
+    "latency_ms": (0, int),
+    "fault_rate": (0.0, float),
+    "expired_ticket_rate": (0.0, float),
     "ticket_ttl_seconds": (1800, int),
-    "drop_rate": (0.0, float), "duplicate_rate": (0.0, float), "reorder_rate": (0.0, float), "delay_ms": (0, int),
+    "drop_rate": (0.0, float),
+    "duplicate_rate": (0.0, float),
+    "reorder_rate": (0.0, float),
+    "delay_ms": (0, int),
     "webhook_url": (WEBHOOK_URL, str),
     "webhook_secret": (os.environ.get("AMS_WEBHOOK_SECRET", "sandbox-ams-webhook-secret"), str),
 }
@@ -70,18 +77,88 @@ CREATE INDEX IF NOT EXISTS policy_number ON policy (PolicyNumber);
 """
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
 
-FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "Luis", "Mei",
-         "Sarah", "Thomas", "Karen", "Daniel", "Nancy", "Ahmed", "Olga", "Kenji"]
-LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Lopez",
-        "Wilson", "Anderson", "Taylor", "Moore", "Jackson", "Lee", "Nguyen", "O'Brien", "Zimmerman"]
-FIRMS = ["Harbor", "Summit", "Pioneer", "Cedar", "Lakeside", "Granite", "Redwood", "Maple", "Northstar", "Keystone",
-         "4th Street", "Apex", "Bright", "Quarry", "Vista", "Willow", "Xenon", "Yellowstone"]
+FIRST = [
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "Luis",
+    "Mei",
+    "Sarah",
+    "Thomas",
+    "Karen",
+    "Daniel",
+    "Nancy",
+    "Ahmed",
+    "Olga",
+    "Kenji",
+]
+LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Lee",
+    "Nguyen",
+    "O'Brien",
+    "Zimmerman",
+]
+FIRMS = [
+    "Harbor",
+    "Summit",
+    "Pioneer",
+    "Cedar",
+    "Lakeside",
+    "Granite",
+    "Redwood",
+    "Maple",
+    "Northstar",
+    "Keystone",
+    "4th Street",
+    "Apex",
+    "Bright",
+    "Quarry",
+    "Vista",
+    "Willow",
+    "Xenon",
+    "Yellowstone",
+]
 KINDS = ["Dental Group", "Roofing", "Logistics", "Family Medicine", "Auto Repair", "Architects", "Bakery Co", "Realty"]
-CITIES = [("Austin", "TX", "787"), ("Tampa", "FL", "336"), ("Phoenix", "AZ", "850"), ("Columbus", "OH", "432"),
-          ("Denver", "CO", "802"), ("Atlanta", "GA", "303")]
+CITIES = [
+    ("Austin", "TX", "787"),
+    ("Tampa", "FL", "336"),
+    ("Phoenix", "AZ", "850"),
+    ("Columbus", "OH", "432"),
+    ("Denver", "CO", "802"),
+    ("Atlanta", "GA", "303"),
+]
 # PolicyType -> writing companies; AgencyDesk maps both (ams/mapping.py).
-PERSONAL_TYPES = {"MEDADV": ["humana", "aetna", "uhc"], "MEDSUP": ["mutual-of-omaha", "cigna"], "PDP": ["humana", "cigna"],
-                  "DENTAL": ["delta-dental"], "LIFE": ["mutual-of-omaha"], "HEALTH": ["bcbs", "aetna"]}
+PERSONAL_TYPES = {
+    "MEDADV": ["humana", "aetna", "uhc"],
+    "MEDSUP": ["mutual-of-omaha", "cigna"],
+    "PDP": ["humana", "cigna"],
+    "DENTAL": ["delta-dental"],
+    "LIFE": ["mutual-of-omaha"],
+    "HEALTH": ["bcbs", "aetna"],
+}
 COMMERCIAL_TYPES = ["GL", "WC", "BOP", "CAUTO"]
 STATUSES = ["Active"] * 6 + ["Pending", "Cancelled", "Expired"]
 
@@ -179,8 +256,8 @@ class Ams360:
                 if value is None:
                     db.execute("DELETE FROM knob WHERE name = ?", [name])
                 else:
-                    db.execute("INSERT INTO knob VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                               [name, json.dumps(value)])
+                    db.execute("INSERT INTO knob VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [name, json.dumps(value)])
+
         self.tx(write)
         return self.knobs()
 
@@ -193,6 +270,7 @@ class Ams360:
             for table in ("knob", "ticket", "customer", "contact", "policy"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             db.execute("DELETE FROM sqlite_sequence")
+
         self.tx(wipe)
         with self.lock:
             self.log.clear()
@@ -216,24 +294,49 @@ class Ams360:
                 customer_id = ams_demo.person_customer_id(people + 1)
             else:
                 customer_id = str(uuid.UUID(int=r.getrandbits(128), version=4))
-            row = {"CustomerId": customer_id, "CustomerNumber": n, "IsActive": 1, "CustomerType": "Customer",
-                   "City": city, "State": state, "ZipCode": f"{zip3}{r.randint(10, 99)}",
-                   "AddressLine1": f"{r.randint(10, 9999)} {r.choice(['Oak', 'Elm', 'Main', 'Lake'])} St",
-                   "AccountExecCode": r.choice(["AE1", "AE2"]), "AccountRepCode": r.choice(["AR1", "AR2", "AR3"]),
-                   "IsCommercial": int(commercial), "IsPersonal": int(not commercial), "IsBenefits": int(commercial),
-                   "IsHealth": int(not commercial), "IsLife": 0,
-                   "DateCustomerAdded": (date(2015, 1, 1) + timedelta(days=r.randint(0, 3600))).isoformat()}
+            row = {
+                "CustomerId": customer_id,
+                "CustomerNumber": n,
+                "IsActive": 1,
+                "CustomerType": "Customer",
+                "City": city,
+                "State": state,
+                "ZipCode": f"{zip3}{r.randint(10, 99)}",
+                "AddressLine1": f"{r.randint(10, 9999)} {r.choice(['Oak', 'Elm', 'Main', 'Lake'])} St",
+                "AccountExecCode": r.choice(["AE1", "AE2"]),
+                "AccountRepCode": r.choice(["AR1", "AR2", "AR3"]),
+                "IsCommercial": int(commercial),
+                "IsPersonal": int(not commercial),
+                "IsBenefits": int(commercial),
+                "IsHealth": int(not commercial),
+                "IsLife": 0,
+                "DateCustomerAdded": (date(2015, 1, 1) + timedelta(days=r.randint(0, 3600))).isoformat(),
+            }
             if commercial:
-                row.update(FirmName=f"{r.choice(FIRMS)} {r.choice(KINDS)}", FederalTaxIdNumber=f"{r.randint(10, 99)}-{r.randint(1000000, 9999999)}",
-                           BusinessPhone=f"555-{r.randint(100, 999)}-{r.randint(1000, 9999)}")
+                row.update(
+                    FirmName=f"{r.choice(FIRMS)} {r.choice(KINDS)}",
+                    FederalTaxIdNumber=f"{r.randint(10, 99)}-{r.randint(1000000, 9999999)}",
+                    BusinessPhone=f"555-{r.randint(100, 999)}-{r.randint(1000, 9999)}",
+                )
                 for k in range(r.randint(1, 3)):
-                    contacts.append({"CustomerId": customer_id, "CustomerContactId": str(uuid.UUID(int=r.getrandbits(128), version=4)),
-                                     "ContactName": f"{r.choice(FIRST)} {r.choice(LAST)}", "Title": ["HR Manager", "CFO", "Owner"][k],
-                                     "EmailAddress": f"contact{n}.{k}@firm{n}.example", "SortOrder": k + 1})
+                    contacts.append(
+                        {
+                            "CustomerId": customer_id,
+                            "CustomerContactId": str(uuid.UUID(int=r.getrandbits(128), version=4)),
+                            "ContactName": f"{r.choice(FIRST)} {r.choice(LAST)}",
+                            "Title": ["HR Manager", "CFO", "Owner"][k],
+                            "EmailAddress": f"contact{n}.{k}@firm{n}.example",
+                            "SortOrder": k + 1,
+                        }
+                    )
             else:
                 first, last = r.choice(FIRST), r.choice(LAST)
-                row.update(FirstName=first, LastName=last, Email=f"{first}.{last}{n}@mail.example".lower(),
-                           HomePhone=f"555-{r.randint(100, 999)}-{r.randint(1000, 9999)}")
+                row.update(
+                    FirstName=first,
+                    LastName=last,
+                    Email=f"{first}.{last}{n}@mail.example".lower(),
+                    HomePhone=f"555-{r.randint(100, 999)}-{r.randint(1000, 9999)}",
+                )
             row["name_key"] = _name_key(row)
             people += not commercial
             customers.append(row)
@@ -241,20 +344,33 @@ class Ams360:
                 start = date(2025, r.randint(1, 12), 1)
                 kind = r.choice(list(PERSONAL_TYPES)) if not commercial else r.choice(COMMERCIAL_TYPES)
                 company = r.choice(PERSONAL_TYPES[kind]) if not commercial else "hartford"
-                policies.append({"CustomerId": customer_id, "PolicyId": str(uuid.UUID(int=r.getrandbits(128), version=4)),
-                                 # Policy numbers repeat across customers (they are not unique in an AMS).
-                                 "PolicyNumber": f"{kind}-{r.randint(1000, 1400)}", "TypeOfBusiness": "New",
-                                 "PolicyType": kind, "WritingCompanyCode": company, "PolicyEffectiveDate": start.isoformat(),
-                                 "PolicyExpirationDate": start.replace(year=start.year + 1).isoformat(),
-                                 "PolicyStatus": r.choice(STATUSES), "BillMethod": r.choice(["Direct", "Agency"]),
-                                 "FullTermPremium": f"{r.randint(200, 4000)}.00", "LineOfBusinessList": kind})
+                policies.append(
+                    {
+                        "CustomerId": customer_id,
+                        "PolicyId": str(uuid.UUID(int=r.getrandbits(128), version=4)),
+                        # Policy numbers repeat across customers (they are not unique in an AMS).
+                        "PolicyNumber": f"{kind}-{r.randint(1000, 1400)}",
+                        "TypeOfBusiness": "New",
+                        "PolicyType": kind,
+                        "WritingCompanyCode": company,
+                        "PolicyEffectiveDate": start.isoformat(),
+                        "PolicyExpirationDate": start.replace(year=start.year + 1).isoformat(),
+                        "PolicyStatus": r.choice(STATUSES),
+                        "BillMethod": r.choice(["Direct", "Agency"]),
+                        "FullTermPremium": f"{r.randint(200, 4000)}.00",
+                        "LineOfBusinessList": kind,
+                    }
+                )
 
         def write(db):
             for table, rows in (("customer", customers), ("contact", contacts), ("policy", policies)):
                 if rows:
                     cols = list(rows[0]) if table != "customer" else [*COLUMNS["customer"], "name_key"]
-                    db.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",  # noqa: S608
-                                   [[row.get(c) for c in cols] for row in rows])
+                    db.executemany(
+                        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",  # noqa: S608
+                        [[row.get(c) for c in cols] for row in rows],
+                    )
+
         self.tx(write)
 
     # --- SOAP ---------------------------------------------------------------------------------------
@@ -262,20 +378,25 @@ class Ams360:
         router.add("GET", PATH, self.get_wsdl, api=False)
         router.add("POST", PATH, self.soap, api=False)
         for method, path, handler in [
-            ("GET", "/_sandbox/ams/", page), ("POST", "/_sandbox/ams/", page_post),
-            ("GET", "/_sandbox/ams/knobs", self.c_knobs), ("PUT", "/_sandbox/ams/knobs", self.c_put_knobs),
-            ("POST", "/_sandbox/ams/reset", self.c_reset), ("POST", "/_sandbox/ams/flush", self.c_flush),
-            ("GET", "/_sandbox/ams/stats", self.c_stats), ("GET", "/_sandbox/ams/notifications", self.c_notifications),
-            ("POST", "/_sandbox/ams/customers", self.c_insert), ("POST", "/_sandbox/ams/customers/(?P<id>[0-9a-f-]+)", self.c_update),
+            ("GET", "/_sandbox/ams/", page),
+            ("POST", "/_sandbox/ams/", page_post),
+            ("GET", "/_sandbox/ams/knobs", self.c_knobs),
+            ("PUT", "/_sandbox/ams/knobs", self.c_put_knobs),
+            ("POST", "/_sandbox/ams/reset", self.c_reset),
+            ("POST", "/_sandbox/ams/flush", self.c_flush),
+            ("GET", "/_sandbox/ams/stats", self.c_stats),
+            ("GET", "/_sandbox/ams/notifications", self.c_notifications),
+            ("POST", "/_sandbox/ams/customers", self.c_insert),
+            ("POST", "/_sandbox/ams/customers/(?P<id>[0-9a-f-]+)", self.c_update),
             ("DELETE", "/_sandbox/ams/customers/(?P<id>[0-9a-f-]+)", self.c_delete),
             ("GET", "/_sandbox/ams/customers/(?P<id>[0-9a-f-]+)", self.c_get),
-            ("POST", "/_sandbox/ams/merge", self.c_merge), ("POST", "/_sandbox/ams/burst", self.c_burst),
+            ("POST", "/_sandbox/ams/merge", self.c_merge),
+            ("POST", "/_sandbox/ams/burst", self.c_burst),
             ("POST", "/_sandbox/ams/policies", self.c_policy_insert),
             ("POST", "/_sandbox/ams/policies/(?P<id>[0-9a-f-]+)", self.c_policy_update),
             ("POST", "/_sandbox/ams/contacts/(?P<id>[0-9a-f-]+)", self.c_contact_update),
         ]:
-            router.add(method, path, (lambda h: lambda request: h(self, request))(handler) if handler in (page, page_post)
-                       else handler, api=False)
+            router.add(method, path, (lambda h: lambda request: h(self, request))(handler) if handler in (page, page_post) else handler, api=False)
 
     def get_wsdl(self, request: Request) -> Response:
         host = request.header("Host") or "127.0.0.1"
@@ -443,8 +564,10 @@ class Ams360:
         return self._public("customer", row)
 
     def op_CustomerGetListByNamePrefix(self, NamePrefix, CustomerType=None):
-        sql, params = "SELECT * FROM customer WHERE name_key >= ? AND name_key < ? AND merged_into IS NULL", [
-            NamePrefix.upper(), NamePrefix.upper() + "\uffff"]
+        sql, params = (
+            "SELECT * FROM customer WHERE name_key >= ? AND name_key < ? AND merged_into IS NULL",
+            [NamePrefix.upper(), NamePrefix.upper() + "\uffff"],
+        )
         if CustomerType:
             sql, params = sql + " AND CustomerType = ?", [*params, CustomerType]
         return [self._public("customer", r) for r in self.all(sql + " ORDER BY name_key, CustomerNumber", params)]
@@ -464,8 +587,9 @@ class Ams360:
 
     def op_CustomerContactGetList(self, CustomerId):
         row = self._customer_row(CustomerId)
-        return [self._public("contact", r) for r in
-                self.all("SELECT * FROM contact WHERE CustomerId = ? ORDER BY SortOrder, seq", [row["CustomerId"]])]
+        return [
+            self._public("contact", r) for r in self.all("SELECT * FROM contact WHERE CustomerId = ? ORDER BY SortOrder, seq", [row["CustomerId"]])
+        ]
 
     def op_CustomerContactInsert(self, CustomerContact):
         return self.contact_write(None, CustomerContact)
@@ -504,9 +628,16 @@ class Ams360:
         if prior is None:
             raise Fault("WSAPIGeneralFault", "PolicyRenew: PriorPolicyId names no policy.")
         start = date.fromisoformat(prior["PolicyExpirationDate"]) if prior["PolicyExpirationDate"] else date.today()
-        renewal = {**self._public("policy", prior), "PolicyId": None, "TypeOfBusiness": "Renewal", "PolicyStatus": "Active",
-                   "PolicyEffectiveDate": start.isoformat(), "PolicyExpirationDate": start.replace(year=start.year + 1).isoformat(),
-                   **{k: v for k, v in Policy.items() if v not in (None, "")}, "PriorPolicyId": prior["PolicyId"]}
+        renewal = {
+            **self._public("policy", prior),
+            "PolicyId": None,
+            "TypeOfBusiness": "Renewal",
+            "PolicyStatus": "Active",
+            "PolicyEffectiveDate": start.isoformat(),
+            "PolicyExpirationDate": start.replace(year=start.year + 1).isoformat(),
+            **{k: v for k, v in Policy.items() if v not in (None, "")},
+            "PriorPolicyId": prior["PolicyId"],
+        }
         return self.policy_insert(renewal)
 
     # --- writes (SOAP, control page and JSON control share them; each notifies) ------------------------
@@ -514,15 +645,20 @@ class Ams360:
         customer_id, data = new_id(), _coerce(CUSTOMER, data)
 
         def write(db):
-            number = (db.execute("SELECT coalesce(max(CustomerNumber), 0) + 1 FROM customer").fetchone()[0])
-            row = {**{c: data.get(c) for c in COLUMNS["customer"]}, "CustomerId": customer_id, "CustomerNumber": number,
-                   "IsActive": 1 if data.get("IsActive") in (None, "") else int(data["IsActive"]),
-                   "CustomerType": data.get("CustomerType") or "Customer",
-                   "IsCommercial": int(bool(data.get("IsCommercial") or data.get("FirmName"))),
-                   "DateCustomerAdded": date.today().isoformat()}
+            number = db.execute("SELECT coalesce(max(CustomerNumber), 0) + 1 FROM customer").fetchone()[0]
+            row = {
+                **{c: data.get(c) for c in COLUMNS["customer"]},
+                "CustomerId": customer_id,
+                "CustomerNumber": number,
+                "IsActive": 1 if data.get("IsActive") in (None, "") else int(data["IsActive"]),
+                "CustomerType": data.get("CustomerType") or "Customer",
+                "IsCommercial": int(bool(data.get("IsCommercial") or data.get("FirmName"))),
+                "DateCustomerAdded": date.today().isoformat(),
+            }
             row["IsPersonal"] = int(not row["IsCommercial"])
             row["name_key"] = _name_key(row)
             db.execute(f"INSERT INTO customer ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))  # noqa: S608
+
         self.tx(write)
         self.notify("Customer", customer_id, customer_id, "Insert")
         return customer_id
@@ -534,8 +670,12 @@ class Ams360:
         changes = _coerce(CUSTOMER, {k: v for k, v in data.items() if k in COLUMNS["customer"] and k not in ("CustomerId", "CustomerNumber")})
         merged = {**row, **changes}
         changes["name_key"] = _name_key(merged)
-        self.tx(lambda db: db.execute(f"UPDATE customer SET {', '.join(f'{k} = ?' for k in changes)} WHERE CustomerId = ?",  # noqa: S608
-                                      [*changes.values(), customer_id]))
+        self.tx(
+            lambda db: db.execute(
+                f"UPDATE customer SET {', '.join(f'{k} = ?' for k in changes)} WHERE CustomerId = ?",  # noqa: S608
+                [*changes.values(), customer_id],
+            )
+        )
         self.notify("Customer", customer_id, customer_id, "Update")
 
     def customer_merge(self, survivor: str, retired: str) -> None:
@@ -551,6 +691,7 @@ class Ams360:
             db.execute("UPDATE customer SET merged_into = ? WHERE merged_into = ?", [survivor, retired])
             for table in ("contact", "policy"):
                 db.execute(f"UPDATE {table} SET CustomerId = ? WHERE CustomerId = ?", [survivor, retired])  # noqa: S608
+
         self.tx(write)
         self.notify("Customer", retired, survivor, "Merge")
         self.notify("Customer", survivor, survivor, "Update")
@@ -562,6 +703,7 @@ class Ams360:
         def write(db):
             for table in ("contact", "policy", "customer"):
                 db.execute(f"DELETE FROM {table} WHERE CustomerId = ?", [customer_id])  # noqa: S608
+
         self.tx(write)
         self.notify("Customer", customer_id, customer_id, "Delete")
 
@@ -572,8 +714,12 @@ class Ams360:
                 raise Fault("WSAPIGeneralFault", "A contact needs a ContactName.")
             row = {**{c: data.get(c) for c in COLUMNS["contact"]}, "CustomerId": customer["CustomerId"], "CustomerContactId": new_id()}
             row["SortOrder"] = int(data.get("SortOrder") or 99)
-            self.tx(lambda db: db.execute(f"INSERT INTO contact ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",  # noqa: S608
-                                          list(row.values())))
+            self.tx(
+                lambda db: db.execute(
+                    f"INSERT INTO contact ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",  # noqa: S608
+                    list(row.values()),
+                )
+            )
             self.notify("CustomerContact", row["CustomerContactId"], row["CustomerId"], "Insert")
             return row["CustomerContactId"]
         row = self.one("SELECT * FROM contact WHERE CustomerContactId = ?", [contact_id])
@@ -581,8 +727,12 @@ class Ams360:
             raise Fault("WSAPIGeneralFault", f"Contact {contact_id} was not found.")
         changes = _coerce(CONTACT, {k: v for k, v in data.items() if k in COLUMNS["contact"] and k not in ("CustomerId", "CustomerContactId")})
         if changes:
-            self.tx(lambda db: db.execute(f"UPDATE contact SET {', '.join(f'{k} = ?' for k in changes)} WHERE CustomerContactId = ?",  # noqa: S608
-                                          [*changes.values(), contact_id]))
+            self.tx(
+                lambda db: db.execute(
+                    f"UPDATE contact SET {', '.join(f'{k} = ?' for k in changes)} WHERE CustomerContactId = ?",  # noqa: S608
+                    [*changes.values(), contact_id],
+                )
+            )
         self.notify("CustomerContact", contact_id, row["CustomerId"], "Update")
         return contact_id
 
@@ -591,8 +741,12 @@ class Ams360:
         if not data.get("PolicyNumber"):
             raise Fault("WSAPIGeneralFault", "A policy needs a PolicyNumber.")
         row = {**{c: data.get(c) for c in COLUMNS["policy"]}, "CustomerId": customer["CustomerId"], "PolicyId": new_id()}
-        self.tx(lambda db: db.execute(f"INSERT INTO policy ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",  # noqa: S608
-                                      list(row.values())))
+        self.tx(
+            lambda db: db.execute(
+                f"INSERT INTO policy ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",  # noqa: S608
+                list(row.values()),
+            )
+        )
         self.notify("Policy", row["PolicyId"], row["CustomerId"], "Insert")
         return row["PolicyId"]
 
@@ -602,16 +756,19 @@ class Ams360:
             raise Fault("WSAPIGeneralFault", f"Policy {policy_id} was not found.")
         changes = _coerce(POLICY, {k: v for k, v in data.items() if k in COLUMNS["policy"] and k not in ("CustomerId", "PolicyId")})
         if changes:
-            self.tx(lambda db: db.execute(f"UPDATE policy SET {', '.join(f'{k} = ?' for k in changes)} WHERE PolicyId = ?",  # noqa: S608
-                                          [*changes.values(), policy_id]))
+            self.tx(
+                lambda db: db.execute(
+                    f"UPDATE policy SET {', '.join(f'{k} = ?' for k in changes)} WHERE PolicyId = ?",  # noqa: S608
+                    [*changes.values(), policy_id],
+                )
+            )
         self.notify("Policy", policy_id, row["CustomerId"], "Update")
 
     # --- notifications --------------------------------------------------------------------------------
     def notify(self, record_type: str, record_id: str, customer_id: str, action: str) -> None:
         with self.lock:
             self.pending += 1
-        self.outbox.put({"NotificationId": new_id(), "RecordType": record_type, "RecordId": record_id,
-                         "CustomerId": customer_id, "Action": action})
+        self.outbox.put({"NotificationId": new_id(), "RecordType": record_type, "RecordId": record_id, "CustomerId": customer_id, "Action": action})
 
     def _deliver_forever(self) -> None:
         held = None  # a notification held back to be sent after the next one (reordering)
@@ -661,8 +818,15 @@ class Ams360:
             return
         body = json.dumps({**item, "SentAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}).encode()
         signature = hmac.new(knobs["webhook_secret"].encode(), body, hashlib.sha256).hexdigest()
-        req = urllib.request.Request(url, data=body, method="POST", headers={  # noqa: S310 - a configured http(s) URL
-            "Content-Type": "application/json", "X-AMS-Signature": f"sha256={signature}"})
+        req = urllib.request.Request(  # noqa: S310 - a configured http(s) URL
+            url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-AMS-Signature": f"sha256={signature}",
+            },
+        )
         try:
             with urllib.request.urlopen(req, timeout=10) as reply:  # noqa: S310 - a configured http(s) URL
                 status = reply.status
@@ -704,8 +868,10 @@ class Ams360:
         return Response.json({"ok": self.flush()})
 
     def c_stats(self, request):
-        counts = self.one("SELECT (SELECT count(*) FROM customer WHERE merged_into IS NULL) AS customers, "
-                          "(SELECT count(*) FROM policy) AS policies, (SELECT count(*) FROM contact) AS contacts")
+        counts = self.one(
+            "SELECT (SELECT count(*) FROM customer WHERE merged_into IS NULL) AS customers, "
+            "(SELECT count(*) FROM policy) AS policies, (SELECT count(*) FROM contact) AS contacts"
+        )
         with self.lock:
             outcomes: dict = {}
             for item in self.log:
@@ -720,8 +886,13 @@ class Ams360:
         row = self._control(lambda: self._customer_row(request.params["id"]))
         policies = self.all("SELECT * FROM policy WHERE CustomerId = ? ORDER BY seq", [row["CustomerId"]])
         contacts = self.all("SELECT * FROM contact WHERE CustomerId = ? ORDER BY SortOrder, seq", [row["CustomerId"]])
-        return Response.json({**self._public("customer", row), "policies": [self._public("policy", p) for p in policies],
-                              "contacts": [self._public("contact", c) for c in contacts]})
+        return Response.json(
+            {
+                **self._public("customer", row),
+                "policies": [self._public("policy", p) for p in policies],
+                "contacts": [self._public("contact", c) for c in contacts],
+            }
+        )
 
     def c_insert(self, request):
         data = request.json()

@@ -3,6 +3,7 @@
 The sandbox's own seed data (nothing in the back office imports it): the sandbox seeds customers with these
 GUIDs, and the back office's demo links its records to them in the external-id registry.
 """
+
 import uuid
 
 NAMESPACE = uuid.UUID("6f1c2a8e-0c1b-4b5e-9a47-3d0e5b2f8a11")

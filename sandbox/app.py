@@ -1,4 +1,5 @@
 """The sandbox's WSGI application: routing, API-key auth, fault knobs, and the control surface."""
+
 import html
 import json
 import os
@@ -33,27 +34,33 @@ class Sandbox:
         self.benefits.routes(self.router)
         self.benefits.seed()
         # The benefits-admin system (BenefitPoint's SOAP surface): its own SQLite file next to this one.
-        self.benefitpoint = BenefitPoint(Store(
-            ":memory:" if str(db_path) == ":memory:" else Path(db_path).with_name("benefitpoint.sqlite3"), BENEFITPOINT_SCHEMA))
+        self.benefitpoint = BenefitPoint(
+            Store(":memory:" if str(db_path) == ":memory:" else Path(db_path).with_name("benefitpoint.sqlite3"), BENEFITPOINT_SCHEMA)
+        )
         self.benefitpoint.routes(self.router)
         Control(self.benefitpoint).routes(self.router)
         self.benefitpoint.seed()
         # The carrier-connection service (Noyo subset): own router prefix, own SQLite file, own tokens.
-        self.noyo = NoyoService(Path(db_path).parent / "noyo.sqlite3" if str(db_path) != ":memory:" else ":memory:",
-                                self.store.knobs)
+        self.noyo = NoyoService(Path(db_path).parent / "noyo.sqlite3" if str(db_path) != ":memory:" else ":memory:", self.store.knobs)
         self.noyo.routes(self.router)
         # The agency management system and the CRM: each its own router and SQLite file beside this one.
-        files = {name: ":memory:" if str(db_path) == ":memory:" else Path(db_path).with_name(name)
-                 for name in ("ams360.sqlite3", "crm.sqlite3")}
+        files = {name: ":memory:" if str(db_path) == ":memory:" else Path(db_path).with_name(name) for name in ("ams360.sqlite3", "crm.sqlite3")}
         self.ams, self.crm = Ams360(files["ams360.sqlite3"]), Crm(files["crm.sqlite3"])
         self.api_keys.add(CRM_API_KEY)
         for system in (self.ams, self.crm):
             system.routes(self.router)
         self.ams.seed()
-        control = [("GET", "/healthz", self.health), ("GET", "/_sandbox/", self.page), ("POST", "/_sandbox/", self.page_post),
-                   ("GET", "/_sandbox/knobs", self.get_knobs), ("PUT", "/_sandbox/knobs", self.put_knobs),
-                   ("DELETE", "/_sandbox/knobs", self.delete_knobs), ("POST", "/_sandbox/reset", self.reset),
-                   ("GET", "/_sandbox/stats", self.stats), ("GET", "/_sandbox/accounts", self.accounts)]
+        control = [
+            ("GET", "/healthz", self.health),
+            ("GET", "/_sandbox/", self.page),
+            ("POST", "/_sandbox/", self.page_post),
+            ("GET", "/_sandbox/knobs", self.get_knobs),
+            ("PUT", "/_sandbox/knobs", self.put_knobs),
+            ("DELETE", "/_sandbox/knobs", self.delete_knobs),
+            ("POST", "/_sandbox/reset", self.reset),
+            ("GET", "/_sandbox/stats", self.stats),
+            ("GET", "/_sandbox/accounts", self.accounts),
+        ]
         for method, path, handler in control:
             self.router.add(method, path, handler, api=False)
 
@@ -65,8 +72,7 @@ class Sandbox:
             response = exc.response()
         if response.after:
             time.sleep(response.after)  # the client has given up by now; the write (if any) is done
-        start_response(f"{response.status} {STATUS_TEXT.get(response.status, '')}",
-                       [*response.headers, ("Content-Length", str(len(response.body)))])
+        start_response(f"{response.status} {STATUS_TEXT.get(response.status, '')}", [*response.headers, ("Content-Length", str(len(response.body)))])
         return [response.body]
 
     def dispatch(self, request: Request) -> Response:
@@ -138,7 +144,8 @@ class Sandbox:
     def stats(self, request):
         counts = self.store.one(
             "SELECT count(*) AS accounts, count(DISTINCT lower(email)) AS emails, "
-            "sum(status = 'coverage_ended') AS coverage_ended FROM benefit_account")
+            "sum(status = 'coverage_ended') AS coverage_ended FROM benefit_account"
+        )
         with self.lock:
             calls = dict(self.calls)
         return Response.json({**{k: v or 0 for k, v in counts.items()}, "calls": calls})
@@ -155,11 +162,17 @@ class Sandbox:
         total = self.store.one("SELECT count(*) AS n FROM benefit_account")["n"]
         inputs = "".join(
             f"<tr><th><label for='{n}'>{n}</label></th><td><input id='{n}' name='{n}' value='{html.escape(str(v))}'></td></tr>"
-            for n, v in values.items())
+            for n, v in values.items()
+        )
         rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(a[c] or ''))}</td>" for c in
-                             ("id", "email", "first_name", "last_name", "benefits_package", "status", "coverage_end_date", "updated_at"))
-            + "</tr>" for a in accounts)
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(a[c] or ''))}</td>"
+                for c in ("id", "email", "first_name", "last_name", "benefits_package", "status", "coverage_end_date", "updated_at")
+            )
+            + "</tr>"
+            for a in accounts
+        )
         body = f"""<!doctype html><html><head><title>Sandbox</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left}}table{{border-collapse:collapse}}
 tr:nth-child(even){{background:#f3f3f3}}</style></head><body>

@@ -4,6 +4,7 @@ Validates like a real platform (required fields, known packages, one account per
 ``Idempotency-Key`` on writes: a successful response is stored under its key and replayed, so the
 same key never makes a second account. Refusals are not stored: a corrected retry may succeed.
 """
+
 import json
 import re
 from datetime import UTC, date, datetime
@@ -34,8 +35,7 @@ def validate(data: dict, *, partial: bool) -> dict:
     unknown = sorted(set(data) - set(FIELDS))
     errors: dict[str, str] = dict.fromkeys(unknown, "is not a field of a benefits account")
     # Every field is a scalar: a list or object is refused before any check compares or stores it.
-    errors.update({k: "must be text, a number or null" for k, v in data.items()
-                   if k in FIELDS and isinstance(v, (list, dict))})
+    errors.update({k: "must be text, a number or null" for k, v in data.items() if k in FIELDS and isinstance(v, (list, dict))})
     data = {k: v for k, v in data.items() if k not in errors}
     for name in REQUIRED:
         if name in errors:
@@ -147,12 +147,16 @@ class BenefitsPlatform:
         def write(db):
             row = self._row(request.params["id"], db)
             if end < row["hire_date"]:
-                raise HTTPError(422, "validation_failed",
-                                f"Coverage can't end ({end}) before the hire date ({row['hire_date']}).",
-                                {"coverage_end_date": "is before the hire date"})
+                raise HTTPError(
+                    422,
+                    "validation_failed",
+                    f"Coverage can't end ({end}) before the hire date ({row['hire_date']}).",
+                    {"coverage_end_date": "is before the hire date"},
+                )
             now = _now()
-            db.execute("UPDATE benefit_account SET status = 'coverage_ended', coverage_end_date = ?, updated_at = ? WHERE id = ?",
-                       [end, now, row["id"]])
+            db.execute(
+                "UPDATE benefit_account SET status = 'coverage_ended', coverage_end_date = ?, updated_at = ? WHERE id = ?", [end, now, row["id"]]
+            )
             return 200, _public({**row, "status": "coverage_ended", "coverage_end_date": end, "updated_at": now})
 
         return self._idempotent(request, write)
@@ -175,7 +179,9 @@ class BenefitsPlatform:
         row["annual_salary"] = data.get("annual_salary")
         cursor = db.execute(
             f"INSERT INTO benefit_account (id, {', '.join(FIELDS)}, created_at, updated_at) "  # noqa: S608
-            f"VALUES ('pending', {', '.join('?' for _ in FIELDS)}, ?, ?)", [*row.values(), now, now])
+            f"VALUES ('pending', {', '.join('?' for _ in FIELDS)}, ?, ?)",
+            [*row.values(), now, now],
+        )
         account_id = f"ACC-{cursor.lastrowid:07d}"
         db.execute("UPDATE benefit_account SET id = ? WHERE seq = ?", [account_id, cursor.lastrowid])
         return {"id": account_id, **row, "status": "active", "coverage_end_date": None, "created_at": now, "updated_at": now}

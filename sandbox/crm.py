@@ -8,6 +8,7 @@ and policy; an account carries a marker per system it is synced with ("AMS synce
 synced"). Auth: ``Authorization: Bearer sandbox-crm-key``; the sandbox's fault knobs apply.
 Control (no auth): ``/_sandbox/crm/`` (page), ``/_sandbox/crm/records`` (every record, for tests).
 """
+
 import html
 import json
 import re
@@ -40,9 +41,12 @@ CREATE TABLE IF NOT EXISTS record (
 
 
 def _public(row: dict) -> dict:
-    return {**{k: row[k] for k in ("id", "external_reference", "kind", "name", "parent_reference", "writes",
-                                   "created_at", "updated_at")},
-            "is_primary": bool(row["is_primary"]), "fields": json.loads(row["fields"]), "markers": json.loads(row["markers"])}
+    return {
+        **{k: row[k] for k in ("id", "external_reference", "kind", "name", "parent_reference", "writes", "created_at", "updated_at")},
+        "is_primary": bool(row["is_primary"]),
+        "fields": json.loads(row["fields"]),
+        "markers": json.loads(row["markers"]),
+    }
 
 
 class Crm:
@@ -88,23 +92,32 @@ class Crm:
         if errors:
             raise HTTPError(422, "validation_failed", "; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        values = [data["kind"], str(data["name"]).strip(), parent, int(bool(data.get("is_primary"))),
-                  json.dumps(data.get("fields", {}), sort_keys=True), json.dumps(sorted(set(markers)))]
+        values = [
+            data["kind"],
+            str(data["name"]).strip(),
+            parent,
+            int(bool(data.get("is_primary"))),
+            json.dumps(data.get("fields", {}), sort_keys=True),
+            json.dumps(sorted(set(markers))),
+        ]
         with self.lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 if parent and not self.conn.execute("SELECT 1 FROM record WHERE external_reference = ?", [parent]).fetchone():
-                    raise HTTPError(422, "validation_failed", f"parent_reference: no record {parent}",
-                                    {"parent_reference": f"no record {parent}"})
+                    raise HTTPError(422, "validation_failed", f"parent_reference: no record {parent}", {"parent_reference": f"no record {parent}"})
                 existing = self.conn.execute("SELECT id FROM record WHERE external_reference = ?", [ref]).fetchone()
                 if existing:
-                    self.conn.execute("UPDATE record SET kind = ?, name = ?, parent_reference = ?, is_primary = ?, fields = ?, "
-                                      "markers = ?, writes = writes + 1, updated_at = ? WHERE external_reference = ?",
-                                      [*values, now, ref])
+                    self.conn.execute(
+                        "UPDATE record SET kind = ?, name = ?, parent_reference = ?, is_primary = ?, fields = ?, "
+                        "markers = ?, writes = writes + 1, updated_at = ? WHERE external_reference = ?",
+                        [*values, now, ref],
+                    )
                 else:
-                    self.conn.execute("INSERT INTO record (kind, name, parent_reference, is_primary, fields, markers, "
-                                      "external_reference, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                      [*values, ref, now, now])
+                    self.conn.execute(
+                        "INSERT INTO record (kind, name, parent_reference, is_primary, fields, markers, "
+                        "external_reference, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [*values, ref, now, now],
+                    )
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
@@ -135,14 +148,15 @@ class Crm:
     def page(self, request: Request) -> Response:
         q = request.query.get("q", "").strip()
         with self.lock:
-            rows = self.conn.execute("SELECT * FROM record WHERE name LIKE ? ORDER BY id DESC LIMIT 200",
-                                     [f"%{re.sub(r'[%_]', '', q)}%"]).fetchall()
+            rows = self.conn.execute("SELECT * FROM record WHERE name LIKE ? ORDER BY id DESC LIMIT 200", [f"%{re.sub(r'[%_]', '', q)}%"]).fetchall()
             total = self.conn.execute("SELECT count(*) FROM record").fetchone()[0]
         body = "".join(
             f"<tr><td>{r['id']}</td><td>{html.escape(r['kind'])}</td><td>{html.escape(r['name'])}</td>"
             f"<td>{html.escape(r['external_reference'])}</td><td>{html.escape(r['parent_reference'])}</td>"
             f"<td>{'Primary' if r['is_primary'] else ''}</td><td>{html.escape(', '.join(json.loads(r['markers'])))}</td>"
-            f"<td>{r['writes']}</td></tr>" for r in rows)
+            f"<td>{r['writes']}</td></tr>"
+            for r in rows
+        )
         return Response.html(f"""<!doctype html><html><head><title>Sandbox CRM</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left}}</style></head><body>
 <h1>CRM (sandbox)</h1><p><a href="/_sandbox/">Sandbox home</a> · {total} records</p>

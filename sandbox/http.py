@@ -1,4 +1,5 @@
 """A minimal WSGI toolkit for the sandbox: requests, JSON responses, routing, fault knobs."""
+
 import json
 import random
 import re
@@ -10,14 +11,14 @@ from urllib.parse import parse_qs
 # Every knob, its default, and its type. Set globally (``/_sandbox/knobs`` or the page at
 # ``/_sandbox/``) or per request with a header: ``X-Sandbox-Latency-Ms: 20``.
 KNOBS = {
-    "latency_ms": (0, int),          # added to every API call
-    "error_rate": (0.0, float),      # share of API calls answered 500 (half before, half after the write)
-    "timeout_rate": (0.0, float),    # share of API calls held past the client's timeout (after the write)
-    "hang_seconds": (10.0, float),   # how long a "timed out" call is held
-    "throttle_rate": (0.0, float),   # share of API calls answered 429
-    "rate_limit": (0, int),          # calls per second per API key before 429 (0: unlimited)
-    "retry_after": (1, int),         # Retry-After seconds on a 429
-    "reject_rate": (0.0, float),     # share of writes refused with a validation error
+    "latency_ms": (0, int),  # added to every API call
+    "error_rate": (0.0, float),  # share of API calls answered 500 (half before, half after the write)
+    "timeout_rate": (0.0, float),  # share of API calls held past the client's timeout (after the write)
+    "hang_seconds": (10.0, float),  # how long a "timed out" call is held
+    "throttle_rate": (0.0, float),  # share of API calls answered 429
+    "rate_limit": (0, int),  # calls per second per API key before 429 (0: unlimited)
+    "retry_after": (1, int),  # Retry-After seconds on a 429
+    "reject_rate": (0.0, float),  # share of writes refused with a validation error
 }
 
 
@@ -110,9 +111,20 @@ class Response:
         return cls(303, b"", [("Location", location)])
 
 
-STATUS_TEXT = {200: "OK", 201: "Created", 204: "No Content", 303: "See Other", 400: "Bad Request", 401: "Unauthorized",
-               404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 422: "Unprocessable Entity",
-               429: "Too Many Requests", 500: "Internal Server Error"}
+STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    303: "See Other",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
 
 
 class Router:
@@ -132,8 +144,11 @@ class Router:
                     request.params = m.groupdict()
                     return handler, api
                 allowed = True
-        raise HTTPError(405 if allowed else 404, "method_not_allowed" if allowed else "not_found",
-                        "Method not allowed." if allowed else f"No such resource: {request.path}")
+        raise HTTPError(
+            405 if allowed else 404,
+            "method_not_allowed" if allowed else "not_found",
+            "Method not allowed." if allowed else f"No such resource: {request.path}",
+        )
 
 
 class RateWindow:

@@ -16,6 +16,7 @@ optional steps: ``review``, ``authorization_polls``, ``not_ready_polls`` (K poll
 carrier), ``unable`` (first attempt only) and ``emit_status`` (a status the published enum lacks,
 sent once to show the client's tolerance; that response is marked ``X-Sandbox-Off-Contract``).
 """
+
 import base64
 import html
 import json
@@ -51,16 +52,17 @@ class NoyoService:
     def __init__(self, db_path: str | Path, global_knobs):
         self.store = NoyoStore(db_path)
         self.global_knobs = global_knobs  # the sandbox-wide fault knobs (a callable)
-        self.clients = dict(pair.split(":", 1) for pair in
-                            os.environ.get("SANDBOX_NOYO_CLIENTS", "agencydesk:sandbox-noyo-secret").split(","))
+        self.clients = dict(pair.split(":", 1) for pair in os.environ.get("SANDBOX_NOYO_CLIENTS", "agencydesk:sandbox-noyo-secret").split(","))
 
     # --- wiring ---------------------------------------------------------------------------------
     def routes(self, router) -> None:
         api = [
-            ("GET", "/group_connections", self.connection_list), ("POST", "/group_connections", self.connection_create),
+            ("GET", "/group_connections", self.connection_list),
+            ("POST", "/group_connections", self.connection_create),
             ("GET", f"/group_connections/(?P<connection_id>{UUID})", self.connection_get),
             ("PUT", f"/group_connections/(?P<connection_id>{UUID})/retry", self.connection_retry),
-            ("GET", "/groups", self.group_list), ("POST", "/groups", self.group_create),
+            ("GET", "/groups", self.group_list),
+            ("POST", "/groups", self.group_create),
             ("GET", f"/groups/(?P<group_id>{UUID})", self.group_get),
             ("GET", f"/groups/(?P<group_id>{UUID})/group_connections", self.group_connection_list),
             ("POST", f"/groups/(?P<group_id>{UUID})/group_connections", self.group_connection_create),
@@ -75,9 +77,16 @@ class NoyoService:
         for method, path, handler in api:
             router.add(method, PREFIX + API + path, self._api(handler), api=False)
         router.add("POST", PREFIX + "/auth/token", self._faulty(self.token), api=False)
-        control = [("GET", "/knobs", self.get_knobs), ("PUT", "/knobs", self.put_knobs), ("POST", "/rosters", self.seed),
-                   ("POST", "/expire-tokens", self.expire_tokens), ("GET", "/violations", self.violations),
-                   ("GET", "/connections", self.connections_dump), ("GET", "/", self.page), ("POST", "/", self.page_post)]
+        control = [
+            ("GET", "/knobs", self.get_knobs),
+            ("PUT", "/knobs", self.put_knobs),
+            ("POST", "/rosters", self.seed),
+            ("POST", "/expire-tokens", self.expire_tokens),
+            ("GET", "/violations", self.violations),
+            ("GET", "/connections", self.connections_dump),
+            ("GET", "/", self.page),
+            ("POST", "/", self.page_post),
+        ]
         for method, path, handler in control:
             router.add(method, "/_sandbox/noyo" + path, handler, api=False)
 
@@ -90,11 +99,11 @@ class NoyoService:
             if faults.latency_ms:
                 time.sleep(faults.latency_ms / 1000)
             if faults.roll(faults.throttle_rate):
-                raise HTTPError(429, "rate_limited", "Too many requests; slow down.",
-                                headers=[("Retry-After", str(faults.retry_after))])
+                raise HTTPError(429, "rate_limited", "Too many requests; slow down.", headers=[("Retry-After", str(faults.retry_after))])
             if faults.roll(faults.error_rate):
                 raise HTTPError(500, "server_error", "Internal error (sandbox fault injection).")
             return handler(request)
+
         return run
 
     def _api(self, handler):
@@ -114,6 +123,7 @@ class NoyoService:
                     with self.store.tx() as db:
                         db.executemany("INSERT INTO violation (message) VALUES (?)", [[p] for p in problems])
             return response
+
         return run
 
     # --- clock, knobs, tokens -------------------------------------------------------------------
@@ -163,11 +173,20 @@ class NoyoService:
 
     @staticmethod
     def _public(row: dict) -> dict:
-        out = {"id": row["id"], "version": row["version"], "created": row["created"], "modified": row["modified"],
-               "organization_id": row["organization_id"], "group_id": row["group_id"], "carrier_id": row["carrier_id"],
-               "request_type": "new_group" if row["attempts"] == 1 else "retry", "status": row["status"],
-               "group_data": json.loads(row["group_data"]), "setup_result": json.loads(row["setup_result"]),
-               "setup_metadata": {"attempts": row["attempts"]}}
+        out = {
+            "id": row["id"],
+            "version": row["version"],
+            "created": row["created"],
+            "modified": row["modified"],
+            "organization_id": row["organization_id"],
+            "group_id": row["group_id"],
+            "carrier_id": row["carrier_id"],
+            "request_type": "new_group" if row["attempts"] == 1 else "retry",
+            "status": row["status"],
+            "group_data": json.loads(row["group_data"]),
+            "setup_result": json.loads(row["setup_result"]),
+            "setup_metadata": {"attempts": row["attempts"]},
+        }
         if row["completed"]:
             out["completed"] = row["completed"]
         if row["federal_ein"]:
@@ -180,12 +199,23 @@ class NoyoService:
         headers = [] if row["status"] in known else [("X-Sandbox-Off-Contract", "status")]
         return Response.json(data, status, headers)
 
-    def _connection_insert(self, db, *, organization_id: str, group_id: str, carrier_id: str, group_data: dict,
-                           federal_ein: str, now: float) -> str:
-        row = {"id": _new_id(), "version": _new_id(), "created": int(now), "modified": int(now), "completed": None,
-               "organization_id": organization_id, "group_id": group_id, "carrier_id": carrier_id,
-               "status": "created", "status_since": now, "group_data": json.dumps(group_data),
-               "federal_ein": federal_ein, "setup_result": "{}", "attempts": 1}
+    def _connection_insert(self, db, *, organization_id: str, group_id: str, carrier_id: str, group_data: dict, federal_ein: str, now: float) -> str:
+        row = {
+            "id": _new_id(),
+            "version": _new_id(),
+            "created": int(now),
+            "modified": int(now),
+            "completed": None,
+            "organization_id": organization_id,
+            "group_id": group_id,
+            "carrier_id": carrier_id,
+            "status": "created",
+            "status_since": now,
+            "group_data": json.dumps(group_data),
+            "federal_ein": federal_ein,
+            "setup_result": "{}",
+            "attempts": 1,
+        }
         db.execute(f"INSERT INTO connection ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))  # noqa: S608
         return row["id"]
 
@@ -196,13 +226,30 @@ class NoyoService:
         now = self.now()
         group_id = _new_id()
         with self.store.tx() as db:
-            db.execute("INSERT INTO grp (id, version, created, modified, organization_id, name, federal_ein, carrier_id, "
-                       "carrier_group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       [group_id, _new_id(), int(now), int(now), request.params["_org"], group_data["group_name"],
-                        data.get("federal_ein", ""), data["carrier_id"], group_data["carrier_group_id"]])
-            connection_id = self._connection_insert(db, organization_id=request.params["_org"], group_id=group_id,
-                                                    carrier_id=data["carrier_id"], group_data=group_data,
-                                                    federal_ein=data.get("federal_ein", ""), now=now)
+            db.execute(
+                "INSERT INTO grp (id, version, created, modified, organization_id, name, federal_ein, carrier_id, "
+                "carrier_group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    group_id,
+                    _new_id(),
+                    int(now),
+                    int(now),
+                    request.params["_org"],
+                    group_data["group_name"],
+                    data.get("federal_ein", ""),
+                    data["carrier_id"],
+                    group_data["carrier_group_id"],
+                ],
+            )
+            connection_id = self._connection_insert(
+                db,
+                organization_id=request.params["_org"],
+                group_id=group_id,
+                carrier_id=data["carrier_id"],
+                group_data=group_data,
+                federal_ein=data.get("federal_ein", ""),
+                now=now,
+            )
         return self._connection_response(self._connection(connection_id), 201)
 
     def group_connection_create(self, request: Request) -> Response:
@@ -212,14 +259,25 @@ class NoyoService:
         group = self._group(request)
         now = self.now()
         with self.store.tx() as db:
-            open_one = db.execute("SELECT id, status FROM connection WHERE group_id = ? AND carrier_id = ? "
-                                  "AND status != 'unable_to_connect'", [group["id"], data["carrier_id"]]).fetchone()
+            open_one = db.execute(
+                "SELECT id, status FROM connection WHERE group_id = ? AND carrier_id = ? AND status != 'unable_to_connect'",
+                [group["id"], data["carrier_id"]],
+            ).fetchone()
             if open_one is not None:
-                raise HTTPError(409, "conflict", f"The group has a connection to this carrier already ({open_one['id']}, "
-                                                 f"{open_one['status']}); retry that one instead.")
+                raise HTTPError(
+                    409,
+                    "conflict",
+                    f"The group has a connection to this carrier already ({open_one['id']}, {open_one['status']}); retry that one instead.",
+                )
             connection_id = self._connection_insert(
-                db, organization_id=group["organization_id"], group_id=group["id"], carrier_id=data["carrier_id"],
-                group_data={**data["group_data"], "group_name": group["name"]}, federal_ein=group["federal_ein"], now=now)
+                db,
+                organization_id=group["organization_id"],
+                group_id=group["id"],
+                carrier_id=data["carrier_id"],
+                group_data={**data["group_data"], "group_name": group["name"]},
+                federal_ein=group["federal_ein"],
+                now=now,
+            )
         out = self._public(self._connection(connection_id))
         out["setup_data"] = {k: data[k] for k in ("data_exchange_configuration", "ignore_eligibility") if k in data}
         return Response.json(out, 201)
@@ -234,24 +292,23 @@ class NoyoService:
             if row is None:
                 raise HTTPError(404, "not_found", f"No group connection {request.params['connection_id']}.")
             if row["status"] not in OPEN_FOR_RETRY:
-                raise HTTPError(409, "conflict", f"Only a connection in {' or '.join(OPEN_FOR_RETRY)} can be retried; "
-                                                 f"this one is {row['status']}.")
+                raise HTTPError(409, "conflict", f"Only a connection in {' or '.join(OPEN_FOR_RETRY)} can be retried; this one is {row['status']}.")
             group_data = json.loads(row["group_data"])
             group_data.update({k: v for k, v in amended.items() if k != "federal_ein"})
             now = self.now()
-            db.execute("UPDATE connection SET group_data = ?, federal_ein = ?, status = 'processing', status_since = ?, "
-                       "polls_in_status = 0, attempts = attempts + 1, setup_result = '{}', modified = ?, version = ? WHERE id = ?",
-                       [json.dumps(group_data), amended.get("federal_ein", row["federal_ein"]), now, int(now), _new_id(), row["id"]])
-            db.execute("UPDATE grp SET carrier_group_id = ?, modified = ? WHERE id = ?",
-                       [group_data["carrier_group_id"], int(now), row["group_id"]])
+            db.execute(
+                "UPDATE connection SET group_data = ?, federal_ein = ?, status = 'processing', status_since = ?, "
+                "polls_in_status = 0, attempts = attempts + 1, setup_result = '{}', modified = ?, version = ? WHERE id = ?",
+                [json.dumps(group_data), amended.get("federal_ein", row["federal_ein"]), now, int(now), _new_id(), row["id"]],
+            )
+            db.execute("UPDATE grp SET carrier_group_id = ?, modified = ? WHERE id = ?", [group_data["carrier_group_id"], int(now), row["group_id"]])
         return self._connection_response(self._connection(request.params["connection_id"]), 201)
 
     def _next(self, row: dict, roster: dict | None) -> tuple[str, dict]:
         """The status after ``row``'s current one, and the setup result that goes with it."""
         if roster is None:
             carrier_group_id = json.loads(row["group_data"])["carrier_group_id"]
-            return "action_required", {"errors": [{"field": "carrier_group_id", "message":
-                                                   f"The carrier does not know group {carrier_group_id}."}]}
+            return "action_required", {"errors": [{"field": "carrier_group_id", "message": f"The carrier does not know group {carrier_group_id}."}]}
         script = roster["script"]
         steps = ["processing"]
         if script.get("review"):
@@ -282,20 +339,24 @@ class NoyoService:
             now, polls = self.now(), row["polls_in_status"] + 1
             if now - row["status_since"] < float(self.knobs()["step_seconds"]):
                 return row
-            roster_row = db.execute("SELECT data FROM roster WHERE carrier_group_id = ?",
-                                    [json.loads(row["group_data"])["carrier_group_id"]]).fetchone()
+            roster_row = db.execute(
+                "SELECT data FROM roster WHERE carrier_group_id = ?", [json.loads(row["group_data"])["carrier_group_id"]]
+            ).fetchone()
             roster = json.loads(roster_row["data"]) if roster_row else None
             script = (roster or {}).get("script", {})
-            waits = {"waiting_on_carrier": int(script.get("not_ready_polls") or 0),
-                     "carrier_authorization": int(script.get("authorization_polls") or 0)}
+            waits = {
+                "waiting_on_carrier": int(script.get("not_ready_polls") or 0),
+                "carrier_authorization": int(script.get("authorization_polls") or 0),
+            }
             if polls < waits.get(row["status"], 0):
                 db.execute("UPDATE connection SET polls_in_status = ? WHERE id = ?", [polls, connection_id])
                 return row
             new, result = ("processing", {}) if row["status"] == "created" else self._next(row, roster)
-            db.execute("UPDATE connection SET status = ?, status_since = ?, polls_in_status = 0, setup_result = ?, "
-                       "modified = ?, version = ?, completed = ? WHERE id = ?",
-                       [new, now, json.dumps(result), int(now), _new_id(), int(now) if new == "completed" else None,
-                        connection_id])
+            db.execute(
+                "UPDATE connection SET status = ?, status_since = ?, polls_in_status = 0, setup_result = ?, "
+                "modified = ?, version = ?, completed = ? WHERE id = ?",
+                [new, now, json.dumps(result), int(now), _new_id(), int(now) if new == "completed" else None, connection_id],
+            )
             if new == "completed":
                 self._populate(db, row, roster)
             return dict(db.execute("SELECT * FROM connection WHERE id = ?", [connection_id]).fetchone())
@@ -305,8 +366,9 @@ class NoyoService:
         from .noyo_records import group_records
 
         db.execute("DELETE FROM record WHERE group_id = ?", [row["group_id"]])
-        db.executemany("INSERT INTO record (kind, id, group_id, custom_id, status, data) VALUES (?, ?, ?, ?, ?, ?)",
-                       group_records(row, roster, int(self.now())))
+        db.executemany(
+            "INSERT INTO record (kind, id, group_id, custom_id, status, data) VALUES (?, ?, ?, ?, ?, ?)", group_records(row, roster, int(self.now()))
+        )
         db.execute("UPDATE grp SET populated = 1, name = ? WHERE id = ?", [roster["group_name"] or "Group", row["group_id"]])
 
     # --- lists ----------------------------------------------------------------------------------
@@ -318,8 +380,9 @@ class NoyoService:
 
     @staticmethod
     def _paged(items: list, total: int, size: int, offset: int) -> Response:
-        return Response.json({"meta": {"offset": offset, "page_num": offset // size + 1, "page_size": size,
-                                       "total_records": total}, "response": items})
+        return Response.json(
+            {"meta": {"offset": offset, "page_num": offset // size + 1, "page_size": size, "total_records": total}, "response": items}
+        )
 
     def _connections(self, request: Request, where: list[str], params: list) -> Response:
         size, offset = self._page(request)
@@ -343,8 +406,7 @@ class NoyoService:
 
     def connection_list(self, request: Request) -> Response:
         if request.query.get("carrier_group_id"):
-            return self._connections(request, ["json_extract(group_data, '$.carrier_group_id') = ?"],
-                                     [request.query["carrier_group_id"]])
+            return self._connections(request, ["json_extract(group_data, '$.carrier_group_id') = ?"], [request.query["carrier_group_id"]])
         return self._connections(request, [], [])
 
     def group_connection_list(self, request: Request) -> Response:
@@ -352,8 +414,7 @@ class NoyoService:
         return self._connections(request, ["group_id = ?"], [request.params["group_id"]])
 
     def _group(self, request: Request) -> dict:
-        row = self.store.one("SELECT * FROM grp WHERE id = ? AND organization_id = ?",
-                             [request.params["group_id"], request.params["_org"]])
+        row = self.store.one("SELECT * FROM grp WHERE id = ? AND organization_id = ?", [request.params["group_id"], request.params["_org"]])
         if row is None:
             raise HTTPError(404, "not_found", f"No group {request.params['group_id']}.")
         return row
@@ -373,10 +434,11 @@ class NoyoService:
         now = int(self.now())
         group_id = _new_id()
         with self.store.tx() as db:
-            db.execute("INSERT INTO grp (id, version, created, modified, organization_id, name, federal_ein, dba_name, sic_code, "
-                       "carrier_id, carrier_group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '')",
-                       [group_id, _new_id(), now, now, org, data["name"], data.get("federal_ein", ""),
-                        data.get("dba_name", ""), data.get("sic_code", "")])
+            db.execute(
+                "INSERT INTO grp (id, version, created, modified, organization_id, name, federal_ein, dba_name, sic_code, "
+                "carrier_id, carrier_group_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '')",
+                [group_id, _new_id(), now, now, org, data["name"], data.get("federal_ein", ""), data.get("dba_name", ""), data.get("sic_code", "")],
+            )
         return Response.json(self._group_public(self.store.one("SELECT * FROM grp WHERE id = ?", [group_id])), 201)
 
     def group_get(self, request: Request) -> Response:
@@ -415,17 +477,26 @@ class NoyoService:
         return self._paged(items, total, size, offset)
 
     def enrollment_list(self, request: Request) -> Response:
-        return self._records(request, "enrollment", {"status": "status",
-                                                     "effective_date": "json_extract(data, '$.effective_start_date')"})
+        return self._records(request, "enrollment", {"status": "status", "effective_date": "json_extract(data, '$.effective_start_date')"})
 
     def plan_list(self, request: Request) -> Response:
-        return self._records(request, "plan", {"status": "status", "line_of_coverage": "json_extract(data, '$.line_of_coverage')",
-                                               "carrier_id": "json_extract(data, '$.carrier_id')"})
+        return self._records(
+            request,
+            "plan",
+            {"status": "status", "line_of_coverage": "json_extract(data, '$.line_of_coverage')", "carrier_id": "json_extract(data, '$.carrier_id')"},
+        )
 
     def employee_list(self, request: Request) -> Response:
-        return self._records(request, "employee", {
-            "first_name": "json_extract(data, '$.person.first_name')", "last_name": "json_extract(data, '$.person.last_name')",
-            "date_of_birth": "json_extract(data, '$.person.date_of_birth')", "employment_status": "status"})
+        return self._records(
+            request,
+            "employee",
+            {
+                "first_name": "json_extract(data, '$.person.first_name')",
+                "last_name": "json_extract(data, '$.person.last_name')",
+                "date_of_birth": "json_extract(data, '$.person.date_of_birth')",
+                "employment_status": "status",
+            },
+        )
 
     def employee_get(self, request: Request) -> Response:
         self._group(request)
@@ -450,8 +521,10 @@ class NoyoService:
         return self._paged([json.loads(r["data"]) for r in rows], total, size, offset)
 
     def _discrepancy(self, request: Request) -> dict:
-        row = self.store.one("SELECT r.data FROM record r JOIN grp g ON g.id = r.group_id WHERE r.kind = 'discrepancy' "
-                             "AND r.id = ? AND g.organization_id = ?", [request.params["discrepancy_id"], request.params["_org"]])
+        row = self.store.one(
+            "SELECT r.data FROM record r JOIN grp g ON g.id = r.group_id WHERE r.kind = 'discrepancy' AND r.id = ? AND g.organization_id = ?",
+            [request.params["discrepancy_id"], request.params["_org"]],
+        )
         if row is None:
             raise HTTPError(404, "not_found", f"No discrepancy {request.params['discrepancy_id']}.")
         return json.loads(row["data"])
@@ -486,10 +559,11 @@ class NoyoService:
         """Seed what the carrier knows about one group; answers with the differences planted."""
         roster, planted = noyo_roster.build(request.json())
         with self.store.tx() as db:
-            db.execute("INSERT INTO roster (carrier_group_id, data) VALUES (?, ?) ON CONFLICT (carrier_group_id) "
-                       "DO UPDATE SET data = excluded.data", [roster["carrier_group_id"], json.dumps(roster)])
-        return Response.json({"carrier_group_id": roster["carrier_group_id"], "members": len(roster["members"]),
-                              "planted": planted}, 201)
+            db.execute(
+                "INSERT INTO roster (carrier_group_id, data) VALUES (?, ?) ON CONFLICT (carrier_group_id) DO UPDATE SET data = excluded.data",
+                [roster["carrier_group_id"], json.dumps(roster)],
+            )
+        return Response.json({"carrier_group_id": roster["carrier_group_id"], "members": len(roster["members"]), "planted": planted}, 201)
 
     def expire_tokens(self, request: Request) -> Response:
         with self.store.tx() as db:
@@ -503,19 +577,31 @@ class NoyoService:
     def page(self, request: Request) -> Response:
         """The service's control page: its knobs, the carrier groups it knows, the connections and where they stand."""
         esc = html.escape
-        knobs = "".join(f"<tr><th><label for='{k}'>{k}</label></th><td><input id='{k}' name='{k}' value='{v}'></td></tr>"
-                        for k, v in self.knobs().items())
+        knobs = "".join(
+            f"<tr><th><label for='{k}'>{k}</label></th><td><input id='{k}' name='{k}' value='{v}'></td></tr>" for k, v in self.knobs().items()
+        )
         rosters = "".join(f"<li>{esc(r['carrier_group_id'])}</li>" for r in self.store.all("SELECT carrier_group_id FROM roster"))
         rows = "".join(
-            "<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in (
-                r["id"], json.loads(r["group_data"]).get("carrier_group_id"), r["status"], r["attempts"], r["polls_in_status"],
-                time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["modified"])))) + "</tr>"
-            for r in self.store.all("SELECT * FROM connection ORDER BY seq DESC LIMIT 200"))
+            "<tr>"
+            + "".join(
+                f"<td>{esc(str(c))}</td>"
+                for c in (
+                    r["id"],
+                    json.loads(r["group_data"]).get("carrier_group_id"),
+                    r["status"],
+                    r["attempts"],
+                    r["polls_in_status"],
+                    time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["modified"])),
+                )
+            )
+            + "</tr>"
+            for r in self.store.all("SELECT * FROM connection ORDER BY seq DESC LIMIT 200")
+        )
         return Response.html(f"""<!doctype html><html><head><title>Sandbox: carrier connections</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left}}</style></head><body>
 <h1>Carrier-connection service (Noyo subset)</h1><p><a href="/_sandbox/">All outside systems</a></p>
 <h2>Knobs</h2><form method="post"><table>{knobs}</table><button>Save knobs</button></form>
-<h2>Carrier group ids the carrier knows</h2><ul>{rosters or '<li>none: seed one with manage.py carriers_sandbox_seed</li>'}</ul>
+<h2>Carrier group ids the carrier knows</h2><ul>{rosters or "<li>none: seed one with manage.py carriers_sandbox_seed</li>"}</ul>
 <h2>Connections</h2><table><tr><th>id</th><th>carrier group id</th><th>status</th><th>attempts</th><th>polls in status</th>
 <th>modified (UTC)</th></tr>{rows}</table></body></html>""")
 

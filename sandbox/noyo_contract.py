@@ -5,6 +5,7 @@ the client sends and every response it gets. The document is OpenAPI 3.0.1; its 
 into JSON Schema once (``nullable`` becomes a ``null`` alternative, examples dropped) and checked
 with ``jsonschema`` (Draft 7, with format checks for uuid, date and email).
 """
+
 import copy
 import json
 import re
@@ -25,8 +26,11 @@ def _to_json_schema(node):
         return [_to_json_schema(item) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _to_json_schema(v) for k, v in node.items()
-           if k not in ("example", "examples", "nullable", "discriminator", "xml", "externalDocs") and not k.startswith("x-")}
+    out = {
+        k: _to_json_schema(v)
+        for k, v in node.items()
+        if k not in ("example", "examples", "nullable", "discriminator", "xml", "externalDocs") and not k.startswith("x-")
+    }
     if node.get("$ref", "").startswith("#/"):
         out["$ref"] = ROOT_URI + node["$ref"]
     if node.get("nullable"):
@@ -70,10 +74,11 @@ def _operation(method: str, path: str):
 
 
 def _errors(schema: dict, value) -> list[str]:
-    validator = jsonschema.Draft7Validator(_to_json_schema(schema), registry=_registry(),
-                                           format_checker=jsonschema.FormatChecker())
-    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(body)'}: {e.message}"
-            for e in sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))]
+    validator = jsonschema.Draft7Validator(_to_json_schema(schema), registry=_registry(), format_checker=jsonschema.FormatChecker())
+    return [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '(body)'}: {e.message}"
+        for e in sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+    ]
 
 
 def _json_schema(body: dict | None, status: str | None = None) -> dict | None:

@@ -1,4 +1,5 @@
 """The carrier-connection service's own database: one SQLite file (``noyo.sqlite3``), apart from the others."""
+
 import json
 
 from .store import Store
@@ -47,10 +48,14 @@ class NoyoStore(Store):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
     def records(self, kind: str, group_id: str, *, offset: int = 0, limit: int = -1, where: str = "", params=()) -> list[dict]:
-        rows = self.all(f"SELECT data FROM record WHERE kind = ? AND group_id = ? {where} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608
-                        [kind, group_id, *params, limit, offset])
+        rows = self.all(
+            f"SELECT data FROM record WHERE kind = ? AND group_id = ? {where} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608
+            [kind, group_id, *params, limit, offset],
+        )
         return [json.loads(r["data"]) for r in rows]
 
     def count(self, kind: str, group_id: str, *, where: str = "", params=()) -> int:
-        return self.one(f"SELECT count(*) AS n FROM record WHERE kind = ? AND group_id = ? {where}",  # noqa: S608
-                        [kind, group_id, *params])["n"]
+        return self.one(
+            f"SELECT count(*) AS n FROM record WHERE kind = ? AND group_id = ? {where}",  # noqa: S608
+            [kind, group_id, *params],
+        )["n"]

@@ -4,6 +4,7 @@ requests and the writing of responses, so the three can't disagree.
 Requests are parsed with entities and DTDs off and no network (an XML bomb or an external entity
 is refused, never expanded). Faults are HTTP 500 with ``Fault/faultcode`` and ``faultstring``.
 """
+
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -14,8 +15,9 @@ XSD = "http://www.w3.org/2001/XMLSchema"
 WSDL = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 SIMPLE = {"string", "int", "long", "boolean", "dateTime", "date", "decimal"}
-PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                         remove_blank_text=True, remove_comments=True, remove_pis=True)
+PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=True, remove_comments=True, remove_pis=True
+)
 
 
 class SoapFault(Exception):
@@ -45,8 +47,16 @@ class Service:
 
 
 class Schema:
-    def __init__(self, *, ns: str, types: dict[str, list[F]], operations: dict[str, tuple[list[F], list[F]]],
-                 services: list[Service], header: tuple[str, list[F]], docs: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        ns: str,
+        types: dict[str, list[F]],
+        operations: dict[str, tuple[list[F], list[F]]],
+        services: list[Service],
+        header: tuple[str, list[F]],
+        docs: dict[str, str] | None = None,
+    ):
         self.ns, self.types, self.operations, self.services = ns, types, operations, services
         self.header_name, self.header_fields = header
         self.docs = docs or {}
@@ -54,8 +64,12 @@ class Schema:
     # --- WSDL -----------------------------------------------------------------------------------
     def wsdl(self, base_url: str) -> bytes:
         q = lambda ns, tag: f"{{{ns}}}{tag}"  # noqa: E731
-        root = etree.Element(q(WSDL, "definitions"), nsmap={"wsdl": WSDL, "soap": WSDL_SOAP, "xsd": XSD, "tns": self.ns},
-                             targetNamespace=self.ns, name="BrokerConnectV4")
+        root = etree.Element(
+            q(WSDL, "definitions"),
+            nsmap={"wsdl": WSDL, "soap": WSDL_SOAP, "xsd": XSD, "tns": self.ns},
+            targetNamespace=self.ns,
+            name="BrokerConnectV4",
+        )
         types = etree.SubElement(root, q(WSDL, "types"))
         schema = etree.SubElement(types, q(XSD, "schema"), targetNamespace=self.ns, elementFormDefault="qualified")
         for name, fields in {**self.types, self.header_name: self.header_fields}.items():
@@ -89,8 +103,7 @@ class Schema:
                 inp = etree.SubElement(operation, q(WSDL, "input"))
                 etree.SubElement(inp, q(WSDL_SOAP, "body"), use="literal")
                 if service.header:
-                    etree.SubElement(inp, q(WSDL_SOAP, "header"), message=f"tns:{self.header_name}Message",
-                                     part=self.header_name, use="literal")
+                    etree.SubElement(inp, q(WSDL_SOAP, "header"), message=f"tns:{self.header_name}Message", part=self.header_name, use="literal")
                 out = etree.SubElement(operation, q(WSDL, "output"))
                 etree.SubElement(out, q(WSDL_SOAP, "body"), use="literal")
             svc = etree.SubElement(root, q(WSDL, "service"), name=service.name)
@@ -101,8 +114,12 @@ class Schema:
     def _sequence(self, parent, fields: list[F]) -> None:
         sequence = etree.SubElement(parent, f"{{{XSD}}}sequence")
         for f in fields:
-            attrs = {"name": f.name, "type": f"xsd:{f.type}" if f.type in SIMPLE else f"tns:{f.type}",
-                     "minOccurs": str(f.min), "maxOccurs": "unbounded" if f.many else "1"}
+            attrs = {
+                "name": f.name,
+                "type": f"xsd:{f.type}" if f.type in SIMPLE else f"tns:{f.type}",
+                "minOccurs": str(f.min),
+                "maxOccurs": "unbounded" if f.many else "1",
+            }
             etree.SubElement(sequence, f"{{{XSD}}}element", **attrs)
 
     # --- requests -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """The sandbox's own database: one SQLite file, one connection, one lock (the server is threaded)."""
+
 import json
 import sqlite3
 import threading
@@ -74,8 +75,10 @@ class Store:
                 if value is None:
                     db.execute("DELETE FROM knob WHERE name = ?", [name])
                 else:
-                    db.execute("INSERT INTO knob (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                               [name, json.dumps(value)])
+                    db.execute(
+                        "INSERT INTO knob (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                        [name, json.dumps(value)],
+                    )
 
     def reset(self) -> None:
         with self.tx() as db:

@@ -1,4 +1,5 @@
 """The one conftest: shared fixtures for every app's tests."""
+
 import os
 import subprocess
 import sys
@@ -83,15 +84,37 @@ def celery_worker_process(django_db_serialized_rollback, transactional_db, setti
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     queue = f"test-{uuid.uuid4().hex[:8]}"
     # Both queues (default and integrations) are the test's own, in this process and in the worker.
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": queue, "INTEGRATIONS_QUEUE": queue}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "INTEGRATIONS_QUEUE": queue,
+    }
     saved = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager, app.conf.task_default_queue = False, queue
     settings.INTEGRATIONS_QUEUE = queue
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1", "--loglevel", "WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "-c",
+            "1",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         yield process
@@ -104,8 +127,16 @@ def celery_worker_process(django_db_serialized_rollback, transactional_db, setti
             process.kill()
 
 
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -182,8 +213,7 @@ def sandbox_server(tmp_path_factory):
 
     port = _free_port()
     db = tmp_path_factory.mktemp("sandbox") / "sandbox.sqlite3"
-    process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--db", str(db)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL)
+    process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--db", str(db)], cwd=ROOT, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60  # a busy machine starts a Python process slowly
     while True:
@@ -196,8 +226,7 @@ def sandbox_server(tmp_path_factory):
             process.kill()
             pytest.fail("the sandbox did not start")
         time.sleep(0.1)
-    overrides = {"SANDBOX_URL": url, "BENEFITS_PLATFORM_URL": f"{url}/benefits", "INTEGRATIONS_READ_TIMEOUT": 1.0,
-                 "INTEGRATIONS_RETRY_BACKOFF": 0.01}
+    overrides = {"SANDBOX_URL": url, "BENEFITS_PLATFORM_URL": f"{url}/benefits", "INTEGRATIONS_READ_TIMEOUT": 1.0, "INTEGRATIONS_RETRY_BACKOFF": 0.01}
     saved = {k: getattr(settings, k) for k in overrides}
     saved_env = {k: os.environ.get(k) for k in overrides}
     for key, value in overrides.items():
@@ -246,8 +275,13 @@ def sandbox(sandbox_server):
 
 # --- ui: no raw Python/JSON literals where text belongs ---
 _RAW_LITERALS = [
-    (r"\[\s*'", "a Python list"), (r"\{\s*'", "a Python dict"), (r"\{\s*\"", "a JSON object"), (r"\[\s*\"", "a JSON list"),
-    (r"\bobject at 0x", "an object repr"), (r"<QuerySet", "a QuerySet repr"), (r"\b(?:datetime\.date|Decimal)\(", "a repr"),
+    (r"\[\s*'", "a Python list"),
+    (r"\{\s*'", "a Python dict"),
+    (r"\{\s*\"", "a JSON object"),
+    (r"\[\s*\"", "a JSON list"),
+    (r"\bobject at 0x", "an object repr"),
+    (r"<QuerySet", "a QuerySet repr"),
+    (r"\b(?:datetime\.date|Decimal)\(", "a repr"),
 ]
 _RAW_WORDS = {"None", "True", "False", "null", "true", "false"}
 _SKIPPED_TAGS = {"script", "style", "textarea", "select", "option", "template"}
@@ -320,6 +354,8 @@ def assert_no_raw_literals():
         assert not found, f"raw literals on {where or 'the page'}: {found}"
 
     return check
+
+
 # --- plansync (benefits-admin system, BenefitPoint SOAP) ---
 class BenefitPointControl:
     """Drive the sandbox's benefits-admin system from a test: knobs, products, the far side's edits."""
@@ -355,8 +391,9 @@ class BenefitPointControl:
         self.http.delete(f"{self.url}/_control/products/{product_id}", timeout=5).raise_for_status()
 
     def add_account(self, name: str) -> int:
-        response = self.http.post(f"{self.url}/_control/accounts", timeout=5, json={
-            "groupAccountInfo": {"accountName": name, "businessType": "Corporation"}})
+        response = self.http.post(
+            f"{self.url}/_control/accounts", timeout=5, json={"groupAccountInfo": {"accountName": name, "businessType": "Corporation"}}
+        )
         response.raise_for_status()
         return response.json()["accountID"]
 
@@ -374,6 +411,8 @@ def benefitpoint(sandbox_server, settings):
     control.reset()
     yield control
     control.reset()
+
+
 # --- carriers (carriers) ---
 class NoyoControl:
     """Drive the sandbox's carrier-connection service from a test: rosters, clock and fault knobs, tokens."""
@@ -424,8 +463,9 @@ def noyo(sandbox, monkeypatch):
             body = json.loads(request.body) if request.body else None
             violations.extend(noyo_contract.request_violations(request.method, path, query=dict(parse_qsl(url.query)), body=body))
             if "X-Sandbox-Off-Contract" not in response.headers:  # a status the service added, on purpose
-                violations.extend(noyo_contract.response_violations(request.method, path, response.status_code,
-                                                                    response.json() if response.content else None))
+                violations.extend(
+                    noyo_contract.response_violations(request.method, path, response.status_code, response.json() if response.content else None)
+                )
             checked[0] += 1
         return response
 
@@ -539,8 +579,7 @@ def no_outside_call_in_transaction(request, monkeypatch):
 
     def guarded(self, http_request, *args, **kwargs):
         if getattr(mine, "depth", 0):
-            seen.append(f"{http_request.method} {http_request.url} started inside a database transaction "
-                        f"(thread {threading.current_thread().name})")
+            seen.append(f"{http_request.method} {http_request.url} started inside a database transaction (thread {threading.current_thread().name})")
         return send(self, http_request, *args, **kwargs)
 
     monkeypatch.setattr(Atomic, "__enter__", entering)

@@ -1,4 +1,5 @@
 """API token authentication: django-rest-knox (hashed, expiring tokens) bound to the user's password."""
+
 import binascii
 
 from django.utils import timezone
@@ -20,7 +21,7 @@ class TokenAuthentication(auth.TokenAuthentication):
     def authenticate_credentials(self, token):
         # knox's own, with the tokens read by ``api_tokens_by_key`` (one query whose SQL is built once).
         token = token.decode("utf-8")
-        for auth_token in api_tokens_by_key(token[:CONSTANTS.TOKEN_KEY_LENGTH]):
+        for auth_token in api_tokens_by_key(token[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if self._cleanup_token(auth_token):
                 continue
             try:

@@ -14,25 +14,30 @@ class SecurityGroupSerializer(serializers.ModelSerializer):
 class UserSerializer(serializers.ModelSerializer):
     security_group_name = serializers.CharField(source="security_group.name", read_only=True, default=None)
     password = serializers.CharField(
-        write_only=True, required=False, max_length=128, trim_whitespace=False, style={"input_type": "password"},
-        help_text="On creation only: the initial password, checked against the site's password rules. "
-                  "Give this or `invite`, not both.")
+        write_only=True,
+        required=False,
+        max_length=128,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="On creation only: the initial password, checked against the site's password rules. Give this or `invite`, not both.",
+    )
     invite = serializers.BooleanField(
-        write_only=True, required=False, default=False,
-        help_text="On creation only: instead of a password, email the user a link to choose one "
-                  "(needs `email`).")
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="On creation only: instead of a password, email the user a link to choose one (needs `email`).",
+    )
 
     class Meta:
         model = User
-        fields = ["id", "username", "first_name", "last_name", "email", "security_group", "security_group_name",
-                  "is_active", "password", "invite"]
+        fields = ["id", "username", "first_name", "last_name", "email", "security_group", "security_group_name", "is_active", "password", "invite"]
         extra_kwargs = {"is_active": {"default": True}}  # also when a form post leaves it out
 
     def validate(self, attrs):
         if self.instance is not None and ("password" in attrs or attrs.get("invite")):
             raise serializers.ValidationError(
-                {"password": ["A password is set only on creation; the user changes it, or an administrator "
-                              "in the admin."]})
+                {"password": ["A password is set only on creation; the user changes it, or an administrator in the admin."]}
+            )
         return attrs
 
 
@@ -78,8 +83,7 @@ class TokenLoginSerializer(serializers.Serializer):
     """Username and password in; the token (shown this once) and when it expires out."""
 
     username = serializers.CharField(write_only=True, max_length=150)
-    password = serializers.CharField(write_only=True, max_length=4096, trim_whitespace=False,
-                                     style={"input_type": "password"})
+    password = serializers.CharField(write_only=True, max_length=4096, trim_whitespace=False, style={"input_type": "password"})
     token = serializers.CharField(read_only=True, help_text="Send as `Authorization: Token <token>`; never shown again.")
     expiry = serializers.DateTimeField(read_only=True, allow_null=True, help_text="null: the token does not expire.")
 

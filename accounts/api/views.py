@@ -69,8 +69,7 @@ class LogoutView(APIView):
         if body.validated_data["all"]:
             services.api_tokens_revoke(actor=request.user, user=request.user, reason="logged out everywhere")
         elif isinstance(request.auth, ApiToken):
-            services.api_tokens_revoke(actor=request.user, user=request.user, reason="logged out",
-                                       tokens=ApiToken.objects.filter(pk=request.auth.pk))
+            services.api_tokens_revoke(actor=request.user, user=request.user, reason="logged out", tokens=ApiToken.objects.filter(pk=request.auth.pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -87,23 +86,23 @@ class UserViewSet(AuditedModelViewSet):
     filterset_fields = ["security_group", "is_active"]
     ordering_fields = ["username", "last_name"]
 
-    @extend_schema(description="Create a user with either an initial `password` (checked against the site's "
-                               "password rules) or `invite: true` (a link to choose a password is emailed to "
-                               "`email`). Audited.")
+    @extend_schema(
+        description="Create a user with either an initial `password` (checked against the site's "
+        "password rules) or `invite: true` (a link to choose a password is emailed to "
+        "`email`). Audited."
+    )
     def create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = services.user_create(actor=self.request.user, site_url=self.request.build_absolute_uri("/"),
-                                                   **data)
+        serializer.instance = services.user_create(actor=self.request.user, site_url=self.request.build_absolute_uri("/"), **data)
 
     def perform_update(self, serializer):
         user = serializer.instance
         for field, value in serializer.validated_data.items():
             setattr(user, field, value)
-        serializer.instance = services.user_save(actor=self.request.user, user=user,
-                                                 changed=list(serializer.validated_data))
+        serializer.instance = services.user_save(actor=self.request.user, user=user, changed=list(serializer.validated_data))
 
 
 class AgentViewSet(AuditedModelViewSet):

@@ -18,9 +18,24 @@ class ExternalIdSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ExternalId
-        fields = ["id", "system", "object_type", "external_id", "record_type", "object_id", "record", "status",
-                  "superseded_by", "retired_at", "last_change_seen_at", "last_synced_at", "last_sync_outcome",
-                  "last_sync_reason", "far_side_url", "created_at"]
+        fields = [
+            "id",
+            "system",
+            "object_type",
+            "external_id",
+            "record_type",
+            "object_id",
+            "record",
+            "status",
+            "superseded_by",
+            "retired_at",
+            "last_change_seen_at",
+            "last_synced_at",
+            "last_sync_outcome",
+            "last_sync_reason",
+            "far_side_url",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_record(self, row) -> str:
@@ -65,8 +80,23 @@ class IdentityConflictSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = IdentityConflict
-        fields = ["id", "kind", "status", "system", "object_type", "external_id", "record_type", "object_id", "kept_record",
-                  "other_object_id", "other_record", "description", "created_at", "decided_by", "decided_at"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "system",
+            "object_type",
+            "external_id",
+            "record_type",
+            "object_id",
+            "kept_record",
+            "other_object_id",
+            "other_record",
+            "description",
+            "created_at",
+            "decided_by",
+            "decided_at",
+        ]
         read_only_fields = fields
 
     def get_kept_record(self, conflict) -> str:
@@ -83,9 +113,27 @@ class ReconciliationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Reconciliation
-        fields = ["id", "status", "queue", "trigger", "requested_by", "created_at", "started_at", "finished_at", "tries",
-                  "next_try_at", "customers_seen", "policies_seen", "created", "updated", "retired", "failed", "repaired",
-                  "soap_calls", "reason"]
+        fields = [
+            "id",
+            "status",
+            "queue",
+            "trigger",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "tries",
+            "next_try_at",
+            "customers_seen",
+            "policies_seen",
+            "created",
+            "updated",
+            "retired",
+            "failed",
+            "repaired",
+            "soap_calls",
+            "reason",
+        ]
         read_only_fields = fields
 
 
@@ -96,9 +144,28 @@ class SyncAttemptSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SyncAttempt
-        fields = ["id", "direction", "operation", "status", "queue", "external_id", "record_type", "object_id", "record_repr",
-                  "outcome", "changes", "reason", "notification", "reconciliation", "tries", "http_calls", "next_try_at",
-                  "created_at", "started_at", "finished_at"]
+        fields = [
+            "id",
+            "direction",
+            "operation",
+            "status",
+            "queue",
+            "external_id",
+            "record_type",
+            "object_id",
+            "record_repr",
+            "outcome",
+            "changes",
+            "reason",
+            "notification",
+            "reconciliation",
+            "tries",
+            "http_calls",
+            "next_try_at",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 
@@ -109,6 +176,20 @@ class NotificationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Notification
-        fields = ["id", "notification_id", "record_type", "record_id", "customer_id", "action", "deliveries", "status", "queue",
-                  "reason", "tries", "next_try_at", "received_at", "processed_at"]
+        fields = [
+            "id",
+            "notification_id",
+            "record_type",
+            "record_id",
+            "customer_id",
+            "action",
+            "deliveries",
+            "status",
+            "queue",
+            "reason",
+            "tries",
+            "next_try_at",
+            "received_at",
+            "processed_at",
+        ]
         read_only_fields = fields

@@ -1,4 +1,5 @@
 """The AMS link's API: the webhook, external ids, identity conflicts, reconciliations, the sync queue."""
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -86,17 +87,25 @@ class NotificationWebhookView(APIView):
     def get_authenticate_header(self, request):
         return 'HMAC realm="ams-notifications"' if self._post else super().get_authenticate_header(request)
 
-    @extend_schema(responses={200: NotificationSerializer(many=True)},
-                   parameters=[OpenApiParameter("status", str), OpenApiParameter("record_type", str)])
+    @extend_schema(
+        responses={200: NotificationSerializer(many=True)}, parameters=[OpenApiParameter("status", str), OpenApiParameter("record_type", str)]
+    )
     def get(self, request):
         qs = selectors.notification_list(filters=request.query_params)[:200]
         return Response(NotificationSerializer(qs, many=True).data)
 
-    @extend_schema(request=inline_serializer("AmsNotification", {"NotificationId": serializers.CharField(),
-                                                                "RecordType": serializers.CharField(),
-                                                                "RecordId": serializers.CharField(),
-                                                                "CustomerId": serializers.CharField(required=False)}),
-                   responses={202: NotificationSerializer, 401: None})
+    @extend_schema(
+        request=inline_serializer(
+            "AmsNotification",
+            {
+                "NotificationId": serializers.CharField(),
+                "RecordType": serializers.CharField(),
+                "RecordId": serializers.CharField(),
+                "CustomerId": serializers.CharField(required=False),
+            },
+        ),
+        responses={202: NotificationSerializer, 401: None},
+    )
     def post(self, request):
         limit = settings.AMS_WEBHOOK_MAX_BODY_BYTES
         try:
@@ -135,8 +144,9 @@ class ExternalIdViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         params = ExternalIdLinkSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        row = services.record_link(actor=request.user, obj=data["record"], system=data["system"],
-                                   object_type=data["object_type"], external_id=data["external_id"])
+        row = services.record_link(
+            actor=request.user, obj=data["record"], system=data["system"], object_type=data["object_type"], external_id=data["external_id"]
+        )
         return Response(ExternalIdSerializer(row).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[OpenApiParameter("name_prefix", str, required=True)], responses={200: CandidateSerializer(many=True)})
@@ -199,4 +209,3 @@ class SyncAttemptViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.sync_attempt_list(user=self.request.user)
-

@@ -5,6 +5,7 @@ same CRM record: no duplicates whatever the faults. The primary contact goes bef
 account's markers name every system it is linked with. Nothing is sent when nothing changed since
 the last successful push (the values' fingerprint is kept on the CRM link).
 """
+
 from django.contrib.contenttypes.models import ContentType
 
 from individuals.models import Individual
@@ -29,8 +30,9 @@ def crm_reference(kind: str, key) -> str:
 
 
 def crm_markers(obj) -> list[str]:
-    rows = ExternalId.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk,
-                                     status=ExternalId.Status.ACTIVE).values_list("system", "object_type")
+    rows = ExternalId.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk, status=ExternalId.Status.ACTIVE
+    ).values_list("system", "object_type")
     return sorted({MARKERS[r] for r in rows if r in MARKERS})
 
 
@@ -38,25 +40,66 @@ def _records(obj) -> list[tuple[str, dict]]:
     """(reference, record) for the account, then its contacts (primary first), then its policies."""
     account_ref = crm_reference(obj._meta.model_name, obj.pk)
     if isinstance(obj, Individual):
-        account = {"kind": "account", "name": str(obj), "markers": crm_markers(obj),
-                   "fields": {"type": "Individual", "email": obj.email, "phone": obj.home_phone or obj.cell_phone,
-                              "city": obj.city, "state": obj.state, "status": obj.get_record_status_display()}}
-        children = [(crm_reference("policy", p.pk), {
-            "kind": "policy", "name": f"{p.get_coverage_type_display()} {p.policy_number}".strip(), "parent_reference": account_ref,
-            "fields": {"carrier": p.carrier.name, "status": p.get_status_display(), "policy_number": p.policy_number,
-                       "effective_date": str(p.effective_date or ""), "renewal_date": str(p.renewal_date or "")}})
-            for p in obj.policies.select_related("carrier").order_by("pk")]
+        account = {
+            "kind": "account",
+            "name": str(obj),
+            "markers": crm_markers(obj),
+            "fields": {
+                "type": "Individual",
+                "email": obj.email,
+                "phone": obj.home_phone or obj.cell_phone,
+                "city": obj.city,
+                "state": obj.state,
+                "status": obj.get_record_status_display(),
+            },
+        }
+        children = [
+            (
+                crm_reference("policy", p.pk),
+                {
+                    "kind": "policy",
+                    "name": f"{p.get_coverage_type_display()} {p.policy_number}".strip(),
+                    "parent_reference": account_ref,
+                    "fields": {
+                        "carrier": p.carrier.name,
+                        "status": p.get_status_display(),
+                        "policy_number": p.policy_number,
+                        "effective_date": str(p.effective_date or ""),
+                        "renewal_date": str(p.renewal_date or ""),
+                    },
+                },
+            )
+            for p in obj.policies.select_related("carrier").order_by("pk")
+        ]
         return [(account_ref, account), *children]
-    account = {"kind": "account", "name": obj.name, "markers": crm_markers(obj),
-               "fields": {"type": "Employer group", "account_number": obj.account_number, "dba": obj.dba,
-                          "status": obj.get_status_display()}}
-    contact_ids = dict(ExternalId.objects.filter(system=ExternalId.System.AMS, object_type=CONTACT, status=ExternalId.Status.ACTIVE,
-                                                 content_type=ContentType.objects.get_for_model(obj.contacts.model))
-                       .values_list("object_id", "external_id"))
+    account = {
+        "kind": "account",
+        "name": obj.name,
+        "markers": crm_markers(obj),
+        "fields": {"type": "Employer group", "account_number": obj.account_number, "dba": obj.dba, "status": obj.get_status_display()},
+    }
+    contact_ids = dict(
+        ExternalId.objects.filter(
+            system=ExternalId.System.AMS,
+            object_type=CONTACT,
+            status=ExternalId.Status.ACTIVE,
+            content_type=ContentType.objects.get_for_model(obj.contacts.model),
+        ).values_list("object_id", "external_id")
+    )
     contacts = sorted(obj.contacts.all(), key=lambda c: (not c.is_primary, c.pk))
-    children = [(crm_reference("contact", contact_ids.get(c.pk, f"local-{c.pk}")), {
-        "kind": "contact", "name": c.name, "parent_reference": account_ref, "is_primary": c.is_primary,
-        "fields": {"title": c.title, "email": c.email, "phone": c.phone}}) for c in contacts]
+    children = [
+        (
+            crm_reference("contact", contact_ids.get(c.pk, f"local-{c.pk}")),
+            {
+                "kind": "contact",
+                "name": c.name,
+                "parent_reference": account_ref,
+                "is_primary": c.is_primary,
+                "fields": {"title": c.title, "email": c.email, "phone": c.phone},
+            },
+        )
+        for c in contacts
+    ]
     return [(account_ref, account), *children]
 
 
@@ -65,8 +108,9 @@ def crm_push_enqueue(obj) -> SyncAttempt:
     A push of ``obj`` still queued covers this one (it reads the record as it is when it runs)."""
     from ..tasks import crm_push_task
 
-    return sync_attempt_queue(direction=SyncAttempt.Direction.TO_CRM, task=crm_push_task, obj=obj,
-                              external_id=crm_reference(obj._meta.model_name, obj.pk))
+    return sync_attempt_queue(
+        direction=SyncAttempt.Direction.TO_CRM, task=crm_push_task, obj=obj, external_id=crm_reference(obj._meta.model_name, obj.pk)
+    )
 
 
 def crm_push_enqueue_by_id(*, content_type_id: int, object_id: int) -> SyncAttempt | None:
@@ -85,8 +129,13 @@ def crm_remove_enqueue(obj) -> SyncAttempt | None:
     if row is None:
         return None
     external_id_unlink(row=row)
-    return sync_attempt_queue(direction=SyncAttempt.Direction.TO_CRM, operation=SyncAttempt.Operation.REMOVE, task=crm_push_task,
-                              external_id=crm_reference(obj._meta.model_name, obj.pk), record_repr=str(obj))
+    return sync_attempt_queue(
+        direction=SyncAttempt.Direction.TO_CRM,
+        operation=SyncAttempt.Operation.REMOVE,
+        task=crm_push_task,
+        external_id=crm_reference(obj._meta.model_name, obj.pk),
+        record_repr=str(obj),
+    )
 
 
 def _push(attempt: SyncAttempt, client) -> AttemptOutcome:
@@ -109,11 +158,15 @@ def _push(attempt: SyncAttempt, client) -> AttemptOutcome:
 
     def record_link(settled: SyncAttempt) -> None:
         link = external_id_of(obj, system=CRM, object_type="account") or external_id_link(
-            obj=obj, system=CRM, object_type="account", external_id=str(answer["id"]))
+            obj=obj, system=CRM, object_type="account", external_id=str(answer["id"])
+        )
         external_id_record_sync(row=link, ok=True, changed=True, fingerprint=values_fp)
 
-    return AttemptOutcome(reason=f"{len(records)} record(s) upserted in the CRM.", record=record_link,
-                          fields={"outcome": "upserted", "changes": [f"{len(records)} record(s) upserted"]})
+    return AttemptOutcome(
+        reason=f"{len(records)} record(s) upserted in the CRM.",
+        record=record_link,
+        fields={"outcome": "upserted", "changes": [f"{len(records)} record(s) upserted"]},
+    )
 
 
 def crm_push_run(*, attempt_id: int, client=None) -> SyncAttempt | None:
@@ -146,6 +199,13 @@ def crm_push_run(*, attempt_id: int, client=None) -> SyncAttempt | None:
 
         return AttemptOutcome(SyncAttempt.Status.FAILED, reason, record=note)
 
-    return attempt_run(SyncAttempt.objects.select_related("content_type"), attempt_id, lease_seconds=attempt_lease(), work=work,
-                       task=crm_push_task, system="CRM", refusal=refused,
-                       calls=lambda: used["client"].calls if "client" in used else 0)
+    return attempt_run(
+        SyncAttempt.objects.select_related("content_type"),
+        attempt_id,
+        lease_seconds=attempt_lease(),
+        work=work,
+        task=crm_push_task,
+        system="CRM",
+        refusal=refused,
+        calls=lambda: used["client"].calls if "client" in used else 0,
+    )

@@ -4,6 +4,7 @@ A name search only proposes candidates; a link is always a person's choice of on
 id another record holds opens an identity conflict instead of a second link. Every decision is
 audited; each needs Edit on the record's area (individuals or employer groups).
 """
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -44,10 +45,17 @@ def customer_candidates(*, name_prefix: str, client=None) -> list[dict]:
         found = (client or ams360_client()).customers_by_name_prefix(name_prefix.strip())
     except IntegrationError as exc:
         raise ApplicationError(f"The agency management system could not be searched: {exc.message}") from exc
-    return [{"customer_id": c["CustomerId"], "customer_number": c["CustomerNumber"], "name": mapping.customer_display_name(c),
-             "kind": "Commercial" if mapping.is_commercial(c) else "Personal", "city": c.get("City") or "",
-             "linked": external_id_find(system=SYSTEM, object_type=CUSTOMER, external_id=c["CustomerId"]) is not None}
-            for c in found[:50]]
+    return [
+        {
+            "customer_id": c["CustomerId"],
+            "customer_number": c["CustomerNumber"],
+            "name": mapping.customer_display_name(c),
+            "kind": "Commercial" if mapping.is_commercial(c) else "Personal",
+            "city": c.get("City") or "",
+            "linked": external_id_find(system=SYSTEM, object_type=CUSTOMER, external_id=c["CustomerId"]) is not None,
+        }
+        for c in found[:50]
+    ]
 
 
 def customer_link(*, actor: User, obj, customer_id: str) -> ExternalId:
@@ -59,19 +67,33 @@ def customer_link(*, actor: User, obj, customer_id: str) -> ExternalId:
     _require_edit(actor, obj)
     customer_id = str(customer_id).strip()
     holder = external_id_find(system=SYSTEM, object_type=CUSTOMER, external_id=customer_id)
-    if holder is not None and holder.status == ExternalId.Status.ACTIVE and (
-            holder.content_type_id, holder.object_id) != (ContentType.objects.get_for_model(obj).pk, obj.pk):
+    if (
+        holder is not None
+        and holder.status == ExternalId.Status.ACTIVE
+        and (holder.content_type_id, holder.object_id) != (ContentType.objects.get_for_model(obj).pk, obj.pk)
+    ):
         if holder.content_type_id == ContentType.objects.get_for_model(obj).pk:
-            conflict = conflict_open(kind=IdentityConflict.Kind.SHARED_ID, row=holder, other=obj,
-                                     description=f"“{obj}” was linked to AMS customer {customer_id}, which “{holder.record}” already holds.")
-            raise ApplicationError(f"AMS customer {customer_id} is already linked to “{holder.record}”: identity conflict "
-                                   f"#{conflict.pk} was opened for a person to merge or keep them separate.",
-                                   {"conflict": conflict.pk})
+            conflict = conflict_open(
+                kind=IdentityConflict.Kind.SHARED_ID,
+                row=holder,
+                other=obj,
+                description=f"“{obj}” was linked to AMS customer {customer_id}, which “{holder.record}” already holds.",
+            )
+            raise ApplicationError(
+                f"AMS customer {customer_id} is already linked to “{holder.record}”: identity conflict "
+                f"#{conflict.pk} was opened for a person to merge or keep them separate.",
+                {"conflict": conflict.pk},
+            )
         raise ApplicationError(f"AMS customer {customer_id} is already linked to “{holder.record}”.")
     with transaction.atomic():
         row = external_id_link(obj=obj, system=SYSTEM, object_type=CUSTOMER, external_id=customer_id)
-        audit(actor=actor, action=AuditLog.Action.UPDATE, obj=obj, summary=f"Linked to AMS customer {customer_id}",
-              data={"system": SYSTEM, "external_id": customer_id})
+        audit(
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=obj,
+            summary=f"Linked to AMS customer {customer_id}",
+            data={"system": SYSTEM, "external_id": customer_id},
+        )
         customer_sync_request(customer_id=customer_id, actor=actor)  # brought in after commit
     return row
 
@@ -85,18 +107,24 @@ def record_link(*, actor: User, obj, system: str, object_type: str, external_id:
     _require_edit(actor, obj)
     with transaction.atomic():
         row = external_id_link(obj=obj, system=system, object_type=object_type, external_id=external_id)
-        audit(actor=actor, action=AuditLog.Action.UPDATE, obj=obj, summary=f"Linked to {row}",
-              data={"system": row.system, "external_id": row.external_id})
+        audit(
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=obj,
+            summary=f"Linked to {row}",
+            data={"system": row.system, "external_id": row.external_id},
+        )
     return row
 
 
 @transaction.atomic
 def conflict_open(*, kind: str, row: ExternalId, other, description: str) -> IdentityConflict:
     conflict, _ = IdentityConflict.objects.get_or_create(
-        content_type_id=row.content_type_id, object_id=row.object_id, other_object_id=other.pk,
+        content_type_id=row.content_type_id,
+        object_id=row.object_id,
+        other_object_id=other.pk,
         status=IdentityConflict.Status.OPEN,
-        defaults={"kind": kind, "system": row.system, "object_type": row.object_type, "external_id": row.external_id,
-                  "description": description},
+        defaults={"kind": kind, "system": row.system, "object_type": row.object_type, "external_id": row.external_id, "description": description},
     )
     return conflict
 
@@ -150,10 +178,13 @@ def conflict_resolve(*, actor: User, conflict: IdentityConflict, decision: str) 
         conflict.status = IdentityConflict.Status.SEPARATED
     conflict.decided_by, conflict.decided_at = actor, timezone.now()
     conflict.save(update_fields=["status", "decided_by", "decided_at"])
-    audit(actor=actor, action=AuditLog.Action.UPDATE, obj=conflict,
-          summary=f"{'Merged' if decision == 'merge' else 'Kept separate'}: {conflict.description}",
-          data={"decision": decision, "kept": str(keep), "other": str(other)})
+    audit(
+        actor=actor,
+        action=AuditLog.Action.UPDATE,
+        obj=conflict,
+        summary=f"{'Merged' if decision == 'merge' else 'Kept separate'}: {conflict.description}",
+        data={"decision": decision, "kept": str(keep), "other": str(other)},
+    )
     if keep is not None:
         crm_push_enqueue(keep)
     return conflict
-

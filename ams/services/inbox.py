@@ -8,6 +8,7 @@ A notification is a row of work (``core.jobs``): queued when stored, claimed by 
 local writes in one short transaction only while still held. An AMS that can't be reached puts it
 back as retrying, by the one retry policy; the sweep sends again what a dead worker left.
 """
+
 import hashlib
 import hmac
 import json
@@ -72,12 +73,13 @@ def notification_parse(body: bytes, *, now: datetime | None = None) -> dict:
     except ValueError:
         sent = None
     if sent is None or sent.tzinfo is None:
-        raise ApplicationError("The notification is incomplete.",
-                               {"fields": {"SentAt": "is required: when it was sent, in UTC (ISO 8601)"}})
+        raise ApplicationError("The notification is incomplete.", {"fields": {"SentAt": "is required: when it was sent, in UTC (ISO 8601)"}})
     age = ((now or datetime.now(UTC)) - sent).total_seconds()
     if abs(age) > settings.AMS_WEBHOOK_MAX_AGE_SECONDS:
-        raise ApplicationError(f"The notification was sent {abs(int(age))} s {'ago' if age > 0 else 'ahead'}: "
-                               f"at most {settings.AMS_WEBHOOK_MAX_AGE_SECONDS} s is accepted (a replay or a wrong clock).")
+        raise ApplicationError(
+            f"The notification was sent {abs(int(age))} s {'ago' if age > 0 else 'ahead'}: "
+            f"at most {settings.AMS_WEBHOOK_MAX_AGE_SECONDS} s is accepted (a replay or a wrong clock)."
+        )
     return data
 
 
@@ -98,9 +100,13 @@ def notification_receive(*, body: bytes, signature: str) -> Notification:
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                notification_id=str(data["NotificationId"])[:64], record_type=data["RecordType"],
-                record_id=str(data["RecordId"])[:64], customer_id=str(data.get("CustomerId") or "")[:64],
-                action=str(data.get("Action") or "")[:20], payload=data, lease_until=queued_until(),
+                notification_id=str(data["NotificationId"])[:64],
+                record_type=data["RecordType"],
+                record_id=str(data["RecordId"])[:64],
+                customer_id=str(data.get("CustomerId") or "")[:64],
+                action=str(data.get("Action") or "")[:20],
+                payload=data,
+                lease_until=queued_until(),
             )
     except IntegrityError:
         Notification.objects.filter(notification_id=str(data["NotificationId"])[:64]).update(deliveries=F("deliveries") + 1)
@@ -131,8 +137,7 @@ def notification_process(*, notification_id: int, client=None) -> Notification:
         fetched = customer_fetch(client=client, customer_id=customer_id) if customer_id else None
     except TransientError as exc:
         exc.message = sync_error_message(exc)
-        held = attempt_retry_later(notification, error=exc, system=SYSTEM_NAME, lease_seconds=attempt_lease(),
-                                   task=notification_process_task)
+        held = attempt_retry_later(notification, error=exc, system=SYSTEM_NAME, lease_seconds=attempt_lease(), task=notification_process_task)
         if held is not None and held.status == Status.FAILED:  # the retry window closed
             sync_history_record(outcome=None, external_id=customer_id, error=held.reason, notification=held)
         return Notification.objects.get(pk=notification_id)
@@ -143,8 +148,7 @@ def notification_process(*, notification_id: int, client=None) -> Notification:
     return _settle(notification, customer_id, fetched=fetched, tries=tries, earlier=earlier)
 
 
-def _settle(notification: Notification, customer_id: str, *, fetched=None, error: str = "", tries: int = 1,
-            earlier: str = "") -> Notification:
+def _settle(notification: Notification, customer_id: str, *, fetched=None, error: str = "", tries: int = 1, earlier: str = "") -> Notification:
     """Write what the notification brought (if still held) and its outcome in one short transaction."""
     with transaction.atomic():
         if not job_settle(notification, Status.FAILED if error else Status.SUCCEEDED, reason=error):
@@ -162,8 +166,7 @@ def _settle(notification: Notification, customer_id: str, *, fetched=None, error
             # Policies that could not be mapped fail the sync (in the sync queue), not the notification.
             reason = f"Ignored: {outcome.reason}" if outcome.kind == "ignored" else outcome.reason
             status = Status.SUCCEEDED
-        sync_history_record(outcome=outcome, external_id=customer_id, error=reason if outcome is None else "",
-                            notification=notification)
+        sync_history_record(outcome=outcome, external_id=customer_id, error=reason if outcome is None else "", notification=notification)
         reason = with_history(tries, earlier, reason)
         Notification.objects.filter(pk=notification.pk).update(status=status, reason=reason)
         notification.status, notification.reason = status, reason

@@ -7,6 +7,7 @@ its intent before asking (``retried`` on a later try), and a retried add first l
 registry) instead of inserting again. The new ``PolicyId`` is linked in the external-id registry to
 the caller's local record. The AMS call happens outside any database transaction.
 """
+
 from django.db import models
 
 from accounts.models import AuditLog
@@ -19,24 +20,30 @@ STATUSES = {"Pending": "Pending", "Current": "Active", "Cancelled": "Cancelled",
 
 def group_policy_values(customer_id: str, plan: dict) -> dict:
     """The AMS policy for a benefits-admin plan (``productID``, ``policyNumber``, ``productStatus``, ...)."""
-    return {"CustomerId": customer_id, "PolicyNumber": plan.get("policyNumber") or f"BA-{plan['productID']}",
-            "TypeOfBusiness": "New", "PolicyType": "GRPBEN", "PolicyStatus": STATUSES.get(plan.get("productStatus"), "Active"),
-            "PolicyEffectiveDate": plan.get("effectiveAsOf"), "PolicyExpirationDate": plan.get("renewalOn"),
-            "BillMethod": "Agency" if plan.get("billingType") == "Agency_Bill" else "Direct"}
+    return {
+        "CustomerId": customer_id,
+        "PolicyNumber": plan.get("policyNumber") or f"BA-{plan['productID']}",
+        "TypeOfBusiness": "New",
+        "PolicyType": "GRPBEN",
+        "PolicyStatus": STATUSES.get(plan.get("productStatus"), "Active"),
+        "PolicyEffectiveDate": plan.get("effectiveAsOf"),
+        "PolicyExpirationDate": plan.get("renewalOn"),
+        "BillMethod": "Agency" if plan.get("billingType") == "Agency_Bill" else "Direct",
+    }
 
 
 def _sent_before(ams: Ams360Client, policy: dict) -> str | None:
     """The policy an earlier try inserted (its answer lost), or ``None``."""
     for found in ams.policies(policy["CustomerId"]):
-        if (found.get("PolicyNumber"), str(found.get("PolicyEffectiveDate") or "")[:10]) == \
-                (policy["PolicyNumber"], str(policy["PolicyEffectiveDate"] or "")[:10]) \
-                and external_id_find(system=System.AMS, object_type="policy", external_id=found["PolicyId"]) is None:
+        if (found.get("PolicyNumber"), str(found.get("PolicyEffectiveDate") or "")[:10]) == (
+            policy["PolicyNumber"],
+            str(policy["PolicyEffectiveDate"] or "")[:10],
+        ) and external_id_find(system=System.AMS, object_type="policy", external_id=found["PolicyId"]) is None:
             return found["PolicyId"]
     return None
 
 
-def group_policy_add(*, group: models.Model, plan: dict, record: models.Model, retried: bool,
-                     client: Ams360Client | None = None) -> str:
+def group_policy_add(*, group: models.Model, plan: dict, record: models.Model, retried: bool, client: Ams360Client | None = None) -> str:
     """Add ``plan`` (a benefits-admin product) as an AMS policy of ``group``'s AMS customer; returns its PolicyId.
 
     ``retried``: an earlier try may have inserted it and lost the answer, so it is looked up first.
@@ -51,7 +58,10 @@ def group_policy_add(*, group: models.Model, plan: dict, record: models.Model, r
     policy = group_policy_values(customer.external_id, plan)
     policy_id = (_sent_before(ams, policy) if retried else None) or ams.policy_insert(policy)
     external_id_link(obj=record, system=System.AMS, object_type="policy", external_id=policy_id)
-    audit(actor=None, action=AuditLog.Action.SYNC, obj=record,
-          summary=f"Plan {plan['productID']} added in the benefits-admin system became AMS policy {policy_id} "
-                  f"of customer {customer.external_id}")
+    audit(
+        actor=None,
+        action=AuditLog.Action.SYNC,
+        obj=record,
+        summary=f"Plan {plan['productID']} added in the benefits-admin system became AMS policy {policy_id} of customer {customer.external_id}",
+    )
     return policy_id

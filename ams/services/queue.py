@@ -5,6 +5,7 @@ Notifications and reconciliations are ``core.jobs.Job`` rows; customer syncs and
 that made it, its task enqueued after commit (``core.jobs.on_commit_enqueue``); the beat's sweep sends
 again whatever nobody holds (a worker died, or a message was lost).
 """
+
 from datetime import timedelta
 
 from django.conf import settings
@@ -36,8 +37,9 @@ def with_history(tries: int, earlier: str, reason: str) -> str:
     return reason
 
 
-def sync_attempt_queue(*, direction: str, task, operation: str = SyncAttempt.Operation.SYNC, obj=None,
-                       external_id: str = "", record_repr: str = "", requested_by=None) -> SyncAttempt:
+def sync_attempt_queue(
+    *, direction: str, task, operation: str = SyncAttempt.Operation.SYNC, obj=None, external_id: str = "", record_repr: str = "", requested_by=None
+) -> SyncAttempt:
     """Record the intent to sync one record (in the caller's transaction) and enqueue it after commit.
 
     A sync of the same record still queued (not yet taken up) covers this one: it reads the record as it
@@ -49,11 +51,12 @@ def sync_attempt_queue(*, direction: str, task, operation: str = SyncAttempt.Ope
     waiting = SyncAttempt.objects.filter(status=SyncAttempt.Status.QUEUED, **fields).order_by("pk").values_list("pk", flat=True).first()
     # Joined by a conditional update, not a read: a worker claiming it meanwhile waits for this transaction
     # (the row is locked), so it reads the change; one claimed already matches nothing, and a new one is queued.
-    if waiting is not None and SyncAttempt.objects.filter(pk=waiting, status=SyncAttempt.Status.QUEUED).update(
-            lease_until=queued_until()):
+    if waiting is not None and SyncAttempt.objects.filter(pk=waiting, status=SyncAttempt.Status.QUEUED).update(lease_until=queued_until()):
         return SyncAttempt.objects.get(pk=waiting)
     attempt = SyncAttempt.objects.create(
-        **fields, record_repr=(record_repr or (str(obj) if obj is not None else ""))[:200], lease_until=queued_until(),
+        **fields,
+        record_repr=(record_repr or (str(obj) if obj is not None else ""))[:200],
+        lease_until=queued_until(),
         requested_by=requested_by if requested_by is not None and requested_by.pk else None,
     )
     on_commit_enqueue(task, [attempt.pk])
@@ -70,7 +73,8 @@ def ams_sweep() -> int:
         on_commit_enqueue(task, [pk])
 
     lease = settings.AMS_QUEUED_LEASE_SECONDS
-    return (jobs_sweep(Notification, enqueue=lambda pk: on_commit_enqueue(notification_process_task, [pk]), queued_lease_seconds=lease)
-            + jobs_sweep(SyncAttempt, enqueue=sync_task, queued_lease_seconds=lease)
-            + jobs_sweep(Reconciliation, enqueue=lambda pk: on_commit_enqueue(reconciliation_run_task, [pk]),
-                         queued_lease_seconds=lease))
+    return (
+        jobs_sweep(Notification, enqueue=lambda pk: on_commit_enqueue(notification_process_task, [pk]), queued_lease_seconds=lease)
+        + jobs_sweep(SyncAttempt, enqueue=sync_task, queued_lease_seconds=lease)
+        + jobs_sweep(Reconciliation, enqueue=lambda pk: on_commit_enqueue(reconciliation_run_task, [pk]), queued_lease_seconds=lease)
+    )

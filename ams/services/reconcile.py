@@ -14,6 +14,7 @@ walks; a run whose worker died is queued again by the sweep and walks again (eve
 idempotent), and the worker given up on stops at its next chunk (its try is no longer the row's).
 An AMS that can't be reached puts the run back as retrying, by the one retry policy.
 """
+
 import string
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
@@ -71,13 +72,13 @@ def reconciliation_request(*, actor: User | None, trigger: str = Reconciliation.
     active = Reconciliation.objects.filter(status__in=ACTIVE).first()
     if active is not None:
         if active.status == Status.RETRYING and Reconciliation.objects.filter(pk=active.pk, status=Status.RETRYING).update(
-                next_try_at=timezone.now(), lease_until=queued_until()):
+            next_try_at=timezone.now(), lease_until=queued_until()
+        ):
             _enqueue(active.pk)
         return active
     try:
         with transaction.atomic():
-            run = Reconciliation.objects.create(trigger=trigger, requested_by=actor if actor and actor.pk else None,
-                                                lease_until=queued_until())
+            run = Reconciliation.objects.create(trigger=trigger, requested_by=actor if actor and actor.pk else None, lease_until=queued_until())
     except IntegrityError:  # another request won the race: join its run
         return Reconciliation.objects.get(status__in=ACTIVE)
     audit(actor=actor, action=AuditLog.Action.CREATE, obj=run, summary=f"Reconciliation requested ({run.get_trigger_display()})")
@@ -111,17 +112,27 @@ def _apply_chunk(run: Reconciliation, chunk: tuple[list[dict], list[Future]], ca
         fetched[kind][customer_id] = items
     contacts, policies = fetched["contacts"], fetched["policies"]
     snapshot = Snapshot([c["CustomerId"] for c in customers], [p["PolicyId"] for ps in policies.values() for p in ps])
-    crm_pushed = set(ExternalId.objects.filter(
-        system=ExternalId.System.CRM, object_type="account", last_sync_outcome=ExternalId.Outcome.SUCCEEDED,
-        content_type_id__in={o.content_type_id for o in snapshot.rows.values()},
-        object_id__in=[r.object_id for r in snapshot.rows.values() if r.object_type == CUSTOMER],
-    ).values_list("content_type_id", "object_id"))
+    crm_pushed = set(
+        ExternalId.objects.filter(
+            system=ExternalId.System.CRM,
+            object_type="account",
+            last_sync_outcome=ExternalId.Outcome.SUCCEEDED,
+            content_type_id__in={o.content_type_id for o in snapshot.rows.values()},
+            object_id__in=[r.object_id for r in snapshot.rows.values() if r.object_type == CUSTOMER],
+        ).values_list("content_type_id", "object_id")
+    )
     counts = dict.fromkeys(["created", "updated", "failed"], 0)
     for customer in customers:
         cid = customer["CustomerId"]
         try:
-            outcome = customer_apply(customer=customer, contacts=contacts.get(cid, []), policies=policies.get(cid, []),
-                                     snapshot=snapshot, carrier_map=carrier_map, touch=False)
+            outcome = customer_apply(
+                customer=customer,
+                contacts=contacts.get(cid, []),
+                policies=policies.get(cid, []),
+                snapshot=snapshot,
+                carrier_map=carrier_map,
+                touch=False,
+            )
         except (ValidationError, ApplicationError) as exc:
             counts["failed"] += 1
             message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else exc.message
@@ -163,8 +174,14 @@ def reconciliation_run(*, reconciliation_id: int, client=None, chunk_size: int =
     except TransientError as exc:
         pool.shutdown(cancel_futures=True)
         exc.message = sync_error_message(exc)
-        attempt_retry_later(run, error=exc, system=SYSTEM_NAME, lease_seconds=_lease_seconds(), task=reconciliation_run_task,
-                            soap_calls=F("soap_calls") + getattr(client, "calls", 0))
+        attempt_retry_later(
+            run,
+            error=exc,
+            system=SYSTEM_NAME,
+            lease_seconds=_lease_seconds(),
+            task=reconciliation_run_task,
+            soap_calls=F("soap_calls") + getattr(client, "calls", 0),
+        )
     except IntegrationError as exc:
         pool.shutdown(cancel_futures=True)
         job_settle(run, Status.FAILED, reason=sync_error_message(exc), soap_calls=F("soap_calls") + getattr(client, "calls", 0))
@@ -192,7 +209,8 @@ def _walk(run: Reconciliation, client, pool: ThreadPoolExecutor, chunk_size: int
         _apply_chunk(run, fetching, carrier_map)
     # Ids the walk did not meet: merged (answers the survivor) or deleted (answers nothing).
     stale = ExternalId.objects.filter(system=SYSTEM, object_type=CUSTOMER, status=ExternalId.Status.ACTIVE).filter(
-        Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=run.started_at))
+        Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=run.started_at)
+    )
     last_pk = 0
     while True:
         rows = list(stale.filter(pk__gt=last_pk).order_by("pk")[:chunk_size])
@@ -203,5 +221,4 @@ def _walk(run: Reconciliation, client, pool: ThreadPoolExecutor, chunk_size: int
             outcome = customer_sync(client=client, customer_id=row.external_id, carrier_map=carrier_map)
             if outcome.repaired:
                 sync_history_record(outcome=outcome, external_id=row.external_id, reconciliation=run)
-            _bump(run, retired=int(outcome.kind == "retired"), updated=int(outcome.kind == "updated"),
-                  created=int(outcome.kind == "created"))
+            _bump(run, retired=int(outcome.kind == "retired"), updated=int(outcome.kind == "updated"), created=int(outcome.kind == "created"))

@@ -1,4 +1,5 @@
 """Webhook secrets (Administration area): saved through the audited path, the value never in the audit row."""
+
 from django.db import transaction
 
 from accounts.models import User

@@ -12,6 +12,7 @@ an attempt (``customer_sync_request`` -> ``customer_sync_run``): the local write
 transaction that settles the attempt, only while this worker still holds it, so a worker the sweep
 gave up on can't write an older copy over a newer one.
 """
+
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -148,8 +149,9 @@ def _in_step(*, customer: dict, contacts: list[dict], policies: list[dict], snap
     return Outcome("unchanged", local)
 
 
-def customer_apply(*, customer: dict, contacts: list[dict], policies: list[dict], snapshot: Snapshot,
-                   carrier_map: dict, touch: bool = True) -> Outcome:
+def customer_apply(
+    *, customer: dict, contacts: list[dict], policies: list[dict], snapshot: Snapshot, carrier_map: dict, touch: bool = True
+) -> Outcome:
     """Make AgencyDesk's copy of one AMS customer equal to ``customer`` (as fetched now). Idempotent.
 
     ``touch=False``: an unchanged customer is decided without a transaction and its link is not
@@ -159,13 +161,11 @@ def customer_apply(*, customer: dict, contacts: list[dict], policies: list[dict]
         unchanged = _in_step(customer=customer, contacts=contacts, policies=policies, snapshot=snapshot, carrier_map=carrier_map)
         if unchanged is not None:
             return unchanged
-    return _customer_write(customer=customer, contacts=contacts, policies=policies, snapshot=snapshot,
-                           carrier_map=carrier_map, touch=touch)
+    return _customer_write(customer=customer, contacts=contacts, policies=policies, snapshot=snapshot, carrier_map=carrier_map, touch=touch)
 
 
 @transaction.atomic
-def _customer_write(*, customer: dict, contacts: list[dict], policies: list[dict], snapshot: Snapshot,
-                    carrier_map: dict, touch: bool) -> Outcome:
+def _customer_write(*, customer: dict, contacts: list[dict], policies: list[dict], snapshot: Snapshot, carrier_map: dict, touch: bool) -> Outcome:
     customer_id = customer["CustomerId"]
     row = snapshot.row(CUSTOMER, customer_id)
     if row is not None and row.status == Status.RETIRED:
@@ -180,8 +180,7 @@ def _customer_write(*, customer: dict, contacts: list[dict], policies: list[dict
             row = None
         if row is None:
             if commercial:
-                local = employer_group_create(actor=None, account_number=f"AMS-{customer['CustomerNumber']}",
-                                              contacts=contact_values, **values)
+                local = employer_group_create(actor=None, account_number=f"AMS-{customer['CustomerNumber']}", contacts=contact_values, **values)
             else:
                 local = individual_create(actor=None, data=values)
             row = external_id_link(obj=local, system=SYSTEM, object_type=CUSTOMER, external_id=customer_id)
@@ -191,12 +190,12 @@ def _customer_write(*, customer: dict, contacts: list[dict], policies: list[dict
             contacts_changed = commercial and _local_contacts(local) != contact_values
             if changes or contacts_changed:
                 if commercial:
-                    local = employer_group_update(actor=None, group=local, data=changes,
-                                                  contacts=contact_values if contacts_changed else None)
+                    local = employer_group_update(actor=None, group=local, data=changes, contacts=contact_values if contacts_changed else None)
                 else:
                     local = individual_update(actor=None, individual=local, data=changes)
-            outcome = Outcome("updated" if changes or contacts_changed else "unchanged", local,
-                              sorted(changes) + (["contacts"] if contacts_changed else []))
+            outcome = Outcome(
+                "updated" if changes or contacts_changed else "unchanged", local, sorted(changes) + (["contacts"] if contacts_changed else [])
+            )
         if commercial and contacts and (outcome.kind == "created" or "contacts" in outcome.changes):
             _link_contacts(local, contacts)
         if not commercial:
@@ -207,8 +206,9 @@ def _customer_write(*, customer: dict, contacts: list[dict], policies: list[dict
     outcome.reason = reason
     if not touch and outcome.kind == "unchanged" and not reason and row.last_sync_outcome == ExternalId.Outcome.SUCCEEDED:
         return outcome
-    external_id_record_sync(row=row, ok=not outcome.failures, reason=reason, changed=outcome.repaired,
-                            fingerprint=fingerprint([values, contact_values, policies]))
+    external_id_record_sync(
+        row=row, ok=not outcome.failures, reason=reason, changed=outcome.repaired, fingerprint=fingerprint([values, contact_values, policies])
+    )
     return outcome
 
 
@@ -256,11 +256,17 @@ def _retire(*, row: ExternalId | None, customer_id: str, survivor_row: ExternalI
         return Outcome("retired", old_local, reason=f"Customer {customer_id} was deleted in the AMS; its id is retired.")
     if old_local is not None and (survivor_row.content_type_id, survivor_row.object_id) != (row.content_type_id, old_local.pk):
         IdentityConflict.objects.get_or_create(
-            content_type_id=survivor_row.content_type_id, object_id=survivor_row.object_id, other_object_id=old_local.pk,
+            content_type_id=survivor_row.content_type_id,
+            object_id=survivor_row.object_id,
+            other_object_id=old_local.pk,
             status=IdentityConflict.Status.OPEN,
-            defaults={"kind": IdentityConflict.Kind.FAR_SIDE_DUPLICATE, "object_type": CUSTOMER, "external_id": customer_id,
-                      "description": f"The AMS merged customer {customer_id} into {survivor_row.external_id}. "
-                                     f"Both have a record here: merge them, or keep “{old_local}” as a separate record."},
+            defaults={
+                "kind": IdentityConflict.Kind.FAR_SIDE_DUPLICATE,
+                "object_type": CUSTOMER,
+                "external_id": customer_id,
+                "description": f"The AMS merged customer {customer_id} into {survivor_row.external_id}. "
+                f"Both have a record here: merge them, or keep “{old_local}” as a separate record.",
+            },
         )
     return Outcome("retired", old_local, reason=f"Customer {customer_id} was merged into {survivor_row.external_id}.")
 
@@ -303,8 +309,7 @@ def customer_record(*, fetched: Fetched, carrier_map: dict | None = None) -> Out
     customer_id = fetched.customer_id
     row = external_id_find(system=SYSTEM, object_type=CUSTOMER, external_id=customer_id)
     if fetched.retired or (row is not None and row.status == Status.RETIRED):
-        return Outcome("ignored", row.record if row else None,
-                       reason=f"Customer {customer_id} was retired (merged or deleted); nothing created.")
+        return Outcome("ignored", row.record if row else None, reason=f"Customer {customer_id} was retired (merged or deleted); nothing created.")
     if fetched.customer is None:
         survivor_row = None
         if fetched.survivor is not None:
@@ -313,8 +318,13 @@ def customer_record(*, fetched: Fetched, carrier_map: dict | None = None) -> Out
         with transaction.atomic():
             return _retire(row=row, customer_id=customer_id, survivor_row=survivor_row)
     snapshot = Snapshot([customer_id], [p["PolicyId"] for p in fetched.policies])
-    outcome = customer_apply(customer=fetched.customer, contacts=fetched.contacts, policies=fetched.policies, snapshot=snapshot,
-                             carrier_map=carrier_map if carrier_map is not None else carriers())
+    outcome = customer_apply(
+        customer=fetched.customer,
+        contacts=fetched.contacts,
+        policies=fetched.policies,
+        snapshot=snapshot,
+        carrier_map=carrier_map if carrier_map is not None else carriers(),
+    )
     if outcome.repaired and outcome.record is not None:
         from .crm import crm_push_enqueue
 
@@ -335,12 +345,22 @@ def customer_sync_request(*, customer_id: str, actor=None) -> SyncAttempt:
     """Queue a sync of one AMS customer (intent, in the caller's transaction), run after commit."""
     from ..tasks import customer_sync_task
 
-    return sync_attempt_queue(direction=SyncAttempt.Direction.FROM_AMS, task=customer_sync_task, external_id=customer_id,
-                              record_repr=f"AMS customer {customer_id}", requested_by=actor)
+    return sync_attempt_queue(
+        direction=SyncAttempt.Direction.FROM_AMS,
+        task=customer_sync_task,
+        external_id=customer_id,
+        record_repr=f"AMS customer {customer_id}",
+        requested_by=actor,
+    )
 
 
-OUTCOME_WORDS = {"created": "Brought in as a new record.", "updated": "Updated here", "unchanged": "Already in step; nothing changed.",
-                 "retired": "", "ignored": ""}
+OUTCOME_WORDS = {
+    "created": "Brought in as a new record.",
+    "updated": "Updated here",
+    "unchanged": "Already in step; nothing changed.",
+    "retired": "",
+    "ignored": "",
+}
 
 
 def outcome_sentence(outcome: Outcome) -> str:
@@ -355,9 +375,13 @@ def outcome_sentence(outcome: Outcome) -> str:
 def outcome_fields(outcome: Outcome | None) -> dict:
     """The sync queue's columns for ``outcome``: the record, what it did, what changed."""
     record = outcome.record if outcome else None
-    return {"content_type": ContentType.objects.get_for_model(record) if record is not None else None,
-            "object_id": record.pk if record is not None else None, "record_repr": str(record)[:200] if record is not None else "",
-            "outcome": outcome.kind if outcome else "", "changes": outcome.changes if outcome else []}
+    return {
+        "content_type": ContentType.objects.get_for_model(record) if record is not None else None,
+        "object_id": record.pk if record is not None else None,
+        "record_repr": str(record)[:200] if record is not None else "",
+        "outcome": outcome.kind if outcome else "",
+        "changes": outcome.changes if outcome else [],
+    }
 
 
 def customer_sync_run(*, attempt_id: int, client=None) -> SyncAttempt | None:
@@ -392,20 +416,34 @@ def customer_sync_run(*, attempt_id: int, client=None) -> SyncAttempt | None:
     def refused(attempt: SyncAttempt, exc: IntegrationError) -> AttemptOutcome:
         return AttemptOutcome(SyncAttempt.Status.FAILED, with_history(attempt.tries, attempt.reason, sync_error_message(exc)))
 
-    return attempt_run(SyncAttempt, attempt_id, lease_seconds=attempt_lease(), work=work, task=customer_sync_task,
-                       system=SYSTEM_NAME, refusal=refused, calls=lambda: used["client"].calls if "client" in used else 0)
+    return attempt_run(
+        SyncAttempt,
+        attempt_id,
+        lease_seconds=attempt_lease(),
+        work=work,
+        task=customer_sync_task,
+        system=SYSTEM_NAME,
+        refusal=refused,
+        calls=lambda: used["client"].calls if "client" in used else 0,
+    )
 
 
-def sync_history_record(*, outcome: Outcome | None, external_id: str, error: str = "", notification=None,
-                        reconciliation=None) -> SyncAttempt:
+def sync_history_record(*, outcome: Outcome | None, external_id: str, error: str = "", notification=None, reconciliation=None) -> SyncAttempt:
     """A sync a notification or a reconciliation made, recorded in the sync queue as it finished:
     Successful, or Failed with the reason."""
     failed = bool(error) or bool(outcome and outcome.failures)
     now = timezone.now()
     return SyncAttempt.objects.create(
-        direction=SyncAttempt.Direction.FROM_AMS, status=SyncAttempt.Status.FAILED if failed else SyncAttempt.Status.SUCCEEDED,
-        external_id=external_id, notification=notification, reconciliation=reconciliation, tries=1, started_at=now,
-        finished_at=now, reason=error or (outcome_sentence(outcome) if outcome else ""), **outcome_fields(outcome),
+        direction=SyncAttempt.Direction.FROM_AMS,
+        status=SyncAttempt.Status.FAILED if failed else SyncAttempt.Status.SUCCEEDED,
+        external_id=external_id,
+        notification=notification,
+        reconciliation=reconciliation,
+        tries=1,
+        started_at=now,
+        finished_at=now,
+        reason=error or (outcome_sentence(outcome) if outcome else ""),
+        **outcome_fields(outcome),
     )
 
 

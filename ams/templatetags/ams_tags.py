@@ -1,4 +1,5 @@
 """``{% linked_systems original %}``: the Linked systems panel on a record's admin page."""
+
 from django import template
 
 from ..selectors import linked_systems

@@ -61,8 +61,13 @@ class WorkInline(EventInline):
 
     def get_queryset(self, request):
         # A poll that went well is in the status history already; the others (and every other kind) are here.
-        return (super().get_queryset(request).exclude(kind=ConnectionAttempt.Kind.POLL, status=ConnectionAttempt.Status.SUCCEEDED)
-                .select_related("requested_by").order_by("-created_at", "-id"))
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(kind=ConnectionAttempt.Kind.POLL, status=ConnectionAttempt.Status.SUCCEEDED)
+            .select_related("requested_by")
+            .order_by("-created_at", "-id")
+        )
 
     @admin.display(description="Status")
     def queue_label(self, attempt):
@@ -71,35 +76,55 @@ class WorkInline(EventInline):
 
 def _status_choices():
     known = list(CONNECTION_STATUS_LABELS.items())
-    others = (CarrierConnection.objects.exclude(status__in=CONNECTION_STATUS_LABELS).order_by()
-              .values_list("status", flat=True).distinct())
+    others = CarrierConnection.objects.exclude(status__in=CONNECTION_STATUS_LABELS).order_by().values_list("status", flat=True).distinct()
     return known + [(value, f"unknown: {value}") for value in others]
 
 
 @admin.register(CarrierConnection)
 class CarrierConnectionAdmin(AuditedModelAdmin):
     change_form_template = "admin/carriers/carrierconnection/change_form.html"
-    list_display = ["employer_group", "carrier", "carrier_group_id", "status_badge", "time_in_status", "last_amendment",
-                    "last_polled_at", "open_discrepancies"]
-    list_filter = [filterset_list_filter(CarrierConnectionFilterSet, "status", "status", _status_choices), "carrier",
-                   "employer_group"]
+    list_display = [
+        "employer_group",
+        "carrier",
+        "carrier_group_id",
+        "status_badge",
+        "time_in_status",
+        "last_amendment",
+        "last_polled_at",
+        "open_discrepancies",
+    ]
+    list_filter = [filterset_list_filter(CarrierConnectionFilterSet, "status", "status", _status_choices), "carrier", "employer_group"]
     search_fields = ["employer_group__name", "employer_group__account_number", "carrier_group_id", "connection_id", "group_id"]
     inlines = [EventInline, AmendmentInline, WorkInline]
     actions = ["poll_now", "pull_group_data"]
     fieldsets = [
         (None, {"fields": ["employer_group", "carrier", "status_badge", "time_in_status", "setup_message"]}),
-        ("Sent to the service", {"fields": ["carrier_group_id", "group_name", "federal_ein", "broker_federal_ein", "broker_tin",
-                                            "employer_email_address", "attempts"]}),
+        (
+            "Sent to the service",
+            {"fields": ["carrier_group_id", "group_name", "federal_ein", "broker_federal_ein", "broker_tin", "employer_email_address", "attempts"]},
+        ),
         ("Ids at the service", {"fields": ["connection_id", "group_id", "noyo_carrier_id"]}),
-        ("Following", {"fields": ["last_polled_at", "next_poll_at", "poll_error", "last_pulled_at", "pull_error",
-                                  "discrepancies_link", "requested_by", "created_at"]}),
+        (
+            "Following",
+            {
+                "fields": [
+                    "last_polled_at",
+                    "next_poll_at",
+                    "poll_error",
+                    "last_pulled_at",
+                    "pull_error",
+                    "discrepancies_link",
+                    "requested_by",
+                    "created_at",
+                ]
+            },
+        ),
     ]
     readonly_fields = [f for fs in fieldsets for f in fs[1]["fields"]]
 
     def get_queryset(self, request):
         open_states = [Discrepancy.Status.OPEN]
-        return connection_list().annotate(
-            open_count=Count("discrepancies", filter=Q(discrepancies__status__in=open_states)))
+        return connection_list().annotate(open_count=Count("discrepancies", filter=Q(discrepancies__status__in=open_states)))
 
     def has_change_permission(self, request, obj=None):
         return False  # nothing is edited in place: connect, amend & retry, poll and pull are the acts
@@ -147,18 +172,24 @@ class CarrierConnectionAdmin(AuditedModelAdmin):
     @admin.action(description="Pull group data and compare", permissions=["act"])
     def pull_group_data(self, request, queryset):
         for connection in queryset:
-            run_service(self, request, lambda c=connection: connection_pull(connection_id=c.pk, actor=request.user),
-                        f"{connection}: " + "{result[members]} members, {result[plans]} plans pulled; {result[open]} open discrepancies.")
+            run_service(
+                self,
+                request,
+                lambda c=connection: connection_pull(connection_id=c.pk, actor=request.user),
+                f"{connection}: " + "{result[members]} members, {result[plans]} plans pulled; {result[open]} open discrepancies.",
+            )
 
     def has_act_permission(self, request):
         return self._can_act(request)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
-        return [path("<int:pk>/retry/", wrap(self.retry_view), name="carriers_carrierconnection_retry"),
-                path("<int:pk>/poll/", wrap(self.poll_view), name="carriers_carrierconnection_poll"),
-                path("<int:pk>/pull/", wrap(self.pull_view), name="carriers_carrierconnection_pull"),
-                *super().get_urls()]
+        return [
+            path("<int:pk>/retry/", wrap(self.retry_view), name="carriers_carrierconnection_retry"),
+            path("<int:pk>/poll/", wrap(self.poll_view), name="carriers_carrierconnection_poll"),
+            path("<int:pk>/pull/", wrap(self.pull_view), name="carriers_carrierconnection_pull"),
+            *super().get_urls(),
+        ]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context.update(can_act=self._can_act(request), can_retry=obj is not None and obj.status in RETRYABLE_STATUSES)
@@ -182,9 +213,11 @@ class CarrierConnectionAdmin(AuditedModelAdmin):
             else:
                 self.message_user(request, f"Connection requested: {connection} is {connection.status_display}.", messages.SUCCESS)
                 return redirect(reverse("admin:carriers_carrierconnection_change", args=[connection.pk]))
-        return TemplateResponse(request, "admin/carriers/carrierconnection/connect.html", {
-            **self.admin_site.each_context(request), "opts": self.opts, "form": form, "error": error,
-            "title": "Connect a carrier"})
+        return TemplateResponse(
+            request,
+            "admin/carriers/carrierconnection/connect.html",
+            {**self.admin_site.each_context(request), "opts": self.opts, "form": form, "error": error, "title": "Connect a carrier"},
+        )
 
     def retry_view(self, request, pk):
         """*Amend and retry*: the fields sent to the service, changed, then ``PUT …/retry``."""
@@ -204,10 +237,19 @@ class CarrierConnectionAdmin(AuditedModelAdmin):
             else:
                 self.message_user(request, f"Amended and retried: {connection}.", messages.SUCCESS)
                 return redirect(reverse("admin:carriers_carrierconnection_change", args=[connection.pk]))
-        return TemplateResponse(request, "admin/carriers/carrierconnection/retry.html", {
-            **self.admin_site.each_context(request), "opts": self.opts, "form": form, "error": error,
-            "connection": connection, "title": f"Amend and retry: {connection}",
-            "amendments": connection.amendments.select_related("actor")})
+        return TemplateResponse(
+            request,
+            "admin/carriers/carrierconnection/retry.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "form": form,
+                "error": error,
+                "connection": connection,
+                "title": f"Amend and retry: {connection}",
+                "amendments": connection.amendments.select_related("actor"),
+            },
+        )
 
     def _post_act(self, request, pk, act):
         if request.method != "POST":

@@ -18,17 +18,45 @@ from .common import run_service
 class DiscrepancyAdmin(AuditedModelAdmin):
     """The discrepancy queue: coverage-affecting first; select many and resolve them at once."""
 
-    list_display = ["severity_badge", "field_label", "subject_link", "carrier_value_shown", "our_value_shown", "status",
-                    "kind", "employer_group", "carrier", "first_seen_at"]
+    list_display = [
+        "severity_badge",
+        "field_label",
+        "subject_link",
+        "carrier_value_shown",
+        "our_value_shown",
+        "status",
+        "kind",
+        "employer_group",
+        "carrier",
+        "first_seen_at",
+    ]
     list_display_links = ["field_label"]
     list_filter = ["status", "severity", "kind", "carrier", "employer_group", "connection"]
     search_fields = ["subject", "carrier_value", "our_value", "employer_group__name"]
     ordering = ["severity", "field", "id"]
     actions = ["take_carrier", "keep_ours", "acknowledge"]
     list_per_page = 100
-    fields = ["connection", "employer_group", "carrier", "kind", "field_label", "severity", "subject", "employee", "plan",
-              "carrier_value_shown", "our_value_shown", "status", "noyo_discrepancy_id", "noyo_status", "resolved_by",
-              "resolved_at", "first_seen_at", "last_seen_at", "link_member"]
+    fields = [
+        "connection",
+        "employer_group",
+        "carrier",
+        "kind",
+        "field_label",
+        "severity",
+        "subject",
+        "employee",
+        "plan",
+        "carrier_value_shown",
+        "our_value_shown",
+        "status",
+        "noyo_discrepancy_id",
+        "noyo_status",
+        "resolved_by",
+        "resolved_at",
+        "first_seen_at",
+        "last_seen_at",
+        "link_member",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -42,8 +70,7 @@ class DiscrepancyAdmin(AuditedModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Nothing is edited in place: the resolutions (list actions) are the acts.
-        context = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
-                   **(extra_context or {})}
+        context = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     @admin.display(description="Severity", ordering="severity")
@@ -87,16 +114,18 @@ class DiscrepancyAdmin(AuditedModelAdmin):
     def link_member(self, d):
         if d.kind != Discrepancy.Kind.MISSING_HERE or not d.subject_key.startswith("member:"):
             return "—"
-        return format_html('<a class="button" href="{}" id="link-member">Link to one of our employees…</a>',
-                           reverse("admin:carriers_discrepancy_link", args=[d.pk]))
+        return format_html(
+            '<a class="button" href="{}" id="link-member">Link to one of our employees…</a>', reverse("admin:carriers_discrepancy_link", args=[d.pk])
+        )
 
     # --- resolutions: one line each, through the service ----------------------------------------
     def _resolve(self, request, queryset, resolution):
         result = discrepancies_resolve(actor=request.user, discrepancies=queryset, resolution=resolution)
         label = Resolution(resolution).label
         if result["resolved"]:
-            self.message_user(request, f"{label}: {result['resolved']} discrepanc{'y' if result['resolved'] == 1 else 'ies'} resolved.",
-                              messages.SUCCESS)
+            self.message_user(
+                request, f"{label}: {result['resolved']} discrepanc{'y' if result['resolved'] == 1 else 'ies'} resolved.", messages.SUCCESS
+            )
         for pk, reason in list(result["errors"].items())[:10]:
             self.message_user(request, f"#{pk} not resolved: {reason}", messages.ERROR)
         if result["refused"] > 10:
@@ -115,8 +144,7 @@ class DiscrepancyAdmin(AuditedModelAdmin):
         self._resolve(request, queryset, Resolution.ACKNOWLEDGE)
 
     def get_urls(self):
-        return [path("<int:pk>/link/", self.admin_site.admin_view(self.link_view), name="carriers_discrepancy_link"),
-                *super().get_urls()]
+        return [path("<int:pk>/link/", self.admin_site.admin_view(self.link_view), name="carriers_discrepancy_link"), *super().get_urls()]
 
     def link_view(self, request, pk):
         """A person confirms which of our employees a carrier's member is (never matched by name)."""
@@ -126,12 +154,21 @@ class DiscrepancyAdmin(AuditedModelAdmin):
         form = LinkMemberForm(request.POST or None, group=d.connection.employer_group)
         if request.method == "POST" and form.is_valid():
             noyo_id = d.subject_key.split(":", 1)[1]
-            if run_service(self, request, lambda: member_link_confirm(actor=request.user, connection=d.connection,
-                                                                     noyo_id=noyo_id, employee=form.cleaned_data["employee"]),
-                           "Linked {result} to " + str(form.cleaned_data["employee"]) + "; the comparison was run again."):
+            if run_service(
+                self,
+                request,
+                lambda: member_link_confirm(actor=request.user, connection=d.connection, noyo_id=noyo_id, employee=form.cleaned_data["employee"]),
+                "Linked {result} to " + str(form.cleaned_data["employee"]) + "; the comparison was run again.",
+            ):
                 return redirect(reverse("admin:carriers_discrepancy_changelist") + f"?connection__id__exact={d.connection_id}")
-        return TemplateResponse(request, "admin/carriers/discrepancy/link.html", {
-            **self.admin_site.each_context(request), "opts": self.opts, "form": form, "discrepancy": d,
-            "title": f"Link the carrier's member {d.subject}"})
-
-
+        return TemplateResponse(
+            request,
+            "admin/carriers/discrepancy/link.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "form": form,
+                "discrepancy": d,
+                "title": f"Link the carrier's member {d.subject}",
+            },
+        )

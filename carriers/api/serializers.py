@@ -39,8 +39,9 @@ class CarrierConnectionSerializer(serializers.ModelSerializer):
 
     employer_group = serializers.PrimaryKeyRelatedField(queryset=EmployerGroup.objects.all())
     carrier = serializers.PrimaryKeyRelatedField(queryset=Carrier.objects.all())
-    noyo_carrier_id = serializers.CharField(required=False, allow_blank=True,
-                                            help_text="The carrier's id at the service; defaults to the registry's.")
+    noyo_carrier_id = serializers.CharField(
+        required=False, allow_blank=True, help_text="The carrier's id at the service; defaults to the registry's."
+    )
     group_name = serializers.CharField(required=False, help_text="Defaults to the employer group's name.")
     federal_ein = serializers.CharField(required=False, help_text="Defaults to the employer group's EIN.")
     status_display = serializers.CharField(read_only=True)
@@ -52,19 +53,55 @@ class CarrierConnectionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CarrierConnection
-        fields = ["id", "employer_group", "carrier", "noyo_carrier_id", "connection_id", "group_id", "carrier_group_id",
-                  "group_name", "federal_ein", "broker_federal_ein", "broker_tin", "employer_email_address", "status",
-                  "status_display", "status_since", "seconds_in_status", "setup_message", "attempts", "last_polled_at",
-                  "next_poll_at", "poll_error", "last_pulled_at", "pull_error", "last_amended_at", "history", "amendments",
-                  "work", "created_at"]
-        read_only_fields = ["connection_id", "group_id", "status", "status_since", "setup_message", "attempts",
-                            "last_polled_at", "next_poll_at", "poll_error", "last_pulled_at", "pull_error", "created_at"]
+        fields = [
+            "id",
+            "employer_group",
+            "carrier",
+            "noyo_carrier_id",
+            "connection_id",
+            "group_id",
+            "carrier_group_id",
+            "group_name",
+            "federal_ein",
+            "broker_federal_ein",
+            "broker_tin",
+            "employer_email_address",
+            "status",
+            "status_display",
+            "status_since",
+            "seconds_in_status",
+            "setup_message",
+            "attempts",
+            "last_polled_at",
+            "next_poll_at",
+            "poll_error",
+            "last_pulled_at",
+            "pull_error",
+            "last_amended_at",
+            "history",
+            "amendments",
+            "work",
+            "created_at",
+        ]
+        read_only_fields = [
+            "connection_id",
+            "group_id",
+            "status",
+            "status_since",
+            "setup_message",
+            "attempts",
+            "last_polled_at",
+            "next_poll_at",
+            "poll_error",
+            "last_pulled_at",
+            "pull_error",
+            "created_at",
+        ]
         validators = []  # one open connection per group and carrier: the service checks it, with a message that says so
 
     @extend_schema_field(ConnectionAttemptSerializer(many=True))
     def get_work(self, obj) -> list:
-        rows = (obj.work.exclude(kind=ConnectionAttempt.Kind.POLL, status=ConnectionAttempt.Status.SUCCEEDED)
-                .order_by("-created_at", "-id")[:10])
+        rows = obj.work.exclude(kind=ConnectionAttempt.Kind.POLL, status=ConnectionAttempt.Status.SUCCEEDED).order_by("-created_at", "-id")[:10]
         return ConnectionAttemptSerializer(rows, many=True).data
 
     def get_seconds_in_status(self, obj) -> int:
@@ -92,10 +129,31 @@ class DiscrepancySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Discrepancy
-        fields = ["id", "connection", "employer_group", "carrier", "kind", "field", "field_label", "severity",
-                  "severity_display", "subject", "subject_key", "employee", "plan", "carrier_value", "our_value", "status",
-                  "status_display", "noyo_discrepancy_id", "noyo_status", "resolved_by", "resolved_at", "first_seen_at",
-                  "last_seen_at"]
+        fields = [
+            "id",
+            "connection",
+            "employer_group",
+            "carrier",
+            "kind",
+            "field",
+            "field_label",
+            "severity",
+            "severity_display",
+            "subject",
+            "subject_key",
+            "employee",
+            "plan",
+            "carrier_value",
+            "our_value",
+            "status",
+            "status_display",
+            "noyo_discrepancy_id",
+            "noyo_status",
+            "resolved_by",
+            "resolved_at",
+            "first_seen_at",
+            "last_seen_at",
+        ]
         read_only_fields = fields
 
 
@@ -105,7 +163,7 @@ class ResolveSerializer(serializers.Serializer):
 
 class BulkResolveSerializer(ResolveSerializer):
     ids = serializers.ListField(child=serializers.IntegerField(), required=False, allow_empty=False)
-    filters = serializers.DictField(required=False, help_text="The list's filters, e.g. {\"connection\": 3, \"severity\": [1]}")
+    filters = serializers.DictField(required=False, help_text='The list\'s filters, e.g. {"connection": 3, "severity": [1]}')
 
     def validate(self, attrs):
         if not attrs.get("ids") and not attrs.get("filters"):

@@ -85,8 +85,7 @@ class CarrierConnectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
         """Confirm which employee a carrier member without an id of ours is (never matched by name or SSN)."""
         body = LinkMemberSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        member = member_link_confirm(actor=request.user, connection=self.get_object(), noyo_id=noyo_id,
-                                     employee=body.validated_data["employee"])
+        member = member_link_confirm(actor=request.user, connection=self.get_object(), noyo_id=noyo_id, employee=body.validated_data["employee"])
         return Response({"noyo_id": member.noyo_id, "employee": member.employee_id})
 
 
@@ -107,8 +106,7 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         """``{"resolution": "take_carrier" | "keep_ours" | "acknowledge"}``."""
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        discrepancy = discrepancy_resolve(actor=request.user, discrepancy=self.get_object(),
-                                          resolution=body.validated_data["resolution"])
+        discrepancy = discrepancy_resolve(actor=request.user, discrepancy=self.get_object(), resolution=body.validated_data["resolution"])
         return Response(DiscrepancySerializer(discrepancy).data)
 
     @extend_schema(request=BulkResolveSerializer, responses={200: dict}, operation_id="discrepancies_resolve_many")
@@ -128,8 +126,7 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
             if not filterset.is_valid():
                 raise DjangoValidationError({"filters": [f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()]})
             selection = filterset.qs
-        return Response(discrepancies_resolve(actor=request.user, discrepancies=selection,
-                                              resolution=data["resolution"]))
+        return Response(discrepancies_resolve(actor=request.user, discrepancies=selection, resolution=data["resolution"]))
 
     def get_throttles(self):
         if self.action == "resolve_many":

@@ -10,6 +10,7 @@ A person's act (connect, poll now, amend and retry, pull now) runs its attempt a
 the integrations worker. Either way a worker that dies leaves the attempt past its lease, and the
 minute beat's sweep runs it again: the request and the retry look the service up before sending again.
 """
+
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,17 +27,23 @@ from ..models import CarrierConnection, ConnectionAttempt
 Kind = ConnectionAttempt.Kind
 
 
-def attempt_queue(*, connection: CarrierConnection, kind: str, actor: User | None = None, payload: dict | None = None,
-                  enqueue: bool = False) -> ConnectionAttempt:
+def attempt_queue(
+    *, connection: CarrierConnection, kind: str, actor: User | None = None, payload: dict | None = None, enqueue: bool = False
+) -> ConnectionAttempt:
     """Record one unit of work for ``connection`` (call it inside the transaction that decided it).
 
     ``enqueue``: publish its task after commit (the beat, a completion); otherwise the caller runs it at
     once with ``connection_attempt_run`` after commit. Its lease covers a lost message either way.
     """
     attempt = ConnectionAttempt.objects.create(
-        connection=connection, employer_group_id=connection.employer_group_id, carrier_id=connection.carrier_id, kind=kind,
-        payload=payload or {}, requested_by=actor if actor is not None and actor.pk else None,
-        lease_until=timezone.now() + timedelta(seconds=settings.CARRIERS_QUEUED_LEASE_SECONDS))
+        connection=connection,
+        employer_group_id=connection.employer_group_id,
+        carrier_id=connection.carrier_id,
+        kind=kind,
+        payload=payload or {},
+        requested_by=actor if actor is not None and actor.pk else None,
+        lease_until=timezone.now() + timedelta(seconds=settings.CARRIERS_QUEUED_LEASE_SECONDS),
+    )
     if enqueue:
         from ..tasks import connection_attempt_run_task
 
@@ -81,9 +88,15 @@ def connection_attempt_run(attempt_id: int) -> ConnectionAttempt | None:
             raise
 
     attempt = attempt_run(
-        ConnectionAttempt.objects.select_related("connection", "employer_group", "carrier", "requested_by"), attempt_id,
-        lease_seconds=settings.CARRIERS_ATTEMPT_LEASE_SECONDS, work=run, task=connection_attempt_run_task,
-        system=NoyoClient.system, refusal=refusal, calls=lambda: client.calls)
+        ConnectionAttempt.objects.select_related("connection", "employer_group", "carrier", "requested_by"),
+        attempt_id,
+        lease_seconds=settings.CARRIERS_ATTEMPT_LEASE_SECONDS,
+        work=run,
+        task=connection_attempt_run_task,
+        system=NoyoClient.system,
+        refusal=refusal,
+        calls=lambda: client.calls,
+    )
     if attempt is not None and attempt.status == Status.RETRYING and transient:
         _retrying(attempt, transient[-1])
     return attempt
@@ -96,7 +109,8 @@ def _retrying(attempt: ConnectionAttempt, error: TransientError) -> None:
         return
     if attempt.kind == Kind.POLL:
         CarrierConnection.objects.filter(pk=attempt.connection_id).update(
-            poll_error=error.message, last_polled_at=attempt.started_at or now, next_poll_at=attempt.next_try_at, updated_at=now)
+            poll_error=error.message, last_polled_at=attempt.started_at or now, next_poll_at=attempt.next_try_at, updated_at=now
+        )
     elif attempt.kind == Kind.PULL:
         CarrierConnection.objects.filter(pk=attempt.connection_id).update(pull_error=error.message, updated_at=now)
 
@@ -105,8 +119,9 @@ def connection_attempts_sweep() -> int:
     """Beat: run again every attempt nobody holds (its worker died, or its message was lost); returns how many."""
     from ..tasks import connection_attempt_run_task
 
-    swept = jobs_sweep(ConnectionAttempt, enqueue=lambda pk: connection_attempt_run_task.delay(pk),
-                       queued_lease_seconds=settings.CARRIERS_QUEUED_LEASE_SECONDS)
+    swept = jobs_sweep(
+        ConnectionAttempt, enqueue=lambda pk: connection_attempt_run_task.delay(pk), queued_lease_seconds=settings.CARRIERS_QUEUED_LEASE_SECONDS
+    )
     # A poll that found nothing new is worth keeping a while, not forever.
     kept = timezone.now() - timedelta(days=settings.CARRIERS_POLLS_KEPT_DAYS)
     ConnectionAttempt.objects.filter(kind=Kind.POLL, status=Status.SUCCEEDED, finished_at__lt=kept).delete()

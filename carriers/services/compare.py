@@ -7,6 +7,7 @@ is not). The rows are written in batches with one ``INSERT … ON CONFLICT (conn
 UPDATE`` each. A discrepancy not seen again closes itself ("values agree"); one seen
 again after it was taken or closed opens again.
 """
+
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -33,6 +34,7 @@ def _value(value) -> str:
 
 class _DistinctFrom(Lookup):
     """``lhs IS DISTINCT FROM rhs``: differs, NULL-safe (PostgreSQL; SQLite 3.39+). Used as an expression."""
+
     lookup_name = "distinct_from"
     prepare_rhs = False
 
@@ -48,21 +50,36 @@ class _Writer:
     def __init__(self, connection: CarrierConnection, stamp):
         self.connection, self.stamp, self.rows, self.count = connection, stamp, [], 0
 
-    def add(self, *, field: str, kind: str, subject_key: str, subject: str = "", carrier_value="", our_value="",
-            employee_id=None, plan_id=None, **extra) -> None:
-        self.rows.append(Discrepancy(
-            connection=self.connection, employer_group_id=self.connection.employer_group_id,
-            carrier_id=self.connection.carrier_id, kind=kind, field=field, severity=FIELDS.get(field, ("", 2))[1],
-            subject_key=subject_key, subject=subject[:200], employee_id=employee_id, plan_id=plan_id,
-            carrier_value=_value(carrier_value)[:255], our_value=_value(our_value)[:255],
-            first_seen_at=self.stamp, last_seen_at=self.stamp, **extra))
+    def add(
+        self, *, field: str, kind: str, subject_key: str, subject: str = "", carrier_value="", our_value="", employee_id=None, plan_id=None, **extra
+    ) -> None:
+        self.rows.append(
+            Discrepancy(
+                connection=self.connection,
+                employer_group_id=self.connection.employer_group_id,
+                carrier_id=self.connection.carrier_id,
+                kind=kind,
+                field=field,
+                severity=FIELDS.get(field, ("", 2))[1],
+                subject_key=subject_key,
+                subject=subject[:200],
+                employee_id=employee_id,
+                plan_id=plan_id,
+                carrier_value=_value(carrier_value)[:255],
+                our_value=_value(our_value)[:255],
+                first_seen_at=self.stamp,
+                last_seen_at=self.stamp,
+                **extra,
+            )
+        )
         if len(self.rows) >= BATCH:
             self.flush()
 
     def flush(self, update_fields: list[str] = UPDATED) -> None:
         if self.rows:
-            Discrepancy.objects.bulk_create(self.rows, update_conflicts=True, update_fields=update_fields,
-                                            unique_fields=["connection", "field", "subject_key"])
+            Discrepancy.objects.bulk_create(
+                self.rows, update_conflicts=True, update_fields=update_fields, unique_fields=["connection", "field", "subject_key"]
+            )
             self.count += len(self.rows)
             self.rows = []
 
@@ -92,52 +109,78 @@ def discrepancies_compare(*, connection: CarrierConnection, stamp=None, finish: 
     # ONE query over the carrier's members: the linked ones with any compared field differing, and the active ones
     # with no id of ours (and no link a person confirmed). The per-field check below applies the same rule as the
     # SQL (text: blank equals missing; dates: NULL-safe).
-    annotations = {f"_o_{field}": Coalesce(F(ours), Value("")) if kind == "text" else F(ours)
-                   for field, (theirs, ours, kind) in MEMBER_COMPARISONS.items()}
+    annotations = {
+        f"_o_{field}": Coalesce(F(ours), Value("")) if kind == "text" else F(ours) for field, (theirs, ours, kind) in MEMBER_COMPARISONS.items()
+    }
     differs = Q()
     for field, (theirs, ours, kind) in MEMBER_COMPARISONS.items():
         differs |= ~Q(**{theirs: F(f"_o_{field}")}) if kind == "text" else Q(_DistinctFrom(F(theirs), F(ours)))
     columns = [(field, theirs) for field, (theirs, _, _) in MEMBER_COMPARISONS.items()]
-    rows = members.annotate(**annotations).filter(Q(employee__isnull=False) & differs
-                                                   | Q(employee__isnull=True, terminated_date__isnull=True))
-    for row in _chunks(rows, "pk", "noyo_id", "employee_id", "first_name", "last_name", "employee__first_name",
-                       "employee__last_name", *[theirs for _, theirs in columns], *annotations):
+    rows = members.annotate(**annotations).filter(Q(employee__isnull=False) & differs | Q(employee__isnull=True, terminated_date__isnull=True))
+    for row in _chunks(
+        rows,
+        "pk",
+        "noyo_id",
+        "employee_id",
+        "first_name",
+        "last_name",
+        "employee__first_name",
+        "employee__last_name",
+        *[theirs for _, theirs in columns],
+        *annotations,
+    ):
         noyo_id, employee_id = row[1:3]
         if employee_id is None:
-            out.add(field="member", kind=Kind.MISSING_HERE, subject_key=f"member:{noyo_id}",
-                    subject=f"{row[3]} {row[4]}", carrier_value="present")
+            out.add(field="member", kind=Kind.MISSING_HERE, subject_key=f"member:{noyo_id}", subject=f"{row[3]} {row[4]}", carrier_value="present")
             continue
-        theirs_values, ours_values = row[7:7 + len(columns)], row[7 + len(columns):]
+        theirs_values, ours_values = row[7 : 7 + len(columns)], row[7 + len(columns) :]
         for (field, _), carrier_value, our_value in zip(columns, theirs_values, ours_values, strict=True):
             if carrier_value != our_value:
-                out.add(field=field, kind=Kind.MISMATCH, subject_key=f"member:{noyo_id}", subject=f"{row[5]} {row[6]}",
-                        employee_id=employee_id, carrier_value=carrier_value, our_value=our_value)
+                out.add(
+                    field=field,
+                    kind=Kind.MISMATCH,
+                    subject_key=f"member:{noyo_id}",
+                    subject=f"{row[5]} {row[6]}",
+                    employee_id=employee_id,
+                    carrier_value=carrier_value,
+                    our_value=our_value,
+                )
     # Ours, active, that no carrier member is linked to.
-    missing = (Employee.objects.filter(employer_group_id=connection.employer_group_id, leave_date__isnull=True)
-               .exclude(pk__in=members.filter(employee__isnull=False).values("employee_id")))
+    missing = Employee.objects.filter(employer_group_id=connection.employer_group_id, leave_date__isnull=True).exclude(
+        pk__in=members.filter(employee__isnull=False).values("employee_id")
+    )
     for pk, first, last in _chunks(missing, "pk", "first_name", "last_name"):
-        out.add(field="member", kind=Kind.MISSING_AT_CARRIER, subject_key=f"employee:{pk}", subject=f"{first} {last}",
-                employee_id=pk, our_value="present")
+        out.add(
+            field="member", kind=Kind.MISSING_AT_CARRIER, subject_key=f"employee:{pk}", subject=f"{first} {last}", employee_id=pk, our_value="present"
+        )
     # ONE query over the carrier's plans: the linked ones' dates (NULL-safe, as above), the unlinked ones missing here.
     plans = CarrierPlan.objects.filter(connection=connection)
-    dates = (("plan_effective_date", "effective_start_date", "plan__effective_date"),
-             ("plan_termination_date", "effective_end_date", "plan__cancellation_date"))
-    for _pk, noyo_id, plan_id, name, our_name, *values in _chunks(plans, "pk", "noyo_id", "plan_id", "name", "plan__name",
-                                                                  *[f for _, theirs, ours in dates for f in (theirs, ours)]):
+    dates = (
+        ("plan_effective_date", "effective_start_date", "plan__effective_date"),
+        ("plan_termination_date", "effective_end_date", "plan__cancellation_date"),
+    )
+    for _pk, noyo_id, plan_id, name, our_name, *values in _chunks(
+        plans, "pk", "noyo_id", "plan_id", "name", "plan__name", *[f for _, theirs, ours in dates for f in (theirs, ours)]
+    ):
         if plan_id is None:
-            out.add(field="plan", kind=Kind.MISSING_HERE, subject_key=f"carrier_plan:{noyo_id}", subject=name,
-                    carrier_value="present")
+            out.add(field="plan", kind=Kind.MISSING_HERE, subject_key=f"carrier_plan:{noyo_id}", subject=name, carrier_value="present")
             continue
         for (field, _, _), carrier_value, our_value in zip(dates, values[::2], values[1::2], strict=True):
             if carrier_value != our_value:
-                out.add(field=field, kind=Kind.MISMATCH, subject_key=f"carrier_plan:{noyo_id}", subject=our_name,
-                        plan_id=plan_id, carrier_value=carrier_value, our_value=our_value)
-    ours_missing = (Plan.objects.filter(group_id=connection.employer_group_id, carrier_id=connection.carrier_id,
-                                        status__in=[Plan.Status.ACTIVE, Plan.Status.PENDING])
-                    .exclude(pk__in=plans.filter(plan__isnull=False).values("plan_id")))
+                out.add(
+                    field=field,
+                    kind=Kind.MISMATCH,
+                    subject_key=f"carrier_plan:{noyo_id}",
+                    subject=our_name,
+                    plan_id=plan_id,
+                    carrier_value=carrier_value,
+                    our_value=our_value,
+                )
+    ours_missing = Plan.objects.filter(
+        group_id=connection.employer_group_id, carrier_id=connection.carrier_id, status__in=[Plan.Status.ACTIVE, Plan.Status.PENDING]
+    ).exclude(pk__in=plans.filter(plan__isnull=False).values("plan_id"))
     for pk, name in _chunks(ours_missing, "pk", "name"):
-        out.add(field="plan", kind=Kind.MISSING_AT_CARRIER, subject_key=f"plan:{pk}", subject=name, plan_id=pk,
-                our_value="present")
+        out.add(field="plan", kind=Kind.MISSING_AT_CARRIER, subject_key=f"plan:{pk}", subject=name, plan_id=pk, our_value="present")
     out.flush()
     if finish:
         discrepancies_settle(connection=connection, stamp=stamp)
@@ -147,7 +190,7 @@ def discrepancies_compare(*, connection: CarrierConnection, stamp=None, finish: 
 def discrepancies_settle(*, connection: CarrierConnection, stamp) -> None:
     """After a comparison at ``stamp``: close what was not seen again, reopen what came back."""
     mine = Discrepancy.objects.filter(connection=connection)
-    mine.filter(status__in=OPEN_STATES, last_seen_at__lt=stamp).update(
-        status=Discrepancy.Status.CLOSED, resolved_at=stamp, resolved_by=None)
+    mine.filter(status__in=OPEN_STATES, last_seen_at__lt=stamp).update(status=Discrepancy.Status.CLOSED, resolved_at=stamp, resolved_by=None)
     mine.filter(last_seen_at=stamp, status__in=[Discrepancy.Status.CLOSED, Discrepancy.Status.TOOK_CARRIER]).update(
-        status=Discrepancy.Status.OPEN, resolved_at=None, resolved_by=None)
+        status=Discrepancy.Status.OPEN, resolved_at=None, resolved_by=None
+    )

@@ -5,6 +5,7 @@ the intent and commits; the call is made outside any transaction; what the servi
 a new short transaction. A request or retry tried again (its answer lost, its worker dead) looks the
 service up first, so the service never gets a second connection nor a second retry.
 """
+
 from datetime import timedelta
 from typing import Any
 
@@ -95,12 +96,18 @@ def _record_status(connection: CarrierConnection, data: dict, *, source: str, ac
     connection.setup_message = setup_message(data)
     changed = status != connection.status
     if changed or source != ConnectionEvent.Source.POLL:
-        ConnectionEvent.objects.create(connection=connection, source=source, status=status, actor=actor,
-                                       previous_status=connection.status if source != ConnectionEvent.Source.REQUEST else "",
-                                       message=connection.setup_message)
+        ConnectionEvent.objects.create(
+            connection=connection,
+            source=source,
+            status=status,
+            actor=actor,
+            previous_status=connection.status if source != ConnectionEvent.Source.REQUEST else "",
+            message=connection.setup_message,
+        )
     if changed:
         connection.status, connection.status_since = status, timezone.now()
     return changed
+
 
 def _locked(pk: int) -> CarrierConnection:
     return CarrierConnection.objects.select_for_update(of=("self",)).select_related("employer_group", "carrier").get(pk=pk)
@@ -113,8 +120,9 @@ def _refused(attempt: ConnectionAttempt | None) -> None:
 
 
 # --- the request ------------------------------------------------------------------------------------------
-def connection_request(*, actor: User | None, employer_group: EmployerGroup, carrier: Carrier, noyo_carrier_id: str = "",
-                       **fields: Any) -> CarrierConnection:
+def connection_request(
+    *, actor: User | None, employer_group: EmployerGroup, carrier: Carrier, noyo_carrier_id: str = "", **fields: Any
+) -> CarrierConnection:
     """Request a connection for ``employer_group`` with ``carrier``: recorded, then sent at once (call it
     outside a transaction), and both ids the service answers with stored.
 
@@ -130,28 +138,41 @@ def connection_request(*, actor: User | None, employer_group: EmployerGroup, car
     noyo_carrier_id = (noyo_carrier_id or carrier_noyo_id(carrier)).strip()
     if not noyo_carrier_id or custom_id_to_uuid(noyo_carrier_id) is None:
         raise ValidationError({"noyo_carrier_id": f"Enter {carrier}'s carrier id at the service (a UUID)."})
-    group_data = {k: data[k] for k in ("carrier_group_id", "group_name", "broker_federal_ein", "broker_tin",
-                                       "employer_email_address") if data.get(k)}
+    group_data = {k: data[k] for k in ("carrier_group_id", "group_name", "broker_federal_ein", "broker_tin", "employer_email_address") if data.get(k)}
     busy = ConnectionAttempt.objects.filter(connection=OuterRef("pk"), status__in=ACTIVE)
     try:
         with transaction.atomic():
             # A request that never reached the service (its attempt gave up) is no connection: it makes way.
-            (CarrierConnection.objects.filter(employer_group=employer_group, carrier=carrier, connection_id="")
-             .exclude(Exists(busy)).delete())
-            open_one = (CarrierConnection.objects.filter(employer_group=employer_group, carrier=carrier)
-                        .exclude(status__in=SETTLED_STATUSES).first())
+            (CarrierConnection.objects.filter(employer_group=employer_group, carrier=carrier, connection_id="").exclude(Exists(busy)).delete())
+            open_one = CarrierConnection.objects.filter(employer_group=employer_group, carrier=carrier).exclude(status__in=SETTLED_STATUSES).first()
             if open_one is not None:
-                raise ValidationError({"carrier": f"{employer_group.name} already has an open connection with {carrier} "
-                                                  f"({open_one.status_display}); follow or retry that one."})
+                raise ValidationError(
+                    {
+                        "carrier": f"{employer_group.name} already has an open connection with {carrier} "
+                        f"({open_one.status_display}); follow or retry that one."
+                    }
+                )
             connection = CarrierConnection(
-                employer_group=employer_group, carrier=carrier, noyo_carrier_id=noyo_carrier_id, requested_by=actor,
-                connection_id="", status="", status_since=timezone.now(),
-                **{k: data.get(k, "") for k in ("carrier_group_id", "group_name", "federal_ein", "broker_federal_ein",
-                                               "broker_tin", "employer_email_address")})
+                employer_group=employer_group,
+                carrier=carrier,
+                noyo_carrier_id=noyo_carrier_id,
+                requested_by=actor,
+                connection_id="",
+                status="",
+                status_since=timezone.now(),
+                **{
+                    k: data.get(k, "")
+                    for k in ("carrier_group_id", "group_name", "federal_ein", "broker_federal_ein", "broker_tin", "employer_email_address")
+                },
+            )
             connection.full_clean(exclude=["status", "group_id", "connection_id"], validate_constraints=False)
             connection.save()
-            attempt = attempt_queue(connection=connection, kind=Kind.REQUEST, actor=actor, payload={
-                "carrier_id": noyo_carrier_id, "group_data": group_data, "federal_ein": data["federal_ein"]})
+            attempt = attempt_queue(
+                connection=connection,
+                kind=Kind.REQUEST,
+                actor=actor,
+                payload={"carrier_id": noyo_carrier_id, "group_data": group_data, "federal_ein": data["federal_ein"]},
+            )
     except IntegrityError as exc:  # a second request for the same group and carrier, at the same moment
         raise ValidationError({"carrier": f"{employer_group.name} already has an open connection with {carrier}."}) from exc
     _refused(connection_attempt_run(attempt.pk))
@@ -174,13 +195,16 @@ def request_work(attempt: ConnectionAttempt, client: NoyoClient) -> Outcome:
     answer = _sent_before(client, body) if attempt.tries > 1 else None
     found = answer is not None
     if answer is None:
-        answer = client.connection_create(carrier_id=body["carrier_id"], group_data=body["group_data"],
-                                          federal_ein=body.get("federal_ein", ""))
+        answer = client.connection_create(carrier_id=body["carrier_id"], group_data=body["group_data"], federal_ein=body.get("federal_ein", ""))
     noyo_id = str(answer.get("id", ""))
-    reason = (f"Found connection {noyo_id} at the service, made by an earlier try (not sent again)." if found
-              else f"The service took the request: connection {noyo_id}.")
-    return Outcome(Status.SUCCEEDED, reason, fields={"result": {"connection_id": noyo_id, "found": found}},
-                   record=lambda a: _request_recorded(a, answer))
+    reason = (
+        f"Found connection {noyo_id} at the service, made by an earlier try (not sent again)."
+        if found
+        else f"The service took the request: connection {noyo_id}."
+    )
+    return Outcome(
+        Status.SUCCEEDED, reason, fields={"result": {"connection_id": noyo_id, "found": found}}, record=lambda a: _request_recorded(a, answer)
+    )
 
 
 def _request_recorded(attempt: ConnectionAttempt, answer: dict) -> None:
@@ -192,19 +216,24 @@ def _request_recorded(attempt: ConnectionAttempt, answer: dict) -> None:
     _next_poll(connection, changed=True)
     connection.save()
     if not carrier_noyo_id(connection.carrier):
-        external_id_link(obj=connection.carrier, system=System.CARRIER_EXCHANGE, object_type="carrier",
-                         external_id=connection.noyo_carrier_id)
-    audit(actor=attempt.requested_by, action=AuditLog.Action.CREATE, obj=connection,
-          summary=f"Requested a connection with {connection.carrier} (carrier group id {connection.carrier_group_id})")
+        external_id_link(obj=connection.carrier, system=System.CARRIER_EXCHANGE, object_type="carrier", external_id=connection.noyo_carrier_id)
+    audit(
+        actor=attempt.requested_by,
+        action=AuditLog.Action.CREATE,
+        obj=connection,
+        summary=f"Requested a connection with {connection.carrier} (carrier group id {connection.carrier_group_id})",
+    )
 
 
 def request_refused(attempt: ConnectionAttempt, error: IntegrationError) -> Outcome:
     """Refused: nothing exists at the service, so the connection is not kept (the attempt keeps the reason)."""
+
     def forget(a: ConnectionAttempt) -> None:
         CarrierConnection.objects.filter(pk=a.connection_id, connection_id="").delete()
 
-    return Outcome(Status.FAILED, f"The connection request was not accepted: {error.message}",
-                   fields={"result": {"fields": error.fields}}, record=forget)
+    return Outcome(
+        Status.FAILED, f"The connection request was not accepted: {error.message}", fields={"result": {"fields": error.fields}}, record=forget
+    )
 
 
 # --- amend and retry --------------------------------------------------------------------------------------
@@ -217,8 +246,9 @@ def connection_retry(*, actor: User | None, connection: CarrierConnection, chang
     with transaction.atomic():
         connection = _locked(connection.pk)
         if connection.status not in RETRYABLE_STATUSES:
-            raise ApplicationError(f"Only a connection that needs action or could not connect can be retried; "
-                                   f"this one is {connection.status_display}.")
+            raise ApplicationError(
+                f"Only a connection that needs action or could not connect can be retried; this one is {connection.status_display}."
+            )
         data = _clean_fields({k: v for k, v in changes.items() if k in AMENDABLE}, partial=True)
         diff = {k: {"from": getattr(connection, k), "to": v} for k, v in data.items() if v != getattr(connection, k)}
         body = {k: v for k, v in ((k, getattr(connection, k)) for k in AMENDABLE) if v}
@@ -244,8 +274,7 @@ def retry_work(attempt: ConnectionAttempt, client: NoyoClient) -> Outcome:
     found = answer is not None
     if answer is None:
         answer = client.connection_retry(connection.connection_id, attempt.payload["body"])
-    reason = ("The service had taken the retry on an earlier try (not sent again)." if found
-              else "The service took the amended retry.")
+    reason = "The service had taken the retry on an earlier try (not sent again)." if found else "The service took the amended retry."
     return Outcome(Status.SUCCEEDED, reason, fields={"result": {"found": found}}, record=lambda a: _retry_recorded(a, answer))
 
 
@@ -262,8 +291,13 @@ def _retry_recorded(attempt: ConnectionAttempt, answer: dict) -> None:
     connection.full_clean(validate_constraints=False)
     connection.save()
     _pull_when_completed(connection, changed=True)
-    audit(actor=attempt.requested_by, action=AuditLog.Action.UPDATE, obj=connection, summary="Amended and retried: " +
-          (ConnectionAmendment(changes=diff).summary), data={"changes": diff})
+    audit(
+        actor=attempt.requested_by,
+        action=AuditLog.Action.UPDATE,
+        obj=connection,
+        summary="Amended and retried: " + (ConnectionAmendment(changes=diff).summary),
+        data={"changes": diff},
+    )
 
 
 def retry_refused(attempt: ConnectionAttempt, error: IntegrationError) -> Outcome:
@@ -307,8 +341,11 @@ def connection_poll(*, connection_id: int, actor: User | None = None, force: boo
 
 def poll_work(attempt: ConnectionAttempt, client: NoyoClient) -> Outcome:
     answer = client.connection_get(attempt.connection.connection_id)
-    return Outcome(Status.SUCCEEDED, f"The service says: {status_label(answer.get('status'), CONNECTION_STATUS_LABELS)}.",
-                   record=lambda a: _poll_recorded(a, answer))
+    return Outcome(
+        Status.SUCCEEDED,
+        f"The service says: {status_label(answer.get('status'), CONNECTION_STATUS_LABELS)}.",
+        record=lambda a: _poll_recorded(a, answer),
+    )
 
 
 def _poll_recorded(attempt: ConnectionAttempt, answer: dict) -> None:
@@ -328,6 +365,7 @@ def _pull_when_completed(connection: CarrierConnection, *, changed: bool) -> Non
 
 def poll_refused(attempt: ConnectionAttempt, error: IntegrationError) -> Outcome:
     """Refused (not found, credentials): shown on the connection, and polled again later by the backoff."""
+
     def keep(a: ConnectionAttempt) -> None:
         connection = _locked(a.connection_id)
         connection.poll_error, connection.last_polled_at = error.message, timezone.now()
@@ -341,7 +379,12 @@ def connections_poll_due() -> int:
     """Beat: queue a poll for every open connection whose next poll is due and that nothing is working on.
     Returns how many were queued (their tasks are published after each commit)."""
     busy = ConnectionAttempt.objects.filter(connection=OuterRef("pk"), status__in=ACTIVE)
-    due = list(CarrierConnection.objects.exclude(status__in=SETTLED_STATUSES).exclude(connection_id="")
-               .filter(next_poll_at__lte=timezone.now()).exclude(Exists(busy))
-               .order_by("next_poll_at").values_list("pk", flat=True)[:1000])
+    due = list(
+        CarrierConnection.objects.exclude(status__in=SETTLED_STATUSES)
+        .exclude(connection_id="")
+        .filter(next_poll_at__lte=timezone.now())
+        .exclude(Exists(busy))
+        .order_by("next_poll_at")
+        .values_list("pk", flat=True)[:1000]
+    )
     return sum(1 for pk in due if _poll_queue(pk, enqueue=True) is not None)

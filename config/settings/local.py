@@ -1,4 +1,5 @@
 """Local development and demo: the embedded default with debug on."""
+
 from .base import *  # noqa: F403
 from .base import env
 

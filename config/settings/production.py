@@ -1,4 +1,5 @@
 """Production: secrets required, security flags on. Everything else is in base."""
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -17,8 +18,10 @@ if not [key for key in PERSONAL_DATA_KEYS if key] or not PERSONAL_DATA_HASH_KEY:
     raise ImproperlyConfigured("PERSONAL_DATA_KEYS and PERSONAL_DATA_HASH_KEY must be set (personal data keys)")
 # Anyone who reads the README knows the sandbox's webhook secret: with it they could make us sync any AMS customer.
 if not AMS_WEBHOOK_SECRET or AMS_WEBHOOK_SECRET == SANDBOX_AMS_WEBHOOK_SECRET or len(AMS_WEBHOOK_SECRET) < 32:  # noqa: F405
-    raise ImproperlyConfigured("AMS_WEBHOOK_SECRET must be set to a random value of at least 32 characters, "
-                               "not the sandbox's (the secret the AMS signs its notifications with)")
+    raise ImproperlyConfigured(
+        "AMS_WEBHOOK_SECRET must be set to a random value of at least 32 characters, "
+        "not the sandbox's (the secret the AMS signs its notifications with)"
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

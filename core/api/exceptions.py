@@ -1,5 +1,6 @@
 """One exception handler: Django ValidationError and ApplicationError become 400 with field errors; a database
 lock wait that ran out becomes 503 with Retry-After (core.busy)."""
+
 import logging
 
 from django.core.exceptions import PermissionDenied

@@ -1,5 +1,6 @@
 """The API side of every CSV/XLSX import: one upload form, one report, one view to subclass, and the
 import jobs that large uploads become."""
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -19,11 +20,12 @@ class PayloadTooLarge(APIException):
 
 
 class ImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV (UTF-8) or XLSX, with a header row in the export's columns. "
-                                           "At most IMPORT_MAX_BYTES (413 above); above IMPORT_JOB_THRESHOLD_BYTES "
-                                           "the import runs as a job (202).")
-    file_format = serializers.ChoiceField(choices=FORMATS, required=False,
-                                          help_text="csv or xlsx; by default from the file name.")
+    file = serializers.FileField(
+        help_text="CSV (UTF-8) or XLSX, with a header row in the export's columns. "
+        "At most IMPORT_MAX_BYTES (413 above); above IMPORT_JOB_THRESHOLD_BYTES "
+        "the import runs as a job (202)."
+    )
+    file_format = serializers.ChoiceField(choices=FORMATS, required=False, help_text="csv or xlsx; by default from the file name.")
     dry_run = serializers.BooleanField(default=True, help_text="Validate every row and write nothing (default).")
 
 
@@ -33,18 +35,34 @@ class ImportReportSerializer(serializers.Serializer):
     written = serializers.BooleanField()
     rows = serializers.IntegerField()
     totals = serializers.DictField(child=serializers.IntegerField())
-    row_errors = serializers.ListField(child=serializers.DictField(), help_text='[{"row": 3, "errors": {"ssn": ["..."]}}]'
-                                       " (at most IMPORT_MAX_REPORTED_ERRORS rows)")
+    row_errors = serializers.ListField(
+        child=serializers.DictField(), help_text='[{"row": 3, "errors": {"ssn": ["..."]}}] (at most IMPORT_MAX_REPORTED_ERRORS rows)'
+    )
     error_rows = serializers.IntegerField(help_text="How many rows have errors (all of them, reported or not).")
-    job = serializers.IntegerField(allow_null=True, help_text="The import job a large file became (202): "
-                                                              "GET /api/import-jobs/{job}/ for its report.")
+    job = serializers.IntegerField(allow_null=True, help_text="The import job a large file became (202): GET /api/import-jobs/{job}/ for its report.")
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
-        fields = ["id", "kind", "file_name", "file_format", "size", "dry_run", "status", "rows", "rows_written", "error_rows",
-                  "written", "report", "reason", "created_at", "started_at", "finished_at"]
+        fields = [
+            "id",
+            "kind",
+            "file_name",
+            "file_format",
+            "size",
+            "dry_run",
+            "status",
+            "rows",
+            "rows_written",
+            "error_rows",
+            "written",
+            "report",
+            "reason",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 
@@ -67,27 +85,33 @@ class ImportView(APIView):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         limit = settings.IMPORT_MAX_BYTES
         if length > limit + 64 * 1024:  # room for the form's other fields
-            raise PayloadTooLarge(f"The upload is {length / 1_000_000:.1f} MB; imports take at most "
-                                  f"{limit / 1_000_000:.1f} MB (IMPORT_MAX_BYTES).")
+            raise PayloadTooLarge(f"The upload is {length / 1_000_000:.1f} MB; imports take at most {limit / 1_000_000:.1f} MB (IMPORT_MAX_BYTES).")
         super().initial(request, *args, **kwargs)
 
-    @extend_schema(request={"multipart/form-data": ImportSerializer},
-                   responses={200: ImportReportSerializer, 202: ImportReportSerializer, 400: ImportReportSerializer,
-                              413: OpenApiResponse(description="The file is larger than IMPORT_MAX_BYTES.")})
+    @extend_schema(
+        request={"multipart/form-data": ImportSerializer},
+        responses={
+            200: ImportReportSerializer,
+            202: ImportReportSerializer,
+            400: ImportReportSerializer,
+            413: OpenApiResponse(description="The file is larger than IMPORT_MAX_BYTES."),
+        },
+    )
     def post(self, request):
         body = ImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         upload = body.validated_data["file"]
         if upload.size > settings.IMPORT_MAX_BYTES:
-            raise PayloadTooLarge(f"The file is {upload.size / 1_000_000:.1f} MB; imports take at most "
-                                  f"{settings.IMPORT_MAX_BYTES / 1_000_000:.1f} MB (IMPORT_MAX_BYTES).")
+            raise PayloadTooLarge(
+                f"The file is {upload.size / 1_000_000:.1f} MB; imports take at most "
+                f"{settings.IMPORT_MAX_BYTES / 1_000_000:.1f} MB (IMPORT_MAX_BYTES)."
+            )
         file_format = body.validated_data.get("file_format") or upload.name.rsplit(".", 1)[-1].lower()
         try:
             report = self.run_import(content=upload, file_format=file_format, dry_run=body.validated_data["dry_run"])
         except ValueError as exc:
             raise ValidationError({"file": [str(exc)]}) from None
-        code = (status.HTTP_202_ACCEPTED if report.job else
-                status.HTTP_400_BAD_REQUEST if report.row_errors else status.HTTP_200_OK)
+        code = status.HTTP_202_ACCEPTED if report.job else status.HTTP_400_BAD_REQUEST if report.row_errors else status.HTTP_200_OK
         return Response(report.as_dict(), status=code)
 
 

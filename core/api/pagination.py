@@ -1,4 +1,5 @@
 """Page-number pagination, and the reading of paging parameters shared by every paginator."""
+
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 

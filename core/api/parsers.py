@@ -1,4 +1,5 @@
 """A JSON parser with a nesting limit: a body nested thousands deep is a 400, not a RecursionError."""
+
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 

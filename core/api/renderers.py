@@ -1,4 +1,5 @@
 """JSON rendering on orjson: the same compact UTF-8 JSON as DRF's renderer, about ten times faster on a page of rows."""
+
 import orjson
 from rest_framework import renderers
 from rest_framework.utils.encoders import JSONEncoder

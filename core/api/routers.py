@@ -1,4 +1,5 @@
 """The API router: ids in URLs are numbers that fit a bigint, so anything else is a 404 at the URL."""
+
 from django.db import models
 from rest_framework.routers import SimpleRouter
 

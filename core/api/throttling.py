@@ -9,6 +9,7 @@ check is one pipeline (``INCR``, ``EXPIRE``, ``GET``); on another cache, its own
 request is not counted, as in DRF. Rates are read from the settings on each request (DRF's classes
 read them once, at import), so a changed setting applies at once.
 """
+
 import contextlib
 import functools
 import math

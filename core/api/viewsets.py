@@ -1,4 +1,5 @@
 """The API's write path: create, update and delete go through the audited services."""
+
 from django.db import transaction
 from rest_framework import viewsets
 

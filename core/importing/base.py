@@ -2,6 +2,7 @@
 ``import_run``, which feeds a file's rows to the resource in chunks so that memory stays flat
 whatever the file's length, and reports every row's errors in one shape for admin, API and jobs.
 """
+
 import copy
 import itertools
 import logging
@@ -79,9 +80,14 @@ class AllOrNothingResource(resources.ModelResource):
         memo = {}
         for resource_field in self.fields.values():
             widget = resource_field.widget
-            plain = isinstance(widget, widgets.ForeignKeyWidget) and not widget.use_natural_foreign_keys and (
-                type(widget).get_queryset is widgets.ForeignKeyWidget.get_queryset
-                and type(widget).get_lookup_kwargs is widgets.ForeignKeyWidget.get_lookup_kwargs)
+            plain = (
+                isinstance(widget, widgets.ForeignKeyWidget)
+                and not widget.use_natural_foreign_keys
+                and (
+                    type(widget).get_queryset is widgets.ForeignKeyWidget.get_queryset
+                    and type(widget).get_lookup_kwargs is widgets.ForeignKeyWidget.get_lookup_kwargs
+                )
+            )
             if plain:
                 widget.clean = _memoized(type(widget).clean.__get__(widget), memo, id(widget))
 
@@ -90,9 +96,13 @@ class AllOrNothingResource(resources.ModelResource):
             return  # import_run audits the whole file once
         if not kwargs.get("dry_run") and not result.has_errors() and not result.has_validation_errors():
             totals = {k: v for k, v in result.totals.items() if v}
-            audit(actor=self.actor, action=AuditLog.Action.IMPORT, model=self._meta.model,
-                  summary=f"Imported {len(dataset)} rows: {totals}",
-                  data={"totals": totals, "file": kwargs.get("file_name") or ""})
+            audit(
+                actor=self.actor,
+                action=AuditLog.Action.IMPORT,
+                model=self._meta.model,
+                summary=f"Imported {len(dataset)} rows: {totals}",
+                data={"totals": totals, "file": kwargs.get("file_name") or ""},
+            )
 
     def after_init_instance(self, instance, new, row, **kwargs):
         instance._import_original = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
@@ -105,8 +115,7 @@ class AllOrNothingResource(resources.ModelResource):
 
     def _changed(self, instance) -> list[str]:
         original = getattr(instance, "_import_original", {})
-        return [f.name for f in instance._meta.concrete_fields
-                if f.attname in original and original[f.attname] != getattr(instance, f.attname)]
+        return [f.name for f in instance._meta.concrete_fields if f.attname in original and original[f.attname] != getattr(instance, f.attname)]
 
     def without_diff(self) -> "AllOrNothingResource":
         """This resource for an import nobody previews (``import_run``): rows are not diffed (a copy of
@@ -132,8 +141,7 @@ class AllOrNothingResource(resources.ModelResource):
         # No query per row: uniqueness is the chunk loader's; a foreign key set here was found by its
         # widget or read from the database (a missing required one is still an error).
         errors = dict(import_validation_errors or {})
-        exclude = set(errors) | {f.name for f in instance._meta.concrete_fields
-                                 if f.is_relation and getattr(instance, f.attname) is not None}
+        exclude = set(errors) | {f.name for f in instance._meta.concrete_fields if f.is_relation and getattr(instance, f.attname) is not None}
         if self._meta.clean_model_instances:
             try:
                 instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
@@ -208,10 +216,19 @@ def import_dataset(content, file_format: str) -> RowSource:
     return RowSource(content, file_format)
 
 
-def import_run(*, resource: AllOrNothingResource, kind: str, dataset: RowSource, actor, dry_run: bool,
-               file_format: str, progress: Callable[[int], object] | None = None, undo_log: UndoLog | None = None,
-               chunk_written: Callable[[int], bool] | None = None, finish: Callable[[ImportReport], bool] | None = None,
-               ) -> ImportReport:
+def import_run(
+    *,
+    resource: AllOrNothingResource,
+    kind: str,
+    dataset: RowSource,
+    actor,
+    dry_run: bool,
+    file_format: str,
+    progress: Callable[[int], object] | None = None,
+    undo_log: UndoLog | None = None,
+    chunk_written: Callable[[int], bool] | None = None,
+    finish: Callable[[ImportReport], bool] | None = None,
+) -> ImportReport:
     """Run one import through ``resource``, all or nothing, and report every row's errors.
 
     First every row is checked, ``IMPORT_CHUNK_ROWS`` at a time, writing nothing and opening no write
@@ -239,9 +256,15 @@ def import_run(*, resource: AllOrNothingResource, kind: str, dataset: RowSource,
     file_name = dataset.name or f"{kind}.{file_format}"
     checked = _Pass(resource, dataset, actor=actor, file_name=file_name)
     checked.run(write=False, progress=progress)
-    report = ImportReport(kind=kind, dry_run=dry_run, written=False, rows=checked.rows,
-                          totals={k: v for k, v in checked.totals.items() if v}, row_errors=checked.row_errors,
-                          error_rows=checked.error_rows)
+    report = ImportReport(
+        kind=kind,
+        dry_run=dry_run,
+        written=False,
+        rows=checked.rows,
+        totals={k: v for k, v in checked.totals.items() if v},
+        row_errors=checked.row_errors,
+        error_rows=checked.error_rows,
+    )
     if dry_run or checked.error_rows:
         return report
     if undo_log is None:
@@ -253,8 +276,9 @@ def import_run(*, resource: AllOrNothingResource, kind: str, dataset: RowSource,
             else:
                 _audit_import(actor, resource, written, file_name)
         return written.report(kind)
-    return _write_in_chunks(resource, dataset, kind=kind, actor=actor, file_name=file_name, undo_log=undo_log,
-                            chunk_written=chunk_written, finish=finish)
+    return _write_in_chunks(
+        resource, dataset, kind=kind, actor=actor, file_name=file_name, undo_log=undo_log, chunk_written=chunk_written, finish=finish
+    )
 
 
 class ImportStopped(Exception):
@@ -281,26 +305,43 @@ class _Pass:
                 progress(self.rows)
 
     def chunk(self, chunk: list, *, write: bool) -> None:
-        result = self.resource.import_data(tablib.Dataset(*chunk, headers=self.headers), dry_run=not write,
-                                           use_transactions=write, user=self.actor, file_name=self.file_name, chunk=True)
+        result = self.resource.import_data(
+            tablib.Dataset(*chunk, headers=self.headers),
+            dry_run=not write,
+            use_transactions=write,
+            user=self.actor,
+            file_name=self.file_name,
+            chunk=True,
+        )
         errors = _row_errors(result, offset=self.rows)
         self.error_rows += len(errors)
-        self.row_errors.extend(errors[:max(0, settings.IMPORT_MAX_REPORTED_ERRORS - len(self.row_errors))])
+        self.row_errors.extend(errors[: max(0, settings.IMPORT_MAX_REPORTED_ERRORS - len(self.row_errors))])
         if not errors:
             for key, value in result.totals.items():
                 self.totals[key] = self.totals.get(key, 0) + value
         self.rows += len(chunk)
 
     def report(self, kind: str) -> ImportReport:
-        return ImportReport(kind=kind, dry_run=False, written=not self.error_rows, rows=self.rows,
-                            totals={k: v for k, v in self.totals.items() if v}, row_errors=self.row_errors,
-                            error_rows=self.error_rows)
+        return ImportReport(
+            kind=kind,
+            dry_run=False,
+            written=not self.error_rows,
+            rows=self.rows,
+            totals={k: v for k, v in self.totals.items() if v},
+            row_errors=self.row_errors,
+            error_rows=self.error_rows,
+        )
 
 
 def _audit_import(actor, resource, written: _Pass, file_name: str) -> None:
     totals = {k: v for k, v in written.totals.items() if v}
-    audit(actor=actor, action=AuditLog.Action.IMPORT, model=resource._meta.model,
-          summary=f"Imported {written.rows} rows: {totals}", data={"totals": totals, "file": file_name})
+    audit(
+        actor=actor,
+        action=AuditLog.Action.IMPORT,
+        model=resource._meta.model,
+        summary=f"Imported {written.rows} rows: {totals}",
+        data={"totals": totals, "file": file_name},
+    )
 
 
 def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: UndoLog, chunk_written, finish) -> ImportReport:
@@ -342,8 +383,9 @@ def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: Und
         failures = [r for r in written.row_errors if not r["row"]]  # not a row's fault: the database's, a service's
         if failures:
             messages = "; ".join(" ".join(m for ms in r["errors"].values() for m in ms) for r in failures)
-            raise ImportUndone(f"Writing stopped after {written.rows - len(chunk):,} rows: {messages}. "
-                               "The rows written before were undone: nothing was imported.") from None
+            raise ImportUndone(
+                f"Writing stopped after {written.rows - len(chunk):,} rows: {messages}. The rows written before were undone: nothing was imported."
+            ) from None
         return written.report(kind)
     except BaseException:
         try:
@@ -372,9 +414,13 @@ def import_undo(undo_log: UndoLog, *, kind: str, actor, model) -> None:
     removed, restored = undo_log.undo()
     if removed or restored:
         log.warning("import of %s undone: %s records removed, %s restored", kind, removed, restored)
-        audit(actor=actor, action=AuditLog.Action.IMPORT, model=model,
-              summary=f"Import of {kind} undone: {removed} new records removed, {restored} changed records restored",
-              data={"removed": removed, "restored": restored})
+        audit(
+            actor=actor,
+            action=AuditLog.Action.IMPORT,
+            model=model,
+            summary=f"Import of {kind} undone: {removed} new records removed, {restored} changed records restored",
+            data={"removed": removed, "restored": restored},
+        )
 
 
 _undo = import_undo  # what a failed write calls (a test stands a killed worker in for it)
@@ -382,13 +428,15 @@ _undo = import_undo  # what a failed write calls (a test stands a killed worker 
 
 def _row_errors(result, *, offset: int) -> list[dict]:
     errors = [
-        {"row": offset + row.number,
-         "errors": {k: [str(m) for m in v] for k, v in row.error.message_dict.items()}
-         if hasattr(row.error, "error_dict") else {"__all__": [str(m) for m in row.error.messages]}}
+        {
+            "row": offset + row.number,
+            "errors": {k: [str(m) for m in v] for k, v in row.error.message_dict.items()}
+            if hasattr(row.error, "error_dict")
+            else {"__all__": [str(m) for m in row.error.messages]},
+        }
         for row in result.invalid_rows
     ]
-    errors += [{"row": offset + number, "errors": {"__all__": [str(e.error) for e in errs]}}
-               for number, errs in result.row_errors()]
+    errors += [{"row": offset + number, "errors": {"__all__": [str(e.error) for e in errs]}} for number, errs in result.row_errors()]
     errors += [{"row": 0, "errors": {"__all__": [str(e.error)]}} for e in result.base_errors]
     return sorted(errors, key=lambda r: r["row"])
 

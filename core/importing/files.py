@@ -5,6 +5,7 @@ read-only mode after a look at the zip's directory (a small file that unpacks to
 bomb and is refused before any XML is parsed). Rows, columns and cell lengths are capped by the
 ``IMPORT_MAX_*`` settings; past a cap reading stops with a ``ValueError`` saying which.
 """
+
 import contextlib
 import csv
 import io
@@ -90,12 +91,15 @@ def check_zip(stream) -> None:
         stream.seek(0)
     total = sum(m.file_size for m in members)
     if total > settings.IMPORT_MAX_UNCOMPRESSED_BYTES:
-        raise ValueError(f"The XLSX file unpacks to {_mb(total)}; at most {_mb(settings.IMPORT_MAX_UNCOMPRESSED_BYTES)} "
-                         "is read. Split it, or import it as CSV.")
+        raise ValueError(
+            f"The XLSX file unpacks to {_mb(total)}; at most {_mb(settings.IMPORT_MAX_UNCOMPRESSED_BYTES)} is read. Split it, or import it as CSV."
+        )
     for member in members:
         if member.file_size > 1_000_000 and member.file_size > settings.IMPORT_MAX_ZIP_RATIO * max(member.compress_size, 1):
-            raise ValueError(f"The XLSX file unpacks to {member.file_size // max(member.compress_size, 1)} times its "
-                             f"size ({member.filename}): refused as a possible zip bomb.")
+            raise ValueError(
+                f"The XLSX file unpacks to {member.file_size // max(member.compress_size, 1)} times its "
+                f"size ({member.filename}): refused as a possible zip bomb."
+            )
 
 
 def _csv_rows(stream) -> Iterator[list]:
@@ -126,8 +130,7 @@ def _xlsx_rows(stream) -> Iterator[list]:
 
 
 def _bounded(rows: Iterator[list]) -> Iterator[list]:
-    max_rows, max_columns, max_chars = (settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_COLUMNS,
-                                        settings.IMPORT_MAX_CELL_CHARS)
+    max_rows, max_columns, max_chars = (settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_COLUMNS, settings.IMPORT_MAX_CELL_CHARS)
     for number, row in enumerate(rows):
         if number > max_rows:  # the header row is row 0
             raise ValueError(f"The file has more than {max_rows:,} rows; split it.")

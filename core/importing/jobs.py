@@ -8,6 +8,7 @@ short chunk transactions with an undo log (docs/imports.md); the job is settled 
 transaction. A worker that dies leaves the job running: its lease runs out, the sweep
 (``import_jobs_sweep``) queues it again, and the next try undoes what the dead one wrote, then starts over.
 """
+
 import os
 import secrets
 from datetime import timedelta
@@ -39,12 +40,24 @@ def import_job_create(*, actor, resource, kind: str, source, dry_run: bool) -> I
         for block in source.upload.chunks():
             out.write(block)
     job = ImportJob.objects.create(
-        owner=actor, kind=kind, resource=f"{type(resource).__module__}.{type(resource).__qualname__}",
-        file_name=(source.name or "")[-255:], file_format=source.file_format, file_path=relative, size=source.size,
-        dry_run=dry_run, lease_until=timezone.now() + timedelta(seconds=settings.JOB_QUEUED_LEASE_SECONDS))
-    audit(actor=actor, action=AuditLog.Action.IMPORT, model=resource._meta.model, object_repr=str(job),
-          summary=f"Queued import #{job.pk} of {kind} ({source.size:,} bytes{', dry run' if dry_run else ''})",
-          data={"job": job.pk, "file": job.file_name})
+        owner=actor,
+        kind=kind,
+        resource=f"{type(resource).__module__}.{type(resource).__qualname__}",
+        file_name=(source.name or "")[-255:],
+        file_format=source.file_format,
+        file_path=relative,
+        size=source.size,
+        dry_run=dry_run,
+        lease_until=timezone.now() + timedelta(seconds=settings.JOB_QUEUED_LEASE_SECONDS),
+    )
+    audit(
+        actor=actor,
+        action=AuditLog.Action.IMPORT,
+        model=resource._meta.model,
+        object_repr=str(job),
+        summary=f"Queued import #{job.pk} of {kind} ({source.size:,} bytes{', dry run' if dry_run else ''})",
+        data={"job": job.pk, "file": job.file_name},
+    )
     on_commit_enqueue(import_job_run_task, [job.pk])
     return job
 
@@ -79,20 +92,35 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         return job_update(job, rows_written=rows, lease_until=timezone.now() + timedelta(seconds=lease))
 
     def finish(report) -> bool:
-        return job_settle(job, Status.SUCCEEDED, rows=report.rows, rows_written=report.rows, error_rows=report.error_rows,
-                          written=report.written, report=report.as_dict())
+        return job_settle(
+            job,
+            Status.SUCCEEDED,
+            rows=report.rows,
+            rows_written=report.rows,
+            error_rows=report.error_rows,
+            written=report.written,
+            report=report.as_dict(),
+        )
 
     try:
         resource = import_string(job.resource)()
         with open(path, "rb") as stream, heartbeat(renew, every=lease / 3):
             if undo_log.path.exists():  # a previous try died while writing: its chunks are undone first
                 import_undo(undo_log.load(), kind=job.kind, actor=job.owner, model=resource._meta.model)
-            report = import_run(resource=resource, kind=job.kind, dataset=import_dataset(stream, job.file_format),
-                                actor=job.owner, dry_run=job.dry_run, file_format=job.file_format, progress=progress,
-                                undo_log=undo_log, chunk_written=chunk_written, finish=finish)
+            report = import_run(
+                resource=resource,
+                kind=job.kind,
+                dataset=import_dataset(stream, job.file_format),
+                actor=job.owner,
+                dry_run=job.dry_run,
+                file_format=job.file_format,
+                progress=progress,
+                undo_log=undo_log,
+                chunk_written=chunk_written,
+                finish=finish,
+            )
             if not report.written:  # checked only (a dry run, invalid rows), or undone: settled here
-                job_settle(job, Status.SUCCEEDED, rows=report.rows, error_rows=report.error_rows, written=False,
-                           report=report.as_dict())
+                job_settle(job, Status.SUCCEEDED, rows=report.rows, error_rows=report.error_rows, written=False, report=report.as_dict())
     except ImportStopped:
         return ImportJob.objects.get(pk=job.pk)
     except Exception as exc:  # the reason is shown on the job; a ValueError is the file's fault
@@ -110,5 +138,4 @@ def import_jobs_sweep(*, now=None) -> int:
     each once (``core.jobs.jobs_sweep``). Returns how many."""
     from core.tasks import import_job_run_task
 
-    return jobs_sweep(ImportJob, enqueue=import_job_run_task.delay, queued_lease_seconds=settings.JOB_QUEUED_LEASE_SECONDS,
-                      now=now)
+    return jobs_sweep(ImportJob, enqueue=import_job_run_task.delay, queued_lease_seconds=settings.JOB_QUEUED_LEASE_SECONDS, now=now)

@@ -1,4 +1,5 @@
 """Finding the existing record of each imported row: once per chunk, not once per row."""
+
 from django.conf import settings
 from django.db import models
 from import_export.instance_loaders import ModelInstanceLoader
@@ -24,7 +25,7 @@ class ChunkInstanceLoader(ModelInstanceLoader):
         keys = list({key for row in rows if (key := self._stored_key(row)) is not None})
         batch = settings.IMPORT_CHUNK_ROWS
         for start in range(0, len(keys), batch):
-            part = set(keys[start:start + batch])
+            part = set(keys[start : start + batch])
             # One IN per field; a stored combination that no row of the chunk has is dropped here.
             lookups = {f"{attname}__in": {key[i] for key in part} for i, attname in enumerate(self.attnames)}
             for instance in self.get_queryset().filter(**lookups).order_by():

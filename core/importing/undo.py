@@ -7,6 +7,7 @@ before) is added to the log inside the chunk's own transaction, before it commit
 the chunks that committed. Undoing deletes the created records and writes the changed ones' columns back,
 newest chunk first, one short transaction per chunk. An entry whose chunk never committed undoes nothing.
 """
+
 import json
 import logging
 import os

@@ -6,6 +6,7 @@ Start the product (``bin/run``), then, with the Agency Admin login it printed (`
 
 Writes ``docs/img/<name>.png`` at 1440×900 (the browser tests check every page at that size).
 """
+
 import argparse
 import re
 from pathlib import Path

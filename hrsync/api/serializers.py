@@ -14,8 +14,25 @@ class BenefitsLevelSerializer(serializers.ModelSerializer):
 class SyncAttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = SyncAttempt
-        fields = ["id", "employee", "version", "status", "action", "requested_by", "created_at", "started_at", "finished_at",
-                  "tries", "next_try_at", "retrying_since", "http_calls", "payload", "response_code", "account_id", "reason"]
+        fields = [
+            "id",
+            "employee",
+            "version",
+            "status",
+            "action",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "tries",
+            "next_try_at",
+            "retrying_since",
+            "http_calls",
+            "payload",
+            "response_code",
+            "account_id",
+            "reason",
+        ]
 
 
 class LastAttemptSerializer(serializers.ModelSerializer):
@@ -25,14 +42,24 @@ class LastAttemptSerializer(serializers.ModelSerializer):
 
 
 class EmployeeSerializer(serializers.ModelSerializer):
-    create_benefits_record = serializers.BooleanField(write_only=True, required=False, default=False,
-                                                      help_text="On create: send the new starter to the platform at once.")
+    create_benefits_record = serializers.BooleanField(
+        write_only=True, required=False, default=False, help_text="On create: send the new starter to the platform at once."
+    )
     last_attempt = LastAttemptSerializer(read_only=True)
 
     class Meta:
         model = Employee
-        fields = ["id", "uuid", *EDITABLE_FIELDS, "create_benefits_record", "benefits_account_id", "sync_state",
-                  "last_attempt", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "uuid",
+            *EDITABLE_FIELDS,
+            "create_benefits_record",
+            "benefits_account_id",
+            "sync_state",
+            "last_attempt",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["uuid", "benefits_account_id", "sync_state", "created_at", "updated_at"]
         # (employer_group, email) uniqueness is checked by full_clean in the service; DRF's
         # validator would demand both fields on every PATCH.
@@ -42,9 +69,8 @@ class EmployeeSerializer(serializers.ModelSerializer):
 class EmployeeSelectionSerializer(serializers.Serializer):
     """Which employees a bulk action is for: explicit ids, or every employee matching the filters."""
 
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
-                                max_length=10000)
-    filters = serializers.DictField(required=False, help_text="EmployeeFilterSet criteria, e.g. {\"sync_state\": \"failed\"}")
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, max_length=10000)
+    filters = serializers.DictField(required=False, help_text='EmployeeFilterSet criteria, e.g. {"sync_state": "failed"}')
 
     def validate_filters(self, filters: dict) -> dict:
         # A misspelt or invalid criterion must not widen a bulk action to every employee.

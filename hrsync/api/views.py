@@ -129,5 +129,4 @@ class CensusImportView(ImportView):
     permission_classes = [HasPerm.of("hrsync.add_employee", "hrsync.change_employee")]
 
     def run_import(self, *, content, file_format, dry_run):
-        return employee_census_import(actor=self.request.user, content=content, file_format=file_format,
-                                      dry_run=dry_run)
+        return employee_census_import(actor=self.request.user, content=content, file_format=file_format, dry_run=dry_run)

@@ -1,4 +1,5 @@
 """Every write of hrsync. Employees and levels in ``employees``; the sync queue in ``sync``."""
+
 from .census import employee_census_import
 from .employees import (
     benefits_level_save,
@@ -14,6 +15,13 @@ from .sync import (
 )
 
 __all__ = [
-    "benefits_level_save", "employee_create", "employee_update", "employees_assign_benefits_level",
-    "employees_import", "employee_census_import", "employee_sync_request", "sync_attempt_run", "sync_attempts_sweep",
+    "benefits_level_save",
+    "employee_create",
+    "employee_update",
+    "employees_assign_benefits_level",
+    "employees_import",
+    "employee_census_import",
+    "employee_sync_request",
+    "sync_attempt_run",
+    "sync_attempts_sweep",
 ]

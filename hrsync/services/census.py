@@ -1,10 +1,10 @@
 """Census import: a whole file of employees, all or nothing."""
+
 from accounts.models import User
 from core.importing import ImportReport, import_dataset, import_run
 
 
-def employee_census_import(*, actor: User | None, content: bytes | str, file_format: str = "csv",
-                           dry_run: bool = False) -> ImportReport:
+def employee_census_import(*, actor: User | None, content: bytes | str, file_format: str = "csv", dry_run: bool = False) -> ImportReport:
     """Import a census (CSV or XLSX bytes): every row validated on its own, the valid ones written
     1,000 at a time through the employee services (``employees_import``), each employee audited.
 
@@ -14,5 +14,11 @@ def employee_census_import(*, actor: User | None, content: bytes | str, file_for
     """
     from ..resources import EmployeeResource
 
-    return import_run(resource=EmployeeResource(), kind="employees", dataset=import_dataset(content, file_format),
-                      actor=actor, dry_run=dry_run, file_format=file_format)
+    return import_run(
+        resource=EmployeeResource(),
+        kind="employees",
+        dataset=import_dataset(content, file_format),
+        actor=actor,
+        dry_run=dry_run,
+        file_format=file_format,
+    )

@@ -1,4 +1,5 @@
 """Writes to employees and benefits levels. A change to synced data queues a sync (after commit)."""
+
 from typing import Any
 
 from django.db import transaction
@@ -13,8 +14,19 @@ from ..models import BenefitsLevel, Employee
 from .sync import employee_sync_request
 
 # The fields the platform sees: changing any of them makes the employee's platform copy stale.
-SYNCED_FIELDS = ["employer_group", "first_name", "last_name", "email", "date_of_birth", "gender", "hire_date",
-                 "leave_date", "annual_pay", "pay_frequency", "benefits_level"]
+SYNCED_FIELDS = [
+    "employer_group",
+    "first_name",
+    "last_name",
+    "email",
+    "date_of_birth",
+    "gender",
+    "hire_date",
+    "leave_date",
+    "annual_pay",
+    "pay_frequency",
+    "benefits_level",
+]
 EDITABLE_FIELDS = SYNCED_FIELDS
 # Employees that are in the sync (sent at least once): any change to them is sent again.
 IN_SYNC = [Employee.SyncState.SUCCESSFUL, Employee.SyncState.FAILED]
@@ -67,8 +79,13 @@ def employee_update(*, actor: User | None, employee: Employee, data: dict[str, A
     locked.full_clean()
     changed = _changed(locked, before)
     locked.save()
-    audit(actor=actor, action=AuditLog.Action.UPDATE, obj=locked,
-          summary="Changed " + ", ".join(changed) if changed else "Saved without changes", data={"fields": changed})
+    audit(
+        actor=actor,
+        action=AuditLog.Action.UPDATE,
+        obj=locked,
+        summary="Changed " + ", ".join(changed) if changed else "Saved without changes",
+        data={"fields": changed},
+    )
     if changed and locked.sync_state in IN_SYNC:
         employee_sync_request(actor=actor, employees=[locked.pk])
         locked.refresh_from_db()
@@ -76,8 +93,7 @@ def employee_update(*, actor: User | None, employee: Employee, data: dict[str, A
 
 
 @transaction.atomic
-def employees_import(*, actor: User | None, created: list[Employee], updated: list[Employee],
-                     benefits_records: list[Employee] = ()) -> None:
+def employees_import(*, actor: User | None, created: list[Employee], updated: list[Employee], benefits_records: list[Employee] = ()) -> None:
     """Write one chunk of a census (``employee_create`` / ``employee_update`` for many, set-based):
     ``created`` new employees, ``updated`` existing ones carrying their new HR data.
 
@@ -117,13 +133,17 @@ def employees_assign_benefits_level(*, actor: User | None, employees: QuerySet, 
     """
     ids = list(employees.exclude(benefits_level=level).order_by().values_list("pk", flat=True))
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
-        Employee.objects.filter(pk__in=chunk).update(benefits_level=level, change_version=F("change_version") + 1,
-                                                     updated_at=timezone.now())
-        employee_sync_request(actor=actor, employees=Employee.objects.filter(pk__in=chunk, sync_state__in=IN_SYNC),
-                              audited=False)
-    audit(actor=actor, action=AuditLog.Action.BULK, model=Employee, object_repr=f"Benefits level {level}",
-          summary=f"Assigned benefits level {level} to {len(ids)} employees", data={"level": level.pk, "count": len(ids)})
+        chunk = ids[start : start + 1000]
+        Employee.objects.filter(pk__in=chunk).update(benefits_level=level, change_version=F("change_version") + 1, updated_at=timezone.now())
+        employee_sync_request(actor=actor, employees=Employee.objects.filter(pk__in=chunk, sync_state__in=IN_SYNC), audited=False)
+    audit(
+        actor=actor,
+        action=AuditLog.Action.BULK,
+        model=Employee,
+        object_repr=f"Benefits level {level}",
+        summary=f"Assigned benefits level {level} to {len(ids)} employees",
+        data={"level": level.pk, "count": len(ids)},
+    )
     return len(ids)
 
 

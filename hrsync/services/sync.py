@@ -21,6 +21,7 @@ worker that dies leaves its attempt running past ``HRSYNC_LEASE_SECONDS``, and t
 (``sync_attempts_sweep``) queues the same row again: the next try sends under the same keys, and the
 try count keeps the dead worker from writing over it.
 """
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -76,8 +77,7 @@ class SyncRequestResult:
     already_in_progress: int = 0
 
     def as_dict(self) -> dict:
-        return {"sent": self.sent, "failed_before_sending": self.failed_before_sending,
-                "already_in_progress": self.already_in_progress}
+        return {"sent": self.sent, "failed_before_sending": self.failed_before_sending, "already_in_progress": self.already_in_progress}
 
     def __str__(self):
         parts = [f"{self.sent} employee{'s' * (self.sent != 1)} sent to the benefits platform"]
@@ -99,8 +99,12 @@ def employee_sync_request(*, actor: User | None, employees: QuerySet | list[int]
     ids = sorted(qs.order_by().values_list("pk", flat=True))
     result, now = SyncRequestResult(), timezone.now()
     for start in range(0, len(ids), CHUNK):
-        rows = (Employee.objects.select_for_update(of=("self",)).select_related("benefits_level", "employer_group")
-                .filter(pk__in=ids[start:start + CHUNK]).order_by("pk"))
+        rows = (
+            Employee.objects.select_for_update(of=("self",))
+            .select_related("benefits_level", "employer_group")
+            .filter(pk__in=ids[start : start + CHUNK])
+            .order_by("pk")
+        )
         batch = []
         for employee in rows:
             if employee.sync_state == State.IN_PROGRESS:
@@ -123,8 +127,14 @@ def employee_sync_request(*, actor: User | None, employees: QuerySet | list[int]
         Employee.objects.bulk_update([a.employee for a in batch], ["sync_state", "last_attempt"], batch_size=CHUNK)
         on_commit_enqueue(_task(), [a.pk for a in batch if a.status == Status.QUEUED])
     if audited and ids:
-        audit(actor=actor, action=AuditLog.Action.SYNC, model=Employee, object_repr=f"{len(ids)} employees",
-              summary=f"Sync requested: {result}", data=result.as_dict())
+        audit(
+            actor=actor,
+            action=AuditLog.Action.SYNC,
+            model=Employee,
+            object_repr=f"{len(ids)} employees",
+            summary=f"Sync requested: {result}",
+            data=result.as_dict(),
+        )
     return result
 
 
@@ -139,8 +149,14 @@ class _Sent:
     written: dict = field(default_factory=dict)  # what was sent (payload: what would be)
 
     def fields(self, attempt: SyncAttempt, *, version: int, code: int | None, calls: int) -> dict:
-        return {"version": version, "action": self.action, "payload": masked(self.written or self.payload), "response_code": code,
-                "account_id": self.account_id, "http_calls": attempt.http_calls + calls}
+        return {
+            "version": version,
+            "action": self.action,
+            "payload": masked(self.written or self.payload),
+            "response_code": code,
+            "account_id": self.account_id,
+            "http_calls": attempt.http_calls + calls,
+        }
 
 
 ACTION_WORDS = {Action.LINK: "link", Action.CREATE: "new account", Action.UPDATE: "update", Action.END_COVERAGE: "end of coverage"}
@@ -164,25 +180,29 @@ def sync_attempt_run(*, attempt_id: int) -> SyncAttempt | None:
     version = employee.change_version
     problems = presend_problems(employee)
     if problems:
-        return attempts.attempt_record(attempt, _outcome(attempt, ok=False, version=version, sent=_Sent(payload={}),
-                                                         reason=presend_reason(problems)))
+        return attempts.attempt_record(attempt, _outcome(attempt, ok=False, version=version, sent=_Sent(payload={}), reason=presend_reason(problems)))
     client = benefits_platform_client()
     sent = _Sent(payload=platform_account(employee))
     try:
         _send(client, employee, version, sent)
     except TransientError as exc:
         return attempts.attempt_retry_later(
-            attempt, error=exc, system=SYSTEM, lease_seconds=settings.HRSYNC_LEASE_SECONDS, task=_task(),
+            attempt,
+            error=exc,
+            system=SYSTEM,
+            lease_seconds=settings.HRSYNC_LEASE_SECONDS,
+            task=_task(),
             record=_settle(ok=False, version=version, account_id=sent.account_id),
-            **sent.fields(attempt, version=version, code=exc.status, calls=client.calls))
+            **sent.fields(attempt, version=version, code=exc.status, calls=client.calls),
+        )
     except RejectedError as exc:
-        outcome = _outcome(attempt, ok=False, version=version, sent=sent, code=exc.status, calls=client.calls,
-                           reason=_refusal(employee, sent, exc))
+        outcome = _outcome(attempt, ok=False, version=version, sent=sent, code=exc.status, calls=client.calls, reason=_refusal(employee, sent, exc))
     except IntegrationError as exc:
         outcome = _outcome(attempt, ok=False, version=version, sent=sent, code=exc.status, calls=client.calls, reason=exc.message)
     else:
-        outcome = _outcome(attempt, ok=True, version=version, sent=sent, code=client.last_status, calls=client.calls,
-                           reason=_after_earlier_tries(attempt, sent.note))
+        outcome = _outcome(
+            attempt, ok=True, version=version, sent=sent, code=client.last_status, calls=client.calls, reason=_after_earlier_tries(attempt, sent.note)
+        )
     return attempts.attempt_record(attempt, outcome)
 
 
@@ -196,8 +216,10 @@ def _send(client, employee: Employee, version: int, sent: _Sent) -> None:
         if account:
             other = Employee.objects.filter(benefits_account_id=account["id"]).exclude(pk=employee.pk).select_related("employer_group").first()
             if other:
-                raise RejectedError(f"its account {account['id']} for {employee.email} is already linked to {other} "
-                                    f"of {other.employer_group}: give this employee another email.")
+                raise RejectedError(
+                    f"its account {account['id']} for {employee.email} is already linked to {other} "
+                    f"of {other.employer_group}: give this employee another email."
+                )
         elif employee.leave_date:
             sent.action, sent.note = Action.END_COVERAGE, "Left before having a platform account: nothing to end."
             return
@@ -224,8 +246,10 @@ def _refusal(employee: Employee, sent: _Sent, exc: RejectedError) -> str:
     if isinstance(exc, AuthError):
         return f"{exc.message} Check the BENEFITS_PLATFORM_API_KEY setting."
     if isinstance(exc, NotFoundError) and sent.action == Action.UPDATE:
-        return (f"The linked account {employee.benefits_account_id} no longer exists on the benefits platform: "
-                "clear the employee's benefits account to link or create again.")
+        return (
+            f"The linked account {employee.benefits_account_id} no longer exists on the benefits platform: "
+            "clear the employee's benefits account to link or create again."
+        )
     return f"The benefits platform refused the {ACTION_WORDS.get(sent.action, 'sync')}: {exc.message}"
 
 
@@ -236,11 +260,15 @@ def _after_earlier_tries(attempt: SyncAttempt, note: str) -> str:
     return note
 
 
-def _outcome(attempt: SyncAttempt, *, ok: bool, version: int, sent: _Sent, reason: str = "", code: int | None = None,
-             calls: int = 0) -> attempts.Outcome:
-    return attempts.Outcome(Status.SUCCEEDED if ok else Status.FAILED, reason,
-                            sent.fields(attempt, version=version, code=code, calls=calls),
-                            _settle(ok=ok, version=version, account_id=sent.account_id))
+def _outcome(
+    attempt: SyncAttempt, *, ok: bool, version: int, sent: _Sent, reason: str = "", code: int | None = None, calls: int = 0
+) -> attempts.Outcome:
+    return attempts.Outcome(
+        Status.SUCCEEDED if ok else Status.FAILED,
+        reason,
+        sent.fields(attempt, version=version, code=code, calls=calls),
+        _settle(ok=ok, version=version, account_id=sent.account_id),
+    )
 
 
 def _settle(*, ok: bool, version: int, account_id: str):
@@ -258,8 +286,9 @@ def _settle(*, ok: bool, version: int, account_id: str):
         employee = Employee.objects.select_for_update().filter(pk=attempt.employee_id).first()
         if employee is None:
             return  # deleted meanwhile
-        newer = SyncAttempt.objects.create(employee=employee, version=employee.change_version, status=Status.QUEUED,
-                                           lease_until=_queued_lease(timezone.now()))
+        newer = SyncAttempt.objects.create(
+            employee=employee, version=employee.change_version, status=Status.QUEUED, lease_until=_queued_lease(timezone.now())
+        )
         updates.update(sync_state=State.IN_PROGRESS, last_attempt=newer.pk)
         Employee.objects.filter(pk=employee.pk).update(**updates)
         on_commit_enqueue(_task(), [newer.pk])
@@ -275,5 +304,4 @@ def sync_attempts_sweep(*, now: datetime | None = None) -> int:
     did on the platform is not done twice; the employee stays In progress. Returns how many were enqueued.
     """
     task = _task()
-    return jobs_sweep(SyncAttempt, enqueue=lambda pk: task.delay(pk),
-                      queued_lease_seconds=settings.HRSYNC_QUEUED_LEASE_SECONDS, now=now)
+    return jobs_sweep(SyncAttempt, enqueue=lambda pk: task.delay(pk), queued_lease_seconds=settings.HRSYNC_QUEUED_LEASE_SECONDS, now=now)

@@ -1,4 +1,5 @@
 """Admin wiring for individuals, policies and custom fields (writes go through ``individuals.services``)."""
+
 import copy
 
 from django.contrib import admin
@@ -25,14 +26,48 @@ from .summary import EDIT, summary_view, wants_summary
 _RECORD_STATUS = dict(Individual.RecordStatus.choices)
 
 SEARCH_GROUPS = [
-    ("Person", ["first_name", "middle_name", "last_name", "nickname", "title", "record_status", "gender",
-                "smoker_status", "date_of_birth", "servicing_agent", "no_servicing_agent", "lead_source"]),
-    ("Contact and address", ["email", "secondary_email", "phone", "cell_phone", "home_phone", "address_type",
-                             "address_line1", "address_line2", "city", "county", "zip_code", "state"]),
-    ("Medicare and personal data (exact)", ["medicare_part_a_effective", "medicare_part_b_effective", "ssn",
-                                            "medicare_beneficiary_id", "drivers_license"]),
-    ("Policies — every criterion must hold for the same policy", ["coverage_type", "policy_status", "policy_effective",
-                                                                   "policy_renewal", "carrier", "policy_number", "has_policy"]),
+    (
+        "Person",
+        [
+            "first_name",
+            "middle_name",
+            "last_name",
+            "nickname",
+            "title",
+            "record_status",
+            "gender",
+            "smoker_status",
+            "date_of_birth",
+            "servicing_agent",
+            "no_servicing_agent",
+            "lead_source",
+        ],
+    ),
+    (
+        "Contact and address",
+        [
+            "email",
+            "secondary_email",
+            "phone",
+            "cell_phone",
+            "home_phone",
+            "address_type",
+            "address_line1",
+            "address_line2",
+            "city",
+            "county",
+            "zip_code",
+            "state",
+        ],
+    ),
+    (
+        "Medicare and personal data (exact)",
+        ["medicare_part_a_effective", "medicare_part_b_effective", "ssn", "medicare_beneficiary_id", "drivers_license"],
+    ),
+    (
+        "Policies — every criterion must hold for the same policy",
+        ["coverage_type", "policy_status", "policy_effective", "policy_renewal", "carrier", "policy_number", "has_policy"],
+    ),
     ("Record", ["created", "updated"]),
 ]
 
@@ -40,8 +75,7 @@ SEARCH_GROUPS = [
 class PolicyInline(admin.TabularInline):
     model = Policy
     extra = 0
-    fields = ["coverage_type", "carrier", "policy_number", "status", "effective_date", "renewal_date",
-              "termination_date", "premium"]
+    fields = ["coverage_type", "carrier", "policy_number", "status", "effective_date", "renewal_date", "termination_date", "premium"]
     show_change_link = True
 
 
@@ -50,8 +84,7 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
     form = IndividualAdminForm
     change_list_template = "admin/individuals/individual/change_list.html"
     change_form_template = "admin/individuals/individual/change_form.html"
-    list_display = ["name", "date_of_birth", "city", "state_code", "zip_code", "status", "servicing_agent",
-                    "masked_ssn", "email", "cell_phone"]
+    list_display = ["name", "date_of_birth", "city", "state_code", "zip_code", "status", "servicing_agent", "masked_ssn", "email", "cell_phone"]
     list_select_related = ["servicing_agent"]
     list_per_page = 50
     show_full_result_count = False  # never a second, whole-table count
@@ -65,8 +98,7 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
         ("Name", {"fields": [("title", "first_name", "middle_name", "last_name"), "nickname"]}),
         ("Status", {"fields": ["record_status", "servicing_agent", "lead_source"]}),
         ("Contact", {"fields": [("email", "secondary_email"), ("cell_phone", "home_phone")]}),
-        ("Address", {"fields": ["address_type", "address_line1", "address_line2", ("city", "county"),
-                                ("state", "zip_code")]}),
+        ("Address", {"fields": ["address_type", "address_line1", "address_line2", ("city", "county"), ("state", "zip_code")]}),
         ("Person", {"fields": [("date_of_birth", "gender", "smoker_status")]}),
         ("Medicare", {"fields": [("medicare_part_a_effective", "medicare_part_b_effective")]}),
     ]
@@ -161,9 +193,14 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
             groups.append(("Custom fields", custom))
         used.update(n for n in fs.form.fields if n.startswith("cf_"))
         cl.search_groups = [
-            {"title": t, "fields": f, "open": any(b.name in request.GET or f"{b.name}_after" in request.GET
-                                                  or f"{b.name}_before" in request.GET or f"{b.name}_min" in request.GET
-                                                  for b in f)}
+            {
+                "title": t,
+                "fields": f,
+                "open": any(
+                    b.name in request.GET or f"{b.name}_after" in request.GET or f"{b.name}_before" in request.GET or f"{b.name}_min" in request.GET
+                    for b in f
+                ),
+            }
             for t, f in groups
         ]
         cl.search_hidden = [fs.form[n] for n in fs.form.fields if n not in used]
@@ -177,8 +214,11 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
     # --- saves, deletes and reveals through the services --------------------------------------------
     def save_model(self, request, obj, form, change):
         services.individual_save(
-            actor=request.user, individual=obj, changed=list(form.changed_data) if change else None,
-            personal=form.personal_data, custom_fields=form.custom_values,
+            actor=request.user,
+            individual=obj,
+            changed=list(form.changed_data) if change else None,
+            personal=form.personal_data,
+            custom_fields=form.custom_values,
         )
 
     def delete_model(self, request, obj):
@@ -196,8 +236,7 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
                 if policy._state.adding and not inline_form.has_changed():
                     continue
                 policy.individual = form.instance
-                services.policy_save(actor=request.user, policy=policy,
-                                     changed=None if policy._state.adding else list(inline_form.changed_data))
+                services.policy_save(actor=request.user, policy=policy, changed=None if policy._state.adding else list(inline_form.changed_data))
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def get_urls(self):
@@ -218,9 +257,14 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_reveal"] = request.user.has_perm("accounts.view_full_personal_data")
         context["personal_data"] = [
-            {"kind": k, "label": personal_data.LABELS[k], "masked": personal_data.masked(obj, k),
-             "url": reverse("admin:individuals_individual_reveal", args=[obj.pk, k])}
-            for k in personal_data.KINDS if obj is not None and getattr(obj, f"{k}_last4")
+            {
+                "kind": k,
+                "label": personal_data.LABELS[k],
+                "masked": personal_data.masked(obj, k),
+                "url": reverse("admin:individuals_individual_reveal", args=[obj.pk, k]),
+            }
+            for k in personal_data.KINDS
+            if obj is not None and getattr(obj, f"{k}_last4")
         ]
         context["related_panels"] = self._story(request, obj) if obj is not None and obj.pk else []
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -243,10 +287,21 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
     def _story(self, request, obj, audit: bool = True) -> list[dict]:
         """The client's whole story under the form: what other apps register (sales records, activities), saved searches, audit trail."""
         user, panels = request.user, related.panels_for(request, obj)
-        panels.append(related.panel("saved-searches", "In saved searches", ["Saved search", "Owner", "Shared"], [
-            {"url": reverse("admin:individuals_savedsearch_run", args=[saved.pk]),
-             "cells": [saved.name, saved.owner, display.text(saved.shared)]}
-            for saved in saved_searches_containing(user=user, individual=obj)], empty="In none of your saved searches."))
+        panels.append(
+            related.panel(
+                "saved-searches",
+                "In saved searches",
+                ["Saved search", "Owner", "Shared"],
+                [
+                    {
+                        "url": reverse("admin:individuals_savedsearch_run", args=[saved.pk]),
+                        "cells": [saved.name, saved.owner, display.text(saved.shared)],
+                    }
+                    for saved in saved_searches_containing(user=user, individual=obj)
+                ],
+                empty="In none of your saved searches.",
+            )
+        )
         trail = related.audit_panel(obj, user=user) if audit else None
         return [*panels, trail] if trail else panels
 
@@ -292,8 +347,9 @@ class CustomFieldAdmin(AuditedModelAdmin):
 
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        in_use = [f"{f} (individuals hold values: deactivate it instead)" for f in objs
-                  if Individual.objects.filter(custom_fields__has_key=f.key).exists()]
+        in_use = [
+            f"{f} (individuals hold values: deactivate it instead)" for f in objs if Individual.objects.filter(custom_fields__has_key=f.key).exists()
+        ]
         return deleted, model_count, perms_needed, [*protected, *in_use]
 
     def get_form(self, request, obj=None, change=False, **kwargs):

@@ -1,4 +1,5 @@
 """The Individuals changelist: the advanced-search FilterSet above the list, and counts that stay cheap."""
+
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -61,9 +62,12 @@ class SearchChangeList(ChangeList):
         except (PermissionDenied, RateLimited) as exc:
             self.posted_errors = {"__all__": [str(exc)]}
             return qs.none()
-        self.has_active_filters = bool(self.filterset.form.cleaned_data and any(
-            v not in (None, "", [], ()) and not (hasattr(v, "start") and v.start is None and v.stop is None)
-            for v in self.filterset.form.cleaned_data.values()
-        ))
+        self.has_active_filters = bool(
+            self.filterset.form.cleaned_data
+            and any(
+                v not in (None, "", [], ()) and not (hasattr(v, "start") and v.start is None and v.stop is None)
+                for v in self.filterset.form.cleaned_data.values()
+            )
+        )
         # The list shows the last 4 only: leave ciphertexts and hashes in the database.
         return self.filterset.filter_queryset(qs).defer(*personal_data.SECRET_COLUMNS)

@@ -1,4 +1,5 @@
 """Admin forms: an individual's personal data (write-only) and custom field values (one input per field)."""
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -39,10 +40,11 @@ class IndividualAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for kind in personal_data.KINDS:
             current = personal_data.masked(self.instance, kind) if self.instance.pk else ""
-            help_text = (f"Stored encrypted; now {current}. Type a new value to replace it." if current
-                         else "Stored encrypted.")
+            help_text = f"Stored encrypted; now {current}. Type a new value to replace it." if current else "Stored encrypted."
             self.fields[kind] = forms.CharField(
-                label=PD_LABELS[kind], required=False, help_text=help_text,
+                label=PD_LABELS[kind],
+                required=False,
+                help_text=help_text,
                 widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             )
             if current:

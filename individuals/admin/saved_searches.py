@@ -4,6 +4,7 @@
 django-import-export's Import / Export (CSV, XLSX) and, on the individuals changelist, "Export CSV"
 (every result, streamed or a job) and "Save this search". Writes go through the services.
 """
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -57,9 +58,13 @@ class _ImportExportRights(ImportExportRightsMixin):
     def get_export_data(self, file_format, request, queryset, **kwargs):
         data = super().get_export_data(file_format, request, queryset, **kwargs)
         count = queryset.count()
-        audit(actor=request.user, action=AuditLog.Action.EXPORT, model=self.model,
-              summary=f"Exported {count} {self.model._meta.verbose_name_plural} as {file_format.get_title()} "
-                      "(personal data masked)", data={"count": count, "criteria": criteria_dict(request.GET)})
+        audit(
+            actor=request.user,
+            action=AuditLog.Action.EXPORT,
+            model=self.model,
+            summary=f"Exported {count} {self.model._meta.verbose_name_plural} as {file_format.get_title()} (personal data masked)",
+            data={"count": count, "criteria": criteria_dict(request.GET)},
+        )
         return data
 
 
@@ -79,8 +84,7 @@ class IndividualAdminExtras(_ImportExportRights):
 
     def get_urls(self):
         view = self.admin_site.admin_view
-        return [path("export-csv/", view(self.export_csv_view), name="individuals_individual_export_csv"),
-                *super().get_urls()]
+        return [path("export-csv/", view(self.export_csv_view), name="individuals_individual_export_csv"), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
@@ -111,8 +115,11 @@ class IndividualAdminExtras(_ImportExportRights):
             messages.error(request, exc.message)
             return back
         if job is not None:
-            messages.success(request, f"{count} individuals found: too many to download at once. The export runs in "
-                                      "the background; download it from this page when it is done.")
+            messages.success(
+                request,
+                f"{count} individuals found: too many to download at once. The export runs in "
+                "the background; download it from this page when it is done.",
+            )
             return HttpResponseRedirect(reverse("admin:individuals_exportjob_change", args=[job.pk]))
         return _csv_response(blocks, f"individuals-{timezone.now():%Y%m%d-%H%M%S}.csv")
 
@@ -158,15 +165,13 @@ class SavedSearchAdmin(AuditedModelAdmin):
         return request.user.has_perm(svc.VIEW_INDIVIDUALS)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm(svc.VIEW_INDIVIDUALS) and (
-            obj is None or svc.saved_search_can_see(user=request.user, saved_search=obj))
+        return request.user.has_perm(svc.VIEW_INDIVIDUALS) and (obj is None or svc.saved_search_can_see(user=request.user, saved_search=obj))
 
     def has_add_permission(self, request):
         return False  # saved from the individuals changelist ("Save this search")
 
     def has_change_permission(self, request, obj=None):
-        return request.user.has_perm(svc.VIEW_INDIVIDUALS) and (
-            obj is None or svc.saved_search_can_change(user=request.user, saved_search=obj))
+        return request.user.has_perm(svc.VIEW_INDIVIDUALS) and (obj is None or svc.saved_search_can_change(user=request.user, saved_search=obj))
 
     has_delete_permission = has_change_permission
 
@@ -195,17 +200,17 @@ class SavedSearchAdmin(AuditedModelAdmin):
             raise PermissionDenied
         criteria = criteria_dict(request.GET)
         form = SaveSearchForm(request.POST or None)
-        if request.method == "POST" and form.is_valid() and form.cleaned_data["shared"] \
-                and not svc.saved_search_can_share(user=request.user):
+        if request.method == "POST" and form.is_valid() and form.cleaned_data["shared"] and not svc.saved_search_can_share(user=request.user):
             form.add_error("shared", svc.SHARE_REFUSED)
         if request.method == "POST" and form.is_valid():
             try:
                 saved = svc.saved_search_create(actor=request.user, criteria=criteria, **form.cleaned_data)
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None,
-                                   [f"{field}: {e}" if field not in form.fields and field != "__all__" else e
-                                    for e in errors])
+                    form.add_error(
+                        field if field in form.fields else None,
+                        [f"{field}: {e}" if field not in form.fields and field != "__all__" else e for e in errors],
+                    )
             else:
                 messages.success(request, f"Saved the search “{saved.name}”.")
                 return HttpResponseRedirect(_changelist_url(saved.criteria))
@@ -216,11 +221,20 @@ class SavedSearchAdmin(AuditedModelAdmin):
             shown = []
             if request.method != "POST":  # a POST reported them on the form already
                 # An unbound form takes no errors: shown next to it instead.
-                criteria_errors = [f"{field}: {e}" if field not in ("__all__", "non_field_errors") else e
-                                   for field, errors in exc.message_dict.items() for e in errors]
-        context = {**self.admin_site.each_context(request), "title": "Save this search", "form": form,
-                   "criteria": shown, "criteria_errors": criteria_errors, "opts": self.model._meta,
-                   "back_url": _changelist_url(criteria)}
+                criteria_errors = [
+                    f"{field}: {e}" if field not in ("__all__", "non_field_errors") else e
+                    for field, errors in exc.message_dict.items()
+                    for e in errors
+                ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Save this search",
+            "form": form,
+            "criteria": shown,
+            "criteria_errors": criteria_errors,
+            "opts": self.model._meta,
+            "back_url": _changelist_url(criteria),
+        }
         return TemplateResponse(request, "admin/individuals/savedsearch/save.html", context)
 
     def run_view(self, request, pk):
@@ -250,12 +264,19 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     def _live_context(self, request, job) -> dict:
         return {
-            "job_title": str(job), "status": job.status, "queue": job.queue, "status_display": job.shown_status,
+            "job_title": str(job),
+            "status": job.status,
+            "queue": job.queue,
+            "status_display": job.shown_status,
             "percent": 100 if job.finished else (50 if job.status == ExportJob.Status.RUNNING else 0),
-            "finished": job.finished, "error": job.reason, "poll_url": request.path,
-            "facts": [("Rows written", job.row_count, "job-rows"),
-                      ("Started", display.text(job.started_at), "job-started"),
-                      ("Finished", display.text(job.finished_at), "job-finished")],
+            "finished": job.finished,
+            "error": job.reason,
+            "poll_url": request.path,
+            "facts": [
+                ("Rows written", job.row_count, "job-rows"),
+                ("Started", display.text(job.started_at), "job-started"),
+                ("Finished", display.text(job.finished_at), "job-finished"),
+            ],
         }
 
     @admin.display(description="Status", ordering="status")
@@ -274,8 +295,7 @@ class ExportJobAdmin(admin.ModelAdmin):
     def download_link(self, obj):
         if obj.status != ExportJob.Status.SUCCEEDED or obj.expired:
             return "Waiting…" if obj.status in ExportJob.ACTIVE else "—"
-        return format_html('<a class="button" href="{}">Download CSV</a>',
-                           reverse("admin:individuals_exportjob_download", args=[obj.pk]))
+        return format_html('<a class="button" href="{}">Download CSV</a>', reverse("admin:individuals_exportjob_download", args=[obj.pk]))
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(owner=request.user)
@@ -304,8 +324,7 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view
-        return [path("<int:pk>/download/", view(self.download_view), name="individuals_exportjob_download"),
-                *super().get_urls()]
+        return [path("<int:pk>/download/", view(self.download_view), name="individuals_exportjob_download"), *super().get_urls()]
 
     def download_view(self, request, pk):
         job = get_object_or_404(ExportJob, pk=pk)
@@ -321,11 +340,25 @@ class ExportJobAdmin(admin.ModelAdmin):
 def _export_job_rows(request):
     Status = ExportJob.Status
     jobs = ExportJob.objects.filter(owner=request.user, status__in=[*ExportJob.ACTIVE, Status.FAILED])[:6]
-    return [home.HomeRow(f"CSV export #{job.pk}", detail=job.get_status_display(),
-                         url=reverse("admin:individuals_exportjob_change", args=[job.pk]),
-                         tone="failed" if job.status == Status.FAILED else "running") for job in jobs]
+    return [
+        home.HomeRow(
+            f"CSV export #{job.pk}",
+            detail=job.get_status_display(),
+            url=reverse("admin:individuals_exportjob_change", args=[job.pk]),
+            tone="failed" if job.status == Status.FAILED else "running",
+        )
+        for job in jobs
+    ]
 
 
-home.register(home.Panel(key="export_jobs", section=home.JOBS, title="My CSV exports", permission=svc.VIEW_INDIVIDUALS,
-                         rows=_export_job_rows, empty="No export running or failed.",
-                         more_url=lambda request: reverse("admin:individuals_exportjob_changelist")))
+home.register(
+    home.Panel(
+        key="export_jobs",
+        section=home.JOBS,
+        title="My CSV exports",
+        permission=svc.VIEW_INDIVIDUALS,
+        rows=_export_job_rows,
+        empty="No export running or failed.",
+        more_url=lambda request: reverse("admin:individuals_exportjob_changelist"),
+    )
+)

@@ -3,6 +3,7 @@
 A read-only view over selectors (``individuals.selectors``) and the panels other apps register
 (``core.related``); the change form stays at ``…/change/?edit=1``.
 """
+
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
@@ -47,13 +48,20 @@ def summary_view(model_admin, request, object_id, story):
     present = {e["kind"] for e in timeline}
     shown = [e for e in timeline if not kind or e["kind"] == kind]
     base = reverse("admin:individuals_individual_change", args=[obj.pk])
-    address = [obj.address_line1, obj.address_line2, " ".join(p for p in (obj.city + ("," if obj.city and obj.state else ""),
-                                                                          obj.state, obj.zip_code) if p)]
+    address = [
+        obj.address_line1,
+        obj.address_line2,
+        " ".join(p for p in (obj.city + ("," if obj.city and obj.state else ""), obj.state, obj.zip_code) if p),
+    ]
     context = {
         **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts, "original": obj, "title": str(obj), "subtitle": None,
+        "opts": model_admin.opts,
+        "original": obj,
+        "title": str(obj),
+        "subtitle": None,
         "has_change_permission": model_admin.has_change_permission(request, obj),
-        "edit_url": edit_url(obj, request), "history_url": reverse("admin:individuals_individual_history", args=[obj.pk]),
+        "edit_url": edit_url(obj, request),
+        "history_url": reverse("admin:individuals_individual_history", args=[obj.pk]),
         "facts": [
             ("Date of birth", display.text(obj.date_of_birth)),
             ("Record status", obj.get_record_status_display()),
@@ -61,23 +69,39 @@ def summary_view(model_admin, request, object_id, story):
             ("Gender", obj.get_gender_display() or display.EMPTY),
         ],
         "personal_data": [
-            {"kind": k, "label": personal_data.LABELS[k][:1].upper() + personal_data.LABELS[k][1:], "masked": personal_data.masked(obj, k),
-             "url": reverse("admin:individuals_individual_reveal", args=[obj.pk, k])}
-            for k in personal_data.KINDS if getattr(obj, f"{k}_last4")],
+            {
+                "kind": k,
+                "label": personal_data.LABELS[k][:1].upper() + personal_data.LABELS[k][1:],
+                "masked": personal_data.masked(obj, k),
+                "url": reverse("admin:individuals_individual_reveal", args=[obj.pk, k]),
+            }
+            for k in personal_data.KINDS
+            if getattr(obj, f"{k}_last4")
+        ],
         "can_reveal": user.has_perm("accounts.view_full_personal_data"),
-        "reach": [(label, value, href) for label, value, href in (
-            ("Cell phone", obj.cell_phone, f"tel:{obj.cell_phone}"), ("Home phone", obj.home_phone, f"tel:{obj.home_phone}"),
-            ("Email", obj.email, f"mailto:{obj.email}"), ("Other email", obj.secondary_email, f"mailto:{obj.secondary_email}"),
-        ) if value],
+        "reach": [
+            (label, value, href)
+            for label, value, href in (
+                ("Cell phone", obj.cell_phone, f"tel:{obj.cell_phone}"),
+                ("Home phone", obj.home_phone, f"tel:{obj.home_phone}"),
+                ("Email", obj.email, f"mailto:{obj.email}"),
+                ("Other email", obj.secondary_email, f"mailto:{obj.secondary_email}"),
+            )
+            if value
+        ],
         "address": [line for line in address if line.strip()],
         "custom_values": display.custom_values_html(obj.custom_fields or {}, summary["custom_fields"]) if obj.custom_fields else "",
-        "policies": summary["policies"], "may_see_policies": may_see_policies,
+        "policies": summary["policies"],
+        "may_see_policies": may_see_policies,
         "related_panels": story(request, obj),
         "timeline": shown,
         "timeline_kind": kind,
-        "timeline_filters": [{"key": "", "label": "Everything", "url": base, "count": len(timeline)}] + [
+        "timeline_filters": [{"key": "", "label": "Everything", "url": base, "count": len(timeline)}]
+        + [
             {"key": k, "label": label, "url": f"{base}?timeline={k}", "count": sum(1 for e in timeline if e["kind"] == k)}
-            for k, label in TIMELINE_KINDS.items() if k in present],
+            for k, label in TIMELINE_KINDS.items()
+            if k in present
+        ],
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/individuals/individual/summary.html", context)

@@ -1,6 +1,7 @@
 """``/api/individuals/export/``: CSV of every individual a search finds (streamed, or a job when large),
 ``/api/individuals/export/jobs/``: the user's export jobs and their downloads, and
 ``/api/individuals/import/`` / ``/api/policies/import/``: CSV or XLSX import with a dry run."""
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import StreamingHttpResponse
 from django.urls import reverse
@@ -27,12 +28,27 @@ class ExportJobSerializer(serializers.ModelSerializer):
     queue = serializers.CharField(read_only=True, help_text="In progress, successful or failed (core.jobs.Queue).")
     expired = serializers.BooleanField(read_only=True, help_text="Succeeded, and its file is past its expiry.")
     criteria = serializers.SerializerMethodField(
-        help_text="The criteria; SSN / MBI / driver's license as \"(saved, not shown)\", never their search key.")
+        help_text='The criteria; SSN / MBI / driver\'s license as "(saved, not shown)", never their search key.'
+    )
 
     class Meta:
         model = ExportJob
-        fields = ["id", "status", "queue", "expired", "row_count", "criteria", "criteria_version", "reveal", "reason", "created_at",
-                  "started_at", "finished_at", "expires_at", "download_url"]
+        fields = [
+            "id",
+            "status",
+            "queue",
+            "expired",
+            "row_count",
+            "criteria",
+            "criteria_version",
+            "reveal",
+            "reason",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "expires_at",
+            "download_url",
+        ]
         read_only_fields = fields
 
     def get_criteria(self, job) -> dict:
@@ -47,16 +63,25 @@ class ExportJobSerializer(serializers.ModelSerializer):
 
 
 class ExportRequestSerializer(serializers.Serializer):
-    criteria = serializers.DictField(required=False, default=dict,
-                                     help_text="The individuals list's criteria; personal data may be given in clear here.")
-    reveal = serializers.ListField(child=serializers.CharField(), required=False, default=list,
-                                   help_text="Personal-data fields to export in full (needs the right; audited); "
-                                             "masked otherwise.")
+    criteria = serializers.DictField(
+        required=False, default=dict, help_text="The individuals list's criteria; personal data may be given in clear here."
+    )
+    reveal = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        default=list,
+        help_text="Personal-data fields to export in full (needs the right; audited); masked otherwise.",
+    )
 
 
-REVEAL = OpenApiParameter("reveal", OpenApiTypes.STR, description=(
-    "Comma-separated personal-data fields to export in full (ssn, medicare_beneficiary_id, drivers_license, or all). "
-    "Needs the 'view full personal data' right; audited. Masked otherwise."))
+REVEAL = OpenApiParameter(
+    "reveal",
+    OpenApiTypes.STR,
+    description=(
+        "Comma-separated personal-data fields to export in full (ssn, medicare_beneficiary_id, drivers_license, or all). "
+        "Needs the 'view full personal data' right; audited. Masked otherwise."
+    ),
+)
 CSV_OR_JOB = {
     200: OpenApiResponse(OpenApiTypes.BINARY, description="text/csv, streamed (at most the stream limit of rows)."),
     202: OpenApiResponse(ExportJobSerializer, description="Too many rows to stream: a background job; poll it."),
@@ -70,9 +95,14 @@ class IndividualExportView(APIView):
     throttle_classes = [ScopedThrottle]
     throttle_scope = "export"
 
-    @extend_schema(parameters=[REVEAL], responses=CSV_OR_JOB, description=(
-        "Query parameters are the advanced-search criteria. SSN / MBI / driver's license criteria are refused here "
-        "(never in URLs): POST them in the body."))
+    @extend_schema(
+        parameters=[REVEAL],
+        responses=CSV_OR_JOB,
+        description=(
+            "Query parameters are the advanced-search criteria. SSN / MBI / driver's license criteria are refused here "
+            "(never in URLs): POST them in the body."
+        ),
+    )
     def get(self, request):
         in_url = personal_data_in_url(request.query_params)
         if in_url:
@@ -90,16 +120,14 @@ class IndividualExportView(APIView):
         if job is not None:
             data = ExportJobSerializer(job, context={"request": request}).data
             url = request.build_absolute_uri(reverse("api:individual-export-job-detail", args=[job.pk]))
-            return Response({**data, "url": url, "matched": count}, status=status.HTTP_202_ACCEPTED,
-                            headers={"Location": url})
+            return Response({**data, "url": url, "matched": count}, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
         response = StreamingHttpResponse(blocks, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="individuals-{timezone.now():%Y%m%d-%H%M%S}.csv"'
         response["X-Row-Count"] = str(count)
         return response
 
 
-class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
-                       viewsets.GenericViewSet):
+class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Your background CSV exports: status, row count and, when done, the download link; delete removes the file."""
 
     serializer_class = ExportJobSerializer
@@ -139,8 +167,7 @@ class ImportView(BaseImportView):
     permission_classes = [HasPerm.of("individuals.view_individual")]
 
     def run_import(self, *, content, file_format, dry_run):
-        return imports.individuals_import(actor=self.request.user, kind=self.kind, content=content,
-                                          file_format=file_format, dry_run=dry_run)
+        return imports.individuals_import(actor=self.request.user, kind=self.kind, content=content, file_format=file_format, dry_run=dry_run)
 
 
 class PolicyImportView(ImportView):

@@ -2,6 +2,7 @@
 
 ``?with_count=true`` adds ``count`` (one ``COUNT(*)`` of the search) for clients that need it.
 """
+
 from collections import OrderedDict
 
 from django.core.paginator import InvalidPage
@@ -26,7 +27,7 @@ class NoCountPagination(pagination.BasePagination):
         if self.page > MAX_PAGE:
             raise NotFound("Invalid page: that page contains no results.")
         offset = (self.page - 1) * self.size
-        rows = list(queryset[offset:offset + self.size + 1])
+        rows = list(queryset[offset : offset + self.size + 1])
         self.has_next = len(rows) > self.size
         if self.page > 1 and not rows:
             raise NotFound(InvalidPage("That page contains no results").args[0])
@@ -62,10 +63,19 @@ class NoCountPagination(pagination.BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": self.page_query_param, "required": False, "in": "query", "schema": {"type": "integer"},
-             "description": "Page number (1-based)."},
-            {"name": self.page_size_query_param, "required": False, "in": "query", "schema": {"type": "integer"},
-             "description": f"Rows per page (at most {self.max_page_size})."},
-            {"name": "with_count", "required": False, "in": "query", "schema": {"type": "boolean"},
-             "description": "Also count every match (costs one COUNT query)."},
+            {"name": self.page_query_param, "required": False, "in": "query", "schema": {"type": "integer"}, "description": "Page number (1-based)."},
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "schema": {"type": "integer"},
+                "description": f"Rows per page (at most {self.max_page_size}).",
+            },
+            {
+                "name": "with_count",
+                "required": False,
+                "in": "query",
+                "schema": {"type": "boolean"},
+                "description": "Also count every match (costs one COUNT query).",
+            },
         ]

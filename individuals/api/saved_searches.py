@@ -1,4 +1,5 @@
 """``/api/saved-searches/``: the user's own and shared saved searches; ``run`` returns where to see the results."""
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -22,9 +23,11 @@ class SavedSearchSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.get_username", read_only=True)
     is_owner = serializers.SerializerMethodField()
     criteria = serializers.DictField(
-        required=False, default=dict,
+        required=False,
+        default=dict,
         help_text="Advanced-search criteria, as the individuals list's query parameters (lists for several values). "
-                  "SSN / MBI / driver's license may be sent in clear here: they are stored as keyed hashes.")
+        "SSN / MBI / driver's license may be sent in clear here: they are stored as keyed hashes.",
+    )
     urls = serializers.SerializerMethodField()
 
     class Meta:
@@ -67,22 +70,37 @@ class SavedSearchViewSet(AuditedModelViewSet):
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = svc.saved_search_create(
-            actor=self.request.user, name=data["name"], shared=data.get("shared", False), criteria=data.get("criteria", {}))
+            actor=self.request.user, name=data["name"], shared=data.get("shared", False), criteria=data.get("criteria", {})
+        )
 
     def perform_update(self, serializer):
         data = serializer.validated_data
         serializer.instance = svc.saved_search_update(
-            actor=self.request.user, saved_search=serializer.instance, name=data.get("name"), shared=data.get("shared"),
-            criteria=data.get("criteria") if "criteria" in self.request.data else None)
+            actor=self.request.user,
+            saved_search=serializer.instance,
+            name=data.get("name"),
+            shared=data.get("shared"),
+            criteria=data.get("criteria") if "criteria" in self.request.data else None,
+        )
 
     def perform_destroy(self, instance):
         svc.saved_search_delete(actor=self.request.user, saved_search=instance)
 
-    @extend_schema(request=None, responses=inline_serializer("SavedSearchRun", {
-        "criteria": serializers.DictField(), "url": serializers.CharField(), "admin_url": serializers.CharField(),
-        "next": serializers.CharField(allow_null=True), "results": IndividualSerializer(many=True),
-    }), description=f"Run the search: records the last run and returns its first {RUN_PAGE} individuals, the "
-                    "individuals list URL with its criteria (follow `next` for more) and the admin changelist URL.")
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "SavedSearchRun",
+            {
+                "criteria": serializers.DictField(),
+                "url": serializers.CharField(),
+                "admin_url": serializers.CharField(),
+                "next": serializers.CharField(allow_null=True),
+                "results": IndividualSerializer(many=True),
+            },
+        ),
+        description=f"Run the search: records the last run and returns its first {RUN_PAGE} individuals, the "
+        "individuals list URL with its criteria (follow `next` for more) and the admin changelist URL.",
+    )
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
         saved_search = self.get_object()
@@ -92,10 +110,12 @@ class SavedSearchViewSet(AuditedModelViewSet):
         next_url = None
         if len(rows) > RUN_PAGE:
             next_url = request.build_absolute_uri(urls["api"] + ("&" if "?" in urls["api"] else "?") + "page=2")
-        return Response({
-            "criteria": criteria_public(criteria),
-            "url": request.build_absolute_uri(urls["api"]),
-            "admin_url": request.build_absolute_uri(urls["admin"]),
-            "next": next_url,
-            "results": IndividualSerializer(rows[:RUN_PAGE], many=True, context=self.get_serializer_context()).data,
-        })
+        return Response(
+            {
+                "criteria": criteria_public(criteria),
+                "url": request.build_absolute_uri(urls["api"]),
+                "admin_url": request.build_absolute_uri(urls["admin"]),
+                "next": next_url,
+                "results": IndividualSerializer(rows[:RUN_PAGE], many=True, context=self.get_serializer_context()).data,
+            }
+        )

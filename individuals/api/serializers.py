@@ -20,8 +20,11 @@ class PersonalDataField(serializers.CharField):
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_blank", True)
         kwargs.setdefault("allow_null", True)
-        kwargs.setdefault("help_text", f"Masked to the last 4 unless revealed with ?reveal={kind} (needs the "
-                                       f"'view full personal data' right; audited). Write the full value; \"\" clears.")
+        kwargs.setdefault(
+            "help_text",
+            f"Masked to the last 4 unless revealed with ?reveal={kind} (needs the "
+            f"'view full personal data' right; audited). Write the full value; \"\" clears.",
+        )
         super().__init__(**kwargs)
 
     def get_attribute(self, instance):
@@ -52,6 +55,7 @@ def _datetime(value, tz):
     text = value.astimezone(tz).isoformat() if value.tzinfo is not None else value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
+
 _PLAIN_TYPES = ("CharField", "EmailField", "JSONField", "BigAutoField")
 _PLAIN = {f.name for f in Individual._meta.concrete_fields if f.get_internal_type() in _PLAIN_TYPES} | {"id"}
 
@@ -70,8 +74,21 @@ class PolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Policy
-        fields = ["id", "individual", "carrier", "carrier_name", "policy_number", "coverage_type", "status",
-                  "effective_date", "renewal_date", "termination_date", "premium", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "individual",
+            "carrier",
+            "carrier_name",
+            "policy_number",
+            "coverage_type",
+            "status",
+            "effective_date",
+            "renewal_date",
+            "termination_date",
+            "premium",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
 
 
@@ -127,12 +144,38 @@ class IndividualSerializer(serializers.ModelSerializer):
     class Meta:
         model = Individual
         fields = [
-            "id", "first_name", "middle_name", "last_name", "nickname", "title", "servicing_agent",
-            "servicing_agent_name", "record_status", "email", "secondary_email", "cell_phone", "home_phone",
-            "address_type", "address_line1", "address_line2", "city", "county", "zip_code", "state", "gender",
-            "date_of_birth", "lead_source", "medicare_beneficiary_id", "medicare_part_a_effective",
-            "medicare_part_b_effective", "ssn", "drivers_license", "smoker_status", "custom_fields",
-            "created_at", "updated_at",
+            "id",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "nickname",
+            "title",
+            "servicing_agent",
+            "servicing_agent_name",
+            "record_status",
+            "email",
+            "secondary_email",
+            "cell_phone",
+            "home_phone",
+            "address_type",
+            "address_line1",
+            "address_line2",
+            "city",
+            "county",
+            "zip_code",
+            "state",
+            "gender",
+            "date_of_birth",
+            "lead_source",
+            "medicare_beneficiary_id",
+            "medicare_part_a_effective",
+            "medicare_part_b_effective",
+            "ssn",
+            "drivers_license",
+            "smoker_status",
+            "custom_fields",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
         list_serializer_class = IndividualListSerializer
@@ -154,8 +197,7 @@ class IndividualSerializer(serializers.ModelSerializer):
         for i, name in enumerate(self.Meta.fields):
             kind = _kind(name)
             names.append(name)
-            sources.append("servicing_agent_id" if kind in ("agent", "agent_name")
-                           else f"{name}_last4" if kind == "personal" else name)
+            sources.append("servicing_agent_id" if kind in ("agent", "agent_name") else f"{name}_last4" if kind == "personal" else name)
             if kind == "date":
                 fixups.append((i, _date))
             elif kind == "datetime":
@@ -199,8 +241,11 @@ class IndividualSerializer(serializers.ModelSerializer):
 
 
 # The columns a row needs: the list selects just these (``.values_list()``); an instance gives them as attributes.
-ROW_COLUMNS = (*[name for name in IndividualSerializer.Meta.fields if _kind(name) in ("plain", "date", "datetime")],
-               *[f"{kind}_last4" for kind in personal_data.KINDS], "servicing_agent_id")
+ROW_COLUMNS = (
+    *[name for name in IndividualSerializer.Meta.fields if _kind(name) in ("plain", "date", "datetime")],
+    *[f"{kind}_last4" for kind in personal_data.KINDS],
+    "servicing_agent_id",
+)
 _AT = {column: i for i, column in enumerate(ROW_COLUMNS)}  # a column's place in a row
 
 
@@ -221,5 +266,6 @@ class CustomFieldSerializer(serializers.ModelSerializer):
 class SearchSerializer(serializers.Serializer):
     """Advanced-search criteria in a request body (keeps personal data out of URLs)."""
 
-    criteria = serializers.DictField(help_text="The same keys as the list's query parameters; lists for several "
-                                               "values. {} finds everyone; an unknown key or a bad value is a 400.")
+    criteria = serializers.DictField(
+        help_text="The same keys as the list's query parameters; lists for several values. {} finds everyone; an unknown key or a bad value is a 400."
+    )

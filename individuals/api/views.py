@@ -26,8 +26,20 @@ from .serializers import (
     SearchSerializer,
 )
 
-SORTABLE = ["id", "last_name", "first_name", "date_of_birth", "state", "city", "zip_code", "record_status",
-            "created_at", "updated_at", "medicare_part_a_effective", "medicare_part_b_effective"]
+SORTABLE = [
+    "id",
+    "last_name",
+    "first_name",
+    "date_of_birth",
+    "state",
+    "city",
+    "zip_code",
+    "record_status",
+    "created_at",
+    "updated_at",
+    "medicare_part_a_effective",
+    "medicare_part_b_effective",
+]
 
 
 class StableOrderingFilter(drf_filters.OrderingFilter):
@@ -41,7 +53,9 @@ class StableOrderingFilter(drf_filters.OrderingFilter):
 
 
 REVEAL = OpenApiParameter(
-    "reveal", OpenApiTypes.STR, description=(
+    "reveal",
+    OpenApiTypes.STR,
+    description=(
         "Comma-separated personal-data fields to show in full (ssn, medicare_beneficiary_id, drivers_license). "
         "Needs the 'view full personal data' right; every reveal is audited."
     ),
@@ -49,9 +63,11 @@ REVEAL = OpenApiParameter(
 
 
 @extend_schema_view(
-    list=extend_schema(description="The advanced search (query parameters = criteria). Policy criteria must hold "
-                                   "for the same policy. SSN / MBI / driver's license criteria are refused here: "
-                                   "send them in the body of POST search/ (never in URLs)."),
+    list=extend_schema(
+        description="The advanced search (query parameters = criteria). Policy criteria must hold "
+        "for the same policy. SSN / MBI / driver's license criteria are refused here: "
+        "send them in the body of POST search/ (never in URLs)."
+    ),
     retrieve=extend_schema(parameters=[REVEAL]),
 )
 class IndividualViewSet(AuditedModelViewSet):
@@ -95,16 +111,17 @@ class IndividualViewSet(AuditedModelViewSet):
             # The body must be {"criteria": {...}}: a list, a string, a number or null is a 400, never "everything".
             body = SearchSerializer(data=self.request.data)
             body.is_valid(raise_exception=True)
-            queryset = individual_list(filters=body.validated_data["criteria"], queryset=queryset, request=self.request,
-                                       user=self.request.user, how="API search")
+            queryset = individual_list(
+                filters=body.validated_data["criteria"], queryset=queryset, request=self.request, user=self.request.user, how="API search"
+            )
         elif self.action == "list":
             criteria = self.request.query_params
             in_url = personal_data_in_url(criteria)
             if in_url:
-                raise ValidationError({k: ["Personal data never goes in a URL: send it in the body of "
-                                           "POST /api/individuals/search/."] for k in in_url})
-            queryset = individual_list(filters=criteria, queryset=queryset, request=self.request,
-                                       user=self.request.user, how="API list")
+                raise ValidationError(
+                    {k: ["Personal data never goes in a URL: send it in the body of POST /api/individuals/search/."] for k in in_url}
+                )
+            queryset = individual_list(filters=criteria, queryset=queryset, request=self.request, user=self.request.user, how="API list")
         return StableOrderingFilter().filter_queryset(self.request, queryset, self)
 
     def retrieve(self, request, *args, **kwargs):
@@ -119,9 +136,11 @@ class IndividualViewSet(AuditedModelViewSet):
         serializer = self.get_serializer(individual, context={**self.get_serializer_context(), "revealed": revealed})
         return Response(serializer.data)
 
-    @extend_schema(request=SearchSerializer, responses=IndividualSerializer(many=True),
-                   description="The advanced search with criteria in the body (use this for SSN / MBI / driver's "
-                               "license). Sorting and paging as for the list.")
+    @extend_schema(
+        request=SearchSerializer,
+        responses=IndividualSerializer(many=True),
+        description="The advanced search with criteria in the body (use this for SSN / MBI / driver's license). Sorting and paging as for the list.",
+    )
     @action(detail=False, methods=["post"])
     def search(self, request):
         queryset = self.filter_queryset(self.get_queryset())
@@ -135,9 +154,7 @@ class IndividualViewSet(AuditedModelViewSet):
         serializer.instance = services.individual_create(actor=self.request.user, data=self._data(serializer))
 
     def perform_update(self, serializer):
-        serializer.instance = services.individual_update(
-            actor=self.request.user, individual=serializer.instance, data=self._data(serializer)
-        )
+        serializer.instance = services.individual_update(actor=self.request.user, individual=serializer.instance, data=self._data(serializer))
 
     def perform_destroy(self, instance):
         services.individual_delete(actor=self.request.user, individual=instance)
@@ -170,4 +187,3 @@ class CustomFieldViewSet(AuditedModelViewSet):
 
     def perform_destroy(self, instance):
         services.custom_field_delete(actor=self.request.user, field=instance)
-

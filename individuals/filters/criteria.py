@@ -17,6 +17,7 @@ Stored criteria carry ``criteria_version``. Renaming or reshaping a filter means
 ``CRITERIA_VERSION`` and add an upgrade from the previous version to ``UPGRADES``; rows are upgraded
 when read. Criteria that still do not fit after upgrading are refused (a job fails with the reason).
 """
+
 import contextlib
 import math
 from collections.abc import Callable
@@ -132,14 +133,14 @@ def criteria_shown(data) -> dict:
     for kind in personal_data.KINDS:
         with contextlib.suppress(ValidationError):
             shown.update(_hash_personal_data({kind: given.get(kind)}, sealed=True))
-    return criteria_sealed(shown) if any(_is_personal_key(k) and not str(v).startswith(personal_data.SEALED)
-                                         for k, v in shown.items()) else shown
+    return criteria_sealed(shown) if any(_is_personal_key(k) and not str(v).startswith(personal_data.SEALED) for k, v in shown.items()) else shown
 
 
 # --- searching by personal data --------------------------------------------------------------------
 SEARCH_BY_PERSONAL_DATA = "accounts.search_by_personal_data"
-NEEDS_RIGHT = ("Searching by SSN, Medicare beneficiary ID or driver's license needs the "
-               "'Search by SSN, Medicare beneficiary ID or driver's license' right.")
+NEEDS_RIGHT = (
+    "Searching by SSN, Medicare beneficiary ID or driver's license needs the 'Search by SSN, Medicare beneficiary ID or driver's license' right."
+)
 
 
 NOT_SHOWN = "(saved, not shown)"
@@ -188,11 +189,20 @@ def criteria_authorize(*, actor, data, how: str) -> list[str]:
     # Every use counts, whatever it is for (a search, a save, an export, a job): one budget per user.
     wait = rate_take(f"individuals:pd-criteria:{actor.pk}", limit=limit, period=period)
     if wait is not None:
-        raise RateLimited(f"Too many uses of personal data as a criterion: at most {limit} per "
-                          f"{settings.INDIVIDUALS_PERSONAL_DATA_SEARCH_RATE.partition('/')[2]}. Try again later.", math.ceil(wait))
+        raise RateLimited(
+            f"Too many uses of personal data as a criterion: at most {limit} per "
+            f"{settings.INDIVIDUALS_PERSONAL_DATA_SEARCH_RATE.partition('/')[2]}. Try again later.",
+            math.ceil(wait),
+        )
     labels = ", ".join(personal_data.LABELS[k] for k in kinds)
-    audit(actor=actor, action=AuditLog.Action.SEARCH, model=Individual, object_repr="Individuals search",
-          summary=f"Searched individuals by {labels} ({how})", data={"fields": kinds, "how": how})
+    audit(
+        actor=actor,
+        action=AuditLog.Action.SEARCH,
+        model=Individual,
+        object_repr="Individuals search",
+        summary=f"Searched individuals by {labels} ({how})",
+        data={"fields": kinds, "how": how},
+    )
     return kinds
 
 
@@ -213,8 +223,7 @@ def criteria_load(criteria, version: int | None) -> dict:
     if not isinstance(criteria, dict):
         raise ValidationError({"criteria": "The stored criteria are not an object."})
     if not isinstance(version, int) or not 1 <= version <= CRITERIA_VERSION:
-        raise ValidationError({"criteria": f"The criteria were saved as version {version}; this release reads "
-                                           f"versions 1 to {CRITERIA_VERSION}."})
+        raise ValidationError({"criteria": f"The criteria were saved as version {version}; this release reads versions 1 to {CRITERIA_VERSION}."})
     criteria = dict(criteria)
     while version < CRITERIA_VERSION:
         upgrade = UPGRADES.get(version)
@@ -267,8 +276,7 @@ def criteria_labels(criteria: dict) -> list[tuple[str, str]]:
     rows = []
     for kind in personal_data.KINDS:
         if criteria.get(kind) or criteria.get(f"{kind}_hash"):
-            rows.append((f"{personal_data.LABELS[kind][0].upper()}{personal_data.LABELS[kind][1:]} (exact)",
-                         "given, not shown"))
+            rows.append((f"{personal_data.LABELS[kind][0].upper()}{personal_data.LABELS[kind][1:]} (exact)", "given, not shown"))
     personal = {*personal_data.KINDS, *(f"{k}_hash" for k in personal_data.KINDS)}
     given = {keys.get(k) for k in filterset.data if k not in personal}
     for name, f in filterset.filters.items():
@@ -277,8 +285,11 @@ def criteria_labels(criteria: dict) -> list[tuple[str, str]]:
         if valid:
             text = _value_text(f, filterset.form.cleaned_data.get(name))
         else:  # shown as given, so a person can see what to correct
-            text = "; ".join(f"{k.removeprefix(name).lstrip('_') or 'value'}: {v}" if k != name else str(v)
-                             for k, v in filterset.data.items() if keys.get(k) == name)
+            text = "; ".join(
+                f"{k.removeprefix(name).lstrip('_') or 'value'}: {v}" if k != name else str(v)
+                for k, v in filterset.data.items()
+                if keys.get(k) == name
+            )
         if text:
             rows.append((_label(f, name), text))
     rows += [(k, str(v)) for k, v in filterset.data.items() if k not in keys and k not in NON_CRITERIA_PARAMS]

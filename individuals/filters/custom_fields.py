@@ -1,4 +1,5 @@
 """Filters over the admin-defined custom fields: ``cf_<key>`` plus ``_min`` / ``_max`` for dates and numbers."""
+
 import django_filters as filters
 from django import forms
 from django.db import connection

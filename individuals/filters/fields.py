@@ -1,4 +1,5 @@
 """Form fields and filters of the advanced search that take several values (``?x=a&x=b``, ``?x=a,b``, lists)."""
+
 import django_filters as filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
@@ -34,7 +35,6 @@ class ModelMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
     field_class = CommaModelMultipleChoiceField
 
 
-
 class MultipleChoiceFilter(filters.MultipleChoiceFilter):
     """Any of the chosen values, as one ``IN`` (no DISTINCT: the column is on the searched table)."""
 
@@ -49,7 +49,6 @@ class MultipleChoiceFilter(filters.MultipleChoiceFilter):
 def date_range(field_name, label, **kwargs):
     widget = filters.widgets.DateRangeWidget(attrs={"type": "date"})
     return filters.DateFromToRangeFilter(field_name=field_name, label=label, widget=widget, **kwargs)
-
 
 
 class StrictNullBooleanSelect(forms.NullBooleanSelect):
@@ -76,8 +75,7 @@ class StrictNullBooleanField(forms.NullBooleanField):
             return True
         if text in self.FALSE:
             return False
-        raise forms.ValidationError("Enter true or false (yes / no), not %(value)s.", code="invalid",
-                                    params={"value": repr(str(value)[:40])})
+        raise forms.ValidationError("Enter true or false (yes / no), not %(value)s.", code="invalid", params={"value": repr(str(value)[:40])})
 
 
 class BooleanFilter(filters.BooleanFilter):

@@ -10,6 +10,7 @@ search never runs broader than was asked. ``.qs`` is the result. Callers go thro
 Policy criteria (coverage types, policy status, dates, carrier, policy number) are combined into ONE
 ``EXISTS`` over Policy, so they must all hold for the same policy.
 """
+
 import copy
 import datetime
 from decimal import Decimal
@@ -30,10 +31,26 @@ from .custom_fields import custom_field_filters
 from .fields import BooleanFilter, ModelMultipleChoiceFilter, MultipleChoiceFilter, date_range
 
 # Query-string keys that belong to the page, not to the search (API paging/sorting, admin changelist).
-NON_CRITERIA_PARAMS = frozenset({
-    "page", "page_size", "cursor", "ordering", "format", "reveal", "with_count",
-    "o", "p", "e", "q", "all", "_changelist_filters", "_popup", "_to_field", "_facets",
-})
+NON_CRITERIA_PARAMS = frozenset(
+    {
+        "page",
+        "page_size",
+        "cursor",
+        "ordering",
+        "format",
+        "reveal",
+        "with_count",
+        "o",
+        "p",
+        "e",
+        "q",
+        "all",
+        "_changelist_filters",
+        "_popup",
+        "_to_field",
+        "_facets",
+    }
+)
 
 # The criteria matched together against one policy (one EXISTS), for callers that describe a search.
 POLICY_FILTERS = ("coverage_type", "policy_status", "policy_effective", "policy_renewal", "carrier", "policy_number")
@@ -60,6 +77,7 @@ class PersonalDataKeyField(forms.CharField):
 
 class PersonalDataKeyFilter(filters.CharFilter):
     field_class = PersonalDataKeyField
+
 
 _FORM_CLASSES: dict = {}
 
@@ -244,19 +262,25 @@ class IndividualFilterSet(filters.FilterSet):
         q = Q()
         used = False
         if data.get("coverage_type"):
-            q &= Q(coverage_type__in=data["coverage_type"]); used = True  # noqa: E702
+            q &= Q(coverage_type__in=data["coverage_type"])
+            used = True
         if data.get("policy_status"):
-            q &= Q(status__in=data["policy_status"]); used = True  # noqa: E702
+            q &= Q(status__in=data["policy_status"])
+            used = True
         for name, column in (("policy_effective", "effective_date"), ("policy_renewal", "renewal_date")):
             value = data.get(name)
             if value and value.start is not None:
-                q &= Q(**{f"{column}__gte": value.start}); used = True  # noqa: E702
+                q &= Q(**{f"{column}__gte": value.start})
+                used = True
             if value and value.stop is not None:
-                q &= Q(**{f"{column}__lte": value.stop}); used = True  # noqa: E702
+                q &= Q(**{f"{column}__lte": value.stop})
+                used = True
         if data.get("carrier"):
-            q &= Q(carrier__in=data["carrier"]); used = True  # noqa: E702
+            q &= Q(carrier__in=data["carrier"])
+            used = True
         if data.get("policy_number"):
-            q &= Q(policy_number__iexact=data["policy_number"].strip()); used = True  # noqa: E702
+            q &= Q(policy_number__iexact=data["policy_number"].strip())
+            used = True
         return q if used else None
 
     # --- filter methods ----------------------------------------------------------------------------
@@ -280,6 +304,7 @@ class IndividualFilterSet(filters.FilterSet):
 def plain_criteria(data: dict) -> tuple[dict, list[str]]:
     """JSON criteria as the form fields expect them (text, or lists of text), and the keys whose value is
     neither a scalar nor a flat list (an object, a nested list): those are reported as errors, not a 500."""
+
     def text(v):
         if isinstance(v, bool):
             return "true" if v else "false"
@@ -321,4 +346,3 @@ def _validate_personal(kind):
 
 for _kind in personal_data.KINDS:
     IndividualFilterSet.base_filters[_kind].extra["validators"] = [_validate_personal(_kind)]
-

@@ -1,4 +1,5 @@
 """Custom field definitions: create, change (type changes checked against stored values), delete; audited."""
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 

@@ -10,6 +10,7 @@ SQL expressions), read in chunks, so memory stays flat whatever the size:
 The columns are those of ``resources.IndividualResource``, so an export can be edited and imported
 back (masked personal-data cells are left unchanged by the import).
 """
+
 import csv
 import io
 import os
@@ -60,8 +61,7 @@ def export_headers(cf_keys: Iterable[str]) -> list[str]:
 def _masked_expression(kind: str):
     prefix = personal_data.mask(kind, "0000")[:-4]
     last4 = F(f"{kind}_last4")
-    return Case(When(**{f"{kind}_last4": ""}, then=Value("")), default=Concat(Value(prefix), last4),
-                output_field=CharField())
+    return Case(When(**{f"{kind}_last4": ""}, then=Value("")), default=Concat(Value(prefix), last4), output_field=CharField())
 
 
 def export_values(queryset: QuerySet, *, cf_keys: list[str], reveal: Iterable[str] = ()) -> QuerySet:
@@ -83,8 +83,9 @@ def export_values(queryset: QuerySet, *, cf_keys: list[str], reveal: Iterable[st
         annotations[alias] = F(f"{kind}_encrypted") if kind in reveal else _masked_expression(kind)
         names.append(alias)
     annotations["x_agent_npn"] = formula_safe_sql(F("servicing_agent__npn"))
-    annotations["x_agent_name"] = formula_safe_sql(Trim(Concat(
-        F("servicing_agent__first_name"), Value(" "), F("servicing_agent__last_name"), output_field=CharField())))
+    annotations["x_agent_name"] = formula_safe_sql(
+        Trim(Concat(F("servicing_agent__first_name"), Value(" "), F("servicing_agent__last_name"), output_field=CharField()))
+    )
     names += ["x_agent_npn", "x_agent_name"]
     for key in cf_keys:
         annotations[f"x_cf_{key}"] = formula_safe_sql(KeyTextTransform(key, "custom_fields"))
@@ -142,8 +143,9 @@ def _decrypted(row, columns: list[int]) -> list:
     return row
 
 
-def export_csv_blocks(queryset: QuerySet, *, reveal: Iterable[str] = (), chunk_rows: int = CHUNK_ROWS,
-                      use_copy: bool | None = None) -> Iterator[bytes]:
+def export_csv_blocks(
+    queryset: QuerySet, *, reveal: Iterable[str] = (), chunk_rows: int = CHUNK_ROWS, use_copy: bool | None = None
+) -> Iterator[bytes]:
     """The CSV (header first) of every row of ``queryset``, in blocks of bytes; memory stays flat.
 
     ``reveal``: personal-data kinds written in full (the caller checked the right and audits).
@@ -177,8 +179,7 @@ def export_reveal_kinds(*, actor: User, requested) -> list[str]:
         requested = list(personal_data.KINDS)
     unknown = [k for k in requested if k not in personal_data.KINDS]
     if unknown:
-        raise ValidationError({"reveal": f"Unknown field(s): {', '.join(unknown)}. Use all or "
-                                         f"{', '.join(personal_data.KINDS)}."})
+        raise ValidationError({"reveal": f"Unknown field(s): {', '.join(unknown)}. Use all or {', '.join(personal_data.KINDS)}."})
     if requested and not actor.has_perm(FULL_PERSONAL_DATA):
         raise PermissionDenied("Exporting full personal data needs the 'view full personal data' right.")
     return [k for k in personal_data.KINDS if k in requested]
@@ -189,12 +190,23 @@ def _audit_export(*, actor: User, count: int, criteria: dict, reveal: list[str],
     if job is not None:
         data["job"] = job.pk
     full = f" with full {', '.join(personal_data.LABELS[k] for k in reveal)}" if reveal else " (personal data masked)"
-    audit(actor=actor, action=AuditLog.Action.EXPORT, model=Individual, object_repr="Individuals CSV export",
-          summary=f"Exported {count} individuals as CSV{full}", data=data)
+    audit(
+        actor=actor,
+        action=AuditLog.Action.EXPORT,
+        model=Individual,
+        object_repr="Individuals CSV export",
+        summary=f"Exported {count} individuals as CSV{full}",
+        data=data,
+    )
     if reveal:
-        audit(actor=actor, action=AuditLog.Action.REVEAL, model=Individual, object_repr="Individuals CSV export",
-              summary=f"Revealed {', '.join(personal_data.LABELS[k] for k in reveal)} of {count} individuals in an export",
-              data={"fields": reveal, "count": count})
+        audit(
+            actor=actor,
+            action=AuditLog.Action.REVEAL,
+            model=Individual,
+            object_repr="Individuals CSV export",
+            summary=f"Revealed {', '.join(personal_data.LABELS[k] for k in reveal)} of {count} individuals in an export",
+            data={"fields": reveal, "count": count},
+        )
 
 
 def individual_export_start(*, actor: User, criteria, reveal=()) -> tuple[Iterator[bytes] | None, ExportJob | None, int]:
@@ -222,8 +234,9 @@ def export_job_create(*, actor: User, criteria: dict, reveal: list[str] = ()) ->
     """Queue a background export (``criteria`` already free of clear personal data); runs after commit."""
     from ..tasks import export_job_run_task
 
-    job = ExportJob(owner=actor, criteria=criteria, reveal=list(reveal),
-                    lease_until=timezone.now() + timedelta(seconds=settings.JOB_QUEUED_LEASE_SECONDS))
+    job = ExportJob(
+        owner=actor, criteria=criteria, reveal=list(reveal), lease_until=timezone.now() + timedelta(seconds=settings.JOB_QUEUED_LEASE_SECONDS)
+    )
     job.full_clean()
     job.save()
     on_commit_enqueue(export_job_run_task, [job.pk])
@@ -258,8 +271,14 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         raise
     with transaction.atomic():
         now = timezone.now()
-        if job_settle(job, Status.SUCCEEDED, now=now, row_count=rows, file_path=relative,
-                      expires_at=now + timedelta(hours=settings.INDIVIDUALS_EXPORT_EXPIRY_HOURS)):
+        if job_settle(
+            job,
+            Status.SUCCEEDED,
+            now=now,
+            row_count=rows,
+            file_path=relative,
+            expires_at=now + timedelta(hours=settings.INDIVIDUALS_EXPORT_EXPIRY_HOURS),
+        ):
             _audit_export(actor=job.owner, count=rows, criteria=job.criteria, reveal=job.reveal, how="job", job=job)
         else:  # the sweep gave the job to a newer try meanwhile: its file, not this one
             transaction.on_commit(lambda: target.unlink(missing_ok=True))
@@ -272,8 +291,7 @@ def export_jobs_sweep(*, now=None) -> int:
     each once (``core.jobs.jobs_sweep``). Returns how many."""
     from ..tasks import export_job_run_task
 
-    return jobs_sweep(ExportJob, enqueue=export_job_run_task.delay, queued_lease_seconds=settings.JOB_QUEUED_LEASE_SECONDS,
-                      now=now)
+    return jobs_sweep(ExportJob, enqueue=export_job_run_task.delay, queued_lease_seconds=settings.JOB_QUEUED_LEASE_SECONDS, now=now)
 
 
 def _write_encrypted(path: Path, blocks: Iterable[bytes]) -> None:
@@ -305,8 +323,13 @@ def export_job_download(*, actor: User, job: ExportJob) -> Iterator[bytes]:
     if job.expired or not path.is_file():
         raise ValidationError({"status": "The export has expired; export again."})
     full = f" with full {', '.join(personal_data.LABELS[k] for k in job.reveal)}" if job.reveal else ""
-    audit(actor=actor, action=AuditLog.Action.EXPORT, obj=job, summary=f"Downloaded export #{job.pk}{full}",
-          data={"job": job.pk, "count": job.row_count, "full_personal_data": job.reveal, "how": "download"})
+    audit(
+        actor=actor,
+        action=AuditLog.Action.EXPORT,
+        obj=job,
+        summary=f"Downloaded export #{job.pk}{full}",
+        data={"job": job.pk, "count": job.row_count, "full_personal_data": job.reveal, "how": "download"},
+    )
     return _read_encrypted(path)
 
 

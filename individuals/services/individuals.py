@@ -1,4 +1,5 @@
 """Writes for individuals and policies; every one validated and audited (personal data encrypted on save)."""
+
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -84,8 +85,12 @@ def individual_update(*, actor: User | None, individual: Individual, data: dict[
 
 @transaction.atomic
 def individual_save(
-    *, actor: User | None, individual: Individual, changed: list[str] | None = None,
-    personal: dict[str, str] | None = None, custom_fields: dict | None = None,
+    *,
+    actor: User | None,
+    individual: Individual,
+    changed: list[str] | None = None,
+    personal: dict[str, str] | None = None,
+    custom_fields: dict | None = None,
 ) -> Individual:
     """Save an individual whose plain fields are already set (admin form, import row).
 
@@ -99,8 +104,7 @@ def individual_save(
         stale = {k: None for k in individual.custom_fields if k not in custom_fields}
         data["custom_fields"] = {**stale, **custom_fields}
     extra = _apply(individual, data)
-    return record_save(actor=actor, instance=individual,
-                       changed=None if individual._state.adding else [*changed, *extra])
+    return record_save(actor=actor, instance=individual, changed=None if individual._state.adding else [*changed, *extra])
 
 
 @transaction.atomic
@@ -120,7 +124,9 @@ def individual_reveal(*, actor: User, individual: Individual, kind: str) -> str:
         raise PermissionDenied
     value = personal_data.reveal(individual, kind)
     audit(
-        actor=actor, action=AuditLog.Action.REVEAL, obj=individual,
+        actor=actor,
+        action=AuditLog.Action.REVEAL,
+        obj=individual,
         summary=f"Revealed the {personal_data.LABELS[kind]}",
         data={"field": kind, "masked": personal_data.masked(individual, kind)},
     )

@@ -5,6 +5,7 @@ everyone who may see individuals when it is shared; only the owner renames, re-s
 it. Criteria are validated and stored by ``filters.criteria`` (strict, keyed hashes for personal
 data, with their ``criteria_version``): never the result list.
 """
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -79,8 +80,9 @@ def saved_search_create(*, actor: User, name: str, criteria, shared: bool = Fals
         raise PermissionDenied
     if shared:
         _check_share(actor)
-    saved_search = SavedSearch(owner=actor, name=(name or "").strip(), shared=bool(shared),
-                               criteria=_criteria_saved(actor, criteria), criteria_version=CRITERIA_VERSION)
+    saved_search = SavedSearch(
+        owner=actor, name=(name or "").strip(), shared=bool(shared), criteria=_criteria_saved(actor, criteria), criteria_version=CRITERIA_VERSION
+    )
     return record_save(actor=actor, instance=saved_search)
 
 
@@ -101,8 +103,7 @@ def _criteria_saved(actor: User, criteria, *, stored: dict | None = None) -> dic
 
 
 @transaction.atomic
-def saved_search_update(*, actor: User, saved_search: SavedSearch, name: str | None = None,
-                        shared: bool | None = None, criteria=None) -> SavedSearch:
+def saved_search_update(*, actor: User, saved_search: SavedSearch, name: str | None = None, shared: bool | None = None, criteria=None) -> SavedSearch:
     """Rename, share / unshare or replace the criteria of the actor's own saved search.
 
     Raises ``PermissionDenied`` for anyone but the owner, or for sharing without Edit on Individuals

@@ -6,5 +6,4 @@ from .views import AwaitingView, SearchView
 
 router = Router()
 
-urlpatterns = [path("awaiting/", AwaitingView.as_view(), name="awaiting"), path("search/", SearchView.as_view(), name="search"),
-               *router.urls]
+urlpatterns = [path("awaiting/", AwaitingView.as_view(), name="awaiting"), path("search/", SearchView.as_view(), name="search"), *router.urls]

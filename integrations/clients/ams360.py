@@ -8,6 +8,7 @@ Reads get the base's quick retries; writes are never sent twice (the WSAPI has n
 Faults become ``integrations.http`` errors with the system's message: a general fault on a read is
 transient, on a write a refusal; "not found" is ``NotFoundError``.
 """
+
 from django.conf import settings
 from zeep.exceptions import Fault
 from zeep.helpers import serialize_object
@@ -16,8 +17,15 @@ from ..http import AuthError, IntegrationError, NotFoundError, RejectedError, Tr
 from .soap import SoapClient
 
 NS = "http://www.WSAPI.AMS360.com/v3.0"
-READS = {"CustomerGetById", "CustomerGetByNumber", "CustomerGetListByNamePrefix", "CustomerContactGetList", "PolicyGet",
-         "PolicyGetListByCustomerId", "PolicyGetListByPolicyNumber"}
+READS = {
+    "CustomerGetById",
+    "CustomerGetByNumber",
+    "CustomerGetListByNamePrefix",
+    "CustomerContactGetList",
+    "PolicyGet",
+    "PolicyGetListByCustomerId",
+    "PolicyGetListByPolicyNumber",
+}
 
 
 def _flat(data):
@@ -40,8 +48,7 @@ class _TicketRefused(IntegrationError):
 class Ams360Client(SoapClient):
     system = "agency management system"
 
-    def __init__(self, *, wsdl_url: str, agency_no: str, login_id: str, password: str, timeout: float | None = None,
-                 **kwargs):
+    def __init__(self, *, wsdl_url: str, agency_no: str, login_id: str, password: str, timeout: float | None = None, **kwargs):
         self.credentials = {"AgencyNo": agency_no, "LoginId": login_id, "Password": password}
         if timeout is not None:
             kwargs.setdefault("read_timeout", timeout)
@@ -56,12 +63,14 @@ class Ams360Client(SoapClient):
 
     def call(self, operation: str, **args):
         """One WSAPI call with the session ticket; plain data back."""
+
         def send():
             if self.ticket is None:
                 self.login()
             header = self.zeep.get_element(f"{{{NS}}}WSAPISession")(Ticket=self.ticket)
-            return _plain(self.invoke(operation, lambda: getattr(self.zeep.service, operation)(**args, _soapheaders=[header]),
-                                      once=operation not in READS))
+            return _plain(
+                self.invoke(operation, lambda: getattr(self.zeep.service, operation)(**args, _soapheaders=[header]), once=operation not in READS)
+            )
 
         try:
             return send()
@@ -140,8 +149,13 @@ def ams360_client() -> Ams360Client:
     """A client configured from settings (the sandbox unless AMS_WSAPI_URL says otherwise)."""
     url = settings.AMS_WSAPI_URL or f"{settings.SANDBOX_URL.rstrip('/')}/ams360/v3/WSAPIService.svc"
     return Ams360Client(
-        wsdl_url=f"{url}?wsdl", agency_no=settings.AMS_AGENCY_NO, login_id=settings.AMS_LOGIN_ID,
-        password=settings.AMS_PASSWORD, connect_timeout=settings.INTEGRATIONS_CONNECT_TIMEOUT,
-        read_timeout=settings.INTEGRATIONS_READ_TIMEOUT, retry=retry_policy(), pool_size=settings.INTEGRATIONS_POOL_SIZE,
+        wsdl_url=f"{url}?wsdl",
+        agency_no=settings.AMS_AGENCY_NO,
+        login_id=settings.AMS_LOGIN_ID,
+        password=settings.AMS_PASSWORD,
+        connect_timeout=settings.INTEGRATIONS_CONNECT_TIMEOUT,
+        read_timeout=settings.INTEGRATIONS_READ_TIMEOUT,
+        retry=retry_policy(),
+        pool_size=settings.INTEGRATIONS_POOL_SIZE,
         trust_env=settings.INTEGRATIONS_TRUST_ENV,
     )

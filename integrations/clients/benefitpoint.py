@@ -11,6 +11,7 @@ own names; plansync decides what it means.
   marker up and returns what it finds; found nothing, it raises, and the sync tries again later.
 - ``Result`` errors become typed exceptions per ``errorCode``; faults and HTTP errors the base's.
 """
+
 import contextlib
 import copy
 import logging
@@ -71,8 +72,13 @@ class _Session:
         self.lock = threading.Lock()
 
 
-ERRORS = {"Access_Error": AccessDenied, "Application_Error": ApplicationFailure, "Duplicate_Error": DuplicateRecord,
-          "Validation_Error": ValidationFailure, "System_Error": SystemFailure}
+ERRORS = {
+    "Access_Error": AccessDenied,
+    "Application_Error": ApplicationFailure,
+    "Duplicate_Error": DuplicateRecord,
+    "Validation_Error": ValidationFailure,
+    "System_Error": SystemFailure,
+}
 
 
 def _plain(value):
@@ -154,8 +160,7 @@ class BenefitPointClient(SoapClient):
         if "invalid session" in message.lower():
             return _SessionRefused(message, code="session")
         if "login failed" in message.lower():
-            return AuthError(f"The {SYSTEM} refused our login: {message} Check BENEFITS_ADMIN_USERNAME and "
-                             "BENEFITS_ADMIN_PASSWORD.", code="login")
+            return AuthError(f"The {SYSTEM} refused our login: {message} Check BENEFITS_ADMIN_USERNAME and BENEFITS_ADMIN_PASSWORD.", code="login")
         code, _, rest = message.partition(":")
         if code in ERRORS and code != "System_Error":
             return ERRORS[code](rest.strip(), code=code)
@@ -165,9 +170,13 @@ class BenefitPointClient(SoapClient):
     def _once(self, operation: str, kwargs: dict):
         """One call with the session, logging in first if needed and once more on a session fault
         (a refused session did nothing, so even a create is repeated then)."""
+
         def send(session_id):
-            return self.invoke(operation, lambda: getattr(self.service, operation)(
-                **kwargs, _soapheaders=[self.header(sessionId=session_id)]), once=operation in CREATES)
+            return self.invoke(
+                operation,
+                lambda: getattr(self.service, operation)(**kwargs, _soapheaders=[self.header(sessionId=session_id)]),
+                once=operation in CREATES,
+            )
 
         session_id = self._session_id()
         try:
@@ -236,8 +245,7 @@ class BenefitPointClient(SoapClient):
         if not marker:
             raise ValueError("a product is created with planInfo.alternativePlanID set to AgencyDesk's plan key")
         started = datetime.now().astimezone() - timedelta(minutes=10)  # generous: our clock and theirs differ
-        return self._create("createProduct", {"product": product},
-                            lambda: self.find_product_by_marker(product["accountID"], marker, started))
+        return self._create("createProduct", {"product": product}, lambda: self.find_product_by_marker(product["accountID"], marker, started))
 
     def update_product(self, product: dict) -> int:
         return self._result(self.call("updateProduct", product=product))
@@ -250,9 +258,11 @@ class BenefitPointClient(SoapClient):
 
     def create_rate(self, rate: dict) -> int:
         """The product's rate; AgencyDesk keeps one per product, so an existing one is the lost create."""
+
         def existing():
             rates = self.find_rates(rate["productID"])
             return rates[0]["rateID"] if rates else None
+
         return self._create("createRate", {"rate": rate}, existing)
 
     def update_rate(self, rate: dict) -> int:
@@ -272,8 +282,13 @@ def benefitpoint_client() -> BenefitPointClient:
     """A client configured from settings (the sandbox unless BENEFITS_ADMIN_URL says otherwise)."""
     endpoint = settings.BENEFITS_ADMIN_URL or f"{settings.SANDBOX_URL.rstrip('/')}/benefitpoint/services"
     return BenefitPointClient(
-        wsdl_url=settings.BENEFITS_ADMIN_WSDL_URL or f"{endpoint}/BrokerConnectV4?wsdl", endpoint=endpoint,
-        username=settings.BENEFITS_ADMIN_USERNAME, password=settings.BENEFITS_ADMIN_PASSWORD,
-        connect_timeout=settings.INTEGRATIONS_CONNECT_TIMEOUT, read_timeout=settings.INTEGRATIONS_READ_TIMEOUT,
-        trust_env=settings.INTEGRATIONS_TRUST_ENV, retry=retry_policy(), pool_size=settings.INTEGRATIONS_POOL_SIZE,
+        wsdl_url=settings.BENEFITS_ADMIN_WSDL_URL or f"{endpoint}/BrokerConnectV4?wsdl",
+        endpoint=endpoint,
+        username=settings.BENEFITS_ADMIN_USERNAME,
+        password=settings.BENEFITS_ADMIN_PASSWORD,
+        connect_timeout=settings.INTEGRATIONS_CONNECT_TIMEOUT,
+        read_timeout=settings.INTEGRATIONS_READ_TIMEOUT,
+        trust_env=settings.INTEGRATIONS_TRUST_ENV,
+        retry=retry_policy(),
+        pool_size=settings.INTEGRATIONS_POOL_SIZE,
     )

@@ -3,6 +3,7 @@
 Speaks the platform's versioned JSON API (the sandbox's ``/benefits/v1``) and returns plain dicts;
 hrsync's services decide what they mean.
 """
+
 from django.conf import settings
 
 from ..http import Client, NotFoundError, retry_policy
@@ -33,8 +34,9 @@ class BenefitsPlatformClient(Client):
         return self.request("PATCH", f"/v1/accounts/{account_id}", json=changes, idempotency_key=idempotency_key).data
 
     def end_coverage(self, account_id: str, end_date: str, *, idempotency_key: str) -> dict:
-        return self.request("POST", f"/v1/accounts/{account_id}/end-coverage", json={"coverage_end_date": end_date},
-                            idempotency_key=idempotency_key).data
+        return self.request(
+            "POST", f"/v1/accounts/{account_id}/end-coverage", json={"coverage_end_date": end_date}, idempotency_key=idempotency_key
+        ).data
 
 
 def benefits_platform_client() -> BenefitsPlatformClient:

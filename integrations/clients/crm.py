@@ -1,4 +1,5 @@
 """The CRM: upsert by an external reference AgencyDesk controls, so a retried push never duplicates."""
+
 import contextlib
 
 from django.conf import settings

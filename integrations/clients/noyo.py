@@ -7,6 +7,7 @@ when the service says it has expired. Lists are offset-paged (``meta.total_recor
 by page, so a large group never sits in memory at once. Reading is tolerant: fields the client does
 not know are ignored, and a status outside the published enum is kept as it came.
 """
+
 import logging
 import threading
 import time
@@ -19,8 +20,16 @@ from ..http import AuthError, Client, NotFoundError, RetryPolicy
 
 log = logging.getLogger(__name__)
 
-CONNECTION_STATUSES = ("created", "processing", "noyo_review", "waiting_on_carrier", "carrier_authorization",
-                       "action_required", "unable_to_connect", "completed")
+CONNECTION_STATUSES = (
+    "created",
+    "processing",
+    "noyo_review",
+    "waiting_on_carrier",
+    "carrier_authorization",
+    "action_required",
+    "unable_to_connect",
+    "completed",
+)
 PAGE_SIZE = 500
 
 
@@ -53,8 +62,12 @@ class NoyoClient(Client):
     def _fetch_token(self) -> tuple[str, float]:
         self.calls += 1
         try:
-            reply = self.session.post(f"{self.base_url}/auth/token", data={"grant_type": "client_credentials"},
-                                      auth=(self.client_id, self.client_secret), timeout=self.timeout)
+            reply = self.session.post(
+                f"{self.base_url}/auth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(self.client_id, self.client_secret),
+                timeout=self.timeout,
+            )
         except requests.RequestException as exc:
             log.warning("The %s could not be reached for a token at %s: %s", self.system, self.base_url, exc)
             raise AuthError(f"The {self.system} could not be reached for a token; try again later.", code="connection") from exc
@@ -134,9 +147,10 @@ def noyo_client(*, attempts: int | None = None) -> NoyoClient:
     """
     return NoyoClient(
         base_url=settings.NOYO_URL or f"{settings.SANDBOX_URL.rstrip('/')}/noyo",
-        client_id=settings.NOYO_CLIENT_ID, client_secret=settings.NOYO_CLIENT_SECRET,
-        connect_timeout=settings.INTEGRATIONS_CONNECT_TIMEOUT, read_timeout=settings.INTEGRATIONS_READ_TIMEOUT,
+        client_id=settings.NOYO_CLIENT_ID,
+        client_secret=settings.NOYO_CLIENT_SECRET,
+        connect_timeout=settings.INTEGRATIONS_CONNECT_TIMEOUT,
+        read_timeout=settings.INTEGRATIONS_READ_TIMEOUT,
         trust_env=settings.INTEGRATIONS_TRUST_ENV,
-        retry=RetryPolicy(attempts=attempts or settings.INTEGRATIONS_RETRY_ATTEMPTS,
-                          backoff=settings.INTEGRATIONS_RETRY_BACKOFF),
+        retry=RetryPolicy(attempts=attempts or settings.INTEGRATIONS_RETRY_ATTEMPTS, backoff=settings.INTEGRATIONS_RETRY_BACKOFF),
     )

@@ -15,6 +15,7 @@ Subclasses name the system, the operations that are writes and how its faults ma
 errors (``fault_error``); they keep the far side's session handling (log in again once on a
 session fault) and return plain data.
 """
+
 import logging
 import threading
 
@@ -82,8 +83,9 @@ class SoapClient(Client):
     def _connect(self) -> None:
         """Sessions and a zeep client of this instance's own (a ``fork`` for another thread calls it again)."""
         self.session = pooled_session(self.retry, pool_size=self.pool_size, trust_env=self.trust_env, statuses=self.statuses)
-        self.write_session = pooled_session(self.retry, pool_size=self.pool_size, trust_env=self.trust_env,
-                                            statuses=NOT_RECEIVED_STATUSES, repeatable=False)
+        self.write_session = pooled_session(
+            self.retry, pool_size=self.pool_size, trust_env=self.trust_env, statuses=NOT_RECEIVED_STATUSES, repeatable=False
+        )
         self.transport = SoapTransport(self)
         self.zeep = zeep.Client(self._document(), transport=self.transport, settings=SETTINGS)
 
@@ -99,8 +101,7 @@ class SoapClient(Client):
                     raise
                 except (TransportError, XMLSyntaxError, XMLParseError) as exc:
                     log.warning("The %s's WSDL could not be loaded from %s: %s", self.system, self.wsdl_url, exc)
-                    raise TransientError(f"The {self.system}'s WSDL could not be loaded (the details are in the log).",
-                                         code="wsdl") from exc
+                    raise TransientError(f"The {self.system}'s WSDL could not be loaded (the details are in the log).", code="wsdl") from exc
                 _documents[self.wsdl_url] = document
             return document
 
@@ -113,8 +114,9 @@ class SoapClient(Client):
         except Fault as exc:
             raise self.fault_error(exc, operation, once=once) from exc
         except (TransportError, XMLSyntaxError, XMLParseError) as exc:
-            raise TransientError(f"The {self.system} answered {operation} with something that is not SOAP: {exc}",
-                                 status=self.last_status, code="not_soap") from exc
+            raise TransientError(
+                f"The {self.system} answered {operation} with something that is not SOAP: {exc}", status=self.last_status, code="not_soap"
+            ) from exc
         finally:
             self.sending_once = False
 

@@ -42,14 +42,30 @@ class EmployerGroupSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EmployerGroup
-        fields = ["id", "name", "dba", "account_number", "account_type", "federal_ein", "sic_code", "office",
-                  "servicing_users", "status", "employee_count", "renewal_month", "addresses", "contacts",
-                  "external_ids", "plan_count", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "dba",
+            "account_number",
+            "account_type",
+            "federal_ein",
+            "sic_code",
+            "office",
+            "servicing_users",
+            "status",
+            "employee_count",
+            "renewal_month",
+            "addresses",
+            "contacts",
+            "external_ids",
+            "plan_count",
+            "created_at",
+            "updated_at",
+        ]
 
     @extend_schema_field(ExternalIdSerializer(many=True))
     def get_external_ids(self, group) -> list[dict]:
-        return [{"system": r.system, "object_type": r.object_type, "external_id": r.external_id}
-                for r in group.external_ids.all()]
+        return [{"system": r.system, "object_type": r.object_type, "external_id": r.external_id} for r in group.external_ids.all()]
 
 
 class PlanRateSerializer(serializers.ModelSerializer):
@@ -74,11 +90,36 @@ class PlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Plan
-        fields = ["id", "group", "group_name", "carrier", "carrier_name", "line_of_coverage", "name", "plan_type",
-                  "policy_number", "effective_date", "renewal_date", "cancellation_date", "billing_type",
-                  "funding_type", "status", "benefit_summary", "benefits", "rate_basis", "rates",
-                  "contribution_basis", "employer_contribution_employee", "employer_contribution_dependents",
-                  "waiting_period_days", "renewed_from", "renewed_to", "version", "created_at", "modified_at"]
+        fields = [
+            "id",
+            "group",
+            "group_name",
+            "carrier",
+            "carrier_name",
+            "line_of_coverage",
+            "name",
+            "plan_type",
+            "policy_number",
+            "effective_date",
+            "renewal_date",
+            "cancellation_date",
+            "billing_type",
+            "funding_type",
+            "status",
+            "benefit_summary",
+            "benefits",
+            "rate_basis",
+            "rates",
+            "contribution_basis",
+            "employer_contribution_employee",
+            "employer_contribution_dependents",
+            "waiting_period_days",
+            "renewed_from",
+            "renewed_to",
+            "version",
+            "created_at",
+            "modified_at",
+        ]
         read_only_fields = ["renewed_from", "version", "created_at", "modified_at"]
 
     def get_renewed_to(self, plan) -> int | None:
@@ -97,5 +138,4 @@ class PlanSerializer(serializers.ModelSerializer):
 
 class PlanRenewSerializer(serializers.Serializer):
     effective_date = serializers.DateField(required=False, help_text="Defaults to the plan's renewal date.")
-    rate_change_percent = serializers.DecimalField(max_digits=6, decimal_places=2, default=0,
-                                                   help_text="e.g. 6.5 for a 6.5% increase on every rate.")
+    rate_change_percent = serializers.DecimalField(max_digits=6, decimal_places=2, default=0, help_text="e.g. 6.5 for a 6.5% increase on every rate.")

@@ -48,8 +48,7 @@ class EmployerGroupViewSet(AuditedModelViewSet):
 
     def perform_update(self, serializer):
         data, children = self._split(dict(serializer.validated_data))
-        serializer.instance = services.employer_group_update(actor=self.request.user, group=serializer.instance,
-                                                             data=data, **children)
+        serializer.instance = services.employer_group_update(actor=self.request.user, group=serializer.instance, data=data, **children)
 
 
 class PlanViewSet(AuditedModelViewSet):
@@ -67,8 +66,7 @@ class PlanViewSet(AuditedModelViewSet):
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         rates = data.pop("rates", None)
-        serializer.instance = services.plan_update(actor=self.request.user, plan=serializer.instance, data=data,
-                                                   rates=rates)
+        serializer.instance = services.plan_update(actor=self.request.user, plan=serializer.instance, data=data, rates=rates)
 
     @extend_schema(request=PlanRenewSerializer, responses={201: PlanSerializer})
     @action(detail=True, methods=["post"], permission_classes=[HasPerm.of("plans.add_plan")])
@@ -88,8 +86,7 @@ class EmployerGroupImportView(ImportView):
     permission_classes = [HasPerm.of("plans.add_employergroup", "plans.change_employergroup")]
 
     def run_import(self, *, content, file_format, dry_run):
-        return plans_import(actor=self.request.user, kind=self.kind, content=content, file_format=file_format,
-                            dry_run=dry_run)
+        return plans_import(actor=self.request.user, kind=self.kind, content=content, file_format=file_format, dry_run=dry_run)
 
 
 class PlanImportView(EmployerGroupImportView):

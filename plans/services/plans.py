@@ -1,4 +1,5 @@
 """Writes for employer groups, carriers and plans. Every write validates, audits and bumps versions."""
+
 from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,18 +33,41 @@ def _plan_changed(plan: Plan) -> None:
     for hook in _plan_changed_hooks:
         hook(plan)
 
+
 CENT = Decimal("0.01")
 TIERS = [t.value for t in PlanRate.Tier]
 # Plan fields a caller may set; the rest (version, times, renewal link) belong to the services.
 PLAN_FIELDS = [
-    "group", "carrier", "line_of_coverage", "name", "plan_type", "policy_number", "effective_date",
-    "renewal_date", "cancellation_date", "billing_type", "funding_type", "status", "benefit_summary",
-    "rate_basis", "contribution_basis", "employer_contribution_employee", "employer_contribution_dependents",
+    "group",
+    "carrier",
+    "line_of_coverage",
+    "name",
+    "plan_type",
+    "policy_number",
+    "effective_date",
+    "renewal_date",
+    "cancellation_date",
+    "billing_type",
+    "funding_type",
+    "status",
+    "benefit_summary",
+    "rate_basis",
+    "contribution_basis",
+    "employer_contribution_employee",
+    "employer_contribution_dependents",
     "waiting_period_days",
 ]
 GROUP_FIELDS = [
-    "name", "dba", "account_number", "account_type", "federal_ein", "sic_code", "office", "status",
-    "employee_count", "renewal_month",
+    "name",
+    "dba",
+    "account_number",
+    "account_type",
+    "federal_ein",
+    "sic_code",
+    "office",
+    "status",
+    "employee_count",
+    "renewal_month",
 ]
 
 
@@ -58,12 +82,14 @@ def _save_unique(instance) -> None:
 
 # --- carriers ------------------------------------------------------------------------------------
 
+
 def carrier_delete(*, actor: User | None, carrier: Carrier) -> None:
     """Delete a carrier no plan or policy uses; raises ``ApplicationError`` otherwise (deactivate it instead)."""
     record_delete(actor=actor, instance=carrier, instead="Deactivate it instead.")
 
 
 # --- employer groups ----------------------------------------------------------------------------
+
 
 def _replace_children(group: EmployerGroup, model, rows: list[dict], label: str, key: str) -> None:
     errors, objs = [], []
@@ -98,8 +124,12 @@ def _group_children(group, *, servicing_users, addresses, contacts) -> list[str]
 
 @transaction.atomic
 def employer_group_create(
-    *, actor: User | None, servicing_users: Iterable[User] = (), addresses: list[dict] | None = None,
-    contacts: list[dict] | None = None, **fields: Any,
+    *,
+    actor: User | None,
+    servicing_users: Iterable[User] = (),
+    addresses: list[dict] | None = None,
+    contacts: list[dict] | None = None,
+    **fields: Any,
 ) -> EmployerGroup:
     """Create an employer group with its servicing users, addresses and contacts.
 
@@ -115,8 +145,13 @@ def employer_group_create(
 
 @transaction.atomic
 def employer_group_update(
-    *, actor: User | None, group: EmployerGroup, data: dict[str, Any], servicing_users: Iterable[User] | None = None,
-    addresses: list[dict] | None = None, contacts: list[dict] | None = None,
+    *,
+    actor: User | None,
+    group: EmployerGroup,
+    data: dict[str, Any],
+    servicing_users: Iterable[User] | None = None,
+    addresses: list[dict] | None = None,
+    contacts: list[dict] | None = None,
 ) -> EmployerGroup:
     """Change an employer group; ``addresses`` / ``contacts`` given replace the group's whole set.
 
@@ -134,10 +169,18 @@ def employer_group_update(
         if {u.pk for u in servicing_users} == set(group.servicing_users.values_list("pk", flat=True)):
             servicing_users = None
     changed += _group_children(
-        group, servicing_users=servicing_users, addresses=addresses, contacts=contacts,
+        group,
+        servicing_users=servicing_users,
+        addresses=addresses,
+        contacts=contacts,
     )
-    audit(actor=actor, action=AuditLog.Action.UPDATE, obj=group,
-          summary="Changed " + ", ".join(changed) if changed else "Saved without changes", data={"fields": changed})
+    audit(
+        actor=actor,
+        action=AuditLog.Action.UPDATE,
+        obj=group,
+        summary="Changed " + ", ".join(changed) if changed else "Saved without changes",
+        data={"fields": changed},
+    )
     return group
 
 
@@ -148,9 +191,14 @@ def employer_group_delete(*, actor: User | None, group: EmployerGroup) -> None:
 
 # --- plans ----------------------------------------------------------------------------------------
 
+
 def _rate_key(rate: dict) -> tuple:
-    return (rate.get("tier") or "", rate.get("age_min"), rate.get("age_max"),
-            Decimal(str(rate["monthly_rate"])).quantize(CENT) if rate.get("monthly_rate") not in (None, "") else None)
+    return (
+        rate.get("tier") or "",
+        rate.get("age_min"),
+        rate.get("age_max"),
+        Decimal(str(rate["monthly_rate"])).quantize(CENT) if rate.get("monthly_rate") not in (None, "") else None,
+    )
 
 
 def plan_rates_validate(plan: Plan, rates: list[dict]) -> list[PlanRate]:
@@ -160,8 +208,9 @@ def plan_rates_validate(plan: Plan, rates: list[dict]) -> list[PlanRate]:
     """
     errors, objs = [], []
     for number, rate in enumerate(rates, 1):
-        obj = PlanRate(plan=plan, tier=rate.get("tier") or "", age_min=rate.get("age_min"),
-                       age_max=rate.get("age_max"), monthly_rate=rate.get("monthly_rate"))
+        obj = PlanRate(
+            plan=plan, tier=rate.get("tier") or "", age_min=rate.get("age_min"), age_max=rate.get("age_max"), monthly_rate=rate.get("monthly_rate")
+        )
         try:
             obj.full_clean(exclude=["plan"], validate_constraints=False)
         except ValidationError as exc:
@@ -196,8 +245,7 @@ def _write_rates(plan: Plan, rates: list[PlanRate]) -> None:
 
 
 def _plan_rate_dicts(plan: Plan) -> list[dict]:
-    return [{"tier": r.tier, "age_min": r.age_min, "age_max": r.age_max, "monthly_rate": r.monthly_rate}
-            for r in plan.rates.all()]
+    return [{"tier": r.tier, "age_min": r.age_min, "age_max": r.age_max, "monthly_rate": r.monthly_rate} for r in plan.rates.all()]
 
 
 @transaction.atomic
@@ -221,8 +269,13 @@ def plan_create(*, actor: User | None, rates: list[dict], renewed_from: Plan | N
         raise ValidationError(errors)
     _save_unique(plan)
     _write_rates(plan, rate_objs)
-    audit(actor=actor, action=AuditLog.Action.CREATE, obj=plan,
-          summary=f"Renewal of plan {renewed_from.pk}" if renewed_from else "", data={"version": plan.version})
+    audit(
+        actor=actor,
+        action=AuditLog.Action.CREATE,
+        obj=plan,
+        summary=f"Renewal of plan {renewed_from.pk}" if renewed_from else "",
+        data={"version": plan.version},
+    )
     _plan_changed(plan)
     return plan
 
@@ -263,15 +316,24 @@ def plan_update(*, actor: User | None, plan: Plan, data: dict[str, Any], rates: 
     _save_unique(plan)
     if "rates" in changed:
         _write_rates(plan, rate_objs)
-    audit(actor=actor, action=AuditLog.Action.UPDATE, obj=plan, summary="Changed " + ", ".join(changed),
-          data={"fields": changed, "version": plan.version})
+    audit(
+        actor=actor,
+        action=AuditLog.Action.UPDATE,
+        obj=plan,
+        summary="Changed " + ", ".join(changed),
+        data={"fields": changed, "version": plan.version},
+    )
     _plan_changed(plan)
     return plan
 
 
 @transaction.atomic
 def plan_renew(
-    *, actor: User | None, plan: Plan, effective_date: date | None = None, rate_change_percent: Decimal | int = 0,
+    *,
+    actor: User | None,
+    plan: Plan,
+    effective_date: date | None = None,
+    rate_change_percent: Decimal | int = 0,
 ) -> Plan:
     """Copy ``plan`` into its next plan year, linked to it (``renewed_from``), rates adjusted by a percent.
 
@@ -286,11 +348,13 @@ def plan_renew(
     factor = 1 + Decimal(str(rate_change_percent)) / 100
     if factor < 0:
         raise ValidationError({"rate_change_percent": "Rates can't fall by more than 100%."})
-    rates = [{**r, "monthly_rate": (r["monthly_rate"] * factor).quantize(CENT, ROUND_HALF_UP)}
-             for r in _plan_rate_dicts(plan)]
+    rates = [{**r, "monthly_rate": (r["monthly_rate"] * factor).quantize(CENT, ROUND_HALF_UP)} for r in _plan_rate_dicts(plan)]
     fields = model_to_dict(plan, fields=PLAN_FIELDS)
     fields.update(
-        group=plan.group, carrier=plan.carrier, effective_date=start, renewal_date=start + relativedelta(years=1),
+        group=plan.group,
+        carrier=plan.carrier,
+        effective_date=start,
+        renewal_date=start + relativedelta(years=1),
         cancellation_date=None,
         status=Plan.Status.PENDING if start > timezone.localdate() else Plan.Status.ACTIVE,
     )

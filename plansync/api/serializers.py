@@ -11,8 +11,7 @@ class BenefitsAdminAccountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BenefitsAdminAccount
-        fields = ["account_id", "name", "classification", "account_type", "active", "office_name", "last_modified_on",
-                  "refreshed_at", "linked_group"]
+        fields = ["account_id", "name", "classification", "account_type", "active", "office_name", "last_modified_on", "refreshed_at", "linked_group"]
 
     def get_linked_group(self, obj) -> int | None:
         return self.context.get("linked", {}).get(obj.account_id)
@@ -25,8 +24,21 @@ class PlanChoiceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanChoice
-        fields = ["id", "plan", "product_id", "choice", "choice_label", "truth_details", "truth_benefits", "truth_rates",
-                  "sync_state", "sync_state_label", "rate_id", "needs_pull", "updated_at"]
+        fields = [
+            "id",
+            "plan",
+            "product_id",
+            "choice",
+            "choice_label",
+            "truth_details",
+            "truth_benefits",
+            "truth_rates",
+            "sync_state",
+            "sync_state_label",
+            "rate_id",
+            "needs_pull",
+            "updated_at",
+        ]
 
 
 class AccountLinkSerializer(serializers.ModelSerializer):
@@ -41,8 +53,9 @@ class AccountLinkSerializer(serializers.ModelSerializer):
 
 class AccountImportSerializer(serializers.Serializer):
     account_id = serializers.IntegerField(min_value=1, help_text="The benefits-admin account ID.")
-    group = serializers.PrimaryKeyRelatedField(queryset=EmployerGroup.objects.all(), required=False, allow_null=True,
-                                               help_text="An existing employer group to link; empty: a new group.")
+    group = serializers.PrimaryKeyRelatedField(
+        queryset=EmployerGroup.objects.all(), required=False, allow_null=True, help_text="An existing employer group to link; empty: a new group."
+    )
 
 
 class ChoiceRowSerializer(serializers.Serializer):
@@ -80,8 +93,26 @@ class PlanSyncRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanSyncRun
-        fields = ["id", "link", "group", "trigger", "status", "status_label", "queue", "queue_label", "created_at", "started_at",
-                  "finished_at", "tries", "next_try_at", "calls", "reason", "summary", "history", "items"]
+        fields = [
+            "id",
+            "link",
+            "group",
+            "trigger",
+            "status",
+            "status_label",
+            "queue",
+            "queue_label",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "tries",
+            "next_try_at",
+            "calls",
+            "reason",
+            "summary",
+            "history",
+            "items",
+        ]
 
 
 class PlanSyncConflictSerializer(serializers.ModelSerializer):
@@ -90,8 +121,21 @@ class PlanSyncConflictSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanSyncConflict
-        fields = ["id", "choice", "plan", "kind", "kind_label", "field", "local_value", "remote_value", "agreed_value",
-                  "status", "resolution", "resolved_at", "created_at"]
+        fields = [
+            "id",
+            "choice",
+            "plan",
+            "kind",
+            "kind_label",
+            "field",
+            "local_value",
+            "remote_value",
+            "agreed_value",
+            "status",
+            "resolution",
+            "resolved_at",
+            "created_at",
+        ]
 
 
 @extend_schema_serializer(component_name="PlanSyncConflictResolve")  # carriers has a ResolveSerializer too

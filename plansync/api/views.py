@@ -52,8 +52,11 @@ class BenefitsAdminAccountViewSet(viewsets.ReadOnlyModelViewSet):
         except IntegrationError as exc:
             # What happened, never where: the client logged the address it called.
             log.warning("Refreshing the benefits-admin accounts failed: %s", exc.message)
-            detail = ("The benefits-admin system did not answer; try again." if isinstance(exc, TransientError)
-                      else f"The benefits-admin system refused the refresh: {exc.message}")
+            detail = (
+                "The benefits-admin system did not answer; try again."
+                if isinstance(exc, TransientError)
+                else f"The benefits-admin system refused the refresh: {exc.message}"
+            )
             return Response({"detail": detail}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({"accounts": count})
 

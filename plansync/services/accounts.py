@@ -1,4 +1,5 @@
 """The local list of benefits-admin accounts, and importing one into an employer group."""
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -35,10 +36,14 @@ def accounts_refresh(*, actor: User | None, client: BenefitPointClient | None = 
         existing = {a.account_id: a for a in BenefitsAdminAccount.objects.all()}
         new, changed = [], []
         for s in summaries:
-            values = {"name": s.get("accountName") or "", "classification": s.get("accountClassification") or "",
-                          "account_type": s.get("accountType") or "", "active": bool(s.get("active")),
-                          "office_name": s.get("officeName") or "",
-                          "last_modified_on": parse_datetime(s["lastModifiedOn"]) if s.get("lastModifiedOn") else None}
+            values = {
+                "name": s.get("accountName") or "",
+                "classification": s.get("accountClassification") or "",
+                "account_type": s.get("accountType") or "",
+                "active": bool(s.get("active")),
+                "office_name": s.get("officeName") or "",
+                "last_modified_on": parse_datetime(s["lastModifiedOn"]) if s.get("lastModifiedOn") else None,
+            }
             seen.append(s["accountID"])
             row = existing.get(s["accountID"])
             if row is None:
@@ -48,11 +53,17 @@ def accounts_refresh(*, actor: User | None, client: BenefitPointClient | None = 
                     setattr(row, k, v)
                 changed.append(row)
         BenefitsAdminAccount.objects.bulk_create(new)
-        BenefitsAdminAccount.objects.bulk_update(changed, ["name", "classification", "account_type", "active", "office_name",
-                                                           "last_modified_on", "refreshed_at"])
+        BenefitsAdminAccount.objects.bulk_update(
+            changed, ["name", "classification", "account_type", "active", "office_name", "last_modified_on", "refreshed_at"]
+        )
         BenefitsAdminAccount.objects.exclude(account_id__in=seen).delete()
-        audit(actor=actor, action=AuditLog.Action.SYNC, model=BenefitsAdminAccount, object_repr="benefits-admin accounts",
-              summary=f"Refreshed the list of benefits-admin accounts: {len(seen)} ({len(new)} new)")
+        audit(
+            actor=actor,
+            action=AuditLog.Action.SYNC,
+            model=BenefitsAdminAccount,
+            object_repr="benefits-admin accounts",
+            summary=f"Refreshed the list of benefits-admin accounts: {len(seen)} ({len(new)} new)",
+        )
     return len(seen)
 
 
@@ -62,20 +73,40 @@ def _group_fields(account: dict, contacts: list[dict]) -> dict:
     address = account.get("mainAddress") or {}
     addresses = []
     if address.get("street1"):
-        addresses.append({"kind": "mailing", "line1": address["street1"], "line2": address.get("street2") or "",
-                          "city": address.get("city") or "", "state": address.get("state") or "", "zip_code": address.get("zip") or ""})
+        addresses.append(
+            {
+                "kind": "mailing",
+                "line1": address["street1"],
+                "line2": address.get("street2") or "",
+                "city": address.get("city") or "",
+                "state": address.get("state") or "",
+                "zip_code": address.get("zip") or "",
+            }
+        )
     people = []
     for c in contacts:
         person = c.get("contact") or {}
         phones = person.get("phones") or []
-        people.append({"name": contact_name(person.get("firstName"), person.get("lastName")), "title": c.get("title") or "",
-                       "email": person.get("email") or "", "phone": phones[0].get("number", "") if phones else "",
-                       "is_primary": bool(c.get("primary"))})
-    return {"name": info.get("accountName") or f"Account {account['accountID']}", "dba": info.get("DBA") or "",
-            "account_number": f"BA-{account['accountID']}", "federal_ein": common.get("taxpayerID") or "",
-            "sic_code": info.get("SICCode") or "", "employee_count": info.get("numberOfFTEs"),
-            "status": EmployerGroup.Status.ACTIVE if account.get("active", True) else EmployerGroup.Status.INACTIVE,
-            "addresses": addresses, "contacts": people}
+        people.append(
+            {
+                "name": contact_name(person.get("firstName"), person.get("lastName")),
+                "title": c.get("title") or "",
+                "email": person.get("email") or "",
+                "phone": phones[0].get("number", "") if phones else "",
+                "is_primary": bool(c.get("primary")),
+            }
+        )
+    return {
+        "name": info.get("accountName") or f"Account {account['accountID']}",
+        "dba": info.get("DBA") or "",
+        "account_number": f"BA-{account['accountID']}",
+        "federal_ein": common.get("taxpayerID") or "",
+        "sic_code": info.get("SICCode") or "",
+        "employee_count": info.get("numberOfFTEs"),
+        "status": EmployerGroup.Status.ACTIVE if account.get("active", True) else EmployerGroup.Status.INACTIVE,
+        "addresses": addresses,
+        "contacts": people,
+    }
 
 
 def ams_customer_id(account: dict) -> str:
@@ -101,8 +132,9 @@ def _already_linked(account_id: int) -> None:
 def remote_plans_store(account_id: int, products: list[dict], rates: dict[int, dict]) -> None:
     """Keep the last seen copy of an account's products (for choosing and previews)."""
     for product in products:
-        RemotePlan.objects.update_or_create(product_id=product["productID"], defaults={
-            "account_id": account_id, "data": product, "rate": rates.get(product["productID"]) or {}})
+        RemotePlan.objects.update_or_create(
+            product_id=product["productID"], defaults={"account_id": account_id, "data": product, "rate": rates.get(product["productID"]) or {}}
+        )
 
 
 def fetch_account_plans(client: BenefitPointClient, account_id: int) -> tuple[list[dict], dict[int, dict]]:
@@ -141,11 +173,16 @@ def account_import(*, actor: User | None, account_id: int, group: EmployerGroup 
     ams_group = ams_linked_group(account)
     if ams_group is not None and group is not None and group != ams_group:
         url = reverse("admin:plans_employergroup_change", args=[ams_group.pk])
-        raise ValidationError({"group": f"Account {account_id} is AMS customer {ams_customer_id(account)}, which is "
-                                        f"{ams_group.name} here ({url}): import it into that group."})
+        raise ValidationError(
+            {
+                "group": f"Account {account_id} is AMS customer {ams_customer_id(account)}, which is "
+                f"{ams_group.name} here ({url}): import it into that group."
+            }
+        )
     if ams_group is not None and AccountLink.objects.filter(group=ams_group).exists():
-        raise ValidationError({"group": f"{ams_group.name} (AMS customer {ams_customer_id(account)}) is linked to another "
-                                        "benefits-admin account already."})
+        raise ValidationError(
+            {"group": f"{ams_group.name} (AMS customer {ams_customer_id(account)}) is linked to another benefits-admin account already."}
+        )
     group = group or ams_group
     with transaction.atomic():
         _already_linked(account_id)  # again, inside the transaction: a concurrent import lost the race
@@ -155,18 +192,25 @@ def account_import(*, actor: User | None, account_id: int, group: EmployerGroup 
         external_id_link(obj=group, system=System.BENEFITS_ADMIN, object_type="account", external_id=str(account_id))
         link = AccountLink.objects.create(group=group, account_id=account_id, account_name=fields["name"], created_by=actor)
         remote_plans_store(account_id, products, rates)
-        audit(actor=actor, action=AuditLog.Action.IMPORT, obj=link,
-              summary=f"Imported benefits-admin account {account_id} into {group.name} ({len(products)} plans there)"
-                      + (f", linked by its AMS customer id {ams_customer_id(account)}" if ams_group else ""),
-              data={"account_id": account_id, "group": group.pk, "at": timezone.now().isoformat()})
+        audit(
+            actor=actor,
+            action=AuditLog.Action.IMPORT,
+            obj=link,
+            summary=f"Imported benefits-admin account {account_id} into {group.name} ({len(products)} plans there)"
+            + (f", linked by its AMS customer id {ams_customer_id(account)}" if ams_group else ""),
+            data={"account_id": account_id, "group": group.pk, "at": timezone.now().isoformat()},
+        )
     return link
 
 
 def ams_account_links() -> dict[int, AccountLink]:
     """Links whose group is an AMS customer (an active AMS id), by benefits-admin account ID."""
-    return {link.account_id: link for link in AccountLink.objects.filter(
-        group__external_ids__system=System.AMS, group__external_ids__object_type="customer",
-        group__external_ids__status=ExternalId.Status.ACTIVE).select_related("group")}
+    return {
+        link.account_id: link
+        for link in AccountLink.objects.filter(
+            group__external_ids__system=System.AMS, group__external_ids__object_type="customer", group__external_ids__status=ExternalId.Status.ACTIVE
+        ).select_related("group")
+    }
 
 
 STAYS_THERE = "{what} edited in the benefits-admin system: stays there, won't reach the agency system (the AMS owns it)."

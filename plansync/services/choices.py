@@ -1,5 +1,6 @@
 """Per-plan choices of a linked group (don't sync / create it there / link with a chosen plan and a
 source of truth per details, benefits and rates), and the field-by-field preview of the first sync."""
+
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -76,12 +77,11 @@ def _validate(link: AccountLink, rows: list[Row]) -> dict[int, RemotePlan]:
             if row.product_id in products_seen:
                 errors.append(f"{label}: product {row.product_id} is chosen twice.")
             products_seen.add(row.product_id)
-    settled = PlanChoice.objects.filter(state__in=[State.SYNCED, State.REMOVED_THERE]).filter(
-        models_q(plans_seen, products_seen))
+    settled = PlanChoice.objects.filter(state__in=[State.SYNCED, State.REMOVED_THERE]).filter(models_q(plans_seen, products_seen))
     for existing in settled:
         row = next((r for r in rows if (r.plan and r.plan.pk == existing.plan_id) or (r.product_id and r.product_id == existing.product_id)), None)
         if row and row.choice != Choice.DONT_SYNC:
-            errors.append(f"{existing} is synced already: choose \"Don't sync\" to stop, then choose again.")
+            errors.append(f'{existing} is synced already: choose "Don\'t sync" to stop, then choose again.')
     if errors:
         raise ValidationError({"choices": errors})
     return remote
@@ -108,14 +108,26 @@ def plan_choices_save(*, actor: User | None, link: AccountLink, rows: list[Row])
             saved += list(existing)
             continue
         existing.delete()
-        choice = PlanChoice(link=link, plan=row.plan, product_id=row.product_id, choice=row.choice,
-                            truth_details=row.truth_details, truth_benefits=row.truth_benefits, truth_rates=row.truth_rates,
-                            state=State.ENDED if row.choice == Choice.DONT_SYNC else State.PENDING)
+        choice = PlanChoice(
+            link=link,
+            plan=row.plan,
+            product_id=row.product_id,
+            choice=row.choice,
+            truth_details=row.truth_details,
+            truth_benefits=row.truth_benefits,
+            truth_rates=row.truth_rates,
+            state=State.ENDED if row.choice == Choice.DONT_SYNC else State.PENDING,
+        )
         choice.full_clean()
         choice.save()
         saved.append(choice)
-    audit(actor=actor, action=AuditLog.Action.UPDATE, obj=link, summary=f"Plan choices saved ({len(rows)})",
-          data={"choices": [{"plan": r.plan.pk if r.plan else None, "product_id": r.product_id, "choice": r.choice} for r in rows]})
+    audit(
+        actor=actor,
+        action=AuditLog.Action.UPDATE,
+        obj=link,
+        summary=f"Plan choices saved ({len(rows)})",
+        data={"choices": [{"plan": r.plan.pk if r.plan else None, "product_id": r.product_id, "choice": r.choice} for r in rows]},
+    )
     return saved
 
 
@@ -138,17 +150,21 @@ def plan_choices_preview(*, link: AccountLink, rows: list[Row]) -> list[dict]:
         elif row.choice == Choice.CREATE_THERE:
             source, side = (local, Side.BENEFITS_ADMIN) if local else (there, Side.AGENCYDESK)
             entry["action"] = f"Creates the plan in {SIDE_LABELS[side]}."
-            entry["changes"] = [{"field": FIELD_LABELS[f], "side": SIDE_LABELS[side], "old": "—", "new": display(f, v)}
-                                for f, v in source.items()]
+            entry["changes"] = [{"field": FIELD_LABELS[f], "side": SIDE_LABELS[side], "old": "—", "new": display(f, v)} for f, v in source.items()]
         else:
             choice = PlanChoice(truth_details=row.truth_details, truth_benefits=row.truth_benefits, truth_rates=row.truth_rates)
             push, pull = first_sync_split(choice, local, there)
-            entry["action"] = "Links the two plans; the source of truth overwrites the other side." if push or pull else \
-                "Links the two plans; they agree on every field."
-            entry["changes"] = (
-                [{"field": FIELD_LABELS[f], "side": SIDE_LABELS[Side.BENEFITS_ADMIN], "old": display(f, there.get(f)),
-                  "new": display(f, v)} for f, v in push.items()]
-                + [{"field": FIELD_LABELS[f], "side": SIDE_LABELS[Side.AGENCYDESK], "old": display(f, local.get(f)),
-                    "new": display(f, v)} for f, v in pull.items()])
+            entry["action"] = (
+                "Links the two plans; the source of truth overwrites the other side."
+                if push or pull
+                else "Links the two plans; they agree on every field."
+            )
+            entry["changes"] = [
+                {"field": FIELD_LABELS[f], "side": SIDE_LABELS[Side.BENEFITS_ADMIN], "old": display(f, there.get(f)), "new": display(f, v)}
+                for f, v in push.items()
+            ] + [
+                {"field": FIELD_LABELS[f], "side": SIDE_LABELS[Side.AGENCYDESK], "old": display(f, local.get(f)), "new": display(f, v)}
+                for f, v in pull.items()
+            ]
         out.append(entry)
     return out

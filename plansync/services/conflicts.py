@@ -1,4 +1,5 @@
 """A person's side of the sync: "Sync now" for a group, and resolving a conflict or a removal."""
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -31,8 +32,11 @@ def conflict_resolve(*, actor: User | None, conflict: PlanSyncConflict, resoluti
     conflict = Conflict.objects.select_for_update(of=("self",)).select_related("choice__plan", "choice__link").get(pk=conflict.pk)
     if conflict.status != Conflict.Status.OPEN:
         raise ValidationError({"resolution": "This conflict is resolved already."})
-    allowed = ([Conflict.Resolution.AGENCYDESK, Conflict.Resolution.BENEFITS_ADMIN] if conflict.kind == Conflict.Kind.FIELD
-               else [Conflict.Resolution.KEEP, Conflict.Resolution.ARCHIVE])
+    allowed = (
+        [Conflict.Resolution.AGENCYDESK, Conflict.Resolution.BENEFITS_ADMIN]
+        if conflict.kind == Conflict.Kind.FIELD
+        else [Conflict.Resolution.KEEP, Conflict.Resolution.ARCHIVE]
+    )
     if resolution not in allowed:
         raise ValidationError({"resolution": f"Choose one of: {', '.join(Conflict.Resolution(r).label for r in allowed)}."})
     choice = conflict.choice
@@ -51,15 +55,23 @@ def conflict_resolve(*, actor: User | None, conflict: PlanSyncConflict, resoluti
         choice.save(update_fields=["snapshot", "local_version", "needs_pull", "needs_rate_pull", "updated_at"])
     else:
         if resolution == Conflict.Resolution.ARCHIVE and choice.plan_id:
-            plan_update(actor=actor, plan=choice.plan, data={"status": Plan.Status.CANCELLED,
-                                                             "cancellation_date": choice.plan.cancellation_date or timezone.localdate()})
+            plan_update(
+                actor=actor,
+                plan=choice.plan,
+                data={"status": Plan.Status.CANCELLED, "cancellation_date": choice.plan.cancellation_date or timezone.localdate()},
+            )
         choice.state = PlanChoice.State.ENDED
         choice.save(update_fields=["state", "updated_at"])
     conflict.status, conflict.resolution = Conflict.Status.RESOLVED, resolution
     conflict.resolved_by, conflict.resolved_at = actor if actor and actor.pk else None, timezone.now()
     conflict.save()
-    audit(actor=actor, action=AuditLog.Action.UPDATE, obj=conflict,
-          summary=f"Resolved: {conflict.get_resolution_display()}", data={"field": conflict.field, "resolution": resolution})
+    audit(
+        actor=actor,
+        action=AuditLog.Action.UPDATE,
+        obj=conflict,
+        summary=f"Resolved: {conflict.get_resolution_display()}",
+        data={"field": conflict.field, "resolution": resolution},
+    )
     if conflict.kind == Conflict.Kind.FIELD:
         plan_sync_request(actor=actor, link=choice.link, trigger=PlanSyncRun.Trigger.RESOLVE)
     return conflict

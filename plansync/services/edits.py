@@ -2,6 +2,7 @@
 from ``PlansyncConfig.ready()``; plans never imports plansync) inside the transaction that changed the plan,
 and a run of its group is queued there -- the outbox: the run row commits with the edit, its message is sent
 after commit. The hourly pass stays the safety net. The sync's own writes here (``sync_writes()``) queue nothing."""
+
 import contextlib
 import contextvars
 from collections.abc import Iterator
@@ -28,9 +29,11 @@ def plan_changed(plan: Plan) -> None:
     if _sync_writing.get():
         return
     syncing = [PlanChoice.State.PENDING, PlanChoice.State.SYNCED]
-    link_id = (PlanChoice.objects.filter(plan=plan, state__in=syncing).values_list("link_id", flat=True).first()
-               or (PlanChoice.objects.filter(plan_id=plan.renewed_from_id, state=PlanChoice.State.SYNCED)
-                   .values_list("link_id", flat=True).first() if plan.renewed_from_id else None))
+    link_id = PlanChoice.objects.filter(plan=plan, state__in=syncing).values_list("link_id", flat=True).first() or (
+        PlanChoice.objects.filter(plan_id=plan.renewed_from_id, state=PlanChoice.State.SYNCED).values_list("link_id", flat=True).first()
+        if plan.renewed_from_id
+        else None
+    )
     if link_id is not None:
         from .runs import plan_sync_queue
 

@@ -3,6 +3,7 @@ watermark, a small overlap re-read and deduplicated against each plan's last see
 our own writes coming back are recognised): flags plans to pull, follows new renewals and deletions, and
 hands plans added there for an AMS customer's account to ``ams`` as policies. Calls there happen outside
 any transaction; what they found is written in short ones."""
+
 import contextlib
 from datetime import timedelta
 
@@ -28,8 +29,7 @@ def changes_intake(client: BenefitPointClient) -> int:
     """Read what changed there since the watermark (one call) and flag it; returns the changes seen."""
     cursor, _ = SyncCursor.objects.get_or_create(name="benefits_admin")
     overlap = timedelta(seconds=settings.PLANSYNC_WATERMARK_OVERLAP_SECONDS)
-    start = cursor.watermark or (AccountLink.objects.order_by("created_at").values_list("created_at", flat=True).first()
-                                 or timezone.now())
+    start = cursor.watermark or (AccountLink.objects.order_by("created_at").values_list("created_at", flat=True).first() or timezone.now())
     summary = client.find_changes(start - overlap, ["Product", "Rate", "Account", "Account_Contact"])
     products, rates, deleted, edited = {}, {}, set(), {"Account": set(), "Account_Contact": set()}
     for m in summary.get("modifications") or []:
@@ -79,14 +79,22 @@ def _new_products(client: BenefitPointClient, product_ids: list[int]) -> None:
         product = client.get_product(product_id)
         RemotePlan.objects.update_or_create(product_id=product_id, defaults={"account_id": product["accountID"], "data": product})
         link = links.get(product["accountID"])
-        parent = PlanChoice.objects.filter(product_id=product.get("parentProductID"), state=State.SYNCED).first() \
-            if product.get("parentProductID") else None
+        parent = (
+            PlanChoice.objects.filter(product_id=product.get("parentProductID"), state=State.SYNCED).first()
+            if product.get("parentProductID")
+            else None
+        )
         if link and parent:
             try:
                 with transaction.atomic():  # a concurrent pass may have followed the same renewal
-                    PlanChoice.objects.create(link=link, product_id=product_id, choice=Choice.CREATE_THERE,
-                                              truth_details=parent.truth_details, truth_benefits=parent.truth_benefits,
-                                              truth_rates=parent.truth_rates)
+                    PlanChoice.objects.create(
+                        link=link,
+                        product_id=product_id,
+                        choice=Choice.CREATE_THERE,
+                        truth_details=parent.truth_details,
+                        truth_benefits=parent.truth_benefits,
+                        truth_rates=parent.truth_rates,
+                    )
             except IntegrityError:
                 pass
 
@@ -94,8 +102,9 @@ def _new_products(client: BenefitPointClient, product_ids: list[int]) -> None:
 def flag_removed(choice: PlanChoice, why: str) -> None:
     choice.state = State.REMOVED_THERE
     choice.save(update_fields=["state", "updated_at"])
-    PlanSyncConflict.objects.get_or_create(choice=choice, field="", status=PlanSyncConflict.Status.OPEN,
-                                           defaults={"kind": PlanSyncConflict.Kind.REMOVED, "remote_value": why})
+    PlanSyncConflict.objects.get_or_create(
+        choice=choice, field="", status=PlanSyncConflict.Status.OPEN, defaults={"kind": PlanSyncConflict.Kind.REMOVED, "remote_value": why}
+    )
 
 
 def plans_to_ams(client: BenefitPointClient, product_ids: set[int]) -> int:
@@ -110,9 +119,12 @@ def plans_to_ams(client: BenefitPointClient, product_ids: set[int]) -> int:
     if not links:
         return 0
     pending = Q(product_id__in=product_ids) | Q(ams_insert_started_at__isnull=False)  # + an earlier attempt's
-    remotes = [r for r in RemotePlan.objects.filter(pending, account_id__in=list(links), ams_policy_id="")
-               if not (r.data.get("policyIntegrationInfo") or {}).get("amsPolicyID")
-               and (parse_datetime(r.data.get("createdOn") or "") or timezone.now()) >= links[r.account_id].created_at]
+    remotes = [
+        r
+        for r in RemotePlan.objects.filter(pending, account_id__in=list(links), ams_policy_id="")
+        if not (r.data.get("policyIntegrationInfo") or {}).get("amsPolicyID")
+        and (parse_datetime(r.data.get("createdOn") or "") or timezone.now()) >= links[r.account_id].created_at
+    ]
     if not remotes:
         return 0
     added = 0
@@ -120,8 +132,13 @@ def plans_to_ams(client: BenefitPointClient, product_ids: set[int]) -> int:
     for remote in remotes:
         first = RemotePlan.objects.filter(pk=remote.pk, ams_insert_started_at__isnull=True).update(ams_insert_started_at=timezone.now())
         try:
-            policy_id = group_policy_add(group=links[remote.account_id].group, plan={**remote.data, "productID": remote.product_id},
-                                         record=remote, retried=not first, client=ams)
+            policy_id = group_policy_add(
+                group=links[remote.account_id].group,
+                plan={**remote.data, "productID": remote.product_id},
+                record=remote,
+                retried=not first,
+                client=ams,
+            )
         except IntegrationError:
             continue
         RemotePlan.objects.filter(pk=remote.pk).update(ams_policy_id=policy_id)

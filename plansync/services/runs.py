@@ -12,6 +12,7 @@
   a plan the far side could not take now (unavailable) makes the run retry by the one retry policy, a
   plan it refused (or we can't map) fails with the reason.
 """
+
 import contextlib
 import logging
 from datetime import timedelta
@@ -53,6 +54,7 @@ def _line(text: str) -> str:
 
 # --- requests ------------------------------------------------------------------------------------------
 
+
 def plan_sync_queue(*, link_ids: list[int], trigger: str, actor: User | None = None, enqueue: bool = True) -> dict[int, PlanSyncRun]:
     """A waiting run for each of ``link_ids`` (the group's queued or retrying one joined, else a new one),
     enqueued after the caller's transaction commits (one message per run: edits joining a run send none); by
@@ -66,9 +68,13 @@ def plan_sync_queue(*, link_ids: list[int], trigger: str, actor: User | None = N
         Run.objects.filter(pk__in=due, status=Status.RETRYING).update(next_try_at=now)
     lease = now + timedelta(seconds=settings.PLANSYNC_QUEUED_LEASE_SECONDS)
     line = _line(f"Queued ({Run.Trigger(trigger).label}{f', by {actor}' if actor and actor.pk else ''}).")
-    new = Run.objects.bulk_create([Run(link_id=link_id, trigger=trigger, requested_by=actor if actor and actor.pk else None,
-                                       lease_until=lease, history=[line])
-                                   for link_id in dict.fromkeys(link_ids) if link_id not in waiting])
+    new = Run.objects.bulk_create(
+        [
+            Run(link_id=link_id, trigger=trigger, requested_by=actor if actor and actor.pk else None, lease_until=lease, history=[line])
+            for link_id in dict.fromkeys(link_ids)
+            if link_id not in waiting
+        ]
+    )
     if enqueue:  # a joined run has its message already (unless waiting for a later retry); a person's click sends one
         asked = trigger in (Run.Trigger.MANUAL, Run.Trigger.RESOLVE)
         on_commit_enqueue(_task(), [run.pk for run in new] + ([run.pk for run in waiting.values()] if asked else due))
@@ -77,19 +83,22 @@ def plan_sync_queue(*, link_ids: list[int], trigger: str, actor: User | None = N
 
 # --- the hourly pass -----------------------------------------------------------------------------------
 
+
 def links_with_work() -> set[int]:
     """Groups with something to do: flagged or pending choices, local edits, local renewals of synced plans."""
-    ids = set(PlanChoice.objects.filter(Q(needs_pull=True) | Q(needs_rate_pull=True) | Q(state=State.PENDING))
-              .values_list("link_id", flat=True))
-    ids |= set(PlanChoice.objects.filter(state=State.SYNCED, plan__isnull=False).exclude(plan__version=F("local_version"))
-               .values_list("link_id", flat=True))
-    ids |= set(Plan.objects.filter(plan_sync_choice__isnull=True, renewed_from__plan_sync_choice__state=State.SYNCED,
-                                   group__benefits_admin_link__isnull=False).values_list("group__benefits_admin_link", flat=True))
+    ids = set(PlanChoice.objects.filter(Q(needs_pull=True) | Q(needs_rate_pull=True) | Q(state=State.PENDING)).values_list("link_id", flat=True))
+    ids |= set(
+        PlanChoice.objects.filter(state=State.SYNCED, plan__isnull=False).exclude(plan__version=F("local_version")).values_list("link_id", flat=True)
+    )
+    ids |= set(
+        Plan.objects.filter(
+            plan_sync_choice__isnull=True, renewed_from__plan_sync_choice__state=State.SYNCED, group__benefits_admin_link__isnull=False
+        ).values_list("group__benefits_admin_link", flat=True)
+    )
     return ids
 
 
-def plan_sync_pass(*, trigger: str = Run.Trigger.HOURLY, actor: User | None = None,
-                   link_ids: list[int] | None = None) -> list[PlanSyncRun]:
+def plan_sync_pass(*, trigger: str = Run.Trigger.HOURLY, actor: User | None = None, link_ids: list[int] | None = None) -> list[PlanSyncRun]:
     """One pass with one session: intake, then a run for each group with work (or for ``link_ids``), each
     run by this worker; returns them (a group whose previous run is still running: its run waits, queued)."""
     try:
@@ -117,14 +126,27 @@ def plan_sync_pass(*, trigger: str = Run.Trigger.HOURLY, actor: User | None = No
         with ReadAhead(client, ahead) if client is not None else _nothing() as reads:
             for pk in targets:
                 renews = links[pk].group_id in renewing
-                done = plan_sync_run(run_id=queued[pk].pk, client=client, unavailable=unavailable, note=note, reads=reads,
-                                     follow_renewals=renews, choices=None if renews else preload.get(pk, []), check=pk in busy)
+                done = plan_sync_run(
+                    run_id=queued[pk].pk,
+                    client=client,
+                    unavailable=unavailable,
+                    note=note,
+                    reads=reads,
+                    follow_renewals=renews,
+                    choices=None if renews else preload.get(pk, []),
+                    check=pk in busy,
+                )
                 runs.append(done or Run.objects.get(pk=queued[pk].pk))
     if runs:
         failed = sum(r.status == Status.FAILED for r in runs)
-        audit(actor=actor, action=AuditLog.Action.SYNC, model=AccountLink, object_repr=f"{len(runs)} groups",
-              summary=f"Plan sync pass ({Run.Trigger(trigger).label}): {len(runs)} runs, {failed} failed",
-              data={"runs": [r.pk for r in runs]})
+        audit(
+            actor=actor,
+            action=AuditLog.Action.SYNC,
+            model=AccountLink,
+            object_repr=f"{len(runs)} groups",
+            summary=f"Plan sync pass ({Run.Trigger(trigger).label}): {len(runs)} runs, {failed} failed",
+            data={"runs": [r.pk for r in runs]},
+        )
     return runs
 
 
@@ -137,6 +159,7 @@ class _nothing:
 
 
 # --- one run -------------------------------------------------------------------------------------------
+
 
 def _claim(run_id: int, *, check: bool = True) -> PlanSyncRun | None:
     """Take run ``run_id`` for this worker, unless its group's previous run is still running (then it
@@ -152,22 +175,38 @@ def _claim(run_id: int, *, check: bool = True) -> PlanSyncRun | None:
             running = True
     if running:
         Run.objects.filter(pk=run_id, status=Status.QUEUED).exclude(reason__startswith="Waiting").update(
-            reason="Waiting: the previous run of this group is still running (runs never overlap); this one starts when it ends.")
+            reason="Waiting: the previous run of this group is still running (runs never overlap); this one starts when it ends."
+        )
         return None
     if run is None:
         return None
     stopped = run.tries > 1 and run.items.filter(status=Item.Status.RUNNING, run_try__lt=run.tries).update(
-        status=Item.Status.FAILED, reason=f"Stopped before its outcome was recorded (its worker stopped); try {run.tries} picks the plan up again.")
+        status=Item.Status.FAILED, reason=f"Stopped before its outcome was recorded (its worker stopped); try {run.tries} picks the plan up again."
+    )
     # Written with the try's outcome (a try that dies leaves the sweep's reason, read by the next one).
-    run.history = [*run.history, _line(f"Try {run.tries} started" + (f" after: {run.reason}" if run.tries > 1 and run.reason else "")
-                                       + (f" ({stopped} plan{'s' * (stopped != 1)} of the last try had no recorded outcome)"
-                                          if stopped else "") + ".")]
+    run.history = [
+        *run.history,
+        _line(
+            f"Try {run.tries} started"
+            + (f" after: {run.reason}" if run.tries > 1 and run.reason else "")
+            + (f" ({stopped} plan{'s' * (stopped != 1)} of the last try had no recorded outcome)" if stopped else "")
+            + "."
+        ),
+    ]
     return run
 
 
-def plan_sync_run(*, run_id: int, client: BenefitPointClient | None = None, unavailable: IntegrationError | None = None,
-                  note: str = "", reads: ReadAhead | None = None, follow_renewals: bool = True,
-                  choices: list[PlanChoice] | None = None, check: bool = True) -> PlanSyncRun | None:
+def plan_sync_run(
+    *,
+    run_id: int,
+    client: BenefitPointClient | None = None,
+    unavailable: IntegrationError | None = None,
+    note: str = "",
+    reads: ReadAhead | None = None,
+    follow_renewals: bool = True,
+    choices: list[PlanChoice] | None = None,
+    check: bool = True,
+) -> PlanSyncRun | None:
     """Claim run ``run_id`` and sync its group's plans; None when it was not claimable (finished, taken,
     waiting for the group's running run) or its lease was lost. Without ``client`` (a task), it opens its
     own session and reads what changed there first."""
@@ -190,8 +229,9 @@ def plan_sync_run(*, run_id: int, client: BenefitPointClient | None = None, unav
     return _run(client, run, note=note, reads=reads, follow_renewals=follow_renewals, choices=choices)
 
 
-def _run(client: BenefitPointClient, run: PlanSyncRun, *, note: str, reads: ReadAhead | None, follow_renewals: bool,
-         choices: list[PlanChoice] | None) -> PlanSyncRun | None:
+def _run(
+    client: BenefitPointClient, run: PlanSyncRun, *, note: str, reads: ReadAhead | None, follow_renewals: bool, choices: list[PlanChoice] | None
+) -> PlanSyncRun | None:
     calls = client.calls
     try:
         with job_lease_kept(run, lease_seconds=settings.PLANSYNC_RUN_LEASE_SECONDS):
@@ -200,12 +240,12 @@ def _run(client: BenefitPointClient, run: PlanSyncRun, *, note: str, reads: Read
         log.warning("plan sync run %s: lease lost; a newer try owns it", run.pk)
         return None
     n = counts["plans"]
-    summary = (f"{n} plan{'s' * (n != 1)} with changes: {counts['changed']} changed, {counts['conflicts']} with conflicts, "
-               f"{counts['failed']} failed.")
+    summary = f"{n} plan{'s' * (n != 1)} with changes: {counts['changed']} changed, {counts['conflicts']} with conflicts, {counts['failed']} failed."
     made = client.calls - calls
     if transient is not None:
-        error = TransientError(f"{summary} The {SYSTEM} was unavailable for {counts['transient']} of them "
-                               f"({transient.message})", retry_after=transient.retry_after)
+        error = TransientError(
+            f"{summary} The {SYSTEM} was unavailable for {counts['transient']} of them ({transient.message})", retry_after=transient.retry_after
+        )
         return _retry_later(run, error, calls=made, line=f"Try {run.tries}: {summary} Retried later: {transient.message}")
     reason = " ".join(filter(None, [summary, note]))
     status = Status.FAILED if counts["failed"] else Status.SUCCEEDED
@@ -215,9 +255,15 @@ def _run(client: BenefitPointClient, run: PlanSyncRun, *, note: str, reads: Read
 
 def _retry_later(run: PlanSyncRun, error: TransientError, *, calls: int, line: str) -> PlanSyncRun | None:
     """Retrying, due by the one retry policy (Failed once its window is over); the next waiting run may start."""
-    done = attempt_retry_later(run, error=error, system=SYSTEM, lease_seconds=settings.PLANSYNC_RUN_LEASE_SECONDS,
-                               task=_task(), http_calls=min(MAX_CALLS, run.http_calls + calls),
-                               history=[*run.history, _line(line)])
+    done = attempt_retry_later(
+        run,
+        error=error,
+        system=SYSTEM,
+        lease_seconds=settings.PLANSYNC_RUN_LEASE_SECONDS,
+        task=_task(),
+        http_calls=min(MAX_CALLS, run.http_calls + calls),
+        history=[*run.history, _line(line)],
+    )
     if done is not None:
         _hand_over(done)
     return done
@@ -229,8 +275,9 @@ def _hand_over(run: PlanSyncRun) -> None:
     on_commit_enqueue(_task(), list(waiting))
 
 
-def _sync_plans(client: BenefitPointClient, run: PlanSyncRun, *, reads: ReadAhead | None, follow_renewals: bool,
-                choices: list[PlanChoice] | None) -> tuple[dict, TransientError | None]:
+def _sync_plans(
+    client: BenefitPointClient, run: PlanSyncRun, *, reads: ReadAhead | None, follow_renewals: bool, choices: list[PlanChoice] | None
+) -> tuple[dict, TransientError | None]:
     """Each plan of the run's group with work, in turn; its outcome recorded on its own. Returns the counts
     and the last error of a plan the far side could not take now (None: none)."""
     link = run.link
@@ -242,9 +289,17 @@ def _sync_plans(client: BenefitPointClient, run: PlanSyncRun, *, reads: ReadAhea
     unnamed = [c.product_id for c in work if not c.plan_id]
     names = dict(RemotePlan.objects.filter(product_id__in=unnamed).values_list("product_id", "data__name")) if unnamed else {}
     # Every plan with work shows Running at once; each one is recorded in its own transaction.
-    items = PlanSyncItem.objects.bulk_create([
-        PlanSyncItem(run=run, run_try=run.tries, choice=c, plan_label=(str(c) if c.plan_id else f"{names.get(c.product_id) or 'Plan'} "
-                                                                        f"(benefits-admin {c.product_id})")[:250]) for c in work])
+    items = PlanSyncItem.objects.bulk_create(
+        [
+            PlanSyncItem(
+                run=run,
+                run_try=run.tries,
+                choice=c,
+                plan_label=(str(c) if c.plan_id else f"{names.get(c.product_id) or 'Plan'} (benefits-admin {c.product_id})")[:250],
+            )
+            for c in work
+        ]
+    )
     counts = {"plans": len(items), "changed": 0, "failed": 0, "conflicts": 0, "transient": 0}
     transient = None
     for choice, item in zip(work, items, strict=True):
@@ -279,42 +334,54 @@ def _messages(exc: ValidationError) -> str:
 
 def _choices(link_ids: list[int]) -> dict[int, list[PlanChoice]]:
     """The syncing plan choices of these groups, with what a run reads of them, by group."""
-    open_conflicts = Prefetch("conflicts", queryset=PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN),
-                              to_attr="open_conflicts")
+    open_conflicts = Prefetch("conflicts", queryset=PlanSyncConflict.objects.filter(status=PlanSyncConflict.Status.OPEN), to_attr="open_conflicts")
     by_link: dict[int, list[PlanChoice]] = {}
     if link_ids:
-        for choice in (PlanChoice.objects.filter(link_id__in=link_ids, state__in=[State.PENDING, State.SYNCED])
-                       .select_related("link__group", "plan__carrier", "plan__renewed_from")
-                       .prefetch_related("plan__rates", open_conflicts).order_by("pk")):
+        for choice in (
+            PlanChoice.objects.filter(link_id__in=link_ids, state__in=[State.PENDING, State.SYNCED])
+            .select_related("link__group", "plan__carrier", "plan__renewed_from")
+            .prefetch_related("plan__rates", open_conflicts)
+            .order_by("pk")
+        ):
             by_link.setdefault(choice.link_id, []).append(choice)
     return by_link
 
 
 def _groups_with_local_renewals() -> set[int]:
-    return set(Plan.objects.filter(plan_sync_choice__isnull=True, renewed_from__plan_sync_choice__state=State.SYNCED)
-               .values_list("group_id", flat=True))
+    return set(
+        Plan.objects.filter(plan_sync_choice__isnull=True, renewed_from__plan_sync_choice__state=State.SYNCED).values_list("group_id", flat=True)
+    )
 
 
 def _local_renewals(link: AccountLink) -> None:
     """A plan renewed here from a synced plan follows it there (created with ``parentProductID``)."""
-    for plan in Plan.objects.filter(group=link.group, plan_sync_choice__isnull=True,
-                                    renewed_from__plan_sync_choice__state=State.SYNCED).select_related("renewed_from__plan_sync_choice"):
+    for plan in Plan.objects.filter(
+        group=link.group, plan_sync_choice__isnull=True, renewed_from__plan_sync_choice__state=State.SYNCED
+    ).select_related("renewed_from__plan_sync_choice"):
         parent = plan.renewed_from.plan_sync_choice
-        PlanChoice.objects.create(link=link, plan=plan, choice=Choice.CREATE_THERE, truth_details=parent.truth_details,
-                                  truth_benefits=parent.truth_benefits, truth_rates=parent.truth_rates)
+        PlanChoice.objects.create(
+            link=link,
+            plan=plan,
+            choice=Choice.CREATE_THERE,
+            truth_details=parent.truth_details,
+            truth_benefits=parent.truth_benefits,
+            truth_rates=parent.truth_rates,
+        )
 
 
 def _has_work(choice: PlanChoice) -> bool:
-    return (choice.state == State.PENDING or choice.needs_pull or choice.needs_rate_pull
-            or (choice.plan_id is not None and choice.plan.version != choice.local_version))
+    return (
+        choice.state == State.PENDING
+        or choice.needs_pull
+        or choice.needs_rate_pull
+        or (choice.plan_id is not None and choice.plan.version != choice.local_version)
+    )
 
 
 # --- the sweep -----------------------------------------------------------------------------------------
 
+
 def plan_sync_sweep(*, now=None) -> int:
     """Beat, every minute: runs nobody holds (their worker died, or their message was lost) are queued and
     sent again (``core.jobs.jobs_sweep``); the next try picks up where the last one stopped."""
-    return jobs_sweep(Run, enqueue=lambda pk: _task().delay(pk), queued_lease_seconds=settings.PLANSYNC_QUEUED_LEASE_SECONDS,
-                      now=now)
-
-
+    return jobs_sweep(Run, enqueue=lambda pk: _task().delay(pk), queued_lease_seconds=settings.PLANSYNC_QUEUED_LEASE_SECONDS, now=now)

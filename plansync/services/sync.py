@@ -13,6 +13,7 @@
 A worker that dies between 3 and 4 leaves the far side ahead of our record: the next try reads it back,
 finds its own values there (``pending_push``) or its marker, and records without writing twice.
 """
+
 import contextlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -61,9 +62,11 @@ def recording(run: PlanSyncRun):
 
 # --- reads there, a few at a time ----------------------------------------------------------------------
 
+
 @dataclass
 class Fetched:
     """What a plan's sync reads there (its product, its rate) before deciding; or why it could not."""
+
     product: dict | None = None
     rate: dict | None = None
     calls: int = 0
@@ -132,6 +135,7 @@ class ReadAhead:
 
 # --- one plan ----------------------------------------------------------------------------------------
 
+
 def _fetch(client: BenefitPointClient, product_id: int) -> tuple[dict, dict | None]:
     product = client.get_product(product_id)
     rates = client.find_rates(product_id)
@@ -139,8 +143,7 @@ def _fetch(client: BenefitPointClient, product_id: int) -> tuple[dict, dict | No
 
 
 def _change_list(values: dict, before: dict, direction: str) -> list[dict]:
-    return [{"field": FIELD_LABELS[f], "old": display(f, before.get(f)), "new": display(f, v), "direction": direction}
-            for f, v in values.items()]
+    return [{"field": FIELD_LABELS[f], "old": display(f, before.get(f)), "new": display(f, v), "direction": direction} for f, v in values.items()]
 
 
 def _intent(run: PlanSyncRun, choice: PlanChoice, push: dict) -> None:
@@ -171,9 +174,16 @@ def _write_there(client: BenefitPointClient, choice: PlanChoice, push: dict, loc
 
 
 def _create_rate(client: BenefitPointClient, product_id: int, values: dict, tiers: list[dict]) -> int:
-    return client.create_rate({"productID": product_id, "rateTypeID": values["productTypeID"] * 10 + 1,
-                               "description": "Monthly premium", "effectiveAsOf": values["effectiveAsOf"],
-                               "expirationOn": values["renewalOn"], "rateTiers": tiers})
+    return client.create_rate(
+        {
+            "productID": product_id,
+            "rateTypeID": values["productTypeID"] * 10 + 1,
+            "description": "Monthly premium",
+            "effectiveAsOf": values["effectiveAsOf"],
+            "expirationOn": values["renewalOn"],
+            "rateTiers": tiers,
+        }
+    )
 
 
 def _pull_here(choice: PlanChoice, pull: dict) -> Plan:
@@ -209,8 +219,7 @@ def _agreed(choice: PlanChoice, field: str, theirs):
     return pending[field] if field in pending and pending[field] == theirs else choice.snapshot.get(field)
 
 
-def sync_choice(client: BenefitPointClient, run: PlanSyncRun, choice: PlanChoice, item: PlanSyncItem,
-                fetched: Fetched | None = None) -> None:
+def sync_choice(client: BenefitPointClient, run: PlanSyncRun, choice: PlanChoice, item: PlanSyncItem, fetched: Fetched | None = None) -> None:
     """Bring one plan in step: read, decide, write there, record here. Raises ``Unmappable`` /
     ``ValidationError`` / ``IntegrationError`` (the outcome is recorded by the caller) or ``LeaseLost``.
     ``fetched``: what the pass read there for it already (else it is read now)."""
@@ -238,8 +247,7 @@ def sync_choice(client: BenefitPointClient, run: PlanSyncRun, choice: PlanChoice
             _item_done(item, action="Removed there: keep or archive?", changes=[])
         return
     open_conflicts = getattr(choice, "open_conflicts", None)  # prefetched (an empty list is an answer too)
-    open_fields = {c.field for c in (choice.conflicts.filter(status=PlanSyncConflict.Status.OPEN)
-                                     if open_conflicts is None else open_conflicts)}
+    open_fields = {c.field for c in (choice.conflicts.filter(status=PlanSyncConflict.Status.OPEN) if open_conflicts is None else open_conflicts)}
     push, pull, conflicts = {}, {}, {}
     for field in FIELDS:
         mine, theirs = local.get(field), remote.get(field)
@@ -265,14 +273,26 @@ def sync_choice(client: BenefitPointClient, run: PlanSyncRun, choice: PlanChoice
             if field not in conflicts and field not in open_fields:
                 snapshot[field] = local.get(field) if field in push or local.get(field) == remote.get(field) else remote.get(field)
         _settle(choice, snapshot=snapshot, plan=plan, product=product, rate=rate)
-        _item_done(item, changes=_change_list(pull, local, AGENCYDESK) + _change_list(push, remote, THERE),
-                   action=", ".join(filter(None, ["updated here" if pull else "", "updated there" if push else "",
-                                                  f"{len(conflicts)} conflict{'s' * (len(conflicts) != 1)}" if conflicts else ""]))
-                   or "no change")
+        _item_done(
+            item,
+            changes=_change_list(pull, local, AGENCYDESK) + _change_list(push, remote, THERE),
+            action=", ".join(
+                filter(
+                    None,
+                    [
+                        "updated here" if pull else "",
+                        "updated there" if push else "",
+                        f"{len(conflicts)} conflict{'s' * (len(conflicts) != 1)}" if conflicts else "",
+                    ],
+                )
+            )
+            or "no change",
+        )
 
 
-def _first_sync(client: BenefitPointClient, run: PlanSyncRun, choice: PlanChoice, local: dict | None, item: PlanSyncItem,
-                fetched: Fetched | None) -> None:
+def _first_sync(
+    client: BenefitPointClient, run: PlanSyncRun, choice: PlanChoice, local: dict | None, item: PlanSyncItem, fetched: Fetched | None
+) -> None:
     if choice.plan_id and not choice.product_id:
         return _create_there(client, run, choice, local, item)
     product, rate = fetched.product, fetched.rate
@@ -293,30 +313,35 @@ def _first_sync(client: BenefitPointClient, run: PlanSyncRun, choice: PlanChoice
         external_id_link(obj=plan, system=System.BENEFITS_ADMIN, object_type="product", external_id=str(choice.product_id))
         _settle(choice, snapshot={**local, **pull}, plan=plan, product=product, rate=rate)
         created_before = choice.choice == Choice.CREATE_THERE
-        _item_done(item, changes=_change_list(pull, local, AGENCYDESK) + _change_list(push, remote, THERE),
-                   action=("created there by an earlier try, now linked" if created_before else "linked")
-                   + (" and merged" if push or pull else ""))
+        _item_done(
+            item,
+            changes=_change_list(pull, local, AGENCYDESK) + _change_list(push, remote, THERE),
+            action=("created there by an earlier try, now linked" if created_before else "linked") + (" and merged" if push or pull else ""),
+        )
 
 
 def _create_here(run: PlanSyncRun, choice: PlanChoice, remote: dict, product: dict, rate: dict | None, item: PlanSyncItem) -> None:
     data, rates = local_changes(remote, None)
-    parent = PlanChoice.objects.filter(product_id=product.get("parentProductID")).select_related("plan").first() \
-        if product.get("parentProductID") else None
+    parent = (
+        PlanChoice.objects.filter(product_id=product.get("parentProductID")).select_related("plan").first()
+        if product.get("parentProductID")
+        else None
+    )
     renewed_from = parent.plan if parent and parent.plan and not Plan.objects.filter(renewed_from=parent.plan).exists() else None
     with recording(run):
         plan = plan_create(actor=None, rates=rates or [], renewed_from=renewed_from, group=choice.link.group, **data)
         external_id_link(obj=plan, system=System.BENEFITS_ADMIN, object_type="product", external_id=str(choice.product_id))
         _settle(choice, snapshot=remote, plan=plan, product=product, rate=rate)
-        _item_done(item, changes=_change_list(remote, {}, AGENCYDESK),
-                   action="created here" + (f" as the renewal of {renewed_from}" if renewed_from else ""))
+        _item_done(
+            item, changes=_change_list(remote, {}, AGENCYDESK), action="created here" + (f" as the renewal of {renewed_from}" if renewed_from else "")
+        )
 
 
 def _create_there(client: BenefitPointClient, run: PlanSyncRun, choice: PlanChoice, local: dict, item: PlanSyncItem) -> None:
     plan, key = choice.plan, marker(choice.plan)
     product_id = found = None
     if choice.create_started_at:  # an earlier try may have created it: look before creating again
-        product_id = found = client.find_product_by_marker(choice.link.account_id, key,
-                                                           choice.create_started_at - timedelta(minutes=10))
+        product_id = found = client.find_product_by_marker(choice.link.account_id, key, choice.create_started_at - timedelta(minutes=10))
     if product_id is None:
         with recording(run):  # the intent, committed before the create: a later try looks the marker up
             choice.create_started_at = timezone.now()
@@ -325,10 +350,16 @@ def _create_there(client: BenefitPointClient, run: PlanSyncRun, choice: PlanChoi
             item.save(update_fields=["action"])
         fields, tiers = remote_changes(local)
         parent = getattr(plan.renewed_from, "plan_sync_choice", None) if plan.renewed_from_id else None
-        product_id = client.create_product({
-            "accountID": choice.link.account_id, **fields, "premiumPaymentFrequency": "Monthly",
-            "policyOriginationReason": "Renewal" if parent and parent.product_id else "New",
-            "parentProductID": parent.product_id if parent else None, "planInfo": {"alternativePlanID": key}})
+        product_id = client.create_product(
+            {
+                "accountID": choice.link.account_id,
+                **fields,
+                "premiumPaymentFrequency": "Monthly",
+                "policyOriginationReason": "Renewal" if parent and parent.product_id else "New",
+                "parentProductID": parent.product_id if parent else None,
+                "planInfo": {"alternativePlanID": key},
+            }
+        )
     # Keep the id at once: whatever fails next, the plan is linked to what was created.
     PlanChoice.objects.filter(pk=choice.pk).update(product_id=product_id)
     choice.product_id = product_id

@@ -1,4 +1,5 @@
 """Mass creation in the admin: the confirmation page, the job page with live progress, resume."""
+
 import json
 
 from django.contrib import admin, messages
@@ -78,8 +79,7 @@ class MassCreationJobAdmin(admin.ModelAdmin):
     def has_resume_permission(self, request):
         return may_mass_create(request.user)
 
-    @admin.action(description="Send unfinished jobs' messages again (a job whose worker stopped is queued again by itself)",
-                  permissions=["resume"])
+    @admin.action(description="Send unfinished jobs' messages again (a job whose worker stopped is queued again by itself)", permissions=["resume"])
     def resume(self, request, queryset):
         resumed = sum(services.mass_creation_resume(actor=request.user, job=job) for job in queryset)
         self.message_user(request, f"{resumed} job{pluralize(resumed)} queued again.", messages.SUCCESS)
@@ -122,12 +122,23 @@ class MassCreationJobAdmin(admin.ModelAdmin):
         except ValidationError as exc:
             errors = errors or _messages(exc)
             criteria = criteria_shown(criteria)  # shown again, and put in links
-        return TemplateResponse(request, "admin/salesrecords/masscreationjob/confirm.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Create Sales Records",
-            "preview": preview, "errors": errors, "criteria": _sealed(criteria), "criteria_json": json.dumps(_sealed(criteria)),
-            "criteria_items": criteria_labels(criteria), "types": types, "search_url": search_url(criteria),
-            "selected_type": request.POST.get("record_type") or "",
-        })
+        return TemplateResponse(
+            request,
+            "admin/salesrecords/masscreationjob/confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Create Sales Records",
+                "preview": preview,
+                "errors": errors,
+                "criteria": _sealed(criteria),
+                "criteria_json": json.dumps(_sealed(criteria)),
+                "criteria_items": criteria_labels(criteria),
+                "types": types,
+                "search_url": search_url(criteria),
+                "selected_type": request.POST.get("record_type") or "",
+            },
+        )
 
     # --- the job page (its progress part is polled by htmx) -----------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -135,12 +146,21 @@ class MassCreationJobAdmin(admin.ModelAdmin):
         if job is None or not self.has_view_permission(request, job):
             raise PermissionDenied
         criteria = criteria_load(job.criteria, job.criteria_version)
-        return TemplateResponse(request, "admin/salesrecords/masscreationjob/job.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "title": str(job), "job": job,
-            **_live_context(job), "criteria_items": criteria_labels(criteria),
-            "search_url": search_url(criteria), "saved_search_url": saved_search_add_url(criteria),
-            "records_url": reverse("admin:salesrecords_salesrecord_changelist") + f"?job__id__exact={job.pk}",
-        })
+        return TemplateResponse(
+            request,
+            "admin/salesrecords/masscreationjob/job.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": str(job),
+                "job": job,
+                **_live_context(job),
+                "criteria_items": criteria_labels(criteria),
+                "search_url": search_url(criteria),
+                "saved_search_url": saved_search_add_url(criteria),
+                "records_url": reverse("admin:salesrecords_salesrecord_changelist") + f"?job__id__exact={job.pk}",
+            },
+        )
 
     def progress_view(self, request, pk):
         """JSON for programs; the job page's live part (HTML) for htmx."""
@@ -155,8 +175,13 @@ class MassCreationJobAdmin(admin.ModelAdmin):
 def _live_context(job) -> dict:
     progress = job_progress(job)
     return {
-        "job_title": str(job), "status": job.status, "queue": job.queue, "status_display": progress["status_display"],
-        "percent": progress["percent"], "finished": progress["finished"], "error": progress["reason"],
+        "job_title": str(job),
+        "status": job.status,
+        "queue": job.queue,
+        "status_display": progress["status_display"],
+        "percent": progress["percent"],
+        "finished": progress["finished"],
+        "error": progress["reason"],
         "poll_url": reverse("admin:salesrecords_masscreationjob_progress", args=[job.pk]),
         "facts": [
             ("Individuals found", "counting…" if progress["matched"] is None else progress["matched"], "job-matched"),
@@ -169,8 +194,9 @@ def _live_context(job) -> dict:
 
 def _messages(exc) -> list[str]:
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        return [f"{k.replace('_', ' ')}: {' '.join(v)}" if k not in ("__all__", "non_field_errors") else " ".join(v)
-                for k, v in exc.message_dict.items()]
+        return [
+            f"{k.replace('_', ' ')}: {' '.join(v)}" if k not in ("__all__", "non_field_errors") else " ".join(v) for k, v in exc.message_dict.items()
+        ]
     if isinstance(exc, ValidationError):
         return exc.messages
     if isinstance(exc, PermissionDenied | RateLimited) and str(exc):
@@ -181,13 +207,26 @@ def _messages(exc) -> list[str]:
 # --- the home's "Jobs running or failed" panel ---------------------------------------------------
 def _job_rows(request):
     Status = MassCreationJob.Status
-    jobs = job_list(user=request.user).filter(status__in=[*MassCreationJob.ACTIVE, Status.FAILED]).select_related(
-        "record_type")[:6]
-    return [home.HomeRow(f"Sales records: {job.record_type} (job #{job.pk})", detail=job.get_status_display(),
-                         url=reverse("admin:salesrecords_masscreationjob_change", args=[job.pk]),
-                         tone="failed" if job.status == Status.FAILED else "running") for job in jobs]
+    jobs = job_list(user=request.user).filter(status__in=[*MassCreationJob.ACTIVE, Status.FAILED]).select_related("record_type")[:6]
+    return [
+        home.HomeRow(
+            f"Sales records: {job.record_type} (job #{job.pk})",
+            detail=job.get_status_display(),
+            url=reverse("admin:salesrecords_masscreationjob_change", args=[job.pk]),
+            tone="failed" if job.status == Status.FAILED else "running",
+        )
+        for job in jobs
+    ]
 
 
-home.register(home.Panel(key="mass_creation_jobs", section=home.JOBS, title="Sales record creation",
-                         permission="salesrecords.view_masscreationjob", rows=_job_rows, empty="No job running or failed.",
-                         more_url=lambda request: reverse("admin:salesrecords_masscreationjob_changelist")))
+home.register(
+    home.Panel(
+        key="mass_creation_jobs",
+        section=home.JOBS,
+        title="Sales record creation",
+        permission="salesrecords.view_masscreationjob",
+        rows=_job_rows,
+        empty="No job running or failed.",
+        more_url=lambda request: reverse("admin:salesrecords_masscreationjob_changelist"),
+    )
+)

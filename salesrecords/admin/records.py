@@ -1,4 +1,5 @@
 """Record types, per-user type rights, sales records and Convert to Individual."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,8 +49,7 @@ class SalesRecordTypeRightAdmin(AuditedModelAdmin):
 
 @admin.register(SalesRecord)
 class SalesRecordAdmin(AuditedModelAdmin):
-    list_display = ["name", "record_type", "stage", "temperature", "assigned_user", "location", "individual_link",
-                    "job_link", "created"]
+    list_display = ["name", "record_type", "stage", "temperature", "assigned_user", "location", "individual_link", "job_link", "created"]
     list_filter = ["record_type", "stage", "temperature", "assigned_user"]
     search_fields = ["last_name", "first_name", "secondary_email", "cell_phone"]
     list_select_related = ["record_type", "assigned_user", "individual", "job"]
@@ -64,10 +64,11 @@ class SalesRecordAdmin(AuditedModelAdmin):
         ("Name", {"fields": [("title", "first_name", "middle_name", "last_name"), "nickname", "record_status"]}),
         ("Contact", {"fields": ["secondary_email", ("cell_phone", "home_phone")]}),
         ("Address", {"fields": ["address_type", "address_line1", ("city", "county"), ("state", "zip_code")]}),
-        ("Person", {"fields": [("date_of_birth", "gender", "smoker_status"), "lead_source",
-                               ("medicare_part_a_effective", "medicare_part_b_effective")]}),
-        ("Personal data and custom fields (carried over)", {"fields": ["personal_data_masked", "custom_fields_display",
-                                                                       "custom_fields"]}),
+        (
+            "Person",
+            {"fields": [("date_of_birth", "gender", "smoker_status"), "lead_source", ("medicare_part_a_effective", "medicare_part_b_effective")]},
+        ),
+        ("Personal data and custom fields (carried over)", {"fields": ["personal_data_masked", "custom_fields_display", "custom_fields"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
 
@@ -84,15 +85,17 @@ class SalesRecordAdmin(AuditedModelAdmin):
         if not obj.individual_id:
             return "—"
         person = obj.individual
-        return format_html('<a href="{}">{}, {}</a>', reverse("admin:individuals_individual_change", args=[obj.individual_id]),
-                           person.last_name, person.first_name)
+        return format_html(
+            '<a href="{}">{}, {}</a>', reverse("admin:individuals_individual_change", args=[obj.individual_id]), person.last_name, person.first_name
+        )
 
     @admin.display(description="Job", ordering="job")
     def job_link(self, obj):
         if not obj.job_id:
             return "—"
-        return format_html('<a class="ad-nowrap" href="{}">Job #{}</a>',
-                           reverse("admin:salesrecords_masscreationjob_change", args=[obj.job_id]), obj.job_id)
+        return format_html(
+            '<a class="ad-nowrap" href="{}">Job #{}</a>', reverse("admin:salesrecords_masscreationjob_change", args=[obj.job_id]), obj.job_id
+        )
 
     @admin.display(description="City, state", ordering="city")
     def location(self, obj):
@@ -111,8 +114,7 @@ class SalesRecordAdmin(AuditedModelAdmin):
 
     @admin.display(description="Personal data")
     def personal_data_masked(self, obj):
-        parts = [f"{personal_data.LABELS[k]}: {personal_data.masked(obj, k)}" for k in personal_data.KINDS
-                 if obj and getattr(obj, f"{k}_last4")]
+        parts = [f"{personal_data.LABELS[k]}: {personal_data.masked(obj, k)}" for k in personal_data.KINDS if obj and getattr(obj, f"{k}_last4")]
         return "; ".join(parts) or "—"
 
     # --- rights per record type -----------------------------------------------------------------
@@ -172,25 +174,48 @@ class SalesRecordAdmin(AuditedModelAdmin):
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
             else:
                 count = len(individuals)
-                self.message_user(request, f"{count} sales record{pluralize(count)} converted to "
-                                           f"{'an individual' if count == 1 else 'individuals'}.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"{count} sales record{pluralize(count)} converted to {'an individual' if count == 1 else 'individuals'}.",
+                    messages.SUCCESS,
+                )
                 if len(individuals) == 1 and not action:
                     return HttpResponseRedirect(reverse("admin:individuals_individual_change", args=[individuals[0].pk]))
             return HttpResponseRedirect(reverse("admin:salesrecords_salesrecord_changelist"))
-        return TemplateResponse(request, "admin/salesrecords/salesrecord/convert_confirm.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Convert to individual",
-            "records": records, "new_individuals": sum(1 for r in records if not r.individual_id),
-            "action": request.POST.get("action") if action else "", "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "select_across": request.POST.get("select_across") == "1" if action else False,
-        })
+        return TemplateResponse(
+            request,
+            "admin/salesrecords/salesrecord/convert_confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Convert to individual",
+                "records": records,
+                "new_individuals": sum(1 for r in records if not r.individual_id),
+                "action": request.POST.get("action") if action else "",
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "select_across": request.POST.get("select_across") == "1" if action else False,
+            },
+        )
 
 
 # Under an individual's form: the client's sales records (core.related; the individuals app never imports this one).
-related.register(related.RelatedPanel(
-    key="sales-records", model="individuals.individual", title="Sales records", permission="salesrecords.view_salesrecord",
-    columns=["Record", "Type", "Stage", "Assigned to", "Created"], empty="No sales records.",
-    rows=lambda request, individual: salesrecord_list(user=request.user).filter(individual=individual)
-    .select_related("record_type", "assigned_user").order_by("-created_at"),
-    cells=lambda r: [f"{r.last_name}, {r.first_name}", r.record_type, r.get_stage_display(), r.assigned_user or display.EMPTY,
-                     display.text(r.created_at.date())],
-))
+related.register(
+    related.RelatedPanel(
+        key="sales-records",
+        model="individuals.individual",
+        title="Sales records",
+        permission="salesrecords.view_salesrecord",
+        columns=["Record", "Type", "Stage", "Assigned to", "Created"],
+        empty="No sales records.",
+        rows=lambda request, individual: (
+            salesrecord_list(user=request.user).filter(individual=individual).select_related("record_type", "assigned_user").order_by("-created_at")
+        ),
+        cells=lambda r: [
+            f"{r.last_name}, {r.first_name}",
+            r.record_type,
+            r.get_stage_display(),
+            r.assigned_user or display.EMPTY,
+            display.text(r.created_at.date()),
+        ],
+    )
+)

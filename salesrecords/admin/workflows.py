@@ -1,4 +1,5 @@
 """Sales workflows and the activities they create (each user's list: "Assigned to: me")."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -46,9 +47,13 @@ class SalesWorkflowAdmin(AuditedModelAdmin):
     filter_horizontal = ["record_types"]
     fieldsets = [
         (None, {"fields": ["name", "active"]}),
-        ("Trigger: a sales record is created", {"fields": ["record_types", "criteria"],
-                                                 "description": "Criteria are advanced-search criteria on the record's "
-                                                                "individual, e.g. {\"state\": [\"FL\"]}."}),
+        (
+            "Trigger: a sales record is created",
+            {
+                "fields": ["record_types", "criteria"],
+                "description": 'Criteria are advanced-search criteria on the record\'s individual, e.g. {"state": ["FL"]}.',
+            },
+        ),
         ("Action: create an activity for the record's user", {"fields": ["create_activity", "activity_subject", "activity_due_days"]}),
         ("Action: send an email", {"fields": ["send_email", "email_to", "email_subject", "email_body"]}),
         ("Action: set the stage", {"fields": ["set_stage"]}),
@@ -77,8 +82,7 @@ class AssignedFilter(admin.SimpleListFilter):
     def choices(self, changelist):
         value = self.value() or "me"
         for lookup, title in self.lookup_choices:
-            yield {"selected": value == lookup, "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                   "display": title}
+            yield {"selected": value == lookup, "query_string": changelist.get_query_string({self.parameter_name: lookup}), "display": title}
 
     def queryset(self, request, queryset):
         value = self.value() or "me"
@@ -103,8 +107,10 @@ class ActivityAdmin(AuditedModelAdmin):
         if obj is None or not obj.sales_record_id:
             return "—"
         record = obj.sales_record
-        return format_html('<a href="{}">{}, {}</a>', reverse("admin:salesrecords_salesrecord_change", args=[record.pk]),
-                           record.last_name, record.first_name)
+        return format_html(
+            '<a href="{}">{}, {}</a>', reverse("admin:salesrecords_salesrecord_change", args=[record.pk]), record.last_name, record.first_name
+        )
+
     date_hierarchy = "due_date"
     actions = ["mark_done"]
 
@@ -120,22 +126,42 @@ class ActivityAdmin(AuditedModelAdmin):
 # --- the home's "My open activities" panel --------------------------------------------------------
 def _my_activity_rows(request):
     activities = Activity.objects.filter(assigned_to=request.user, done=False).select_related("sales_record")[:8]
-    return [home.HomeRow(a.subject, url=reverse("admin:salesrecords_activity_change", args=[a.pk]),
-                         detail=(f"due {date_format(a.due_date)}" if a.due_date else "no due date")
-                         + (f" · {a.sales_record.first_name} {a.sales_record.last_name}" if a.sales_record else ""),
-                         tone="failed" if a.due_date and a.due_date < timezone.localdate() else "")
-            for a in activities]
+    return [
+        home.HomeRow(
+            a.subject,
+            url=reverse("admin:salesrecords_activity_change", args=[a.pk]),
+            detail=(f"due {date_format(a.due_date)}" if a.due_date else "no due date")
+            + (f" · {a.sales_record.first_name} {a.sales_record.last_name}" if a.sales_record else ""),
+            tone="failed" if a.due_date and a.due_date < timezone.localdate() else "",
+        )
+        for a in activities
+    ]
 
 
-home.register(home.Panel(key="my_activities", section=home.MY_WORK, title="Activities assigned to me",
-                         permission="salesrecords.view_activity", rows=_my_activity_rows, empty="Nothing open. Well done.",
-                         more_url=lambda request: reverse("admin:salesrecords_activity_changelist") + "?done__exact=0"))
+home.register(
+    home.Panel(
+        key="my_activities",
+        section=home.MY_WORK,
+        title="Activities assigned to me",
+        permission="salesrecords.view_activity",
+        rows=_my_activity_rows,
+        empty="Nothing open. Well done.",
+        more_url=lambda request: reverse("admin:salesrecords_activity_changelist") + "?done__exact=0",
+    )
+)
 
 # Under an individual's form: the activities of the client's sales records (core.related).
-related.register(related.RelatedPanel(
-    key="activities", model="individuals.individual", title="Activities", permission="salesrecords.view_activity",
-    columns=["Subject", "Due", "Assigned to", "Done"], empty="No activities.",
-    rows=lambda request, individual: Activity.objects.filter(sales_record__individual=individual).select_related("assigned_to")
-    .order_by("done", "due_date"),
-    cells=lambda a: [a.subject, display.text(a.due_date), a.assigned_to or display.EMPTY, display.text(a.done)],
-))
+related.register(
+    related.RelatedPanel(
+        key="activities",
+        model="individuals.individual",
+        title="Activities",
+        permission="salesrecords.view_activity",
+        columns=["Subject", "Due", "Assigned to", "Done"],
+        empty="No activities.",
+        rows=lambda request, individual: (
+            Activity.objects.filter(sales_record__individual=individual).select_related("assigned_to").order_by("done", "due_date")
+        ),
+        cells=lambda a: [a.subject, display.text(a.due_date), a.assigned_to or display.EMPTY, display.text(a.done)],
+    )
+)

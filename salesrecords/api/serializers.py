@@ -24,12 +24,40 @@ class SalesRecordSerializer(serializers.ModelSerializer):
     class Meta:
         model = SalesRecord
         fields = [
-            "id", "individual", "record_type", "assigned_user", "stage", "temperature", "job",
-            "first_name", "middle_name", "last_name", "nickname", "title", "record_status", "secondary_email",
-            "cell_phone", "home_phone", "address_type", "address_line1", "city", "county", "zip_code", "state",
-            "gender", "date_of_birth", "lead_source", "medicare_part_a_effective", "medicare_part_b_effective",
-            "smoker_status", "ssn", "medicare_beneficiary_id", "drivers_license", "custom_fields",
-            "created_at", "updated_at",
+            "id",
+            "individual",
+            "record_type",
+            "assigned_user",
+            "stage",
+            "temperature",
+            "job",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "nickname",
+            "title",
+            "record_status",
+            "secondary_email",
+            "cell_phone",
+            "home_phone",
+            "address_type",
+            "address_line1",
+            "city",
+            "county",
+            "zip_code",
+            "state",
+            "gender",
+            "date_of_birth",
+            "lead_source",
+            "medicare_part_a_effective",
+            "medicare_part_b_effective",
+            "smoker_status",
+            "ssn",
+            "medicare_beneficiary_id",
+            "drivers_license",
+            "custom_fields",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["job", "created_at", "updated_at"]
 
@@ -46,12 +74,28 @@ class SalesRecordSerializer(serializers.ModelSerializer):
 class MassCreationJobSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     criteria = serializers.SerializerMethodField(
-        help_text="The criteria; SSN / MBI / driver's license as \"(saved, not shown)\", never their search key.")
+        help_text='The criteria; SSN / MBI / driver\'s license as "(saved, not shown)", never their search key.'
+    )
 
     class Meta:
         model = MassCreationJob
-        fields = ["id", "record_type", "status", "criteria", "criteria_version", "matched", "processed", "created", "skipped", "reason",
-                  "created_by", "created_at", "started_at", "finished_at", "progress"]
+        fields = [
+            "id",
+            "record_type",
+            "status",
+            "criteria",
+            "criteria_version",
+            "matched",
+            "processed",
+            "created",
+            "skipped",
+            "reason",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "progress",
+        ]
         read_only_fields = fields
 
     def get_progress(self, obj) -> dict:
@@ -82,17 +126,31 @@ class ConvertBatchSerializer(serializers.Serializer):
 class ActivitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Activity
-        fields = ["id", "subject", "sales_record", "assigned_to", "due_date", "done", "notes", "workflow",
-                  "created_at", "updated_at"]
+        fields = ["id", "subject", "sales_record", "assigned_to", "due_date", "done", "notes", "workflow", "created_at", "updated_at"]
         read_only_fields = ["workflow", "created_at", "updated_at"]
 
 
 class SalesWorkflowSerializer(serializers.ModelSerializer):
     class Meta:
         model = SalesWorkflow
-        fields = ["id", "name", "active", "record_types", "criteria", "criteria_version", "create_activity", "activity_subject",
-                  "activity_due_days", "send_email", "email_to", "email_subject", "email_body", "set_stage",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "active",
+            "record_types",
+            "criteria",
+            "criteria_version",
+            "create_activity",
+            "activity_subject",
+            "activity_due_days",
+            "send_email",
+            "email_to",
+            "email_subject",
+            "email_body",
+            "set_stage",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["criteria_version", "created_at", "updated_at"]
 
     def to_representation(self, instance):

@@ -73,8 +73,7 @@ class SalesRecordViewSet(AuditedModelViewSet):
         return Response({"individual": individual.pk})
 
     @extend_schema(request=ConvertBatchSerializer, responses={200: dict}, operation_id="sales_records_convert_batch")
-    @action(detail=False, methods=["post"], url_path="convert", url_name="convert-batch",
-            throttle_classes=[ScopedThrottle])
+    @action(detail=False, methods=["post"], url_path="convert", url_name="convert-batch", throttle_classes=[ScopedThrottle])
     def convert_batch(self, request):
         """Convert several records (all or nothing). Cannot be undone."""
         serializer = ConvertBatchSerializer(data=request.data)
@@ -83,8 +82,7 @@ class SalesRecordViewSet(AuditedModelViewSet):
         records = list(self.get_queryset().filter(pk__in=ids).order_by("pk"))
         missing = sorted(set(ids) - {r.pk for r in records})
         if missing:
-            return Response({"ids": [f"No sales record {pk} that you may see." for pk in missing]},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response({"ids": [f"No sales record {pk} that you may see." for pk in missing]}, status=status.HTTP_400_BAD_REQUEST)
         individuals = services.salesrecords_convert(actor=request.user, records=records)
         return Response({"individuals": [i.pk for i in individuals]})
 
@@ -92,8 +90,7 @@ class SalesRecordViewSet(AuditedModelViewSet):
         return super().get_throttles() if self.action == "convert_batch" else []
 
 
-class MassCreationJobViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                             viewsets.GenericViewSet):
+class MassCreationJobViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Mass creation jobs. POST criteria (or a saved search) and a record type -> 202 and the job; GET its progress."""
 
     queryset = MassCreationJob.objects.none()  # for the schema; get_queryset limits by type rights
@@ -162,5 +159,4 @@ class SalesWorkflowViewSet(AuditedModelViewSet):
         for field, value in data.items():
             setattr(instance, field, value)
         changed = None if instance._state.adding else list(serializer.validated_data)
-        serializer.instance = services.salesworkflow_save(actor=self.request.user, workflow=instance,
-                                                          record_types=record_types, changed=changed)
+        serializer.instance = services.salesworkflow_save(actor=self.request.user, workflow=instance, record_types=record_types, changed=changed)

@@ -12,6 +12,7 @@ beat sweep (``jobs_sweep``) queues the job again, and the next worker continues 
 Any error while running (criteria the database cannot run, a refused insert) fails the job with the
 reason: a job is never left Queued or Running with nobody on it.
 """
+
 import logging
 from datetime import timedelta
 
@@ -93,8 +94,7 @@ def mass_creation_jobs_sweep(*, now=None) -> int:
     once (``core.jobs.jobs_sweep``); the number enqueued. The next worker continues after the cursor."""
     from ..tasks import mass_creation_run_task
 
-    return jobs_sweep(MassCreationJob, enqueue=mass_creation_run_task.delay,
-                      queued_lease_seconds=settings.JOB_QUEUED_LEASE_SECONDS, now=now)
+    return jobs_sweep(MassCreationJob, enqueue=mass_creation_run_task.delay, queued_lease_seconds=settings.JOB_QUEUED_LEASE_SECONDS, now=now)
 
 
 def _fail(job: MassCreationJob, reason: str) -> None:
@@ -108,19 +108,31 @@ def _fail(job: MassCreationJob, reason: str) -> None:
 def _audit(job: MassCreationJob) -> None:
     """The job's one audit row, written in the transaction that finishes it."""
     if job.status == Status.SUCCEEDED:
-        summary = (f"Created {job.created} {job.record_type} sales records from {job.processed} individuals "
-                   f"({job.skipped} skipped: already had one)")
+        summary = f"Created {job.created} {job.record_type} sales records from {job.processed} individuals ({job.skipped} skipped: already had one)"
     else:
         summary = f"Sales record creation failed: {job.reason}"
-    audit(actor=job.created_by, action=AuditLog.Action.BULK, obj=job, summary=summary,
-          data={"criteria": criteria_public(job.criteria or {}), "record_type": job.record_type_id, "status": job.status,
-                "matched": job.matched, "created": job.created, "skipped": job.skipped})
+    audit(
+        actor=job.created_by,
+        action=AuditLog.Action.BULK,
+        obj=job,
+        summary=summary,
+        data={
+            "criteria": criteria_public(job.criteria or {}),
+            "record_type": job.record_type_id,
+            "status": job.status,
+            "matched": job.matched,
+            "created": job.created,
+            "skipped": job.skipped,
+        },
+    )
 
 
 def _reason(exc: Exception) -> str:
     first_line = (str(exc).strip().splitlines() or [""])[0][:500]
-    return f"Stopped by an error: {first_line or type(exc).__name__}. Records created before it are kept; " \
-           "start a new job to finish (individuals that already have a record are skipped)."
+    return (
+        f"Stopped by an error: {first_line or type(exc).__name__}. Records created before it are kept; "
+        "start a new job to finish (individuals that already have a record are skipped)."
+    )
 
 
 def mass_creation_run(*, job_id: int, max_chunks: int | None = None, chunk_size: int | None = None) -> MassCreationJob:
@@ -158,8 +170,7 @@ def _run(job: MassCreationJob, *, max_chunks: int | None, chunk_size: int | None
         # ``matched`` is the count now, for the job page's progress; the chunks' own count replaces it at the end.
         last_id = Individual.objects.aggregate(m=Max("pk"))["m"] or 0
         first = matching.aggregate(m=Min("pk"))["m"]
-        if not job_update(job, matched=matching.count() if first else 0, last_id=last_id,
-                          cursor=first - 1 if first else last_id):
+        if not job_update(job, matched=matching.count() if first else 0, last_id=last_id, cursor=first - 1 if first else last_id):
             return True  # the lease was lost meanwhile: the newer try takes the snapshot
     workflows = applicable_workflows(job.record_type_id)
     context = {
@@ -214,8 +225,14 @@ def _chunk(job: MassCreationJob, *, matching, excluded_keys, workflows, folded_w
         return False
     # PostgreSQL: the records, their stage, activities and workflow runs in one statement (one round trip).
     count, created = sql.insert_sales_records(
-        individuals=matching.filter(pk__gt=lo, pk__lte=hi), record_type_id=job.record_type_id, job_id=job.pk,
-        stage=SalesRecord.Stage.NEW, excluded_keys=excluded_keys, now=now, workflows=folded_workflows)
+        individuals=matching.filter(pk__gt=lo, pk__lte=hi),
+        record_type_id=job.record_type_id,
+        job_id=job.pk,
+        stage=SalesRecord.Stage.NEW,
+        excluded_keys=excluded_keys,
+        now=now,
+        workflows=folded_workflows,
+    )
     if created and workflows:
         if folded_workflows is None:
             records = SalesRecord.objects.filter(job_id=job.pk, individual_id__gt=lo, individual_id__lte=hi)
@@ -225,8 +242,13 @@ def _chunk(job: MassCreationJob, *, matching, excluded_keys, workflows, folded_w
     if not count:  # a gap in the results: jump to the next match (one index probe)
         following = matching.filter(pk__gt=hi, pk__lte=last_id).aggregate(m=Min("pk"))["m"]
         hi = following - 1 if following else last_id
-    if not job_update(job, cursor=hi, processed=F("processed") + count, created=F("created") + created,
-                      skipped=F("skipped") + (count - created),
-                      lease_until=now + timedelta(seconds=settings.JOB_LEASE_SECONDS)):
+    if not job_update(
+        job,
+        cursor=hi,
+        processed=F("processed") + count,
+        created=F("created") + created,
+        skipped=F("skipped") + (count - created),
+        lease_until=now + timedelta(seconds=settings.JOB_LEASE_SECONDS),
+    ):
         raise _ClaimLost
     return True

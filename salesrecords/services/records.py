@@ -1,4 +1,5 @@
 """Writes for single sales records, types, workflows and activities; and Convert to Individual."""
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
@@ -75,14 +76,23 @@ def salesrecord_convert(*, actor: User | None, record: SalesRecord) -> Individua
             setattr(individual, name, value)
             changed.append(name)
     try:
-        individual = individual_save(actor=actor, individual=individual, changed=None if creating else changed,
-                                     custom_fields=_merged_custom_fields(record, None if creating else individual))
+        individual = individual_save(
+            actor=actor,
+            individual=individual,
+            changed=None if creating else changed,
+            custom_fields=_merged_custom_fields(record, None if creating else individual),
+        )
     except ValidationError as exc:
-        raise ValidationError({"__all__": [f"{record} cannot become an individual: " + "; ".join(
-            f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())]}) from None
-    audit(actor=actor, action=AuditLog.Action.DELETE, obj=record,
-          summary=f"Converted to individual #{individual.pk} ({'created' if creating else 'updated'})",
-          data={"individual": individual.pk, "created_individual": creating, "record_type": record.record_type_id})
+        raise ValidationError(
+            {"__all__": [f"{record} cannot become an individual: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())]}
+        ) from None
+    audit(
+        actor=actor,
+        action=AuditLog.Action.DELETE,
+        obj=record,
+        summary=f"Converted to individual #{individual.pk} ({'created' if creating else 'updated'})",
+        data={"individual": individual.pk, "created_individual": creating, "record_type": record.record_type_id},
+    )
     record.delete()
     return individual
 
@@ -107,8 +117,7 @@ def salesrecordtype_limit_check() -> None:
 
 
 @transaction.atomic
-def salesrecordtype_save(*, actor: User | None, record_type: SalesRecordType,
-                         changed: list[str] | None = None) -> SalesRecordType:
+def salesrecordtype_save(*, actor: User | None, record_type: SalesRecordType, changed: list[str] | None = None) -> SalesRecordType:
     """Create or change a sales record type (validated, audited); at most ``MAX_RECORD_TYPES``, whoever races.
 
     A new type is counted under a transaction-scoped lock (PostgreSQL advisory lock; SQLite's
@@ -123,8 +132,7 @@ def salesrecordtype_save(*, actor: User | None, record_type: SalesRecordType,
 
 
 @transaction.atomic
-def salesworkflow_save(*, actor: User | None, workflow: SalesWorkflow, record_types=None,
-                       changed: list[str] | None = None) -> SalesWorkflow:
+def salesworkflow_save(*, actor: User | None, workflow: SalesWorkflow, record_types=None, changed: list[str] | None = None) -> SalesWorkflow:
     """Create or change a sales workflow: validated by ``validate_workflow`` (criteria with personal data
     as keyed hashes, templates that compile, an action), audited; ``record_types`` (if given) set after.
     Raises ``ValidationError`` and writes nothing when invalid.

@@ -1,4 +1,5 @@
 """``{% create_sales_records_url as url %}``: the "Create Sales Records…" link for the current search, or ""."""
+
 from django import template
 from django.urls import reverse
 from django.utils.http import urlencode

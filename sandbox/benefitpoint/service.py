@@ -5,6 +5,7 @@ outcomes are ``Result{success, ID, errors[]}``; transport failures and bad reque
 faults (HTTP 500). Like the real service it has no idempotency keys: a create whose response was
 lost exists all the same. Its own SQLite file; fault knobs under ``/benefitpoint/_control/knobs``.
 """
+
 import json
 import os
 import random
@@ -43,13 +44,13 @@ FIRST_IDS = {"bp_account": 40001, "bp_contact": 300001, "bp_product": 500001, "b
 
 # The benefits-admin system's own knobs (also per request: ``X-Sandbox-Lost-Create-Rate: 1``).
 KNOBS = {
-    "latency_ms": (0, int),                   # added to every SOAP call
-    "error_rate": (0.0, float),               # share of calls answered 500 (writes: half after the write)
-    "session_expire_after_calls": (0, int),   # a session dies after this many calls (0: never)
-    "access_error_rate": (0.0, float),        # share of writes answered Result Access_Error
-    "validation_error_rate": (0.0, float),    # share of writes answered Result Validation_Error
-    "duplicate_error_rate": (0.0, float),     # share of creates answered Result Duplicate_Error
-    "lost_create_rate": (0.0, float),         # share of creates done whose response is a 500
+    "latency_ms": (0, int),  # added to every SOAP call
+    "error_rate": (0.0, float),  # share of calls answered 500 (writes: half after the write)
+    "session_expire_after_calls": (0, int),  # a session dies after this many calls (0: never)
+    "access_error_rate": (0.0, float),  # share of writes answered Result Access_Error
+    "validation_error_rate": (0.0, float),  # share of writes answered Result Validation_Error
+    "duplicate_error_rate": (0.0, float),  # share of creates answered Result Duplicate_Error
+    "lost_create_rate": (0.0, float),  # share of creates done whose response is a 500
 }
 WRITES = {op for op in BROKER_OPERATIONS if op.startswith(("create", "update", "delete"))}
 CREATES = {op for op in WRITES if op.startswith("create")}
@@ -98,8 +99,9 @@ class BenefitPoint:
     def __init__(self, store):
         self.store = store
         self.clock = Clock()
-        self.users = dict(pair.split(":", 1) for pair in
-                          os.environ.get("BENEFITPOINT_USERS", "agencydesk:sandbox-password").split(",") if ":" in pair)
+        self.users = dict(
+            pair.split(":", 1) for pair in os.environ.get("BENEFITPOINT_USERS", "agencydesk:sandbox-password").split(",") if ":" in pair
+        )
         self.calls_lock = threading.Lock()
         self.calls: dict[str, int] = {}
 
@@ -203,12 +205,17 @@ class BenefitPoint:
         """A new row with the next id of the table's own sequence: like the real system's, an id is never
         given twice, not even after its record was deleted (a stale reference must not find a new record)."""
         # A database from before the sequences starts its sequence after the highest id it holds.
-        db.execute(f"INSERT INTO bp_sequence (name, last) SELECT ?, coalesce(max({key}), ?) FROM {table} WHERE true "  # noqa: S608
-                   "ON CONFLICT (name) DO NOTHING", [table, FIRST_IDS[table] - 1])
+        db.execute(
+            f"INSERT INTO bp_sequence (name, last) SELECT ?, coalesce(max({key}), ?) FROM {table} WHERE true "  # noqa: S608
+            "ON CONFLICT (name) DO NOTHING",
+            [table, FIRST_IDS[table] - 1],
+        )
         next_id = db.execute("UPDATE bp_sequence SET last = last + 1 WHERE name = ? RETURNING last", [table]).fetchone()["last"]
         names = [key, *columns]
-        db.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",  # noqa: S608
-                   [next_id, *columns.values()])
+        db.execute(
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",  # noqa: S608
+            [next_id, *columns.values()],
+        )
         return next_id
 
     @staticmethod
@@ -226,8 +233,7 @@ class BenefitPoint:
             raise SoapFault("Login failed: unknown username or wrong password.", "Client")
         session_id = uuid.uuid4().hex
         with self.store.tx() as db:
-            db.execute("INSERT INTO bp_session (session_id, username, created_on) VALUES (?, ?, ?)",
-                       [session_id, args["username"], self.clock.now()])
+            db.execute("INSERT INTO bp_session (session_id, username, created_on) VALUES (?, ?, ?)", [session_id, args["username"], self.clock.now()])
         return {"sessionID": session_id}
 
     def op_echo(self, args):
@@ -246,8 +252,10 @@ class BenefitPoint:
 
     def op_findAccounts(self, args):
         criteria = args.get("criteria") or {}
-        rows = self.store.all("SELECT * FROM bp_account WHERE lower(account_name) LIKE ? ORDER BY account_name, account_id",
-                              [f"%{(criteria.get('accountNameMatch') or '').lower()}%"])
+        rows = self.store.all(
+            "SELECT * FROM bp_account WHERE lower(account_name) LIKE ? ORDER BY account_name, account_id",
+            [f"%{(criteria.get('accountNameMatch') or '').lower()}%"],
+        )
         out = []
         for row in rows:
             account = self._account(row)
@@ -257,10 +265,17 @@ class BenefitPoint:
                 continue
             if criteria.get("accountTypes") and account["accountType"] not in criteria["accountTypes"]:
                 continue
-            out.append({"accountID": row["account_id"], "accountName": row["account_name"],
-                        "accountClassification": account["accountClassification"], "accountType": account["accountType"],
-                        "active": account["active"], "lastModifiedOn": row["last_modified_on"],
-                        "officeName": account.get("_officeName", "")})
+            out.append(
+                {
+                    "accountID": row["account_id"],
+                    "accountName": row["account_name"],
+                    "accountClassification": account["accountClassification"],
+                    "accountType": account["accountType"],
+                    "active": account["active"],
+                    "lastModifiedOn": row["last_modified_on"],
+                    "officeName": account.get("_officeName", ""),
+                }
+            )
         return {"accountSummaries": out}
 
     def op_getAccount(self, args):
@@ -279,8 +294,10 @@ class BenefitPoint:
         if not name:
             raise _Refused("Validation_Error", "groupAccountInfo.accountName is required.")
         with self.store.tx() as db:
-            db.execute("UPDATE bp_account SET data = ?, account_name = ?, last_modified_on = ? WHERE account_id = ?",
-                       [json.dumps(merged), name, self.clock.now(), row["account_id"]])
+            db.execute(
+                "UPDATE bp_account SET data = ?, account_name = ?, last_modified_on = ? WHERE account_id = ?",
+                [json.dumps(merged), name, self.clock.now(), row["account_id"]],
+            )
         return {"result": {"success": True, "ID": row["account_id"]}}
 
     def create_account(self, account: dict, *, service_info_complete: bool = True, stamp: str | None = None) -> int:
@@ -291,15 +308,27 @@ class BenefitPoint:
         data.setdefault("accountType", "Client")
         data["_officeName"] = data.get("_officeName") or "Austin"
         with self.store.tx() as db:
-            return self._insert(db, "bp_account", "account_id", {
-                "account_name": data["groupAccountInfo"]["accountName"], "data": json.dumps(data),
-                "service_info_complete": int(service_info_complete), "last_modified_on": stamp or self.clock.now()})
+            return self._insert(
+                db,
+                "bp_account",
+                "account_id",
+                {
+                    "account_name": data["groupAccountInfo"]["accountName"],
+                    "data": json.dumps(data),
+                    "service_info_complete": int(service_info_complete),
+                    "last_modified_on": stamp or self.clock.now(),
+                },
+            )
 
     # --- contacts -------------------------------------------------------------------------------
     def _contact(self, row: dict) -> dict:
         data = json.loads(row["data"])
-        return {**data, "contact": {**data["contact"], "contactID": row["contact_id"]}, "accountID": row["account_id"],
-                "lastModifiedOn": row["last_modified_on"]}
+        return {
+            **data,
+            "contact": {**data["contact"], "contactID": row["contact_id"]},
+            "accountID": row["account_id"],
+            "lastModifiedOn": row["last_modified_on"],
+        }
 
     def op_findAccountContacts(self, args):
         self._get("bp_account", "account_id", args["accountID"], "account")
@@ -321,8 +350,9 @@ class BenefitPoint:
         self._get("bp_account", "account_id", contact.get("accountID"), "account")
         data = self._contact_data(contact)
         with self.store.tx() as db:
-            new_id = self._insert(db, "bp_contact", "contact_id", {"account_id": contact["accountID"], "data": json.dumps(data),
-                                                                   "last_modified_on": self.clock.now()})
+            new_id = self._insert(
+                db, "bp_contact", "contact_id", {"account_id": contact["accountID"], "data": json.dumps(data), "last_modified_on": self.clock.now()}
+            )
         return {"result": {"success": True, "ID": new_id}}
 
     def op_updateAccountContact(self, args):
@@ -330,8 +360,9 @@ class BenefitPoint:
         row = self._get("bp_contact", "contact_id", (contact.get("contact") or {}).get("contactID"), "contact")
         merged = self._contact_data(self._merge(json.loads(row["data"]), contact))  # a partial edit keeps the rest
         with self.store.tx() as db:
-            db.execute("UPDATE bp_contact SET data = ?, last_modified_on = ? WHERE contact_id = ?",
-                       [json.dumps(merged), self.clock.now(), row["contact_id"]])
+            db.execute(
+                "UPDATE bp_contact SET data = ?, last_modified_on = ? WHERE contact_id = ?", [json.dumps(merged), self.clock.now(), row["contact_id"]]
+            )
         return {"result": {"success": True, "ID": row["contact_id"]}}
 
     def op_deleteAccountContacts(self, args):
@@ -344,8 +375,13 @@ class BenefitPoint:
 
     # --- products -------------------------------------------------------------------------------
     def product(self, row: dict) -> dict:
-        return {**json.loads(row["data"]), "productID": row["product_id"], "accountID": row["account_id"],
-                "lastModifiedOn": row["last_modified_on"], "createdOn": row["created_on"]}
+        return {
+            **json.loads(row["data"]),
+            "productID": row["product_id"],
+            "accountID": row["account_id"],
+            "lastModifiedOn": row["last_modified_on"],
+            "createdOn": row["created_on"],
+        }
 
     def op_findProducts(self, args):
         criteria = args["criteria"]
@@ -359,9 +395,23 @@ class BenefitPoint:
             on = criteria.get("effectiveOn")
             if on and not (product["effectiveAsOf"] <= on < product["renewalOn"]):
                 continue
-            out.append({k: product.get(k) for k in ("productID", "accountID", "productTypeID", "productStatus", "name",
-                                                    "carrierID", "effectiveAsOf", "renewalOn", "parentProductID",
-                                                    "lastModifiedOn")})
+            out.append(
+                {
+                    k: product.get(k)
+                    for k in (
+                        "productID",
+                        "accountID",
+                        "productTypeID",
+                        "productStatus",
+                        "name",
+                        "carrierID",
+                        "effectiveAsOf",
+                        "renewalOn",
+                        "parentProductID",
+                        "lastModifiedOn",
+                    )
+                }
+            )
         return {"productSummaries": out}
 
     def op_getProduct(self, args):
@@ -380,8 +430,12 @@ class BenefitPoint:
             problems.append(f"productTypeID {product.get('productTypeID')} is not a product type.")
         if product.get("carrierID") not in CARRIERS:
             problems.append(f"carrierID {product.get('carrierID')} is not an available carrier.")
-        for field, allowed in (("productStatus", STATUSES), ("billingType", BILLING_TYPES),
-                               ("policyOriginationReason", ORIGINATION), ("cancellationReason", CANCELLATION_REASONS)):
+        for field, allowed in (
+            ("productStatus", STATUSES),
+            ("billingType", BILLING_TYPES),
+            ("policyOriginationReason", ORIGINATION),
+            ("cancellationReason", CANCELLATION_REASONS),
+        ):
             if product.get(field) is not None and product[field] not in allowed:
                 problems.append(f"{field} {product[field]!r} is not one of {', '.join(allowed)}.")
         if not product.get("productStatus"):
@@ -398,8 +452,7 @@ class BenefitPoint:
         if "effectiveAsOf" in dates and "renewalOn" in dates and dates["renewalOn"] <= dates["effectiveAsOf"]:
             problems.append("renewalOn must be after effectiveAsOf.")
         parent = product.get("parentProductID")
-        if parent and not db.execute("SELECT 1 FROM bp_product WHERE product_id = ? AND account_id = ?",
-                                     [parent, product["accountID"]]).fetchone():
+        if parent and not db.execute("SELECT 1 FROM bp_product WHERE product_id = ? AND account_id = ?", [parent, product["accountID"]]).fetchone():
             problems.append(f"parentProductID {parent} is not a product of this account.")
         if problems:
             raise _Refused("Validation_Error", *problems)
@@ -413,9 +466,12 @@ class BenefitPoint:
         now = self.clock.now()
         with self.store.tx() as db:
             self.validate_product(db, product)
-            new_id = self._insert(db, "bp_product", "product_id", {
-                "account_id": product["accountID"], "data": json.dumps(self._product_data(product)),
-                "last_modified_on": now, "created_on": now})
+            new_id = self._insert(
+                db,
+                "bp_product",
+                "product_id",
+                {"account_id": product["accountID"], "data": json.dumps(self._product_data(product)), "last_modified_on": now, "created_on": now},
+            )
         return {"result": {"success": True, "ID": new_id}}
 
     def op_updateProduct(self, args):
@@ -426,8 +482,10 @@ class BenefitPoint:
                 raise _Refused("Validation_Error", f"productID: no product {update.get('productID')}.")
             merged = self._merge(self.product(dict(row)), self._product_data(update))
             self.validate_product(db, merged)
-            db.execute("UPDATE bp_product SET data = ?, last_modified_on = ? WHERE product_id = ?",
-                       [json.dumps(self._product_data(merged)), self.clock.now(), row["product_id"]])
+            db.execute(
+                "UPDATE bp_product SET data = ?, last_modified_on = ? WHERE product_id = ?",
+                [json.dumps(self._product_data(merged)), self.clock.now(), row["product_id"]],
+            )
         return {"result": {"success": True, "ID": row["product_id"]}}
 
     def change_account(self, account_id: int, changes: dict) -> dict:
@@ -457,22 +515,28 @@ class BenefitPoint:
 
     # --- reference data -------------------------------------------------------------------------
     def op_getProductTypes(self, args):
-        return {"productTypes": [{"productTypeID": i, "shortDescription": s, "longDescription": long_, "lineOfCoverage": line,
-                                  "rateTypes": rate_types(i)} for i, (s, long_, line) in PRODUCT_TYPES.items()]}
+        return {
+            "productTypes": [
+                {"productTypeID": i, "shortDescription": s, "longDescription": long_, "lineOfCoverage": line, "rateTypes": rate_types(i)}
+                for i, (s, long_, line) in PRODUCT_TYPES.items()
+            ]
+        }
 
     def op_getAvailableCarriers(self, args):
         return {"carriers": [{"carrierID": i, "carrierName": n, "carrierAlias": a} for i, (n, a) in CARRIERS.items()]}
 
     # --- rates ----------------------------------------------------------------------------------
     def _rate(self, row: dict) -> dict:
-        return {**json.loads(row["data"]), "rateID": row["rate_id"], "productID": row["product_id"],
-                "lastModifiedOn": row["last_modified_on"]}
+        return {**json.loads(row["data"]), "rateID": row["rate_id"], "productID": row["product_id"], "lastModifiedOn": row["last_modified_on"]}
 
     def op_findRates(self, args):
         self._get("bp_product", "product_id", args["productID"], "product")
         rows = self.store.all("SELECT * FROM bp_rate WHERE product_id = ? ORDER BY rate_id", [args["productID"]])
-        return {"rateSummaries": [{k: r.get(k) for k in ("rateID", "description", "effectiveAsOf", "expirationOn", "annualizedPremium")}
-                                  for r in map(self._rate, rows)]}
+        return {
+            "rateSummaries": [
+                {k: r.get(k) for k in ("rateID", "description", "effectiveAsOf", "expirationOn", "annualizedPremium")} for r in map(self._rate, rows)
+            ]
+        }
 
     def op_getRate(self, args):
         return {"rate": self._rate(self._get("bp_rate", "rate_id", args["rateID"], "rate"))}
@@ -480,23 +544,29 @@ class BenefitPoint:
     @staticmethod
     def _rate_data(rate: dict) -> dict:
         tiers = rate.get("rateTiers") or []
-        problems = [f"rateTiers: {t.get('description')!r} is not a tier ({', '.join(TIERS + BANDS)})."
-                    for t in tiers if t.get("description") not in TIERS + BANDS]
+        problems = [
+            f"rateTiers: {t.get('description')!r} is not a tier ({', '.join(TIERS + BANDS)})."
+            for t in tiers
+            if t.get("description") not in TIERS + BANDS
+        ]
         if not tiers:
             problems.append("rateTiers: at least one tier is required.")
         if problems:
             raise _Refused("Validation_Error", *problems)
         total = sum(float(t.get("monthlyPremium") or 0) for t in tiers)
-        return {**{k: v for k, v in rate.items() if k not in ("rateID", "productID", "lastModifiedOn")},
-                "annualizedPremium": f"{total * 12:.2f}"}
+        return {**{k: v for k, v in rate.items() if k not in ("rateID", "productID", "lastModifiedOn")}, "annualizedPremium": f"{total * 12:.2f}"}
 
     def op_createRate(self, args):
         rate = args["rate"]
         with self.store.tx() as db:
             if not db.execute("SELECT 1 FROM bp_product WHERE product_id = ?", [rate.get("productID")]).fetchone():
                 raise _Refused("Validation_Error", f"productID: no product {rate.get('productID')}.")
-            new_id = self._insert(db, "bp_rate", "rate_id", {"product_id": rate["productID"], "data": json.dumps(self._rate_data(rate)),
-                                                             "last_modified_on": self.clock.now()})
+            new_id = self._insert(
+                db,
+                "bp_rate",
+                "rate_id",
+                {"product_id": rate["productID"], "data": json.dumps(self._rate_data(rate)), "last_modified_on": self.clock.now()},
+            )
         return {"result": {"success": True, "ID": new_id}}
 
     def op_updateRate(self, args):
@@ -507,8 +577,7 @@ class BenefitPoint:
                 raise _Refused("Validation_Error", f"rateID: no rate {rate.get('rateID')}.")
             old = json.loads(row["data"])
             data = self._rate_data({**old, **{k: v for k, v in rate.items() if v not in (None, [])}})
-            db.execute("UPDATE bp_rate SET data = ?, last_modified_on = ? WHERE rate_id = ?",
-                       [json.dumps(data), self.clock.now(), row["rate_id"]])
+            db.execute("UPDATE bp_rate SET data = ?, last_modified_on = ? WHERE rate_id = ?", [json.dumps(data), self.clock.now(), row["rate_id"]])
         return {"result": {"success": True, "ID": row["rate_id"]}}
 
     # --- changes --------------------------------------------------------------------------------
@@ -518,15 +587,26 @@ class BenefitPoint:
         since = canonical_time(criteria["sinceLastModifiedOn"])
         wanted = set(criteria.get("typesToInclude") or ["Account", "Account_Contact", "Product", "Rate"])
         modifications = []
-        for entity, table, key in (("Account", "bp_account", "account_id"), ("Account_Contact", "bp_contact", "contact_id"),
-                                   ("Product", "bp_product", "product_id"), ("Rate", "bp_rate", "rate_id")):
+        for entity, table, key in (
+            ("Account", "bp_account", "account_id"),
+            ("Account_Contact", "bp_contact", "contact_id"),
+            ("Product", "bp_product", "product_id"),
+            ("Rate", "bp_rate", "rate_id"),
+        ):
             if entity in wanted:
-                modifications += [{"entityID": r[key], "entityType": entity, "lastModifiedOn": r["last_modified_on"]}
-                                  for r in self.store.all(f"SELECT {key}, last_modified_on FROM {table} "  # noqa: S608
-                                                          "WHERE last_modified_on >= ? AND last_modified_on <= ?", [since, started])]
-        deletions = [{"entityID": r["entity_id"], "entityType": r["entity_type"], "deletedOn": r["deleted_on"]}
-                     for r in self.store.all("SELECT * FROM bp_deletion WHERE deleted_on >= ? AND deleted_on <= ?", [since, started])
-                     if r["entity_type"] in wanted]
+                modifications += [
+                    {"entityID": r[key], "entityType": entity, "lastModifiedOn": r["last_modified_on"]}
+                    for r in self.store.all(
+                        f"SELECT {key}, last_modified_on FROM {table} "  # noqa: S608
+                        "WHERE last_modified_on >= ? AND last_modified_on <= ?",
+                        [since, started],
+                    )
+                ]
+        deletions = [
+            {"entityID": r["entity_id"], "entityType": r["entity_type"], "deletedOn": r["deleted_on"]}
+            for r in self.store.all("SELECT * FROM bp_deletion WHERE deleted_on >= ? AND deleted_on <= ?", [since, started])
+            if r["entity_type"] in wanted
+        ]
         return {"changeSummary": {"processStartedOn": started, "modifications": modifications, "deletions": deletions}}
 
     # --- seeding --------------------------------------------------------------------------------
@@ -535,13 +615,19 @@ class BenefitPoint:
         for product in products:
             data = {k: v for k, v in product.items() if not k.startswith("_")}
             data["benefitSummary"] = [{"attribute": k, "value": json.dumps(v)} for k, v in product["_benefits"].items()]
-            product_id = self._insert(db, "bp_product", "product_id", {
-                "account_id": account_id, "data": json.dumps(data), "last_modified_on": now,
-                "created_on": now})
+            product_id = self._insert(
+                db, "bp_product", "product_id", {"account_id": account_id, "data": json.dumps(data), "last_modified_on": now, "created_on": now}
+            )
             ids.append(product_id)
-            rate = self._rate_data({"rateTypeID": data["productTypeID"] * 10 + 1, "description": "Monthly premium",
-                                    "effectiveAsOf": data["effectiveAsOf"], "expirationOn": data["renewalOn"],
-                                    "rateTiers": product["_rates"]})
+            rate = self._rate_data(
+                {
+                    "rateTypeID": data["productTypeID"] * 10 + 1,
+                    "description": "Monthly premium",
+                    "effectiveAsOf": data["effectiveAsOf"],
+                    "expirationOn": data["renewalOn"],
+                    "rateTiers": product["_rates"],
+                }
+            )
             self._insert(db, "bp_rate", "rate_id", {"product_id": product_id, "data": json.dumps(rate), "last_modified_on": now})
         return ids
 
@@ -552,9 +638,13 @@ class BenefitPoint:
         start = self.store.one("SELECT count(*) AS n FROM bp_account")["n"]
         ids = []
         for account in bench_accounts(accounts, plans, start):
-            account_id = self.create_account({"groupAccountInfo": {"accountName": account["name"], "businessType": "Corporation"},
-                                              "mainAddress": {"street1": "1 Bench Way", "city": "Austin", "state": "TX", "zip": "73301"}},
-                                             stamp=seeded_time())
+            account_id = self.create_account(
+                {
+                    "groupAccountInfo": {"accountName": account["name"], "businessType": "Corporation"},
+                    "mainAddress": {"street1": "1 Bench Way", "city": "Austin", "state": "TX", "zip": "73301"},
+                },
+                stamp=seeded_time(),
+            )
             with self.store.tx() as db:
                 self._insert_products(db, account_id, account["products"], seeded_time())
             ids.append(account_id)
@@ -581,17 +671,28 @@ class BenefitPoint:
         ids: list[int] = []
         with self.store.tx() as db:
             for contact in demo["contacts"]:
-                self._insert(db, "bp_contact", "contact_id", {"account_id": contact["accountID"],
-                                                              "data": json.dumps(contact), "last_modified_on": now})
+                self._insert(
+                    db, "bp_contact", "contact_id", {"account_id": contact["accountID"], "data": json.dumps(contact), "last_modified_on": now}
+                )
             for product in demo["products"]:
                 data = {k: v for k, v in product.items() if not k.startswith("_") and k != "accountID"}
                 if "_parent" in product:
                     data["parentProductID"] = ids[product["_parent"]]
                 data["benefitSummary"] = [{"attribute": k, "value": json.dumps(v)} for k, v in product["_benefits"].items()]
-                product_id = self._insert(db, "bp_product", "product_id", {
-                    "account_id": product["accountID"], "data": json.dumps(data), "last_modified_on": now, "created_on": now})
+                product_id = self._insert(
+                    db,
+                    "bp_product",
+                    "product_id",
+                    {"account_id": product["accountID"], "data": json.dumps(data), "last_modified_on": now, "created_on": now},
+                )
                 ids.append(product_id)
-                rate = self._rate_data({"rateTypeID": data["productTypeID"] * 10 + 1, "description": "Monthly premium",
-                                        "effectiveAsOf": data["effectiveAsOf"], "expirationOn": data["renewalOn"],
-                                        "rateTiers": product["_rates"]})
+                rate = self._rate_data(
+                    {
+                        "rateTypeID": data["productTypeID"] * 10 + 1,
+                        "description": "Monthly premium",
+                        "effectiveAsOf": data["effectiveAsOf"],
+                        "expirationOn": data["renewalOn"],
+                        "rateTiers": product["_rates"],
+                    }
+                )
                 self._insert(db, "bp_rate", "rate_id", {"product_id": product_id, "data": json.dumps(rate), "last_modified_on": now})

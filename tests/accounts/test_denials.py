@@ -1,4 +1,5 @@
 """A 403 names the missing right, in the API and the admin, and leaves no traceback in the log."""
+
 import logging
 
 from accounts.rights import Flag, Level, denial_message
@@ -62,6 +63,5 @@ def test_a_service_reason_reaches_the_api(make_user, settings, api_as):
 
 
 def test_full_personal_data_flag_is_named(make_user):
-    assert denial_message(make_user(), ["accounts.view_full_personal_data"]) == \
-        "You need the right “View full personal data”."
+    assert denial_message(make_user(), ["accounts.view_full_personal_data"]) == "You need the right “View full personal data”."
     assert not denial_message(make_user(flags={Flag.VIEW_FULL_PERSONAL_DATA}), ["accounts.view_full_personal_data"])

@@ -1,4 +1,5 @@
 """Login lockout (django-axes: username + address), the login throttle, and the audit of refused logins."""
+
 import pytest
 from axes.models import AccessAttempt
 from django.core.cache import cache
@@ -84,8 +85,10 @@ def test_refused_logins_while_locked_are_audited(client, make_user):
 
 def test_the_admin_login_is_throttled_per_address(client, make_user, settings):
     # given: a password spray, one attempt per username, so that no username+address pair is locked
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "10/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "10/min"},
+    }
     codes = [login(client, f"user{i}", "wrong", ip="10.0.0.9").status_code for i in range(12)]
     assert codes[:10] == [200] * 10
     assert codes[10:] == [429, 429]
@@ -100,8 +103,7 @@ def test_an_administrator_unlocks_a_user_from_the_admin(client, make_user):
     manager = make_user(flags={Flag.MANAGE_USERS}, administration=Level.VISIBLE)
     client.force_login(manager)
     attempt = AccessAttempt.objects.get(username=user.username)
-    response = client.post("/admin/axes/accessattempt/", {"action": "delete_selected", "_selected_action": [attempt.pk],
-                                                           "post": "yes"})
+    response = client.post("/admin/axes/accessattempt/", {"action": "delete_selected", "_selected_action": [attempt.pk], "post": "yes"})
     assert response.status_code == 302
     assert not AccessAttempt.objects.exists()
     assert AuditLog.objects.filter(action=AuditLog.Action.UPDATE, summary__startswith="Unlocked login").exists()
@@ -121,6 +123,7 @@ def test_unlock_login_action_on_users(client, make_user):
 
 
 # --- the API token login: same lockout, same throttle ---
+
 
 def token(api_client, username, password, ip="10.0.0.1"):
     return api_client.post("/api/auth/token/", {"username": username, "password": password}, REMOTE_ADDR=ip)
@@ -148,16 +151,20 @@ def test_api_token_success_resets_the_count(api_client, make_user):
 
 @pytest.fixture
 def login_rate(db, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "10/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "10/min"},
+    }
     return settings
 
 
 @pytest.mark.parametrize("path", [ADMIN_LOGIN, "/api/auth/token/"])
 def test_a_forged_forwarded_for_does_not_escape_the_throttle_without_a_proxy(client, login_rate, path):
     # given: no DJANGO_PROXY_COUNT, and a client inventing a new X-Forwarded-For on each try
-    codes = [client.post(path, {"username": f"user{i}", "password": "wrong"}, REMOTE_ADDR="10.0.0.9",
-                         HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code for i in range(12)]
+    codes = [
+        client.post(path, {"username": f"user{i}", "password": "wrong"}, REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code
+        for i in range(12)
+    ]
     # then: counted by the address that really connected
     assert codes[10:] == [429, 429] and 429 not in codes[:10]
     assert set(AuditLog.objects.filter(action=AuditLog.Action.LOGIN_FAILED).values_list("data__ip", flat=True)) == {"10.0.0.9"}
@@ -165,8 +172,12 @@ def test_a_forged_forwarded_for_does_not_escape_the_throttle_without_a_proxy(cli
 
 def test_behind_a_configured_proxy_the_forwarded_address_is_the_client(client, login_rate):
     login_rate.REST_FRAMEWORK = {**login_rate.REST_FRAMEWORK, "NUM_PROXIES": 1}
-    codes = [client.post(ADMIN_LOGIN, {"username": f"user{i}", "password": "wrong"}, REMOTE_ADDR="10.0.0.1",
-                         HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code for i in range(12)]
+    codes = [
+        client.post(
+            ADMIN_LOGIN, {"username": f"user{i}", "password": "wrong"}, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}"
+        ).status_code
+        for i in range(12)
+    ]
     assert 429 not in codes
     assert AuditLog.objects.filter(action=AuditLog.Action.LOGIN_FAILED, data__ip="203.0.113.11").exists()
 

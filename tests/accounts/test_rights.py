@@ -1,4 +1,5 @@
 """Each security-group level grants exactly its rights, in the admin and the API alike."""
+
 import pytest
 
 from accounts.rights import Area, Flag, Level
@@ -101,9 +102,17 @@ def test_managing_users_does_not_make_superusers(client, make_user):
     client.force_login(manager)
     page = client.get(f"/admin/accounts/user/{manager.pk}/change/").content.decode()
     assert 'name="is_superuser"' not in page  # shown read-only
-    response = client.post(f"/admin/accounts/user/{manager.pk}/change/", {
-        "username": manager.username, "security_group": manager.security_group_id, "is_active": "on",
-        "is_staff": "on", "is_superuser": "on", "last_name": "Renamed"})
+    response = client.post(
+        f"/admin/accounts/user/{manager.pk}/change/",
+        {
+            "username": manager.username,
+            "security_group": manager.security_group_id,
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "last_name": "Renamed",
+        },
+    )
     assert response.status_code == 302  # saved...
     manager.refresh_from_db()
     assert manager.last_name == "Renamed"
@@ -117,8 +126,10 @@ def test_a_password_changed_in_the_admin_is_saved_and_audited(client, make_user)
     other = make_user(individuals=Level.VISIBLE)
     client.force_login(manager)
     new_password = "Another-long-passphrase-42"
-    response = client.post(f"/admin/accounts/user/{other.pk}/password/", {
-        "password1": new_password, "password2": new_password, "usable_password": "true", "set_usable_password": "true"})
+    response = client.post(
+        f"/admin/accounts/user/{other.pk}/password/",
+        {"password1": new_password, "password2": new_password, "usable_password": "true", "set_usable_password": "true"},
+    )
     assert response.status_code == 302
     assert User.objects.get(pk=other.pk).check_password(new_password)
     row = AuditLog.objects.get(object_id=str(other.pk), action=AuditLog.Action.UPDATE)

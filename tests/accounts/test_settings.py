@@ -1,4 +1,5 @@
 """Start-up configuration: bad settings stop the process with a message naming them."""
+
 import os
 import subprocess
 import sys
@@ -22,31 +23,38 @@ def test_malformed_database_url_names_it():
 
 
 def test_production_refuses_to_start_without_secret_key():
-    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_ALLOWED_HOSTS="agency.example",
-                        **PERSONAL_DATA)
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_ALLOWED_HOSTS="agency.example", **PERSONAL_DATA)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
 def test_production_refuses_to_start_without_allowed_hosts():
-    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY="k" * 30 + "x9" * 20,
-                        **PERSONAL_DATA)
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY="k" * 30 + "x9" * 20, **PERSONAL_DATA)
     assert result.returncode != 0
     assert "DJANGO_ALLOWED_HOSTS" in result.stderr
 
 
 def test_check_deploy_is_clean_under_production_settings():
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         DJANGO_SETTINGS_MODULE="config.settings.production",
-        DJANGO_SECRET_KEY="a8Zk3Jq0Lp2Vn5Xc7Bm9Qw1Er4Ty6Ui8Op0As2Df4Gh6Jk8Lz0Xc", DJANGO_ALLOWED_HOSTS="agency.example",
-        AMS_WEBHOOK_SECRET="w3bh00k-" + "Qx7Lp2Vn5Xc7Bm9Qw1Er4Ty6", **PERSONAL_DATA,
+        DJANGO_SECRET_KEY="a8Zk3Jq0Lp2Vn5Xc7Bm9Qw1Er4Ty6Ui8Op0As2Df4Gh6Jk8Lz0Xc",
+        DJANGO_ALLOWED_HOSTS="agency.example",
+        AMS_WEBHOOK_SECRET="w3bh00k-" + "Qx7Lp2Vn5Xc7Bm9Qw1Er4Ty6",
+        **PERSONAL_DATA,
     )
     assert result.returncode == 0, result.stderr + result.stdout
 
 
-PRODUCTION = {"DJANGO_SETTINGS_MODULE": "config.settings.production", "DJANGO_ALLOWED_HOSTS": "agency.example",
-              "DJANGO_SECRET_KEY": "a8Zk3Jq0Lp2Vn5Xc7Bm9Qw1Er4Ty6Ui8Op0As2Df4Gh6Jk8Lz0Xc", **PERSONAL_DATA}
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_ALLOWED_HOSTS": "agency.example",
+    "DJANGO_SECRET_KEY": "a8Zk3Jq0Lp2Vn5Xc7Bm9Qw1Er4Ty6Ui8Op0As2Df4Gh6Jk8Lz0Xc",
+    **PERSONAL_DATA,
+}
 
 
 def test_production_refuses_to_start_without_a_webhook_secret_of_its_own():
@@ -64,7 +72,12 @@ def test_local_settings_keep_the_sandbox_webhook_secret():
 
 
 def test_production_refuses_to_start_without_personal_data_keys():
-    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_ALLOWED_HOSTS="agency.example",
-                        DJANGO_SECRET_KEY="k" * 30 + "x9" * 20, PERSONAL_DATA_HASH_KEY="h" * 40)
+    result = run_manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_ALLOWED_HOSTS="agency.example",
+        DJANGO_SECRET_KEY="k" * 30 + "x9" * 20,
+        PERSONAL_DATA_HASH_KEY="h" * 40,
+    )
     assert result.returncode != 0
     assert "PERSONAL_DATA_KEYS" in result.stderr

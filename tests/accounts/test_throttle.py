@@ -1,4 +1,5 @@
 """The default API throttle: THROTTLE_USER requests per signed-in user."""
+
 import pytest
 from django.core.cache import cache
 
@@ -8,8 +9,10 @@ from accounts.rights import Level
 @pytest.fixture
 def user_rate(settings):
     cache.clear()
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "3/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "3/min"},
+    }
     yield
     cache.clear()
 

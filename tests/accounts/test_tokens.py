@@ -1,4 +1,5 @@
 """API tokens (django-rest-knox): stored as digests, shown once, expiring, revoked with the password."""
+
 from datetime import timedelta
 
 import pytest

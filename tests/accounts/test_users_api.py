@@ -1,4 +1,5 @@
 """Creating users through the API: an initial password or an invitation, as the schema says."""
+
 import re
 
 from django.core import mail
@@ -11,8 +12,7 @@ from tests.accounts.factories import PASSWORD
 
 def test_create_with_an_initial_password(api, make_user):
     group = make_user(individuals=Level.VISIBLE).security_group
-    response = api.post("/api/users/", {"username": "newbie", "security_group": group.pk,
-                                        "password": "a-fine-long-password-42"})
+    response = api.post("/api/users/", {"username": "newbie", "security_group": group.pk, "password": "a-fine-long-password-42"})
     assert response.status_code == 201, response.content
     assert "password" not in response.json()
     user = User.objects.get(username="newbie")
@@ -36,12 +36,12 @@ def test_neither_password_nor_invitation_is_a_field_error(api, make_user):
     assert response.status_code == 400 and "password" in response.json()
 
 
-def test_create_with_an_invitation_mails_a_link_that_sets_the_password(api, client, make_user,
-                                                                         django_capture_on_commit_callbacks):
+def test_create_with_an_invitation_mails_a_link_that_sets_the_password(api, client, make_user, django_capture_on_commit_callbacks):
     group = make_user().security_group
     with django_capture_on_commit_callbacks(execute=True):
-        response = api.post("/api/users/", {"username": "invited", "email": "inv@example.com",
-                                            "security_group": group.pk, "invite": True}, format="json")
+        response = api.post(
+            "/api/users/", {"username": "invited", "email": "inv@example.com", "security_group": group.pk, "invite": True}, format="json"
+        )
     assert response.status_code == 201, response.content
     user = User.objects.get(username="invited")
     assert not user.has_usable_password()

@@ -1,4 +1,5 @@
 """What a test compares: the AMS as it is now against AgencyDesk and the CRM."""
+
 from ams import mapping
 from ams.services.reconcile import PREFIXES
 from ams.services.sync import _local_contacts, carriers

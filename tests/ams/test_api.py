@@ -1,5 +1,6 @@
 """The API: external ids (link by a picked id, never by name), identity conflicts, reconciliations, rights,
 and fields the AMS owns."""
+
 import pytest
 
 from accounts.models import AuditLog
@@ -22,8 +23,7 @@ def test_link_a_group_by_the_customer_id_a_person_picked(api, ams_sandbox, djang
     assert [c["customer_id"] for c in candidates] == [customer_id]  # proposed, not linked
     assert external_id_lookup(system="ams", object_type="customer", external_id=customer_id) is None
     with django_capture_on_commit_callbacks(execute=True):
-        reply = api.post("/api/external-ids/", {"record_type": "employergroup", "object_id": group.pk,
-                                                "external_id": customer_id}, format="json")
+        reply = api.post("/api/external-ids/", {"record_type": "employergroup", "object_id": group.pk, "external_id": customer_id}, format="json")
     assert reply.status_code == 201, reply.json()
     group.refresh_from_db()
     assert group.name == "Granite Roofing"  # the AMS is the source of truth, the name was never used to link
@@ -40,8 +40,7 @@ def test_a_second_record_claiming_an_id_opens_a_conflict_that_a_person_merges(ap
         customer_sync(client=ams360_client(), customer_id=customer_id)
     kept = external_id_lookup(system="ams", object_type="customer", external_id=customer_id)
     other = IndividualFactory(first_name="Ida", last_name="Wells-Barnett")
-    reply = api.post("/api/external-ids/", {"record_type": "individual", "object_id": other.pk, "external_id": customer_id},
-                     format="json")
+    reply = api.post("/api/external-ids/", {"record_type": "individual", "object_id": other.pk, "external_id": customer_id}, format="json")
     assert reply.status_code == 400 and "identity conflict" in reply.json()["detail"]
     conflict = api.get("/api/identity-conflicts/", {"status": "open"}).json()["results"][0]
     assert (conflict["kind"], conflict["object_id"], conflict["other_object_id"]) == ("shared_id", kept.pk, other.pk)
@@ -58,9 +57,15 @@ def test_separate_keeps_both(api, ams_sandbox):
     from integrations.registry import external_id_link
 
     row = external_id_link(obj=a, system="ams", object_type="customer", external_id="c-1")
-    conflict = IdentityConflict.objects.create(kind="shared_id", object_type="customer", external_id="c-1",
-                                               content_type_id=row.content_type_id, object_id=a.pk, other_object_id=b.pk,
-                                               description="test")
+    conflict = IdentityConflict.objects.create(
+        kind="shared_id",
+        object_type="customer",
+        external_id="c-1",
+        content_type_id=row.content_type_id,
+        object_id=a.pk,
+        other_object_id=b.pk,
+        description="test",
+    )
     assert api.post(f"/api/identity-conflicts/{conflict.pk}/separate/").json()["status"] == "separated"
     assert Individual.objects.filter(pk__in=[a.pk, b.pk]).count() == 2
 

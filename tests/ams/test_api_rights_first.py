@@ -1,4 +1,5 @@
 """Issue 22, item 6: Read Only is refused (403) before anything is validated or looked up."""
+
 import pytest
 
 from accounts.models import SecurityGroup

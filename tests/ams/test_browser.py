@@ -1,4 +1,5 @@
 """A person opens an individual's Linked systems panel and resolves an identity conflict in the browser."""
+
 import pytest
 
 from ams.models import IdentityConflict
@@ -14,8 +15,15 @@ def test_linked_systems_panel_and_merging_a_far_side_duplicate(page, ams_sandbox
     client = ams360_client()
     survivor = ams_sandbox.insert(FirstName="Hedy", LastName="Lamarr", City="Vienna")
     duplicate = ams_sandbox.insert(FirstName="Hedy", LastName="Lamarr")
-    ams_sandbox.insert_policy(CustomerId=duplicate, PolicyNumber="LIFE-9", PolicyType="LIFE", WritingCompanyCode="mutual-of-omaha",
-                              PolicyStatus="Active", PolicyEffectiveDate="2026-02-01", PolicyExpirationDate="2027-02-01")
+    ams_sandbox.insert_policy(
+        CustomerId=duplicate,
+        PolicyNumber="LIFE-9",
+        PolicyType="LIFE",
+        WritingCompanyCode="mutual-of-omaha",
+        PolicyStatus="Active",
+        PolicyEffectiveDate="2026-02-01",
+        PolicyExpirationDate="2027-02-01",
+    )
     customer_sync(client=client, customer_id=survivor)
     customer_sync(client=client, customer_id=duplicate)
     hedy = external_id_lookup(system="ams", object_type="customer", external_id=survivor)

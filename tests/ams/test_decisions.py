@@ -1,4 +1,5 @@
 """Open identity conflicts are listed in *Awaiting a person* (integrations.decisions), with what they block."""
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
@@ -14,9 +15,14 @@ def test_an_open_identity_conflict_awaits_a_person_until_it_is_decided(agency_ad
     kept = Individual.objects.create(first_name="Hedy", last_name="Lamarr")
     other = Individual.objects.create(first_name="Hedy", last_name="Lamarr")
     conflict = IdentityConflict.objects.create(
-        kind=IdentityConflict.Kind.FAR_SIDE_DUPLICATE, object_type="customer", external_id="C-1",
-        content_type=ContentType.objects.get_for_model(Individual), object_id=kept.pk, other_object_id=other.pk,
-        description="The AMS merged customer C-2 into C-1.")
+        kind=IdentityConflict.Kind.FAR_SIDE_DUPLICATE,
+        object_type="customer",
+        external_id="C-1",
+        content_type=ContentType.objects.get_for_model(Individual),
+        object_id=kept.pk,
+        other_object_id=other.pk,
+        description="The AMS merged customer C-2 into C-1.",
+    )
 
     # then: it is listed for whoever may see identity conflicts, with what it blocks and where to decide
     [decision] = [d for d in decisions_for(agency_admin) if d.kind == "Identity conflict"]

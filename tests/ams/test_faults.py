@@ -5,6 +5,7 @@
 (b) The far side's answer is lost; the retry (by the one retry policy) finds the record by its
     reference (the CRM's idempotent upsert) or by a look-up (the external-id registry): no duplicate.
 """
+
 from datetime import timedelta
 
 import pytest
@@ -58,8 +59,7 @@ def brought_in(ams_sandbox, **fields) -> tuple[str, Individual, SyncAttempt]:
     return customer_id, outcome.record, push
 
 
-def test_crm_push_worker_dies_after_the_crm_write_then_the_sweep_finishes_it(
-        ams_sandbox, monkeypatch, django_capture_on_commit_callbacks):
+def test_crm_push_worker_dies_after_the_crm_write_then_the_sweep_finishes_it(ams_sandbox, monkeypatch, django_capture_on_commit_callbacks):
     # given: a push whose worker dies after the CRM took the records, before we recorded the link
     _, rosa, push = brought_in(ams_sandbox, FirstName="Rosa", LastName="Parks", City="Tuskegee")
     monkeypatch.setattr(crm_service, "external_id_record_sync", dies)
@@ -89,8 +89,7 @@ def test_crm_push_worker_dies_after_the_crm_write_then_the_sweep_finishes_it(
     assert SyncAttempt.objects.filter(direction=SyncAttempt.Direction.TO_CRM).count() == 1
 
 
-def test_crm_push_answer_lost_then_the_retry_upserts_the_same_record(
-        ams_sandbox, sandbox, settings, django_capture_on_commit_callbacks):
+def test_crm_push_answer_lost_then_the_retry_upserts_the_same_record(ams_sandbox, sandbox, settings, django_capture_on_commit_callbacks):
     # given: the CRM applies the push but its answer never comes back
     _, ada, push = brought_in(ams_sandbox, FirstName="Ada", LastName="Byron")
     settings.INTEGRATIONS_RETRY_ATTEMPTS = 1
@@ -115,8 +114,7 @@ def test_crm_push_answer_lost_then_the_retry_upserts_the_same_record(
     assert ExternalId.objects.filter(system="crm", object_type="account", object_id=ada.pk).count() == 1
 
 
-def test_customer_sync_worker_dies_before_our_record_then_the_sweep_finishes_it(
-        ams_sandbox, monkeypatch, django_capture_on_commit_callbacks):
+def test_customer_sync_worker_dies_before_our_record_then_the_sweep_finishes_it(ams_sandbox, monkeypatch, django_capture_on_commit_callbacks):
     # given: a linked customer's sync whose worker dies after reading the AMS, before writing here
     customer_id = ams_sandbox.insert(FirstName="Katherine", LastName="Johnsonq")
     attempt = customer_sync_request(customer_id=customer_id)
@@ -144,8 +142,7 @@ def test_customer_sync_worker_dies_before_our_record_then_the_sweep_finishes_it(
     assert len(crm_accounts(ams_sandbox, katherine)) == 1 and crm_duplicates(ams_sandbox) == 0
 
 
-def test_customer_sync_answer_lost_then_the_retry_finds_the_record_by_its_id(
-        ams_sandbox, settings, django_capture_on_commit_callbacks):
+def test_customer_sync_answer_lost_then_the_retry_finds_the_record_by_its_id(ams_sandbox, settings, django_capture_on_commit_callbacks):
     # given: a customer brought in, changed in the AMS, whose next sync loses the AMS's answer
     customer_id, grace, push = brought_in(ams_sandbox, FirstName="Grace", LastName="Hopper")
     crm_push_run(attempt_id=push.pk)

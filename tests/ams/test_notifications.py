@@ -1,4 +1,5 @@
 """The webhook and the inbox: signed notifications stored before the answer, processed idempotently."""
+
 import hashlib
 import hmac
 import json
@@ -28,8 +29,13 @@ def post(client, payload: dict, secret: str | None = None):
 
 
 def note(record_id: str, record_type="Customer", customer_id=None) -> dict:
-    return {"NotificationId": str(uuid.uuid4()), "RecordType": record_type, "RecordId": record_id,
-            "CustomerId": customer_id or record_id, "Action": "Update"}
+    return {
+        "NotificationId": str(uuid.uuid4()),
+        "RecordType": record_type,
+        "RecordId": record_id,
+        "CustomerId": customer_id or record_id,
+        "Action": "Update",
+    }
 
 
 def test_a_bad_signature_is_refused_and_nothing_is_stored(api_client, ams_sandbox):
@@ -78,8 +84,7 @@ def test_reordered_notifications_end_with_the_record_as_it_is_now(api_client, am
     assert Individual.objects.filter(first_name="Alan").count() == 1
 
 
-def test_upstream_merge_retires_the_id_and_a_late_notification_creates_nothing(
-        api_client, ams_sandbox, django_capture_on_commit_callbacks):
+def test_upstream_merge_retires_the_id_and_a_late_notification_creates_nothing(api_client, ams_sandbox, django_capture_on_commit_callbacks):
     survivor = ams_sandbox.insert(FirstName="Mary", LastName="Shelley")
     duplicate = ams_sandbox.insert(FirstName="Mary", LastName="Shelley")
     with django_capture_on_commit_callbacks(execute=True):
@@ -119,7 +124,8 @@ def test_a_deleted_customer_retires_its_id_and_never_comes_back(api_client, ams_
 
 
 def test_an_unreachable_ams_puts_the_notification_back_to_retry_by_the_retry_policy(
-        api_client, ams_sandbox, settings, django_capture_on_commit_callbacks):
+    api_client, ams_sandbox, settings, django_capture_on_commit_callbacks
+):
     customer_id = ams_sandbox.insert(FirstName="Wait", LastName="Later")
     ams_sandbox.knobs(fault_rate=1.0)
     with django_capture_on_commit_callbacks(execute=True):
@@ -141,8 +147,7 @@ def test_an_unreachable_ams_puts_the_notification_back_to_retry_by_the_retry_pol
     assert external_id_lookup(system="ams", object_type="customer", external_id=customer_id).last_name == "Later"
 
 
-def test_past_the_retry_window_the_notification_fails_with_a_reason(api_client, ams_sandbox, settings,
-                                                                     django_capture_on_commit_callbacks):
+def test_past_the_retry_window_the_notification_fails_with_a_reason(api_client, ams_sandbox, settings, django_capture_on_commit_callbacks):
     settings.INTEGRATIONS_RETRY_WINDOW_SECONDS = 0
     customer_id = ams_sandbox.insert(FirstName="Never", LastName="There")
     ams_sandbox.knobs(fault_rate=1.0)
@@ -159,8 +164,7 @@ def test_a_duplicate_task_does_not_process_a_notification_twice(ams_sandbox):
     from core.jobs import job_claim
 
     customer_id = ams_sandbox.insert(FirstName="Only", LastName="Once")
-    notification = Notification.objects.create(notification_id="n-1", record_type="Customer", record_id=customer_id,
-                                               customer_id=customer_id)
+    notification = Notification.objects.create(notification_id="n-1", record_type="Customer", record_id=customer_id, customer_id=customer_id)
     held = job_claim(Notification, notification.pk, lease_seconds=60)  # another worker holds it
     assert held is not None
     assert notification_process(notification_id=notification.pk).status == Notification.Status.RUNNING

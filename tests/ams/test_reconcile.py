@@ -1,5 +1,6 @@
 """Reconciliation against the sandbox: lost, duplicated, reordered and delayed notifications, then one
 walk; after it every difference is gone, in AgencyDesk and in the CRM, with no duplicates."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -60,7 +61,8 @@ def test_two_customers_with_the_same_name_stay_two(ams_sandbox, django_capture_o
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see conftest.celery_worker_process
 def test_lossy_notifications_then_one_reconciliation_repairs_everything(
-        ams_sandbox, live_server, django_db_serialized_rollback, reference_data, django_capture_on_commit_callbacks):
+    ams_sandbox, live_server, django_db_serialized_rollback, reference_data, django_capture_on_commit_callbacks
+):
     # given: everything in step, and the AMS pushing to our webhook through every fault at once
     reconcile(django_capture_on_commit_callbacks)
     ams_sandbox.knobs(webhook_url=f"{live_server.url}{WEBHOOK}", drop_rate=0.4, duplicate_rate=0.5, reorder_rate=0.3, delay_ms=2)

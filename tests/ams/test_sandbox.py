@@ -1,4 +1,5 @@
 """The AMS sandbox speaks SOAP 1.1 from a served WSDL, with tickets, faults and safe XML parsing."""
+
 import pytest
 import requests
 
@@ -10,9 +11,20 @@ SOAP = "/ams360/v3/WSAPIService.svc"
 
 def test_the_wsdl_names_the_wsapi_operations(ams_sandbox, sandbox_server):
     wsdl = requests.get(f"{sandbox_server}{SOAP}?wsdl", timeout=5).text
-    for op in ("Login", "CustomerGetById", "CustomerGetByNumber", "CustomerGetListByNamePrefix", "CustomerInsert",
-               "CustomerUpdate", "CustomerContactGetList", "PolicyGet", "PolicyGetListByCustomerId",
-               "PolicyGetListByPolicyNumber", "PolicyInsert", "PolicyRenew"):
+    for op in (
+        "Login",
+        "CustomerGetById",
+        "CustomerGetByNumber",
+        "CustomerGetListByNamePrefix",
+        "CustomerInsert",
+        "CustomerUpdate",
+        "CustomerContactGetList",
+        "PolicyGet",
+        "PolicyGetListByCustomerId",
+        "PolicyGetListByPolicyNumber",
+        "PolicyInsert",
+        "PolicyRenew",
+    ):
         assert f'name="{op}"' in wsdl
     assert "http://www.WSAPI.AMS360.com/v3.0" in wsdl
 
@@ -58,9 +70,11 @@ def test_a_fault_on_a_read_is_transient_with_the_systems_message(ams_sandbox):
 
 
 def test_xml_with_a_dtd_or_entities_is_refused(ams_sandbox, sandbox_server):
-    evil = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-            '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
-            '<Login xmlns="http://www.WSAPI.AMS360.com/v3.0"><AgencyNo>&e;</AgencyNo></Login></s:Body></s:Envelope>')
+    evil = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        '<Login xmlns="http://www.WSAPI.AMS360.com/v3.0"><AgencyNo>&e;</AgencyNo></Login></s:Body></s:Envelope>'
+    )
     reply = requests.post(f"{sandbox_server}{SOAP}", data=evil, headers={"Content-Type": "text/xml"}, timeout=5)
     assert reply.status_code == 400 and "root:" not in reply.text
     assert requests.post(f"{sandbox_server}{SOAP}", data="<not xml", timeout=5).status_code == 400

@@ -1,4 +1,5 @@
 """Customers, contacts and policies from the AMS sandbox over SOAP: by id, as they are now."""
+
 import pytest
 
 from ams.services import customer_sync
@@ -13,9 +14,16 @@ pytestmark = pytest.mark.django_db
 
 def test_a_personal_customer_becomes_one_individual_with_its_policies(ams_sandbox, django_capture_on_commit_callbacks):
     customer_id = ams_sandbox.insert(FirstName="Ada", LastName="Lovelace", Email="ada@example.com", State="TX", ZipCode="78701")
-    ams_sandbox.insert_policy(CustomerId=customer_id, PolicyNumber="MA-1", PolicyType="MEDADV", WritingCompanyCode="humana",
-                              PolicyStatus="Active", PolicyEffectiveDate="2026-01-01", PolicyExpirationDate="2027-01-01",
-                              FullTermPremium="1200.00")
+    ams_sandbox.insert_policy(
+        CustomerId=customer_id,
+        PolicyNumber="MA-1",
+        PolicyType="MEDADV",
+        WritingCompanyCode="humana",
+        PolicyStatus="Active",
+        PolicyEffectiveDate="2026-01-01",
+        PolicyExpirationDate="2027-01-01",
+        FullTermPremium="1200.00",
+    )
     client = ams360_client()
     with django_capture_on_commit_callbacks(execute=True):
         outcome = customer_sync(client=client, customer_id=customer_id)

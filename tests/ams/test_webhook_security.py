@@ -1,5 +1,6 @@
 """The webhook's guards (issue 22, items 3 and 4): depth and size limits, a replay window, a throttle, and a
 secret of its own in production."""
+
 import json
 import uuid
 from datetime import timedelta
@@ -92,8 +93,10 @@ def test_a_recent_notification_is_accepted(api_client, django_capture_on_commit_
 
 def test_the_webhook_is_throttled_per_address(api_client, settings):
     cache.clear()
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "ams_webhook": "3/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "ams_webhook": "3/min"},
+    }
     codes = [post_raw(api_client, b"{}", "sha256=nope").status_code for _ in range(5)]
     assert codes == [401, 401, 401, 429, 429]
     cache.clear()

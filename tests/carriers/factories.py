@@ -14,13 +14,13 @@ def connected_group(*, members: int = 20, carrier_id: str | None = None):
     carrier that has an id at the carrier-connection service."""
     group = EmployerGroupFactory(federal_ein="12-3456789")
     carrier = CarrierFactory()
-    external_id_link(obj=carrier, system=System.CARRIER_EXCHANGE, object_type="carrier",
-                     external_id=carrier_id or str(uuid.uuid4()))
+    external_id_link(obj=carrier, system=System.CARRIER_EXCHANGE, object_type="carrier", external_id=carrier_id or str(uuid.uuid4()))
     standard = BenefitsLevelFactory(name="Standard")
     premium = BenefitsLevelFactory(name="Premium", package_code="PREMIUM")
     for n in range(members):
-        EmployeeFactory(employer_group=group, benefits_level=premium if n % 2 else standard,
-                        hire_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=n))
+        EmployeeFactory(
+            employer_group=group, benefits_level=premium if n % 2 else standard, hire_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=n)
+        )
     PlanFactory(group=group, carrier=carrier)
     return group, carrier
 

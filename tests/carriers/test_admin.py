@@ -1,4 +1,5 @@
 """Carrier Connections in the admin: connect, the list at a glance, amend and retry, the discrepancy queue; rights."""
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
@@ -21,6 +22,7 @@ def staff(client, make_user):
         user = make_user(carrier_connections=level, plans=Level.EDIT, benefits_sync=Level.EDIT, **more)
         client.force_login(user)
         return client, user
+
     return login
 
 
@@ -118,8 +120,9 @@ def test_rights_visible_lists_edit_acts(make_user, api_client, client, level, no
     assert (poll.status_code == 200) is can_act
     retry = client.get(reverse("admin:carriers_carrierconnection_retry", args=[connection.pk]))
     assert (retry.status_code == 200) is can_act
-    create = api_client.post("/api/carrier-connections/", {"employer_group": group.pk, "carrier": carrier.pk,
-                                                           "carrier_group_id": "CG-2"}, format="json")
+    create = api_client.post(
+        "/api/carrier-connections/", {"employer_group": group.pk, "carrier": carrier.pk, "carrier_group_id": "CG-2"}, format="json"
+    )
     assert create.status_code == (400 if can_act else 403)  # an open one exists: refused, but only for who may act
     resolve = api_client.post("/api/discrepancies/resolve/", {"resolution": "keep_ours", "ids": [1]}, format="json")
     assert (resolve.status_code == 200) is can_act

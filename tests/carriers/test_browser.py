@@ -1,4 +1,5 @@
 """In a real browser: connect a carrier from an employer group, amend the stuck connection, resolve a discrepancy."""
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from playwright.sync_api import expect

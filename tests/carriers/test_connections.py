@@ -1,4 +1,5 @@
 """Connections over HTTP with the sandbox: every status path, amend and retry, polling backoff, 429, tokens."""
+
 from datetime import timedelta
 
 import pytest
@@ -29,13 +30,15 @@ def _poll_until_settled(connection, limit=10) -> list[str]:
     return seen
 
 
-@pytest.mark.parametrize(("script", "path"), [
-    ({}, ["created", "processing", "completed"]),
-    ({"review": True}, ["created", "processing", "noyo_review", "completed"]),
-    ({"authorization_polls": 1, "not_ready_polls": 3},
-     ["created", "processing", "carrier_authorization", "waiting_on_carrier", "completed"]),
-    ({"unable": True}, ["created", "processing", "unable_to_connect"]),
-])
+@pytest.mark.parametrize(
+    ("script", "path"),
+    [
+        ({}, ["created", "processing", "completed"]),
+        ({"review": True}, ["created", "processing", "noyo_review", "completed"]),
+        ({"authorization_polls": 1, "not_ready_polls": 3}, ["created", "processing", "carrier_authorization", "waiting_on_carrier", "completed"]),
+        ({"unable": True}, ["created", "processing", "unable_to_connect"]),
+    ],
+)
 def test_each_status_path_is_followed_and_kept_as_history(api, noyo, agency_admin, script, path):
     # given a group the carrier knows, scripted
     group, carrier = connected_group(members=4)

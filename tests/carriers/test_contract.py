@@ -1,4 +1,5 @@
 """The contract checker itself (it must be able to fail), the client's tolerant reading, the sandbox's own refusals."""
+
 import io
 
 import pytest
@@ -27,8 +28,7 @@ def _examples():
 
 
 def test_the_checker_rejects_the_specs_own_invalid_examples():
-    failing = [v for method, path, code, example in _examples()
-               if (v := noyo_contract.response_violations(method, path, code, example))]
+    failing = [v for method, path, code, example in _examples() if (v := noyo_contract.response_violations(method, path, code, example))]
     flat = " ".join(" ".join(v) for v in failing)
     assert len(failing) >= 10
     assert "'setup_metadata' is a required property" in flat
@@ -40,8 +40,10 @@ def test_the_checker_checks_requests():
     assert noyo_contract.request_violations("GET", "/api/v1/groups", query={"page_size": "ten"})
     assert noyo_contract.request_violations("DELETE", "/api/v1/groups", body=None)
     assert not noyo_contract.request_violations(
-        "POST", "/api/v1/group_connections",
-        body={"carrier_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "group_data": {"carrier_group_id": "A", "group_name": "B"}})
+        "POST",
+        "/api/v1/group_connections",
+        body={"carrier_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "group_data": {"carrier_group_id": "A", "group_name": "B"}},
+    )
 
 
 def test_status_labels_cover_the_contract_and_tolerate_new_ones():
@@ -53,16 +55,23 @@ def test_status_labels_cover_the_contract_and_tolerate_new_ones():
     assert status_label(None, CONNECTION_STATUS_LABELS) == "unknown: (none)"
 
 
-@pytest.mark.parametrize(("raw", "ein"), [("123456789", "12-3456789"), (" 12-3456789 ", "12-3456789"), ("12-345678", None),
-                                          ("ab-cdefghi", None), ("", None)])
+@pytest.mark.parametrize(
+    ("raw", "ein"), [("123456789", "12-3456789"), (" 12-3456789 ", "12-3456789"), ("12-345678", None), ("ab-cdefghi", None), ("", None)]
+)
 def test_ein_format(raw, ein):
     assert normalize_ein(raw) == ein
 
 
 def test_member_reading_is_tolerant():
-    member = member_from_noyo({"id": "x", "person": {"first_name": "Ann", "contact": {"email_address": "ANN@X.COM"}},
-                               "employment": {"employment_dates": {"hire_date": "not a date"}}, "classifications": "odd",
-                               "surprise": {"field": 1}})
+    member = member_from_noyo(
+        {
+            "id": "x",
+            "person": {"first_name": "Ann", "contact": {"email_address": "ANN@X.COM"}},
+            "employment": {"employment_dates": {"hire_date": "not a date"}},
+            "classifications": "odd",
+            "surprise": {"field": 1},
+        }
+    )
     assert member["first_name"] == "Ann" and member["email"] == "ann@x.com"
     assert member["hire_date"] is None and member["coverage_tier"] == "" and member["custom_individual_id"] == ""
 
@@ -71,10 +80,10 @@ def test_sandbox_refuses_bad_tokens_and_bad_requests_and_throttles(sandbox):
     # deliberately off-contract requests: not through the ``noyo`` fixture, whose checker would (rightly) fail them
     base = f"{sandbox.url}/noyo"
     assert requests.get(f"{base}/api/v1/groups", timeout=5).status_code == 401
-    assert requests.post(f"{base}/auth/token", auth=("agencydesk", "wrong"), data={"grant_type": "client_credentials"},
-                         timeout=5).status_code == 401
-    token = requests.post(f"{base}/auth/token", auth=("agencydesk", "sandbox-noyo-secret"),
-                          data={"grant_type": "client_credentials"}, timeout=5).json()
+    assert requests.post(f"{base}/auth/token", auth=("agencydesk", "wrong"), data={"grant_type": "client_credentials"}, timeout=5).status_code == 401
+    token = requests.post(
+        f"{base}/auth/token", auth=("agencydesk", "sandbox-noyo-secret"), data={"grant_type": "client_credentials"}, timeout=5
+    ).json()
     assert token["expires_in"] == 600_000  # ten minutes, in milliseconds
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     bad = requests.post(f"{base}/api/v1/group_connections", json={"group_data": {}}, headers=headers, timeout=5)
@@ -91,8 +100,18 @@ def test_sandbox_refuses_bad_tokens_and_bad_requests_and_throttles(sandbox):
 def test_seed_command_sends_the_groups_own_data(noyo):
     group, carrier = connected_group(members=10)
     out = io.StringIO()
-    call_command("carriers_sandbox_seed", "--group", group.account_number, "--carrier", carrier.code,
-                 "--carrier-group-id", "CG-9", "--share", "0.5", stdout=out)
+    call_command(
+        "carriers_sandbox_seed",
+        "--group",
+        group.account_number,
+        "--carrier",
+        carrier.code,
+        "--carrier-group-id",
+        "CG-9",
+        "--share",
+        "0.5",
+        stdout=out,
+    )
     # five of ten differ: one of them missing at the carrier, one member only the carrier has, and the plan
     assert "Seeded 10 members for CG-9; 7 differences planted." in out.getvalue()
 

@@ -1,4 +1,5 @@
 """Carriers' rows in *Awaiting a person*: open discrepancies, and connections the service stopped until we act."""
+
 import uuid
 
 import pytest
@@ -16,18 +17,34 @@ pytestmark = pytest.mark.django_db
 
 def _connection(group, carrier, status: str, connection_id: str | None = None) -> CarrierConnection:
     return CarrierConnection.objects.create(
-        employer_group=group, carrier=carrier, noyo_carrier_id=str(uuid.uuid4()),
+        employer_group=group,
+        carrier=carrier,
+        noyo_carrier_id=str(uuid.uuid4()),
         connection_id=str(uuid.uuid4()) if connection_id is None else connection_id,
-        carrier_group_id="CG-1", group_name=group.name, federal_ein="12-3456789", status=status, status_since=timezone.now(),
-        setup_message="The carrier does not know group CG-1." if status == "action_required" else "")
+        carrier_group_id="CG-1",
+        group_name=group.name,
+        federal_ein="12-3456789",
+        status=status,
+        status_since=timezone.now(),
+        setup_message="The carrier does not know group CG-1." if status == "action_required" else "",
+    )
 
 
 def _discrepancy(connection, *, field: str, kind=Discrepancy.Kind.MISMATCH, status=Discrepancy.Status.OPEN, **more):
     now = timezone.now()
     return Discrepancy.objects.create(
-        connection=connection, employer_group=connection.employer_group, carrier=connection.carrier, kind=kind, field=field,
-        severity=1, subject_key=f"member:{uuid.uuid4()}", status=status, first_seen_at=now, last_seen_at=now,
-        **{"subject": "Ann Lee", **more})
+        connection=connection,
+        employer_group=connection.employer_group,
+        carrier=connection.carrier,
+        kind=kind,
+        field=field,
+        severity=1,
+        subject_key=f"member:{uuid.uuid4()}",
+        status=status,
+        first_seen_at=now,
+        last_seen_at=now,
+        **{"subject": "Ann Lee", **more},
+    )
 
 
 def test_open_discrepancies_and_stopped_connections_await_a_person(make_user):
@@ -49,10 +66,12 @@ def test_open_discrepancies_and_stopped_connections_await_a_person(make_user):
 
     # then both kinds are there, each linking to where it is resolved, with what it holds up
     by_url = {row.url: row for row in rows}
-    assert set(by_url) == {reverse("admin:carriers_discrepancy_change", args=[tier.pk]),
-                           reverse("admin:carriers_discrepancy_change", args=[plan.pk]),
-                           reverse("admin:carriers_carrierconnection_change", args=[stuck.pk]),
-                           reverse("admin:carriers_carrierconnection_change", args=[never.pk])}
+    assert set(by_url) == {
+        reverse("admin:carriers_discrepancy_change", args=[tier.pk]),
+        reverse("admin:carriers_discrepancy_change", args=[plan.pk]),
+        reverse("admin:carriers_carrierconnection_change", args=[stuck.pk]),
+        reverse("admin:carriers_carrierconnection_change", args=[never.pk]),
+    }
     row = by_url[reverse("admin:carriers_discrepancy_change", args=[tier.pk])]
     assert row.kind == "Carrier discrepancy" and row.impact == 1
     assert row.blocks == f"{group.name} at {carrier.name}: coverage tier (benefits level) differs"
@@ -61,8 +80,7 @@ def test_open_discrepancies_and_stopped_connections_await_a_person(make_user):
     connection = by_url[reverse("admin:carriers_carrierconnection_change", args=[stuck.pk])]
     assert connection.title == f"{other_group.name} at {other_carrier.name}: Action required"
     assert "does not know group CG-1" in connection.blocks and connection.impact == 3
-    assert "the request never reached the service" in by_url[
-        reverse("admin:carriers_carrierconnection_change", args=[never.pk])].blocks
+    assert "the request never reached the service" in by_url[reverse("admin:carriers_carrierconnection_change", args=[never.pk])].blocks
     assert {s.key: s.count() for s in sources_for(viewer)} == {"carrier_discrepancies": 2, "carrier_connections": 2}
     # and someone without the carriers area sees none of them
     assert decisions_for(make_user(carrier_connections=Level.NONE)) == []

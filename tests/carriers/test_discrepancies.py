@@ -1,4 +1,5 @@
 """Pull, link and compare over HTTP with the sandbox; each resolution; auto-close."""
+
 import pytest
 from django.utils import timezone
 
@@ -57,8 +58,7 @@ def test_completion_pulls_links_by_id_and_finds_every_planted_difference(noyo, a
     # merged with the service's own (tier and termination it reports too): same rows, its id attached
     reported = Discrepancy.objects.filter(connection=connection).exclude(noyo_discrepancy_id="")
     assert set(reported.values_list("field", flat=True)) == {"coverage_tier", "termination_date", "member"}
-    assert reported.count() == sum(1 for p in planted if p["field"] in ("coverage_tier", "termination_date")
-                                   or p.get("kind") == "missing_here")
+    assert reported.count() == sum(1 for p in planted if p["field"] in ("coverage_tier", "termination_date") or p.get("kind") == "missing_here")
 
 
 def test_comparison_is_set_based(noyo, agency_admin, django_assert_max_num_queries):
@@ -166,8 +166,7 @@ def test_a_person_links_a_carrier_member_and_its_discrepancy_closes(api, noyo, a
     # ours is linked already: refused
     refused = api.post(f"/api/carrier-connections/{connection.pk}/members/{noyo_id}/link/", {"employee": ours.pk}, format="json")
     assert refused.status_code == 400
-    new = Employee.objects.create(employer_group=connection.employer_group, first_name="Kim", last_name="New",
-                                  email="kim.new@example.com")
+    new = Employee.objects.create(employer_group=connection.employer_group, first_name="Kim", last_name="New", email="kim.new@example.com")
 
     reply = api.post(f"/api/carrier-connections/{connection.pk}/members/{noyo_id}/link/", {"employee": new.pk}, format="json")
 
@@ -182,8 +181,9 @@ def test_a_person_links_a_carrier_member_and_its_discrepancy_closes(api, noyo, a
 def test_discrepancy_filters(api, noyo, agency_admin):
     connection, _ = _completed(noyo, agency_admin)
     connection_pull(connection_id=connection.pk)
-    contact = api.get("/api/discrepancies/", {"severity": 3, "carrier": connection.carrier_id,
-                                              "employer_group": connection.employer_group_id}).data["results"]
+    contact = api.get("/api/discrepancies/", {"severity": 3, "carrier": connection.carrier_id, "employer_group": connection.employer_group_id}).data[
+        "results"
+    ]
     assert contact and {d["field"] for d in contact} == {"email"}
     assert api.get("/api/discrepancies/", {"severity": 9}).status_code == 400
 

@@ -1,6 +1,7 @@
 """Faults against the sandbox's carrier-connection service: a worker dying between the service's write and our
 record, an answer lost on the way back, a pull killed midway. Then the sweep finishes: nothing twice there,
 nothing lost here, and the attempt says what happened."""
+
 from datetime import timedelta
 
 import pytest
@@ -40,8 +41,7 @@ def _sweep(capture) -> int:
         return connection_attempts_sweep()
 
 
-def test_worker_dies_between_the_services_write_and_our_record(noyo, agency_admin, monkeypatch,
-                                                                django_capture_on_commit_callbacks):
+def test_worker_dies_between_the_services_write_and_our_record(noyo, agency_admin, monkeypatch, django_capture_on_commit_callbacks):
     # given a request whose worker dies once the service has created the connection, before we record it
     group, carrier = connected_group(members=2)
     noyo.seed(**roster(group, carrier, "CG-1"))
@@ -135,12 +135,14 @@ def test_a_lost_answer_to_a_retry_is_not_retried_twice(noyo, agency_admin, monke
 
 
 def _differences(connection) -> set:
-    return set(Discrepancy.objects.filter(connection=connection).values_list(
-        "kind", "field", "subject_key", "carrier_value", "our_value", "status", "noyo_discrepancy_id"))
+    return set(
+        Discrepancy.objects.filter(connection=connection).values_list(
+            "kind", "field", "subject_key", "carrier_value", "our_value", "status", "noyo_discrepancy_id"
+        )
+    )
 
 
-def test_a_pull_killed_midway_runs_again_to_the_same_discrepancies(noyo, agency_admin, monkeypatch,
-                                                                   django_capture_on_commit_callbacks):
+def test_a_pull_killed_midway_runs_again_to_the_same_discrepancies(noyo, agency_admin, monkeypatch, django_capture_on_commit_callbacks):
     # given a completed connection whose pull (queued by the poll that completed it) dies after 15 members
     group, carrier = connected_group(members=40)
     planted = noyo.seed(**roster(group, carrier, "CG-1", share=0.25, seed=5))["planted"]
@@ -158,6 +160,7 @@ def test_a_pull_killed_midway_runs_again_to_the_same_discrepancies(noyo, agency_
                 if n == 15:
                     raise WorkerDied
                 yield item
+
         return store(connection, pages_until_killed(), stamp)
 
     monkeypatch.setattr(pull, "_store_members", killed_midway)
@@ -187,8 +190,7 @@ def test_a_request_the_service_cannot_take_yet_is_shown_with_its_work(api, noyo,
     # given a service that answers 503 to everything for now
     group, carrier = connected_group(members=1)
     sandbox.knobs(error_rate=1.0)
-    reply = api.post("/api/carrier-connections/", {"employer_group": group.pk, "carrier": carrier.pk,
-                                                   "carrier_group_id": "CG-1"}, format="json")
+    reply = api.post("/api/carrier-connections/", {"employer_group": group.pk, "carrier": carrier.pk, "carrier_group_id": "CG-1"}, format="json")
     # then the request is recorded and retrying, and the connection says so
     assert reply.status_code == 201, reply.data
     assert reply.data["status_display"] == NOT_SENT_LABEL and reply.data["connection_id"] == ""

@@ -1,5 +1,6 @@
 """The carrier-connection stand-in (Noyo subset) answers what its spec documents and refuses what it refuses
 (the full property-based run is ``bin/contract-noyo``; these pin the cases it found)."""
+
 import uuid
 
 import pytest
@@ -12,8 +13,9 @@ CARRIER = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 @pytest.fixture
 def api(sandbox):
-    token = requests.post(f"{sandbox.url}/noyo/auth/token", auth=("agencydesk", "sandbox-noyo-secret"),
-                          data={"grant_type": "client_credentials"}, timeout=5).json()["access_token"]
+    token = requests.post(
+        f"{sandbox.url}/noyo/auth/token", auth=("agencydesk", "sandbox-noyo-secret"), data={"grant_type": "client_credentials"}, timeout=5
+    ).json()["access_token"]
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {token}"
     base = f"{sandbox.url}/noyo"
@@ -34,8 +36,11 @@ def test_a_group_is_created_then_connected_to_a_carrier(api):
     assert created.status_code == 201
     group = created.json()
     assert api("GET", f"/api/v1/groups/{group['id']}").json()["dba_name"] == "Floors R Us"
-    connected = api("POST", f"/api/v1/groups/{group['id']}/group_connections",
-                    json={"carrier_id": CARRIER, "group_data": {"carrier_group_id": "CG-77"}, "data_exchange_configuration": "api"})
+    connected = api(
+        "POST",
+        f"/api/v1/groups/{group['id']}/group_connections",
+        json={"carrier_id": CARRIER, "group_data": {"carrier_group_id": "CG-77"}, "data_exchange_configuration": "api"},
+    )
     # then: the connection belongs to that group, named after it, and the group is found by its carrier
     assert connected.status_code == 201
     connection = connected.json()
@@ -61,8 +66,15 @@ def test_a_second_connection_to_the_same_carrier_and_an_unknown_group_are_refuse
     assert api("POST", "/api/v1/groups", json={"dba_name": "No name"}).status_code == 400
 
 
-@pytest.mark.parametrize("path", ["/api/v1/discrepancies?subject_id=", "/api/v1/group_connections?organization_id=",
-                                  "/api/v1/groups?page_size=", "/api/v1/discrepancies?carrier_id=not-a-uuid"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/discrepancies?subject_id=",
+        "/api/v1/group_connections?organization_id=",
+        "/api/v1/groups?page_size=",
+        "/api/v1/discrepancies?carrier_id=not-a-uuid",
+    ],
+)
 def test_an_empty_or_malformed_value_is_refused_like_any_other(api, path):
     reply = api("GET", path)
     assert reply.status_code == 400, reply.text
@@ -74,8 +86,15 @@ def test_a_plans_carrier_filter_must_be_a_uuid(api):
     assert api("GET", f"/api/v1/groups/{group['id']}/plans?carrier_id=").status_code == 400
 
 
-@pytest.mark.parametrize("query", ["offset=58979021710583234560", "page_size=-18551442820076928", "offset=-5&page_size=0",
-                                   "page_size=907730940&offset=175427379318493969786530168832"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "offset=58979021710583234560",
+        "page_size=-18551442820076928",
+        "offset=-5&page_size=0",
+        "page_size=907730940&offset=175427379318493969786530168832",
+    ],
+)
 @pytest.mark.parametrize("path", ["/api/v1/groups", "/api/v1/group_connections", "/api/v1/discrepancies"])
 def test_any_integer_paging_is_answered_with_a_page_not_a_server_error(api, path, query):
     api("POST", "/api/v1/groups", json={"name": "One group"})

@@ -1,4 +1,5 @@
 """The beat job through a real Celery worker process (PostgreSQL + Redis pass): poll to completion, then pull."""
+
 import time
 from datetime import timedelta
 

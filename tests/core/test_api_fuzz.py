@@ -5,6 +5,7 @@ Bounded: ``API_FUZZ_EXAMPLES`` examples per operation and mode (valid / invalid 
 fixed seed, and a cap on the whole run (``API_FUZZ_SECONDS``). Run by ``.ci/run`` as its own step
 (``API_FUZZ=1 bin/test -m fuzz``); skipped in the ordinary suite.
 """
+
 import contextlib
 import json
 import os
@@ -48,8 +49,14 @@ def _fuzz(operation, mode, logins: dict, failures: list) -> None:
     """Call ``operation`` with ``EXAMPLES`` generated cases as each login; server errors go to ``failures``."""
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def call(case):
         for group, headers in logins.items():
             try:

@@ -4,6 +4,7 @@ Only never gets a 2xx on a write.
 
 Runs in the CI fuzz step with ``test_api_fuzz`` (``API_FUZZ=1 bin/test -m fuzz``); skipped otherwise.
 """
+
 import contextlib
 import hashlib
 import hmac
@@ -25,8 +26,16 @@ from schemathesis import GenerationMode
 from .test_api_fuzz import EXAMPLES, SECONDS, _fuzz, _login, pytestmark  # noqa: F401 - the fuzz marker and skip
 
 WEBHOOK = "/api/ams/notifications/"
-INTEGRATION_PATHS = ("/api/ams/", "/api/external-ids/", "/api/identity-conflicts/", "/api/reconciliations/",
-                     "/api/benefits-admin/", "/api/plan-sync-", "/api/carrier-connections/", "/api/discrepancies/")
+INTEGRATION_PATHS = (
+    "/api/ams/",
+    "/api/external-ids/",
+    "/api/identity-conflicts/",
+    "/api/reconciliations/",
+    "/api/benefits-admin/",
+    "/api/plan-sync-",
+    "/api/carrier-connections/",
+    "/api/discrepancies/",
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -34,11 +43,17 @@ json_values = st.recursive(
     max_leaves=30,
 )
 notifications = st.fixed_dictionaries(
-    {"NotificationId": st.one_of(st.uuids().map(str), json_values),
-     "RecordType": st.sampled_from(["Customer", "CustomerContact", "Policy", "", "Other"]) | json_values,
-     "RecordId": st.one_of(st.uuids().map(str), json_values)},
-    optional={"CustomerId": json_values, "Action": json_values, "Extra": json_values,
-              "SentAt": st.sampled_from(["", "yesterday", "2001-01-01T00:00:00Z", "9999-12-31T23:59:59+14:00"]) | json_values},
+    {
+        "NotificationId": st.one_of(st.uuids().map(str), json_values),
+        "RecordType": st.sampled_from(["Customer", "CustomerContact", "Policy", "", "Other"]) | json_values,
+        "RecordId": st.one_of(st.uuids().map(str), json_values),
+    },
+    optional={
+        "CustomerId": json_values,
+        "Action": json_values,
+        "Extra": json_values,
+        "SentAt": st.sampled_from(["", "yesterday", "2001-01-01T00:00:00Z", "9999-12-31T23:59:59+14:00"]) | json_values,
+    },
 )
 
 
@@ -53,8 +68,14 @@ def test_no_signed_webhook_body_gives_a_server_error(monkeypatch):
     client, failures = APIClient(), []
 
     @given(payload=notifications | json_values, stamp=st.booleans())
-    @settings(max_examples=max(EXAMPLES * 25, 50), deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=max(EXAMPLES * 25, 50),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def call(payload, stamp):
         if stamp and isinstance(payload, dict) and "SentAt" not in payload:
             payload = {**payload, "SentAt": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -65,11 +86,15 @@ def test_no_signed_webhook_body_gives_a_server_error(monkeypatch):
 
     # when: signed bodies of every shape, then ones nested past anything a parser takes, and too large
     call()
-    head = json.dumps({"NotificationId": str(uuid.uuid4()), "RecordType": "Customer", "RecordId": "c",
-                       "SentAt": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")})[:-1]
+    head = json.dumps(
+        {"NotificationId": str(uuid.uuid4()), "RecordType": "Customer", "RecordId": "c", "SentAt": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+    )[:-1]
     for depth in (33, 900, 5000, 50_000):
-        for body in ((head + ', "Extra": ' + "[" * depth + "]" * depth + "}").encode(), ("[" * depth + "]" * depth).encode(),
-                     ('{"a":' * depth + "1" + "}" * depth).encode()):
+        for body in (
+            (head + ', "Extra": ' + "[" * depth + "]" * depth + "}").encode(),
+            ("[" * depth + "]" * depth).encode(),
+            ('{"a":' * depth + "1" + "}" * depth).encode(),
+        ):
             reply = _post_signed(client, body)
             if reply.status_code not in (400, 413):
                 failures.append(f"depth {depth}: {reply.status_code}")
@@ -103,6 +128,12 @@ def test_integration_operations_as_read_only_and_sales_give_no_server_error():
     assert not failures, f"{len(failures)} server errors:\n" + "\n".join(sorted(set(failures))[:60])
     read_only = APIClient()
     read_only.credentials(HTTP_AUTHORIZATION=logins["Read Only"]["Authorization"])
-    for path in ("/api/external-ids/", "/api/identity-conflicts/1/merge/", "/api/identity-conflicts/1/separate/",
-                 "/api/reconciliations/", "/api/benefits-admin/accounts/refresh/", "/api/plan-sync-links/"):
+    for path in (
+        "/api/external-ids/",
+        "/api/identity-conflicts/1/merge/",
+        "/api/identity-conflicts/1/separate/",
+        "/api/reconciliations/",
+        "/api/benefits-admin/accounts/refresh/",
+        "/api/plan-sync-links/",
+    ):
         assert read_only.post(path, {}, format="json").status_code == 403, path

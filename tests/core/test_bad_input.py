@@ -1,4 +1,5 @@
 """Input that used to reach a 500: each is a 400 or 404 with a message."""
+
 import json
 
 import pytest
@@ -10,17 +11,24 @@ DEEP = "[" * 5000 + "]" * 5000
 BEYOND_BIGINT = "99999999999999999999999"
 
 
-@pytest.mark.parametrize("path", [
-    "/api/individuals/export/jobs/abc/download/", "/api/individuals/export/jobs/abc/",
-    f"/api/individuals/export/jobs/{BEYOND_BIGINT}/download/", f"/api/individuals/{BEYOND_BIGINT}/",
-    "/api/saved-searches/abc/", f"/api/plans/{BEYOND_BIGINT}/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/individuals/export/jobs/abc/download/",
+        "/api/individuals/export/jobs/abc/",
+        f"/api/individuals/export/jobs/{BEYOND_BIGINT}/download/",
+        f"/api/individuals/{BEYOND_BIGINT}/",
+        "/api/saved-searches/abc/",
+        f"/api/plans/{BEYOND_BIGINT}/",
+    ],
+)
 def test_ids_that_are_not_ids_are_404(api, path):
     assert api.get(path).status_code == 404
 
 
-@pytest.mark.parametrize("query", [f"/api/plans/?carrier={BEYOND_BIGINT}", f"/api/individuals/?carrier={BEYOND_BIGINT}",
-                                   f"/api/plans/?group={BEYOND_BIGINT}"])
+@pytest.mark.parametrize(
+    "query", [f"/api/plans/?carrier={BEYOND_BIGINT}", f"/api/individuals/?carrier={BEYOND_BIGINT}", f"/api/plans/?group={BEYOND_BIGINT}"]
+)
 def test_ids_beyond_bigint_in_criteria_are_a_400(api, query):
     assert api.get(query).status_code == 400
 
@@ -70,8 +78,7 @@ def test_json_nested_5000_deep_is_a_400_without_logging_in_too(api_client):
 
 def test_ordinary_nesting_still_parses(api):
     IndividualFactory(state="FL")
-    response = api.post("/api/individuals/search/", json.dumps({"criteria": {"state": ["FL"]}}),
-                        content_type="application/json")
+    response = api.post("/api/individuals/search/", json.dumps({"criteria": {"state": ["FL"]}}), content_type="application/json")
     assert response.status_code == 200 and len(response.json()["results"]) == 1
 
 

@@ -4,6 +4,7 @@ On every page: no server error, no console error, no raw Python/JSON literal, th
 not overflow the window and its key columns are on screen. Screenshots go to ``var/screenshots/``, or to
 ``docs/screenshots/`` (the README's) with ``SCREENSHOTS_DIR=docs/screenshots``.
 """
+
 import datetime
 import os
 from pathlib import Path
@@ -33,15 +34,15 @@ VIEWPORTS = [(1440, 900), (1280, 800)]
 # Each page: (name, path template, the key columns that must be on screen).
 PAGES = {
     "home": ("/admin/", []),
-    "individuals-search": ("/admin/individuals/individual/?state=FL",
-                           ["column-name", "column-date_of_birth", "column-status", "column-servicing_agent"]),
+    "individuals-search": (
+        "/admin/individuals/individual/?state=FL",
+        ["column-name", "column-date_of_birth", "column-status", "column-servicing_agent"],
+    ),
     "individual": ("/admin/individuals/individual/{individual}/change/", []),
-    "sales-records": ("/admin/salesrecords/salesrecord/", ["column-name", "column-record_type", "column-individual_link",
-                                                           "column-job_link"]),
+    "sales-records": ("/admin/salesrecords/salesrecord/", ["column-name", "column-record_type", "column-individual_link", "column-job_link"]),
     "activities": ("/admin/salesrecords/activity/", ["column-subject", "column-record_link", "column-due_date"]),
     "job": ("/admin/salesrecords/masscreationjob/{job}/change/", []),
-    "benefits-management": ("/admin/hrsync/employee/", ["column-__str__", "column-state", "column-benefits_account_id",
-                                                         "column-last_outcome"]),
+    "benefits-management": ("/admin/hrsync/employee/", ["column-__str__", "column-state", "column-benefits_account_id", "column-last_outcome"]),
     "sync-history": ("/admin/hrsync/employee/{employee}/sync-history/", []),
     "employer-group": ("/admin/plans/employergroup/{group}/change/", []),
     "audit-log": ("/admin/accounts/auditlog/", ["column-when", "column-record", "column-what_changed"]),
@@ -54,8 +55,7 @@ FLOWS = {
     "Read Only": ["home", "individuals-search", "individual", "benefits-management", "employer-group"],
 }
 # The screenshots the README shows.
-README_SHOTS = {("Agency Admin", "home"), ("Agency Admin", "individuals-search"), ("Agency Admin", "job"),
-                ("Agency Admin", "benefits-management")}
+README_SHOTS = {("Agency Admin", "home"), ("Agency Admin", "individuals-search"), ("Agency Admin", "job"), ("Agency Admin", "benefits-management")}
 
 
 def _book(user) -> dict:
@@ -63,24 +63,33 @@ def _book(user) -> dict:
     SalesRecordTypeRightFactory(user=user, record_type=renewal, can_view=True, can_add=True, can_change=True)
     agent = AgentFactory(first_name="Dana", last_name="Whitfield")
     cities = [("Tampa", "33602"), ("Orlando", "32801"), ("Miami", "33130")]
-    people = [IndividualFactory(state="FL", city=cities[n % 3][0], zip_code=cities[n % 3][1], servicing_agent=agent,
-                                cell_phone=f"555-201-{1000 + n}", custom_fields={}) for n in range(6)]
+    people = [
+        IndividualFactory(
+            state="FL", city=cities[n % 3][0], zip_code=cities[n % 3][1], servicing_agent=agent, cell_phone=f"555-201-{1000 + n}", custom_fields={}
+        )
+        for n in range(6)
+    ]
     for person in people:
         PolicyFactory(individual=person)
-    job = MassCreationJobFactory(record_type=renewal, created_by=user, criteria={"state": ["FL"]},
-                                 status="succeeded", matched=6, processed=6, created=5, skipped=1)
+    job = MassCreationJobFactory(
+        record_type=renewal, created_by=user, criteria={"state": ["FL"]}, status="succeeded", matched=6, processed=6, created=5, skipped=1
+    )
     for person in people[:5]:
-        record = SalesRecordFactory(individual=person, record_type=renewal, job=job, assigned_user=user,
-                                    first_name=person.first_name, last_name=person.last_name)
-    ActivityFactory(sales_record=record, assigned_to=user, subject="Call about the renewal",
-                    due_date=datetime.date.today())
+        record = SalesRecordFactory(
+            individual=person, record_type=renewal, job=job, assigned_user=user, first_name=person.first_name, last_name=person.last_name
+        )
+    ActivityFactory(sales_record=record, assigned_to=user, subject="Call about the renewal", due_date=datetime.date.today())
     plan = PlanFactory()
     employees = [EmployeeFactory(employer_group=plan.group) for _ in range(4)]
     failed = employees[0]
     attempt = SyncAttempt.objects.create(
-        employee=failed, version=1, status=SyncAttempt.Status.FAILED, action="create",
+        employee=failed,
+        version=1,
+        status=SyncAttempt.Status.FAILED,
+        action="create",
         payload={"firstName": failed.first_name, "dateOfBirth": "****-**-**"},
-        reason="The benefits platform refused the email address as already used by another account.")
+        reason="The benefits platform refused the email address as already used by another account.",
+    )
     Employee.objects.filter(pk=failed.pk).update(sync_state=Employee.SyncState.FAILED, last_attempt=attempt)
     person = people[0]
     person.city = "Tallahassee"

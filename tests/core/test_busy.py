@@ -1,5 +1,6 @@
 """Locked means "try again", never 500: a write whose lock wait ran out is answered 503 with Retry-After
 (the API in JSON, the admin with a "busy, try again" page), and a task that met it runs again later."""
+
 import contextlib
 import sqlite3
 
@@ -30,8 +31,13 @@ def write_lock(django_db_serialized_rollback, transactional_db):
             other.execute("BEGIN IMMEDIATE")
             other.execute("UPDATE individuals_individual SET first_name = first_name")
         else:
-            other = psycopg.connect(dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"] or "127.0.0.1",
-                                    port=settings["PORT"] or 5432, password=settings["PASSWORD"] or None)
+            other = psycopg.connect(
+                dbname=settings["NAME"],
+                user=settings["USER"],
+                host=settings["HOST"] or "127.0.0.1",
+                port=settings["PORT"] or 5432,
+                password=settings["PASSWORD"] or None,
+            )
             wait, restore = "SET lock_timeout = 200", "RESET lock_timeout"
             other.execute("LOCK TABLE individuals_individual IN EXCLUSIVE MODE")
         with connection.cursor() as cursor:
@@ -76,8 +82,12 @@ def test_an_admin_write_meeting_a_held_write_lock_shows_the_busy_page(write_lock
 def test_a_lock_timeout_raised_in_a_service_is_a_503_not_a_500(api, monkeypatch):
     """Both databases' words for it, raised where the service writes (a test-only stand-in for the lock)."""
     person = IndividualFactory()
-    for error in (OperationalError("database is locked"), psycopg.errors.LockNotAvailable("canceling statement due to lock timeout"),
-                  psycopg.errors.SerializationFailure("could not serialize access"), psycopg.errors.DeadlockDetected("deadlock")):
+    for error in (
+        OperationalError("database is locked"),
+        psycopg.errors.LockNotAvailable("canceling statement due to lock timeout"),
+        psycopg.errors.SerializationFailure("could not serialize access"),
+        psycopg.errors.DeadlockDetected("deadlock"),
+    ):
 
         def locked(*args, error=error, **kwargs):
             raise error

@@ -1,4 +1,5 @@
 """The README is the door: its links, and those of the pages it leads to, open files in the repository."""
+
 import re
 from pathlib import Path
 

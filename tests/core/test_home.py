@@ -1,4 +1,5 @@
 """The home per role: the day's work in panels by right, apps grouped by what staff do, plumbing for administrators."""
+
 import pytest
 from django.contrib import admin
 
@@ -30,8 +31,7 @@ def test_a_sales_user_sees_their_activities_and_no_plumbing(client, make_user):
 
 def test_an_administrator_sees_the_plumbing_last_and_the_benefits_queues(client, agency_admin):
     employee = EmployeeFactory()
-    attempt = SyncAttempt.objects.create(employee=employee, version=1, status=SyncAttempt.Status.FAILED,
-                                         reason="Not sent: missing date of birth.")
+    attempt = SyncAttempt.objects.create(employee=employee, version=1, status=SyncAttempt.Status.FAILED, reason="Not sent: missing date of birth.")
     Employee.objects.filter(pk=employee.pk).update(sync_state=Employee.SyncState.FAILED, last_attempt=attempt)
     client.force_login(agency_admin)
     html = client.get("/admin/").content.decode()
@@ -43,9 +43,15 @@ def test_an_administrator_sees_the_plumbing_last_and_the_benefits_queues(client,
 
 @pytest.fixture
 def extra_panel():
-    panel = home.register(home.Panel(key="test_queue", section=home.QUEUES, title="Plan sync",
-                                     permission="plans.view_plan",
-                                     rows=lambda request: [home.HomeRow("Failed", url="/x/", count=3, tone="failed")]))
+    panel = home.register(
+        home.Panel(
+            key="test_queue",
+            section=home.QUEUES,
+            title="Plan sync",
+            permission="plans.view_plan",
+            rows=lambda request: [home.HomeRow("Failed", url="/x/", count=3, tone="failed")],
+        )
+    )
     yield panel
     home._PANELS.pop(panel.key)
 

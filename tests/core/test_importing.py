@@ -1,5 +1,6 @@
 """Bounded, streamed imports: size limit (413 / form error), row, column and cell caps, zip bombs,
 chunked all-or-nothing runs, and large uploads run as import jobs with a report."""
+
 import io
 import time
 import zipfile
@@ -15,8 +16,10 @@ from hrsync.services import employee_census_import
 from tests.hrsync.factories import BenefitsLevelFactory, EmployerGroupFactory
 
 pytestmark = pytest.mark.django_db
-HEADER = ("employer_group,first_name,last_name,email,date_of_birth,gender,hire_date,leave_date,annual_pay,"
-          "pay_frequency,benefits_level,create_benefits_record\n")
+HEADER = (
+    "employer_group,first_name,last_name,email,date_of_birth,gender,hire_date,leave_date,annual_pay,"
+    "pay_frequency,benefits_level,create_benefits_record\n"
+)
 URL = "/api/employees/import/"
 
 
@@ -49,8 +52,7 @@ def test_an_upload_over_the_limit_is_413_and_unread(api, settings):
 def test_a_file_over_the_limit_in_the_admin_is_a_form_error(client, agency_admin, settings):
     settings.IMPORT_MAX_BYTES = 2_000
     client.force_login(agency_admin)
-    page = client.post("/admin/hrsync/employee/import/",
-                       {"format": "0", "resource": "0", "import_file": upload(census(200))})
+    page = client.post("/admin/hrsync/employee/import/", {"format": "0", "resource": "0", "import_file": upload(census(200))})
     assert page.status_code == 200
     assert "imports take at most" in str(page.context["form"].errors["import_file"])
     assert not Employee.objects.exists()
@@ -84,16 +86,18 @@ def test_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked(api):
 
 def test_the_zip_bomb_is_a_form_error_in_the_admin(client, agency_admin):
     client.force_login(agency_admin)
-    page = client.post("/admin/hrsync/employee/import/",
-                       {"format": "1", "resource": "0", "import_file": upload(zip_bomb(), "census.xlsx")})
+    page = client.post("/admin/hrsync/employee/import/", {"format": "1", "resource": "0", "import_file": upload(zip_bomb(), "census.xlsx")})
     assert "zip bomb" in str(page.context["form"].errors["import_file"])
 
 
-@pytest.mark.parametrize("setting, value, content, message", [
-    ("IMPORT_MAX_ROWS", 5, census(6), "more than 5 rows"),
-    ("IMPORT_MAX_COLUMNS", 5, census(1), "at most 5 are read"),
-    ("IMPORT_MAX_CELL_CHARS", 100, (HEADER + row(1).replace("Ann", "A" * 101)).encode(), "longer than 100 characters"),
-])
+@pytest.mark.parametrize(
+    "setting, value, content, message",
+    [
+        ("IMPORT_MAX_ROWS", 5, census(6), "more than 5 rows"),
+        ("IMPORT_MAX_COLUMNS", 5, census(1), "at most 5 are read"),
+        ("IMPORT_MAX_CELL_CHARS", 100, (HEADER + row(1).replace("Ann", "A" * 101)).encode(), "longer than 100 characters"),
+    ],
+)
 def test_caps_stop_reading_with_a_400_naming_the_cap(api, settings, setting, value, content, message):
     setattr(settings, setting, value)
     response = api.post(URL, {"file": upload(content), "dry_run": False}, format="multipart")
@@ -124,8 +128,7 @@ def test_reported_errors_are_capped_but_counted(agency_admin, settings):
     assert len(report.row_errors) == 2 and report.error_rows == 5
 
 
-def test_a_large_upload_runs_as_a_job_with_a_report(api, agency_admin, make_user, settings, tmp_path,
-                                                    django_capture_on_commit_callbacks, api_as):
+def test_a_large_upload_runs_as_a_job_with_a_report(api, agency_admin, make_user, settings, tmp_path, django_capture_on_commit_callbacks, api_as):
     settings.IMPORT_JOB_THRESHOLD_BYTES = 500
     settings.MEDIA_ROOT = tmp_path
     with django_capture_on_commit_callbacks(execute=True):
@@ -142,8 +145,7 @@ def test_a_large_upload_runs_as_a_job_with_a_report(api, agency_admin, make_user
     assert api_as(make_user()).get(f"/api/import-jobs/{job_id}/").status_code == 404
 
 
-def test_a_large_upload_with_bad_rows_reports_them_on_the_job(api, settings, tmp_path,
-                                                             django_capture_on_commit_callbacks):
+def test_a_large_upload_with_bad_rows_reports_them_on_the_job(api, settings, tmp_path, django_capture_on_commit_callbacks):
     settings.IMPORT_JOB_THRESHOLD_BYTES = 500
     settings.MEDIA_ROOT = tmp_path
     with django_capture_on_commit_callbacks(execute=True):
@@ -154,14 +156,14 @@ def test_a_large_upload_with_bad_rows_reports_them_on_the_job(api, settings, tmp
     assert not Employee.objects.exists()
 
 
-def test_a_large_upload_in_the_admin_becomes_a_job_shown_with_its_errors(client, agency_admin, settings, tmp_path,
-                                                                       django_capture_on_commit_callbacks):
+def test_a_large_upload_in_the_admin_becomes_a_job_shown_with_its_errors(
+    client, agency_admin, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.IMPORT_JOB_THRESHOLD_BYTES = 500
     settings.MEDIA_ROOT = tmp_path
     client.force_login(agency_admin)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/admin/hrsync/employee/import/",
-                               {"format": "0", "resource": "0", "import_file": upload(census(20, bad={3}))})
+        response = client.post("/admin/hrsync/employee/import/", {"format": "0", "resource": "0", "import_file": upload(census(20, bad={3}))})
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "Row 3" in page and "email" in page and "Succeeded" in page
@@ -193,12 +195,12 @@ def test_a_dead_workers_import_job_is_queued_again_by_the_sweep(api, settings, t
     with django_capture_on_commit_callbacks(execute=False) as captured:
         job = _queued_job(api, settings, tmp_path, True)
     # given: a worker took it and died (its transaction rolled back; its lease ran out)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, tries=1,
-                                               lease_until=timezone.now() - timedelta(seconds=1))
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, tries=1, lease_until=timezone.now() - timedelta(seconds=1))
     # a live worker's job is left alone
     alive = _queued_job(api, settings, tmp_path, True)
-    ImportJob.objects.filter(pk=alive.pk).update(status=ImportJob.Status.RUNNING, tries=1,
-                                                 lease_until=timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS))
+    ImportJob.objects.filter(pk=alive.pk).update(
+        status=ImportJob.Status.RUNNING, tries=1, lease_until=timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert import_jobs_sweep() == 1
     job.refresh_from_db()
@@ -211,8 +213,7 @@ def test_a_dead_workers_import_job_is_queued_again_by_the_sweep(api, settings, t
     assert settings.JOB_LEASE_SECONDS + 15 <= 60
 
 
-def test_a_job_whose_import_crashes_is_failed_with_the_reason(api, settings, tmp_path, monkeypatch,
-                                                              django_capture_on_commit_callbacks):
+def test_a_job_whose_import_crashes_is_failed_with_the_reason(api, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
     from core.importing import base
 
     def crash(**kwargs):
@@ -271,8 +272,7 @@ def test_an_import_job_writes_one_short_transaction_per_chunk(api, settings, tmp
     assert not list(tmp_path.glob("imports/*"))  # the upload and its undo log are gone
 
 
-def test_a_chunk_that_fails_undoes_the_chunks_written_before_it(api, settings, tmp_path, monkeypatch,
-                                                                 django_capture_on_commit_callbacks):
+def test_a_chunk_that_fails_undoes_the_chunks_written_before_it(api, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
     from core.importing.base import ImportUndone
     from core.importing.jobs import import_job_run
     from hrsync.resources import EmployeeResource
@@ -309,7 +309,8 @@ class _WorkerKilled(BaseException):
 
 
 def test_the_next_try_of_a_job_whose_worker_died_mid_write_undoes_it_and_writes_exactly(
-        api, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
+    api, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -344,22 +345,21 @@ def test_the_next_try_of_a_job_whose_worker_died_mid_write_undoes_it_and_writes_
     assert not list(tmp_path.glob("imports/*"))
 
 
-def test_the_import_job_page_shows_live_progress(client, agency_admin, settings, tmp_path, api,
-                                                 django_capture_on_commit_callbacks):
+def test_the_import_job_page_shows_live_progress(client, agency_admin, settings, tmp_path, api, django_capture_on_commit_callbacks):
     from datetime import timedelta
 
     from django.utils import timezone
 
     settings.IMPORT_JOB_THRESHOLD_BYTES = 500
     job = _job(api, settings, tmp_path, census(20), django_capture_on_commit_callbacks)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, rows=20, rows_written=10,
-                                               started_at=timezone.now() - timedelta(seconds=3))
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, rows=20, rows_written=10, started_at=timezone.now() - timedelta(seconds=3)
+    )
     client.force_login(agency_admin)
     url = f"/admin/core/importjob/{job.pk}/change/"
     part = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert f'hx-get="{url}"' in part and "(Running)</h1>" in part and 'style="width: 75%"' in part
     assert 'id="job-rows-written">10<' in part and 'id="job-rate">10<' in part
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.SUCCEEDED, rows_written=20,
-                                               finished_at=timezone.now())
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.SUCCEEDED, rows_written=20, finished_at=timezone.now())
     page = client.get(url).content.decode()
     assert "(Succeeded)</h1>" in page and "hx-get" not in page and "ad-badge-successful" in page

@@ -1,4 +1,5 @@
 """Job pages and Benefits Management follow the work live (htmx), and their titles follow the status."""
+
 import os
 import signal
 import subprocess

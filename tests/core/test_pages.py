@@ -1,4 +1,5 @@
 """Every admin changelist and change page renders for an agency admin without a Python/JSON literal."""
+
 import datetime
 from decimal import Decimal
 
@@ -21,17 +22,24 @@ MODELS = sorted(f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site.
 
 def test_the_detector_finds_reprs_in_cells_and_leaves_inputs_and_text_alone():
     assert raw_literals('<div id="content"><table><td>[\'Phone\']</td><td>None</td><td>{"a": 1}</td></table></div>') == [
-        "td: ['Phone'] (a Python list)", "td: None", 'td: {"a": 1} (a JSON object)']
-    assert raw_literals('<div id="content"><td>Phone, Email</td><textarea>{"a": 1}</textarea>'
-                        '<div class="help">e.g. {"state": ["FL"]}</div><p>None of these</p></div>') == []
+        "td: ['Phone'] (a Python list)",
+        "td: None",
+        'td: {"a": 1} (a JSON object)',
+    ]
+    assert (
+        raw_literals(
+            '<div id="content"><td>Phone, Email</td><textarea>{"a": 1}</textarea>'
+            '<div class="help">e.g. {"state": ["FL"]}</div><p>None of these</p></div>'
+        )
+        == []
+    )
     assert raw_literals('<div id="header">True</div><div id="content"><p>ok</p></div>') == []
 
 
 @pytest.fixture
 def sample_records(agency_admin):
     """One of each kind of record, with the values that used to show raw: lists, numbers, dicts, changes."""
-    CustomFieldFactory(key="contact_by", name="Contact by", field_type=CustomField.FieldType.CHECKBOX_LIST,
-                       options=["Phone", "Email"])
+    CustomFieldFactory(key="contact_by", name="Contact by", field_type=CustomField.FieldType.CHECKBOX_LIST, options=["Phone", "Email"])
     CustomFieldFactory(key="income", name="Income", field_type=CustomField.FieldType.CURRENCY)
     individual = IndividualFactory(custom_fields={"contact_by": ["Phone"], "income": 35000.0})
     PolicyFactory(individual=individual)
@@ -41,9 +49,15 @@ def sample_records(agency_admin):
     SalesWorkflowFactory(criteria={"state": ["FL"]})
     PlanFactory()
     employee = EmployeeFactory(annual_pay=Decimal("52000.00"))
-    SyncAttempt.objects.create(employee=employee, version=1, status=SyncAttempt.Status.FAILED, action="create",
-                               payload={"firstName": "Ada", "ssn": "***-**-1234", "coverage": {"package": "STANDARD"}},
-                               reason="Not sent: missing date of birth.", response_code=None)
+    SyncAttempt.objects.create(
+        employee=employee,
+        version=1,
+        status=SyncAttempt.Status.FAILED,
+        action="create",
+        payload={"firstName": "Ada", "ssn": "***-**-1234", "coverage": {"package": "STANDARD"}},
+        reason="Not sent: missing date of birth.",
+        response_code=None,
+    )
     SavedSearch.objects.create(name="Florida", owner=agency_admin, criteria={"state": ["FL"]})
     ExportJob.objects.create(owner=agency_admin, criteria={"state": ["FL"]}, reveal=["ssn"], status=ExportJob.Status.SUCCEEDED)
     agent = AgentFactory(first_name="Tom")
@@ -79,8 +93,7 @@ def test_custom_field_values_are_formatted_by_type(client, make_user):
     from accounts.rights import Level
 
     viewer = make_user(individuals=Level.VISIBLE)
-    CustomFieldFactory(key="contact_by", name="Contact by", field_type=CustomField.FieldType.CHECKBOX_LIST,
-                       options=["Phone", "Email"])
+    CustomFieldFactory(key="contact_by", name="Contact by", field_type=CustomField.FieldType.CHECKBOX_LIST, options=["Phone", "Email"])
     CustomFieldFactory(key="income", name="Income", field_type=CustomField.FieldType.CURRENCY)
     individual = IndividualFactory(custom_fields={"contact_by": ["Phone", "Email"], "income": 35000.0})
     client.force_login(viewer)
@@ -132,8 +145,7 @@ def test_api_me_shows_levels_as_names(api_client, make_user):
 
 
 def test_a_sales_records_custom_fields_read_as_text_above_their_input(client, agency_admin):
-    CustomFieldFactory(key="contact_by", name="Contact by", field_type=CustomField.FieldType.CHECKBOX_LIST,
-                       options=["Phone", "Email"])
+    CustomFieldFactory(key="contact_by", name="Contact by", field_type=CustomField.FieldType.CHECKBOX_LIST, options=["Phone", "Email"])
     record = SalesRecordFactory(custom_fields={"contact_by": ["Phone", "Email"]})
     client.force_login(agency_admin)
     html = client.get(reverse("admin:salesrecords_salesrecord_change", args=[record.pk])).content.decode()

@@ -1,5 +1,6 @@
 """A record's page shows what other apps register for its model (core.related), by right; the app
 that owns the page never imports them (import-linter holds it to that in CI)."""
+
 from django.apps import apps
 
 from accounts import rights
@@ -40,6 +41,7 @@ def test_an_employer_groups_page_shows_its_employees_registered_by_hrsync_with_s
 
 def test_every_model_label_in_the_menus_and_rights_names_an_installed_app_or_model():
     """A stale label ("plans.discrepancy" after the model moved to carriers) silently matches nothing."""
+
     def exists(label):
         app_label, _, model = label.partition(".")
         if not model:

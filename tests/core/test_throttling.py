@@ -1,4 +1,5 @@
 """API throttles count per window, slide (no reset at a window's end) and say when to come back."""
+
 import pytest
 from django.core.cache import caches
 
@@ -13,10 +14,13 @@ def three_a_minute(request, settings, monkeypatch):
     if request.param == "redis":
         if not settings.REDIS_URL:
             pytest.skip("needs REDIS_URL")
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                       "LOCATION": settings.REDIS_URL, "KEY_PREFIX": "test-throttle"}}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "3/min"}}
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.REDIS_URL, "KEY_PREFIX": "test-throttle"}
+        }
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "3/min"},
+    }
     caches["default"].clear()
     clock = [6_000_000.0]  # the start of a window
     monkeypatch.setattr(FixedWindowThrottle, "timer", lambda self: clock[0])

@@ -1,4 +1,5 @@
 """Benefits Management in the admin: tabs with counts, Sync behind a confirmation, bulk level, history, rights."""
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
@@ -19,6 +20,7 @@ def staff(client, make_user):
         user = make_user(benefits_sync=level, plans=Level.VISIBLE)
         client.force_login(user)
         return client
+
     return login
 
 
@@ -62,8 +64,7 @@ def test_select_all_in_a_tab(staff, sandbox, django_capture_on_commit_callbacks)
     confirm = client.post(f"{URL}?sync_state=failed", {"action": "sync", ACTION_CHECKBOX_NAME: [one], "select_across": "1"})
     assert "3 employees will be sent" in confirm.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"{URL}?sync_state=failed", {"action": "sync", ACTION_CHECKBOX_NAME: [one], "select_across": "1",
-                                                 "confirm": "yes", "index": "0"})
+        client.post(f"{URL}?sync_state=failed", {"action": "sync", ACTION_CHECKBOX_NAME: [one], "select_across": "1", "confirm": "yes", "index": "0"})
     assert Employee.objects.filter(sync_state=State.SUCCESSFUL).count() == 3
     assert Employee.objects.filter(sync_state=State.NOT_SYNCING).count() == 2
 
@@ -74,8 +75,9 @@ def test_assign_benefits_level_in_bulk(staff):
     client = staff()
     page = client.post(URL, {"action": "assign_benefits_level", ACTION_CHECKBOX_NAME: [e.pk for e in employees]})
     assert "Assign a benefits level to <strong>2 employees</strong>" in page.content.decode()
-    client.post(URL, {"action": "assign_benefits_level", ACTION_CHECKBOX_NAME: [e.pk for e in employees],
-                      "benefits_level": level.pk, "confirm": "yes"})
+    client.post(
+        URL, {"action": "assign_benefits_level", ACTION_CHECKBOX_NAME: [e.pk for e in employees], "benefits_level": level.pk, "confirm": "yes"}
+    )
     assert set(Employee.objects.values_list("benefits_level__name", flat=True)) == {"Premium"}
 
 
@@ -111,9 +113,19 @@ def test_adding_a_starter_with_create_benefits_record(staff, sandbox, django_cap
     group, level = EmployerGroupFactory(), BenefitsLevelFactory(name="Basic", package_code="BASIC")
     client = staff()
     with django_capture_on_commit_callbacks(execute=True):
-        reply = client.post(reverse("admin:hrsync_employee_add"), {
-            "employer_group": group.pk, "first_name": "Sam", "last_name": "Starter", "email": "sam.starter@client.example",
-            "date_of_birth": "1994-04-04", "hire_date": "2025-01-06", "benefits_level": level.pk, "create_benefits_record": "on"})
+        reply = client.post(
+            reverse("admin:hrsync_employee_add"),
+            {
+                "employer_group": group.pk,
+                "first_name": "Sam",
+                "last_name": "Starter",
+                "email": "sam.starter@client.example",
+                "date_of_birth": "1994-04-04",
+                "hire_date": "2025-01-06",
+                "benefits_level": level.pk,
+                "create_benefits_record": "on",
+            },
+        )
     assert reply.status_code == 302, reply.context["adminform"].form.errors
     employee = Employee.objects.get(email="sam.starter@client.example")
     assert employee.sync_state == State.SUCCESSFUL
@@ -134,8 +146,7 @@ def test_changelists_are_a_fixed_number_of_queries(staff, django_assert_max_num_
 
 def test_the_list_filters_through_the_employee_filterset_like_the_api(staff, api, django_assert_max_num_queries):
     gold = BenefitsLevelFactory(name="Gold")
-    leaver = EmployeeFactory(benefits_level=gold, leave_date="2024-06-30", benefits_account_id="ACC-0000123",
-                             sync_state=State.FAILED)
+    leaver = EmployeeFactory(benefits_level=gold, leave_date="2024-06-30", benefits_account_id="ACC-0000123", sync_state=State.FAILED)
     EmployeeFactory.create_batch(3)
     EmployeeFactory(benefits_account_id="ACC-0000124", sync_state=State.FAILED)
     client = staff()
@@ -146,8 +157,7 @@ def test_the_list_filters_through_the_employee_filterset_like_the_api(staff, api
         return sorted(e.pk for e in reply.context["cl"].result_list)
 
     # the sidebar and the search are the FilterSet's criteria, with the FilterSet's meaning (as in the API)
-    for params in ({"leaver": "true"}, {"benefits_level": gold.pk}, {"q": "acc-0000123"},
-                   {"sync_state": "failed", "leaver": "true"}):
+    for params in ({"leaver": "true"}, {"benefits_level": gold.pk}, {"q": "acc-0000123"}, {"sync_state": "failed", "leaver": "true"}):
         assert names(params) == [leaver.pk], params
         assert [e["id"] for e in api.get("/api/employees/", params).json()["results"]] == [leaver.pk], params
     assert names({"q": "ACC-00001"}) == []  # the benefits account is matched whole, not in part

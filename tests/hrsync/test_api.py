@@ -1,4 +1,5 @@
 """The hrsync API: employees (+ sync, bulk), sync-attempts, benefits-levels, and rights per Benefits Sync level."""
+
 import pytest
 
 from accounts.rights import Level
@@ -12,10 +13,20 @@ pytestmark = pytest.mark.django_db
 def test_create_with_create_benefits_record_syncs_and_lists_the_attempt(api, sandbox, django_capture_on_commit_callbacks):
     group, level = EmployerGroupFactory(), BenefitsLevelFactory(name="Basic", package_code="BASIC")
     with django_capture_on_commit_callbacks(execute=True):
-        reply = api.post("/api/employees/", {"employer_group": group.pk, "first_name": "Ada", "last_name": "Api",
-                                             "email": "Ada.Api@Client.example", "date_of_birth": "1990-10-10",
-                                             "hire_date": "2024-02-01", "benefits_level": level.pk,
-                                             "create_benefits_record": True}, format="json")
+        reply = api.post(
+            "/api/employees/",
+            {
+                "employer_group": group.pk,
+                "first_name": "Ada",
+                "last_name": "Api",
+                "email": "Ada.Api@Client.example",
+                "date_of_birth": "1990-10-10",
+                "hire_date": "2024-02-01",
+                "benefits_level": level.pk,
+                "create_benefits_record": True,
+            },
+            format="json",
+        )
     assert reply.status_code == 201, reply.json()
     employee = Employee.objects.get(pk=reply.json()["id"])
     assert employee.email == "ada.api@client.example"
@@ -47,8 +58,7 @@ def test_sync_one_and_bulk_by_tab(api, sandbox, django_capture_on_commit_callbac
     # the Failed tab, fixed in bulk, then the whole tab re-sent
     level = BenefitsLevelFactory(name="Basic", package_code="BASIC")
     with django_capture_on_commit_callbacks(execute=True):
-        reply = api.post("/api/employees/assign-benefits-level/", {"filters": {"sync_state": "failed"}, "benefits_level": level.pk},
-                         format="json")
+        reply = api.post("/api/employees/assign-benefits-level/", {"filters": {"sync_state": "failed"}, "benefits_level": level.pk}, format="json")
     assert reply.json() == {"changed": 3}
     assert api.get("/api/employees/", {"sync_state": "successful"}).json()["count"] == 4
     assert len(sandbox.accounts(failing[0].email)) == 1
@@ -86,8 +96,9 @@ def test_deleting_a_benefits_level_in_use_is_400_and_deletes_nothing(api):
 def test_sync_history_list_is_a_fixed_number_of_queries(api, django_assert_max_num_queries):
     from hrsync.services import employee_sync_request
 
-    employee_sync_request(actor=None, employees=[e.pk for e in EmployeeFactory.create_batch(
-        12, benefits_level=BenefitsLevelFactory(name="Executive", package_code=""))])  # fail before sending: no HTTP
+    employee_sync_request(
+        actor=None, employees=[e.pk for e in EmployeeFactory.create_batch(12, benefits_level=BenefitsLevelFactory(name="Executive", package_code=""))]
+    )  # fail before sending: no HTTP
     with django_assert_max_num_queries(3):
         reply = api.get("/api/sync-attempts/")
     assert reply.json()["count"] == 12

@@ -1,4 +1,5 @@
 """Benefits Management in a real browser: sync a selection in the Failed tab, watch rows move, open a history."""
+
 import pytest
 from playwright.sync_api import expect
 

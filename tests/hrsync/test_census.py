@@ -1,4 +1,5 @@
 """Census import (CSV/XLSX): row errors, all or nothing, changes to synced employees queued."""
+
 import io
 
 import pytest
@@ -11,8 +12,10 @@ from hrsync.services import employee_census_import
 from .factories import BenefitsLevelFactory, EmployeeFactory, EmployerGroupFactory
 
 pytestmark = pytest.mark.django_db
-HEADER = ("employer_group,first_name,last_name,email,date_of_birth,gender,hire_date,leave_date,annual_pay,pay_frequency,"
-          "benefits_level,create_benefits_record\n")
+HEADER = (
+    "employer_group,first_name,last_name,email,date_of_birth,gender,hire_date,leave_date,annual_pay,pay_frequency,"
+    "benefits_level,create_benefits_record\n"
+)
 
 
 @pytest.fixture
@@ -25,9 +28,13 @@ def csv(text: str) -> str:
 
 
 def test_imports_a_census(setup, agency_admin):
-    result = employee_census_import(actor=agency_admin, content=csv(
-        "CEN-1,Ann,One,ANN@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
-        "CEN-1,Bob,Two,bob@census.example,1981-02-02,M,2021-01-01,,60000,biweekly,Basic,\n"))
+    result = employee_census_import(
+        actor=agency_admin,
+        content=csv(
+            "CEN-1,Ann,One,ANN@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
+            "CEN-1,Bob,Two,bob@census.example,1981-02-02,M,2021-01-01,,60000,biweekly,Basic,\n"
+        ),
+    )
     assert result.written and not result.row_errors
     assert sorted(Employee.objects.values_list("email", flat=True)) == ["ann@census.example", "bob@census.example"]
     assert set(Employee.objects.values_list("sync_state", flat=True)) == {"not_syncing"}
@@ -40,8 +47,9 @@ def test_the_admin_import_is_audited_once_when_written(setup, agency_admin, clie
 
     client.force_login(agency_admin)
     content = (HEADER + "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n").encode()
-    preview = client.post("/admin/hrsync/employee/import/", {
-        "format": "0", "resource": "0", "import_file": SimpleUploadedFile("census.csv", content)})
+    preview = client.post(
+        "/admin/hrsync/employee/import/", {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("census.csv", content)}
+    )
     assert preview.status_code == 200 and not AuditLog.objects.filter(action=AuditLog.Action.IMPORT).exists()  # dry run
     confirm = preview.context["confirm_form"]
     reply = client.post("/admin/hrsync/employee/process_import/", {**confirm.initial, "resource": "0"})
@@ -51,9 +59,13 @@ def test_the_admin_import_is_audited_once_when_written(setup, agency_admin, clie
 
 
 def test_one_bad_row_writes_nothing_and_says_which(setup, agency_admin):
-    result = employee_census_import(actor=agency_admin, content=csv(
-        "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
-        "CEN-1,Bob,Two,not-an-email,1981-02-02,M,2021-01-01,,60000,fortnightly,Basic,\n"))
+    result = employee_census_import(
+        actor=agency_admin,
+        content=csv(
+            "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
+            "CEN-1,Bob,Two,not-an-email,1981-02-02,M,2021-01-01,,60000,fortnightly,Basic,\n"
+        ),
+    )
     assert not result.written
     assert [r["row"] for r in result.row_errors] == [2]
     assert {"email", "pay_frequency"} <= set(result.row_errors[0]["errors"])
@@ -63,20 +75,25 @@ def test_one_bad_row_writes_nothing_and_says_which(setup, agency_admin):
 def test_a_bad_row_in_a_later_chunk_undoes_the_chunks_before_it(setup, agency_admin, settings, django_capture_on_commit_callbacks):
     settings.IMPORT_CHUNK_ROWS = 2  # rows 1-2 are written in bulk before row 5 is read
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        result = employee_census_import(actor=agency_admin, content=csv(
-            "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,yes\n"
-            "CEN-1,Bob,Two,bob@census.example,1981-02-02,M,2021-01-01,,60000,biweekly,Basic,yes\n"
-            "CEN-1,Cy,Three,cy@census.example,1982-03-03,M,2021-01-01,,60000,biweekly,Basic,\n"
-            "CEN-1,Di,Four,di@census.example,1983-04-04,F,2021-01-01,,60000,biweekly,Basic,\n"
-            "CEN-1,Ed,Five,ed@census.example,not-a-date,M,2021-01-01,,60000,biweekly,Basic,\n"))
+        result = employee_census_import(
+            actor=agency_admin,
+            content=csv(
+                "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,yes\n"
+                "CEN-1,Bob,Two,bob@census.example,1981-02-02,M,2021-01-01,,60000,biweekly,Basic,yes\n"
+                "CEN-1,Cy,Three,cy@census.example,1982-03-03,M,2021-01-01,,60000,biweekly,Basic,\n"
+                "CEN-1,Di,Four,di@census.example,1983-04-04,F,2021-01-01,,60000,biweekly,Basic,\n"
+                "CEN-1,Ed,Five,ed@census.example,not-a-date,M,2021-01-01,,60000,biweekly,Basic,\n"
+            ),
+        )
     assert not result.written and [r["row"] for r in result.row_errors] == [5]
     assert not Employee.objects.exists() and not callbacks  # nothing kept, no sync requested
     assert not AuditLog.objects.exclude(action=AuditLog.Action.IMPORT).exists()  # no employee's audit row
 
 
 def test_an_unknown_employer_group_is_a_row_error(setup, agency_admin):
-    result = employee_census_import(actor=agency_admin, content=csv(
-        "NOPE-9,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"))
+    result = employee_census_import(
+        actor=agency_admin, content=csv("NOPE-9,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n")
+    )
     assert not result.written and result.row_errors[0]["row"] == 1
     assert not Employee.objects.exists()
 
@@ -89,9 +106,13 @@ def test_reimport_updates_and_queues_synced_employees(setup, agency_admin, sandb
     with django_capture_on_commit_callbacks(execute=True):
         employee_sync_request(actor=agency_admin, employees=[synced.pk])
     with django_capture_on_commit_callbacks(execute=True):
-        result = employee_census_import(actor=agency_admin, content=csv(
-            "CEN-1,Ann,Married-Name,ann@census.example,1985-05-17,F,2020-02-03,,64000,biweekly,Basic,\n"
-            "CEN-1,Cy,New,cy@census.example,1990-03-03,X,2025-01-01,,70000,monthly,Basic,yes\n"))
+        result = employee_census_import(
+            actor=agency_admin,
+            content=csv(
+                "CEN-1,Ann,Married-Name,ann@census.example,1985-05-17,F,2020-02-03,,64000,biweekly,Basic,\n"
+                "CEN-1,Cy,New,cy@census.example,1990-03-03,X,2025-01-01,,70000,monthly,Basic,yes\n"
+            ),
+        )
     assert result.written, result.row_errors
     synced.refresh_from_db()
     assert synced.last_name == "Married-Name" and synced.sync_attempts.count() == 2
@@ -129,8 +150,7 @@ def test_census_import_through_the_api(setup, api, make_user, api_as):
 
     dry = api.post("/api/employees/import/", {"file": upload(good)}, format="multipart")
     assert dry.status_code == 200 and dry.json()["totals"] == {"new": 1} and not Employee.objects.exists()
-    bad = api.post("/api/employees/import/", {"file": upload(good + "CEN-1,Bo,Two,nope,,,,,,,Basic,\n"),
-                                              "dry_run": False}, format="multipart")
+    bad = api.post("/api/employees/import/", {"file": upload(good + "CEN-1,Bo,Two,nope,,,,,,,Basic,\n"), "dry_run": False}, format="multipart")
     assert bad.status_code == 400 and bad.json()["row_errors"][0]["row"] == 2 and not Employee.objects.exists()
     done = api.post("/api/employees/import/", {"file": upload(good), "dry_run": False}, format="multipart")
     assert done.status_code == 200 and Employee.objects.get().email == "ann@census.example"
@@ -142,18 +162,20 @@ PER_CHUNK = 26  # queries (savepoints included) for one chunk of a census, check
 
 
 def rows(n: int, *, start: int = 0, flag: str = "") -> str:
-    return "".join(f"CEN-1,Ann,N{i},p{i}@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,{flag}\n"
-                   for i in range(start, start + n))
+    return "".join(f"CEN-1,Ann,N{i},p{i}@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,{flag}\n" for i in range(start, start + n))
 
 
 def test_each_created_or_changed_employee_has_its_audit_row(setup, agency_admin):
     group, level = setup
-    kept = EmployeeFactory(employer_group=group, email="kept@census.example", first_name="Kim", last_name="Kept",
-                           benefits_level=level)
-    result = employee_census_import(actor=agency_admin, content=csv(
-        f"CEN-1,Kim,Renamed,KEPT@census.example,{kept.date_of_birth},F,{kept.hire_date},,{kept.annual_pay},"
-        f"{kept.pay_frequency},Basic,\n"
-        "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"))
+    kept = EmployeeFactory(employer_group=group, email="kept@census.example", first_name="Kim", last_name="Kept", benefits_level=level)
+    result = employee_census_import(
+        actor=agency_admin,
+        content=csv(
+            f"CEN-1,Kim,Renamed,KEPT@census.example,{kept.date_of_birth},F,{kept.hire_date},,{kept.annual_pay},"
+            f"{kept.pay_frequency},Basic,\n"
+            "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
+        ),
+    )
     assert result.written and result.totals == {"new": 1, "update": 1}
     ann = Employee.objects.get(email="ann@census.example")
     created = AuditLog.objects.get(action=AuditLog.Action.CREATE, object_id=str(ann.pk))
@@ -176,10 +198,14 @@ def test_an_unchanged_row_is_skipped_without_audit_or_sync(setup, agency_admin, 
 
 def test_a_key_repeated_in_the_file_is_one_employee_last_row_winning(setup, agency_admin, settings):
     settings.IMPORT_CHUNK_ROWS = 2  # the repeat in the same chunk and in the next one
-    result = employee_census_import(actor=agency_admin, content=csv(
-        "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
-        "CEN-1,Ann,Two,Ann@Census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
-        "CEN-1,Ann,Three,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"))
+    result = employee_census_import(
+        actor=agency_admin,
+        content=csv(
+            "CEN-1,Ann,One,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
+            "CEN-1,Ann,Two,Ann@Census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
+            "CEN-1,Ann,Three,ann@census.example,1980-01-01,F,2020-01-01,,50000,monthly,Basic,\n"
+        ),
+    )
     assert result.written, result.row_errors
     assert result.totals == {"new": 1, "update": 2}
     assert list(Employee.objects.values_list("last_name", flat=True)) == ["Three"]
@@ -220,8 +246,7 @@ def test_queries_per_chunk_of_changes_do_not_grow_with_its_rows(setup, agency_ad
     Employee.objects.filter(last_name__in=["N1", "N11", "N21", "N31", "N71", "N111"]).update(sync_state="successful")
     # when: 3 chunks of 10 changes, then 3 chunks of 40
     small = _queries(rows(30).replace(",Ann,", ",Anna,"), actor=agency_admin, chunk_rows=10, settings=settings)
-    large = _queries(rows(120, start=30).replace(",Ann,", ",Anna,"), actor=agency_admin, chunk_rows=40,
-                     settings=settings)
+    large = _queries(rows(120, start=30).replace(",Ann,", ",Anna,"), actor=agency_admin, chunk_rows=40, settings=settings)
     # then
     assert large <= small <= 3 * PER_CHUNK + 3, (small, large)
     assert Employee.objects.filter(first_name="Anna", change_version=1).count() == 150

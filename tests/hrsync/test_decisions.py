@@ -1,4 +1,5 @@
 """*Awaiting a person*: employees whose data must be fixed before the benefits platform can have them."""
+
 import pytest
 from django.urls import reverse
 
@@ -18,10 +19,10 @@ def data_to_fix(user):
 
 
 def test_employees_failed_before_sending_await_a_person_who_sees_benefits_management(
-        sandbox, make_user, agency_admin, django_capture_on_commit_callbacks):
+    sandbox, make_user, agency_admin, django_capture_on_commit_callbacks
+):
     no_dob = EmployeeFactory(first_name="Lucas", last_name="Novak", date_of_birth=None)
-    unmapped = EmployeeFactory(first_name="Noah", last_name="Silva",
-                               benefits_level=BenefitsLevelFactory(name="Executive", package_code=""))
+    unmapped = EmployeeFactory(first_name="Noah", last_name="Silva", benefits_level=BenefitsLevelFactory(name="Executive", package_code=""))
     refused = EmployeeFactory()  # sent, and refused by the platform: its Failed tab, not data to fix here
     with django_capture_on_commit_callbacks(execute=True):
         employee_sync_request(actor=agency_admin, employees=[no_dob.pk, unmapped.pk])

@@ -1,4 +1,5 @@
 """hrsync's demo data: it stands alone (apps never import the sandbox) and stays in step with the sandbox's."""
+
 import io
 import re
 from pathlib import Path

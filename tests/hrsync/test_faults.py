@@ -1,6 +1,7 @@
 """The benefits sync under faults, against the sandbox: a worker killed between the platform's write and our
 record, and the platform's answers lost. Each time: no second account there, no update lost here, and the
 attempt's history says what happened."""
+
 from datetime import timedelta
 
 import pytest
@@ -63,7 +64,8 @@ def falls_due(attempt: SyncAttempt) -> SyncAttempt | None:
 
 
 def test_a_worker_killed_after_the_platforms_write_is_finished_by_the_sweep_without_a_second_account(
-        sandbox, agency_admin, settings, killed_before_recording, django_capture_on_commit_callbacks):
+    sandbox, agency_admin, settings, killed_before_recording, django_capture_on_commit_callbacks
+):
     employee = EmployeeFactory(last_name="Before")
     with django_capture_on_commit_callbacks(execute=False):  # its message is run by hand below
         employee_sync_request(actor=agency_admin, employees=[employee.pk])
@@ -104,8 +106,7 @@ def test_a_worker_killed_after_the_platforms_write_is_finished_by_the_sweep_with
     assert (attempt.status, attempt.tries, employee.synced_version) == (Status.SUCCEEDED, 2, employee.change_version)
 
 
-def test_lost_answers_are_retried_without_a_second_account_or_a_lost_update(
-        sandbox, agency_admin, lost_answers, django_capture_on_commit_callbacks):
+def test_lost_answers_are_retried_without_a_second_account_or_a_lost_update(sandbox, agency_admin, lost_answers, django_capture_on_commit_callbacks):
     employee = EmployeeFactory(last_name="First")
 
     # when: the create is applied on the platform but its answers are lost

@@ -1,4 +1,5 @@
 """An outage is not a verdict: transient faults are tried again later over a window, then fail with the reason."""
+
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -41,8 +42,7 @@ def falls_due(attempt, *, failing_for=timedelta(0), django_capture_on_commit_cal
 
 
 @pytest.mark.django_db
-def test_during_an_outage_the_employee_stays_in_progress_and_syncs_when_the_platform_recovers(
-        sandbox, sync, django_capture_on_commit_callbacks):
+def test_during_an_outage_the_employee_stays_in_progress_and_syncs_when_the_platform_recovers(sandbox, sync, django_capture_on_commit_callbacks):
     employee = EmployeeFactory()
     sandbox.knobs(error_rate=1.0)  # the platform answers 500 to everything
 
@@ -60,13 +60,11 @@ def test_during_an_outage_the_employee_stays_in_progress_and_syncs_when_the_plat
 
     # still down at the next try: retrying again, later
     first_next = attempt.next_try_at
-    attempt = falls_due(attempt, failing_for=timedelta(minutes=2),
-                        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+    attempt = falls_due(attempt, failing_for=timedelta(minutes=2), django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
     assert attempt.status == Status.RETRYING and attempt.next_try_at > first_next and attempt.tries == 2
 
     sandbox.knobs(error_rate=0)
-    attempt = falls_due(attempt, failing_for=timedelta(minutes=3),
-                        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+    attempt = falls_due(attempt, failing_for=timedelta(minutes=3), django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
 
     assert attempt.employee.sync_state == State.SUCCESSFUL
     assert (attempt.status, attempt.tries) == (Status.SUCCEEDED, 3)
@@ -82,13 +80,11 @@ def test_past_the_window_the_sync_fails_with_the_reason(sandbox, sync, settings,
     sandbox.knobs(error_rate=1.0)
     attempt = sync(employee)
 
-    attempt = falls_due(attempt, failing_for=timedelta(minutes=31),
-                        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+    attempt = falls_due(attempt, failing_for=timedelta(minutes=31), django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
 
     assert attempt.employee.sync_state == State.FAILED
     assert attempt.status == Status.FAILED and attempt.next_try_at is None
-    assert attempt.reason.startswith("The benefits platform was unavailable for 31 minutes (2 tries): "
-                                     "The benefits platform answered 500")
+    assert attempt.reason.startswith("The benefits platform was unavailable for 31 minutes (2 tries): The benefits platform answered 500")
     sandbox.knobs(error_rate=0)
     assert len(sandbox.accounts(employee.email)) <= 1  # whatever the outage let through, at most one account
 
@@ -114,8 +110,7 @@ def quick_retries(monkeypatch):
 
 
 @pytest.mark.worker
-def test_a_real_worker_reschedules_through_an_outage_without_sleeping(quick_retries, sandbox, celery_worker_process,
-                                                                      agency_admin, settings):
+def test_a_real_worker_reschedules_through_an_outage_without_sleeping(quick_retries, sandbox, celery_worker_process, agency_admin, settings):
     settings.INTEGRATIONS_RETRY_ATTEMPTS = 2
     employee = EmployeeFactory()
     sandbox.knobs(error_rate=1.0)

@@ -1,4 +1,5 @@
 """The HR -> benefits platform sync, against the sandbox over real HTTP (eager Celery)."""
+
 import datetime
 import threading
 import time
@@ -33,8 +34,13 @@ def sync(django_capture_on_commit_callbacks, agency_admin):
 
 
 def test_first_sync_links_an_existing_account_by_email(sandbox, sync):
-    maria = EmployeeFactory(email="maria.gonzalez@northwind.example", first_name="Maria", last_name="Gonzalez",
-                            benefits_level__package_code="PREMIUM", benefits_level__name="Premium")
+    maria = EmployeeFactory(
+        email="maria.gonzalez@northwind.example",
+        first_name="Maria",
+        last_name="Gonzalez",
+        benefits_level__package_code="PREMIUM",
+        benefits_level__name="Premium",
+    )
     sync(maria)
     assert maria.sync_state == State.SUCCESSFUL
     assert maria.benefits_account_id == "ACC-0000001"
@@ -69,11 +75,18 @@ def test_first_sync_creates_an_account_then_later_changes_update_it_by_id(sandbo
 def test_a_new_starter_with_create_benefits_record_syncs_by_itself(sandbox, django_capture_on_commit_callbacks, agency_admin):
     group, level = EmployerGroupFactory(), BenefitsLevelFactory(name="Basic", package_code="BASIC")
     with django_capture_on_commit_callbacks(execute=True):
-        employee = employee_create(actor=agency_admin, create_benefits_record=True, employer_group=group, first_name="Nia",
-                                   last_name="Starter", email="nia.starter@client.example", date_of_birth=datetime.date(1999, 9, 9),
-                                   hire_date=datetime.date.today(), benefits_level=level)
-        quiet = employee_create(actor=agency_admin, employer_group=group, first_name="Not", last_name="Yet",
-                                email="not.yet@client.example")
+        employee = employee_create(
+            actor=agency_admin,
+            create_benefits_record=True,
+            employer_group=group,
+            first_name="Nia",
+            last_name="Starter",
+            email="nia.starter@client.example",
+            date_of_birth=datetime.date(1999, 9, 9),
+            hire_date=datetime.date.today(),
+            benefits_level=level,
+        )
+        quiet = employee_create(actor=agency_admin, employer_group=group, first_name="Not", last_name="Yet", email="not.yet@client.example")
     employee.refresh_from_db()
     assert employee.sync_state == State.SUCCESSFUL
     assert sandbox.accounts("nia.starter@client.example")[0]["benefits_package"] == "BASIC"
@@ -102,8 +115,9 @@ def test_an_email_used_by_another_account_fails_with_the_platforms_reason(sandbo
     assert employee.sync_state == State.FAILED
     attempt = employee.last_attempt
     assert attempt.response_code == 409
-    assert attempt.reason == ("The benefits platform refused the update: The email james.chen@northwind.example "
-                              "is already used by another account (ACC-0000002).")
+    assert attempt.reason == (
+        "The benefits platform refused the update: The email james.chen@northwind.example is already used by another account (ACC-0000002)."
+    )
 
 
 def test_presend_failures_make_no_call(sandbox, sync):
@@ -116,8 +130,7 @@ def test_presend_failures_make_no_call(sandbox, sync):
     assert result.failed_before_sending == 2 and result.sent == 0
     assert no_dob.sync_state == unmapped.sync_state == State.FAILED
     assert no_dob.last_attempt.reason == "Not sent: Missing mandatory data: date of birth, hire date."
-    assert unmapped.last_attempt.reason == ("Not sent: The benefits level 'Executive' has no mapping to a platform "
-                                            "package: set its package.")
+    assert unmapped.last_attempt.reason == ("Not sent: The benefits level 'Executive' has no mapping to a platform package: set its package.")
     assert sandbox.stats()["calls"] == calls_before
 
 
@@ -139,12 +152,21 @@ def test_retries_under_faults_never_make_a_second_account(sandbox, sync, setting
 def test_the_sweep_runs_a_stopped_workers_attempt_again_under_the_same_keys(sandbox, agency_admin):
     employee = EmployeeFactory()
     # given: queued, claimed by a worker that created the account and then stopped
-    attempt = SyncAttempt.objects.create(employee=employee, version=employee.change_version, tries=1,
-                                         status=SyncAttempt.Status.RUNNING, started_at=timezone.now())
+    attempt = SyncAttempt.objects.create(
+        employee=employee, version=employee.change_version, tries=1, status=SyncAttempt.Status.RUNNING, started_at=timezone.now()
+    )
     Employee.objects.filter(pk=employee.pk).update(sync_state=State.IN_PROGRESS, last_attempt=attempt)
-    benefits_platform_client().create({"email": employee.email, "first_name": "Dead", "last_name": "Worker",
-                                       "date_of_birth": "1985-05-17", "hire_date": "2020-02-03", "benefits_package": "STANDARD"},
-                                      idempotency_key=f"agencydesk-employee-{employee.uuid}-create")
+    benefits_platform_client().create(
+        {
+            "email": employee.email,
+            "first_name": "Dead",
+            "last_name": "Worker",
+            "date_of_birth": "1985-05-17",
+            "hire_date": "2020-02-03",
+            "benefits_package": "STANDARD",
+        },
+        idempotency_key=f"agencydesk-employee-{employee.uuid}-create",
+    )
     SyncAttempt.objects.filter(pk=attempt.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
 
     # when: the beat job runs (its message runs at once, eagerly, after the sweep's commit)

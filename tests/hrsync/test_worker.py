@@ -1,4 +1,5 @@
 """The sync through a real Celery worker process (PostgreSQL + Redis pass)."""
+
 import time
 
 import pytest
@@ -38,8 +39,7 @@ def test_integration_tasks_go_to_the_threads_workers_queue_and_jobs_to_the_prefo
         return router.route({}, name)["queue"].name
 
     assert queue("hrsync.tasks.sync_attempt_run_task") == "integrations"
-    for cpu_bound in ("salesrecords.tasks.mass_creation_run_task", "individuals.tasks.export_job_run_task",
-                      "hrsync.tasks.sync_attempts_sweep_task"):
+    for cpu_bound in ("salesrecords.tasks.mass_creation_run_task", "individuals.tasks.export_job_run_task", "hrsync.tasks.sync_attempts_sweep_task"):
         assert queue(cpu_bound) == app.conf.task_default_queue
     settings.INTEGRATIONS_TASKS = [*settings.INTEGRATIONS_TASKS, "plansync.tasks.*"]  # another app opts in: one line
     assert queue("plansync.tasks.plan_sync_run_task") == "integrations"

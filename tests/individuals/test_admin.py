@@ -109,9 +109,18 @@ def test_admin_create_encrypts_validates_custom_fields_and_saves_policies(admin_
     carrier = CarrierFactory()
     client = admin_client_for(agency_admin)
     form = {
-        "first_name": "Ada", "last_name": "Lovelace", "record_status": "active", "ssn": SSN, "cf_plan_year": "abc",
-        "policies-TOTAL_FORMS": "1", "policies-INITIAL_FORMS": "0", "policies-MIN_NUM_FORMS": "0", "policies-MAX_NUM_FORMS": "1000",
-        "policies-0-coverage_type": "dental", "policies-0-carrier": carrier.pk, "policies-0-status": "active",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "record_status": "active",
+        "ssn": SSN,
+        "cf_plan_year": "abc",
+        "policies-TOTAL_FORMS": "1",
+        "policies-INITIAL_FORMS": "0",
+        "policies-MIN_NUM_FORMS": "0",
+        "policies-MAX_NUM_FORMS": "1000",
+        "policies-0-coverage_type": "dental",
+        "policies-0-carrier": carrier.pk,
+        "policies-0-status": "active",
     }
     response = client.post(reverse("admin:individuals_individual_add"), form)
     assert response.status_code == 200  # the form again, with the error
@@ -163,8 +172,10 @@ def test_custom_field_in_use_cannot_change_type_or_be_deleted(admin_client_for, 
     field = CustomFieldFactory(key="tier", field_type=CustomField.FieldType.TEXT)
     IndividualFactory(custom_fields={"tier": "gold"})
     client = admin_client_for(agency_admin)
-    response = client.post(reverse("admin:individuals_customfield_change", args=[field.pk]),
-                           {"name": "Tier", "key": "tier", "field_type": "number", "options": "[]", "active": "on", "order": "0"})
+    response = client.post(
+        reverse("admin:individuals_customfield_change", args=[field.pk]),
+        {"name": "Tier", "key": "tier", "field_type": "number", "options": "[]", "active": "on", "order": "0"},
+    )
     assert response.status_code == 200 and "cannot change" in response.content.decode()
     response = client.post(reverse("admin:individuals_customfield_delete", args=[field.pk]), {"post": "yes"})
     assert CustomField.objects.filter(pk=field.pk).exists()

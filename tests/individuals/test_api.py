@@ -99,10 +99,18 @@ def test_search_needs_only_view_rights(make_user, api_as):
 
 
 def test_create_encrypts_and_audits_without_the_clear_value(api, agency_admin):
-    response = api.post("/api/individuals/", {
-        "first_name": "Ruth", "last_name": "Baker", "ssn": SSN, "medicare_beneficiary_id": "1EG4-TE5-MK73",
-        "drivers_license": "D1234567", "state": "TX",
-    }, format="json")
+    response = api.post(
+        "/api/individuals/",
+        {
+            "first_name": "Ruth",
+            "last_name": "Baker",
+            "ssn": SSN,
+            "medicare_beneficiary_id": "1EG4-TE5-MK73",
+            "drivers_license": "D1234567",
+            "state": "TX",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["ssn"] == "***-**-6789" and body["medicare_beneficiary_id"] == "****MK73"
@@ -147,8 +155,7 @@ def test_custom_field_values_through_the_api(api):
     CustomFieldFactory(key="tier", field_type=CustomField.FieldType.DROPDOWN, options=["Gold", "Silver"])
     CustomFieldFactory(key="renewal_call", field_type=CustomField.FieldType.DATE)
     person = IndividualFactory()
-    response = api.patch(f"/api/individuals/{person.pk}/", {"custom_fields": {"tier": "Gold", "renewal_call": "2026-10-01"}},
-                         format="json")
+    response = api.patch(f"/api/individuals/{person.pk}/", {"custom_fields": {"tier": "Gold", "renewal_call": "2026-10-01"}}, format="json")
     assert response.status_code == 200
     assert response.json()["custom_fields"] == {"tier": "Gold", "renewal_call": "2026-10-01"}
     assert api.patch(f"/api/individuals/{person.pk}/", {"custom_fields": {"tier": "Bronze"}}, format="json").status_code == 400
@@ -205,22 +212,32 @@ def test_rights_per_area(make_user, api_as):
 
 def test_policy_crud_validates_and_audits(api):
     person, carrier = IndividualFactory(), CarrierFactory()
-    bad = api.post("/api/policies/", {"individual": person.pk, "carrier": carrier.pk, "coverage_type": "medicare_advantage",
-                                      "effective_date": "2026-01-01", "renewal_date": "2025-01-01"})
+    bad = api.post(
+        "/api/policies/",
+        {
+            "individual": person.pk,
+            "carrier": carrier.pk,
+            "coverage_type": "medicare_advantage",
+            "effective_date": "2026-01-01",
+            "renewal_date": "2025-01-01",
+        },
+    )
     assert bad.status_code == 400 and "renewal_date" in bad.json()
     assert api.post("/api/policies/", {"individual": person.pk, "carrier": carrier.pk, "coverage_type": "spaceflight"}).status_code == 400
-    ok = api.post("/api/policies/", {"individual": person.pk, "carrier": carrier.pk, "coverage_type": "dental",
-                                     "status": "active", "premium": "42.50"})
+    ok = api.post(
+        "/api/policies/", {"individual": person.pk, "carrier": carrier.pk, "coverage_type": "dental", "status": "active", "premium": "42.50"}
+    )
     assert ok.status_code == 201
     assert AuditLog.objects.filter(action="create", object_id=str(ok.json()["id"]), content_type__model="policy").exists()
 
 
 def test_custom_field_definitions_validate_options(api):
-    assert api.post("/api/custom-fields/", {"name": "Tier", "key": "tier", "field_type": "dropdown", "options": []},
-                    format="json").status_code == 400
+    assert api.post("/api/custom-fields/", {"name": "Tier", "key": "tier", "field_type": "dropdown", "options": []}, format="json").status_code == 400
     assert api.post("/api/custom-fields/", {"name": "Tier", "key": "Bad Key", "field_type": "text"}, format="json").status_code == 400
-    assert api.post("/api/custom-fields/", {"name": "Tier", "key": "tier", "field_type": "dropdown", "options": ["A", "B"]},
-                    format="json").status_code == 201
+    assert (
+        api.post("/api/custom-fields/", {"name": "Tier", "key": "tier", "field_type": "dropdown", "options": ["A", "B"]}, format="json").status_code
+        == 201
+    )
 
 
 def test_list_queries_do_not_grow_with_the_page_size(api, django_assert_max_num_queries):
@@ -257,8 +274,9 @@ def test_fast_representation_matches_drf():
     from individuals.api.serializers import IndividualSerializer
     from tests.accounts.factories import AgentFactory
 
-    person = IndividualFactory(ssn=SSN, servicing_agent=AgentFactory(), custom_fields={"a": [1, 2]},
-                               medicare_part_a_effective=datetime.date(2020, 1, 1))
+    person = IndividualFactory(
+        ssn=SSN, servicing_agent=AgentFactory(), custom_fields={"a": [1, 2]}, medicare_part_a_effective=datetime.date(2020, 1, 1)
+    )
     person = Individual.objects.select_related("servicing_agent").get(pk=person.pk)
     fast = IndividualSerializer(person).data
     drf = serializers.ModelSerializer.to_representation(IndividualSerializer(person), person)
@@ -270,8 +288,13 @@ def test_list_rows_equal_the_detail(api):
     """The list builds rows from column values (no model instances): the same output as the detail."""
     from tests.accounts.factories import AgentFactory
 
-    with_all = IndividualFactory(ssn=SSN, medicare_beneficiary_id="1EG4-TE5-MK73", servicing_agent=AgentFactory(),
-                                 custom_fields={"a": [1, 2]}, medicare_part_a_effective=datetime.date(2020, 1, 1))
+    with_all = IndividualFactory(
+        ssn=SSN,
+        medicare_beneficiary_id="1EG4-TE5-MK73",
+        servicing_agent=AgentFactory(),
+        custom_fields={"a": [1, 2]},
+        medicare_part_a_effective=datetime.date(2020, 1, 1),
+    )
     bare = IndividualFactory()
     rows = {r["id"]: r for r in api.get("/api/individuals/").json()["results"]}
     searched = {r["id"]: r for r in api.post("/api/individuals/search/", {"criteria": {}}, format="json").json()["results"]}

@@ -1,4 +1,5 @@
 """The client page: an individual's admin page opens on a summary and a timeline; the form is one click away."""
+
 import datetime
 
 import pytest
@@ -27,8 +28,15 @@ def url(individual, **params):
 
 @pytest.fixture
 def client_on_file(agency_admin):
-    person = IndividualFactory(first_name="Hedy", last_name="Lamarr", city="Austin", cell_phone="512-555-0101",
-                               email="hedy@example.com", ssn="123-45-6789", date_of_birth=datetime.date(1950, 11, 9))
+    person = IndividualFactory(
+        first_name="Hedy",
+        last_name="Lamarr",
+        city="Austin",
+        cell_phone="512-555-0101",
+        email="hedy@example.com",
+        ssn="123-45-6789",
+        date_of_birth=datetime.date(1950, 11, 9),
+    )
     PolicyFactory(individual=person, policy_number="MA-1", status="active", renewal_date=datetime.date(2027, 1, 1))
     PolicyFactory(individual=person, policy_number="DEN-2", coverage_type="dental", status="terminated")
     individual_update(actor=agency_admin, individual=person, data={"city": "Dallas"})
@@ -55,9 +63,21 @@ def test_the_form_is_at_edit_and_saving_comes_back_to_the_client_page(client, ag
     client.force_login(agency_admin)
     html = client.get(url(client_on_file, edit=1)).content.decode()
     assert 'id="individual_form"' in html and 'id="client-summary"' in html
-    data = {"first_name": "Hedy", "last_name": "Lamarr", "record_status": "active", "state": "TX", "email": "hedy@example.com",
-            "date_of_birth": "1950-11-09", "city": "Dallas", "cell_phone": "512-555-0101", "home_phone": "512-555-0199",
-            "policies-TOTAL_FORMS": "0", "policies-INITIAL_FORMS": "0", "policies-MIN_NUM_FORMS": "0", "policies-MAX_NUM_FORMS": "1000"}
+    data = {
+        "first_name": "Hedy",
+        "last_name": "Lamarr",
+        "record_status": "active",
+        "state": "TX",
+        "email": "hedy@example.com",
+        "date_of_birth": "1950-11-09",
+        "city": "Dallas",
+        "cell_phone": "512-555-0101",
+        "home_phone": "512-555-0199",
+        "policies-TOTAL_FORMS": "0",
+        "policies-INITIAL_FORMS": "0",
+        "policies-MIN_NUM_FORMS": "0",
+        "policies-MAX_NUM_FORMS": "1000",
+    }
     response = client.post(url(client_on_file, edit=1), {**data, "nickname": "H", "_continue": "1"})
     assert response.status_code == 302 and "edit=1" in response["Location"]
     response = client.post(url(client_on_file, edit=1), {**data, "nickname": "HL", "_save": "1"})

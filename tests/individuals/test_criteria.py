@@ -1,4 +1,5 @@
 """One criteria module: strict at every entry point, versioned when stored, described for people."""
+
 import json
 
 import pytest
@@ -76,21 +77,18 @@ def test_saved_searches_refuse_an_invalid_value(api, client, agency_admin):
     assert not SavedSearch.objects.exists()
 
 
-def test_mass_creation_refuses_an_invalid_value_and_creates_no_job(api, client, agency_admin, people, renewal,
-                                                                   django_capture_on_commit_callbacks):
+def test_mass_creation_refuses_an_invalid_value_and_creates_no_job(api, client, agency_admin, people, renewal, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         reply = api.post("/api/sales-record-jobs/", {"criteria": PERHAPS, "record_type": renewal.pk}, format="json")
         client.force_login(agency_admin)
-        page = client.post(reverse("admin:salesrecords_masscreationjob_new"),
-                           {"criteria": json.dumps(PERHAPS), "record_type": renewal.pk})
+        page = client.post(reverse("admin:salesrecords_masscreationjob_new"), {"criteria": json.dumps(PERHAPS), "record_type": renewal.pk})
     assert reply.status_code == 400 and "has_policy" in reply.json()
     assert page.status_code == 200 and "has policy: Enter true or false" in page.content.decode()
     assert not MassCreationJob.objects.exists() and not SalesRecord.objects.exists()
 
 
 def test_workflows_refuse_an_invalid_value(api):
-    reply = api.post("/api/sales-workflows/", {"name": "Maybe", "set_stage": "contacted", "criteria": PERHAPS},
-                     format="json")
+    reply = api.post("/api/sales-workflows/", {"name": "Maybe", "set_stage": "contacted", "criteria": PERHAPS}, format="json")
     assert reply.status_code == 400 and "has_policy" in str(reply.json()["criteria"])
     assert not SalesWorkflow.objects.exists()
 
@@ -148,10 +146,10 @@ def test_a_renamed_filter_is_carried_by_its_upgrade(monkeypatch, agency_admin, r
 
     IndividualFactory(state="TX")
     monkeypatch.setattr(criteria_impl, "CRITERIA_VERSION", CRITERIA_VERSION + 1)
-    monkeypatch.setitem(criteria_impl.UPGRADES, CRITERIA_VERSION,
-                        lambda c: {("state" if k == "us_state" else k): v for k, v in c.items()})
-    job = MassCreationJob.objects.create(created_by=agency_admin, record_type=renewal, criteria={"us_state": ["FL"]},
-                                         criteria_version=CRITERIA_VERSION)
+    monkeypatch.setitem(criteria_impl.UPGRADES, CRITERIA_VERSION, lambda c: {("state" if k == "us_state" else k): v for k, v in c.items()})
+    job = MassCreationJob.objects.create(
+        created_by=agency_admin, record_type=renewal, criteria={"us_state": ["FL"]}, criteria_version=CRITERIA_VERSION
+    )
     assert criteria_module.criteria_load(job.criteria, job.criteria_version) == {"state": ["FL"]}
     monkeypatch.delitem(criteria_impl.UPGRADES, CRITERIA_VERSION)
     # Without its upgrade the old key is refused: the job fails rather than dropping it and running wider.
@@ -162,20 +160,37 @@ def test_a_renamed_filter_is_carried_by_its_upgrade(monkeypatch, agency_admin, r
 # --- for people -------------------------------------------------------------------------------------
 def test_labels_show_choice_labels_and_formatted_dates_and_hide_defaults_and_personal_data():
     carrier = CarrierFactory(name="Humana")
-    rows = dict(criteria_labels(criteria_clean({
-        "state": ["FL", "TX"], "record_status": "active", "coverage_type": "medicare_advantage",
-        "carrier": [carrier.pk], "date_of_birth_after": "1950-01-31", "has_policy": "unknown",
-        "no_servicing_agent": "true", "ssn": "123-45-6789"})))
+    rows = dict(
+        criteria_labels(
+            criteria_clean(
+                {
+                    "state": ["FL", "TX"],
+                    "record_status": "active",
+                    "coverage_type": "medicare_advantage",
+                    "carrier": [carrier.pk],
+                    "date_of_birth_after": "1950-01-31",
+                    "has_policy": "unknown",
+                    "no_servicing_agent": "true",
+                    "ssn": "123-45-6789",
+                }
+            )
+        )
+    )
     assert rows == {
-        "SSN (exact)": "given, not shown", "State": "Florida, Texas", "Without servicing agent": "Yes",
-        "Record status": "Active", "Date of birth": "from Jan. 31, 1950", "Coverage types": "Medicare Advantage",
+        "SSN (exact)": "given, not shown",
+        "State": "Florida, Texas",
+        "Without servicing agent": "Yes",
+        "Record status": "Active",
+        "Date of birth": "from Jan. 31, 1950",
+        "Coverage types": "Medicare Advantage",
         "Carrier": "Humana",
     }
 
 
 def test_job_page_describes_the_criteria_for_people(client, agency_admin, renewal):
-    job = MassCreationJob.objects.create(created_by=agency_admin, record_type=renewal,
-                                         criteria={"record_status": ["prospect"], "has_policy": "false"})
+    job = MassCreationJob.objects.create(
+        created_by=agency_admin, record_type=renewal, criteria={"record_status": ["prospect"], "has_policy": "false"}
+    )
     client.force_login(agency_admin)
     html = client.get(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk])).content.decode()
     assert "Record status: Prospect" in html and "Has any policy: No" in html and "prospect<" not in html

@@ -1,4 +1,5 @@
 """CSV export of a whole search: every row, masked, streamed in chunks, or a background job; audited."""
+
 import csv
 import io
 
@@ -126,8 +127,9 @@ def test_export_needs_the_individuals_view_right(make_user, api_as):
     assert api_as(make_user(policies=Level.VISIBLE)).get("/api/individuals/export/").status_code == 403
 
 
-def test_large_result_becomes_a_background_job_with_an_owner_checked_download(viewer, make_user, settings,
-                                                                               django_capture_on_commit_callbacks, api_as):
+def test_large_result_becomes_a_background_job_with_an_owner_checked_download(
+    viewer, make_user, settings, django_capture_on_commit_callbacks, api_as
+):
     settings.INDIVIDUALS_EXPORT_STREAM_MAX = 5
     settings.MEDIA_ROOT = settings.VAR_DIR / "test-media"
     people = IndividualFactory.create_batch(7, ssn=SSN)
@@ -167,18 +169,19 @@ def test_job_run_is_idempotent(viewer, settings):
     assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT).count() == 1
 
 
-def test_a_dead_workers_export_job_is_queued_again_by_the_sweep_and_a_live_one_is_left_alone(
-        viewer, settings, django_capture_on_commit_callbacks):
+def test_a_dead_workers_export_job_is_queued_again_by_the_sweep_and_a_live_one_is_left_alone(viewer, settings, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
     settings.MEDIA_ROOT = settings.VAR_DIR / "test-media"
     IndividualFactory.create_batch(3)
     now = timezone.now()
     # given: a worker took a job and died mid-file (its lease ran out a second ago), another is running
-    dead = ExportJob.objects.create(owner=viewer, criteria={}, status=ExportJob.Status.RUNNING, tries=1,
-                                    started_at=now, lease_until=now - timezone.timedelta(seconds=1))
-    alive = ExportJob.objects.create(owner=viewer, criteria={}, status=ExportJob.Status.RUNNING, tries=1,
-                                     started_at=now, lease_until=now + timezone.timedelta(seconds=25))
+    dead = ExportJob.objects.create(
+        owner=viewer, criteria={}, status=ExportJob.Status.RUNNING, tries=1, started_at=now, lease_until=now - timezone.timedelta(seconds=1)
+    )
+    alive = ExportJob.objects.create(
+        owner=viewer, criteria={}, status=ExportJob.Status.RUNNING, tries=1, started_at=now, lease_until=now + timezone.timedelta(seconds=25)
+    )
     # a duplicate message of the live job does not take it over
     assert exports.export_job_run(job_id=alive.pk) is None
     with django_capture_on_commit_callbacks(execute=True):
@@ -279,8 +282,10 @@ def test_exports_are_throttled_with_the_export_scope(viewer, settings, api_as):
     from django.core.cache import cache
 
     cache.clear()
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "export": "2/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "export": "2/min"},
+    }
     client = api_as(viewer)
     assert [client.get("/api/individuals/export/").status_code for _ in range(3)] == [200, 200, 429]
 

@@ -1,4 +1,5 @@
 """In the browser: search with policy criteria, save the search, run it again, download the CSV."""
+
 import csv
 import io
 from pathlib import Path

@@ -1,4 +1,5 @@
 """A background export never sits silently: an error fails the job with the reason."""
+
 import pytest
 from django.core.exceptions import ValidationError
 

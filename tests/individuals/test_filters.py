@@ -54,8 +54,7 @@ def test_three_policy_criteria_and_date_range_in_one_exists_query(django_assert_
     person = IndividualFactory()
     PolicyFactory(individual=person, coverage_type=SUPP, status=ACTIVE, renewal_date=datetime.date(2026, 6, 1))
     fs = IndividualFilterSet(
-        data={"coverage_type": [MA, SUPP], "policy_status": [ACTIVE], "policy_renewal_after": "2026-05-01",
-              "policy_renewal_before": "2026-06-30"},
+        data={"coverage_type": [MA, SUPP], "policy_status": [ACTIVE], "policy_renewal_after": "2026-05-01", "policy_renewal_before": "2026-06-30"},
         queryset=Individual.objects.all(),
     )
     assert fs.is_valid()
@@ -148,10 +147,17 @@ def test_custom_field_filters_by_type():
     CustomFieldFactory(key="vip", field_type=CustomField.FieldType.CHECKBOX)
     CustomFieldFactory(key="tier", field_type=CustomField.FieldType.DROPDOWN, options=["Gold", "Silver"])
     CustomFieldFactory(key="interests", field_type=CustomField.FieldType.CHECKBOX_LIST, options=["Dental", "Travel"])
-    a = IndividualFactory(custom_fields={"hobby": "Fly fishing", "plan_year": 2026, "contacted": "2025-06-01", "vip": True,
-                                         "tier": "Gold", "interests": ["Dental", "Travel"]})
-    b = IndividualFactory(custom_fields={"hobby": "Golf", "plan_year": 2025, "contacted": "2024-06-01", "tier": "Silver",
-                                         "interests": ["Travel"]})
+    a = IndividualFactory(
+        custom_fields={
+            "hobby": "Fly fishing",
+            "plan_year": 2026,
+            "contacted": "2025-06-01",
+            "vip": True,
+            "tier": "Gold",
+            "interests": ["Dental", "Travel"],
+        }
+    )
+    b = IndividualFactory(custom_fields={"hobby": "Golf", "plan_year": 2025, "contacted": "2024-06-01", "tier": "Silver", "interests": ["Travel"]})
     assert search({"cf_hobby": "fishing"}) == {a}
     assert search({"cf_plan_year": "2026"}) == {a}
     assert search({"cf_plan_year_min": "2025", "cf_plan_year_max": "2025"}) == {b}

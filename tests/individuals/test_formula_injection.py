@@ -2,6 +2,7 @@
 
 One rule (``core.formulas``) in every export path, tested per path; an exported file imports back unchanged.
 """
+
 import csv
 import io
 
@@ -20,15 +21,21 @@ from .factories import CustomFieldFactory, IndividualFactory, PolicyFactory
 
 pytestmark = pytest.mark.django_db
 SSN = "123-45-6789"
-PAYLOADS = {"first_name": "=1+2", "last_name": "@SUM(A1)", "city": "-2+3", "cell_phone": "+1 555 0100",
-            "address_line1": "\tpadded", "nickname": "\rcmd"}
+PAYLOADS = {
+    "first_name": "=1+2",
+    "last_name": "@SUM(A1)",
+    "city": "-2+3",
+    "cell_phone": "+1 555 0100",
+    "address_line1": "\tpadded",
+    "nickname": "\rcmd",
+}
 SAFE = {k: "'" + v for k, v in PAYLOADS.items()}
 
 
 @pytest.fixture
 def person():
     CustomFieldFactory(key="note", field_type=CustomField.FieldType.TEXT)
-    return IndividualFactory(**PAYLOADS, email="ann@example.com", ssn=SSN, custom_fields={"note": "=HYPERLINK(\"http://x\")"})
+    return IndividualFactory(**PAYLOADS, email="ann@example.com", ssn=SSN, custom_fields={"note": '=HYPERLINK("http://x")'})
 
 
 def _rows(content: bytes) -> list[dict]:
@@ -37,13 +44,23 @@ def _rows(content: bytes) -> list[dict]:
 
 def _assert_safe(row: dict):
     assert {k: row[k] for k in PAYLOADS} == SAFE
-    assert row["cf_note"] == "'=HYPERLINK(\"http://x\")"
+    assert row["cf_note"] == '\'=HYPERLINK("http://x")'
     assert not any(str(v).startswith(("=", "+", "-", "@", "\t", "\r")) for v in row.values() if v)
 
 
 def test_the_rule():
-    assert [formula_safe(v) for v in ["=A1", "+1", "-1", "@x", "\tx", "\rx", "a=b", "", 5, None]] == \
-        ["'=A1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "a=b", "", 5, None]
+    assert [formula_safe(v) for v in ["=A1", "+1", "-1", "@x", "\tx", "\rx", "a=b", "", 5, None]] == [
+        "'=A1",
+        "'+1",
+        "'-1",
+        "'@x",
+        "'\tx",
+        "'\rx",
+        "a=b",
+        "",
+        5,
+        None,
+    ]
     assert formula_unescape("'=A1") == "=A1" and formula_unescape("'quoted") == "'quoted"
 
 

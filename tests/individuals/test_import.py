@@ -1,4 +1,5 @@
 """Import/export of individuals and policies: dry run, per-row report, all or nothing, XLSX, personal data."""
+
 import csv
 import io
 
@@ -57,11 +58,13 @@ def test_import_encrypts_personal_data_given_in_clear(editor):
 
 
 def test_one_bad_row_rolls_back_every_row_and_is_reported_by_row_and_field(editor):
-    content = _csv([
-        ["Ann", "Lee", "active", "TX", "1950-01-02", SSN, ""],
-        ["Bob", "Ray", "zombie", "ZZ", "1950-02-30", "12-34", ""],
-        ["Cy", "Wu", "active", "FL", "", "", ""],
-    ])
+    content = _csv(
+        [
+            ["Ann", "Lee", "active", "TX", "1950-01-02", SSN, ""],
+            ["Bob", "Ray", "zombie", "ZZ", "1950-02-30", "12-34", ""],
+            ["Cy", "Wu", "active", "FL", "", "", ""],
+        ]
+    )
     report = individuals_import(actor=editor, kind="individuals", content=content, dry_run=False)
     assert not report.written
     assert [r["row"] for r in report.row_errors] == [2]
@@ -73,9 +76,9 @@ def test_one_bad_row_rolls_back_every_row_and_is_reported_by_row_and_field(edito
 def test_update_by_id_and_by_ssn_natural_key(editor):
     by_id = IndividualFactory(first_name="Old", last_name="Name")
     by_ssn = IndividualFactory(first_name="Sam", last_name="Smith", ssn=SSN)
-    content = _csv([[by_id.pk, "New", "Name", "active", "TX", "", "", ""],
-                    ["", "Samuel", "Smith", "active", "TX", "", SSN, ""]],
-                   header=["id", *HEADER])
+    content = _csv(
+        [[by_id.pk, "New", "Name", "active", "TX", "", "", ""], ["", "Samuel", "Smith", "active", "TX", "", SSN, ""]], header=["id", *HEADER]
+    )
     report = individuals_import(actor=editor, kind="individuals", content=content, dry_run=False)
     assert report.row_errors == [] and report.totals == {"update": 2}
     by_id.refresh_from_db()
@@ -105,8 +108,7 @@ def test_custom_field_values_are_validated_per_row(editor):
 
 def test_xlsx_round_trip_keeps_data_and_masked_personal_data_unchanged(editor):
     CustomFieldFactory(key="preferred_contact", field_type="checkbox_list", options=["Phone", "Email", "Mail"])
-    person = IndividualFactory(first_name="Ann", zip_code="02134", ssn=SSN,
-                               custom_fields={"preferred_contact": ["Phone", "Mail"]})
+    person = IndividualFactory(first_name="Ann", zip_code="02134", ssn=SSN, custom_fields={"preferred_contact": ["Phone", "Mail"]})
     exported = individuals_export_file(actor=editor, kind="individuals", file_format="xlsx")
     sheet = tablib.Dataset().load(exported, format="xlsx")
     row = dict(zip(sheet.headers, sheet[0], strict=True))
@@ -114,8 +116,7 @@ def test_xlsx_round_trip_keeps_data_and_masked_personal_data_unchanged(editor):
 
     # Edit the first name in the sheet and import it back.
     sheet[0] = tuple("Annie" if h == "first_name" else v for h, v in zip(sheet.headers, sheet[0], strict=True))
-    report = individuals_import(actor=editor, kind="individuals", content=sheet.export("xlsx"), file_format="xlsx",
-                                dry_run=False)
+    report = individuals_import(actor=editor, kind="individuals", content=sheet.export("xlsx"), file_format="xlsx", dry_run=False)
 
     assert report.row_errors == [] and report.totals == {"update": 1}
     person.refresh_from_db()
@@ -130,8 +131,13 @@ def test_policies_by_carrier_code_and_policy_number(editor):
     person = IndividualFactory()
     existing = PolicyFactory(individual=person, carrier=carrier, policy_number="H-1", status="pending")
     header = ["carrier_code", "policy_number", "individual_id", "coverage_type", "status", "effective_date", "premium"]
-    content = _csv([["humana", "H-1", person.pk, "medicare_advantage", "active", "2026-01-01", "0"],
-                    ["humana", "H-2", person.pk, "dental", "active", "2026-01-01", "35.10"]], header=header)
+    content = _csv(
+        [
+            ["humana", "H-1", person.pk, "medicare_advantage", "active", "2026-01-01", "0"],
+            ["humana", "H-2", person.pk, "dental", "active", "2026-01-01", "35.10"],
+        ],
+        header=header,
+    )
     report = individuals_import(actor=editor, kind="policies", content=content, dry_run=False)
     assert report.row_errors == [] and report.totals == {"update": 1, "new": 1}
     existing.refresh_from_db()
@@ -143,9 +149,14 @@ def test_policy_rows_with_unknown_carrier_or_missing_number_roll_back(editor):
     CarrierFactory(code="humana")
     person = IndividualFactory()
     header = ["carrier_code", "policy_number", "individual_id", "coverage_type", "status"]
-    content = _csv([["humana", "H-9", person.pk, "dental", "active"],
-                    ["nope", "", person.pk, "dental", "active"],
-                    ["humana", "H-10", person.pk, "timeshare", "active"]], header=header)
+    content = _csv(
+        [
+            ["humana", "H-9", person.pk, "dental", "active"],
+            ["nope", "", person.pk, "dental", "active"],
+            ["humana", "H-10", person.pk, "timeshare", "active"],
+        ],
+        header=header,
+    )
     report = individuals_import(actor=editor, kind="policies", content=content, dry_run=False)
     assert [r["row"] for r in report.row_errors] == [2, 3]
     assert set(report.row_errors[0]["errors"]) == {"carrier_code", "policy_number"}
@@ -174,8 +185,7 @@ def test_api_import_dry_run_then_import(editor, api_as):
 
 def test_api_import_reports_row_errors_as_400(editor, api_as):
     content = _csv([["Ann", "Lee", "active", "TX", "", "", ""], ["", "", "active", "TX", "", "", ""]])
-    response = api_as(editor).post("/api/individuals/import/", {"file": SimpleUploadedFile("p.csv", content),
-                                                                "dry_run": "false"}, format="multipart")
+    response = api_as(editor).post("/api/individuals/import/", {"file": SimpleUploadedFile("p.csv", content), "dry_run": "false"}, format="multipart")
     assert response.status_code == 400
     body = response.json()
     assert body["row_errors"][0]["row"] == 2 and {"first_name", "last_name"} <= set(body["row_errors"][0]["errors"])
@@ -184,11 +194,11 @@ def test_api_import_reports_row_errors_as_400(editor, api_as):
 
 def test_api_import_needs_add_and_change_rights(make_user, api_as):
     viewer = make_user(individuals=Level.VISIBLE)
-    response = api_as(viewer).post("/api/individuals/import/", {"file": SimpleUploadedFile("p.csv", _csv([]))},
-                                   format="multipart")
+    response = api_as(viewer).post("/api/individuals/import/", {"file": SimpleUploadedFile("p.csv", _csv([]))}, format="multipart")
     assert response.status_code == 403
     garbage = api_as(make_user(individuals=Level.EDIT)).post(
-        "/api/individuals/import/", {"file": SimpleUploadedFile("p.xlsx", b"not a workbook")}, format="multipart")
+        "/api/individuals/import/", {"file": SimpleUploadedFile("p.xlsx", b"not a workbook")}, format="multipart"
+    )
     assert garbage.status_code == 400 and "file" in garbage.json()
 
 
@@ -198,10 +208,8 @@ def test_admin_import_and_export_buttons(client, editor):
     page = client.get(reverse("admin:individuals_individual_changelist")).content.decode()
     assert reverse("admin:individuals_individual_import") in page
     assert reverse("admin:individuals_individual_export") in page
-    upload = SimpleUploadedFile("people.csv", _csv([["Ann", "Lee", "active", "TX", "", "", ""],
-                                                     ["Bob", "Ray", "zombie", "TX", "", "", ""]]))
-    response = client.post(reverse("admin:individuals_individual_import"), {"import_file": upload, "format": "0",
-                                                                             "resource": "0"})
+    upload = SimpleUploadedFile("people.csv", _csv([["Ann", "Lee", "active", "TX", "", "", ""], ["Bob", "Ray", "zombie", "TX", "", "", ""]]))
+    response = client.post(reverse("admin:individuals_individual_import"), {"import_file": upload, "format": "0", "resource": "0"})
     assert response.status_code == 200
     assert "zombie" in response.content.decode()  # the row's error is shown; nothing to confirm
     assert Individual.objects.count() == 1
@@ -260,12 +268,14 @@ def test_admin_import_dry_run_then_confirm_writes_the_rows(client, editor):
 
     client.force_login(editor)
     upload = SimpleUploadedFile("people.csv", _csv([["Ann", "Lee", "active", "TX", "", SSN, ""]]))
-    preview = client.post(reverse("admin:individuals_individual_import"),
-                          {"import_file": upload, "format": "0", "resource": "0"})
+    preview = client.post(reverse("admin:individuals_individual_import"), {"import_file": upload, "format": "0", "resource": "0"})
     assert preview.status_code == 200 and not Individual.objects.exists()  # the preview is a dry run
     html = preview.content.decode()
-    confirm = {name: value for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', html)
-               if name in ("import_file_name", "original_file_name", "format", "resource")}
+    confirm = {
+        name: value
+        for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', html)
+        if name in ("import_file_name", "original_file_name", "format", "resource")
+    }
     assert "import_file_name" in confirm, "no confirm form: the dry run found errors"
     done = client.post(reverse("admin:individuals_individual_process_import"), confirm)
     assert done.status_code == 302

@@ -21,9 +21,16 @@ def _raw(pk, column):
 
 
 def test_personal_data_is_encrypted_at_rest(agency_admin):
-    person = individual_create(actor=agency_admin, data={
-        "first_name": "A", "last_name": "B", "ssn": SSN, "medicare_beneficiary_id": "1EG4-TE5-MK73", "drivers_license": "d-1234567",
-    })
+    person = individual_create(
+        actor=agency_admin,
+        data={
+            "first_name": "A",
+            "last_name": "B",
+            "ssn": SSN,
+            "medicare_beneficiary_id": "1EG4-TE5-MK73",
+            "drivers_license": "d-1234567",
+        },
+    )
     for kind, clear in (("ssn", "123456789"), ("medicare_beneficiary_id", "1EG4TE5MK73"), ("drivers_license", "D1234567")):
         stored = _raw(person.pk, f"{kind}_encrypted")
         assert stored and clear not in stored and clear[-4:] not in stored
@@ -45,9 +52,17 @@ def test_hash_is_keyed_and_normalised(settings):
 
 @pytest.mark.parametrize(
     ("kind", "value"),
-    [("ssn", "123-45-678"), ("ssn", "000-12-3456"), ("ssn", "666-12-3456"), ("ssn", "123-00-4567"), ("ssn", "abc-de-fghi"),
-     ("medicare_beneficiary_id", "1SG4-TE5-MK73"), ("medicare_beneficiary_id", "0EG4TE5MK73"), ("drivers_license", "D1"),
-     ("drivers_license", "D123 4567 !")],
+    [
+        ("ssn", "123-45-678"),
+        ("ssn", "000-12-3456"),
+        ("ssn", "666-12-3456"),
+        ("ssn", "123-00-4567"),
+        ("ssn", "abc-de-fghi"),
+        ("medicare_beneficiary_id", "1SG4-TE5-MK73"),
+        ("medicare_beneficiary_id", "0EG4TE5MK73"),
+        ("drivers_license", "D1"),
+        ("drivers_license", "D123 4567 !"),
+    ],
 )
 def test_malformed_values_are_refused_and_nothing_is_written(agency_admin, kind, value):
     with pytest.raises(ValidationError) as exc:

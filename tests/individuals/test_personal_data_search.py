@@ -1,4 +1,5 @@
 """Exact search by SSN / MBI / driver's license: a right of its own, audited, throttled per user."""
+
 import json
 
 import pytest
@@ -31,8 +32,9 @@ def searches():
     return AuditLog.objects.filter(action=AuditLog.Action.SEARCH)
 
 
-@pytest.mark.parametrize(("group", "granted"), [("Agency Admin", True), ("Service", True), ("Sales", True),
-                                                 ("Benefits Admin", False), ("Read Only", False)])
+@pytest.mark.parametrize(
+    ("group", "granted"), [("Agency Admin", True), ("Service", True), ("Sales", True), ("Benefits Admin", False), ("Read Only", False)]
+)
 def test_the_right_is_granted_to_the_seeded_groups_that_need_it(group, granted):
     assert in_group(group).has_perm("accounts.search_by_personal_data") is granted
 
@@ -79,8 +81,7 @@ def test_searches_by_personal_data_are_throttled_per_user(api_as, settings):
 def test_a_sales_records_job_by_ssn_needs_the_right(api_as):
     renewal = SalesRecordTypeFactory(name="Renewal")
     benefits = in_group("Benefits Admin")
-    reply = api_as(benefits).post("/api/sales-record-jobs/", {"criteria": {"ssn": SSN}, "record_type": renewal.pk},
-                                  format="json")
+    reply = api_as(benefits).post("/api/sales-record-jobs/", {"criteria": {"ssn": SSN}, "record_type": renewal.pk}, format="json")
     assert reply.status_code == 403
     assert not MassCreationJob.objects.exists()
 
@@ -96,8 +97,7 @@ def test_the_admin_csv_export_refuses_personal_data_in_the_url(client):
 def test_no_one_ever_sees_a_personal_data_key_of_a_saved_search(api_as):
     # given: a colleague's shared search by SSN
     owner = in_group("Agency Admin")
-    shared = api_as(owner).post("/api/saved-searches/", {"name": "Mrs Jones", "shared": True, "criteria": {"ssn": SSN}},
-                                format="json")
+    shared = api_as(owner).post("/api/saved-searches/", {"name": "Mrs Jones", "shared": True, "criteria": {"ssn": SSN}}, format="json")
     assert shared.status_code == 201
     key = personal_data.hash_value("ssn", SSN)
     # when: anyone reads it, runs it, or saves a guess of their own
@@ -117,8 +117,10 @@ def test_saving_a_search_by_ssn_counts_against_the_same_limit_as_searching(api_a
     guesser = in_group("Agency Admin")
     client = api_as(guesser)
     assert client.post("/api/individuals/search/", {"criteria": {"ssn": SSN}}, format="json").status_code == 200
-    saves = [client.post("/api/saved-searches/", {"name": f"Guess {i}", "criteria": {"ssn": f"123-45-678{i}"}},
-                         format="json").status_code for i in range(4)]
+    saves = [
+        client.post("/api/saved-searches/", {"name": f"Guess {i}", "criteria": {"ssn": f"123-45-678{i}"}}, format="json").status_code
+        for i in range(4)
+    ]
     assert saves == [201, 201, 429, 429]
     assert client.post("/api/individuals/search/", {"criteria": {"ssn": SSN}}, format="json").status_code == 429
 
@@ -136,8 +138,7 @@ def test_the_personal_data_limit_slides_it_does_not_reset_at_the_hour(settings):
 def test_an_edit_that_sends_the_criteria_back_as_shown_keeps_the_search(api_as):
     owner = in_group("Agency Admin")
     IndividualFactory(ssn=SSN)
-    created = api_as(owner).post("/api/saved-searches/", {"name": "Mrs Jones", "criteria": {"ssn": SSN, "state": "FL"}},
-                                 format="json").json()
+    created = api_as(owner).post("/api/saved-searches/", {"name": "Mrs Jones", "criteria": {"ssn": SSN, "state": "FL"}}, format="json").json()
     criteria = {**created["criteria"], "state": "TX"}
     edited = api_as(owner).patch(f"/api/saved-searches/{created['id']}/", {"criteria": criteria}, format="json")
     assert edited.status_code == 200 and edited.json()["criteria"] == {"ssn": "(saved, not shown)", "state": "TX"}

@@ -1,4 +1,5 @@
 """Saved searches: privacy and sharing, owner-only changes, running, criteria validation, admin flow."""
+
 import pytest
 from django.urls import reverse
 
@@ -28,8 +29,9 @@ def bob(make_user):
 def test_private_search_is_seen_by_its_owner_only_and_shared_by_everyone(alice, bob, make_user, api_as):
     # given
     api_as(alice).post("/api/saved-searches/", {"name": "Mine", "criteria": {"state": "TX"}}, format="json")
-    api_as(alice).post("/api/saved-searches/", {"name": "Team AEP", "shared": True,
-                                                "criteria": {"coverage_type": ["medicare_advantage"]}}, format="json")
+    api_as(alice).post(
+        "/api/saved-searches/", {"name": "Team AEP", "shared": True, "criteria": {"coverage_type": ["medicare_advantage"]}}, format="json"
+    )
     outsider = make_user(policies=Level.VISIBLE)  # may not see individuals at all
     # when
     mine = [s["name"] for s in api_as(alice).get("/api/saved-searches/").json()["results"]]
@@ -47,8 +49,7 @@ def test_only_the_owner_renames_or_deletes_a_shared_search(alice, bob, api_as):
     shared = saved_search_create(actor=alice, name="Team AEP", shared=True, criteria={"state": "TX"})
     assert api_as(bob).patch(f"/api/saved-searches/{shared.pk}/", {"name": "Hijacked"}, format="json").status_code == 403
     assert api_as(bob).delete(f"/api/saved-searches/{shared.pk}/").status_code == 403
-    assert api_as(alice).patch(f"/api/saved-searches/{shared.pk}/", {"name": "AEP 2027", "shared": False},
-                               format="json").status_code == 200
+    assert api_as(alice).patch(f"/api/saved-searches/{shared.pk}/", {"name": "AEP 2027", "shared": False}, format="json").status_code == 200
     shared.refresh_from_db()
     assert (shared.name, shared.shared) == ("AEP 2027", False)
     assert api_as(alice).delete(f"/api/saved-searches/{shared.pk}/").status_code == 204
@@ -61,8 +62,7 @@ def test_run_updates_last_run_and_returns_the_results(alice, bob, api_as):
     texan = IndividualFactory(state="TX", last_name="Adams")
     PolicyFactory(individual=texan, coverage_type="dental", status="active")
     IndividualFactory(state="FL")
-    saved = saved_search_create(actor=alice, name="Texas dental", shared=True,
-                                criteria={"state": "TX", "coverage_type": "dental"})
+    saved = saved_search_create(actor=alice, name="Texas dental", shared=True, criteria={"state": "TX", "coverage_type": "dental"})
     assert saved.last_run_at is None
     before = saved.updated_at
 
@@ -78,8 +78,9 @@ def test_run_updates_last_run_and_returns_the_results(alice, bob, api_as):
 
 
 def test_invalid_criteria_are_refused_with_field_errors(alice, api_as):
-    response = api_as(alice).post("/api/saved-searches/", {
-        "name": "Bad", "criteria": {"state": "ZZ", "policy_effective_after": "2025-02-30", "bogus": "1"}}, format="json")
+    response = api_as(alice).post(
+        "/api/saved-searches/", {"name": "Bad", "criteria": {"state": "ZZ", "policy_effective_after": "2025-02-30", "bogus": "1"}}, format="json"
+    )
     assert response.status_code == 400
     errors = response.json()["criteria"]
     assert {"state", "policy_effective", "bogus"} <= set(errors)
@@ -173,9 +174,17 @@ def test_run_service_refuses_a_private_search_of_someone_else(alice, bob):
 
 
 def test_criteria_that_search_for_nothing_are_not_saved(alice):
-    saved = saved_search_create(actor=alice, name="Form leftovers", criteria={
-        "state": "TX", "has_policy": "unknown", "no_servicing_agent": "unknown",
-        "policy_effective_after": "2026-01-01", "policy_effective_before": ""})
+    saved = saved_search_create(
+        actor=alice,
+        name="Form leftovers",
+        criteria={
+            "state": "TX",
+            "has_policy": "unknown",
+            "no_servicing_agent": "unknown",
+            "policy_effective_after": "2026-01-01",
+            "policy_effective_before": "",
+        },
+    )
     assert saved.criteria == {"state": "TX", "policy_effective_after": "2026-01-01"}
 
 
@@ -185,8 +194,7 @@ def test_read_only_cannot_publish_a_shared_search(api_as, client):
 
     read_only = UserFactory(security_group=SecurityGroup.objects.get(name="Read Only"))
     api = api_as(read_only)
-    refused = api.post("/api/saved-searches/", {"name": "For everyone", "shared": True, "criteria": {"state": "TX"}},
-                       format="json")
+    refused = api.post("/api/saved-searches/", {"name": "For everyone", "shared": True, "criteria": {"state": "TX"}}, format="json")
     assert refused.status_code == 403 and "needs Edit on Individuals" in refused.json()["detail"]
     assert not SavedSearch.objects.exists()
     mine = api.post("/api/saved-searches/", {"name": "Mine", "criteria": {"state": "TX"}}, format="json")

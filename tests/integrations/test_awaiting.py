@@ -1,4 +1,5 @@
 """Awaiting a person: one inbox, oldest first, of what every sync left for people, by right."""
+
 from datetime import timedelta
 
 import pytest
@@ -12,16 +13,33 @@ from integrations import decisions
 @pytest.fixture
 def two_sources():
     now = timezone.now()
-    old = decisions.Decision(kind="Plan-sync conflict", title="Dental PPO: deductible", blocks="Dental PPO does not sync",
-                             opened_at=now - timedelta(days=3), url="/admin/plansync/plansyncconflict/1/change/")
-    new = decisions.Decision(kind="Carrier discrepancy", title="Acme at Aetna: Jane Roe missing", blocks="Jane Roe's coverage",
-                             opened_at=now - timedelta(hours=2), url="/admin/carriers/discrepancy/7/change/", impact=4)
+    old = decisions.Decision(
+        kind="Plan-sync conflict",
+        title="Dental PPO: deductible",
+        blocks="Dental PPO does not sync",
+        opened_at=now - timedelta(days=3),
+        url="/admin/plansync/plansyncconflict/1/change/",
+    )
+    new = decisions.Decision(
+        kind="Carrier discrepancy",
+        title="Acme at Aetna: Jane Roe missing",
+        blocks="Jane Roe's coverage",
+        opened_at=now - timedelta(hours=2),
+        url="/admin/carriers/discrepancy/7/change/",
+        impact=4,
+    )
     saved = dict(decisions._SOURCES)
     decisions._SOURCES.clear()
-    decisions.register(decisions.DecisionSource(key="plans", kind=old.kind, permission="plans.view_plan", url="admin:index",
-                                                count=lambda: 1, rows=lambda limit: [old]))
-    decisions.register(decisions.DecisionSource(key="carriers", kind=new.kind, permission="carriers.view_discrepancy",
-                                                url="admin:index", count=lambda: 1, rows=lambda limit: [new]))
+    decisions.register(
+        decisions.DecisionSource(
+            key="plans", kind=old.kind, permission="plans.view_plan", url="admin:index", count=lambda: 1, rows=lambda limit: [old]
+        )
+    )
+    decisions.register(
+        decisions.DecisionSource(
+            key="carriers", kind=new.kind, permission="carriers.view_discrepancy", url="admin:index", count=lambda: 1, rows=lambda limit: [new]
+        )
+    )
     yield old, new
     decisions._SOURCES.clear()
     decisions._SOURCES.update(saved)

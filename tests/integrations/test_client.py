@@ -1,4 +1,5 @@
 """The client base and the benefits platform client, against the sandbox over real HTTP."""
+
 import time
 
 import pytest
@@ -9,14 +10,30 @@ from integrations.http import AuthError, NotFoundError, RejectedError, RetryPoli
 
 pytestmark = pytest.mark.usefixtures("sandbox")
 
-ACCOUNT = {"email": "new.hire@client.example", "first_name": "New", "last_name": "Hire", "date_of_birth": "1991-02-03",
-           "hire_date": "2024-01-08", "benefits_package": "BASIC"}
+ACCOUNT = {
+    "email": "new.hire@client.example",
+    "first_name": "New",
+    "last_name": "Hire",
+    "date_of_birth": "1991-02-03",
+    "hire_date": "2024-01-08",
+    "benefits_package": "BASIC",
+}
 
 
 def client(**kwargs) -> BenefitsPlatformClient:
-    return benefits_platform_client() if not kwargs else BenefitsPlatformClient(**{
-        "base_url": benefits_platform_client().base_url, "api_key": "sandbox-benefits-key", "read_timeout": 0.5,
-        "retry": RetryPolicy(attempts=4, backoff=0.01), **kwargs})
+    return (
+        benefits_platform_client()
+        if not kwargs
+        else BenefitsPlatformClient(
+            **{
+                "base_url": benefits_platform_client().base_url,
+                "api_key": "sandbox-benefits-key",
+                "read_timeout": 0.5,
+                "retry": RetryPolicy(attempts=4, backoff=0.01),
+                **kwargs,
+            }
+        )
+    )
 
 
 def test_finds_a_demo_account_by_email_and_gets_it_by_id():

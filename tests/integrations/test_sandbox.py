@@ -1,4 +1,5 @@
 """The sandbox itself: its own process and database, the control page, knobs, auth."""
+
 import requests
 
 KEY = {"Authorization": "Bearer sandbox-benefits-key"}
@@ -28,17 +29,33 @@ def test_rate_limit_answers_429_with_retry_after(sandbox):
 
 
 def test_its_own_database_survives_a_reset_with_demo_accounts_only(sandbox):
-    requests.post(f"{sandbox.url}/benefits/v1/accounts", headers={**KEY, "Idempotency-Key": "x"}, timeout=5, json={
-        "email": "temp@x.example", "first_name": "T", "last_name": "X", "date_of_birth": "1990-01-01",
-        "hire_date": "2020-01-01", "benefits_package": "BASIC"})
+    requests.post(
+        f"{sandbox.url}/benefits/v1/accounts",
+        headers={**KEY, "Idempotency-Key": "x"},
+        timeout=5,
+        json={
+            "email": "temp@x.example",
+            "first_name": "T",
+            "last_name": "X",
+            "date_of_birth": "1990-01-01",
+            "hire_date": "2020-01-01",
+            "benefits_package": "BASIC",
+        },
+    )
     assert sandbox.stats()["accounts"] == 6
     sandbox.reset()
     assert sandbox.stats()["accounts"] == 5
 
 
 def test_a_list_or_object_where_text_belongs_is_a_validation_error_not_a_500(sandbox):
-    account = {"email": "shape@x.example", "first_name": "S", "last_name": "X", "date_of_birth": "1990-01-01",
-               "hire_date": "2020-01-01", "benefits_package": "BASIC"}
+    account = {
+        "email": "shape@x.example",
+        "first_name": "S",
+        "last_name": "X",
+        "date_of_birth": "1990-01-01",
+        "hire_date": "2020-01-01",
+        "benefits_package": "BASIC",
+    }
     for field, value in [("gender", ["F"]), ("benefits_package", {"code": "BASIC"}), ("first_name", [])]:
         reply = requests.post(f"{sandbox.url}/benefits/v1/accounts", headers=KEY, timeout=5, json={**account, field: value})
         assert reply.status_code == 422, (field, reply.status_code)

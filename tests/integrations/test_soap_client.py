@@ -1,6 +1,7 @@
 """The SOAP clients on the one client base: the same pooled session, quick retries, typed errors and
 counters as REST, against the sandbox over real HTTP (through a small fault-injecting proxy where an
 HTTP status or a lost answer is needed)."""
+
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,8 +13,16 @@ from integrations.clients.ams360 import Ams360Client, ams360_client
 from integrations.clients.benefitpoint import BenefitPointClient, benefitpoint_client
 from integrations.http import AuthError, NotFoundError, RejectedError, RetryPolicy, TransientError
 
-NEW = {"accountID": 40002, "productTypeID": 102, "productStatus": "Current", "name": "Base test dental", "carrierID": 2010,
-       "effectiveAsOf": "2026-01-01", "renewalOn": "2027-01-01", "billingType": "Direct_Bill"}
+NEW = {
+    "accountID": 40002,
+    "productTypeID": 102,
+    "productStatus": "Current",
+    "name": "Base test dental",
+    "carrierID": 2010,
+    "effectiveAsOf": "2026-01-01",
+    "renewalOn": "2027-01-01",
+    "billingType": "Direct_Bill",
+}
 
 
 class Proxy:
@@ -50,8 +59,12 @@ class Proxy:
                 reply = None
                 if forward:
                     proxy.forwarded += 1
-                    reply = requests.post(proxy.target + self.path, data=body, timeout=10, headers={
-                        k: v for k, v in self.headers.items() if k.lower() in ("content-type", "soapaction")})
+                    reply = requests.post(
+                        proxy.target + self.path,
+                        data=body,
+                        timeout=10,
+                        headers={k: v for k, v in self.headers.items() if k.lower() in ("content-type", "soapaction")},
+                    )
                 if what == "hang":
                     time.sleep(1.5)
                     return
@@ -80,8 +93,13 @@ def bp(proxy: Proxy | None = None, **kwargs) -> BenefitPointClient:
     """A benefits-admin client whose WSDL comes from the sandbox and whose calls go through ``proxy``."""
     base = benefitpoint_client()
     endpoint = f"{proxy.url}/benefitpoint/services" if proxy else base.endpoint
-    return BenefitPointClient(wsdl_url=base.wsdl_url, endpoint=endpoint, username="agencydesk", password="sandbox-password",
-                              **{"retry": RetryPolicy(attempts=3, backoff=0.01), "read_timeout": 1.0, **kwargs})
+    return BenefitPointClient(
+        wsdl_url=base.wsdl_url,
+        endpoint=endpoint,
+        username="agencydesk",
+        password="sandbox-password",
+        **{"retry": RetryPolicy(attempts=3, backoff=0.01), "read_timeout": 1.0, **kwargs},
+    )
 
 
 def test_the_soap_client_is_a_client_on_the_shared_pool(benefitpoint):
@@ -147,8 +165,7 @@ def test_a_create_refused_before_it_arrived_is_tried_again_at_once(benefitpoint,
     assert benefitpoint.stats()["calls"]["createProduct"] == 1
 
 
-@pytest.mark.parametrize(("status", "error"), [(404, NotFoundError), (401, AuthError), (400, RejectedError),
-                                               (503, TransientError)])
+@pytest.mark.parametrize(("status", "error"), [(404, NotFoundError), (401, AuthError), (400, RejectedError), (503, TransientError)])
 def test_http_errors_are_the_same_typed_errors_as_rest(benefitpoint, proxy, status, error):
     client = bp(proxy, retry=RetryPolicy(attempts=2, backoff=0.01))
     proxy.plan = [(status, False)] * 2
@@ -162,8 +179,9 @@ def test_http_errors_are_the_same_typed_errors_as_rest(benefitpoint, proxy, stat
 
 def test_an_unreachable_system_is_transient_after_the_quick_retries(benefitpoint):
     base = benefitpoint_client()
-    client = BenefitPointClient(wsdl_url=base.wsdl_url, endpoint="http://127.0.0.1:9/services", username="u", password="p",
-                                retry=RetryPolicy(attempts=2, backoff=0.01))
+    client = BenefitPointClient(
+        wsdl_url=base.wsdl_url, endpoint="http://127.0.0.1:9/services", username="u", password="p", retry=RetryPolicy(attempts=2, backoff=0.01)
+    )
     with pytest.raises(TransientError, match="could not be reached") as exc:
         client.find_accounts()
     assert client.calls == 2
@@ -180,9 +198,13 @@ def test_a_fork_shares_the_session_and_counts_its_own_calls(benefitpoint):
 
 
 def test_an_ams_write_a_gateway_lost_is_not_sent_twice(ams_sandbox, proxy, settings):
-    client = Ams360Client(wsdl_url=f"{proxy.url}/ams360/v3/WSAPIService.svc?wsdl", agency_no=settings.AMS_AGENCY_NO,
-                          login_id=settings.AMS_LOGIN_ID, password=settings.AMS_PASSWORD,
-                          retry=RetryPolicy(attempts=3, backoff=0.01))
+    client = Ams360Client(
+        wsdl_url=f"{proxy.url}/ams360/v3/WSAPIService.svc?wsdl",
+        agency_no=settings.AMS_AGENCY_NO,
+        login_id=settings.AMS_LOGIN_ID,
+        password=settings.AMS_PASSWORD,
+        retry=RetryPolicy(attempts=3, backoff=0.01),
+    )
     client.login()
     posts = proxy.posts
     proxy.plan = [(502, True)]

@@ -11,8 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     ("level", "changelist", "add", "renew", "delete"),
-    [(Level.NONE, 403, 403, 403, 403), (Level.VISIBLE, 200, 403, 403, 403), (Level.EDIT, 200, 200, 200, 403),
-     (Level.DELETE, 200, 200, 200, 200)],
+    [(Level.NONE, 403, 403, 403, 403), (Level.VISIBLE, 200, 403, 403, 403), (Level.EDIT, 200, 200, 200, 403), (Level.DELETE, 200, 200, 200, 200)],
 )
 def test_plans_area_level_governs_the_admin(client, make_user, level, changelist, add, renew, delete):
     client.force_login(make_user(plans=level))
@@ -20,38 +19,48 @@ def test_plans_area_level_governs_the_admin(client, make_user, level, changelist
     assert client.get(reverse("admin:plans_plan_changelist")).status_code == changelist
     assert client.get(reverse("admin:plans_employergroup_changelist")).status_code == changelist
     assert client.get(reverse("admin:plans_plan_add")).status_code == add
-    assert client.get(reverse("admin:plans_plan_renew", args=[plan.pk])).status_code in (
-        (renew,) if renew == 200 else (403, 302))
+    assert client.get(reverse("admin:plans_plan_renew", args=[plan.pk])).status_code in ((renew,) if renew == 200 else (403, 302))
     assert client.get(reverse("admin:plans_plan_delete", args=[plan.pk])).status_code == delete
     import_status = client.get(reverse("admin:plans_plan_import")).status_code
     assert (import_status == 200) == (level >= Level.EDIT)
 
 
 def test_plan_page_shows_benefits_and_rates_as_a_person_reads_them(admin_client):
-    plan = PlanFactory(benefit_summary={"deductible_individual": 1500, "coinsurance": 20, "hsa_eligible": False,
-                                        "copays": {"specialist": 50}})
+    plan = PlanFactory(benefit_summary={"deductible_individual": 1500, "coinsurance": 20, "hsa_eligible": False, "copays": {"specialist": 50}})
     html = admin_client.get(reverse("admin:plans_plan_change", args=[plan.pk])).content.decode()
-    for text in ("Deductible (individual)", "$1,500", "20%", "Copay: Specialist visit", "$50",
-                 "Employee + spouse", "$1,076.04", "Renew plan"):
+    for text in ("Deductible (individual)", "$1,500", "20%", "Copay: Specialist visit", "$50", "Employee + spouse", "$1,076.04", "Renew plan"):
         assert text in html
 
 
 def _post_plan(client, plan_data, rates):
-    data = {"rates-TOTAL_FORMS": str(len(rates)), "rates-INITIAL_FORMS": "0", "rates-MIN_NUM_FORMS": "0",
-            "rates-MAX_NUM_FORMS": "1000", **plan_data}
+    data = {"rates-TOTAL_FORMS": str(len(rates)), "rates-INITIAL_FORMS": "0", "rates-MIN_NUM_FORMS": "0", "rates-MAX_NUM_FORMS": "1000", **plan_data}
     for i, (tier, amount) in enumerate(rates):
         data[f"rates-{i}-tier"], data[f"rates-{i}-monthly_rate"] = tier, amount
     return client.post(reverse("admin:plans_plan_add"), data)
 
 
 def _plan_data(**overrides):
-    return {"group": EmployerGroupFactory().pk, "carrier": CarrierFactory().pk, "line_of_coverage": "dental",
-            "name": "Dental PPO", "plan_type": "ppo", "effective_date": "2026-01-01", "renewal_date": "2027-01-01",
-            "billing_type": "list_bill", "funding_type": "fully_insured", "status": "active",
-            "b_dental__annual_maximum": "1500",
-            "b_dental__coinsurance_major": "50", "b_medical__deductible_individual": "999", "rate_basis": "tiered", "contribution_basis": "percent",
-            "employer_contribution_employee": "100", "employer_contribution_dependents": "50",
-            "waiting_period_days": "30", **overrides}
+    return {
+        "group": EmployerGroupFactory().pk,
+        "carrier": CarrierFactory().pk,
+        "line_of_coverage": "dental",
+        "name": "Dental PPO",
+        "plan_type": "ppo",
+        "effective_date": "2026-01-01",
+        "renewal_date": "2027-01-01",
+        "billing_type": "list_bill",
+        "funding_type": "fully_insured",
+        "status": "active",
+        "b_dental__annual_maximum": "1500",
+        "b_dental__coinsurance_major": "50",
+        "b_medical__deductible_individual": "999",
+        "rate_basis": "tiered",
+        "contribution_basis": "percent",
+        "employer_contribution_employee": "100",
+        "employer_contribution_dependents": "50",
+        "waiting_period_days": "30",
+        **overrides,
+    }
 
 
 TIERS = [("employee", "40"), ("employee_spouse", "80"), ("employee_children", "75"), ("family", "120")]
@@ -69,9 +78,12 @@ def test_admin_add_plan_saves_rates_through_the_service(admin_client):
 
 @pytest.mark.parametrize(
     ("overrides", "rates", "message"),
-    [({}, TIERS[:3], "missing: Family"), ({}, [*TIERS[:3], ("family", "-1")], "can&#x27;t be negative"),
-     ({"renewal_date": "2025-06-01"}, TIERS, "after the effective date"),
-     ({"b_dental__coinsurance_major": "150"}, TIERS, "less than or equal to 100")],
+    [
+        ({}, TIERS[:3], "missing: Family"),
+        ({}, [*TIERS[:3], ("family", "-1")], "can&#x27;t be negative"),
+        ({"renewal_date": "2025-06-01"}, TIERS, "after the effective date"),
+        ({"b_dental__coinsurance_major": "150"}, TIERS, "less than or equal to 100"),
+    ],
 )
 def test_admin_refuses_bad_plans_and_writes_nothing(admin_client, overrides, rates, message):
     response = _post_plan(admin_client, _plan_data(**overrides), rates)
@@ -131,17 +143,30 @@ def test_admin_import_shows_row_errors_then_imports_after_confirmation(admin_cli
 
 
 def _management(prefix, total, initial=0):
-    return {f"{prefix}-TOTAL_FORMS": str(total), f"{prefix}-INITIAL_FORMS": str(initial),
-            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
 
 
 def test_admin_group_save_goes_through_the_service_with_contacts(admin_client):
     from plans.models import EmployerGroup
 
-    data = {"name": "Harbor Dental", "account_number": "EG-50", "account_type": "group", "status": "active",
-            **_management("plans", 0), **_management("addresses", 0), **_management("contacts", 2),
-            "contacts-0-name": "Ann", "contacts-0-is_primary": "on",
-            "contacts-1-name": "Bo", "contacts-1-is_primary": "on"}
+    data = {
+        "name": "Harbor Dental",
+        "account_number": "EG-50",
+        "account_type": "group",
+        "status": "active",
+        **_management("plans", 0),
+        **_management("addresses", 0),
+        **_management("contacts", 2),
+        "contacts-0-name": "Ann",
+        "contacts-0-is_primary": "on",
+        "contacts-1-name": "Bo",
+        "contacts-1-is_primary": "on",
+    }
     refused = admin_client.post(reverse("admin:plans_employergroup_add"), data)
     assert "Only one contact can be the primary contact" in refused.content.decode()
     assert not EmployerGroup.objects.exists()

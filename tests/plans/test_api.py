@@ -9,15 +9,27 @@ from tests.plans.factories import CarrierFactory, EmployerGroupFactory, PlanFact
 
 pytestmark = pytest.mark.django_db
 
-RATES = [{"tier": "employee", "monthly_rate": "480.00"}, {"tier": "employee_spouse", "monthly_rate": "990.00"},
-         {"tier": "employee_children", "monthly_rate": "870.00"}, {"tier": "family", "monthly_rate": "1390.00"}]
+RATES = [
+    {"tier": "employee", "monthly_rate": "480.00"},
+    {"tier": "employee_spouse", "monthly_rate": "990.00"},
+    {"tier": "employee_children", "monthly_rate": "870.00"},
+    {"tier": "family", "monthly_rate": "1390.00"},
+]
 
 
 def _payload(**overrides):
     group, carrier = EmployerGroupFactory(), CarrierFactory()
-    body = {"group": group.pk, "carrier": carrier.pk, "line_of_coverage": "medical", "name": "Bronze HDHP",
-            "plan_type": "hdhp", "effective_date": "2026-07-01", "renewal_date": "2027-07-01",
-            "benefit_summary": {"deductible_individual": 3200, "hsa_eligible": True}, "rates": RATES}
+    body = {
+        "group": group.pk,
+        "carrier": carrier.pk,
+        "line_of_coverage": "medical",
+        "name": "Bronze HDHP",
+        "plan_type": "hdhp",
+        "effective_date": "2026-07-01",
+        "renewal_date": "2027-07-01",
+        "benefit_summary": {"deductible_individual": 3200, "hsa_eligible": True},
+        "rates": RATES,
+    }
     return {**body, **overrides}
 
 
@@ -85,8 +97,7 @@ def test_plan_filters_by_carrier_line_renewal_month_and_status(api, django_asser
     PlanFactory(carrier=aetna, renewal_date=datetime.date(2027, 3, 1), status="cancelled")
 
     with django_assert_max_num_queries(8):
-        response = api.get("/api/plans/", {"carrier": aetna.pk, "line_of_coverage": "medical",
-                                            "renewal_month": 3, "status": "active"})
+        response = api.get("/api/plans/", {"carrier": aetna.pk, "line_of_coverage": "medical", "renewal_month": 3, "status": "active"})
     assert [p["id"] for p in response.json()["results"]] == [wanted.pk]
 
 
@@ -102,8 +113,12 @@ def test_group_filters_by_carrier_and_line_of_their_plans(api):
 
 
 def test_group_create_with_contacts_and_duplicate_account_number(api):
-    body = {"name": "Harbor Dental", "account_number": "EG-9", "contacts": [{"name": "Lee", "is_primary": True}],
-            "addresses": [{"kind": "mailing", "line1": "1 Main St", "city": "Austin", "state": "TX", "zip_code": "78701"}]}
+    body = {
+        "name": "Harbor Dental",
+        "account_number": "EG-9",
+        "contacts": [{"name": "Lee", "is_primary": True}],
+        "addresses": [{"kind": "mailing", "line1": "1 Main St", "city": "Austin", "state": "TX", "zip_code": "78701"}],
+    }
     created = api.post("/api/employer-groups/", body, format="json")
     assert created.status_code == 201, created.json()
     assert created.json()["contacts"][0]["name"] == "Lee"
@@ -113,8 +128,7 @@ def test_group_create_with_contacts_and_duplicate_account_number(api):
 
 @pytest.mark.parametrize(
     ("level", "read", "write", "delete"),
-    [(Level.NONE, 403, 403, 403), (Level.VISIBLE, 200, 403, 403), (Level.EDIT, 200, 201, 403),
-     (Level.DELETE, 200, 201, 204)],
+    [(Level.NONE, 403, 403, 403), (Level.VISIBLE, 200, 403, 403), (Level.EDIT, 200, 201, 403), (Level.DELETE, 200, 201, 204)],
 )
 def test_plans_area_level_governs_the_api(make_user, level, read, write, delete, api_as):
     client = api_as(make_user(plans=level))

@@ -91,5 +91,6 @@ def test_one_active_id_per_system_and_kind_and_retired_ids_stay_taken():
     # the retired id no longer blocks ``group`` from holding a new active customer id
     external_id_link(obj=group, system="ams", object_type="customer", external_id="C-3")
     with pytest.raises(IntegrityError), transaction.atomic():  # an active id can't point at a survivor
-        ExternalId.objects.create(system="ams", object_type="customer", external_id="C-4", content_type=ct,
-                                  object_id=EmployerGroupFactory().pk, superseded_by=survivor)
+        ExternalId.objects.create(
+            system="ams", object_type="customer", external_id="C-4", content_type=ct, object_id=EmployerGroupFactory().pk, superseded_by=survivor
+        )

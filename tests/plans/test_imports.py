@@ -12,9 +12,11 @@ EG-100,Harbor Dental Group,group,active,1,35
 EG-101,Summit Roofing,group,active,7,120
 """
 
-PLAN_HEADER = ("group_account_number,carrier_code,line_of_coverage,name,plan_type,effective_date,renewal_date,"
-               "rate_basis,benefit_summary,rate_employee,rate_employee_spouse,rate_employee_children,rate_family,"
-               "age_bands\n")
+PLAN_HEADER = (
+    "group_account_number,carrier_code,line_of_coverage,name,plan_type,effective_date,renewal_date,"
+    "rate_basis,benefit_summary,rate_employee,rate_employee_spouse,rate_employee_children,rate_family,"
+    "age_bands\n"
+)
 
 
 def test_group_import_dry_run_then_import(agency_admin):
@@ -80,8 +82,7 @@ def test_group_import_through_the_api(api, make_user, api_as):
 
     dry = api.post("/api/employer-groups/import/", {"file": upload(GROUPS_CSV)}, format="multipart")
     assert dry.status_code == 200 and dry.json()["totals"] == {"new": 2} and not EmployerGroup.objects.exists()
-    bad = api.post("/api/employer-groups/import/", {"file": upload(GROUPS_CSV + "EG-102,,group,active,13,5\n"),
-                                                    "dry_run": False}, format="multipart")
+    bad = api.post("/api/employer-groups/import/", {"file": upload(GROUPS_CSV + "EG-102,,group,active,13,5\n"), "dry_run": False}, format="multipart")
     assert bad.status_code == 400 and [r["row"] for r in bad.json()["row_errors"]] == [3]
     assert not EmployerGroup.objects.exists()
     done = api.post("/api/employer-groups/import/", {"file": upload(GROUPS_CSV), "dry_run": False}, format="multipart")

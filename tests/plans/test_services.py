@@ -14,9 +14,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _plan_fields(**overrides):
-    fields = {"group": EmployerGroupFactory(), "carrier": CarrierFactory(), "line_of_coverage": "medical",
-                  "name": "Silver HMO", "plan_type": "hmo", "effective_date": datetime.date(2026, 1, 1),
-                  "renewal_date": datetime.date(2027, 1, 1)}
+    fields = {
+        "group": EmployerGroupFactory(),
+        "carrier": CarrierFactory(),
+        "line_of_coverage": "medical",
+        "name": "Silver HMO",
+        "plan_type": "hmo",
+        "effective_date": datetime.date(2026, 1, 1),
+        "renewal_date": datetime.date(2027, 1, 1),
+    }
     return {**fields, **overrides}
 
 
@@ -81,10 +87,8 @@ def test_duplicate_account_number_is_a_field_error():
 
 
 def test_group_update_replaces_contacts_all_or_nothing():
-    group = employer_group_create(actor=None, name="Acme", account_number="EG-2",
-                                  contacts=[{"name": "Ann HR", "is_primary": True}])
-    errors = _errors(lambda: employer_group_update(actor=None, group=group, data={"name": "Acme Inc"},
-                                                   contacts=[{"name": "", "email": "bad"}]))
+    group = employer_group_create(actor=None, name="Acme", account_number="EG-2", contacts=[{"name": "Ann HR", "is_primary": True}])
+    errors = _errors(lambda: employer_group_update(actor=None, group=group, data={"name": "Acme Inc"}, contacts=[{"name": "", "email": "bad"}]))
     assert "contacts" in errors
     group.refresh_from_db()
     assert group.name == "Acme" and [c.name for c in group.contacts.all()] == ["Ann HR"]

@@ -1,4 +1,5 @@
 """The admin pages: import from Employer groups, choose plans with a preview, runs, conflicts; rights."""
+
 import pytest
 from django.urls import reverse
 
@@ -15,6 +16,7 @@ def staff(client, make_user):
     def login(level=Level.EDIT):
         client.force_login(make_user(plans=level))
         return client
+
     return login
 
 
@@ -33,7 +35,7 @@ def test_import_leads_to_choosing_plans_and_a_linked_account_shows_its_group(sta
     link = AccountLink.objects.get(account_id=40002)
     assert response.url == reverse("admin:plansync_accountlink_choose", args=[link.pk])
     page = client.get(IMPORT, {"q": "40002"}).content.decode()
-    assert f"Linked to <a href=\"{reverse('admin:plans_employergroup_change', args=[link.group_id])}\">" in page
+    assert f'Linked to <a href="{reverse("admin:plans_employergroup_change", args=[link.group_id])}">' in page
     refused = client.post(IMPORT, {"account_id": "40002"})
     assert "already linked to" in refused.content.decode()
 
@@ -44,9 +46,13 @@ def test_choose_page_previews_field_by_field_then_saves(staff, benefitpoint):
     plan = SyncedPlanFactory(group=link.group, name="Local Gold")
     product = next(p for p in benefitpoint.products(accountID=40002) if p["productTypeID"] == 101 and p["productStatus"] == "Current")
     url = reverse("admin:plansync_accountlink_choose", args=[link.pk])
-    form = {f"choice-plan-{plan.pk}": "link", f"pair-plan-{plan.pk}": str(product["productID"]),
-            f"truth-details-plan-{plan.pk}": "agencydesk", f"truth-benefits-plan-{plan.pk}": "benefits_admin",
-            f"truth-rates-plan-{plan.pk}": "benefits_admin"}
+    form = {
+        f"choice-plan-{plan.pk}": "link",
+        f"pair-plan-{plan.pk}": str(product["productID"]),
+        f"truth-details-plan-{plan.pk}": "agencydesk",
+        f"truth-benefits-plan-{plan.pk}": "benefits_admin",
+        f"truth-rates-plan-{plan.pk}": "benefits_admin",
+    }
     page = client.post(url, {**form, "preview": "Preview"})
     preview = page.context["preview"][0]
     assert {"field": "Plan name", "side": "Benefits-admin system", "old": product["name"], "new": "Local Gold"} in preview["changes"]

@@ -1,4 +1,5 @@
 """Benefits-admin accounts that exist in the AMS too: they carry its ids, and link to its group by id only."""
+
 import pytest
 from django.urls import reverse
 
@@ -32,8 +33,7 @@ def test_accounts_in_both_systems_carry_the_ams_customer_ids(ams_sandbox, benefi
     assert not (only_here["groupAccountInfo"].get("accountIntegrationInfo") or {}).get("amsCustomerId")
 
 
-def test_importing_an_account_links_the_group_its_ams_customer_id_names(api, ams_sandbox, benefitpoint,
-                                                                         django_capture_on_commit_callbacks):
+def test_importing_an_account_links_the_group_its_ams_customer_id_names(api, ams_sandbox, benefitpoint, django_capture_on_commit_callbacks):
     customer_id, group = _ams_group(5, django_capture_on_commit_callbacks)  # account 40001 carries customer 5's id
     name, groups = group.name, EmployerGroup.objects.count()
     EmployerGroupFactory(name="Summit Tech Solutions, Inc.")  # the account's name: never used to link
@@ -51,8 +51,7 @@ def test_importing_an_account_links_the_group_its_ams_customer_id_names(api, ams
     assert ids[("ams", "customer")] == customer_id and ids[("benefits_admin", "account")] == "40001"
 
 
-def test_an_account_without_an_ams_id_is_imported_into_a_new_group(api, ams_sandbox, benefitpoint,
-                                                                     django_capture_on_commit_callbacks):
+def test_an_account_without_an_ams_id_is_imported_into_a_new_group(api, ams_sandbox, benefitpoint, django_capture_on_commit_callbacks):
     _ams_group(5, django_capture_on_commit_callbacks)
     reply = api.post("/api/plan-sync-links/", {"account_id": 40010}, format="json")
     assert reply.status_code == 201, reply.json()
@@ -60,24 +59,32 @@ def test_an_account_without_an_ams_id_is_imported_into_a_new_group(api, ams_sand
 
 
 def test_account_and_contact_edits_there_stay_there_and_are_marked_wont_reach_the_agency_system(
-        api, admin_client, ams_sandbox, benefitpoint, django_capture_on_commit_callbacks):
+    api, admin_client, ams_sandbox, benefitpoint, django_capture_on_commit_callbacks
+):
     customer_id, group = _ams_group(5, django_capture_on_commit_callbacks)
     linked = api.post("/api/plan-sync-links/", {"account_id": 40001}, format="json").json()
     plain = api.post("/api/plan-sync-links/", {"account_id": 40010}, format="json").json()  # no AMS customer
     before, name = ams360_client().customer_get(customer_id), group.name
     with benefitpoint_client() as client:
-        client.call("updateAccount", account={"accountID": 40001, "groupAccountInfo": {
-            "accountName": "Summit Tech Renamed There", "DBA": "Summit There", "businessType": "Corporation"}})
+        client.call(
+            "updateAccount",
+            account={
+                "accountID": 40001,
+                "groupAccountInfo": {"accountName": "Summit Tech Renamed There", "DBA": "Summit There", "businessType": "Corporation"},
+            },
+        )
         contact = client.find_account_contacts(40001)[0]
         client.call("updateAccountContact", accountContact={**contact, "contact": {**contact["contact"], "email": "new@there.example"}})
-        client.call("updateAccount", account={"accountID": 40010, "groupAccountInfo": {
-            "accountName": "Riverbend Renamed", "businessType": "Corporation"}})
+        client.call(
+            "updateAccount", account={"accountID": 40010, "groupAccountInfo": {"accountName": "Riverbend Renamed", "businessType": "Corporation"}}
+        )
     with django_capture_on_commit_callbacks(execute=True):
         assert api.post(f"/api/plan-sync-links/{linked['id']}/sync/").status_code == 202
     rows = {(r["object_id"], r["object_type"]): r for r in api.get("/api/external-ids/", {"system": "benefits_admin"}).json()["results"]}
     note = rows[(group.pk, "account")]
-    assert note["last_sync_reason"] == ("Account data and Contacts edited in the benefits-admin system: stays there, "
-                                        "won't reach the agency system (the AMS owns it).")
+    assert note["last_sync_reason"] == (
+        "Account data and Contacts edited in the benefits-admin system: stays there, won't reach the agency system (the AMS owns it)."
+    )
     assert note["last_change_seen_at"] and note["last_sync_outcome"] == "succeeded"
     assert rows[(plain["group"], "account")]["last_sync_reason"] == ""  # no AMS behind that group: nothing to say
     assert ams360_client().customer_get(customer_id) == before  # never pushed to the AMS
@@ -90,10 +97,18 @@ def test_account_and_contact_edits_there_stay_there_and_are_marked_wont_reach_th
 
 
 def _add_plan(benefitpoint, account_id: int, number: str) -> int:
-    return benefitpoint.add(accountID=account_id, productTypeID=101, productStatus="Current", name=f"Added there {number}",
-                            carrierID=2001, policyNumber=number, effectiveAsOf="2026-07-01", renewalOn="2027-07-01",
-                            billingType="Agency_Bill", rateTiers=[{"description": d, "monthlyPremium": "600.00"} for d in (
-                                "Employee Only", "Employee + Spouse", "Employee + Child(ren)", "Family")])
+    return benefitpoint.add(
+        accountID=account_id,
+        productTypeID=101,
+        productStatus="Current",
+        name=f"Added there {number}",
+        carrierID=2001,
+        policyNumber=number,
+        effectiveAsOf="2026-07-01",
+        renewalOn="2027-07-01",
+        billingType="Agency_Bill",
+        rateTiers=[{"description": d, "monthlyPremium": "600.00"} for d in ("Employee Only", "Employee + Spouse", "Employee + Child(ren)", "Family")],
+    )
 
 
 def _sync(api, link_id, capture):
@@ -102,7 +117,8 @@ def _sync(api, link_id, capture):
 
 
 def test_a_plan_added_there_becomes_one_ams_policy_even_when_the_insert_answer_is_lost(
-        api, ams_sandbox, benefitpoint, django_capture_on_commit_callbacks):
+    api, ams_sandbox, benefitpoint, django_capture_on_commit_callbacks
+):
     customer_id, group = _ams_group(5, django_capture_on_commit_callbacks)
     link = api.post("/api/plan-sync-links/", {"account_id": 40001}, format="json").json()
     plain = api.post("/api/plan-sync-links/", {"account_id": 40010}, format="json").json()
@@ -116,8 +132,9 @@ def test_a_plan_added_there_becomes_one_ams_policy_even_when_the_insert_answer_i
     ams_sandbox.knobs(fault_rate=0.0)
     assert numbers("NEW-1") == []
     # as if that insert had been done and only its answer lost: the next pass finds it instead of inserting again
-    lost = ams.policy_insert({"CustomerId": customer_id, "PolicyNumber": "NEW-1", "PolicyType": "GRPBEN",
-                              "PolicyEffectiveDate": "2026-07-01", "PolicyStatus": "Active"})
+    lost = ams.policy_insert(
+        {"CustomerId": customer_id, "PolicyNumber": "NEW-1", "PolicyType": "GRPBEN", "PolicyEffectiveDate": "2026-07-01", "PolicyStatus": "Active"}
+    )
     _sync(api, link["id"], django_capture_on_commit_callbacks)
     _sync(api, plain["id"], django_capture_on_commit_callbacks)
     assert [p["PolicyId"] for p in numbers("NEW-1")] == [lost]

@@ -1,4 +1,5 @@
 """The API: accounts (search, refresh), links (import, choices, preview, sync), runs, conflicts (resolve), rights."""
+
 import pytest
 
 from accounts.rights import Level

@@ -1,4 +1,5 @@
 """The benefits-admin system as the sandbox plays it and the SOAP client speaks it (real HTTP)."""
+
 import datetime
 
 import pytest
@@ -8,22 +9,46 @@ from integrations.clients.benefitpoint import AccessDenied, DuplicateRecord, Val
 from integrations.http import RejectedError
 
 pytestmark = pytest.mark.django_db
-NEW = {"accountID": 40002, "productTypeID": 102, "productStatus": "Current", "name": "Client test dental", "carrierID": 2010,
-       "effectiveAsOf": "2026-01-01", "renewalOn": "2027-01-01", "billingType": "Direct_Bill"}
+NEW = {
+    "accountID": 40002,
+    "productTypeID": 102,
+    "productStatus": "Current",
+    "name": "Client test dental",
+    "carrierID": 2010,
+    "effectiveAsOf": "2026-01-01",
+    "renewalOn": "2027-01-01",
+    "billingType": "Direct_Bill",
+}
 
 
 def test_the_wsdl_is_served_with_the_spec_operations(benefitpoint):
     wsdl = requests.get(f"{benefitpoint.url}/services/BrokerConnectV4?wsdl", timeout=5).text
-    for name in ("findAccounts", "getAccount", "findProducts", "createProduct", "updateProduct", "findChanges", "getProductTypes",
-                 "getAvailableCarriers", "findRates", "getRate", "SessionIdHeader", "processStartedOn", "parentProductID",
-                 "alternativePlanID", "LoginService"):
+    for name in (
+        "findAccounts",
+        "getAccount",
+        "findProducts",
+        "createProduct",
+        "updateProduct",
+        "findChanges",
+        "getProductTypes",
+        "getAvailableCarriers",
+        "findRates",
+        "getRate",
+        "SessionIdHeader",
+        "processStartedOn",
+        "parentProductID",
+        "alternativePlanID",
+        "LoginService",
+    ):
         assert name in wsdl
 
 
 def test_xml_entities_are_not_expanded_and_bad_xml_is_a_fault(benefitpoint):
-    bomb = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-            '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:bp="http://ws.benefitpoint.com/common/v3">'
-            '<soap:Body><bp:login><bp:username>&e;</bp:username><bp:password>x</bp:password></bp:login></soap:Body></soap:Envelope>')
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:bp="http://ws.benefitpoint.com/common/v3">'
+        "<soap:Body><bp:login><bp:username>&e;</bp:username><bp:password>x</bp:password></bp:login></soap:Body></soap:Envelope>"
+    )
     reply = requests.post(f"{benefitpoint.url}/services/LoginService", data=bomb, timeout=5)
     assert reply.status_code == 500 and "faultstring" in reply.text and "root:" not in reply.text
     broken = requests.post(f"{benefitpoint.url}/services/LoginService", data="<not-xml", timeout=5)

@@ -1,4 +1,5 @@
 """A person in a real browser: import an account, choose plans, sync, resolve a conflict."""
+
 import pytest
 from playwright.sync_api import expect
 

@@ -1,4 +1,5 @@
 """A plan edited here is queued for its group's run on commit; open conflicts wait in *Awaiting a person*."""
+
 import pytest
 from django.urls import reverse
 

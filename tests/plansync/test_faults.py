@@ -1,6 +1,7 @@
 """Faults against the real sandbox: a worker dying between the write there and the record here, and the
 answer to a create lost. After the sweep or the next run: 0 duplicates there, 0 lost updates here, and the
 run's history says what happened."""
+
 import datetime
 from datetime import timedelta
 
@@ -47,7 +48,8 @@ def _marked(benefitpoint, plan):
 
 
 def test_a_worker_dying_after_a_create_there_makes_no_duplicate_and_the_sweep_finishes(
-        benefitpoint, monkeypatch, settings, django_capture_on_commit_callbacks):
+    benefitpoint, monkeypatch, settings, django_capture_on_commit_callbacks
+):
     # given: a plan to create there; the worker dies once the product exists there, before we record it
     link = import_account(40002)
     plan = SyncedPlanFactory(group=link.group, name="Created before the crash")
@@ -73,8 +75,7 @@ def test_a_worker_dying_after_a_create_there_makes_no_duplicate_and_the_sweep_fi
     assert (second.run_try, second.status) == (2, "succeeded") and second.action.startswith("created there by an earlier try")
 
 
-def test_a_worker_dying_after_an_update_there_loses_no_update_on_either_side(
-        benefitpoint, monkeypatch, settings, django_capture_on_commit_callbacks):
+def test_a_worker_dying_after_an_update_there_loses_no_update_on_either_side(benefitpoint, monkeypatch, settings, django_capture_on_commit_callbacks):
     # given: a synced plan whose new name is written there when the worker dies, before the record here
     link = import_account(40002)
     plan = SyncedPlanFactory(group=link.group, name="Synced plan")
@@ -130,7 +131,12 @@ def test_a_lost_create_answer_is_found_by_its_marker_on_the_next_try(benefitpoin
     assert PlanChoice.objects.get(plan=plan).product_id == product["productID"]
     assert again.items.get(run_try=2).action.startswith("created there by an earlier try")
     assert [line.split(" · ")[1][:20] for line in again.history] == [
-        "Queued (Sync now).", "Try 1 started.", "Try 1: 1 plan with c", "Try 2 started after:", "Try 2: 1 plan with c"]
+        "Queued (Sync now).",
+        "Try 1 started.",
+        "Try 1: 1 plan with c",
+        "Try 2 started after:",
+        "Try 2: 1 plan with c",
+    ]
     assert "Retried later" in again.history[2] and "Retrying:" in again.history[3]
 
 
@@ -142,8 +148,14 @@ def _worker_env(args: list[str]) -> dict:
 
     db, queue = connection.settings_dict, args[args.index("-Q") + 1]
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test", "CELERY_TASK_ALWAYS_EAGER": "false",
-            "CELERY_TASK_DEFAULT_QUEUE": queue, "INTEGRATIONS_QUEUE": queue}
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "INTEGRATIONS_QUEUE": queue,
+    }
 
 
 @pytest.mark.worker

@@ -1,4 +1,5 @@
 """Every value map, one test per value (a value with no counterpart fails with the reason)."""
+
 import pytest
 
 from plans.models import Carrier, Plan
@@ -22,15 +23,26 @@ def test_every_line_of_coverage_has_a_product_type(line):
     assert line in mapping.LINE_TO_PRODUCT_TYPE
 
 
-@pytest.mark.parametrize(("status", "remote"), [("pending", "Pending"), ("active", "Current"), ("renewed", "Expired"),
-                                                ("cancelled", "Cancelled"), ("terminated", "Expired")])
+@pytest.mark.parametrize(
+    ("status", "remote"),
+    [("pending", "Pending"), ("active", "Current"), ("renewed", "Expired"), ("cancelled", "Cancelled"), ("terminated", "Expired")],
+)
 def test_statuses_to_the_benefits_admin_system(status, remote):
     assert mapping.STATUS_TO_REMOTE[status] == remote
 
 
-@pytest.mark.parametrize(("remote", "current", "status"), [
-    ("Pending", None, "pending"), ("Current", None, "active"), ("Cancelled", None, "cancelled"), ("Expired", None, "terminated"),
-    ("Expired", "renewed", "renewed"), ("Expired", "terminated", "terminated"), ("Expired", "active", "terminated")])
+@pytest.mark.parametrize(
+    ("remote", "current", "status"),
+    [
+        ("Pending", None, "pending"),
+        ("Current", None, "active"),
+        ("Cancelled", None, "cancelled"),
+        ("Expired", None, "terminated"),
+        ("Expired", "renewed", "renewed"),
+        ("Expired", "terminated", "terminated"),
+        ("Expired", "active", "terminated"),
+    ],
+)
 def test_statuses_from_the_benefits_admin_system(remote, current, status):
     assert mapping.status_from_remote(remote, current) == status
 
@@ -78,8 +90,7 @@ def test_an_unknown_rate_tier_fails():
         mapping.tier_from_remote("Employee + Pets")
 
 
-@pytest.mark.parametrize(("first", "last", "name"), [("Dana", "Reyes", "Dana Reyes"), ("Mary Ann", "Lee", "Mary Ann Lee"),
-                                                     ("", "Ng", "Ng")])
+@pytest.mark.parametrize(("first", "last", "name"), [("Dana", "Reyes", "Dana Reyes"), ("Mary Ann", "Lee", "Mary Ann Lee"), ("", "Ng", "Ng")])
 def test_contact_names_join(first, last, name):
     assert mapping.contact_name(first, last) == name
 

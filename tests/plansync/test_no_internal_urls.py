@@ -1,4 +1,5 @@
 """Issue 22, item 8: an outside system that does not answer is said so, never where it lives (that is logged)."""
+
 import logging
 
 import pytest

@@ -1,4 +1,5 @@
 """Runs as rows: one per group at a time, a dead run's lease, the hourly schedule, list query counts."""
+
 from datetime import timedelta
 
 import pytest
@@ -14,8 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _running(link, **lease):
-    return PlanSyncRun.objects.create(link=link, status="running", tries=1, started_at=timezone.now(),
-                                      lease_until=timezone.now() + timedelta(**lease))
+    return PlanSyncRun.objects.create(
+        link=link, status="running", tries=1, started_at=timezone.now(), lease_until=timezone.now() + timedelta(**lease)
+    )
 
 
 def test_a_second_run_of_a_group_waits_while_one_is_running(benefitpoint, django_capture_on_commit_callbacks):
@@ -136,16 +138,25 @@ def test_the_old_status_words_map_onto_the_one_vocabulary(benefitpoint):
 
     migration = importlib.import_module("plansync.migrations.0004_runs_on_the_sync_engine")
     link = import_account(40002)
-    old = {word: PlanSyncRun.objects.create(link=link, status=word, started_at=timezone.now() - timedelta(hours=1),
-                                            reason="Another run of this group was in progress: skipped, so runs never overlap."
-                                            if word == "skipped" else "")
-           for word in ("in_progress", "successful", "skipped", "failed")}
+    old = {
+        word: PlanSyncRun.objects.create(
+            link=link,
+            status=word,
+            started_at=timezone.now() - timedelta(hours=1),
+            reason="Another run of this group was in progress: skipped, so runs never overlap." if word == "skipped" else "",
+        )
+        for word in ("in_progress", "successful", "skipped", "failed")
+    }
     PlanSyncRun.objects.filter(pk=old["in_progress"].pk).update(lease_until=None)
     items = [PlanSyncItem.objects.create(run=old["successful"], plan_label="P", status=word) for word in ("in_progress", "successful")]
     migration.forwards(apps, None)
     runs = {word: PlanSyncRun.objects.get(pk=run.pk) for word, run in old.items()}
     assert {word: run.status for word, run in runs.items()} == {
-        "in_progress": "running", "successful": "succeeded", "skipped": "succeeded", "failed": "failed"}
+        "in_progress": "running",
+        "successful": "succeeded",
+        "skipped": "succeeded",
+        "failed": "failed",
+    }
     assert runs["skipped"].reason == "Skipped: a run was in progress (runs of a group never overlap)."
     assert runs["in_progress"].tries == 1 and runs["in_progress"].lease_until <= timezone.now()  # the sweep takes it up
     assert runs["successful"].created_at == runs["successful"].started_at

@@ -1,4 +1,5 @@
 """The two-way plan sync against the sandbox's benefits-admin system over SOAP (real HTTP)."""
+
 import datetime
 
 import pytest
@@ -15,8 +16,7 @@ LOCAL, THERE = Side.AGENCYDESK, Side.BENEFITS_ADMIN
 
 def _current(benefitpoint, account_id, type_id=101):
     """The account's current product of a type (the seed's medical plan is first)."""
-    return next(p for p in benefitpoint.products(accountID=account_id)
-                if p["productTypeID"] == type_id and p["productStatus"] == "Current")
+    return next(p for p in benefitpoint.products(accountID=account_id) if p["productTypeID"] == type_id and p["productStatus"] == "Current")
 
 
 def _linked(benefitpoint, account_id=40002, **truths):
@@ -70,7 +70,11 @@ def test_link_with_agencydesk_as_truth_overwrites_the_other_side(benefitpoint):
     there = benefitpoint.product(product_id)
     assert there["name"] == "Our Gold PPO"
     assert {t["description"]: t["monthlyPremium"] for t in there["rates"][0]["rateTiers"]} == {
-        "Employee Only": "512.40", "Employee + Spouse": "1076.04", "Employee + Child(ren)": "922.32", "Family": "1485.96"}
+        "Employee Only": "512.40",
+        "Employee + Spouse": "1076.04",
+        "Employee + Child(ren)": "922.32",
+        "Family": "1485.96",
+    }
 
 
 def test_a_change_on_either_side_arrives_on_the_other_within_one_run(benefitpoint):
@@ -125,11 +129,18 @@ def test_renewals_follow_the_chain_both_ways(benefitpoint):
     created = PlanChoice.objects.get(plan=renewal).product_id
     assert benefitpoint.product(created)["parentProductID"] == product_id
     # there -> here: a product renewing a linked one arrives as the renewal of our plan
-    later = benefitpoint.add(accountID=40002, productTypeID=101, productStatus="Pending", name="Next year PPO",
-                             carrierID=2001, effectiveAsOf="2028-01-01", renewalOn="2029-01-01", billingType="Agency_Bill",
-                             parentProductID=created, rateTiers=[
-                                 {"description": d, "monthlyPremium": "600.00"} for d in ("Employee Only", "Employee + Spouse",
-                                                                                           "Employee + Child(ren)", "Family")])
+    later = benefitpoint.add(
+        accountID=40002,
+        productTypeID=101,
+        productStatus="Pending",
+        name="Next year PPO",
+        carrierID=2001,
+        effectiveAsOf="2028-01-01",
+        renewalOn="2029-01-01",
+        billingType="Agency_Bill",
+        parentProductID=created,
+        rateTiers=[{"description": d, "monthlyPremium": "600.00"} for d in ("Employee Only", "Employee + Spouse", "Employee + Child(ren)", "Family")],
+    )
     sync(link)
     here = PlanChoice.objects.get(product_id=later).plan
     assert here.renewed_from == renewal and here.name == "Next year PPO"
@@ -190,4 +201,3 @@ def test_an_unmappable_value_fails_that_plan_with_the_reason(benefitpoint):
     choose(link, Row(plan=plan, product_id=None, choice="create_there"))
     item = sync(link).items.get()
     assert item.status == "failed" and "Self bill" in item.reason
-

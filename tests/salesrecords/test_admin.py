@@ -1,4 +1,5 @@
 """The admin: the button on the advanced search, the confirmation page, the job page, convert, activities."""
+
 import json
 
 import pytest
@@ -50,29 +51,46 @@ def test_confirming_starts_the_job_and_its_page_shows_progress_and_criteria(logi
     job = MassCreationJob.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("admin:salesrecords_masscreationjob_change", args=[job.pk])
     html = client.get(response["Location"]).content.decode()
-    assert '>Succeeded<' in html and 'id="job-created">3<' in html and "State: Florida" in html
+    assert ">Succeeded<" in html and 'id="job-created">3<' in html and "State: Florida" in html
     assert f'href="{reverse("admin:individuals_savedsearch_save")}?state=FL" id="save-search"' in html
     progress = client.get(reverse("admin:salesrecords_masscreationjob_progress", args=[job.pk])).json()
-    assert progress | {"id": 0} == {"id": 0, "status": "succeeded", "queue": "successful", "status_display": "Succeeded",
-                                   "finished": True, "matched": 3, "processed": 3, "created": 3, "skipped": 0, "reason": "",
-                                   "percent": 100}
+    assert progress | {"id": 0} == {
+        "id": 0,
+        "status": "succeeded",
+        "queue": "successful",
+        "status_display": "Succeeded",
+        "finished": True,
+        "matched": 3,
+        "processed": 3,
+        "created": 3,
+        "skipped": 0,
+        "reason": "",
+        "percent": 100,
+    }
 
 
 def test_a_failed_job_shows_its_reason(login, agency_admin):
-    job = MassCreationJob.objects.create(record_type=SalesRecordTypeFactory(), criteria={"state": "ZZ"},
-                                         status=MassCreationJob.Status.FAILED, reason="Invalid search criteria: state: ZZ")
+    job = MassCreationJob.objects.create(
+        record_type=SalesRecordTypeFactory(),
+        criteria={"state": "ZZ"},
+        status=MassCreationJob.Status.FAILED,
+        reason="Invalid search criteria: state: ZZ",
+    )
     html = login(agency_admin).get(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk])).content.decode()
     assert "Invalid search criteria: state: ZZ" in html
 
 
-@pytest.mark.parametrize("levels, type_right, allowed", [
-    ({"individuals": Level.EDIT, "sales": Level.EDIT}, None, True),
-    ({"individuals": Level.VISIBLE, "sales": Level.EDIT}, None, False),
-    ({"individuals": Level.EDIT, "sales": Level.NONE}, None, False),
-    ({"individuals": Level.EDIT, "sales": Level.VISIBLE}, None, False),
-    ({"individuals": Level.EDIT, "sales": Level.VISIBLE}, True, True),
-    ({"individuals": Level.EDIT, "sales": Level.EDIT}, False, "others"),  # no add on Renewal, but on the other types
-])
+@pytest.mark.parametrize(
+    "levels, type_right, allowed",
+    [
+        ({"individuals": Level.EDIT, "sales": Level.EDIT}, None, True),
+        ({"individuals": Level.VISIBLE, "sales": Level.EDIT}, None, False),
+        ({"individuals": Level.EDIT, "sales": Level.NONE}, None, False),
+        ({"individuals": Level.EDIT, "sales": Level.VISIBLE}, None, False),
+        ({"individuals": Level.EDIT, "sales": Level.VISIBLE}, True, True),
+        ({"individuals": Level.EDIT, "sales": Level.EDIT}, False, "others"),  # no add on Renewal, but on the other types
+    ],
+)
 def test_rights_decide_the_button_and_the_page(login, make_user, levels, type_right, allowed):
     user = make_user(**levels)
     renewal = SalesRecordTypeFactory(name="Renewal")
@@ -169,8 +187,7 @@ def test_changelists_cost_the_same_queries_for_more_rows(login, agency_admin, mo
 def test_confirmation_page_with_unreadable_criteria_shows_an_error_and_starts_nothing(login, agency_admin):
     client = login(agency_admin)
     renewal = SalesRecordTypeFactory(name="Renewal")
-    for criteria in ("[1]", '"text"', "not json", '{"last_name": {"a": 1}}',
-                     '{"ssn": "123-45-6789", "unknown": "x"}'):
+    for criteria in ("[1]", '"text"', "not json", '{"last_name": {"a": 1}}', '{"ssn": "123-45-6789", "unknown": "x"}'):
         page = client.post(NEW, {"criteria": criteria, "record_type": renewal.pk})
         assert page.status_code == 200 and page.context["errors"]
         assert "123-45-6789" not in page.content.decode()

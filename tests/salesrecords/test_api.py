@@ -1,4 +1,5 @@
 """The API: types, records (+ convert), jobs (202 + progress), activities, workflows."""
+
 import pytest
 
 from accounts.rights import Level
@@ -36,13 +37,16 @@ def test_post_a_saved_search(api, agency_admin, renewal, django_capture_on_commi
     assert MassCreationJob.objects.get().created == 2
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"criteria": {"state": ["ZZ"]}}, "state"),
-    ({"criteria": {"bogus": "1"}}, "bogus"),
-    ({"criteria": {"has_policy": "perhaps"}}, "has_policy"),
-    ({}, "criteria"),
-    ({"saved_search": 999999}, "saved_search"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"criteria": {"state": ["ZZ"]}}, "state"),
+        ({"criteria": {"bogus": "1"}}, "bogus"),
+        ({"criteria": {"has_policy": "perhaps"}}, "has_policy"),
+        ({}, "criteria"),
+        ({"saved_search": 999999}, "saved_search"),
+    ],
+)
 def test_bad_input_is_400_with_field_errors_and_no_job(api, renewal, body, field):
     reply = api.post("/api/sales-record-jobs/", {**body, "record_type": renewal.pk}, format="json")
     assert reply.status_code == 400 and field in reply.json()
@@ -80,8 +84,7 @@ def test_create_update_delete_follow_the_type_rights(make_user, renewal, api_as)
     assert client.patch(f"/api/sales-records/{pk}/", {"stage": "won"}, format="json").status_code == 403
     assert client.delete(f"/api/sales-records/{pk}/").status_code == 403
     lead = SalesRecordTypeFactory(name="Lead")  # no row: the Visible group may not add
-    assert client.post("/api/sales-records/", {"record_type": lead.pk, "first_name": "A", "last_name": "B"},
-                       format="json").status_code == 403
+    assert client.post("/api/sales-records/", {"record_type": lead.pk, "first_name": "A", "last_name": "B"}, format="json").status_code == 403
     assert SalesRecord.objects.count() == 1
 
 
@@ -108,19 +111,20 @@ def test_types_are_at_most_ten(api):
 
 
 def test_workflows_and_my_activities(api, agency_admin, renewal):
-    reply = api.post("/api/sales-workflows/", {"name": "Call", "record_types": [renewal.pk], "create_activity": True,
-                                               "activity_subject": "Call", "activity_due_days": 2}, format="json")
+    reply = api.post(
+        "/api/sales-workflows/",
+        {"name": "Call", "record_types": [renewal.pk], "create_activity": True, "activity_subject": "Call", "activity_due_days": 2},
+        format="json",
+    )
     assert reply.status_code == 201, reply.json()
     assert SalesWorkflow.objects.get().record_types.get() == renewal
     assert api.post("/api/sales-workflows/", {"name": "Nothing"}, format="json").status_code == 400
-    api.post("/api/sales-records/", {"record_type": renewal.pk, "first_name": "A", "last_name": "B",
-                                     "assigned_user": agency_admin.pk}, format="json")
+    api.post("/api/sales-records/", {"record_type": renewal.pk, "first_name": "A", "last_name": "B", "assigned_user": agency_admin.pk}, format="json")
     mine = api.get("/api/sales-activities/?mine=true").json()["results"]
     assert [a["subject"] for a in mine] == ["Call"] and Activity.objects.count() == 1
 
 
-@pytest.mark.parametrize("url", ["/api/sales-records/", "/api/sales-record-jobs/", "/api/sales-activities/",
-                                 "/api/sales-workflows/"])
+@pytest.mark.parametrize("url", ["/api/sales-records/", "/api/sales-record-jobs/", "/api/sales-activities/", "/api/sales-workflows/"])
 def test_lists_cost_the_same_queries_for_more_rows(api, agency_admin, renewal, url, django_assert_max_num_queries):
     from .factories import ActivityFactory, MassCreationJobFactory, SalesWorkflowFactory
 
@@ -159,8 +163,9 @@ def test_job_criteria_that_are_not_values_are_a_400(api, renewal):
     for criteria in ({"last_name": {"a": 1}}, {"state": [["FL"]]}):
         reply = api.post("/api/sales-record-jobs/", {"criteria": criteria, "record_type": renewal.pk}, format="json")
         assert reply.status_code == 400
-    reply = api.post("/api/sales-record-jobs/", {"criteria": {"has_policy": False, "date_of_birth_after": None},
-                                                 "record_type": renewal.pk}, format="json")
+    reply = api.post(
+        "/api/sales-record-jobs/", {"criteria": {"has_policy": False, "date_of_birth_after": None}, "record_type": renewal.pk}, format="json"
+    )
     assert reply.status_code == 202
     assert MassCreationJob.objects.count() == 1
 

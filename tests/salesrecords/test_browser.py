@@ -1,4 +1,5 @@
 """Mass creation in a real browser: search -> Create Sales Records… -> confirm -> the job page reaches Succeeded."""
+
 import pytest
 
 from salesrecords.models import MassCreationJob, SalesRecord
@@ -43,9 +44,16 @@ def test_search_create_sales_records_confirm_and_watch_the_job(admin_login, agen
 
 @pytest.mark.browser
 def test_the_job_page_follows_a_running_job_live(admin_login, agency_admin):
-    job = MassCreationJob.objects.create(created_by=agency_admin, record_type=SalesRecordTypeFactory(name="AEP"),
-                                         criteria={"state": ["FL"]}, status="running", matched=10, processed=4, created=3,
-                                         skipped=1)
+    job = MassCreationJob.objects.create(
+        created_by=agency_admin,
+        record_type=SalesRecordTypeFactory(name="AEP"),
+        criteria={"state": ["FL"]},
+        status="running",
+        matched=10,
+        processed=4,
+        created=3,
+        skipped=1,
+    )
     page = admin_login(agency_admin)
     page.goto(f"/admin/salesrecords/masscreationjob/{job.pk}/change/")
     assert page.locator("#job-status").inner_text() == "Running"

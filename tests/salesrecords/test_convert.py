@@ -1,4 +1,5 @@
 """Convert to Individual: into the linked individual or a new one; irreversible, audited, all or nothing."""
+
 import datetime
 
 import pytest
@@ -24,11 +25,17 @@ def protected(kind, value):
 def test_convert_writes_the_record_back_into_its_individual(agency_admin):
     CustomFieldFactory(key="spouse")
     CustomFieldFactory(key="income", field_type="number")
-    person = IndividualFactory(first_name="Old", city="Austin", ssn="123-45-6789",
-                               custom_fields={"spouse": "Bob", "income": 5})
-    record = SalesRecordFactory(individual=person, first_name="New", city="Tampa", state="FL", cell_phone="555-000-1111",
-                                date_of_birth=datetime.date(1951, 1, 1), custom_fields={"spouse": "Rob"},
-                                **protected("ssn", "456-78-9012"))
+    person = IndividualFactory(first_name="Old", city="Austin", ssn="123-45-6789", custom_fields={"spouse": "Bob", "income": 5})
+    record = SalesRecordFactory(
+        individual=person,
+        first_name="New",
+        city="Tampa",
+        state="FL",
+        cell_phone="555-000-1111",
+        date_of_birth=datetime.date(1951, 1, 1),
+        custom_fields={"spouse": "Rob"},
+        **protected("ssn", "456-78-9012"),
+    )
 
     individual = salesrecord_convert(actor=agency_admin, record=record)
 

@@ -1,4 +1,5 @@
 """A job never sits silently: errors fail it with the reason; a dead worker's job is queued again by the sweep."""
+
 import datetime
 
 import pytest
@@ -27,21 +28,16 @@ def refusing_database():
     """The database refuses every new sales record, as a full disk or a broken constraint would."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no room for records'; "
-                           "END $$ LANGUAGE plpgsql")
-            cursor.execute("CREATE TRIGGER refuse BEFORE INSERT ON salesrecords_salesrecord "
-                           "FOR EACH ROW EXECUTE FUNCTION refuse()")
+            cursor.execute("CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no room for records'; END $$ LANGUAGE plpgsql")
+            cursor.execute("CREATE TRIGGER refuse BEFORE INSERT ON salesrecords_salesrecord FOR EACH ROW EXECUTE FUNCTION refuse()")
         else:
-            cursor.execute("CREATE TRIGGER refuse BEFORE INSERT ON salesrecords_salesrecord "
-                           "BEGIN SELECT RAISE(ABORT, 'no room for records'); END")
+            cursor.execute("CREATE TRIGGER refuse BEFORE INSERT ON salesrecords_salesrecord BEGIN SELECT RAISE(ABORT, 'no room for records'); END")
     yield
     with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER refuse ON salesrecords_salesrecord" if connection.vendor == "postgresql"
-                       else "DROP TRIGGER refuse")
+        cursor.execute("DROP TRIGGER refuse ON salesrecords_salesrecord" if connection.vendor == "postgresql" else "DROP TRIGGER refuse")
 
 
-def test_a_job_the_database_refuses_is_failed_with_the_reason_not_left_queued(
-        creator, refusing_database, django_capture_on_commit_callbacks):
+def test_a_job_the_database_refuses_is_failed_with_the_reason_not_left_queued(creator, refusing_database, django_capture_on_commit_callbacks):
     IndividualFactory.create_batch(3, state="FL")
 
     with django_capture_on_commit_callbacks(execute=True):  # the task runs eagerly, after commit
@@ -68,8 +64,7 @@ def test_a_search_sqlite_cannot_run_fails_the_job_with_the_reason(creator):
 
 def _held(job, *, lease_left: float, status=Status.RUNNING, tries=1):
     """The job as a worker left it: held under try ``tries``, its lease running out in ``lease_left`` seconds."""
-    MassCreationJob.objects.filter(pk=job.pk).update(
-        status=status, tries=tries, lease_until=timezone.now() + datetime.timedelta(seconds=lease_left))
+    MassCreationJob.objects.filter(pk=job.pk).update(status=status, tries=tries, lease_until=timezone.now() + datetime.timedelta(seconds=lease_left))
 
 
 def test_a_job_held_by_a_live_worker_is_left_to_it(creator):

@@ -1,4 +1,5 @@
 """Mass creation: carried-over fields, skip rules, resumable chunks, failures, audit (SQLite and PostgreSQL)."""
+
 import datetime
 
 import pytest
@@ -43,16 +44,34 @@ def test_seeded_types_are_in_sort_order():
     assert list(SalesRecordType.objects.values_list("name", flat=True)) == ["Lead", "Renewal", "AEP", "Do Not Contact"]
 
 
-def test_every_listed_field_is_carried_over_and_personal_data_is_copied_encrypted(
-        creator, renewal, django_capture_on_commit_callbacks):
+def test_every_listed_field_is_carried_over_and_personal_data_is_copied_encrypted(creator, renewal, django_capture_on_commit_callbacks):
     person = IndividualFactory(
-        first_name="Ada", middle_name="M", last_name="Lovelace", nickname="Addie", title="Dr.", record_status="prospect",
-        email="primary@example.com", secondary_email="ada2@example.com", cell_phone="555-123-4567",
-        home_phone="555-765-4321", address_type="home", address_line1="1 Main St", address_line2="Apt 2",
-        city="Austin", county="Travis", zip_code="78701", state="TX", gender="female",
-        date_of_birth=datetime.date(1950, 2, 3), lead_source="Seminar",
-        medicare_part_a_effective=datetime.date(2015, 2, 1), medicare_part_b_effective=datetime.date(2015, 3, 1),
-        smoker_status="former", ssn="123-45-6789", medicare_beneficiary_id="1EG4-TE5-MK73", drivers_license="D1234567",
+        first_name="Ada",
+        middle_name="M",
+        last_name="Lovelace",
+        nickname="Addie",
+        title="Dr.",
+        record_status="prospect",
+        email="primary@example.com",
+        secondary_email="ada2@example.com",
+        cell_phone="555-123-4567",
+        home_phone="555-765-4321",
+        address_type="home",
+        address_line1="1 Main St",
+        address_line2="Apt 2",
+        city="Austin",
+        county="Travis",
+        zip_code="78701",
+        state="TX",
+        gender="female",
+        date_of_birth=datetime.date(1950, 2, 3),
+        lead_source="Seminar",
+        medicare_part_a_effective=datetime.date(2015, 2, 1),
+        medicare_part_b_effective=datetime.date(2015, 3, 1),
+        smoker_status="former",
+        ssn="123-45-6789",
+        medicare_beneficiary_id="1EG4-TE5-MK73",
+        drivers_license="D1234567",
     )
     job = run_job(creator, {"last_name": "Lovelace"}, renewal, django_capture_on_commit_callbacks)
 
@@ -65,15 +84,22 @@ def test_every_listed_field_is_carried_over_and_personal_data_is_copied_encrypte
     assert (record.record_type, record.job, record.stage) == (renewal, job, SalesRecord.Stage.NEW)
 
 
-def test_custom_fields_carry_over_except_numbers_currency_percent_and_checkboxes(
-        creator, renewal, django_capture_on_commit_callbacks):
+def test_custom_fields_carry_over_except_numbers_currency_percent_and_checkboxes(creator, renewal, django_capture_on_commit_callbacks):
     T = CustomField.FieldType
-    kinds = {"t": T.TEXT, "lt": T.LONG_TEXT, "d": T.DATE, "dd": T.DROPDOWN, "n": T.NUMBER, "c": T.CURRENCY,
-             "p": T.PERCENT, "cb": T.CHECKBOX, "cbl": T.CHECKBOX_LIST}
+    kinds = {
+        "t": T.TEXT,
+        "lt": T.LONG_TEXT,
+        "d": T.DATE,
+        "dd": T.DROPDOWN,
+        "n": T.NUMBER,
+        "c": T.CURRENCY,
+        "p": T.PERCENT,
+        "cb": T.CHECKBOX,
+        "cbl": T.CHECKBOX_LIST,
+    }
     for key, kind in kinds.items():
         CustomFieldFactory(key=key, field_type=kind, options=["A", "B"] if kind in (T.DROPDOWN, T.CHECKBOX_LIST) else [])
-    values = {"t": "text", "lt": "long\ntext", "d": "2026-01-31", "dd": "A", "n": 3, "c": 10.5, "p": 50, "cb": True,
-              "cbl": ["A", "B"]}
+    values = {"t": "text", "lt": "long\ntext", "d": "2026-01-31", "dd": "A", "n": 3, "c": 10.5, "p": 50, "cb": True, "cbl": ["A", "B"]}
     person = IndividualFactory(last_name="Custom", custom_fields=values)
 
     run_job(creator, {"last_name": "Custom"}, renewal, django_capture_on_commit_callbacks)
@@ -122,8 +148,13 @@ def test_individuals_with_several_matching_policies_get_one_record(creator, rene
         found, created = job.matched, job.created
     else:  # a join repeats an individual per policy: the insert reads the search's ids instead
         found, created = sql.insert_sales_records(
-            individuals=Individual.objects.filter(policies__carrier=carrier), record_type_id=renewal.pk,
-            job_id=None, stage="new", excluded_keys=[], now=timezone.now())
+            individuals=Individual.objects.filter(policies__carrier=carrier),
+            record_type_id=renewal.pk,
+            job_id=None,
+            stage="new",
+            excluded_keys=[],
+            now=timezone.now(),
+        )
     assert (found, created) == (2, 1)
     assert sorted(SalesRecord.objects.values_list("individual", flat=True)) == [twice.pk, once.pk]
 
@@ -138,8 +169,18 @@ def test_a_job_stopped_between_chunks_continues_exactly_and_a_second_run_creates
     assert (job.status, job.processed, job.cursor, job.tries) == (Status.QUEUED, 6, people[5].pk, 1)
     # The job page: the matches counted when the job started, and how many of them are done.
     assert job_progress(job) | {"id": 0} == {
-        "id": 0, "status": "queued", "queue": "in_progress", "status_display": "Queued", "finished": False, "matched": 10,
-        "processed": 6, "created": 5, "skipped": 1, "reason": "", "percent": 60}
+        "id": 0,
+        "status": "queued",
+        "queue": "in_progress",
+        "status_display": "Queued",
+        "finished": False,
+        "matched": 10,
+        "processed": 6,
+        "created": 5,
+        "skipped": 1,
+        "reason": "",
+        "percent": 60,
+    }
     assert SalesRecord.objects.filter(job=job).count() == 5
 
     mass_creation_run(job_id=job.pk, chunk_size=3)  # the redelivered task
@@ -177,11 +218,14 @@ def test_invalid_criteria_are_refused_before_a_job_is_queued(creator, renewal):
     assert not MassCreationJob.objects.exists()
 
 
-@pytest.mark.parametrize("levels", [
-    {"individuals": Level.VISIBLE, "sales": Level.EDIT},  # no Edit on Individuals
-    {"individuals": Level.EDIT, "sales": Level.NONE},  # no Sales Enablement
-    {"individuals": Level.EDIT, "sales": Level.VISIBLE},  # Visible, but no add right on the type
-])
+@pytest.mark.parametrize(
+    "levels",
+    [
+        {"individuals": Level.VISIBLE, "sales": Level.EDIT},  # no Edit on Individuals
+        {"individuals": Level.EDIT, "sales": Level.NONE},  # no Sales Enablement
+        {"individuals": Level.EDIT, "sales": Level.VISIBLE},  # Visible, but no add right on the type
+    ],
+)
 def test_the_permission_gate(make_user, renewal, levels):
     user = make_user(**levels)
     with pytest.raises(PermissionDenied):

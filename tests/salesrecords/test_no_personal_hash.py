@@ -1,5 +1,6 @@
 """Issue 22, item 1: the mass-creation and export jobs never show a personal-data search key (keyed hash), in
 the API, the admin or the audit log; their links carry it sealed."""
+
 import json
 
 import pytest
@@ -32,8 +33,7 @@ def _audit_text() -> str:
     return json.dumps(list(AuditLog.objects.values("summary", "data")), default=str)
 
 
-def test_the_mass_creation_job_api_and_audit_never_show_the_key(api_as, searcher, ssn_hash,
-                                                                 django_capture_on_commit_callbacks):
+def test_the_mass_creation_job_api_and_audit_never_show_the_key(api_as, searcher, ssn_hash, django_capture_on_commit_callbacks):
     IndividualFactory(ssn=SSN)
     renewal = SalesRecordTypeFactory(name="Renewal")
     client = api_as(searcher)
@@ -42,19 +42,23 @@ def test_the_mass_creation_job_api_and_audit_never_show_the_key(api_as, searcher
     assert reply.status_code == 202, reply.json()
     job = MassCreationJob.objects.get()
     assert job.created == 1 and "ssn_hash" in job.criteria  # stored as its key, to run
-    shown = [reply.content.decode(), client.get(f"/api/sales-record-jobs/{job.pk}/").content.decode(),
-             client.get("/api/sales-record-jobs/").content.decode(), _audit_text()]
+    shown = [
+        reply.content.decode(),
+        client.get(f"/api/sales-record-jobs/{job.pk}/").content.decode(),
+        client.get("/api/sales-record-jobs/").content.decode(),
+        _audit_text(),
+    ]
     for text in shown:
         assert ssn_hash not in text and "ssn_hash" not in text and SSN not in text
     assert client.get(f"/api/sales-record-jobs/{job.pk}/").json()["criteria"] == {"ssn": "(saved, not shown)"}
 
 
-def test_the_mass_creation_admin_pages_never_show_the_key_and_link_it_sealed(client, searcher, ssn_hash,
-                                                                            django_capture_on_commit_callbacks):
+def test_the_mass_creation_admin_pages_never_show_the_key_and_link_it_sealed(client, searcher, ssn_hash, django_capture_on_commit_callbacks):
     IndividualFactory(ssn=SSN)
     renewal = SalesRecordTypeFactory(name="Renewal")
-    job = MassCreationJob.objects.create(record_type=renewal, created_by=searcher, criteria={"ssn_hash": ssn_hash},
-                                         status=MassCreationJob.Status.SUCCEEDED)
+    job = MassCreationJob.objects.create(
+        record_type=renewal, created_by=searcher, criteria={"ssn_hash": ssn_hash}, status=MassCreationJob.Status.SUCCEEDED
+    )
     client.force_login(searcher)
     html = client.get(reverse("admin:salesrecords_masscreationjob_change", args=[job.pk])).content.decode()
     assert ssn_hash not in html
@@ -66,14 +70,12 @@ def test_the_mass_creation_admin_pages_never_show_the_key_and_link_it_sealed(cli
     given = json.loads(html.split('name="criteria" value="')[1].split('"')[0].replace("&quot;", '"'))
     assert given["ssn_hash"].startswith(personal_data.SEALED)
     with django_capture_on_commit_callbacks(execute=True):
-        started = client.post(reverse("admin:salesrecords_masscreationjob_new"),
-                              {"criteria": json.dumps(given), "record_type": renewal.pk})
+        started = client.post(reverse("admin:salesrecords_masscreationjob_new"), {"criteria": json.dumps(given), "record_type": renewal.pk})
     assert started.status_code == 302
     assert MassCreationJob.objects.latest("pk").created == 1
 
 
-def test_the_export_job_api_and_audit_never_show_the_key(api_as, make_user, settings, ssn_hash,
-                                                         django_capture_on_commit_callbacks):
+def test_the_export_job_api_and_audit_never_show_the_key(api_as, make_user, settings, ssn_hash, django_capture_on_commit_callbacks):
     settings.INDIVIDUALS_EXPORT_STREAM_MAX = 1
     settings.MEDIA_ROOT = settings.VAR_DIR / "test-media"
     IndividualFactory.create_batch(2, ssn=SSN)
@@ -83,8 +85,12 @@ def test_the_export_job_api_and_audit_never_show_the_key(api_as, make_user, sett
     assert reply.status_code == 202, reply.content
     job = ExportJob.objects.get()
     assert "ssn_hash" in job.criteria
-    shown = [reply.content.decode(), client.get(f"/api/individuals/export/jobs/{job.pk}/").content.decode(),
-             client.get("/api/individuals/export/jobs/").content.decode(), _audit_text()]
+    shown = [
+        reply.content.decode(),
+        client.get(f"/api/individuals/export/jobs/{job.pk}/").content.decode(),
+        client.get("/api/individuals/export/jobs/").content.decode(),
+        _audit_text(),
+    ]
     for text in shown:
         assert ssn_hash not in text and "ssn_hash" not in text and SSN not in text
     assert client.get(f"/api/individuals/export/jobs/{job.pk}/").json()["criteria"] == {"ssn": "(saved, not shown)"}
@@ -92,8 +98,11 @@ def test_the_export_job_api_and_audit_never_show_the_key(api_as, make_user, sett
 
 def test_a_workflow_never_shows_the_key_and_keeps_it_when_sent_back(api, ssn_hash, make_user):
     renewal = SalesRecordTypeFactory(name="Renewal")
-    reply = api.post("/api/sales-workflows/", {"name": "By SSN", "record_types": [renewal.pk], "criteria": {"ssn": SSN},
-                                               "create_activity": True, "activity_subject": "Call"}, format="json")
+    reply = api.post(
+        "/api/sales-workflows/",
+        {"name": "By SSN", "record_types": [renewal.pk], "criteria": {"ssn": SSN}, "create_activity": True, "activity_subject": "Call"},
+        format="json",
+    )
     assert reply.status_code == 201, reply.json()
     shown = api.get(f"/api/sales-workflows/{reply.json()['id']}/").json()
     assert shown["criteria"] == {"ssn": "(saved, not shown)"} and ssn_hash not in json.dumps(shown)

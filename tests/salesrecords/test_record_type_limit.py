@@ -1,4 +1,5 @@
 """At most ten sales record types, whoever races: the admin, and two concurrent adds on PostgreSQL."""
+
 import threading
 import time
 

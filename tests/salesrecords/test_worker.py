@@ -1,4 +1,5 @@
 """Faults, with real Celery worker processes on PostgreSQL + Redis: SIGKILL mid-job, races, redelivery."""
+
 import contextlib
 import os
 import signal
@@ -38,18 +39,41 @@ def _env():
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     queue = app.conf.task_default_queue
-    return queue, {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-                   "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": queue,
-                   "INTEGRATIONS_QUEUE": queue}
+    return queue, {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "INTEGRATIONS_QUEUE": queue,
+    }
 
 
 def start_worker(queue=None, name=None):
     """Another worker on the test queue (or ``queue``), like a restarted one."""
     test_queue, env = _env()
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue or test_queue, "-c", "1",
-         *(["-n", name] if name else []),
-         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"], cwd=ROOT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue or test_queue,
+            "-c",
+            "1",
+            *(["-n", name] if name else []),
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
 
 
 def wait_ready(name, timeout=120):
@@ -68,11 +92,12 @@ def start_beat():
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
     every_15s, _ = IntervalSchedule.objects.get_or_create(every=15, period="seconds")
-    PeriodicTask.objects.update_or_create(task="salesrecords.tasks.mass_creation_jobs_sweep_task", defaults={
-        "name": "salesrecords: sweep sales record creation jobs nobody holds", "interval": every_15s, "enabled": True})
+    PeriodicTask.objects.update_or_create(
+        task="salesrecords.tasks.mass_creation_jobs_sweep_task",
+        defaults={"name": "salesrecords: sweep sales record creation jobs nobody holds", "interval": every_15s, "enabled": True},
+    )
     _, env = _env()
-    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING"],
-                            cwd=ROOT, env=env)
+    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING"], cwd=ROOT, env=env)
 
 
 def kill_tree(process):
@@ -104,8 +129,7 @@ def wait_finished(*jobs, timeout=180):
 
 
 def seed(count, **fields):
-    Individual.objects.bulk_create([Individual(first_name=f"F{i}", last_name=f"L{i}", **fields) for i in range(count)],
-                                   batch_size=2000)
+    Individual.objects.bulk_create([Individual(first_name=f"F{i}", last_name=f"L{i}", **fields) for i in range(count)], batch_size=2000)
 
 
 def no_duplicates():
@@ -118,8 +142,7 @@ def start_job(user, criteria, name="Renewal"):
     return job
 
 
-def test_a_worker_killed_mid_job_is_resumed_by_the_beat_sweep_within_a_minute_and_finished_exactly(
-        small_chunks, celery_worker_process, agency_admin):
+def test_a_worker_killed_mid_job_is_resumed_by_the_beat_sweep_within_a_minute_and_finished_exactly(small_chunks, celery_worker_process, agency_admin):
     from config.celery import app
 
     # given beat (the 15-second sweep) and a standby worker, both started up, and a job with a workflow
@@ -156,9 +179,11 @@ def test_a_worker_killed_mid_job_is_resumed_by_the_beat_sweep_within_a_minute_an
             from django_celery_beat.models import PeriodicTask
 
             sweep = PeriodicTask.objects.get(task="salesrecords.tasks.mass_creation_jobs_sweep_task")
-            pytest.fail(f"the job did not run again within 60 s of the kill: {now.status}, {now.processed} processed, "
-                        f"try {now.tries}, lease until {now.lease_until}; sweep last run {sweep.last_run_at}, "
-                        f"{sweep.total_run_count} runs, enabled {sweep.enabled}")
+            pytest.fail(
+                f"the job did not run again within 60 s of the kill: {now.status}, {now.processed} processed, "
+                f"try {now.tries}, lease until {now.lease_until}; sweep last run {sweep.last_run_at}, "
+                f"{sweep.total_run_count} runs, enabled {sweep.enabled}"
+            )
         (job,) = wait_finished(job, timeout=120)
     finally:
         stop(beat)
@@ -174,8 +199,7 @@ def test_a_job_whose_search_the_database_cannot_run_fails_with_the_reason(celery
     # The database refuses every new sales record (a trigger): the task raises mid-job.
     seed(50, state="FL")
     with connection.cursor() as cursor:
-        cursor.execute("CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no room for records'; "
-                       "END $$ LANGUAGE plpgsql")
+        cursor.execute("CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no room for records'; END $$ LANGUAGE plpgsql")
         cursor.execute("CREATE TRIGGER refuse BEFORE INSERT ON salesrecords_salesrecord FOR EACH ROW EXECUTE FUNCTION refuse()")
     try:
         job = start_job(agency_admin, {"state": ["FL"]})

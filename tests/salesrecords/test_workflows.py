@@ -1,4 +1,5 @@
 """Sales workflows: once per record, set-based on the mass path, criteria and types respected."""
+
 import datetime
 
 import pytest
@@ -32,10 +33,16 @@ def test_mass_creation_runs_each_workflow_once_per_new_record(renewal, agency_ad
     IndividualFactory.create_batch(3, state="GA", servicing_agent=agent)
     call = SalesWorkflowFactory(name="Call", activity_due_days=5)
     call.record_types.add(renewal)
-    florida = SalesWorkflowFactory(name="Florida", create_activity=False, set_stage="contacted", send_email=True,
-                                   email_to=SalesWorkflow.EmailTo.RECORD, email_subject="Hello {{ record.first_name }}",
-                                   email_body="Dear {{ record.first_name }} {{ record.last_name }}, ...",
-                                   criteria={"state": ["FL"]})
+    florida = SalesWorkflowFactory(
+        name="Florida",
+        create_activity=False,
+        set_stage="contacted",
+        send_email=True,
+        email_to=SalesWorkflow.EmailTo.RECORD,
+        email_subject="Hello {{ record.first_name }}",
+        email_body="Dear {{ record.first_name }} {{ record.last_name }}, ...",
+        criteria={"state": ["FL"]},
+    )
     other_type = SalesWorkflowFactory(name="Leads only")
     other_type.record_types.add(SalesRecordTypeFactory(name="Lead"))
     SalesWorkflowFactory(name="Inactive", active=False)
@@ -60,8 +67,7 @@ def test_mass_creation_runs_each_workflow_once_per_new_record(renewal, agency_ad
     assert WorkflowEmail.objects.count() == 4
 
 
-def test_on_the_mass_path_the_last_workflow_setting_a_stage_wins_as_on_a_record_made_by_hand(
-        renewal, agency_admin):
+def test_on_the_mass_path_the_last_workflow_setting_a_stage_wins_as_on_a_record_made_by_hand(renewal, agency_admin):
     # given: workflows run in name order; "A" sets every record's stage, "B" only Floridians'
     fl = IndividualFactory.create_batch(3, state="FL")
     ga = IndividualFactory.create_batch(2, state="GA")
@@ -72,8 +78,7 @@ def test_on_the_mass_path_the_last_workflow_setting_a_stage_wins_as_on_a_record_
     # when
     mass_creation_run(job_id=job.pk, chunk_size=2)
     by_hand = IndividualFactory(state="FL")
-    salesrecord_save(actor=agency_admin, record=SalesRecord(individual=by_hand, record_type=renewal, first_name="Ann",
-                                                            last_name="Lee"))
+    salesrecord_save(actor=agency_admin, record=SalesRecord(individual=by_hand, record_type=renewal, first_name="Ann", last_name="Lee"))
 
     # then
     stages = dict(SalesRecord.objects.values_list("individual_id", "stage"))
@@ -106,8 +111,10 @@ def test_a_workflow_needs_an_action_valid_criteria_and_templates(agency_admin):
 
 def test_the_admin_form_shows_the_services_validation(client, agency_admin):
     client.force_login(agency_admin)
-    reply = client.post("/admin/salesrecords/salesworkflow/add/", {"name": "Broken", "criteria": '{"state": "ZZ"}',
-                                                                  "email_to": "assigned_user", "activity_due_days": 0})
+    reply = client.post(
+        "/admin/salesrecords/salesworkflow/add/",
+        {"name": "Broken", "criteria": '{"state": "ZZ"}', "email_to": "assigned_user", "activity_due_days": 0},
+    )
     assert reply.status_code == 200 and not SalesWorkflow.objects.exists()
     errors = reply.context["adminform"].form.errors
     assert "criteria" in errors and "Choose at least one action" in str(errors)
@@ -145,7 +152,8 @@ def test_the_sweep_sends_emails_left_queued_or_whose_sender_died_and_retries_a_r
         salesrecord_save(actor=user, record=record)  # (no commit: the enqueue after it never happens)
     # a sender took this one up and died: its lease ran out
     WorkflowEmail.objects.filter(run__sales_record=with_dead_sender).update(
-        status=Status.RUNNING, tries=1, lease_until=timezone.now() - datetime.timedelta(seconds=1))
+        status=Status.RUNNING, tries=1, lease_until=timezone.now() - datetime.timedelta(seconds=1)
+    )
 
     settings.EMAIL_BACKEND = "tests.salesrecords.test_workflows.RefusingMailServer"
     assert workflow_emails_send_task.delay().get() == 0
@@ -191,12 +199,12 @@ def test_the_email_sweep_runs_every_minute():
 
 
 def test_workflow_criteria_keep_personal_data_as_a_keyed_hash_only(api):
-    reply = api.post("/api/sales-workflows/", {"name": "By SSN", "set_stage": "contacted",
-                                               "criteria": {"ssn": "123-45-6789", "state": ["FL"]}}, format="json")
+    reply = api.post(
+        "/api/sales-workflows/", {"name": "By SSN", "set_stage": "contacted", "criteria": {"ssn": "123-45-6789", "state": ["FL"]}}, format="json"
+    )
     assert reply.status_code == 201
     stored = SalesWorkflow.objects.get(name="By SSN").criteria
     assert "123-45-6789" not in str(stored) and "123456789" not in str(stored)
     assert set(stored) == {"ssn_hash", "state"}
-    bad = api.post("/api/sales-workflows/", {"name": "Bad SSN", "set_stage": "contacted", "criteria": {"ssn": "12-3"}},
-                   format="json")
+    bad = api.post("/api/sales-workflows/", {"name": "Bad SSN", "set_stage": "contacted", "criteria": {"ssn": "12-3"}}, format="json")
     assert bad.status_code == 400 and "criteria" in bad.json()

@@ -1,4 +1,5 @@
 """A service agent's call, in the browser at 1280×800: quick search → client page → timeline → edit."""
+
 import datetime
 import os
 from pathlib import Path
@@ -19,8 +20,9 @@ def no_overflow(page) -> bool:
 @pytest.mark.browser
 def test_quick_search_to_the_client_page_its_timeline_and_the_form(admin_login, agency_admin):
     # given: two namesakes, one with policies and a story (an edit by a person, one by the AMS sync)
-    hedy = IndividualFactory(first_name="Hedy", last_name="Lamarr", city="Austin", ssn="123-45-6789",
-                             date_of_birth=datetime.date(1950, 11, 9), cell_phone="512-555-0101")
+    hedy = IndividualFactory(
+        first_name="Hedy", last_name="Lamarr", city="Austin", ssn="123-45-6789", date_of_birth=datetime.date(1950, 11, 9), cell_phone="512-555-0101"
+    )
     IndividualFactory(first_name="Hedwig", last_name="Lamarr", city="El Paso", date_of_birth=datetime.date(1971, 3, 2))
     PolicyFactory(individual=hedy, policy_number="MA-77", status="active", renewal_date=datetime.date(2027, 1, 1))
     PolicyFactory(individual=hedy, policy_number="DEN-12", coverage_type="dental", status="terminated")

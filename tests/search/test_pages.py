@@ -1,4 +1,5 @@
 """The quick search's pages: the top bar box on every page, the results page, the suggestions and the API."""
+
 import pytest
 
 from accounts.rights import Level

@@ -1,4 +1,5 @@
 """The quick search (integrations.search): one box, every kind the user may view, grouped, never a full SSN."""
+
 import datetime
 
 import pytest
@@ -21,10 +22,24 @@ def kinds(found) -> dict[str, list[str]]:
 
 @pytest.fixture
 def andersons():
-    one = IndividualFactory(first_name="Anthony", last_name="Anderson", city="Springfield", address_line1="12 Elm Street",
-                            date_of_birth=datetime.date(1950, 2, 3), ssn="123-45-6789", cell_phone="(555) 010-2233")
-    two = IndividualFactory(first_name="Anthony", last_name="Anderson", city="Shelbyville", address_line1="4 Oak Road",
-                            date_of_birth=datetime.date(1961, 7, 8), ssn="234-56-4321", email="tony@example.com")
+    one = IndividualFactory(
+        first_name="Anthony",
+        last_name="Anderson",
+        city="Springfield",
+        address_line1="12 Elm Street",
+        date_of_birth=datetime.date(1950, 2, 3),
+        ssn="123-45-6789",
+        cell_phone="(555) 010-2233",
+    )
+    two = IndividualFactory(
+        first_name="Anthony",
+        last_name="Anderson",
+        city="Shelbyville",
+        address_line1="4 Oak Road",
+        date_of_birth=datetime.date(1961, 7, 8),
+        ssn="234-56-4321",
+        email="tony@example.com",
+    )
     IndividualFactory(first_name="Zed", last_name="Zimmer")
     return one, two
 

@@ -4,6 +4,7 @@ Tells the sandbox's carrier-connection service what the carrier knows about an e
 employees and plans as AgencyDesk holds them, with ``--share`` of them made to differ), so a demo or a
 test can connect the group and see every path. Sandbox only: a real service learns this from the carrier.
 """
+
 import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -12,22 +13,42 @@ from hrsync.models import Employee
 from plans.models import Carrier, EmployerGroup, Plan
 
 
-def sandbox_roster(group: EmployerGroup, carrier: Carrier, carrier_group_id: str, *, share: float = 0.0, seed: int = 1,
-                   script: dict | None = None) -> dict:
+def sandbox_roster(
+    group: EmployerGroup, carrier: Carrier, carrier_group_id: str, *, share: float = 0.0, seed: int = 1, script: dict | None = None
+) -> dict:
     """The seed: the group's active employees (our uuid as ``custom_individual_id``) and its plans with the carrier."""
     employees = [
-        {"custom_individual_id": str(e.uuid), "first_name": e.first_name, "last_name": e.last_name,
-         "date_of_birth": e.date_of_birth.isoformat() if e.date_of_birth else "", "sex": e.gender or "U",
-         "email": e.email, "hire_date": e.hire_date.isoformat() if e.hire_date else "",
-         "coverage_tier": e.benefits_level.name if e.benefits_level else ""}
+        {
+            "custom_individual_id": str(e.uuid),
+            "first_name": e.first_name,
+            "last_name": e.last_name,
+            "date_of_birth": e.date_of_birth.isoformat() if e.date_of_birth else "",
+            "sex": e.gender or "U",
+            "email": e.email,
+            "hire_date": e.hire_date.isoformat() if e.hire_date else "",
+            "coverage_tier": e.benefits_level.name if e.benefits_level else "",
+        }
         for e in Employee.objects.filter(employer_group=group, leave_date__isnull=True).select_related("benefits_level").order_by("pk")
     ]
-    plans = [{"custom_plan_id": str(p.pk), "name": p.name, "line_of_coverage": p.line_of_coverage,
-              "effective_start_date": p.effective_date.isoformat(),
-              **({"effective_end_date": p.cancellation_date.isoformat()} if p.cancellation_date else {})}
-             for p in Plan.objects.filter(group=group, carrier=carrier).order_by("pk")]
-    return {"carrier_group_id": carrier_group_id, "group_name": group.name, "federal_ein": group.federal_ein,
-            "employees": employees, "plans": plans, "differences": {"share": share, "seed": seed}, "script": script or {}}
+    plans = [
+        {
+            "custom_plan_id": str(p.pk),
+            "name": p.name,
+            "line_of_coverage": p.line_of_coverage,
+            "effective_start_date": p.effective_date.isoformat(),
+            **({"effective_end_date": p.cancellation_date.isoformat()} if p.cancellation_date else {}),
+        }
+        for p in Plan.objects.filter(group=group, carrier=carrier).order_by("pk")
+    ]
+    return {
+        "carrier_group_id": carrier_group_id,
+        "group_name": group.name,
+        "federal_ein": group.federal_ein,
+        "employees": employees,
+        "plans": plans,
+        "differences": {"share": share, "seed": seed},
+        "script": script or {},
+    }
 
 
 class Command(BaseCommand):

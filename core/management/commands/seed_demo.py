@@ -1,4 +1,5 @@
 """Load every app's demo data (``<app>/demo.py``'s ``load``), then print the URL and the logins."""
+
 import importlib
 import importlib.util
 

@@ -5,6 +5,7 @@ Resumable: each chunk is one transaction, progress is saved after each chunk, an
 on the newest key are skipped, so a stopped run continues where it left off. Hashes do not change
 (they use ``PERSONAL_DATA_HASH_KEY``, which this does not rotate).
 """
+
 import hashlib
 import json
 
@@ -40,10 +41,7 @@ class Command(BaseCommand):
         rotated = scanned = 0
         while True:
             with transaction.atomic():
-                rows = list(
-                    Individual.objects.filter(pk__gt=after).order_by("pk").select_for_update()
-                    .values_list("pk", *COLUMNS)[:chunk]
-                )
+                rows = list(Individual.objects.filter(pk__gt=after).order_by("pk").select_for_update().values_list("pk", *COLUMNS)[:chunk])
                 if not rows:
                     break
                 changed = []

@@ -3,6 +3,7 @@
 PostgreSQL: ``INSERT ... SELECT generate_series`` in chunks, personal data from a pool of real
 ciphertexts; other databases: ``bulk_create``. Adds to what is there; ``--truncate`` empties first.
 """
+
 import time
 
 from django.core.management.base import BaseCommand
@@ -97,9 +98,11 @@ class Command(BaseCommand):
             bulk_generate(count, seed=count, stdout=self.stdout)
         else:
             self._seed_postgresql(count)
-        self.stdout.write(self.style.SUCCESS(
-            f"{Individual.objects.count() if count < 200_000 else 'many'} individuals, seeded {count} in {time.monotonic() - started:.0f}s"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{Individual.objects.count() if count < 200_000 else 'many'} individuals, seeded {count} in {time.monotonic() - started:.0f}s"
+            )
+        )
 
     def _truncate(self):
         # Plain DELETEs, not TRUNCATE ... CASCADE: that would silently empty other apps' tables too;
@@ -112,24 +115,48 @@ class Command(BaseCommand):
         ensure_reference_data()
         pool = personal_data_pool()
         with connection.cursor() as cursor:
-            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS seed_pool (i int PRIMARY KEY, ssn_encrypted text, ssn_hash text, "
-                           "ssn_last4 text, mbi_encrypted text, mbi_hash text, mbi_last4 text, dl_encrypted text, "
-                           "dl_hash text, dl_last4 text)")
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS seed_pool (i int PRIMARY KEY, ssn_encrypted text, ssn_hash text, "
+                "ssn_last4 text, mbi_encrypted text, mbi_hash text, mbi_last4 text, dl_encrypted text, "
+                "dl_hash text, dl_last4 text)"
+            )
             cursor.execute("TRUNCATE seed_pool")
-            cursor.executemany("INSERT INTO seed_pool VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", [
-                (i, p["ssn"]["encrypted"], p["ssn"]["hash"], p["ssn"]["last4"],
-                 p["medicare_beneficiary_id"]["encrypted"], p["medicare_beneficiary_id"]["hash"],
-                 p["medicare_beneficiary_id"]["last4"], p["drivers_license"]["encrypted"],
-                 p["drivers_license"]["hash"], p["drivers_license"]["last4"]) for i, p in enumerate(pool)
-            ])
+            cursor.executemany(
+                "INSERT INTO seed_pool VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                [
+                    (
+                        i,
+                        p["ssn"]["encrypted"],
+                        p["ssn"]["hash"],
+                        p["ssn"]["last4"],
+                        p["medicare_beneficiary_id"]["encrypted"],
+                        p["medicare_beneficiary_id"]["hash"],
+                        p["medicare_beneficiary_id"]["last4"],
+                        p["drivers_license"]["encrypted"],
+                        p["drivers_license"]["hash"],
+                        p["drivers_license"]["last4"],
+                    )
+                    for i, p in enumerate(pool)
+                ],
+            )
             cursor.execute("CREATE TEMP TABLE IF NOT EXISTS seed_cities (i int PRIMARY KEY, city text, county text, state text, zip3 text)")
             cursor.execute("TRUNCATE seed_cities")
-            cursor.executemany("INSERT INTO seed_cities VALUES (%s,%s,%s,%s,%s)",
-                               [(i, city, county, state, zip3[:3]) for i, (city, county, state, zip3) in enumerate(CITIES)])
+            cursor.executemany(
+                "INSERT INTO seed_cities VALUES (%s,%s,%s,%s,%s)",
+                [(i, city, county, state, zip3[:3]) for i, (city, county, state, zip3) in enumerate(CITIES)],
+            )
             cursor.execute("SELECT coalesce(max(id), 0) FROM individuals_individual")
             base = cursor.fetchone()[0]
-        params = {"first": FIRST, "nfirst": len(FIRST), "last": LAST, "nlast": len(LAST), "ncities": len(CITIES),
-                  "npool": len(pool), "lead": LEAD_SOURCES, "nlead": len(LEAD_SOURCES)}
+        params = {
+            "first": FIRST,
+            "nfirst": len(FIRST),
+            "last": LAST,
+            "nlast": len(LAST),
+            "ncities": len(CITIES),
+            "npool": len(pool),
+            "lead": LEAD_SOURCES,
+            "nlead": len(LEAD_SOURCES),
+        }
         done = 0
         while done < count:
             n = min(CHUNK, count - done)
@@ -139,8 +166,17 @@ class Command(BaseCommand):
                 cursor.execute(INDIVIDUALS_SQL, {**params, "start": base + done + 1, "stop": base + done + n})
                 cursor.execute("SELECT coalesce(max(id), 0) FROM individuals_individual")
                 last_id = cursor.fetchone()[0]
-                cursor.execute(POLICIES_SQL, {"coverage": COVERAGE, "ncoverage": len(COVERAGE), "status": STATUS,
-                                              "nstatus": len(STATUS), "first_id": first_id, "last_id": last_id})
+                cursor.execute(
+                    POLICIES_SQL,
+                    {
+                        "coverage": COVERAGE,
+                        "ncoverage": len(COVERAGE),
+                        "status": STATUS,
+                        "nstatus": len(STATUS),
+                        "first_id": first_id,
+                        "last_id": last_id,
+                    },
+                )
             done += n
             self.stdout.write(f"  individuals: {done}/{count}")
         # As autovacuum leaves a table in use: statistics, and the visibility map that lets the planner
