@@ -83,6 +83,10 @@ def notification_parse(body: bytes, *, now: datetime | None = None) -> dict:
     return data
 
 
+def _scalar_text(value) -> str:
+    return str(value).strip() if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+
+
 @transaction.atomic
 def notification_receive(*, body: bytes, signature: str) -> Notification:
     """Verify and store one notification, and queue its processing after commit.
@@ -92,7 +96,8 @@ def notification_receive(*, body: bytes, signature: str) -> Notification:
     """
     signature_verify(body=body, header=signature)
     data = notification_parse(body)
-    errors = {k: "is required" for k in ("NotificationId", "RecordType", "RecordId") if not str(data.get(k) or "").strip()}
+    # Each a text (or a number): a list or an object where an id belongs is refused like a missing one.
+    errors = {k: "is required, as text" for k in ("NotificationId", "RecordType", "RecordId") if not _scalar_text(data.get(k))}
     if not errors and data["RecordType"] not in RECORD_TYPES:
         errors["RecordType"] = f"must be one of {', '.join(sorted(RECORD_TYPES))}"
     if errors:
@@ -103,8 +108,8 @@ def notification_receive(*, body: bytes, signature: str) -> Notification:
                 notification_id=str(data["NotificationId"])[:64],
                 record_type=data["RecordType"],
                 record_id=str(data["RecordId"])[:64],
-                customer_id=str(data.get("CustomerId") or "")[:64],
-                action=str(data.get("Action") or "")[:20],
+                customer_id=_scalar_text(data.get("CustomerId"))[:64],
+                action=_scalar_text(data.get("Action"))[:20],
                 payload=data,
                 lease_until=queued_until(),
             )

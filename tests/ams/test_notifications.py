@@ -69,6 +69,11 @@ def test_a_notification_that_is_not_one_is_a_400(api_client, ams_sandbox):
     assert reply.status_code == 400
     assert "RecordType" in str(reply.json())
     assert not Notification.objects.exists()
+    # a list or an object where a text belongs is refused the same way (found by the fuzz step: was a 500)
+    for odd in ({"RecordType": ["Customer"]}, {"NotificationId": {"id": 1}}, {"RecordId": [1, 2]}):
+        reply = post(api_client, {"NotificationId": "y", "RecordType": "Customer", "RecordId": "1", **odd})
+        assert reply.status_code == 400 and set(odd) <= set(reply.json()["fields"]), reply.content
+    assert not Notification.objects.exists()
 
 
 def test_reordered_notifications_end_with_the_record_as_it_is_now(api_client, ams_sandbox, django_capture_on_commit_callbacks):
