@@ -242,8 +242,11 @@ def on_commit_enqueue(task, ids: Iterable[int], *, eta: datetime | None = None) 
                 for pk in ids:
                     task.apply_async((pk,))
             return
-        with task.app.producer_or_acquire() as producer:
-            for pk in ids:
-                task.apply_async((pk,), producer=producer, eta=eta)
+        try:
+            with task.app.producer_or_acquire() as producer:
+                for pk in ids:
+                    task.apply_async((pk,), producer=producer, eta=eta)
+        except Exception:  # the broker is away: what was committed stands, and the sweep sends it when it is back
+            log.warning("%s: %d message(s) not sent now; the sweep sends them again", task.name, len(ids), exc_info=True)
 
     transaction.on_commit(publish)

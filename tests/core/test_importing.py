@@ -363,3 +363,37 @@ def test_the_import_job_page_shows_live_progress(client, agency_admin, settings,
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.SUCCEEDED, rows_written=20, finished_at=timezone.now())
     page = client.get(url).content.decode()
     assert "(Succeeded)</h1>" in page and "hx-get" not in page and "ad-badge-successful" in page
+
+
+def test_with_the_broker_away_the_upload_is_kept_and_the_sweep_sends_it_later(
+    api, settings, tmp_path, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from kombu.exceptions import OperationalError
+
+    from config.celery import app
+    from core.importing.jobs import import_jobs_sweep
+
+    # given: no broker to publish to (a worker-less machine, a Redis restart)
+    def broker_away(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to the broker. Connection refused.")
+
+    eager = app.conf.task_always_eager
+    with monkeypatch.context() as away:
+        away.setattr(type(app), "producer_or_acquire", broker_away)
+        app.conf.task_always_eager = False
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                job = _queued_job(api, settings, tmp_path, True)
+        finally:
+            app.conf.task_always_eager = eager
+    # then: the person's upload is accepted and kept, queued, and the lost message is said in the log
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.QUEUED
+    assert "not sent now" in caplog.text
+    # and when the broker is back, the sweep sends it once its lease has run out
+    ImportJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert import_jobs_sweep() == 1
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.SUCCEEDED
