@@ -149,11 +149,11 @@ TIMELINE_KIND_LABELS = {
 }
 
 
-def individual_timeline(*, individual: Individual, policies: list | None = None, kind: str = "", limit: int = 200) -> list[dict]:
+def individual_timeline(*, individual: Individual, policies: list | None = None, limit: int = 200) -> list[dict]:
     """What happened to the client, newest first, from the audit log (the individual and its policies) and the
     linked systems' sync stamps. Each entry: ``{"at", "kind", "kind_label", "title", "by", "changes": [(label, old, new)], "url"}``.
 
-    Two queries whatever the length (audit rows; registry rows). ``kind`` keeps one kind (``TIMELINE_KINDS``).
+    Two queries whatever the length (audit rows; registry rows).
     """
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import Q
@@ -190,8 +190,6 @@ def individual_timeline(*, individual: Individual, policies: list | None = None,
                 "url": "",
             }
         )
-    if kind:
-        entries = [e for e in entries if e["kind"] == kind]
     entries.sort(key=lambda e: e["at"], reverse=True)
     return entries[:limit]
 

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -46,9 +45,6 @@ class DecisionSource:
     url: str  # a URL name: the app's own list of these, where they are resolved
     count: Callable[[], int]
     rows: Callable[[int], list[Decision]]
-
-    def list_url(self) -> str:
-        return reverse(self.url)
 
 
 _SOURCES: dict[str, DecisionSource] = {}

@@ -13,7 +13,6 @@ from django.utils.http import urlencode
 from core import display
 
 from .. import personal_data
-from ..models import Individual
 from ..selectors import TIMELINE_KINDS, individual_summary, individual_timeline
 
 EDIT = "edit"  # ?edit=1 on the change URL: the form
@@ -107,4 +106,4 @@ def summary_view(model_admin, request, object_id, story):
     return TemplateResponse(request, "admin/individuals/individual/summary.html", context)
 
 
-__all__ = ["EDIT", "Individual", "edit_url", "summary_view", "wants_summary"]
+__all__ = ["EDIT", "edit_url", "summary_view", "wants_summary"]

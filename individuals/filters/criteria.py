@@ -89,8 +89,9 @@ def _hash_personal_data(criteria: dict, *, sealed: bool = False) -> dict:
 
 
 def criteria_sealed(criteria: dict) -> dict:
-    """Stored criteria as a URL carries them: each personal-data key sealed, never the plain hash."""
-    return {k: personal_data.seal(v) if _is_personal_key(k) and v else v for k, v in criteria.items()}
+    """Criteria as a URL carries them: each personal-data key sealed, never the plain hash (one sealed
+    already is kept as it is)."""
+    return {k: personal_data.seal(v) if _is_personal_key(k) and v and not str(v).startswith(personal_data.SEALED) else v for k, v in criteria.items()}
 
 
 def _is_personal_key(name: str) -> bool:
@@ -133,7 +134,7 @@ def criteria_shown(data) -> dict:
     for kind in personal_data.KINDS:
         with contextlib.suppress(ValidationError):
             shown.update(_hash_personal_data({kind: given.get(kind)}, sealed=True))
-    return criteria_sealed(shown) if any(_is_personal_key(k) and not str(v).startswith(personal_data.SEALED) for k, v in shown.items()) else shown
+    return criteria_sealed(shown)
 
 
 # --- searching by personal data --------------------------------------------------------------------

@@ -12,7 +12,6 @@ from django.utils.http import urlencode
 
 from core import home
 from core.errors import RateLimited
-from individuals import personal_data
 from individuals.filters import (
     criteria_authorize,
     criteria_clean,
@@ -29,16 +28,9 @@ from ..rights import allowed_types, may_mass_create
 from ..selectors import job_list, job_progress
 
 
-def _sealed(criteria: dict) -> dict:
-    """Criteria as pages and URLs carry them: a personal-data search key sealed (``criteria_sealed``), never
-    the plain keyed hash (issue 22); one sealed already is kept as it is."""
-    plain = {k: v for k, v in criteria.items() if not str(v).startswith(personal_data.SEALED)}
-    return {**criteria, **criteria_sealed(plain)}
-
-
 def saved_search_add_url(criteria: dict) -> str:
     """The saved-search form pre-filled with these criteria, when the individuals app offers it."""
-    criteria = _sealed(criteria)
+    criteria = criteria_sealed(criteria)
     try:
         url = reverse("admin:individuals_savedsearch_save")
         return f"{url}?{urlencode(criteria, doseq=True)}" if criteria else url
@@ -52,7 +44,7 @@ def saved_search_add_url(criteria: dict) -> str:
 
 
 def search_url(criteria: dict) -> str:
-    criteria = _sealed(criteria)
+    criteria = criteria_sealed(criteria)
     url = reverse("admin:individuals_individual_changelist")
     return f"{url}?{urlencode(criteria, doseq=True)}" if criteria else url
 
@@ -131,8 +123,8 @@ class MassCreationJobAdmin(admin.ModelAdmin):
                 "title": "Create Sales Records",
                 "preview": preview,
                 "errors": errors,
-                "criteria": _sealed(criteria),
-                "criteria_json": json.dumps(_sealed(criteria)),
+                "criteria": criteria_sealed(criteria),
+                "criteria_json": json.dumps(criteria_sealed(criteria)),
                 "criteria_items": criteria_labels(criteria),
                 "types": types,
                 "search_url": search_url(criteria),
