@@ -4,8 +4,15 @@ import django_filters
 
 from plans.models import Carrier, EmployerGroup
 
-from .mapping import CONNECTION_STATUS_LABELS
+from .mapping import CONNECTION_STATUS_LABELS, RETRYABLE_STATUSES, SETTLED_STATUSES
 from .models import CarrierConnection, Discrepancy
+
+# The connection queues people work from (the home's panel, the list's filter, the API's ``queue``).
+CONNECTION_QUEUES = {
+    "attention": ("Needs attention", RETRYABLE_STATUSES),
+    "waiting": ("Waiting on the carrier or the service", None),  # any status not settled and not waiting on us
+    "completed": ("Completed", ["completed"]),
+}
 
 
 class CarrierConnectionFilterSet(django_filters.FilterSet):
@@ -13,10 +20,21 @@ class CarrierConnectionFilterSet(django_filters.FilterSet):
     carrier = django_filters.ModelChoiceFilter(queryset=Carrier.objects.all())
     # Any value the service sent, known or not ("unknown: <value>" in lists).
     status = django_filters.CharFilter(help_text="One of " + ", ".join(CONNECTION_STATUS_LABELS) + ", or any other the service sent")
+    queue = django_filters.ChoiceFilter(
+        choices=[(k, label) for k, (label, _) in CONNECTION_QUEUES.items()],
+        method="filter_queue",
+        help_text="attention: action required or unable to connect; waiting: on the carrier or the service; completed",
+    )
 
     class Meta:
         model = CarrierConnection
         fields = ["employer_group", "carrier", "status", "carrier_group_id"]
+
+    def filter_queue(self, queryset, name, value):
+        statuses = CONNECTION_QUEUES[value][1]
+        if statuses is None:
+            return queryset.exclude(status__in=[*SETTLED_STATUSES, *RETRYABLE_STATUSES])
+        return queryset.filter(status__in=statuses)
 
 
 class DiscrepancyFilterSet(django_filters.FilterSet):

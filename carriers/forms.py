@@ -5,13 +5,23 @@ from django import forms
 from hrsync.models import Employee
 from plans.models import Carrier, EmployerGroup
 
+from .selectors import carriers_at_service
+
 
 class ConnectForm(forms.Form):
-    employer_group = forms.ModelChoiceField(queryset=EmployerGroup.objects.all(), label="Employer group")
-    carrier = forms.ModelChoiceField(queryset=Carrier.objects.filter(active=True))
-    noyo_carrier_id = forms.CharField(
-        label="Carrier id at the service", required=False, help_text="Leave blank when the carrier already has one (shown under its external ids)."
+    """The carrier is picked by name among those the service knows; its id there comes from the registry."""
+
+    employer_group = forms.ModelChoiceField(queryset=EmployerGroup.objects.order_by("name"), label="Employer group")
+    carrier = forms.ModelChoiceField(
+        queryset=Carrier.objects.none(),
+        empty_label="Pick a carrier…",
+        help_text="The carriers the carrier-connection service knows, by name.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["carrier"].queryset = carriers_at_service()
+
     carrier_group_id = forms.CharField(label="Carrier group id", max_length=100, help_text="The group's number at the carrier.")
     group_name = forms.CharField(max_length=200, required=False, help_text="Blank: the employer group's name.")
     federal_ein = forms.CharField(label="Federal EIN", max_length=10, required=False, help_text="12-3456789. Blank: the group's.")

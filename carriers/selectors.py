@@ -1,6 +1,10 @@
 """Reads for carriers: connections with their last amendment, discrepancies coverage-first."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import OuterRef, QuerySet, Subquery
+
+from integrations.models import ExternalId
+from plans.models import Carrier
 
 from .filters import CarrierConnectionFilterSet, DiscrepancyFilterSet
 from .models import CarrierConnection, ConnectionAmendment, Discrepancy
@@ -21,3 +25,14 @@ def discrepancy_list(*, filters: dict | None = None) -> QuerySet:
 
 def connection_history(*, connection: CarrierConnection) -> QuerySet:
     return connection.events.select_related("actor").order_by("-created_at", "-id")
+
+
+def carriers_at_service() -> QuerySet:
+    """Active carriers the carrier-connection service knows (their id there is in the external-id registry), by name."""
+    known = ExternalId.objects.filter(
+        system=ExternalId.System.CARRIER_EXCHANGE,
+        object_type="carrier",
+        status=ExternalId.Status.ACTIVE,
+        content_type=ContentType.objects.get_for_model(Carrier),
+    )
+    return Carrier.objects.filter(active=True, pk__in=known.values("object_id")).order_by("name")

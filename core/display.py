@@ -120,3 +120,10 @@ __all__ = [
     "text",
     "truncated",
 ]
+
+
+def person_name(user) -> str:
+    """A user as people know them: the full name, else the username; "—" for nobody (a job, a sync)."""
+    if user is None:
+        return EMPTY
+    return (user.get_full_name() or "").strip() or user.get_username()

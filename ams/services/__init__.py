@@ -1,7 +1,7 @@
 """Every write of the AMS link; see each module's docstring."""
 
 from .crm import crm_push_enqueue, crm_push_enqueue_by_id, crm_push_run, crm_remove_enqueue
-from .identity import conflict_resolve, customer_candidates, customer_link, record_link
+from .identity import conflict_resolve, customer_candidate_page, customer_candidates, customer_link, record_link
 from .inbox import SignatureError, notification_process, notification_receive
 from .queue import ams_sweep
 from .reconcile import reconciliation_request, reconciliation_run
@@ -16,6 +16,7 @@ __all__ = [
     "crm_push_enqueue_by_id",
     "crm_push_run",
     "crm_remove_enqueue",
+    "customer_candidate_page",
     "customer_candidates",
     "customer_fetch",
     "customer_link",

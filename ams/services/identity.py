@@ -5,6 +5,9 @@ id another record holds opens an identity conflict instead of a second link. Eve
 audited; each needs Edit on the record's area (individuals or employer groups).
 """
 
+import datetime
+from dataclasses import dataclass
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -37,25 +40,98 @@ def _require_edit(actor: User, obj) -> None:
         raise PermissionDenied
 
 
-def customer_candidates(*, name_prefix: str, client=None) -> list[dict]:
-    """AMS customers whose name starts with ``name_prefix``: for a person to pick from, never linked by themselves."""
+CANDIDATES_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class CandidatePage:
+    """One page of the customers a name search found: ``count`` of them in all, ``results`` described."""
+
+    count: int
+    number: int
+    pages: int
+    per_page: int
+    results: list[dict]
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.count else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.count, self.number * self.per_page)
+
+
+def _customers_found(name_prefix: str, client) -> list[dict]:
     if len(name_prefix.strip()) < 2:
         raise ValidationError({"name_prefix": "Type at least two characters."})
     try:
-        found = (client or ams360_client()).customers_by_name_prefix(name_prefix.strip())
+        return (client or ams360_client()).customers_by_name_prefix(name_prefix.strip())
     except IntegrationError as exc:
         raise ApplicationError(f"The agency management system could not be searched: {exc.message}") from exc
-    return [
-        {
-            "customer_id": c["CustomerId"],
-            "customer_number": c["CustomerNumber"],
-            "name": mapping.customer_display_name(c),
-            "kind": "Commercial" if mapping.is_commercial(c) else "Personal",
-            "city": c.get("City") or "",
-            "linked": external_id_find(system=SYSTEM, object_type=CUSTOMER, external_id=c["CustomerId"]) is not None,
-        }
-        for c in found[:50]
-    ]
+
+
+def _date(value) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _described(customers: list[dict]) -> list[dict]:
+    """What tells two customers apart (number, date of birth, email, address) and which of our records
+    already holds each one's id: the registry rows and their records in a few queries, not one per row."""
+    rows = {
+        row.external_id: row
+        for row in ExternalId.objects.select_related("content_type").filter(
+            system=SYSTEM, object_type=CUSTOMER, external_id__in=[c["CustomerId"] for c in customers]
+        )
+    }
+    by_type: dict[int, list[int]] = {}
+    for row in rows.values():
+        by_type.setdefault(row.content_type_id, []).append(row.object_id)
+    types = {row.content_type_id: row.content_type for row in rows.values()}
+    records = {ct: types[ct].model_class()._default_manager.in_bulk(ids) for ct, ids in by_type.items()}
+    out = []
+    for c in customers:
+        row = rows.get(c["CustomerId"])
+        holder = records.get(row.content_type_id, {}).get(row.object_id) if row is not None else None
+        address = ", ".join(
+            filter(None, [c.get("AddressLine1") or "", c.get("City") or "", " ".join(filter(None, [c.get("State") or "", c.get("ZipCode") or ""]))])
+        )
+        out.append(
+            {
+                "customer_id": c["CustomerId"],
+                "customer_number": c["CustomerNumber"],
+                "name": mapping.customer_display_name(c),
+                "kind": "Commercial" if mapping.is_commercial(c) else "Personal",
+                "city": c.get("City") or "",
+                "date_of_birth": _date(c.get("DateOfBirth") or c.get("BirthDate")),
+                "email": c.get("Email") or "",
+                "address": address,
+                "linked": row is not None,
+                "linked_to": holder,
+                "linked_retired": row is not None and row.status == ExternalId.Status.RETIRED,
+            }
+        )
+    return out
+
+
+def customer_candidates(*, name_prefix: str, client=None) -> list[dict]:
+    """The first 50 AMS customers whose name starts with ``name_prefix``: for a person to pick from, never
+    linked by themselves (the admin pages through them all: ``customer_candidate_page``)."""
+    return _described(_customers_found(name_prefix, client)[:50])
+
+
+def customer_candidate_page(*, name_prefix: str, page: int = 1, per_page: int = CANDIDATES_PER_PAGE, client=None) -> CandidatePage:
+    """Page ``page`` of the AMS customers whose name starts with ``name_prefix``, with how many there are."""
+    found = _customers_found(name_prefix, client)
+    pages = max(1, -(-len(found) // per_page))
+    number = min(max(1, page), pages)
+    chunk = found[(number - 1) * per_page : number * per_page]
+    return CandidatePage(count=len(found), number=number, pages=pages, per_page=per_page, results=_described(chunk))
 
 
 def customer_link(*, actor: User, obj, customer_id: str) -> ExternalId:

@@ -7,11 +7,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core import home
 from core.admin import AuditedModelAdmin
 from core.admin_filters import filterset_list_filter
+from core.display import person_name, text
 from core.errors import ApplicationError
 
-from ..filters import CarrierConnectionFilterSet
+from ..filters import CONNECTION_QUEUES, CarrierConnectionFilterSet
 from ..forms import ConnectForm, RetryForm
 from ..mapping import CONNECTION_STATUS_LABELS, RETRYABLE_STATUSES
 from ..models import CarrierConnection, ConnectionAmendment, ConnectionAttempt, ConnectionEvent, Discrepancy
@@ -22,7 +24,7 @@ from .common import duration, run_service
 
 class EventInline(admin.TabularInline):
     model = ConnectionEvent
-    fields = ["created_at", "source", "status_label", "previous_label", "message", "actor"]
+    fields = ["created_at", "source", "status_label", "previous_label", "message", "actor_name"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -38,6 +40,10 @@ class EventInline(admin.TabularInline):
     def status_label(self, event):
         return event.status_display
 
+    @admin.display(description="By")
+    def actor_name(self, row):
+        return person_name(row.actor) if row.actor_id else "the service"
+
     @admin.display(description="Before")
     def previous_label(self, event):
         return CONNECTION_STATUS_LABELS.get(event.previous_status, event.previous_status) if event.previous_status else "—"
@@ -45,7 +51,7 @@ class EventInline(admin.TabularInline):
 
 class AmendmentInline(EventInline):
     model = ConnectionAmendment
-    fields = ["created_at", "attempt", "summary", "actor"]
+    fields = ["created_at", "attempt", "summary", "actor_name"]
     readonly_fields = fields
     verbose_name_plural = "Amendments (what changed between attempts)"
 
@@ -54,7 +60,7 @@ class WorkInline(EventInline):
     """Each call to the service (request, poll, retry, pull): where it stands and why, in the queues people know."""
 
     model = ConnectionAttempt
-    fields = ["created_at", "kind", "queue_label", "tries", "http_calls", "reason", "requested_by"]
+    fields = ["created_at", "kind", "queue_label", "tries", "calls", "reason", "requested_by_name"]
     readonly_fields = fields
     verbose_name_plural = "Work with the service (latest first)"
     max_num = 0
@@ -68,6 +74,14 @@ class WorkInline(EventInline):
             .select_related("requested_by")
             .order_by("-created_at", "-id")
         )
+
+    @admin.display(description="Calls to the service")
+    def calls(self, attempt):
+        return attempt.http_calls
+
+    @admin.display(description="Requested by")
+    def requested_by_name(self, attempt):
+        return person_name(attempt.requested_by) if attempt.requested_by_id else "Automatic"
 
     @admin.display(description="Status")
     def queue_label(self, attempt):
@@ -93,7 +107,12 @@ class CarrierConnectionAdmin(AuditedModelAdmin):
         "last_polled_at",
         "open_discrepancies",
     ]
-    list_filter = [filterset_list_filter(CarrierConnectionFilterSet, "status", "status", _status_choices), "carrier", "employer_group"]
+    list_filter = [
+        filterset_list_filter(CarrierConnectionFilterSet, "queue", "queue", [(k, label) for k, (label, _) in CONNECTION_QUEUES.items()]),
+        filterset_list_filter(CarrierConnectionFilterSet, "status", "status", _status_choices),
+        "carrier",
+        "employer_group",
+    ]
     search_fields = ["employer_group__name", "employer_group__account_number", "carrier_group_id", "connection_id", "group_id"]
     inlines = [EventInline, AmendmentInline, WorkInline]
     actions = ["poll_now", "pull_group_data"]
@@ -103,7 +122,7 @@ class CarrierConnectionAdmin(AuditedModelAdmin):
             "Sent to the service",
             {"fields": ["carrier_group_id", "group_name", "federal_ein", "broker_federal_ein", "broker_tin", "employer_email_address", "attempts"]},
         ),
-        ("Ids at the service", {"fields": ["connection_id", "group_id", "noyo_carrier_id"]}),
+        ("Ids at the service", {"classes": ["collapse"], "fields": ["connection_id", "group_id", "noyo_carrier_id"]}),
         (
             "Following",
             {
@@ -114,7 +133,7 @@ class CarrierConnectionAdmin(AuditedModelAdmin):
                     "last_pulled_at",
                     "pull_error",
                     "discrepancies_link",
-                    "requested_by",
+                    "requested_by_name",
                     "created_at",
                 ]
             },
@@ -150,12 +169,16 @@ class CarrierConnectionAdmin(AuditedModelAdmin):
         changes = getattr(connection, "last_amendment", None)
         if not changes:
             return "—"
-        return f"{timezone.localtime(connection.last_amended_at):%b %d, %Y %H:%M}: {ConnectionAmendment(changes=changes).summary}"
+        return f"{text(connection.last_amended_at)}: {ConnectionAmendment(changes=changes).summary}"
 
     @admin.display(description="Open discrepancies", ordering="open_count")
     def open_discrepancies(self, connection):
         url = reverse("admin:carriers_discrepancy_changelist") + f"?connection__id__exact={connection.pk}&status__exact=open"
         return format_html('<a href="{}">{}</a>', url, connection.open_count)
+
+    @admin.display(description="Requested by")
+    def requested_by_name(self, connection):
+        return person_name(connection.requested_by)
 
     @admin.display(description="Discrepancies")
     def discrepancies_link(self, connection):
@@ -216,7 +239,14 @@ class CarrierConnectionAdmin(AuditedModelAdmin):
         return TemplateResponse(
             request,
             "admin/carriers/carrierconnection/connect.html",
-            {**self.admin_site.each_context(request), "opts": self.opts, "form": form, "error": error, "title": "Connect a carrier"},
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "form": form,
+                "error": error,
+                "title": "Connect a carrier",
+                "carriers_known": form.fields["carrier"].queryset.exists(),
+            },
         )
 
     def retry_view(self, request, pk):
@@ -264,3 +294,32 @@ class CarrierConnectionAdmin(AuditedModelAdmin):
 
     def pull_view(self, request, pk):
         return self._post_act(request, pk, lambda c: self.pull_group_data(request, CarrierConnection.objects.filter(pk=c.pk)))
+
+
+# --- the home: the carrier connection queue (core.home) ---------------------------------------------
+def _connection_queue_rows(request):
+    url = reverse("admin:carriers_carrierconnection_changelist")
+    counts = {key: CarrierConnectionFilterSet({"queue": key}, CarrierConnection.objects.all()).qs.count() for key in ("attention", "waiting")}
+    return [
+        home.HomeRow(
+            CONNECTION_QUEUES["attention"][0],
+            url=f"{url}?queue=attention",
+            count=counts["attention"],
+            tone="failed" if counts["attention"] else "",
+            detail="Action required or unable to connect",
+        ),
+        home.HomeRow(
+            CONNECTION_QUEUES["waiting"][0], url=f"{url}?queue=waiting", count=counts["waiting"], tone="running" if counts["waiting"] else ""
+        ),
+    ]
+
+
+home.register(
+    home.Panel(
+        key="carrier_connections",
+        section=home.QUEUES,
+        title="Carrier connections",
+        permission="carriers.view_carrierconnection",
+        rows=_connection_queue_rows,
+    )
+)

@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -6,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.admin import AuditedModelAdmin
+from core.display import EMPTY, humanize_key, person_name, text
 
 from ..forms import LinkMemberForm
 from ..models import Discrepancy
@@ -25,9 +28,7 @@ class DiscrepancyAdmin(AuditedModelAdmin):
         "carrier_value_shown",
         "our_value_shown",
         "status",
-        "kind",
-        "employer_group",
-        "carrier",
+        "where",
         "first_seen_at",
     ]
     list_display_links = ["field_label"]
@@ -50,8 +51,8 @@ class DiscrepancyAdmin(AuditedModelAdmin):
         "our_value_shown",
         "status",
         "noyo_discrepancy_id",
-        "noyo_status",
-        "resolved_by",
+        "noyo_status_label",
+        "resolved_by_name",
         "resolved_at",
         "first_seen_at",
         "last_seen_at",
@@ -81,6 +82,20 @@ class DiscrepancyAdmin(AuditedModelAdmin):
     def field_label(self, d):
         return d.field_label
 
+    @admin.display(description="Kind and where")
+    def where(self, d):
+        return format_html(
+            '<span class="disc-kind">{}</span><br><span class="ad-muted">{} · {}</span>', d.get_kind_display(), d.employer_group.name, d.carrier.name
+        )
+
+    @admin.display(description="Status at the service")
+    def noyo_status_label(self, d):
+        return humanize_key(d.noyo_status) if d.noyo_status else EMPTY
+
+    @admin.display(description="Resolved by")
+    def resolved_by_name(self, d):
+        return person_name(d.resolved_by)
+
     @admin.display(description="Who or what", ordering="subject")
     def subject_link(self, d):
         if d.employee_id:
@@ -102,13 +117,11 @@ class DiscrepancyAdmin(AuditedModelAdmin):
         if value == "present":
             return "Present"
         if len(value) == 10 and value[4] == "-" and value[7] == "-":
-            from datetime import date
-
             try:
-                return f"{date.fromisoformat(value):%b %d, %Y}"
+                return text(date.fromisoformat(value))
             except ValueError:
                 return value
-        return value or "—"
+        return value or EMPTY
 
     @admin.display(description="Link")
     def link_member(self, d):

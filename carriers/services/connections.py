@@ -135,9 +135,12 @@ def connection_request(
     fields.setdefault("group_name", employer_group.name)
     fields.setdefault("federal_ein", employer_group.federal_ein)
     data = _clean_fields(fields)
-    noyo_carrier_id = (noyo_carrier_id or carrier_noyo_id(carrier)).strip()
+    given = (noyo_carrier_id or "").strip()
+    noyo_carrier_id = given or carrier_noyo_id(carrier).strip()
+    if given and custom_id_to_uuid(given) is None:
+        raise ValidationError({"noyo_carrier_id": f"Enter {carrier}'s carrier id at the service as a UUID."})
     if not noyo_carrier_id or custom_id_to_uuid(noyo_carrier_id) is None:
-        raise ValidationError({"noyo_carrier_id": f"Enter {carrier}'s carrier id at the service (a UUID)."})
+        raise ValidationError({"carrier": f"The carrier-connection service does not know {carrier} yet (no id there is recorded for it)."})
     group_data = {k: data[k] for k in ("carrier_group_id", "group_name", "broker_federal_ein", "broker_tin", "employer_email_address") if data.get(k)}
     busy = ConnectionAttempt.objects.filter(connection=OuterRef("pk"), status__in=ACTIVE)
     try:
