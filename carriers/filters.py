@@ -1,6 +1,7 @@
 """FilterSets for connections and discrepancies: the admin's lists, the API and bulk resolve share them."""
 
 import django_filters
+from django.db.models import Q
 
 from plans.models import Carrier, EmployerGroup
 
@@ -20,7 +21,7 @@ class CarrierConnectionFilterSet(django_filters.FilterSet):
     carrier = django_filters.ModelChoiceFilter(queryset=Carrier.objects.all())
     # Any value the service sent, known or not ("unknown: <value>" in lists).
     status = django_filters.CharFilter(help_text="One of " + ", ".join(CONNECTION_STATUS_LABELS) + ", or any other the service sent")
-    queue = django_filters.ChoiceFilter(
+    queue = django_filters.MultipleChoiceFilter(
         choices=[(k, label) for k, (label, _) in CONNECTION_QUEUES.items()],
         method="filter_queue",
         help_text="attention: action required or unable to connect; waiting: on the carrier or the service; completed",
@@ -31,10 +32,13 @@ class CarrierConnectionFilterSet(django_filters.FilterSet):
         fields = ["employer_group", "carrier", "status", "carrier_group_id"]
 
     def filter_queue(self, queryset, name, value):
-        statuses = CONNECTION_QUEUES[value][1]
-        if statuses is None:
-            return queryset.exclude(status__in=[*SETTLED_STATUSES, *RETRYABLE_STATUSES])
-        return queryset.filter(status__in=statuses)
+        if not value:
+            return queryset
+        wanted = Q()
+        for key in value:
+            statuses = CONNECTION_QUEUES[key][1]
+            wanted |= ~Q(status__in=[*SETTLED_STATUSES, *RETRYABLE_STATUSES]) if statuses is None else Q(status__in=statuses)
+        return queryset.filter(wanted)
 
 
 class DiscrepancyFilterSet(django_filters.FilterSet):

@@ -1,6 +1,7 @@
 """Admin changelist filters shared by the apps: one filter definition for the admin and the API."""
 
 from django.contrib import admin
+from django.http import QueryDict
 
 
 def filterset_list_filter(filterset_class, name: str, title: str, choices):
@@ -15,7 +16,9 @@ def filterset_list_filter(filterset_class, name: str, title: str, choices):
         def queryset(self, request, queryset):
             if self.value() is None:
                 return queryset
-            return filterset_class({name: [self.value()]}, queryset).qs
+            data = QueryDict(mutable=True)
+            data.setlist(name, [self.value()])  # a one-value filter reads the value, a many-value one the list
+            return filterset_class(data, queryset).qs
 
     Filter.title = title
     return Filter

@@ -299,7 +299,7 @@ class CarrierConnectionAdmin(AuditedModelAdmin):
 # --- the home: the carrier connection queue (core.home) ---------------------------------------------
 def _connection_queue_rows(request):
     url = reverse("admin:carriers_carrierconnection_changelist")
-    counts = {key: CarrierConnectionFilterSet({"queue": key}, CarrierConnection.objects.all()).qs.count() for key in ("attention", "waiting")}
+    counts = {key: CarrierConnectionFilterSet({"queue": [key]}, CarrierConnection.objects.all()).qs.count() for key in ("attention", "waiting")}
     return [
         home.HomeRow(
             CONNECTION_QUEUES["attention"][0],

@@ -8,7 +8,7 @@ from accounts.rights import Level
 from carriers.models import CarrierConnection, Discrepancy
 from carriers.services import connection_poll, connection_pull, connection_request
 
-from .factories import connected_group, roster
+from .factories import CarrierFactory, connected_group, roster
 
 pytestmark = pytest.mark.django_db
 CONNECTIONS = reverse("admin:carriers_carrierconnection_changelist")
@@ -129,3 +129,50 @@ def test_rights_visible_lists_edit_acts(make_user, api_client, client, level, no
     if can_see:
         actions = client.get(DISCREPANCIES).context["cl"].model_admin.get_actions(client.get(DISCREPANCIES).wsgi_request)
         assert ("keep_ours" in actions) is can_act
+
+
+def test_connect_offers_the_carriers_by_name_and_asks_for_no_id(staff, noyo):
+    client, _ = staff()
+    group, carrier = connected_group(members=1)
+    unknown = CarrierFactory(name="Nowhere Mutual")  # no id at the service: it can't be connected
+    html = client.get(CONNECT, {"employer_group": group.pk}).content.decode()
+    options = html.split('id="id_carrier"')[1].split("</select>")[0]
+    assert f'<option value="{carrier.pk}">{carrier.name}</option>' in options and unknown.name not in options
+    assert "noyo_carrier_id" not in html and "UUID" not in html
+
+    reply = _post_connect(client, group, unknown)
+
+    assert reply.status_code == 200 and "Select a valid choice" in reply.content.decode() and not CarrierConnection.objects.exists()
+
+
+def test_a_carrier_the_service_does_not_know_is_refused_by_name_through_the_api_too(api, noyo):
+    group, _ = connected_group(members=1)
+    unknown = CarrierFactory(name="Nowhere Mutual")
+    reply = api.post("/api/carrier-connections/", {"employer_group": group.pk, "carrier": unknown.pk, "carrier_group_id": "CG-1"}, format="json")
+    assert reply.status_code == 400 and "does not know Nowhere Mutual" in str(reply.json())
+
+
+def test_the_home_has_a_carrier_connection_queue_whose_rows_open_their_lists(staff, noyo, agency_admin):
+    client, _ = staff()
+    group, carrier = connected_group(members=1)
+    noyo.seed(**roster(group, carrier, "CG-RIGHT"))
+    stuck = connection_request(actor=agency_admin, employer_group=group, carrier=carrier, carrier_group_id="CG-WRONG")
+    for _ in range(2):
+        stuck = connection_poll(connection_id=stuck.pk, force=True)
+    other_group, other_carrier = connected_group(members=1)
+    noyo.seed(**roster(other_group, other_carrier, "CG-2", script={"not_ready_polls": 5}))
+    waiting = connection_request(actor=agency_admin, employer_group=other_group, carrier=other_carrier, carrier_group_id="CG-2")
+    assert stuck.status == "action_required" and waiting.status not in ("action_required", "unable_to_connect", "completed")
+
+    html = client.get("/admin/").content.decode()
+    panel = html.split('data-panel="carrier_connections"')[1].split("</div>")[0]
+    assert "Needs attention" in panel and "Waiting on the carrier or the service" in panel
+
+    def listed(query):
+        html = client.get(f"{CONNECTIONS}?{query}").content.decode()
+        return html.split('id="result_list"')[1].split("</table>")[0] if 'id="result_list"' in html else html.split('id="changelist"')[1][:300]
+
+    assert f"{CONNECTIONS}?queue=attention" in panel and f"{CONNECTIONS}?queue=waiting" in panel
+    assert group.name in listed("queue=attention") and other_group.name not in listed("queue=attention")
+    assert group.name not in listed("queue=waiting") and other_group.name in listed("queue=waiting")
+    assert group.name in listed("status=action_required") and other_group.name not in listed("status=action_required")
