@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 from django.contrib import admin, messages
@@ -5,7 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from core.admin import AuditedModelAdmin
 from core.display import EMPTY, humanize_key, person_name, text
@@ -121,6 +123,8 @@ class DiscrepancyAdmin(AuditedModelAdmin):
                 return text(date.fromisoformat(value))
             except ValueError:
                 return value
+        if "@" in value and " " not in value:  # an email: it may wrap after "@" or a dot, never mid-name
+            return format_html_join(mark_safe("<wbr>"), "{}", ((part,) for part in re.split(r"(?<=[@.])", value)))
         return value or EMPTY
 
     @admin.display(description="Link")
