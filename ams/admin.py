@@ -68,13 +68,26 @@ def _visible_attempts(queryset, user):
     return queryset.filter(Q(content_type_id__in=viewable_content_types(user)) | Q(content_type__isnull=True))
 
 
+class OutcomeFilter(admin.SimpleListFilter):
+    """The outcomes in words (the column stores codes)."""
+
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        return list(OUTCOME_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(outcome=self.value()) if self.value() else queryset
+
+
 @admin.register(SyncAttempt)
 class SyncAttemptAdmin(_SeenWithRecords, ReadOnlyModelAdmin):
     """The sync queue: tabs Failed / In progress / Successful, each row with its reason."""
 
     change_list_template = "admin/ams/syncattempt/change_list.html"
     list_display = ["created_at", "direction", "operation", "record_shown", "far_side", "status", "tries", "outcome_label", "reason"]
-    list_filter = ["direction", "operation", "outcome"]
+    list_filter = ["direction", "operation", OutcomeFilter]
     search_fields = ["record_repr", "external_id", "reason"]
     date_hierarchy = "created_at"
     fields = [
@@ -383,12 +396,26 @@ class ReconciliationAdmin(ReadOnlyModelAdmin):
         return HttpResponseRedirect(reverse("admin:ams_reconciliation_changelist"))
 
 
+class RecordTypeFilter(admin.SimpleListFilter):
+    """The record types the AMS sent, in words ("Customer", "Policy")."""
+
+    title = "record type"
+    parameter_name = "record_type"
+
+    def lookups(self, request, model_admin):
+        types = Notification.objects.order_by("record_type").values_list("record_type", flat=True).distinct()
+        return [(value, display.humanize_key(value)) for value in types if value]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(record_type=self.value()) if self.value() else queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyModelAdmin):
     """The inbox: every notification the AMS pushed, as stored before the webhook answered."""
 
     list_display = ["created_at", "record_type_label", "record_shown", "action_label", "deliveries", "status", "tries", "reason"]
-    list_filter = ["status", "record_type"]
+    list_filter = ["status", RecordTypeFilter]
     search_fields = ["record_id", "customer_id", "notification_id"]
     exclude = ["payload", "lease_until"]
     readonly_fields = ["record_type_label", "action_label", "payload_shown"]

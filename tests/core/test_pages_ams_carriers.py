@@ -153,3 +153,15 @@ def test_the_people_behind_acts_are_named(client, agency_admin, integration_reco
     conflicts = client.get(reverse("admin:ams_identityconflict_changelist")).content.decode()
     for html in (connection_page, runs, conflicts):
         assert name in html
+
+
+def test_codes_read_as_words_in_the_lists_and_their_filters(client, agency_admin, integration_records):
+    client.force_login(agency_admin)
+    sync = client.get(reverse("admin:ams_syncattempt_changelist")).content.decode()
+    inbox = client.get(reverse("admin:ams_notification_changelist")).content.decode()
+    discrepancy = Discrepancy.objects.exclude(noyo_status="").first()
+    assert ">Sent to the CRM<" in sync and ">upserted<" not in sync  # the outcome filter
+    assert ">Customer<" in inbox and ">customer<" not in inbox and ">Update<" in inbox
+    if discrepancy is not None:
+        page = client.get(reverse("admin:carriers_discrepancy_change", args=[discrepancy.pk])).content.decode()
+        assert f">{discrepancy.noyo_status}<" not in page
