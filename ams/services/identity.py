@@ -113,7 +113,6 @@ def _described(customers: list[dict]) -> list[dict]:
                 "address": address,
                 "linked": row is not None,
                 "linked_to": holder,
-                "linked_retired": row is not None and row.status == ExternalId.Status.RETIRED,
             }
         )
     return out
