@@ -127,6 +127,7 @@ def test_every_ams_and_carriers_page_reads_as_text(client, agency_admin, integra
         reverse("admin:carriers_discrepancy_changelist") + f"?connection__id__exact={connection.pk}&status__exact=open",
         reverse("admin:ams_link", args=["individual", integration_records["individual"].pk]),
         reverse("admin:ams_link", args=["individual", integration_records["individual"].pk]) + "?name_prefix=La",
+        reverse("admin:ams_link", args=["employergroup", connection.employer_group_id]) + "?name_prefix=Ac",
     ]
     urls += [reverse("admin:carriers_discrepancy_change", args=[d.pk]) for d in Discrepancy.objects.all()]
     missing_here = Discrepancy.objects.filter(kind=Discrepancy.Kind.MISSING_HERE, subject_key__startswith="member:").first()
