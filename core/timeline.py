@@ -39,6 +39,13 @@ KIND_LABELS: dict[str, str] = {
     "personal_data": "Personal data",
     "other": "Other",
 }
+SOURCE_LABELS = {
+    "person": "Made by a person",
+    "job": "Made by a background job",
+    "sync": "Made by a sync with an outside system",
+    "notification": "Made on a notification from the AMS",
+    "system": "Made by AgencyDesk itself",
+}
 PAGE = 50
 MAX_PAGE = 200
 
@@ -55,6 +62,10 @@ class Entry:
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # (label, old, new)
     detail: str = ""
     url: str = ""
+
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS.get(self.source, "")
 
     @property
     def kind_label(self) -> str:
@@ -245,3 +256,44 @@ def provenance(origin: dict | None) -> dict:
         badge = f"from {system_name(owner)}" + (f", {when_text(at)}" if at else "")
         title = (title + ". " if title else "") + f"{system_name(owner)} owns this value: change it there."
     return {"badge": badge, "title": title}
+
+
+ORIGIN_ROWS = 300  # a record's latest audit rows read for the last change of each of its values
+
+
+def value_origins(obj, *, owners: dict | None = None) -> dict[str, dict]:
+    """``{field: {"at", "by", "source", "system", "created", "owner", "owner_synced_at"}}``: the last change of each
+    field of ``obj`` in its audit log (one query over its latest ``ORIGIN_ROWS`` rows; a value unchanged since the
+    record was created names the creation), merged with ``owners`` (``integrations.ownership.owned_fields``)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import AuditLog
+
+    a = AuditLog.Action
+    rows = (
+        AuditLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk), action__in=[a.CREATE, a.UPDATE, a.IMPORT, a.SYNC]
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:ORIGIN_ROWS]
+    )
+    found: dict[str, dict] = {}
+    created = None
+    for row in rows:
+        data = row.data or {}
+        by, source = audit_by(row)
+        origin = {"at": row.created_at, "by": by, "source": source, "system": data.get("system") or "", "created": False}
+        if row.action == a.CREATE:
+            created = {**origin, "created": True}
+        names = list((data.get("changes") or {}).keys()) or [n for n in data.get("fields") or [] if isinstance(n, str)]
+        for name in names:
+            found.setdefault(name, origin)
+    owners = owners or {}
+    result = {}
+    for name in {f.name for f in obj._meta.concrete_fields} | set(found) | set(owners):
+        origin = found.get(name) or created
+        owner = owners.get(name)
+        if origin is None and owner is None:
+            continue
+        result[name] = {**(origin or {}), "owner": owner["system"] if owner else "", "owner_synced_at": owner["synced_at"] if owner else None}
+    return result

@@ -201,46 +201,12 @@ def individual_matches(*, individual: Individual, stored: list[tuple[dict, int |
     return [bool(row.get(f"m{i}")) for i in range(len(stored))]
 
 
-PROVENANCE_ROWS = 300  # the client's latest audit rows read for the last change of each value
-
-
 def individual_provenance(*, individual: Individual) -> dict[str, dict]:
     """Where each value of the client came from: ``{field: {"at", "by", "source", "system", "owner"}}``, the
     last change of each field in the audit log (``source``: person, job, sync, system; a value never changed
     since the record was created names its creation), and ``owner``: the outside system that owns the field
     now (``integrations.ownership``), if any. Two queries."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from core import timeline
-    from core.models import AuditLog
+    from core.timeline import value_origins
     from integrations.ownership import owned_fields
 
-    rows = (
-        AuditLog.objects.filter(
-            content_type=ContentType.objects.get_for_model(Individual),
-            object_id=str(individual.pk),
-            action__in=[AuditLog.Action.CREATE, AuditLog.Action.UPDATE, AuditLog.Action.IMPORT, AuditLog.Action.SYNC],
-        )
-        .select_related("actor")
-        .order_by("-created_at", "-id")[:PROVENANCE_ROWS]
-    )
-    found: dict[str, dict] = {}
-    created = None
-    for row in rows:
-        data = row.data or {}
-        by, source = timeline.audit_by(row)
-        origin = {"at": row.created_at, "by": by, "source": source, "system": data.get("system") or "", "created": False}
-        if row.action == AuditLog.Action.CREATE:
-            created = {**origin, "created": True}
-        names = list((data.get("changes") or {}).keys()) or [n for n in data.get("fields") or [] if isinstance(n, str)]
-        for name in names:
-            found.setdefault(name, origin)
-    owners = owned_fields(individual)
-    result = {}
-    for name in {f.name for f in Individual._meta.concrete_fields} | set(found):
-        origin = found.get(name) or created
-        owner = owners.get(name)
-        if origin is None and owner is None:
-            continue
-        result[name] = {**(origin or {}), "owner": owner["system"] if owner else "", "owner_synced_at": owner["synced_at"] if owner else None}
-    return result
+    return value_origins(individual, owners=owned_fields(individual))
