@@ -44,7 +44,7 @@ def _exports(individual, *, user, kinds, limit, before) -> list[timeline.Entry]:
         timeline.Entry(
             at=job.finished_at,
             kind="export",
-            title=f"In a CSV export of {display.number_text(job.row_count)} individuals (export #{job.pk})"
+            title=f"In a CSV export of {display.number_text(job.row_count)} individual{'' if job.row_count == 1 else 's'} (export #{job.pk})"
             + (" with full personal data" if job.reveal else ""),
             by=timeline.person_name(job.owner),
             source="job",

@@ -30,7 +30,7 @@ def _record_entries(individual, *, user, kinds, limit, before):
         if r.job_id:
             by, source, how = timeline.person_name(r.job.created_by, "A mass creation"), "job", f" by mass creation #{r.job_id}"
         else:
-            by, source, how = timeline.person_name(r.assigned_user, "The system"), "person", ""
+            by, source, how = "", "", ""  # made by hand: the record does not keep by whom
         entries.append(
             timeline.Entry(
                 at=r.created_at,
@@ -60,8 +60,8 @@ def _email_entries(individual, *, user, kinds, limit, before):
         timeline.Entry(
             at=e.finished_at or e.created_at,
             kind="sales",
-            title=f"Workflow email “{e.run.workflow.name}”: {_email_state(e)}",
-            by=f"Workflow {e.run.workflow.name}",
+            title=f"Workflow email {_email_state(e)}",
+            by=f"workflow “{e.run.workflow.name}”",
             source="job",
             detail=e.reason if e.status != WorkflowEmail.Status.SUCCEEDED else "",
         )
@@ -81,9 +81,9 @@ def _activity_entries(individual, *, user, kinds, limit, before):
         timeline.Entry(
             at=a.created_at,
             kind="sales",
-            title=f"Activity “{a.subject}”" + (" (done)" if a.done else ""),
-            by=f"Workflow {a.workflow.name}" if a.workflow_id else timeline.person_name(a.assigned_to, "A person"),
-            source="job" if a.workflow_id else "person",
+            title=f"Activity “{a.subject}” created" + (" (done)" if a.done else ""),
+            by=f"workflow “{a.workflow.name}”" if a.workflow_id else "",
+            source="job" if a.workflow_id else "",
             detail=f"For {timeline.person_name(a.assigned_to)}" if a.assigned_to_id else "",
         )
         for a in qs.order_by("-created_at", "-id")[:limit]
