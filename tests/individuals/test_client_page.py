@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 # Session, user, the individual, policies, custom fields; the timeline: two per source (the client's audit rows,
 # its policies', personal data; exports: the jobs and one match; sales records, emails, activities and the
 # user's sales types; AMS syncs and notifications); provenance (audit rows, owned fields); registered panels
-# (sales records, activities), saved searches (the searches, one match), linked systems (ams: two). The same
-# for 1 or 9 lines of each kind.
-QUERIES = 36
+# (sales records, activities), saved searches (the searches, one match), linked systems (ams: two, and the
+# policies they name). The same for 1 or 9 lines of each kind.
+QUERIES = 37
 
 
 def url(individual, **params):
