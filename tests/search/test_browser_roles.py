@@ -78,7 +78,7 @@ class Walk:
         readme = README.get((self.slug, step, self.width)) if os.environ.get("SCREENSHOTS_DIR") == "docs/img" else None
         self.page.screenshot(path=(SHOTS_ROOT / readme) if readme else SHOTS / f"{self.slug}-{step}-{self.width}.png", full_page=full_page)
 
-    def quick_search(self, text, pick):
+    def quick_search(self, text, pick, step="quick-search"):
         """ "/" focuses the box, the text is typed, the arrows pick the row holding ``pick``, Enter opens it."""
         page = self.page
         page.keyboard.press("/")
@@ -87,7 +87,7 @@ class Walk:
         page.wait_for_selector("#ad-qs-list [role=option]")
         options = page.locator("#ad-qs-list [role=option]")
         index = next(i for i in range(options.count()) if pick in options.nth(i).inner_text())
-        self.check("quick-search")
+        self.check(step)
         for _ in range(index + 1):
             page.keyboard.press("ArrowDown")
         page.keyboard.press("Enter")
@@ -153,7 +153,7 @@ def test_each_role_finds_a_client_reads_the_timeline_and_edits(page, role):
 
         # the group roles: quick search → the group's page → its timeline → its form
         page.goto("/admin/")
-        walk.quick_search("blue ridge", "Blue Ridge Dental Group")
+        walk.quick_search("blue ridge", "Blue Ridge Dental Group", "quick-search-group")
         page.wait_for_selector("#group-timeline")
         assert "Blue Ridge Dental PPO" in page.inner_text("#group-plans")
         assert "Office: — → Asheville" in page.inner_text("#group-timeline")
