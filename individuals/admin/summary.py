@@ -40,6 +40,11 @@ def _before(request):
         return None
 
 
+def _latest(origin: dict):
+    """Orders origins by their last change (those never changed first)."""
+    return (origin.get("at") is not None, origin.get("at") or 0)
+
+
 def summary_view(model_admin, request, object_id, story):
     obj = model_admin.get_object(request, object_id)
     if obj is None:
@@ -66,7 +71,7 @@ def summary_view(model_admin, request, object_id, story):
     ]
     # The address is one value: its last change is the latest of its lines'.
     parts = [origins[n] for n in ("address_line1", "address_line2", "city", "state", "zip_code") if n in origins]
-    address_origin = max(parts, key=lambda o: (o.get("at") is not None, o.get("at") or 0), default=None)
+    address_origin = max(parts, key=_latest, default=None)
     entries = story_now["entries"]
     older = ""
     if story_now["more"] and entries:
@@ -80,6 +85,9 @@ def summary_view(model_admin, request, object_id, story):
         "has_change_permission": model_admin.has_change_permission(request, obj),
         "edit_url": edit_url(obj, request),
         "history_url": reverse("admin:individuals_individual_history", args=[obj.pk]),
+        "name_origin": timeline.provenance(
+            max((origins[n] for n in ("first_name", "last_name", "middle_name") if n in origins), key=_latest, default=None)
+        ),
         "facts": [
             value("date_of_birth", "Date of birth", display.text(obj.date_of_birth)),
             value("record_status", "Record status", obj.get_record_status_display()),

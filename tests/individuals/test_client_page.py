@@ -189,6 +189,7 @@ def test_a_value_the_ams_owns_says_so_and_every_value_tells_its_last_change(clie
     name = agency_admin.get_full_name() or agency_admin.get_username()
     assert f"by {name}" in city  # a person's edit: hover says who, and when
     assert "owns this value" in cell
+    assert "from AMS" in html.split("<h1", 1)[1].split("</h1>", 1)[0]  # the name the AMS owns, too
 
 
 def test_saved_searches_panel_is_a_fixed_number_of_queries(agency_admin, client_on_file, django_assert_max_num_queries):
