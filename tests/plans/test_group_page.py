@@ -17,6 +17,11 @@ from tests.hrsync.factories import EmployeeFactory
 from .factories import EmployerGroupFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
+# Session, user, the group; summary: plans, registry links, addresses, contacts, servicing users; provenance
+# (audit rows, owned fields); panels: employees, connections, discrepancies; the timeline: two per source (the
+# group's and its plans' audit rows, AMS syncs and notifications, employees' syncs, connection history);
+# linked systems. The same for 1 or 7 of each.
+QUERIES = 31
 
 
 def url(group, **params):
@@ -101,6 +106,7 @@ def test_the_group_page_reads_in_a_fixed_number_of_queries(client, agency_admin,
     before = count()
     grow(group, agency_admin, 6)
     assert count() == before
+    assert before == QUERIES, before
 
 
 def test_a_read_only_user_sees_the_page_without_the_other_areas(client, make_user, group):
