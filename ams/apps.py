@@ -16,3 +16,7 @@ class AmsConfig(AppConfig):
         fields_owned_by(system=SYSTEM, object_type=CUSTOMER, model="plans.employergroup", fields=GROUP_FIELDS)
         fields_owned_by(system=SYSTEM, object_type=POLICY, model="individuals.policy", fields=POLICY_FIELDS)
         decisions.register(SOURCE)
+
+        from . import timeline
+
+        timeline.register()  # its syncs and notifications on a client's and a group's timeline

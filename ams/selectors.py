@@ -53,8 +53,8 @@ def far_side_url(row: ExternalId) -> str:
 
 
 def linked_systems(obj) -> list[dict]:
-    """The Linked systems panel: each system's ids of ``obj`` (and of its policies), last change seen,
-    last sync and outcome, and a link to the far side."""
+    """The Linked systems panel: each system's ids of ``obj`` (and of its policies) with the name they stand
+    for, last change seen, last sync and outcome, and a link to the far side."""
     ct = ContentType.objects.get_for_model(obj)
     rows = list(
         ExternalId.objects.filter(content_type=ct, object_id=obj.pk)
@@ -69,9 +69,11 @@ def linked_systems(obj) -> list[dict]:
             .select_related("content_type")
             .order_by("external_id")
         )
+    names = _linked_names(obj, rows)
     return [
         {
             "row": r,
+            "name": names.get(r.pk, ""),
             "system": r.get_system_display(),
             "kind": r.object_type,
             "external_id": r.external_id,
@@ -85,3 +87,28 @@ def linked_systems(obj) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def _linked_names(obj, rows) -> dict[int, str]:
+    """What each linked id names, as people say it (never the id alone): the record itself for a customer the
+    AMS mirrors (the AMS owns its name), the benefits-admin account's name, a policy's coverage and number.
+    At most two queries (the policies, the account link), whatever the number of rows."""
+    own_ct = ContentType.objects.get_for_model(obj)
+    names = {r.pk: str(obj) for r in rows if r.content_type_id == own_ct.pk}
+    others = [r for r in rows if r.content_type_id != own_ct.pk]
+    if others:
+        model = others[0].content_type.model_class()
+        found = model._default_manager.in_bulk([r.object_id for r in others])
+        for r in others:
+            record = found.get(r.object_id)
+            if record is not None:
+                names[r.pk] = str(record)  # "Medicare Advantage MA-1"
+    accounts = [r for r in rows if r.system == ExternalId.System.BENEFITS_ADMIN and r.object_type == "account"]
+    if accounts:
+        from plansync.models import AccountLink
+
+        link = AccountLink.objects.filter(group_id=obj.pk).only("account_name", "account_id").first() if own_ct.model == "employergroup" else None
+        for r in accounts:
+            if link is not None and str(link.account_id) == r.external_id:
+                names[r.pk] = link.account_name
+    return names

@@ -12,3 +12,7 @@ class CarriersConfig(AppConfig):
 
         for source in SOURCES:
             decisions.register(source)
+
+        from . import story
+
+        story.register()  # connections and open discrepancies on an employer group's page, and their history

@@ -21,3 +21,7 @@ class HrsyncConfig(AppConfig):
                 rows=data_to_fix_decisions,
             )
         )
+
+        from . import timeline
+
+        timeline.register()  # its employees' syncs on the employer group's timeline

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class IndividualsConfig(AppConfig):
     name = "individuals"
+
+    def ready(self):
+        from . import timeline
+
+        timeline.register()

@@ -131,109 +131,82 @@ def individual_summary(*, individual: Individual, policies: bool = True) -> dict
     return {"policies": policies, "custom_fields": fields}
 
 
-TIMELINE_KINDS = {
-    "edit": "Edits",
-    "sync": "Syncs",
-    "notification": "Notifications",
-    "export": "Exports",
-    "personal_data": "Personal data",
-    "other": "Other",
-}
-TIMELINE_KIND_LABELS = {
-    "edit": "Edit",
-    "sync": "Sync",
-    "notification": "Notification",
-    "export": "Export",
-    "personal_data": "Personal data",
-    "other": "Other",
-}
+def individual_timeline(*, individual: Individual, user, kind: str = "", before=None, limit: int = 50) -> dict:
+    """What happened to the client as ``user`` may see it, newest first: edits (old -> new, by whom or which
+    system), syncs, AMS notifications, sales activity, exports that included them; one ``kind`` or all.
 
-
-def individual_timeline(*, individual: Individual, policies: list | None = None, limit: int = 200) -> list[dict]:
-    """What happened to the client, newest first, from the audit log (the individual and its policies) and the
-    linked systems' sync stamps. Each entry: ``{"at", "kind", "kind_label", "title", "by", "changes": [(label, old, new)], "url"}``.
-
-    Two queries whatever the length (audit rows; registry rows).
+    ``{"entries": [core.timeline.Entry], "counts": {kind: n}, "more": bool}``; the sources are this app's
+    (``individuals.timeline``) and those the apps working on individuals register (``core.timeline``).
+    A fixed number of queries per source, whatever the number of entries.
     """
-    from django.contrib.contenttypes.models import ContentType
-    from django.db.models import Q
+    from core import timeline
 
-    from core.models import AuditLog
-    from integrations.models import ExternalId
-
-    if policies is None:  # [] keeps the policies' rows out (a user without the Policies right)
-        policies = list(individual.policies.all())
-    cts = ContentType.objects.get_for_models(Individual, Policy)
-    ind_ct, pol_ct = cts[Individual], cts[Policy]
-    where = Q(content_type=ind_ct, object_id=str(individual.pk))
-    if policies:
-        where |= Q(content_type=pol_ct, object_id__in=[str(p.pk) for p in policies])
-    entries = []
-    for row in AuditLog.objects.filter(where).select_related("actor").order_by("-created_at", "-id")[:limit]:
-        entries.append(_audit_entry(row, ind_ct=ind_ct))
-    links = ExternalId.objects.filter(content_type=ind_ct, object_id=individual.pk, last_synced_at__isnull=False)
-    if policies:
-        links = ExternalId.objects.filter(
-            Q(pk__in=links.values("pk")) | Q(content_type=pol_ct, object_id__in=[p.pk for p in policies], last_synced_at__isnull=False)
-        )
-    for link in links:
-        outcome = link.get_last_sync_outcome_display() or "done"
-        entries.append(
-            {
-                "at": link.last_synced_at,
-                "kind": "sync",
-                "kind_label": TIMELINE_KIND_LABELS["sync"],
-                "title": f"Last sync with the {link.get_system_display()} ({link.object_type} {link.external_id}): {outcome.lower()}",
-                "by": link.get_system_display(),
-                "changes": [],
-                "detail": link.last_sync_reason,
-                "url": "",
-            }
-        )
-    entries.sort(key=lambda e: e["at"], reverse=True)
-    return entries[:limit]
+    return timeline.read(individual, user=user, kind=kind if kind in timeline.KINDS else "", before=before, limit=limit)
 
 
-def _audit_entry(row, *, ind_ct) -> dict:
-    from core import display
-    from core.models import AuditLog
-    from integrations.models import ExternalId
+def individual_matches(*, individual: Individual, stored: list[tuple[dict, int | None]]) -> list[bool]:
+    """For each stored search ``(criteria, criteria_version)``, whether it finds ``individual`` now.
 
-    data = row.data or {}
-    system = data.get("system") or ""
-    system_label = ExternalId.System(system).label if system in ExternalId.System.values else system
-    if row.action in (AuditLog.Action.REVEAL, AuditLog.Action.SEARCH):
-        kind = "personal_data"
-    elif row.action == AuditLog.Action.EXPORT:
-        kind = "export"
-    elif row.action == AuditLog.Action.SYNC or system:
-        kind = "sync"
-    elif row.action in (AuditLog.Action.CREATE, AuditLog.Action.UPDATE, AuditLog.Action.DELETE, AuditLog.Action.IMPORT):
-        kind = "edit"
-    else:
-        kind = "other"
-    what = "" if row.content_type_id == ind_ct.pk else f"Policy {row.object_repr}: "
-    changes = [
-        (c.get("label") or display.humanize_key(name), c.get("old", display.EMPTY), c.get("new", display.EMPTY))
-        for name, c in (data.get("changes") or {}).items()
-    ]
-    if row.action == AuditLog.Action.UPDATE and not changes and not row.summary:
-        title = "Saved without changes"
-    else:
-        title = row.summary if row.summary and not changes else row.get_action_display()
-    if row.actor_id:
-        by = row.actor.get_full_name() or row.actor_repr if row.actor else row.actor_repr
-    elif system_label:
-        by = f"{system_label} (sync)"
-    else:
-        by = row.actor_repr or "The system"
-    return {
-        "at": row.created_at,
-        "kind": kind,
-        "kind_label": TIMELINE_KIND_LABELS[kind],
-        "title": what + title,
-        "by": by,
-        "changes": changes,
-        "detail": "",
-        "url": "",
+    A fixed number of queries however many searches: custom field definitions and the agents and carriers
+    the criteria name (each at most once), then ONE statement with an EXISTS per search. Criteria that no
+    longer read (a removed custom field, a deleted carrier) find nobody.
+    """
+    from django.core.exceptions import ValidationError
+    from django.db.models import Exists, OuterRef
+
+    from accounts.models import Agent
+    from plans.models import Carrier
+
+    from .filters import criteria_filterset, criteria_load
+    from .filters.fields import preloaded_choices
+
+    loaded: list[dict | None] = []
+    for criteria, version in stored:
+        try:
+            loaded.append(criteria_load(criteria, version))
+        except ValidationError:
+            loaded.append(None)
+    present = [c for c in loaded if c is not None]
+    if not present:
+        return [False] * len(stored)
+    needs_defs = any(str(k).startswith("cf_") for c in present for k in c)
+    defs = list(CustomField.objects.filter(active=True)) if needs_defs else []
+
+    def ids(key) -> set[int]:
+        found = set()
+        for c in present:
+            values = c.get(key) or []
+            for v in values if isinstance(values, list | tuple) else [values]:
+                found.update(int(p) for p in str(v).split(",") if p.strip().isdigit())
+        return found
+
+    agents, carriers = ids("servicing_agent"), ids("carrier")
+    choices = {
+        Agent: Agent.objects.in_bulk(list(agents)) if agents else {},
+        Carrier: Carrier.objects.in_bulk(list(carriers)) if carriers else {},
     }
+    probes = {}
+    with preloaded_choices(choices):
+        for i, criteria in enumerate(loaded):
+            if criteria is None:
+                continue
+            try:
+                qs = criteria_filterset(criteria, queryset=Individual.objects.all(), custom_fields=defs).qs
+            except ValidationError:
+                continue
+            probes[f"m{i}"] = Exists(qs.order_by().filter(pk=OuterRef("pk")))
+    if not probes:
+        return [False] * len(stored)
+    row = Individual.objects.filter(pk=individual.pk).annotate(**probes).values(*probes).first() or {}
+    return [bool(row.get(f"m{i}")) for i in range(len(stored))]
+
+
+def individual_provenance(*, individual: Individual) -> dict[str, dict]:
+    """Where each value of the client came from: ``{field: {"at", "by", "source", "system", "owner"}}``, the
+    last change of each field in the audit log (``source``: person, job, sync, system; a value never changed
+    since the record was created names its creation), and ``owner``: the outside system that owns the field
+    now (``integrations.ownership``), if any. Two queries."""
+    from core.timeline import value_origins
+    from integrations.ownership import owned_fields
+
+    return value_origins(individual, owners=owned_fields(individual))

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+SHORT_NAMES = {"ams": "AMS", "benefits_admin": "Benefits admin", "crm": "CRM"}
+
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
@@ -7,9 +9,13 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from django.urls import reverse
 
-        from core import home
+        from core import home, timeline
 
         from . import decisions
+        from .models import ExternalId
+
+        # How a timeline and a value's provenance name the system whose sync made a change ("from AMS").
+        timeline.SYSTEMS.update({**dict(ExternalId.System.choices), **SHORT_NAMES})
 
         def rows(request):
             url = reverse("awaiting")

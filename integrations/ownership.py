@@ -54,3 +54,24 @@ def owned_fields_check(*, instance: models.Model, changed) -> None:
         if linked:
             label = ExternalId.System(system).label.lower()
             raise ValidationError(dict.fromkeys(touched, f"This field is owned by the {label}; change it there."))
+
+
+def owned_fields(instance: models.Model) -> dict[str, dict]:
+    """``{field: {"system": code, "synced_at": datetime | None}}`` for each field an outside system owns on
+    this record now (it is linked there); one query."""
+    declared = _OWNED.get(instance._meta.label_lower, [])
+    if instance.pk is None or not declared:
+        return {}
+    links = {
+        (row.system, row.object_type): row
+        for row in ExternalId.objects.filter(
+            content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk, status=ExternalId.Status.ACTIVE
+        )
+    }
+    owned = {}
+    for system, object_type, fields in declared:
+        row = links.get((system, object_type))
+        if row is not None:
+            for name in fields:
+                owned[name] = {"system": system, "synced_at": row.last_synced_at}
+    return owned

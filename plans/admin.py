@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -12,6 +14,7 @@ from core import related
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin
 from core.admin_filters import filterset_list_filter
 
+from . import admin_summary
 from .benefit_summary import SCHEMA, benefit_rows
 from .filters import EmployerGroupFilterSet, PlanFilterSet
 from .forms import PlanForm, benefit_field_names
@@ -161,6 +164,21 @@ class EmployerGroupAdmin(ImportExportRightsMixin, AuditedModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["related_panels"] = self._related_panels(request, obj) if obj is not None and obj.pk else []
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # The group's page opens on a summary and a timeline (plans.admin_summary); ?edit=1 is the form.
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if object_id and admin_summary.wants_summary(request):
+            return admin_summary.summary_view(self, request, object_id)
+        extra_context = {**(extra_context or {}), "summary_url": reverse("admin:plans_employergroup_change", args=[object_id])}
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        if "_continue" in request.POST and isinstance(response, HttpResponseRedirect):  # stay on the form
+            response["Location"] += ("&" if "?" in response["Location"] else "?") + f"{admin_summary.EDIT}=1"
+        elif "_save" in request.POST and isinstance(response, HttpResponseRedirect) and IS_POPUP_VAR not in request.POST:
+            response["Location"] = reverse("admin:plans_employergroup_change", args=[obj.pk])  # back to the summary
+        return response
 
     def _related_panels(self, request, obj) -> list[dict]:
         """What other apps register for the group (its employees in Benefits Management), then its audit trail."""

@@ -307,18 +307,14 @@ class IndividualAdmin(IndividualAdminExtras, AuditedModelAdmin):
 
 
 def saved_searches_containing(*, user, individual, limit: int = 50) -> list:
-    """The saved searches (the user's own and shared ones, up to ``limit``) whose criteria find ``individual``."""
-    from ..selectors import individual_list
+    """The saved searches (the user's own and shared ones, up to ``limit``) whose criteria find ``individual``:
+    a fixed number of queries however many there are (``individual_matches``)."""
+    from ..selectors import individual_matches
     from ..services import saved_search_list
 
-    found = []
-    for saved in saved_search_list(user=user).order_by("name")[:limit]:
-        try:
-            if individual_list(filters=saved.criteria, queryset=Individual.objects.filter(pk=individual.pk)).exists():
-                found.append(saved)
-        except ValidationError:
-            continue  # criteria no longer valid (e.g. a removed custom field): not a membership
-    return found
+    searches = list(saved_search_list(user=user).order_by("name")[:limit])
+    found = individual_matches(individual=individual, stored=[(s.criteria, s.criteria_version) for s in searches])
+    return [saved for saved, included in zip(searches, found, strict=True) if included]
 
 
 @admin.register(Policy)

@@ -10,10 +10,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from core import display
+from core import display, timeline
 
 from .. import personal_data
-from ..selectors import TIMELINE_KINDS, individual_summary, individual_timeline
+from ..selectors import individual_provenance, individual_summary, individual_timeline
 
 EDIT = "edit"  # ?edit=1 on the change URL: the form
 
@@ -30,6 +30,21 @@ def edit_url(obj, request=None) -> str:
     return reverse("admin:individuals_individual_change", args=[obj.pk]) + "?" + urlencode(params)
 
 
+def _before(request):
+    """The timeline's "Older" cursor (?before=<ISO time>), or None."""
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        return parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
+    except ValueError:
+        return None
+
+
+def _latest(origin: dict):
+    """Orders origins by their last change (those never changed first)."""
+    return (origin.get("at") is not None, origin.get("at") or 0)
+
+
 def summary_view(model_admin, request, object_id, story):
     obj = model_admin.get_object(request, object_id)
     if obj is None:
@@ -40,18 +55,27 @@ def summary_view(model_admin, request, object_id, story):
     may_see_policies = user.has_perm("individuals.view_policy")
     summary = individual_summary(individual=obj, policies=may_see_policies)
     kind = request.GET.get("timeline", "")
-    kind = kind if kind in TIMELINE_KINDS else ""
-    timeline = individual_timeline(individual=obj, policies=summary["policies"])  # without the right: none of theirs
-    if not user.has_perm("accounts.view_auditlog"):  # who revealed or searched personal data is for auditors
-        timeline = [e for e in timeline if e["kind"] != "personal_data"]
-    present = {e["kind"] for e in timeline}
-    shown = [e for e in timeline if not kind or e["kind"] == kind]
+    kind = kind if kind in timeline.KINDS else ""
+    before = _before(request)
+    story_now = individual_timeline(individual=obj, user=user, kind=kind, before=before)
+    origins = individual_provenance(individual=obj)
+
+    def value(name, label, shown, href=""):
+        return {"name": name, "label": label, "value": shown, "href": href, **timeline.provenance(origins.get(name))}
+
     base = reverse("admin:individuals_individual_change", args=[obj.pk])
     address = [
         obj.address_line1,
         obj.address_line2,
         " ".join(p for p in (obj.city + ("," if obj.city and obj.state else ""), obj.state, obj.zip_code) if p),
     ]
+    # The address is one value: its last change is the latest of its lines'.
+    parts = [origins[n] for n in ("address_line1", "address_line2", "city", "state", "zip_code") if n in origins]
+    address_origin = max(parts, key=_latest, default=None)
+    entries = story_now["entries"]
+    older = ""
+    if story_now["more"] and entries:
+        older = f"{base}?{urlencode({**({'timeline': kind} if kind else {}), 'before': entries[-1].at.isoformat()})}#client-timeline"
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
@@ -61,11 +85,14 @@ def summary_view(model_admin, request, object_id, story):
         "has_change_permission": model_admin.has_change_permission(request, obj),
         "edit_url": edit_url(obj, request),
         "history_url": reverse("admin:individuals_individual_history", args=[obj.pk]),
+        "name_origin": timeline.provenance(
+            max((origins[n] for n in ("first_name", "last_name", "middle_name") if n in origins), key=_latest, default=None)
+        ),
         "facts": [
-            ("Date of birth", display.text(obj.date_of_birth)),
-            ("Record status", obj.get_record_status_display()),
-            ("Servicing agent", obj.servicing_agent or "Nobody yet"),
-            ("Gender", obj.get_gender_display() or display.EMPTY),
+            value("date_of_birth", "Date of birth", display.text(obj.date_of_birth)),
+            value("record_status", "Record status", obj.get_record_status_display()),
+            value("servicing_agent", "Servicing agent", obj.servicing_agent or "Nobody yet"),
+            value("gender", "Gender", obj.get_gender_display() or display.EMPTY),
         ],
         "personal_data": [
             {
@@ -73,33 +100,36 @@ def summary_view(model_admin, request, object_id, story):
                 "label": personal_data.LABELS[k][:1].upper() + personal_data.LABELS[k][1:],
                 "masked": personal_data.masked(obj, k),
                 "url": reverse("admin:individuals_individual_reveal", args=[obj.pk, k]),
+                **timeline.provenance(origins.get(k)),
             }
             for k in personal_data.KINDS
             if getattr(obj, f"{k}_last4")
         ],
         "can_reveal": user.has_perm("accounts.view_full_personal_data"),
         "reach": [
-            (label, value, href)
-            for label, value, href in (
-                ("Cell phone", obj.cell_phone, f"tel:{obj.cell_phone}"),
-                ("Home phone", obj.home_phone, f"tel:{obj.home_phone}"),
-                ("Email", obj.email, f"mailto:{obj.email}"),
-                ("Other email", obj.secondary_email, f"mailto:{obj.secondary_email}"),
+            value(name, label, shown, href)
+            for name, label, shown, href in (
+                ("cell_phone", "Cell phone", obj.cell_phone, f"tel:{obj.cell_phone}"),
+                ("home_phone", "Home phone", obj.home_phone, f"tel:{obj.home_phone}"),
+                ("email", "Email", obj.email, f"mailto:{obj.email}"),
+                ("secondary_email", "Other email", obj.secondary_email, f"mailto:{obj.secondary_email}"),
             )
-            if value
+            if shown
         ],
         "address": [line for line in address if line.strip()],
+        "address_origin": timeline.provenance(address_origin),
         "custom_values": display.custom_values_html(obj.custom_fields or {}, summary["custom_fields"]) if obj.custom_fields else "",
         "policies": summary["policies"],
         "may_see_policies": may_see_policies,
         "related_panels": story(request, obj),
-        "timeline": shown,
+        "timeline": entries,
         "timeline_kind": kind,
-        "timeline_filters": [{"key": "", "label": "Everything", "url": base, "count": len(timeline)}]
-        + [
-            {"key": k, "label": label, "url": f"{base}?timeline={k}", "count": sum(1 for e in timeline if e["kind"] == k)}
-            for k, label in TIMELINE_KINDS.items()
-            if k in present
+        "timeline_older": older,
+        "timeline_newest": f"{base}?timeline={kind}#client-timeline" if kind else f"{base}#client-timeline",
+        "timeline_paged": before is not None,
+        "timeline_filters": [
+            {"key": k, "label": label, "url": (f"{base}?timeline={k}" if k else base), "count": n}
+            for k, label, n in timeline.filters(story_now["counts"])
         ],
     }
     request.current_app = model_admin.admin_site.name

@@ -269,3 +269,42 @@ class SearchSerializer(serializers.Serializer):
     criteria = serializers.DictField(
         help_text="The same keys as the list's query parameters; lists for several values. {} finds everyone; an unknown key or a bad value is a 400."
     )
+
+
+# --- the client's timeline (GET /api/individuals/{id}/timeline/) -----------------------------------
+class TimelineQuerySerializer(serializers.Serializer):
+    """The timeline's query: one kind (or all), older than ``before`` (the previous page's ``next_before``)."""
+
+    kind = serializers.ChoiceField(choices=[], required=False, help_text="One kind of line; all when left out.")
+    before = serializers.DateTimeField(required=False, help_text="Lines older than this moment (ISO 8601): the next page.")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+    def __init__(self, *args, **kwargs):
+        from core.timeline import KINDS
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = list(KINDS.items())
+
+
+class TimelineChangeSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The field as people read it (“City”).")
+    old = serializers.CharField()
+    new = serializers.CharField()
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField(help_text="edit, sync, notification, sales, export, personal_data, other")
+    kind_label = serializers.CharField()
+    title = serializers.CharField()
+    by = serializers.CharField(help_text="Who or which system: a person's name, “AMS (sync)”, a workflow, a job.")
+    source = serializers.CharField(help_text="person, job, sync, notification or system")
+    changes = TimelineChangeSerializer(many=True, help_text="field: old → new, for edits")
+    detail = serializers.CharField(allow_blank=True)
+
+
+class TimelinePageSerializer(serializers.Serializer):
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="Lines per kind (all of them, not this page's).")
+    next = serializers.CharField(allow_null=True, help_text="The next (older) page, or null.")
+    next_before = serializers.DateTimeField(allow_null=True)
+    results = TimelineEntrySerializer(many=True)

@@ -15,7 +15,7 @@ from core.api.viewsets import AuditedModelViewSet
 from .. import personal_data, services
 from ..filters import IndividualFilterSet, personal_data_in_url
 from ..models import CustomField, Individual, Policy
-from ..selectors import individual_list
+from ..selectors import individual_list, individual_timeline
 from .pagination import NoCountPagination
 from .serializers import (
     ROW_COLUMNS,
@@ -24,6 +24,8 @@ from .serializers import (
     IndividualSerializer,
     PolicySerializer,
     SearchSerializer,
+    TimelinePageSerializer,
+    TimelineQuerySerializer,
 )
 
 SORTABLE = [
@@ -146,6 +148,34 @@ class IndividualViewSet(AuditedModelViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(IndividualSerializer(page, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        parameters=[TimelineQuerySerializer],
+        responses=TimelinePageSerializer,
+        description="Everything that happened to the client, newest first: edits (field: old → new, by whom or which "
+        "system), syncs, AMS notifications, sales activity, exports that included them; `kind` for one kind. Paged by "
+        "time: `next` (or `before=next_before`) gives the older lines. Lines of other areas follow the user's rights "
+        "(sales activity needs Sales Enablement, policy edits Policies, personal-data reveals the audit log).",
+    )
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        individual = self.get_object()  # the detail's permission and 404
+        query = TimelineQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        page = individual_timeline(
+            individual=individual, user=request.user, kind=params.get("kind", ""), before=params.get("before"), limit=params["limit"]
+        )
+        entries = page["entries"]
+        next_before = entries[-1].at if page["more"] and entries else None
+        next_url = None
+        if next_before is not None:
+            from django.utils.http import urlencode
+
+            next_params = {**{k: v for k, v in request.query_params.items() if k != "before"}, "before": next_before.isoformat()}
+            next_url = request.build_absolute_uri(request.path) + "?" + urlencode(next_params)
+        data = {"counts": page["counts"], "next": next_url, "next_before": next_before, "results": [e.as_dict() for e in entries]}
+        return Response(TimelinePageSerializer(data).data)
 
     def _data(self, serializer):
         return dict(serializer.validated_data)

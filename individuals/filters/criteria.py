@@ -62,13 +62,13 @@ def criteria_errors(filterset: IndividualFilterSet) -> dict[str, list[str]]:
     return {("non_field_errors" if k == "__all__" else k): list(v) for k, v in filterset.errors.items()}
 
 
-def criteria_filterset(data, *, queryset: QuerySet | None = None, request=None) -> IndividualFilterSet:
+def criteria_filterset(data, *, queryset: QuerySet | None = None, request=None, custom_fields=None) -> IndividualFilterSet:
     """A bound, valid FilterSet over ``queryset`` (default: every individual) for ``data``.
 
     Raises ``ValidationError`` keyed by criterion: unknown key, invalid value, too long, not an object.
     """
     _check_object(data)
-    filterset = IndividualFilterSet(data=data, queryset=queryset, request=request)
+    filterset = IndividualFilterSet(data=data, queryset=queryset, request=request, custom_fields=custom_fields)
     if not filterset.is_valid():
         raise ValidationError(criteria_errors(filterset))
     return filterset

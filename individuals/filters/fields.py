@@ -1,5 +1,8 @@
 """Form fields and filters of the advanced search that take several values (``?x=a&x=b``, ``?x=a,b``, lists)."""
 
+import contextvars
+from contextlib import contextmanager
+
 import django_filters as filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
@@ -21,6 +24,21 @@ class CommaMultipleChoiceField(forms.MultipleChoiceField):
         return values
 
 
+# {model: {pk: obj}} loaded once for a batch of stored criteria (``preloaded_choices``): checking each
+# criteria's agents or carriers then costs no query of its own.
+_preloaded: contextvars.ContextVar[dict | None] = contextvars.ContextVar("criteria_preloaded_choices", default=None)
+
+
+@contextmanager
+def preloaded_choices(objects_by_model: dict):
+    """Within: a model-choice criterion is checked against ``{model: {pk: obj}}`` instead of a query each."""
+    token = _preloaded.set(objects_by_model)
+    try:
+        yield
+    finally:
+        _preloaded.reset(token)
+
+
 class CommaModelMultipleChoiceField(filters.fields.ModelMultipleChoiceField):
     widget = FastSelectMultiple
 
@@ -28,6 +46,21 @@ class CommaModelMultipleChoiceField(filters.fields.ModelMultipleChoiceField):
         if isinstance(value, str | int):
             value = [p for p in str(value).split(",") if p]
         return super().clean(value)
+
+    def _check_values(self, value):
+        known = (_preloaded.get() or {}).get(self.queryset.model)
+        if known is None:
+            return super()._check_values(value)
+        found = []
+        for pk in value:
+            try:
+                obj = known.get(int(pk))
+            except (TypeError, ValueError):
+                obj = None
+            if obj is None:
+                raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk})
+            found.append(obj)
+        return found
 
 
 @extend_schema_field({"type": "array", "items": {"type": "integer"}})

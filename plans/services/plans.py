@@ -1,5 +1,6 @@
 """Writes for employer groups, carriers and plans. Every write validates, audits and bumps versions."""
 
+import copy
 from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
+from core.audit import field_changes
 from integrations.ownership import owned_fields_check
 
 from ..models import Carrier, EmployerGroup, EmployerGroupAddress, EmployerGroupContact, Plan, PlanRate
@@ -160,6 +162,7 @@ def employer_group_update(
     group = EmployerGroup.objects.select_for_update().get(pk=group.pk)  # compare with what is stored
     changed = [f for f in GROUP_FIELDS if f in data and getattr(group, f) != data[f]]
     owned_fields_check(instance=group, changed=changed)
+    before = copy.copy(group)  # for the audit row's "field: old → new"
     for field in changed:
         setattr(group, field, data[field])
     group.full_clean()
@@ -179,7 +182,7 @@ def employer_group_update(
         action=AuditLog.Action.UPDATE,
         obj=group,
         summary="Changed " + ", ".join(changed) if changed else "Saved without changes",
-        data={"fields": changed},
+        data={"fields": changed, "changes": field_changes(before=before, after=group, changed=[f for f in changed if f in GROUP_FIELDS])},
     )
     return group
 

@@ -55,7 +55,7 @@ def test_staff_opens_a_group_adds_a_plan_with_rates_and_renews_it(admin_login, a
     assert page.locator("#renew-plan").count() == 0
 
     # and the group lists both plan years
-    page.goto(f"/admin/plans/employergroup/{group.pk}/change/")
+    page.goto(f"/admin/plans/employergroup/{group.pk}/change/?edit=1")
     rows = page.locator("#plans-group tr.has_original")
     assert rows.count() == 2
     assert "Dental PPO 1500 (2027–2028)" in page.locator("#plans-group").inner_text()

@@ -62,14 +62,14 @@ def test_quick_search_to_the_client_page_its_timeline_and_the_form(admin_login, 
     assert "Lamarr" in page.inner_text("h1")
     assert "MA-77" in page.inner_text("#client-policies") and "Terminated" in page.inner_text("#client-policies")
     timeline = page.inner_text("#client-timeline")
-    assert "City: Austin → Dallas" in timeline and "Agency management system (sync)" in timeline
+    assert "City: Austin → Dallas" in timeline and "AMS (sync)" in timeline
     assert no_overflow(page)
     page.screenshot(path=SHOTS / "client-page-1280.png", full_page=True)
 
-    # when: the timeline is filtered to syncs
-    page.click("#client-timeline nav a:has-text('Syncs')")
-    page.wait_for_url("**timeline=sync**")
-    assert "Home phone" in page.inner_text("#client-timeline") and "City:" not in page.inner_text("#client-timeline")
+    # when: the timeline is filtered to edits: a person's and the AMS sync's, each saying who
+    page.click("#client-timeline nav a:has-text('Edits')")
+    page.wait_for_url("**timeline=edit**")
+    assert "Home phone" in page.inner_text("#client-timeline") and "City:" in page.inner_text("#client-timeline")
 
     # when: Edit is clicked, the form; a save comes back to the client page
     page.click("#client-edit")
