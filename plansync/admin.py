@@ -231,20 +231,13 @@ class QueueFilter(admin.SimpleListFilter):
 class PlanSyncRunAdmin(ReadOnlyModelAdmin):
     list_display = ["link", "trigger", "queue_label", "status", "created_at", "finished_at", "tries", "http_calls", "reason"]
     list_filter = [QueueFilter, "status", "trigger", "link"]
-    fields = [
-        "link",
-        "trigger",
-        "status",
-        "requested_by_name",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "tries",
-        "next_try_at",
-        "http_calls",
-        "reason",
-        "history_list",
+    # What a person asks first (whose, why, what happened), then when, then the engine's counters folded away.
+    fieldsets = [
+        (None, {"fields": ["link", "trigger", "status", "requested_by_name", "reason"]}),
+        ("When", {"fields": ["created_at", "started_at", "finished_at"]}),
+        ("History, try by try", {"fields": ["history_list", "tries", "next_try_at", "http_calls"]}),
     ]
+    fields = [f for _, options in fieldsets for f in options["fields"]]
     readonly_fields = fields
     inlines = [PlanSyncItemInline]
 

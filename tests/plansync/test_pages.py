@@ -94,7 +94,8 @@ def test_every_plansync_page_reads_as_text(client, person, synced, benefitpoint,
         "the accounts": client.get(reverse("admin:plansync_benefitsadminaccount_changelist")),
         "an account": client.get(reverse("admin:plansync_benefitsadminaccount_change", args=[BenefitsAdminAccount.objects.get(account_id=40002).pk])),
     }
-    pages.update({f"conflict {c.pk}": client.get(reverse("admin:plansync_plansyncconflict_change", args=[c.pk])) for c in PlanSyncConflict.objects.all()})
+    for conflict in PlanSyncConflict.objects.all():
+        pages[f"conflict {conflict.pk}"] = client.get(reverse("admin:plansync_plansyncconflict_change", args=[conflict.pk]))
     for where, response in pages.items():
         assert response.status_code == 200, where
         assert_no_raw_literals(response, where)
