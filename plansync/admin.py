@@ -229,7 +229,9 @@ class QueueFilter(admin.SimpleListFilter):
 
 @admin.register(PlanSyncRun)
 class PlanSyncRunAdmin(ReadOnlyModelAdmin):
-    list_display = ["link", "trigger", "queue_label", "status", "created_at", "finished_at", "tries", "http_calls", "reason"]
+    # The queue people know (not the status code beside it); the engine's counters are on the run's page.
+    list_display = ["group_name", "asked_by", "queue_label", "created_at", "finished_at", "reason"]
+    list_select_related = ["link__group", "requested_by"]
     list_filter = [QueueFilter, "status", "trigger", "link"]
     # What a person asks first (whose, why, what happened), then when, then the engine's counters folded away.
     fieldsets = [
@@ -244,6 +246,15 @@ class PlanSyncRunAdmin(ReadOnlyModelAdmin):
     @admin.display(description="queue")
     def queue_label(self, obj):
         return obj.queue.label
+
+    @admin.display(description="employer group", ordering="link__group__name")
+    def group_name(self, obj):
+        return obj.link.group.name
+
+    @admin.display(description="why")
+    def asked_by(self, obj):
+        name = person(obj.requested_by) if obj.requested_by_id else ""
+        return f"{obj.get_trigger_display()} ({name})" if name else obj.get_trigger_display()
 
     @admin.display(description="requested by")
     def requested_by_name(self, obj):
