@@ -17,7 +17,7 @@ from plans.models import EmployerGroup
 
 from .mapping import FIELD_LABELS, display
 from .models import AccountLink, BenefitsAdminAccount, PlanChoice, PlanSyncConflict, PlanSyncItem, PlanSyncRun, Side
-from .screens import LOCAL_CHOICES, REMOTE_CHOICES, SIDE_SHORT, choose_rows, link_targets, person, refresh_failure, without_addresses
+from .screens import LOCAL_CHOICES, REMOTE_CHOICES, SIDE_SHORT, choose_rows, link_offers, link_targets, person, refresh_failure, without_addresses
 from .selectors import account_list, plans_side_by_side
 from .services import Row, account_import, accounts_refresh, conflict_resolve, plan_choices_preview, plan_choices_save, plan_sync_request
 
@@ -108,8 +108,10 @@ class AccountLinkAdmin(ReadOnlyModelAdmin):
                 errors.append(refresh_failure(exc))
         accounts = list(account_list(filters={"q": q})[:100])
         linked = {link.account_id: link.group for link in AccountLink.objects.select_related("group")}
+        targets = link_targets()
         for account in accounts:
             account.linked_group = linked.get(account.account_id)
+            account.link_offers = link_offers(account.name, targets)
         latest = BenefitsAdminAccount.objects.order_by("-refreshed_at").first()
         return TemplateResponse(
             request,
@@ -122,7 +124,6 @@ class AccountLinkAdmin(ReadOnlyModelAdmin):
                 "errors": errors,
                 "total": BenefitsAdminAccount.objects.count(),
                 "refreshed": latest.refreshed_at if latest else None,
-                "groups": link_targets(),
             },
         )
 

@@ -77,7 +77,20 @@ def group_label(group: EmployerGroup) -> str:
 def link_targets():
     """The groups an account may be linked to (none linked yet), each labelled so namesakes differ."""
     groups = EmployerGroup.objects.filter(benefits_admin_link__isnull=True).prefetch_related("addresses").order_by("name", "account_number")
-    return [(g.pk, group_label(g)) for g in groups]
+    return [(g.pk, group_label(g), g.name) for g in groups]
+
+
+def _name_key(name: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[a-z0-9]+", name.lower())[:2])
+
+
+def link_offers(account_name: str, targets: list) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The *Link to* choices for one account, as option groups: groups whose name starts like the
+    account's first (the likely match), then every other group."""
+    key = _name_key(account_name)
+    alike = [(pk, label) for pk, label, name in targets if key and _name_key(name) == key]
+    rest = [(pk, label) for pk, label, name in targets if not (key and _name_key(name) == key)]
+    return [(title, options) for title, options in (("Same name", alike), ("Other employer groups", rest)) if options]
 
 
 def _remote_dates(rp: RemotePlan) -> tuple[datetime.date | None, datetime.date | None]:

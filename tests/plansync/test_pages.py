@@ -9,7 +9,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from plansync.models import BenefitsAdminAccount, PlanChoice, PlanSyncConflict, PlanSyncItem, PlanSyncRun, RemotePlan, Side
+from plansync.models import AccountLink, BenefitsAdminAccount, PlanChoice, PlanSyncConflict, PlanSyncItem, PlanSyncRun, RemotePlan, Side
 from plansync.services import Row, plan_sync_pass
 from tests.plans.factories import EmployerGroupFactory
 from tests.plansync.factories import SyncedPlanFactory, choose, import_account
@@ -159,10 +159,14 @@ def test_the_link_to_list_tells_namesakes_apart_by_account_number_and_city(clien
     for number, city in (("EG-7001", "Asheville"), ("EG-7002", "Boone")):
         group = EmployerGroupFactory(name="Blue Ridge Dental Group", account_number=number)
         group.addresses.create(kind="mailing", line1="1 Main St", city=city, state="NC", zip_code="28801")
+    EmployerGroupFactory(name="Summit Roofing", account_number="EG-7003")
     client.force_login(person)
-    html = client.get(IMPORT, {"q": "40003"}).content.decode()
+    html = client.get(IMPORT, {"q": "Blue Ridge"}).content.decode()
     assert "Link to Blue Ridge Dental Group (EG-7001, Asheville)" in html
     assert "Link to Blue Ridge Dental Group (EG-7002, Boone)" in html
+    # the groups named like the account come first, the rest after
+    same = re.search(r'<optgroup label="Same name">(.*?)</optgroup>', html, re.S).group(1)
+    assert "EG-7001" in same and "EG-7002" in same and "Summit Roofing" not in same
 
 
 def test_a_refresh_that_fails_says_so_in_words_without_the_address(client, person, settings, benefitpoint):
@@ -189,3 +193,33 @@ def test_the_queued_line_names_the_person(person, benefitpoint):
     link = import_account(40002)
     (run,) = plan_sync_pass(trigger="manual", actor=person, link_ids=[link.pk])
     assert "by Dana Whitfield" in run.history[0] and person.username not in " ".join(run.history)
+
+
+def test_runs_recorded_before_get_their_benefits_and_rates_line_by_line():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("plansync.migrations.0006_run_changes_line_by_line")
+    run = PlanSyncRun.objects.create(link=AccountLink.objects.create(group=EmployerGroupFactory(), account_id=49999, account_name="Old"))
+    old = [
+        {"field": "Plan name", "old": "A", "new": "B", "direction": "to AgencyDesk"},
+        {
+            "field": "Benefits",
+            "old": "deductible individual: 1500; copays: {'primary_care': 25}; hsa eligible: False",
+            "new": "deductible individual: 2000; copays: {'primary_care': 25}; hsa eligible: True",
+            "direction": "to AgencyDesk",
+        },
+        {"field": "Rates", "old": "Employee Only: $500.00; Family: $1400.00", "new": "Employee Only: $520.00; Family: $1400.00", "direction": "x"},
+        {"field": "Benefits", "old": "something odd", "new": "—", "direction": "to AgencyDesk"},  # unreadable: kept as it was
+    ]
+    item = PlanSyncItem.objects.create(run=run, plan_label="Old plan", status="succeeded", changes=old)
+    migration.forwards(apps, None)
+    item.refresh_from_db()
+    assert [(c["field"], c["old"], c["new"]) for c in item.changes] == [
+        ("Plan name", "A", "B"),
+        ("Benefit: Deductible (individual)", "$1,500.00", "$2,000.00"),
+        ("Benefit: HSA eligible", "No", "Yes"),
+        ("Monthly rate: Employee Only", "$500.00", "$520.00"),
+        ("Benefits", "something odd", "—"),
+    ]
