@@ -10,7 +10,7 @@ from accounts.models import AuditLog, User
 from accounts.services import audit
 from plans.models import Plan
 
-from ..mapping import CATEGORIES, Unmappable, change_lines, comparable_local, comparable_remote
+from ..mapping import CATEGORIES, PRODUCT_TYPE_TO_LINE, Unmappable, change_lines, comparable_local, comparable_remote
 from ..models import AccountLink, PlanChoice, RemotePlan, Side
 
 Choice, State = PlanChoice.Choice, PlanChoice.State
@@ -62,6 +62,14 @@ def _validate(link: AccountLink, rows: list[Row]) -> dict[int, RemotePlan]:
             errors.append(f"{label}: product {row.product_id} is not a plan of benefits-admin account {link.account_id}.")
         if row.choice == Choice.LINK and (row.plan is None or row.product_id is None):
             errors.append(f"{label}: linking needs a plan on each side; a person pairs them.")
+        elif row.choice == Choice.LINK and row.product_id in remote:
+            there = PRODUCT_TYPE_TO_LINE.get(remote[row.product_id].data.get("productTypeID"))
+            if there != row.plan.line_of_coverage:
+                kind = Plan.Line(there).label.lower() if there else "a product type with no AgencyDesk line"
+                errors.append(
+                    f"{label}: {row.plan} is a {row.plan.get_line_of_coverage_display().lower()} plan and product {row.product_id} is "
+                    f"{kind}: link plans of the same line of coverage."
+                )
         if row.choice == Choice.CREATE_THERE and (row.plan is None) == (row.product_id is None):
             errors.append(f"{label}: creating a plan on the other side starts from exactly one plan.")
         if row.plan is None and row.product_id is None:

@@ -223,3 +223,13 @@ def test_runs_recorded_before_get_their_benefits_and_rates_line_by_line():
         ("Monthly rate: Employee Only", "$500.00", "$520.00"),
         ("Benefits", "something odd", "—"),
     ]
+
+
+def test_a_medical_plan_is_not_linked_with_a_dental_one(client, person, benefitpoint):
+    link = import_account(40002)
+    plan = SyncedPlanFactory(group=link.group, name="Our Gold PPO")
+    client.force_login(person)
+    form = {f"choice-plan-{plan.pk}": "link", f"pair-plan-{plan.pk}": str(_other_product(benefitpoint)), "save": "Save choices"}
+    html = client.post(reverse("admin:plansync_accountlink_choose", args=[link.pk]), form).content.decode()
+    assert "is a medical plan and product" in html and "link plans of the same line of coverage" in html
+    assert not PlanChoice.objects.exists()
