@@ -240,8 +240,7 @@ class PlanSyncRunAdmin(ReadOnlyModelAdmin):
         ("When", {"fields": ["created_at", "started_at", "finished_at"]}),
         ("History, try by try", {"fields": ["history_list", "tries", "next_try_at", "http_calls"]}),
     ]
-    fields = [f for _, options in fieldsets for f in options["fields"]]
-    readonly_fields = fields
+    readonly_fields = [f for _, options in fieldsets for f in options["fields"]]
     inlines = [PlanSyncItemInline]
 
     @admin.display(description="queue")
