@@ -17,7 +17,18 @@ from plans.models import EmployerGroup
 
 from .mapping import FIELD_LABELS, display
 from .models import AccountLink, BenefitsAdminAccount, PlanChoice, PlanSyncConflict, PlanSyncItem, PlanSyncRun, Side
-from .screens import LOCAL_CHOICES, REMOTE_CHOICES, SIDE_SHORT, choose_rows, link_offers, link_targets, person, refresh_failure, without_addresses
+from .screens import (
+    LOCAL_CHOICES,
+    REMOTE_CHOICES,
+    SIDE_SHORT,
+    choose_rows,
+    conflict_value,
+    link_offers,
+    link_targets,
+    person,
+    refresh_failure,
+    without_addresses,
+)
 from .selectors import account_list, plans_side_by_side
 from .services import Row, account_import, accounts_refresh, conflict_resolve, plan_choices_preview, plan_choices_save, plan_sync_request
 
@@ -295,11 +306,11 @@ class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="AgencyDesk")
     def local_shown(self, obj):
-        return display(obj.field, obj.local_value) if obj.kind == "field" else "—"
+        return conflict_value(obj.field, obj.local_value, obj.remote_value) if obj.kind == "field" else "—"
 
     @admin.display(description="Benefits-admin system")
     def remote_shown(self, obj):
-        return display(obj.field, obj.remote_value) if obj.kind == "field" else shown.text(obj.remote_value)
+        return conflict_value(obj.field, obj.remote_value, obj.local_value) if obj.kind == "field" else shown.text(obj.remote_value)
 
     @admin.display(description="last agreed value")
     def agreed_shown(self, obj):

@@ -12,7 +12,7 @@ from core.display import EMPTY
 from integrations.http import IntegrationError, TransientError
 from plans.models import EmployerGroup, Plan
 
-from .mapping import PRODUCT_TYPE_TO_LINE, display
+from .mapping import PRODUCT_TYPE_TO_LINE, benefit_lines, display
 from .models import PlanChoice, RemotePlan, Side
 
 CATEGORIES = [("details", "Details"), ("benefits", "Benefits"), ("rates", "Rates")]
@@ -185,3 +185,14 @@ def choose_rows(sides: dict, posted) -> tuple[list[LocalRow], list[RemoteRow]]:
             )
         )
     return local, remote
+
+
+def conflict_value(field: str, value, other) -> str:
+    """One side of a conflict as people read it. For the benefits, only the benefits the two sides hold
+    differently ("Copay: Primary care visit: $30.00"), not the whole set twice."""
+    if field != "benefitSummary" or not isinstance(value, dict) or not isinstance(other, dict):
+        return display(field, value)
+    mine, theirs = benefit_lines(value), benefit_lines(other)
+    keys = [k for k in dict.fromkeys([*mine, *theirs]) if mine.get(k, ("", EMPTY))[1] != theirs.get(k, ("", EMPTY))[1]]
+    differing = [mine.get(k) or (theirs[k][0], EMPTY) for k in keys]
+    return "; ".join(f"{label}: {shown}" for label, shown in differing) or display(field, value)

@@ -64,8 +64,8 @@ def test_every_plansync_page_reads_as_text(client, person, synced, benefitpoint,
     PlanSyncConflict.objects.create(
         choice=PlanChoice.objects.get(plan=plan),
         field="benefitSummary",
-        local_value={"hsa_eligible": True, "copays": {"primary_care": 30}},
-        remote_value={"hsa_eligible": False, "copays": {"primary_care": 25}},
+        local_value={"deductible_individual": 1500, "hsa_eligible": True, "copays": {"primary_care": 30}},
+        remote_value={"deductible_individual": 1500, "hsa_eligible": False, "copays": {"primary_care": 25}},
         agreed_value={"hsa_eligible": False, "copays": {"primary_care": 20}},
     )
     resolved = PlanSyncConflict.objects.create(
@@ -104,6 +104,9 @@ def test_every_plansync_page_reads_as_text(client, person, synced, benefitpoint,
     assert "Benefit: Copay: Specialist visit" in preview and "$50.00" in preview and "Benefit: HSA eligible" in preview
     conflicts = pages["the conflicts"].content.decode()
     assert "Copay: Primary care visit: $30.00" in conflicts and "HSA eligible: No" in conflicts
+    # a benefits conflict names the benefits the sides hold differently, not the whole set twice
+    local_cell = re.search(r'<td class="field-local_shown">(.*?)</td>', conflicts, re.S).group(1)
+    assert "Copay: Primary care visit: $30.00" in local_cell and "HSA eligible: Yes" in local_cell and "Deductible" not in local_cell
     assert "List bill" in conflicts and "Direct bill" in conflicts and "Agency_Bill" not in conflicts
 
 
