@@ -256,7 +256,7 @@ class PlanSyncRunAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="queue")
     def queue_label(self, obj):
-        return obj.queue.label
+        return format_html('<span class="ad-badge ad-badge-{}">{}</span>', obj.queue.value, obj.queue.label)  # one word, never broken
 
     @admin.display(description="employer group", ordering="link__group__name")
     def group_name(self, obj):
