@@ -15,6 +15,7 @@ from core.admin import AuditedModelAdmin, ImportExportRightsMixin, ReadOnlyModel
 from plans.models import EmployerGroup
 
 from .filters import EmployeeFilterSet
+from .mapping import payload_shown
 from .models import BenefitsLevel, Employee, SyncAttempt
 from .resources import EmployeeResource
 from .selectors import employee_list, employee_sync_history, sync_state_counts
@@ -242,8 +243,10 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
         if not self.has_view_permission(request, employee):
             raise PermissionDenied
         attempts = list(employee_sync_history(employee=employee))
+        levels = _level_names()
         for attempt in attempts:
-            attempt.sent_html = display.definition_list(attempt.payload or {})
+            attempt.sent_html = display.definition_list(payload_shown(attempt.payload, levels))
+            attempt.by = (attempt.requested_by.get_full_name() or attempt.requested_by.username) if attempt.requested_by else "The system"
         return TemplateResponse(
             request,
             "admin/hrsync/employee/sync_history.html",
@@ -256,6 +259,11 @@ class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
                 "has_change_permission": self.has_change_permission(request, employee),
             },
         )
+
+
+def _level_names() -> dict[str, str]:
+    """Package code -> benefits level name, for showing what was sent in our words."""
+    return dict(BenefitsLevel.objects.exclude(package_code="").order_by("-name").values_list("package_code", "name"))
 
 
 @admin.register(BenefitsLevel)
@@ -274,8 +282,15 @@ class SyncAttemptAdmin(ReadOnlyModelAdmin):
     search_fields = ["employee__email", "employee__last_name", "account_id"]
     list_select_related = ["employee"]
     show_full_result_count = False
-    fields = [*(f.name for f in SyncAttempt._meta.fields if f.name not in ("id", "payload")), "sent"]
+    fields = [
+        *(f.name if f.name != "requested_by" else "requested_by_name" for f in SyncAttempt._meta.fields if f.name not in ("id", "payload")),
+        "sent",
+    ]
     readonly_fields = fields
+
+    @admin.display(description="requested by")
+    def requested_by_name(self, attempt):
+        return (attempt.requested_by.get_full_name() or attempt.requested_by.username) if attempt.requested_by else "The system"
 
     @admin.display(description="Reason")
     def short_reason(self, attempt):
@@ -283,7 +298,7 @@ class SyncAttemptAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="Sent (personal data masked)")
     def sent(self, attempt):
-        return display.definition_list(attempt.payload or {})
+        return display.definition_list(payload_shown(attempt.payload, _level_names()))
 
 
 # --- the home's "Sync queues" panel --------------------------------------------------------------

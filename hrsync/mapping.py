@@ -69,3 +69,23 @@ def masked(payload: dict) -> dict:
     if out.get("annual_salary"):
         out["annual_salary"] = "****"
     return out
+
+
+def payload_shown(payload: dict, level_names: dict[str, str]) -> dict:
+    """A sent payload as people read it: codes as their labels (gender, pay frequency, the package as its
+    benefits level's name from ``level_names``, package code -> name), dates as dates; masked values stay
+    masked. For the sync history."""
+    from core.display import custom_field_text
+
+    out = dict(payload or {})
+    labels = {"gender": dict(Employee.Gender.choices), "pay_frequency": dict(Employee.PayFrequency.choices)}
+    for key, choices in labels.items():
+        if out.get(key) in choices:
+            out[key] = choices[out[key]]
+    package = out.get("benefits_package")
+    if package:
+        out["benefits_package"] = level_names.get(package) or package.replace("_", " ").title()
+    for key in ("hire_date", "date_of_birth"):
+        if out.get(key) and "*" not in str(out[key]):
+            out[key] = custom_field_text("date", out[key])
+    return out

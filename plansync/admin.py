@@ -8,14 +8,27 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from core import display as shown
 from core import home
 from core.admin import ReadOnlyModelAdmin
 from core.jobs import QUEUE_STATUSES, Queue
 from integrations.http import IntegrationError
 from plans.models import EmployerGroup
 
-from .mapping import PRODUCT_TYPE_TO_LINE
+from .mapping import FIELD_LABELS, display
 from .models import AccountLink, BenefitsAdminAccount, PlanChoice, PlanSyncConflict, PlanSyncItem, PlanSyncRun, Side
+from .screens import (
+    LOCAL_CHOICES,
+    REMOTE_CHOICES,
+    SIDE_SHORT,
+    choose_rows,
+    conflict_value,
+    link_offers,
+    link_targets,
+    person,
+    refresh_failure,
+    without_addresses,
+)
 from .selectors import account_list, plans_side_by_side
 from .services import Row, account_import, accounts_refresh, conflict_resolve, plan_choices_preview, plan_choices_save, plan_sync_request
 
@@ -26,8 +39,8 @@ def _can_edit(request) -> bool:
 
 def _errors(exc: ValidationError) -> list[str]:
     if hasattr(exc, "message_dict"):
-        return [m for msgs in exc.message_dict.values() for m in msgs]
-    return exc.messages
+        return [without_addresses(m) for msgs in exc.message_dict.values() for m in msgs]
+    return [without_addresses(m) for m in exc.messages]
 
 
 @admin.register(BenefitsAdminAccount)
@@ -51,7 +64,13 @@ class PlanChoiceInline(admin.TabularInline):
 class AccountLinkAdmin(ReadOnlyModelAdmin):
     list_display = ["group", "account_name", "account_id", "created_at", "actions_column"]
     search_fields = ["group__name", "account_name", "=account_id"]
+    fields = ["group", "account_name", "account_id", "created_by_name", "created_at"]
+    readonly_fields = fields
     inlines = [PlanChoiceInline]
+
+    @admin.display(description="linked by")
+    def created_by_name(self, obj):
+        return person(obj.created_by)
 
     @admin.display(description="")
     def actions_column(self, obj):
@@ -80,7 +99,7 @@ class AccountLinkAdmin(ReadOnlyModelAdmin):
                     count = accounts_refresh(actor=request.user)
                     messages.success(request, f"The list holds {count} benefits-admin accounts.")
                 except IntegrationError as exc:
-                    errors.append(exc.message)
+                    errors.append(refresh_failure(exc))
             else:
                 group = EmployerGroup.objects.filter(pk=request.POST.get("group") or None).first()
                 try:
@@ -97,11 +116,13 @@ class AccountLinkAdmin(ReadOnlyModelAdmin):
             try:
                 accounts_refresh(actor=request.user)
             except IntegrationError as exc:
-                errors.append(exc.message)
+                errors.append(refresh_failure(exc))
         accounts = list(account_list(filters={"q": q})[:100])
         linked = {link.account_id: link.group for link in AccountLink.objects.select_related("group")}
+        targets = link_targets()
         for account in accounts:
             account.linked_group = linked.get(account.account_id)
+            account.link_offers = link_offers(account.name, targets)
         latest = BenefitsAdminAccount.objects.order_by("-refreshed_at").first()
         return TemplateResponse(
             request,
@@ -114,7 +135,6 @@ class AccountLinkAdmin(ReadOnlyModelAdmin):
                 "errors": errors,
                 "total": BenefitsAdminAccount.objects.count(),
                 "refreshed": latest.refreshed_at if latest else None,
-                "groups": EmployerGroup.objects.filter(benefits_admin_link__isnull=True).order_by("name"),
             },
         )
 
@@ -150,10 +170,7 @@ class AccountLinkAdmin(ReadOnlyModelAdmin):
                 preview = plan_choices_preview(link=link, rows=rows)
             except ValidationError as exc:
                 errors = _errors(exc)
-        sides = plans_side_by_side(link)
-        for rp, _choice in sides["remote"]:
-            line = PRODUCT_TYPE_TO_LINE.get(rp.data.get("productTypeID"))
-            rp.line = line.label if line else f"Product type {rp.data.get('productTypeID')} (no AgencyDesk line)"
+        local, remote = choose_rows(plans_side_by_side(link), request.POST if request.method == "POST" else {})
         return TemplateResponse(
             request,
             "admin/plansync/choose.html",
@@ -161,13 +178,14 @@ class AccountLinkAdmin(ReadOnlyModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": f"Choose plans to sync: {link.group.name}",
                 "link": link,
-                "local": sides["local"],
-                "remote": sides["remote"],
+                "local": local,
+                "remote": remote,
                 "errors": errors,
                 "preview": preview,
-                "choice_options": PlanChoice.Choice.choices,
-                "sides": Side.choices,
-                "categories": ["details", "benefits", "rates"],
+                "local_choices": LOCAL_CHOICES,
+                "remote_choices": REMOTE_CHOICES,
+                "sides": [(value, SIDE_SHORT[value]) for value in Side.values],
+                "can_edit": _can_edit(request),
             },
         )
 
@@ -193,10 +211,16 @@ class PlanSyncItemInline(admin.TabularInline):
 
     @admin.display(description="What changed")
     def changes_table(self, obj):
+        """Each changed field, benefit and rate tier its own line ("Label: old → new"), under where it was written."""
         if not obj.changes:
-            return "—"
-        return format_html(
-            "<ul>{}</ul>", format_html_join("", "<li>{}: {} → {} ({})</li>", ((c["field"], c["old"], c["new"], c["direction"]) for c in obj.changes))
+            return shown.EMPTY
+        by_direction: dict[str, dict] = {}
+        for n, c in enumerate(obj.changes):
+            by_direction.setdefault(c.get("direction", ""), {})[n] = {"label": c.get("field"), "old": c.get("old"), "new": c.get("new")}
+        return format_html_join(
+            "",
+            '<div class="ad-change-group"><strong>{}</strong>{}</div>',
+            ((direction[:1].upper() + direction[1:], shown.changes_html(lines)) for direction, lines in by_direction.items()),
         )
 
 
@@ -217,28 +241,37 @@ class QueueFilter(admin.SimpleListFilter):
 
 @admin.register(PlanSyncRun)
 class PlanSyncRunAdmin(ReadOnlyModelAdmin):
-    list_display = ["link", "trigger", "queue_label", "status", "created_at", "finished_at", "tries", "http_calls", "reason"]
+    # The queue people know (not the status code beside it); the engine's counters are on the run's page.
+    list_display = ["group_name", "asked_by", "queue_label", "created_at", "finished_at", "reason"]
+    list_select_related = ["link__group", "requested_by"]
     list_filter = [QueueFilter, "status", "trigger", "link"]
-    fields = [
-        "link",
-        "trigger",
-        "status",
-        "requested_by",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "tries",
-        "next_try_at",
-        "http_calls",
-        "reason",
-        "history_list",
+    # What a person asks first (whose, why, what happened), then when, then the engine's counters folded away.
+    fieldsets = [
+        (None, {"fields": ["link", "trigger", "status", "requested_by_name", "reason"]}),
+        ("When", {"fields": ["created_at", "started_at", "finished_at"]}),
+        ("History, try by try", {"fields": ["history_list", "tries", "next_try_at", "http_calls"]}),
     ]
-    readonly_fields = fields
+    readonly_fields = [f for _, options in fieldsets for f in options["fields"]]
     inlines = [PlanSyncItemInline]
 
     @admin.display(description="queue")
     def queue_label(self, obj):
-        return obj.queue.label
+        return format_html('<span class="ad-badge ad-badge-{}">{}</span>', obj.queue.value, obj.queue.label)  # one word, never broken
+
+    @admin.display(description="employer group", ordering="link__group__name")
+    def group_name(self, obj):
+        return obj.link.group.name
+
+    @admin.display(description="why")
+    def asked_by(self, obj):
+        name = person(obj.requested_by) if obj.requested_by_id else ""
+        return f"{obj.get_trigger_display()} ({name})" if name else obj.get_trigger_display()
+
+    @admin.display(description="requested by")
+    def requested_by_name(self, obj):
+        if obj.requested_by_id:
+            return person(obj.requested_by)
+        return "The hourly schedule" if obj.trigger == PlanSyncRun.Trigger.HOURLY else shown.EMPTY
 
     @admin.display(description="history")
     def history_list(self, obj):
@@ -258,10 +291,10 @@ class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
         "field_label",
         "local_shown",
         "remote_shown",
-        "agreed_value",
+        "agreed_shown",
         "status",
         "created_at",
-        "resolved_by",
+        "resolved_by_name",
         "resolved_at",
         "resolve_links",
     ]
@@ -269,21 +302,23 @@ class PlanSyncConflictAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="field")
     def field_label(self, obj):
-        from .mapping import FIELD_LABELS
-
         return FIELD_LABELS.get(obj.field, "—")
 
     @admin.display(description="AgencyDesk")
     def local_shown(self, obj):
-        from .mapping import display
-
-        return display(obj.field, obj.local_value) if obj.kind == "field" else "—"
+        return conflict_value(obj.field, obj.local_value, obj.remote_value) if obj.kind == "field" else "—"
 
     @admin.display(description="Benefits-admin system")
     def remote_shown(self, obj):
-        from .mapping import display
+        return conflict_value(obj.field, obj.remote_value, obj.local_value) if obj.kind == "field" else shown.text(obj.remote_value)
 
-        return display(obj.field, obj.remote_value) if obj.kind == "field" else obj.remote_value
+    @admin.display(description="last agreed value")
+    def agreed_shown(self, obj):
+        return display(obj.field, obj.agreed_value) if obj.kind == "field" else shown.text(obj.agreed_value)
+
+    @admin.display(description="resolved by")
+    def resolved_by_name(self, obj):
+        return person(obj.resolved_by)
 
     @admin.display(description="Resolve")
     def resolve_links(self, obj):

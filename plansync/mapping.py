@@ -242,8 +242,87 @@ def remote_changes(values: dict) -> tuple[dict, list[dict] | None]:
     return product, tiers
 
 
+# How the benefits-admin system's words read here: its status and billing type as AgencyDesk calls them.
+STATUS_LABELS = {"Pending": "Pending", "Current": "Active", "Cancelled": "Cancelled", "Expired": "Expired (renewed or terminated)"}
+BENEFIT_PREFIX, RATE_PREFIX = "Benefit", "Monthly rate"
+
+
+def _benefit_kinds(product_type_id=None) -> dict[str, tuple[str, str]]:
+    """Benefit key -> (kind, label): the plan's own line first, then every line's (a key means one thing)."""
+    from plans.benefit_summary import SCHEMA
+
+    line = PRODUCT_TYPE_TO_LINE.get(product_type_id)
+    kinds: dict[str, tuple[str, str]] = dict(SCHEMA.get(line, {})) if line else {}
+    for schema in SCHEMA.values():
+        for key, spec in schema.items():
+            kinds.setdefault(key, spec)
+    return kinds
+
+
+def benefit_value(kind: str, value) -> str:
+    """One benefit as a person reads it: money with its sign, percentages, Yes/No."""
+    from core import display as shown
+    from plans.benefit_summary import COUNT, FLAG, MONEY, NUMBER, PERCENT
+
+    if value is None or value == "":
+        return shown.EMPTY
+    if kind == FLAG and isinstance(value, bool):
+        return "Yes" if value else "No"
+    if kind == MONEY:
+        return shown.custom_field_text("currency", value)
+    if kind == PERCENT:
+        return shown.custom_field_text("percent", value)
+    if kind in (COUNT, NUMBER):
+        return shown.custom_field_text("number", value)
+    return shown.text(value)
+
+
+def benefit_lines(summary, product_type_id=None) -> dict[str, tuple[str, str]]:
+    """A benefit summary flattened to one line per benefit (copays one each): key -> (label, value shown)."""
+    from core.display import humanize_key
+    from plans.benefit_summary import COPAY_LABELS, COPAYS, MONEY, TEXT
+
+    kinds, lines = _benefit_kinds(product_type_id), {}
+    for key, value in (summary if isinstance(summary, dict) else {}).items():
+        kind, label = kinds.get(key, (TEXT, humanize_key(key)))
+        if kind == COPAYS and isinstance(value, dict):
+            for name, amount in value.items():
+                lines[f"copays.{name}"] = (f"Copay: {COPAY_LABELS.get(name, humanize_key(name))}", benefit_value(MONEY, amount))
+        else:
+            lines[key] = (label, benefit_value(kind, value))
+    return lines
+
+
+def _rate_lines(rates) -> dict[str, str]:
+    from core.display import custom_field_text
+
+    return {str(tier): custom_field_text("currency", amount) for tier, amount in (rates or [])}
+
+
+def change_lines(field: str, old, new, *, product_type_id=None) -> list[tuple[str, str, str]]:
+    """What changed in ``field`` as (label, old, new) lines a person reads: each changed benefit and each
+    changed rate tier its own line, with labels and money as money; every other field one line."""
+    from core.display import EMPTY
+
+    if field == "benefitSummary":
+        before, after = benefit_lines(old, product_type_id), benefit_lines(new, product_type_id)
+        keys = list(dict.fromkeys([*after, *before]))
+        return [
+            (f"{BENEFIT_PREFIX}: {(after.get(k) or before.get(k))[0]}", before.get(k, ("", EMPTY))[1], after.get(k, ("", EMPTY))[1])
+            for k in keys
+            if before.get(k, ("", EMPTY))[1] != after.get(k, ("", EMPTY))[1]
+        ]
+    if field == "rates":
+        before, after = _rate_lines(old), _rate_lines(new)
+        tiers = list(dict.fromkeys([*after, *before]))
+        return [(f"{RATE_PREFIX}: {t}", before.get(t, EMPTY), after.get(t, EMPTY)) for t in tiers if before.get(t, EMPTY) != after.get(t, EMPTY)]
+    shown_old, shown_new = display(field, old), display(field, new)
+    return [(FIELD_LABELS.get(field, field), shown_old, shown_new)] if shown_old != shown_new else []
+
+
 def display(field: str, value) -> str:
     """A value as a person reads it in a run's changes or a conflict."""
+    from core.display import custom_field_text
     from plans.models import Carrier
 
     if value in (None, "", [], {}):
@@ -254,10 +333,15 @@ def display(field: str, value) -> str:
     if field == "productTypeID":
         line = PRODUCT_TYPE_TO_LINE.get(value)
         return Plan.Line(line).label if line else f"Product type {value} (no AgencyDesk line)"
-    if field in ("productStatus", "billingType"):
-        return str(value).replace("_", " ")
+    if field == "productStatus":
+        return STATUS_LABELS.get(value, str(value).replace("_", " "))
+    if field == "billingType":
+        billing = BILLING_FROM_REMOTE.get(value)
+        return Plan.BillingType(billing).label if billing else str(value).replace("_", " ")
+    if field in ("effectiveAsOf", "renewalOn", "cancellationOn"):
+        return custom_field_text("date", str(value)[:10])
     if field == "benefitSummary":
-        return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in value.items())
+        return "; ".join(f"{label}: {shown}" for label, shown in benefit_lines(value).values())
     if field == "rates":
-        return "; ".join(f"{d}: ${a}" for d, a in value)
+        return "; ".join(f"{tier}: {amount}" for tier, amount in _rate_lines(value).items())
     return str(value)

@@ -32,7 +32,7 @@ def conflict_list(*, filters: dict | None = None) -> QuerySet[PlanSyncConflict]:
 def plans_side_by_side(link: AccountLink) -> dict:
     """Both systems' plans of a linked group, each with its choice (if any), for the choose-plans page."""
     choices = {c.plan_id: c for c in PlanChoice.objects.filter(link=link, plan__isnull=False)}
-    by_product = {c.product_id: c for c in PlanChoice.objects.filter(link=link, product_id__isnull=False)}
+    by_product = {c.product_id: c for c in PlanChoice.objects.filter(link=link, product_id__isnull=False).select_related("plan")}
     local = [(plan, choices.get(plan.pk)) for plan in link.group.plans.select_related("carrier").order_by("effective_date", "name")]
     remote = [(rp, by_product.get(rp.product_id)) for rp in RemotePlan.objects.filter(account_id=link.account_id).order_by("product_id")]
     return {"local": local, "remote": remote}

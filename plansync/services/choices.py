@@ -10,7 +10,7 @@ from accounts.models import AuditLog, User
 from accounts.services import audit
 from plans.models import Plan
 
-from ..mapping import CATEGORIES, FIELD_LABELS, Unmappable, comparable_local, comparable_remote, display
+from ..mapping import CATEGORIES, PRODUCT_TYPE_TO_LINE, Unmappable, change_lines, comparable_local, comparable_remote
 from ..models import AccountLink, PlanChoice, RemotePlan, Side
 
 Choice, State = PlanChoice.Choice, PlanChoice.State
@@ -62,6 +62,14 @@ def _validate(link: AccountLink, rows: list[Row]) -> dict[int, RemotePlan]:
             errors.append(f"{label}: product {row.product_id} is not a plan of benefits-admin account {link.account_id}.")
         if row.choice == Choice.LINK and (row.plan is None or row.product_id is None):
             errors.append(f"{label}: linking needs a plan on each side; a person pairs them.")
+        elif row.choice == Choice.LINK and row.product_id in remote:
+            there = PRODUCT_TYPE_TO_LINE.get(remote[row.product_id].data.get("productTypeID"))
+            if there != row.plan.line_of_coverage:
+                kind = Plan.Line(there).label.lower() if there else "a product type with no AgencyDesk line"
+                errors.append(
+                    f"{label}: {row.plan} is a {row.plan.get_line_of_coverage_display().lower()} plan and product {row.product_id} is "
+                    f"{kind}: link plans of the same line of coverage."
+                )
         if row.choice == Choice.CREATE_THERE and (row.plan is None) == (row.product_id is None):
             errors.append(f"{label}: creating a plan on the other side starts from exactly one plan.")
         if row.plan is None and row.product_id is None:
@@ -131,6 +139,16 @@ def plan_choices_save(*, actor: User | None, link: AccountLink, rows: list[Row])
     return saved
 
 
+def _preview_changes(values: dict, before: dict, side: str) -> list[dict]:
+    """Field by field (each benefit and rate tier its own line) what ``side`` gets written."""
+    product_type = values.get("productTypeID") or before.get("productTypeID")
+    return [
+        {"field": label, "side": SIDE_LABELS[side], "old": old, "new": new}
+        for f, v in values.items()
+        for label, old, new in change_lines(f, before.get(f), v, product_type_id=product_type)
+    ]
+
+
 def plan_choices_preview(*, link: AccountLink, rows: list[Row]) -> list[dict]:
     """What each choice's first sync will create or overwrite, field by field; nothing is written."""
     remote = _validate(link, rows)
@@ -150,7 +168,7 @@ def plan_choices_preview(*, link: AccountLink, rows: list[Row]) -> list[dict]:
         elif row.choice == Choice.CREATE_THERE:
             source, side = (local, Side.BENEFITS_ADMIN) if local else (there, Side.AGENCYDESK)
             entry["action"] = f"Creates the plan in {SIDE_LABELS[side]}."
-            entry["changes"] = [{"field": FIELD_LABELS[f], "side": SIDE_LABELS[side], "old": "—", "new": display(f, v)} for f, v in source.items()]
+            entry["changes"] = _preview_changes(source, {}, side)
         else:
             choice = PlanChoice(truth_details=row.truth_details, truth_benefits=row.truth_benefits, truth_rates=row.truth_rates)
             push, pull = first_sync_split(choice, local, there)
@@ -159,12 +177,6 @@ def plan_choices_preview(*, link: AccountLink, rows: list[Row]) -> list[dict]:
                 if push or pull
                 else "Links the two plans; they agree on every field."
             )
-            entry["changes"] = [
-                {"field": FIELD_LABELS[f], "side": SIDE_LABELS[Side.BENEFITS_ADMIN], "old": display(f, there.get(f)), "new": display(f, v)}
-                for f, v in push.items()
-            ] + [
-                {"field": FIELD_LABELS[f], "side": SIDE_LABELS[Side.AGENCYDESK], "old": display(f, local.get(f)), "new": display(f, v)}
-                for f, v in pull.items()
-            ]
+            entry["changes"] = _preview_changes(push, there, Side.BENEFITS_ADMIN) + _preview_changes(pull, local, Side.AGENCYDESK)
         out.append(entry)
     return out

@@ -67,7 +67,8 @@ def plan_sync_queue(*, link_ids: list[int], trigger: str, actor: User | None = N
         due = [run.pk for run in waiting.values() if run.next_try_at and run.next_try_at > now]
         Run.objects.filter(pk__in=due, status=Status.RETRYING).update(next_try_at=now)
     lease = now + timedelta(seconds=settings.PLANSYNC_QUEUED_LEASE_SECONDS)
-    line = _line(f"Queued ({Run.Trigger(trigger).label}{f', by {actor}' if actor and actor.pk else ''}).")
+    by = f", by {actor.get_full_name() or actor.username}" if actor and actor.pk else ""  # a person's name, not a login
+    line = _line(f"Queued ({Run.Trigger(trigger).label}{by}).")
     new = Run.objects.bulk_create(
         [
             Run(link_id=link_id, trigger=trigger, requested_by=actor if actor and actor.pk else None, lease_until=lease, history=[line])

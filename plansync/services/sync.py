@@ -30,7 +30,7 @@ from integrations.registry import System, external_id_link
 from plans.models import Plan
 from plans.services import plan_create, plan_update
 
-from ..mapping import FIELD_LABELS, comparable_local, comparable_remote, display, local_changes, remote_changes
+from ..mapping import FIELD_LABELS, change_lines, comparable_local, comparable_remote, local_changes, remote_changes
 from ..models import PlanChoice, PlanSyncConflict, PlanSyncItem, PlanSyncRun, Side
 from .choices import first_sync_split, plan_rates
 from .edits import sync_writes
@@ -143,7 +143,13 @@ def _fetch(client: BenefitPointClient, product_id: int) -> tuple[dict, dict | No
 
 
 def _change_list(values: dict, before: dict, direction: str) -> list[dict]:
-    return [{"field": FIELD_LABELS[f], "old": display(f, before.get(f)), "new": display(f, v), "direction": direction} for f, v in values.items()]
+    """One change per field, per benefit and per rate tier, as people read them (labels, money as money)."""
+    product_type = values.get("productTypeID") or before.get("productTypeID")
+    return [
+        {"field": label, "old": old, "new": new, "direction": direction}
+        for f, v in values.items()
+        for label, old, new in change_lines(f, before.get(f), v, product_type_id=product_type)
+    ]
 
 
 def _intent(run: PlanSyncRun, choice: PlanChoice, push: dict) -> None:

@@ -168,3 +168,20 @@ def test_the_list_filters_through_the_employee_filterset_like_the_api(staff, api
     EmployeeFactory.create_batch(20)
     with django_assert_max_num_queries(12):
         client.get(URL)
+
+
+def test_the_sync_history_shows_what_was_sent_in_words_and_who_asked_by_name(staff, make_user):
+    from hrsync.mapping import masked, platform_account
+    from hrsync.models import SyncAttempt
+
+    employee = EmployeeFactory(gender=Employee.Gender.MALE, pay_frequency=Employee.PayFrequency.BIWEEKLY)
+    asker = make_user(benefits_sync=Level.EDIT)
+    asker.first_name, asker.last_name = "Dana", "Whitfield"
+    asker.save()
+    payload = masked(platform_account(employee))
+    SyncAttempt.objects.create(employee=employee, version=1, action="create", requested_by=asker, payload=payload, status=SyncAttempt.Status.FAILED)
+    html = staff(Level.VISIBLE).get(reverse("admin:hrsync_employee_sync_history", args=[employee.pk])).content.decode()
+    sent = html.split('class="sent"', 1)[1]
+    assert "<dd>Male</dd>" in sent and "<dd>Every two weeks</dd>" in sent and "<dd>Standard</dd>" in sent
+    assert "<dd>M</dd>" not in sent and "biweekly" not in sent and "STANDARD" not in sent
+    assert "Dana Whitfield" in html and asker.username not in html
