@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core import display, home, related
-from core.admin import AuditedModelAdmin, ImportExportRightsMixin, ReadOnlyModelAdmin
+from core.admin import AuditedModelAdmin, ImportExportRightsMixin, MoneyFieldsMixin, ReadOnlyModelAdmin
 from plans.models import EmployerGroup
 
 from .filters import EmployeeFilterSet
@@ -86,11 +86,12 @@ class SyncStateTab(_Criterion):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
+class EmployeeAdmin(MoneyFieldsMixin, ImportExportRightsMixin, AuditedModelAdmin):
     """Benefits Management: the list, its tabs, search and sidebar are ``EmployeeFilterSet`` criteria
     (through ``selectors.employee_list``), as in the API."""
 
     form = EmployeeForm
+    money_fields = ("annual_pay",)
     resource_classes = [EmployeeResource]
     change_list_template = "admin/hrsync/employee/change_list.html"
     list_display = ["__str__", "email", "employer_group", "benefits_level", "state", "benefits_account_id", "last_outcome"]

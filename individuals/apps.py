@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class IndividualsConfig(AppConfig):
     name = "individuals"
+
+    def ready(self):
+        from core.audit import json_keys_readable
+
+        from .custom_field_values import custom_fields_described
+
+        # A custom-field edit is audited as "Income: $35,000.00 → $40,000.00", one line per field that changed.
+        json_keys_readable("individuals.individual.custom_fields", custom_fields_described)

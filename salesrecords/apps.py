@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class SalesrecordsConfig(AppConfig):
     name = "salesrecords"
+
+    def ready(self):
+        from core.audit import json_keys_readable
+        from individuals.custom_field_values import custom_fields_described
+
+        json_keys_readable("salesrecords.salesrecord.custom_fields", custom_fields_described)

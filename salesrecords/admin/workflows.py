@@ -5,7 +5,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from core import display, home, related
@@ -130,7 +129,7 @@ def _my_activity_rows(request):
         home.HomeRow(
             a.subject,
             url=reverse("admin:salesrecords_activity_change", args=[a.pk]),
-            detail=(f"due {date_format(a.due_date)}" if a.due_date else "no due date")
+            detail=(f"due {display.date_text(a.due_date)}" if a.due_date else "no due date")
             + (f" · {a.sales_record.first_name} {a.sales_record.last_name}" if a.sales_record else ""),
             tone="failed" if a.due_date and a.due_date < timezone.localdate() else "",
         )
