@@ -8,8 +8,8 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from core import display
-from integrations.models import ExternalId
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
+from integrations.models import ExternalId
 
 from .forms import SecurityGroupForm
 from .models import Agent, ApiToken, AuditLog, SecurityGroup, User
