@@ -3,6 +3,8 @@ from django.apps import AppConfig
 
 class IndividualsConfig(AppConfig):
     name = "individuals"
+    # The breadcrumb reads "Clients › Individuals" (the top bar's group), not "Individuals › Individuals".
+    verbose_name = "Clients"
 
     def ready(self):
         from core.audit import json_keys_readable

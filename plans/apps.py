@@ -3,3 +3,5 @@ from django.apps import AppConfig
 
 class PlansConfig(AppConfig):
     name = "plans"
+    # "Employer groups & plans › Plans" in the breadcrumb, as the top bar's group.
+    verbose_name = "Employer groups & plans"

@@ -3,6 +3,8 @@ from django.apps import AppConfig
 
 class SalesrecordsConfig(AppConfig):
     name = "salesrecords"
+    # "Sales › Sales records" in the breadcrumb, as the top bar's group.
+    verbose_name = "Sales"
 
     def ready(self):
         from core.audit import json_keys_readable

@@ -248,7 +248,7 @@ def _value_text(f, value) -> str:
     if _default(value):
         return ""
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return getattr(f, "choice_labels", {}).get(value) or ("Yes" if value else "No")
     if isinstance(value, slice):  # a date range's ends are datetimes at the start and end of the day
         dates = isinstance(f, DateFromToRangeFilter)
         start, stop = (_text(v, dates=dates) if v is not None else None for v in (value.start, value.stop))
