@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from core import display, home, related
 from core.admin import AuditedModelAdmin, ImportExportRightsMixin, MoneyFieldsMixin, ReadOnlyModelAdmin
+from core.admin_filters import searchable_list_filter
 from plans.models import EmployerGroup
 
 from .filters import EmployeeFilterSet
@@ -59,11 +60,13 @@ class BenefitsLevelCriterion(_Criterion):
         return [(str(pk), name) for pk, name in BenefitsLevel.objects.values_list("pk", "name")]
 
 
-class EmployerGroupCriterion(_Criterion):
-    title, parameter_name = "employer group", "employer_group"
-
-    def lookups(self, request, model_admin):
-        return [(str(group.pk), str(group)) for group in EmployerGroup.objects.all()]
+# Hundreds of groups: a search box and the few that match, not the whole list (applied by the FilterSet).
+EmployerGroupCriterion = searchable_list_filter(
+    title="employer group",
+    parameter_name="employer_group",
+    choices=lambda: EmployerGroup.objects.order_by("name"),
+    search_fields=["name", "dba", "account_number"],
+)
 
 
 class LeaverCriterion(_Criterion):
