@@ -37,7 +37,11 @@ class SecurityGroupAdmin(AuditedModelAdmin):
 
     def render_change_form(self, request, context, *args, **kwargs):
         context["levels"] = [(value, "No access" if value == Level.NONE else label) for value, label in Level.choices]
-        return super().render_change_form(request, context, *args, **kwargs)
+        response = super().render_change_form(request, context, *args, **kwargs)
+        if not context.get("has_change_permission") and not context.get("add"):
+            # View only: the form has no inputs for the matrix; the stock page lists each level as text.
+            response.template_name = ["admin/accounts/change_form.html", "admin/change_form.html"]
+        return response
 
 
 class PasswordChangeForm(AdminPasswordChangeForm):
