@@ -62,6 +62,25 @@ class SalesWorkflowAdmin(AuditedModelAdmin):
     def types(self, obj):
         return ", ".join(t.name for t in obj.record_types.all()) or "All"
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Read only: the criteria in words ("State: Florida"), not their stored JSON.
+        return [
+            (title, {**options, "fields": ["criteria_in_words" if f == "criteria" else f for f in options["fields"]]}) for title, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if obj is None or self.has_change_permission(request, obj) else [*readonly, "criteria_in_words"]
+
+    @admin.display(description="Criteria")
+    def criteria_in_words(self, obj):
+        from individuals.filters import criteria_text
+
+        return criteria_text(obj.criteria or {}) if obj.criteria else "Every individual (no criteria)"
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("record_types")
 
