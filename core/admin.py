@@ -57,7 +57,8 @@ class MoneyFieldsMixin:
             setattr(self, f"{name}_money", column)
 
     def _money_view_only(self, request, obj) -> bool:
-        return bool(self.money_fields) and not self.has_change_permission(request, obj)
+        # An existing record (or, for an inline, its parent) the user may not change; an add page stays an input.
+        return bool(self.money_fields) and obj is not None and not self.has_change_permission(request, obj)
 
     def _money_name(self, name):
         return f"{name}_money" if isinstance(name, str) and name in self.money_fields else name
