@@ -4,13 +4,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.urls import NoReverseMatch, reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.timezone import localtime
 
 from core import display
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
+from integrations.models import ExternalId
 
 from .forms import SecurityGroupForm
 from .models import Agent, ApiToken, AuditLog, SecurityGroup, User
@@ -38,7 +37,11 @@ class SecurityGroupAdmin(AuditedModelAdmin):
 
     def render_change_form(self, request, context, *args, **kwargs):
         context["levels"] = [(value, "No access" if value == Level.NONE else label) for value, label in Level.choices]
-        return super().render_change_form(request, context, *args, **kwargs)
+        response = super().render_change_form(request, context, *args, **kwargs)
+        if not context.get("has_change_permission") and not context.get("add"):
+            # View only: the form has no inputs for the matrix; the stock page lists each level as text.
+            response.template_name = ["admin/accounts/change_form.html", "admin/change_form.html"]
+        return response
 
 
 class PasswordChangeForm(AdminPasswordChangeForm):
@@ -106,18 +109,29 @@ class AgentAdmin(AuditedModelAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyModelAdmin):
-    list_display = ["when", "actor_repr", "action", "record", "what_changed"]
+    list_display = ["when", "who", "action", "record", "what_changed"]
     list_filter = ["action", "content_type"]
     search_fields = ["actor_repr", "object_repr", "summary"]
     date_hierarchy = "created_at"
-    list_select_related = ["content_type"]
+    list_select_related = ["content_type", "actor"]
     show_full_result_count = False
-    fields = ["created_at", "actor_repr", "action", "record", "summary", "changes", "details"]
+    fields = ["when", "who", "action", "record", "summary", "changes", "details"]
     readonly_fields = fields
+    LIST_CHANGES = 4  # lines of "what changed" in the list; the entry's page has them all
 
     @admin.display(description="When", ordering="created_at")
     def when(self, obj):
-        return format_html('<span class="ad-nowrap">{}</span>', date_format(localtime(obj.created_at), "SHORT_DATETIME_FORMAT"))
+        return format_html('<span class="ad-nowrap">{}</span>', display.datetime_text(obj.created_at))
+
+    @admin.display(description="Who", ordering="actor_repr")
+    def who(self, obj):
+        """The person's name (their username when they have none); a sync names its system; else "System"."""
+        system = (obj.data or {}).get("system") if isinstance(obj.data, dict) else None
+        if obj.actor is not None:
+            return obj.actor.get_full_name() or obj.actor.get_username()
+        if obj.actor_repr:
+            return obj.actor_repr
+        return f"System ({ExternalId.System(system).label})" if system in ExternalId.System.values else "System"
 
     @admin.display(description="Record", ordering="object_repr")
     def record(self, obj):
@@ -135,8 +149,10 @@ class AuditLogAdmin(ReadOnlyModelAdmin):
     def what_changed(self, obj):
         changes = (obj.data or {}).get("changes") if isinstance(obj.data, dict) else None
         if changes:
-            return display.truncated(display.changes_text(changes), width="36rem")
-        return display.truncated(obj.summary or display.EMPTY, width="36rem")
+            shown = dict(list(changes.items())[: self.LIST_CHANGES])
+            more = len(changes) - len(shown)
+            return format_html("{}{}", display.changes_html(shown), f"… and {more} more" if more > 0 else "")
+        return obj.summary or display.EMPTY
 
     @admin.display(description="Changes (old → new)")
     def changes(self, obj):

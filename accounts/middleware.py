@@ -43,4 +43,15 @@ class PermissionDeniedMiddleware:
         if not isinstance(exception, PermissionDenied) or type(exception).__module__.startswith("axes"):
             return None
         message = str(exception) or admin_denial_message(request) or "You don't have the right to do this."
-        return get_resolver().resolve_error_handler(403)(request, PermissionDenied(message))
+        return get_resolver().resolve_error_handler(403)(request, PermissionDenied(f"{message} {who_grants()}".strip()))
+
+
+def who_grants() -> str:
+    """Whom to ask for a right: "Ann Lee or Bob Ray can change your security group." ("" when nobody can)."""
+    from .selectors import rights_granters
+
+    names = rights_granters()
+    if not names:
+        return ""
+    people = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return f"{people} can change your security group (they manage users and security groups)."

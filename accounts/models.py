@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from knox.models import AbstractAuthToken, AuthTokenManager
 
+from core import display
 from core.models import AuditLog  # noqa: F401 (the audit log is the accounts app's; its code is shared in core)
 
 from .rights import Area, Flag, Level
@@ -112,4 +113,4 @@ class ApiToken(AbstractAuthToken):
         ordering = ["-created"]
 
     def __str__(self):
-        return f"{self.user} (created {self.created:%Y-%m-%d %H:%M})"
+        return f"{self.user} (created {display.datetime_text(self.created)})"

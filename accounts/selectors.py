@@ -16,6 +16,14 @@ def user_rights(*, user: User) -> dict:
     }
 
 
+def rights_granters(*, limit: int = 3) -> list[str]:
+    """The names of (up to ``limit``) active people who may change security groups: whom to ask for a right."""
+    from django.db.models import Q
+
+    people = User.objects.filter(Q(is_superuser=True) | Q(security_group__manage_users=True), is_active=True).order_by("last_name", "first_name")
+    return [u.get_full_name() or u.get_username() for u in people[:limit]]
+
+
 def system_health() -> dict:
     """What this process sees of the system: database vendor and audit log size."""
     from django.db import connection

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from core import display
 from core.audit import audit, record_delete, record_save  # noqa: F401 (re-exported)
 from core.errors import ApplicationError
 
@@ -39,7 +40,7 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
 
     user.auth_token_set.filter(expiry__lt=timezone.now()).delete()
     instance, token = ApiToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL, credentials_hash=user.get_session_auth_hash())
-    expires = f", expires {instance.expiry:%Y-%m-%d %H:%M} UTC" if instance.expiry else ""
+    expires = f", expires {display.datetime_text(instance.expiry)}" if instance.expiry else ""
     audit(actor=user, action=AuditLog.Action.OTHER, obj=user, summary=f"API token issued{expires}")
     return instance, token
 

@@ -8,9 +8,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
+from core import display
 from core.audit import record_delete, record_save
 
 from .importing import import_dataset, import_run
@@ -30,6 +32,57 @@ class AuditedModelAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             record_delete(actor=request.user, instance=obj)
+
+
+class MoneyFieldsMixin:
+    """Amounts read as money ("$177.53", ``core.display.money``) wherever they are read, not typed.
+
+    ``money_fields`` names the model's amount fields. Each gets a ``<name>_money`` column for
+    ``list_display``; on a page the user may only view, the field is shown through it (Django itself
+    would show a bare "177.53"). Works on a ``ModelAdmin`` and on an inline.
+    """
+
+    money_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.money_fields:
+
+            def column(obj, _name=name):
+                return display.money(getattr(obj, _name, None))
+
+            column.short_description = capfirst(self.model._meta.get_field(name).verbose_name)
+            column.admin_order_field = name
+            column.__name__ = f"{name}_money"
+            setattr(self, f"{name}_money", column)
+
+    def _money_view_only(self, request, obj) -> bool:
+        # An existing record (or, for an inline, its parent) the user may not change; an add page stays an input.
+        return bool(self.money_fields) and obj is not None and not self.has_change_permission(request, obj)
+
+    def _money_name(self, name):
+        return f"{name}_money" if isinstance(name, str) and name in self.money_fields else name
+
+    def _money_swapped(self, names) -> list:
+        shown = []
+        for name in names:
+            if isinstance(name, tuple | list):  # a row of fields
+                shown.append(type(name)(self._money_name(n) for n in name))
+            elif self._money_name(name) not in shown:
+                shown.append(self._money_name(name))
+        return shown
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._money_view_only(request, obj):
+            return fieldsets
+        return [(title, {**options, "fields": self._money_swapped(options["fields"])}) for title, options in fieldsets]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if self._money_view_only(request, obj):
+            readonly += [f"{name}_money" for name in self.money_fields if f"{name}_money" not in readonly]
+        return readonly
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):

@@ -1,6 +1,7 @@
 """The one audit helper every service in the project uses, and validated, audited saves and deletes."""
 
 import contextvars
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
@@ -131,8 +132,38 @@ def _scrubbed(value):
     return value
 
 
+# How the keys of a JSON field of key -> value (custom fields) read in an audit row: the app that owns the
+# field registers ``describe(keys) -> {key: (label, value -> text)}`` under "app_label.model.field".
+_json_key_readers: dict[str, Callable[[list[str]], dict[str, tuple[str, Callable[[Any], str]]]]] = {}
+
+
+def json_keys_readable(label: str, describe: Callable[[list[str]], dict[str, tuple[str, Callable[[Any], str]]]]) -> None:
+    """Register how the keys of the JSON field ``label`` ("individuals.individual.custom_fields") read."""
+    _json_key_readers[label] = describe
+
+
+def _key_changes(field, old: dict, new: dict) -> dict[str, dict]:
+    """Only the keys of a key -> value JSON field that changed, each as its own "Label: old → new"."""
+    from core.display import humanize_key, text
+
+    keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
+    reader = _json_key_readers.get(f"{field.model._meta.label_lower}.{field.name}")
+    described = reader(keys) if reader else {}
+    changes = {}
+    for key in keys:
+        label, as_text = described.get(key, (humanize_key(key), lambda value: text(_scrubbed(value))))
+        if any(part in str(key) for part in _SECRET_FIELD_PARTS):
+            changes[f"{field.name}.{key}"] = {"label": label, "old": "(not shown)", "new": "(not shown)"}
+        else:
+            changes[f"{field.name}.{key}"] = {"label": label, "old": as_text(old.get(key)), "new": as_text(new.get(key))}
+    return changes
+
+
 def field_changes(*, before: models.Model, after: models.Model, changed: list[str]) -> dict[str, dict]:
-    """``{"field": {"label", "old", "new"}}`` as people read them (choice labels, names, dates); secrets masked."""
+    """``{"field": {"label", "old", "new"}}`` as people read them (choice labels, names, dates); secrets masked.
+
+    A JSON field of key -> value (custom fields) gives one entry per key that changed
+    (``"custom_fields.income"``), not the whole old set and the whole new set."""
     from core.display import text
 
     changes = {}
@@ -146,6 +177,10 @@ def field_changes(*, before: models.Model, after: models.Model, changed: list[st
         label = str(field.verbose_name)
         if any(part in name for part in _SECRET_FIELD_PARTS):
             changes[name] = {"label": label, "old": "(not shown)", "new": "(not shown)"}
+            continue
+        old, new = getattr(before, field.attname), getattr(after, field.attname)
+        if isinstance(field, models.JSONField) and isinstance(old or {}, dict) and isinstance(new or {}, dict):
+            changes.update(_key_changes(field, old or {}, new or {}))
             continue
         values = []
         for obj in (before, after):

@@ -1,5 +1,13 @@
 """Values as people read them: lists joined, numbers grouped, money with its sign, no Python/JSON reprs.
 
+One date format, one datetime format and one money format for the whole product: ``DATE_FORMAT``
+("Dec 2, 2026"), ``DATETIME_FORMAT`` ("Dec 2, 2026 10:02 AM", in the local time zone) and ``money``
+("$1,234.50"). Django's own date rendering (admin list columns, read-only fields, the ``date``
+template filter) follows the same two formats through the format module ``core/formats/en``
+(``FORMAT_MODULE_PATH``). Never format a date or an amount by hand (``strftime``, ``f"{x:.2f}"``):
+call ``date_text`` / ``datetime_text`` / ``money`` here, or their template filters
+(``{% load agencydesk %}``: ``|date_text``, ``|datetime_text``, ``|money``).
+
 Used by admin display methods, templates (``core.templatetags.agencydesk``), CSV headers and the audit
 log's old → new values.
 """
@@ -8,11 +16,17 @@ import datetime
 import re
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 EMPTY = "—"
+
+# The product's formats (Django date-format syntax); core/formats/en/formats.py makes them Django's own.
+DATE_FORMAT = "M j, Y"  # Dec 2, 2026
+TIME_FORMAT = "g:i A"  # 10:02 AM
+DATETIME_FORMAT = f"{DATE_FORMAT} {TIME_FORMAT}"  # Dec 2, 2026 10:02 AM
 
 
 def humanize_key(key: str) -> str:
@@ -28,6 +42,50 @@ def number_text(value, decimals: int | None = None) -> str:
     return number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
 
 
+def date_text(value) -> str:
+    """A date (or the local date of a moment, or ISO text) as "Dec 2, 2026"; nothing -> "—"."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return date_format(value, DATE_FORMAT)
+
+
+def datetime_text(value) -> str:
+    """A moment in the local time zone as "Dec 2, 2026 10:02 AM" (a plain date as ``date_text``); nothing -> "—"."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, datetime.datetime):
+        return date_text(value)
+    return date_format(timezone.localtime(value) if timezone.is_aware(value) else value, DATETIME_FORMAT)
+
+
+def money(value, *, cents: bool = True) -> str:
+    """An amount in dollars as "$1,234.50" ("-$5.00" below zero); ``cents=False`` drops ".00" of a whole
+    amount ("$1,500", for benefit limits); nothing -> "—"."""
+    if value is None or value == "":
+        return EMPTY
+    try:
+        amount = Decimal(str(value).replace("$", "").replace(",", "").strip())
+    except ArithmeticError:
+        return str(value)
+    if not amount.is_finite():
+        return str(value)
+    decimals = 0 if not cents and amount == amount.to_integral_value() else 2
+    digits = number_text(abs(amount), decimals)
+    return f"-${digits}" if amount < 0 else f"${digits}"
+
+
 def text(value) -> str:
     """Plain text for any stored value (JSON values included)."""
     if value is None or value == "" or value == [] or value == {}:
@@ -37,9 +95,9 @@ def text(value) -> str:
     if isinstance(value, (int, float, Decimal)):
         return number_text(value)
     if isinstance(value, datetime.datetime):
-        return date_format(value, "DATETIME_FORMAT")
+        return datetime_text(value)
     if isinstance(value, datetime.date):
-        return date_format(value, "DATE_FORMAT")
+        return date_text(value)
     if isinstance(value, (list, tuple, set)):
         return ", ".join(text(v) for v in value)
     if isinstance(value, dict):
@@ -53,13 +111,13 @@ def custom_field_text(field_type: str, value) -> str:
         return EMPTY
     try:
         if field_type == "currency":
-            return f"${number_text(Decimal(str(value)), 2)}"
+            return money(value)
         if field_type == "percent":
             return f"{number_text(float(value))}%"
         if field_type == "number":
             return number_text(float(value))
         if field_type == "date" and isinstance(value, str):
-            return date_format(datetime.date.fromisoformat(value), "DATE_FORMAT")
+            return date_format(datetime.date.fromisoformat(value), DATE_FORMAT)
     except (ValueError, ArithmeticError):
         return str(value)
     return text(value)
@@ -108,14 +166,20 @@ def changes_text(changes: dict) -> str:
 
 
 __all__ = [
+    "DATETIME_FORMAT",
+    "DATE_FORMAT",
     "EMPTY",
+    "TIME_FORMAT",
     "changes_html",
     "changes_text",
     "custom_field_text",
     "custom_values_html",
+    "date_text",
+    "datetime_text",
     "definition_list",
     "humanize_key",
     "mark_safe",
+    "money",
     "number_text",
     "text",
     "truncated",

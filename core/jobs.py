@@ -30,6 +30,8 @@ from django.db import connections, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from core.display import datetime_text
+
 log = logging.getLogger(__name__)
 
 
@@ -207,7 +209,7 @@ def jobs_sweep(
     manager = model._default_manager
     ids = list(manager.filter(expired).order_by("lease_until").values_list("pk", flat=True)[:limit])
     lease = now + timedelta(seconds=queued_lease_seconds)
-    when = timezone.localtime(now).strftime("%Y-%m-%d %H:%M")
+    when = datetime_text(now)
     swept = 0
     for pk in ids:
         with transaction.atomic():

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from core import display
 from core.jobs import Job
 
 
@@ -45,7 +46,7 @@ class AuditLog(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr or 'system'} {self.get_action_display()} {self.object_repr}"
+        return f"{display.datetime_text(self.created_at)} {self.actor_repr or 'system'} {self.get_action_display()} {self.object_repr}"
 
 
 class ImportJob(Job):

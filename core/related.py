@@ -23,8 +23,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.formats import date_format
-from django.utils.timezone import localtime
 
 from . import display
 
@@ -65,7 +63,7 @@ def audit_panel(obj, *, user) -> dict:
         {
             "url": reverse("admin:accounts_auditlog_change", args=[e.pk]),
             "cells": [
-                date_format(localtime(e.created_at), "SHORT_DATETIME_FORMAT"),
+                display.datetime_text(e.created_at),
                 e.actor_repr or "system",
                 e.get_action_display(),
                 display.changes_text((e.data or {}).get("changes") or {}) or e.summary or display.EMPTY,

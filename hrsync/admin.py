@@ -11,7 +11,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core import display, home, related
-from core.admin import AuditedModelAdmin, ImportExportRightsMixin, ReadOnlyModelAdmin
+from core.admin import AuditedModelAdmin, ImportExportRightsMixin, MoneyFieldsMixin, ReadOnlyModelAdmin
+from core.admin_filters import searchable_list_filter
 from plans.models import EmployerGroup
 
 from .filters import EmployeeFilterSet
@@ -60,11 +61,13 @@ class BenefitsLevelCriterion(_Criterion):
         return [(str(pk), name) for pk, name in BenefitsLevel.objects.values_list("pk", "name")]
 
 
-class EmployerGroupCriterion(_Criterion):
-    title, parameter_name = "employer group", "employer_group"
-
-    def lookups(self, request, model_admin):
-        return [(str(group.pk), str(group)) for group in EmployerGroup.objects.all()]
+# Hundreds of groups: a search box and the few that match, not the whole list (applied by the FilterSet).
+EmployerGroupCriterion = searchable_list_filter(
+    title="employer group",
+    parameter_name="employer_group",
+    choices=lambda: EmployerGroup.objects.order_by("name"),
+    search_fields=["name", "dba", "account_number"],
+)
 
 
 class LeaverCriterion(_Criterion):
@@ -87,11 +90,12 @@ class SyncStateTab(_Criterion):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(ImportExportRightsMixin, AuditedModelAdmin):
+class EmployeeAdmin(MoneyFieldsMixin, ImportExportRightsMixin, AuditedModelAdmin):
     """Benefits Management: the list, its tabs, search and sidebar are ``EmployeeFilterSet`` criteria
     (through ``selectors.employee_list``), as in the API."""
 
     form = EmployeeForm
+    money_fields = ("annual_pay",)
     resource_classes = [EmployeeResource]
     change_list_template = "admin/hrsync/employee/change_list.html"
     list_display = ["__str__", "email", "employer_group", "benefits_level", "state", "benefits_account_id", "last_outcome"]

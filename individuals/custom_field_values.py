@@ -115,3 +115,14 @@ def clean_values(values, *, fields=None, existing=None) -> dict:
     if errors:
         raise ValidationError({"custom_fields": [ValidationError(f"{k}: {'; '.join(m)}", code=k) for k, m in errors.items()]})
     return result
+
+
+def custom_fields_described(keys: list[str]) -> dict:
+    """For the audit log: each custom field's name and how its value reads (``core.audit.json_keys_readable``)."""
+    from functools import partial
+
+    from core.display import custom_field_text
+
+    from .models import CustomField
+
+    return {f.key: (f.name, partial(custom_field_text, f.field_type)) for f in CustomField.objects.filter(key__in=keys)}

@@ -26,8 +26,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models, transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 
+from core import display
 from core.jobs import Job, Status, job_claim, job_retry_at, job_settle, on_commit_enqueue
 
 from .http import IntegrationError, TransientError, retry_policy
@@ -56,7 +57,7 @@ class Outcome:
 
 def when(moment: datetime) -> str:
     """A moment as staff read it, in the site's time zone."""
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return display.datetime_text(moment)
 
 
 def attempt_run(

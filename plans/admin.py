@@ -10,8 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core import related
-from core.admin import AuditedModelAdmin, ImportExportRightsMixin
+from core import display, related
+from core.admin import AuditedModelAdmin, ImportExportRightsMixin, MoneyFieldsMixin
 from core.admin_filters import filterset_list_filter
 
 from . import admin_summary
@@ -212,13 +212,17 @@ class PlanRateFormSet(BaseInlineFormSet):
         ]
 
 
-class PlanRateInline(admin.TabularInline):
+class PlanRateInline(MoneyFieldsMixin, admin.TabularInline):
     model = PlanRate
+    money_fields = ("monthly_rate",)
     formset = PlanRateFormSet
     fields = ["tier", "age_min", "age_max", "monthly_rate"]
 
     def get_extra(self, request, obj=None, **kwargs):
         return len(TIERS) if obj is None else 1
+
+
+CONTRIBUTION_TEXT = {f: f"{f}_text" for f in ("employer_contribution_employee", "employer_contribution_dependents")}
 
 
 @admin.register(Plan)
@@ -260,7 +264,36 @@ class PlanAdmin(ImportExportRightsMixin, AuditedModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        return fieldsets if obj is not None else [fs for fs in fieldsets if fs[0] not in ("Summary", "Sync")]
+        if obj is None:
+            return [fs for fs in fieldsets if fs[0] not in ("Summary", "Sync")]
+        if not self.has_change_permission(request, obj):
+            # Read only: the summary above lists the benefits that are set, labelled, with money as money;
+            # the per-benefit inputs of every line (all empty but one line's) are for editing.
+            return [
+                (title, {**options, "fields": [CONTRIBUTION_TEXT.get(f, f) for f in options["fields"]]})
+                for title, options in fieldsets
+                if "benefits-line" not in options.get("classes", ())
+            ]
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if obj is None or self.has_change_permission(request, obj) else [*readonly, *CONTRIBUTION_TEXT.values()]
+
+    def _contribution(self, plan, amount):
+        if amount is None:
+            return display.EMPTY
+        if plan.contribution_basis == Plan.ContributionBasis.PERCENT:
+            return f"{display.number_text(float(amount))}%"
+        return f"{display.money(amount)} / month"
+
+    @admin.display(description="Employer contribution (employee)")
+    def employer_contribution_employee_text(self, obj):
+        return self._contribution(obj, obj.employer_contribution_employee)
+
+    @admin.display(description="Employer contribution (dependents)")
+    def employer_contribution_dependents_text(self, obj):
+        return self._contribution(obj, obj.employer_contribution_dependents)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "carrier":

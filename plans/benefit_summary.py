@@ -6,6 +6,8 @@ not apply to the plan's line are refused, so a dental plan never carries a medic
 
 from decimal import Decimal, InvalidOperation
 
+from core import display
+
 MONEY, PERCENT, COUNT, NUMBER, FLAG, TEXT, COPAYS = "money", "percent", "count", "number", "flag", "text", "copays"
 
 COPAY_LABELS = {
@@ -151,7 +153,7 @@ def _display(kind: str, value) -> str:
         return value
     number = _number(value)
     if kind == MONEY:
-        return f"${number:,.0f}" if number == number.to_integral_value() else f"${number:,.2f}"
+        return display.money(number, cents=False)
     if kind == PERCENT:
         return f"{number.normalize():f}%"
     return f"{number.normalize():f}"

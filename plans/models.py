@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
+from core import display
+
 
 class Carrier(models.Model):
     """An insurance carrier, shared by individual policies and group plans."""
@@ -284,7 +286,7 @@ class PlanRate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.band_label}: {self.monthly_rate}"
+        return f"{self.band_label}: {display.money(self.monthly_rate)}"
 
     @property
     def band_label(self) -> str:

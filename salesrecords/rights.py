@@ -52,3 +52,20 @@ def may_mass_create(user, record_type: SalesRecordType | None = None) -> bool:
     if record_type is not None:
         return record_type.active and type_allows(user, record_type, "add")
     return any(type_allows(user, t, "add") for t in SalesRecordType.objects.filter(active=True))
+
+
+def mass_create_denial(user) -> str:
+    """Why ``user`` may not use *Create Sales Records*, naming the right they lack ("" when they may)."""
+    from accounts.rights import right_needed
+
+    for perm in ("individuals.change_individual", "salesrecords.view_salesrecord"):
+        if not user.has_perm(perm):
+            group = getattr(user, "security_group", None)
+            yours = f"your security group ({group.name})" if group else "your security group"
+            return f"Create Sales Records needs {right_needed(perm)}; {yours} does not give it."
+    if not may_mass_create(user):
+        return (
+            "Create Sales Records needs the right to add sales records of at least one active sales record type: "
+            f"{right_needed('salesrecords.add_salesrecord')}, or Add for a type in Sales record type rights."
+        )
+    return ""

@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from core import display, related
-from core.admin import AuditedModelAdmin
+from core.admin import AuditedModelAdmin, MoneyFieldsMixin
 
 from .. import personal_data, services
 from ..filters import criteria_clean, criteria_shown, criteria_text
@@ -72,8 +72,9 @@ SEARCH_GROUPS = [
 ]
 
 
-class PolicyInline(admin.TabularInline):
+class PolicyInline(MoneyFieldsMixin, admin.TabularInline):
     model = Policy
+    money_fields = ("premium",)
     extra = 0
     fields = ["coverage_type", "carrier", "policy_number", "status", "effective_date", "renewal_date", "termination_date", "premium"]
     show_change_link = True
@@ -318,8 +319,9 @@ def saved_searches_containing(*, user, individual, limit: int = 50) -> list:
 
 
 @admin.register(Policy)
-class PolicyAdmin(PolicyAdminExtras, AuditedModelAdmin):
-    list_display = ["__str__", "individual", "carrier", "coverage_type", "status", "effective_date", "renewal_date", "premium"]
+class PolicyAdmin(MoneyFieldsMixin, PolicyAdminExtras, AuditedModelAdmin):
+    money_fields = ("premium",)
+    list_display = ["__str__", "individual", "carrier", "coverage_type", "status", "effective_date", "renewal_date", "premium_money"]
     list_filter = ["coverage_type", "status", "carrier"]
     list_select_related = ["individual", "carrier"]
     search_fields = ["policy_number"]

@@ -25,9 +25,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.utils import formats
 from django_filters import DateFromToRangeFilter
 
+from core import display
 from core.api.throttling import rate_take
 from core.audit import audit
 from core.errors import RateLimited
@@ -237,9 +237,9 @@ def criteria_load(criteria, version: int | None) -> dict:
 # --- for people ------------------------------------------------------------------------------------
 def _text(value, *, dates: bool = False) -> str:
     if hasattr(value, "hour") and not dates:
-        return formats.date_format(value, "DATETIME_FORMAT")
+        return display.datetime_text(value)
     if hasattr(value, "year"):
-        return formats.date_format(value, "DATE_FORMAT")
+        return display.date_text(value)
     return str(value)
 
 
@@ -248,7 +248,7 @@ def _value_text(f, value) -> str:
     if _default(value):
         return ""
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return getattr(f, "choice_labels", {}).get(value) or ("Yes" if value else "No")
     if isinstance(value, slice):  # a date range's ends are datetimes at the start and end of the day
         dates = isinstance(f, DateFromToRangeFilter)
         start, stop = (_text(v, dates=dates) if v is not None else None for v in (value.start, value.stop))

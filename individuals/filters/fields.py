@@ -85,7 +85,14 @@ def date_range(field_name, label, **kwargs):
 
 
 class StrictNullBooleanSelect(forms.NullBooleanSelect):
-    """The yes / no / unknown select, handing the field what was sent (Django's maps anything else to unknown)."""
+    """The any / yes / no select, handing the field what was sent (Django's maps anything else to unknown).
+
+    Its first choice is "Any" (the criterion is not used), never Django's "Unknown"; ``yes`` and ``no``
+    name what each choice finds where "Yes" / "No" would not say it."""
+
+    def __init__(self, attrs=None, *, yes: str = "Yes", no: str = "No"):
+        super().__init__(attrs)
+        self.choices = [("unknown", "Any"), ("true", yes), ("false", no)]
 
     def value_from_datadict(self, data, files, name):
         return data.get(name)
@@ -112,4 +119,11 @@ class StrictNullBooleanField(forms.NullBooleanField):
 
 
 class BooleanFilter(filters.BooleanFilter):
+    """A yes / no criterion; ``yes`` / ``no`` label its choices (and the criteria's summary) in words."""
+
     field_class = StrictNullBooleanField
+
+    def __init__(self, *args, yes: str = "Yes", no: str = "No", **kwargs):
+        self.choice_labels = {True: yes, False: no}
+        kwargs.setdefault("widget", StrictNullBooleanSelect(yes=yes, no=no))
+        super().__init__(*args, **kwargs)

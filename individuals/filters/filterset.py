@@ -104,7 +104,13 @@ class IndividualFilterSet(filters.FilterSet):
     state = MultipleChoiceFilter(choices=USState.choices)
     # --- the person ------------------------------------------------------------------------------
     servicing_agent = ModelMultipleChoiceFilter(queryset=Agent.objects.all(), field_name="servicing_agent", distinct=False)
-    no_servicing_agent = BooleanFilter(field_name="servicing_agent", lookup_expr="isnull", label="Without servicing agent")
+    no_servicing_agent = BooleanFilter(
+        field_name="servicing_agent",
+        lookup_expr="isnull",
+        label="Servicing agent",
+        yes="None assigned (no servicing agent)",
+        no="Has a servicing agent",
+    )
     record_status = MultipleChoiceFilter(choices=Individual.RecordStatus.choices)
     gender = MultipleChoiceFilter(choices=Individual.Gender.choices)
     smoker_status = MultipleChoiceFilter(choices=Individual.SmokerStatus.choices)

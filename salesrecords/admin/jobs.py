@@ -24,7 +24,7 @@ from individuals.filters import (
 
 from .. import services
 from ..models import MassCreationJob
-from ..rights import allowed_types, may_mass_create
+from ..rights import allowed_types, mass_create_denial, may_mass_create
 from ..selectors import job_list, job_progress
 
 
@@ -87,7 +87,7 @@ class MassCreationJobAdmin(admin.ModelAdmin):
     # --- "Create Sales Records…": confirm, then start ------------------------------------------------
     def new_view(self, request):
         if not may_mass_create(request.user):
-            raise PermissionDenied
+            raise PermissionDenied(mass_create_denial(request.user))
         types = allowed_types(request.user, "add").filter(active=True)
         errors, preview, criteria = [], None, {}
         if request.method == "POST":

@@ -7,9 +7,7 @@ from django.http import HttpResponseRedirect
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.timezone import localtime
 
 from core import display, related
 from core.admin import AuditedModelAdmin
@@ -72,6 +70,13 @@ class SalesRecordAdmin(AuditedModelAdmin):
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Read only: the custom fields as labelled lines ("Client tier: Bronze"), not their stored JSON.
+        return [(title, {**options, "fields": [f for f in options["fields"] if f != "custom_fields"]}) for title, options in fieldsets]
+
     @admin.display(description="Name", ordering="last_name")
     def name(self, obj):
         return f"{obj.last_name}, {obj.first_name}"
@@ -103,7 +108,7 @@ class SalesRecordAdmin(AuditedModelAdmin):
 
     @admin.display(description="Created", ordering="created_at")
     def created(self, obj):
-        return format_html('<span class="ad-nowrap">{}</span>', date_format(localtime(obj.created_at), "SHORT_DATE_FORMAT"))
+        return format_html('<span class="ad-nowrap">{}</span>', display.date_text(obj.created_at))
 
     @admin.display(description="Custom fields")
     def custom_fields_display(self, obj):

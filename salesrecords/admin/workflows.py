@@ -5,7 +5,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from core import display, home, related
@@ -62,6 +61,25 @@ class SalesWorkflowAdmin(AuditedModelAdmin):
     @admin.display(description="Record types")
     def types(self, obj):
         return ", ".join(t.name for t in obj.record_types.all()) or "All"
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Read only: the criteria in words ("State: Florida"), not their stored JSON.
+        return [
+            (title, {**options, "fields": ["criteria_in_words" if f == "criteria" else f for f in options["fields"]]}) for title, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if obj is None or self.has_change_permission(request, obj) else [*readonly, "criteria_in_words"]
+
+    @admin.display(description="Criteria")
+    def criteria_in_words(self, obj):
+        from individuals.filters import criteria_text
+
+        return criteria_text(obj.criteria or {}) if obj.criteria else "Every individual (no criteria)"
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("record_types")
@@ -130,7 +148,7 @@ def _my_activity_rows(request):
         home.HomeRow(
             a.subject,
             url=reverse("admin:salesrecords_activity_change", args=[a.pk]),
-            detail=(f"due {date_format(a.due_date)}" if a.due_date else "no due date")
+            detail=(f"due {display.date_text(a.due_date)}" if a.due_date else "no due date")
             + (f" · {a.sales_record.first_name} {a.sales_record.last_name}" if a.sales_record else ""),
             tone="failed" if a.due_date and a.due_date < timezone.localdate() else "",
         )

@@ -179,9 +179,9 @@ def test_labels_show_choice_labels_and_formatted_dates_and_hide_defaults_and_per
     assert rows == {
         "SSN (exact)": "given, not shown",
         "State": "Florida, Texas",
-        "Without servicing agent": "Yes",
+        "Servicing agent": "None assigned (no servicing agent)",
         "Record status": "Active",
-        "Date of birth": "from Jan. 31, 1950",
+        "Date of birth": "from Jan 31, 1950",
         "Coverage types": "Medicare Advantage",
         "Carrier": "Humana",
     }
