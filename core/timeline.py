@@ -20,6 +20,8 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from core.display import datetime_text
+
 # The kinds people filter by, in the order of the filter bar.
 KINDS: dict[str, str] = {
     "edit": "Edits",
@@ -229,15 +231,6 @@ def audit_source(*, key: str, model: str, kinds: tuple[str, ...], permission: st
 SOURCE_WORDS = {"person": "", "job": "a job", "sync": "a sync", "notification": "a notification", "system": "the system"}
 
 
-def when_text(at) -> str:
-    """A moment as the summary pages write it: "2 Dec 10:02" this year, "2 Dec 2025 10:02" before."""
-    from django.utils import timezone
-    from django.utils.formats import date_format
-
-    local = timezone.localtime(at)
-    return date_format(local, "j M H:i" if local.year == timezone.localtime().year else "j M Y H:i")
-
-
 def provenance(origin: dict | None) -> dict:
     """``{"badge": "from AMS, 2 Dec 10:02" or "", "title": "Last changed 2 Dec 10:02 by Ann Lee"}`` for a value's
     origin (``individual_provenance`` rows: at, by, source, system, created, owner, owner_synced_at)."""
@@ -248,12 +241,12 @@ def provenance(origin: dict | None) -> dict:
         verb = "Set when the record was created" if origin.get("created") else "Last changed"
         by = origin.get("by") or "the system"
         how = SOURCE_WORDS.get(origin.get("source", ""), "")
-        title = f"{verb} {when_text(origin['at'])} by {by}" + (f" ({how})" if how and how.split()[-1] not in by.lower() else "")
+        title = f"{verb} {datetime_text(origin['at'])} by {by}" + (f" ({how})" if how and how.split()[-1] not in by.lower() else "")
     badge = ""
     owner = origin.get("owner")
     if owner:
         at = origin.get("at") if origin.get("system") == owner else origin.get("owner_synced_at")
-        badge = f"from {system_name(owner)}" + (f", {when_text(at)}" if at else "")
+        badge = f"from {system_name(owner)}" + (f", {datetime_text(at)}" if at else "")
         title = (title + ". " if title else "") + f"{system_name(owner)} owns this value: change it there."
     return {"badge": badge, "title": title}
 

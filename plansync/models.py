@@ -4,6 +4,7 @@ snapshot both sides last agreed on, sync runs with per-plan outcomes, and confli
 from django.conf import settings
 from django.db import models
 
+from core.display import datetime_text
 from core.jobs import Status as JobStatus
 from integrations.attempts import Attempt
 
@@ -146,7 +147,7 @@ class PlanSyncRun(Attempt):
         constraints = [models.UniqueConstraint(fields=["link"], condition=models.Q(status="running"), name="plansyncrun_one_running_per_link")]
 
     def __str__(self):
-        return f"{self.link.group.name} · {self.created_at:%Y-%m-%d %H:%M} · {self.get_status_display()}"
+        return f"{self.link.group.name} · {datetime_text(self.created_at)} · {self.get_status_display()}"
 
 
 class PlanSyncItem(models.Model):

@@ -1,7 +1,18 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 
+from core.admin_filters import searchable_list_filter
 from core.errors import ApplicationError
+from plans.models import EmployerGroup
+
+# Hundreds of groups: a search box and the few that match, not the whole list.
+EmployerGroupFilter = searchable_list_filter(
+    title="employer group",
+    parameter_name="employer_group__id__exact",  # as the links from a group's page name it
+    choices=lambda: EmployerGroup.objects.order_by("name"),
+    search_fields=["name", "dba", "account_number"],
+    field_path="employer_group",
+)
 
 
 def duration(seconds: float) -> str:

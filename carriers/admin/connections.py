@@ -19,7 +19,7 @@ from ..mapping import CONNECTION_STATUS_LABELS, RETRYABLE_STATUSES
 from ..models import CarrierConnection, ConnectionAmendment, ConnectionAttempt, ConnectionEvent, Discrepancy
 from ..selectors import connection_list
 from ..services import AMENDABLE, connection_poll, connection_pull, connection_request, connection_retry
-from .common import duration, run_service
+from .common import EmployerGroupFilter, duration, run_service
 
 
 class EventInline(admin.TabularInline):
@@ -111,7 +111,7 @@ class CarrierConnectionAdmin(AuditedModelAdmin):
         filterset_list_filter(CarrierConnectionFilterSet, "queue", "queue", [(k, label) for k, (label, _) in CONNECTION_QUEUES.items()]),
         filterset_list_filter(CarrierConnectionFilterSet, "status", "status", _status_choices),
         "carrier",
-        "employer_group",
+        EmployerGroupFilter,
     ]
     search_fields = ["employer_group__name", "employer_group__account_number", "carrier_group_id", "connection_id", "group_id"]
     inlines = [EventInline, AmendmentInline, WorkInline]

@@ -16,7 +16,7 @@ from ..forms import LinkMemberForm
 from ..models import Discrepancy
 from ..selectors import discrepancy_list
 from ..services import Resolution, discrepancies_resolve, member_link_confirm
-from .common import run_service
+from .common import EmployerGroupFilter, run_service
 
 
 @admin.register(Discrepancy)
@@ -34,7 +34,7 @@ class DiscrepancyAdmin(AuditedModelAdmin):
         "first_seen_at",
     ]
     list_display_links = ["field_label"]
-    list_filter = ["status", "severity", "kind", "carrier", "employer_group", "connection"]
+    list_filter = ["status", "severity", "kind", "carrier", EmployerGroupFilter, "connection"]
     search_fields = ["subject", "carrier_value", "our_value", "employer_group__name"]
     ordering = ["severity", "field", "id"]
     actions = ["take_carrier", "keep_ours", "acknowledge"]

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit
+from core.display import datetime_text
 from core.jobs import Status, job_claim, job_lease_kept, jobs_sweep, on_commit_enqueue
 from integrations.attempts import Outcome, attempt_record, attempt_retry_later
 from integrations.clients.benefitpoint import BenefitPointClient, benefitpoint_client
@@ -49,7 +50,7 @@ def _task():
 
 
 def _line(text: str) -> str:
-    return f"{timezone.localtime():%Y-%m-%d %H:%M:%S} · {text}"
+    return f"{datetime_text(timezone.now())} · {text}"
 
 
 # --- requests ------------------------------------------------------------------------------------------
