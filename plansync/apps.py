@@ -10,6 +10,7 @@ class PlansyncConfig(AppConfig):
         from integrations import decisions
         from plans.services.plans import plan_changed_subscribe
 
+        from . import timeline
         from .selectors import conflict_decisions, open_conflict_count
         from .services import plan_changed
 
@@ -28,3 +29,4 @@ class PlansyncConfig(AppConfig):
                 rows=conflict_decisions,
             )
         )
+        timeline.register()  # its runs on the employer group's timeline

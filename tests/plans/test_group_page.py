@@ -12,6 +12,7 @@ from hrsync.models import SyncAttempt
 from integrations.ownership import writing_as
 from integrations.registry import external_id_link, external_id_record_sync
 from plans.services import employer_group_update
+from plansync.models import AccountLink, PlanSyncRun
 from tests.hrsync.factories import EmployeeFactory
 
 from .factories import EmployerGroupFactory, PlanFactory
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.django_db
 # Session, user, the group; summary: plans, registry links, addresses, contacts, servicing users; provenance
 # (audit rows, owned fields); panels: employees, connections, discrepancies; the timeline: two per source (the
 # group's and its plans' audit rows, AMS syncs and notifications, employees' syncs, connection history);
-# linked systems. The same for 1 or 7 of each.
-QUERIES = 31
+# plan sync runs; linked systems. The same for 1 or 7 of each.
+QUERIES = 33
 
 
 def url(group, **params):
@@ -33,6 +34,7 @@ def grow(group, actor, n):
     """``n`` more plans, employees with a sync each, connection events and discrepancies, edits."""
     now = timezone.now()
     start = CarrierConnection.objects.count()
+    link, _ = AccountLink.objects.get_or_create(group=group, defaults={"account_id": 887766, "account_name": group.name})
     for i in range(start, start + n):
         plan = PlanFactory(group=group, name=f"Plan {i}")
         row = external_id_link(obj=plan, system="benefits_admin", object_type="plan", external_id=f"BA-{i}")
@@ -65,6 +67,7 @@ def grow(group, actor, n):
             last_seen_at=now,
         )
         employer_group_update(actor=actor, group=group, data={"office": f"Office {i}"})
+        PlanSyncRun.objects.create(link=link, status="failed", reason=f"Refused {i}", requested_by=actor)
 
 
 @pytest.fixture
@@ -89,6 +92,7 @@ def test_the_group_opens_on_its_summary_and_timeline(client, agency_admin, group
     assert "from AMS, " in dba and "by AMS (sync)" in dba
     timeline = html.split('id="group-timeline"', 1)[1]
     assert "Office: <del>" in timeline and "Benefits platform · " in timeline and "connection · Status polled" in timeline
+    assert "Plan sync with the benefits-admin system (hourly schedule): failed" in timeline and "Refused 1" in timeline
     assert f'href="{url(group, edit=1)}"' in html and 'id="employergroup_form"' not in html
     assert 'id="employergroup_form"' in client.get(url(group, edit=1)).content.decode()
 
