@@ -6,6 +6,8 @@ whatever the file's length, and reports every row's errors in one shape for admi
 import copy
 import itertools
 import logging
+import random
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -16,6 +18,7 @@ from django.db import transaction
 from import_export import resources, widgets
 
 from core.audit import audit
+from core.busy import is_busy
 from core.formulas import formula_safe_row, formula_unescape
 from core.models import AuditLog
 
@@ -73,11 +76,13 @@ class AllOrNothingResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         self.actor = kwargs.get("user")
         self._queued = set()  # bulk mode: the records of this chunk already queued for save_chunk
-        self._memoize_foreign_keys()
+        self._memoize_foreign_keys(dataset)
 
-    def _memoize_foreign_keys(self):
-        """Look each foreign key value up once per chunk, not once per row (plain lookups only)."""
+    def _memoize_foreign_keys(self, dataset=None):
+        """Look each foreign key value up once per chunk, not once per row (plain lookups only); in bulk
+        mode the chunk's values of each such column are found together, in one query."""
         memo = {}
+        columns = set(dataset.headers or ()) if dataset is not None and self._meta.use_bulk else set()
         for resource_field in self.fields.values():
             widget = resource_field.widget
             plain = (
@@ -90,6 +95,8 @@ class AllOrNothingResource(resources.ModelResource):
             )
             if plain:
                 widget.clean = _memoized(type(widget).clean.__get__(widget), memo, id(widget))
+                if resource_field.column_name in columns:
+                    _prefill(memo, id(widget), widget, dataset[resource_field.column_name])
 
     def after_import(self, dataset, result, **kwargs):
         if kwargs.get("chunk"):
@@ -105,7 +112,8 @@ class AllOrNothingResource(resources.ModelResource):
             )
 
     def after_init_instance(self, instance, new, row, **kwargs):
-        instance._import_original = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+        if not hasattr(instance, "_import_original"):  # a record repeated in a chunk: as it was before its first row
+            instance._import_original = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
 
     def changed_fields(self, instance) -> list[str] | None:
         """The fields this row changed (None for a new record), for the audit row of its save."""
@@ -162,18 +170,22 @@ class AllOrNothingResource(resources.ModelResource):
         """Bulk mode: a chunk's new and changed records are written together, by ``save_chunk`` (not
         when a row of the chunk is invalid: the chunk is rolled back then)."""
         failed = result is not None and (result.has_errors() or result.has_validation_errors())
-        if (self.create_instances or self.update_instances) and (using_transactions or not dry_run) and not failed:
-            try:
-                self.save_chunk(created=self.create_instances, updated=self.update_instances)
-            except Exception as e:
-                self.handle_import_error(result, e, raise_errors)
-            else:
-                if self.undo is not None and not dry_run:
-                    for instance in [*self.create_instances, *self.update_instances]:
-                        self._record(instance)
-        self.create_instances.clear()
-        self.update_instances.clear()
-        self._queued.clear()
+        try:
+            if (self.create_instances or self.update_instances) and (using_transactions or not dry_run) and not failed:
+                try:
+                    self.save_chunk(created=self.create_instances, updated=self.update_instances)
+                except Exception as e:
+                    if is_busy(e):
+                        raise  # not the rows' fault: the chunk is written again (``import_run``)
+                    self.handle_import_error(result, e, raise_errors)
+                else:
+                    if self.undo is not None and not dry_run:
+                        for instance in [*self.create_instances, *self.update_instances]:
+                            self._record(instance)
+        finally:
+            self.create_instances.clear()
+            self.update_instances.clear()
+            self._queued.clear()
 
     def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         """Written with the new records (``bulk_create``)."""
@@ -182,6 +194,22 @@ class AllOrNothingResource(resources.ModelResource):
         """Bulk mode: write one chunk's valid rows through the app's services: ``created`` new records,
         ``updated`` changed ones (each validated already, see the class)."""
         raise NotImplementedError
+
+
+def _prefill(memo: dict, key: int, widget, cells) -> None:
+    """The records a column's cells name, found in one query (a cell whose text is not exactly the stored
+    value is left to the widget: looked up, or reported, when its row is imported)."""
+    values = {formula_unescape(c) for c in cells if isinstance(c, str) and c} - {None}
+    if not values:
+        return
+    field = widget.model._meta.get_field(widget.field) if widget.field != "pk" else widget.model._meta.pk
+    lookups = values if not field.get_internal_type().endswith(("IntegerField", "AutoField")) else {v for v in values if v.isdigit()}
+    for start in range(0, len(lookups), 1000):
+        part = list(lookups)[start : start + 1000]
+        for obj in widget.get_queryset(None, None).filter(**{f"{widget.field}__in": part}):
+            text = str(getattr(obj, widget.field))
+            if text in values:
+                memo[key, text] = obj
 
 
 def _memoized(clean, memo: dict, key: int):
@@ -293,6 +321,14 @@ class _Pass:
         self.headers = dataset.rewind()
         self.rows, self.totals, self.row_errors, self.error_rows = 0, {}, [], 0
 
+    def state(self) -> tuple:
+        return self.rows, dict(self.totals), len(self.row_errors), self.error_rows
+
+    def restore(self, state: tuple) -> None:
+        """Back to ``state()``: the chunk written since rolled back."""
+        self.rows, self.totals, reported, self.error_rows = state
+        del self.row_errors[reported:]
+
     def chunks(self):
         rows_iter = self.dataset.rows()
         while chunk := list(itertools.islice(rows_iter, settings.IMPORT_CHUNK_ROWS)):
@@ -356,25 +392,30 @@ def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: Und
             if finish is not None and not finish(written.report(kind)):
                 raise ImportStopped
         return written.report(kind)
+
+    def write(chunk, following) -> None:
+        """One chunk in one short transaction (see ``import_run``)."""
+        with transaction.atomic():
+            connection = transaction.get_connection()
+            before = len(connection.run_on_commit)
+            resource.undo = UndoChunk()
+            written.chunk(chunk, write=True)
+            if written.error_rows:  # a row another writer made invalid since it was checked
+                raise _RowsInvalid
+            undo_log.add(resource.undo)
+            if chunk_written is not None and not chunk_written(written.rows):
+                raise ImportStopped
+            if following is None:
+                _audit_import(actor, resource, written, file_name)
+                if finish is not None and not finish(written.report(kind)):
+                    raise ImportStopped
+            deferred.extend((func, robust) for _, func, robust in connection.run_on_commit[before:])
+            del connection.run_on_commit[before:]
+
     try:
         while chunk is not None:
             following = next(chunks, None)
-            with transaction.atomic():
-                connection = transaction.get_connection()
-                before = len(connection.run_on_commit)
-                resource.undo = UndoChunk()
-                written.chunk(chunk, write=True)
-                if written.error_rows:  # a row another writer made invalid since it was checked
-                    raise _RowsInvalid
-                undo_log.add(resource.undo)
-                if chunk_written is not None and not chunk_written(written.rows):
-                    raise ImportStopped
-                if following is None:
-                    _audit_import(actor, resource, written, file_name)
-                    if finish is not None and not finish(written.report(kind)):
-                        raise ImportStopped
-                deferred += [(func, robust) for _, func, robust in connection.run_on_commit[before:]]
-                del connection.run_on_commit[before:]
+            _retried_when_busy(lambda: write(chunk, following), written, undo_log)  # noqa: B023 (called at once)
             chunk = following
     except ImportStopped:
         raise
@@ -403,6 +444,26 @@ def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: Und
 
 class _RowsInvalid(Exception):
     pass
+
+
+def _retried_when_busy(write: Callable[[], None], written: "_Pass", undo_log: UndoLog) -> None:
+    """``write()`` (one chunk's transaction), tried again when the database was busy: SQLite's "database is
+    locked" after its busy timeout, PostgreSQL's lock timeout (``core.busy.is_busy``). Such a chunk rolled
+    back whole, so it is written again as if for the first time (its counts and its undo entry taken
+    back), after a short pause that doubles each time, at most ``IMPORT_CHUNK_BUSY_RETRIES`` times."""
+    state, mark = written.state(), undo_log.mark()
+    for attempt in itertools.count():
+        try:
+            write()
+            return
+        except Exception as exc:
+            if not is_busy(exc) or attempt >= settings.IMPORT_CHUNK_BUSY_RETRIES:
+                raise
+            written.restore(state)
+            undo_log.truncate(mark)
+            pause = min(settings.IMPORT_CHUNK_BUSY_PAUSE_SECONDS * 2**attempt, 5.0)
+            log.warning("import chunk after row %s: the database was busy (%s); writing it again in %.1f s", written.rows, exc, pause)
+            time.sleep(pause * (0.5 + random.random() / 2))
 
 
 class ImportUndone(Exception):

@@ -58,6 +58,22 @@ class UndoLog:
                 out.flush()
                 os.fsync(out.fileno())
 
+    def mark(self) -> tuple[int, int]:
+        """Where the log ends now, for ``truncate``."""
+        size = self.path.stat().st_size if self.path is not None and self.path.exists() else 0
+        return len(self.entries), size
+
+    def truncate(self, mark: tuple[int, int]) -> None:
+        """Forget the entries added since ``mark()``: their chunk rolled back (it will be written again), and
+        its records' ids may be given to someone else's rows, which an undo must never touch."""
+        count, size = mark
+        del self.entries[count:]
+        if self.path is not None and self.path.exists() and self.path.stat().st_size > size:
+            with open(self.path, "r+b") as out:
+                out.truncate(size)
+                out.flush()
+                os.fsync(out.fileno())
+
     def load(self) -> "UndoLog":
         """The entries a previous try left in ``path`` (a line it was writing when it died is skipped)."""
         if self.path is not None and self.path.exists():

@@ -26,6 +26,8 @@ from .individuals import (
     individual_reveal,
     individual_save,
     individual_update,
+    individuals_import_save,
+    policies_import_save,
     policy_delete,
     policy_save,
 )
@@ -62,6 +64,8 @@ __all__ = [
     "individual_update",
     "individuals_export_file",
     "individuals_import",
+    "individuals_import_save",
+    "policies_import_save",
     "policy_delete",
     "policy_save",
     "saved_search_can_change",
