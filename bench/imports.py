@@ -264,12 +264,10 @@ def _plain_limit(model, where: dict) -> float:
     from django.db import connection, transaction
 
     table = model._meta.db_table
-    columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
-    rows = list(model.objects.filter(**where).values_list(*[f.attname for f in model._meta.concrete_fields if not f.primary_key]))
-    rows = [
-        tuple(f.get_db_prep_save(v, connection) for f, v in zip([f for f in model._meta.concrete_fields if not f.primary_key], row, strict=True))
-        for row in rows
-    ]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = [f.column for f in fields]
+    stored = model.objects.filter(**where).values_list(*[f.attname for f in fields])
+    rows = [tuple(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)) for row in stored]
     quote = connection.ops.quote_name
     sql = f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES ({', '.join(['%s'] * len(columns))})"
     start = time.perf_counter()

@@ -58,7 +58,8 @@ class IndividualLoader(BaseInstanceLoader):
         super().__init__(resource, dataset)
         headers = dataset.headers or () if dataset is not None else ()
         ids = {int(t) for v in (dataset["id"] if "id" in headers else ()) if (t := _text(formula_unescape(v))).isdigit()}
-        hashes = {h for v in (dataset["ssn"] if "ssn" in headers else ()) if (h := _ssn_hash(v)) is not None}
+        self.hashes = {v: _ssn_hash(v) for v in (dataset["ssn"] if "ssn" in headers else ())}  # by cell: hashed once
+        hashes = set(self.hashes.values()) - {None}
         queryset = resource.get_queryset()
         self.by_id = {i.pk: i for i in queryset.filter(pk__in=ids)} if ids else {}
         self.by_ssn: dict[str, Individual] = {}
@@ -147,7 +148,8 @@ class IndividualResource(AllOrNothingResource):
             if instance is None:
                 raise ValidationError({"id": f"There is no individual with id {pk}. Leave it empty to create one."})
             return instance, False
-        ssn_hash = _ssn_hash(row.get("ssn"))
+        cell = row.get("ssn")
+        ssn_hash = instance_loader.hashes[cell] if cell in instance_loader.hashes else _ssn_hash(cell)
         if ssn_hash is not None and (match := instance_loader.by_ssn.get(ssn_hash)) is not None:
             return match, False
         instance = self.init_instance(row)
@@ -234,14 +236,22 @@ class IndividualResource(AllOrNothingResource):
             self._owned = owned_fields_checker(Individual, self._loader_ids)
         return self._owned
 
-    def save_chunk(self, *, created, updated):
-        """The chunk's records written together through ``individuals_import_save`` (each audited)."""
-        services.individuals_import_save(
-            actor=self.actor,
+    _prepared = None
+
+    def prepare_chunk(self, *, created, updated):
+        """Personal data encrypted and custom fields merged before the chunk's transaction (reads only)."""
+        self._prepared = services.individuals_import_prepare(
             created=[(i, i._import_personal, i._import_custom) for i in created],
             updated=[(i, i._import_original, self._changed(i), i._import_personal, i._import_custom) for i in updated],
             custom_field_defs=self.custom_fields_all,
         )
+
+    def save_chunk(self, *, created, updated):
+        """The chunk's records written together (``individuals_import_save``), each audited."""
+        if self._prepared is None:
+            self.prepare_chunk(created=created, updated=updated)
+        prepared, self._prepared = self._prepared, None
+        services.individuals_import_write(actor=self.actor, prepared=prepared)
 
 
 def _custom_value(cf: CustomField, cell):

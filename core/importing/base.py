@@ -51,9 +51,22 @@ class AllOrNothingResource(resources.ModelResource):
         return super().import_row(row, instance_loader, **kwargs)
 
     undo: UndoChunk | None = None  # set by import_run while a chunk is written: what it wrote, to undo it
+    # Bulk mode, an import job's write: the chunk's rows are read, cleaned and validated outside any transaction
+    # (``import_data(..., prepare=True)``) and kept here; ``save_pending`` writes them in the chunk's transaction.
+    pending: tuple[list, list] | None = None
+    _preparing = False
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
-        """``use_transactions=False`` with ``dry_run`` checks the rows without writing (or locking) anything."""
+        """``use_transactions=False`` with ``dry_run`` checks the rows without writing (or locking) anything;
+        ``prepare=True`` (bulk mode) readies the rows to write without writing them (``save_pending`` does)."""
+        if kwargs.pop("prepare", False):
+            kwargs.pop("collect_failed_rows", None)
+            kwargs.pop("rollback_on_validation_errors", None)
+            self._preparing, self.pending = True, None
+            try:
+                return self.import_data_inner(dataset, False, raise_errors, False, False, **kwargs)
+            finally:
+                self._preparing = False
         if dry_run and use_transactions is False:  # import_data would open one for a dry run: its inner loop alone
             kwargs.pop("collect_failed_rows", None)
             kwargs.pop("rollback_on_validation_errors", None)
@@ -138,10 +151,16 @@ class AllOrNothingResource(resources.ModelResource):
         return super().skip_row(instance, original, row, import_validation_errors)
 
     def get_or_init_instance(self, instance_loader, row):
+        self._loader = instance_loader
         instance, new = super().get_or_init_instance(instance_loader, row)
         if new and isinstance(instance_loader, ChunkInstanceLoader):
             instance_loader.remember(row, instance)
         return instance, new
+
+    def _loader_instances(self) -> list:
+        """Bulk mode: the existing records the chunk's loader found (``ChunkInstanceLoader``)."""
+        loader = getattr(self, "_loader", None)
+        return [i for i in loader.instances.values() if i.pk is not None] if isinstance(loader, ChunkInstanceLoader) else []
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         if not self._meta.use_bulk:
@@ -171,7 +190,11 @@ class AllOrNothingResource(resources.ModelResource):
         when a row of the chunk is invalid: the chunk is rolled back then)."""
         failed = result is not None and (result.has_errors() or result.has_validation_errors())
         try:
-            if (self.create_instances or self.update_instances) and (using_transactions or not dry_run) and not failed:
+            if self._preparing:  # written by save_pending, in the chunk's transaction
+                if not failed and (self.create_instances or self.update_instances):
+                    created, updated = self.pending or ([], [])
+                    self.pending = ([*created, *self.create_instances], [*updated, *self.update_instances])
+            elif (self.create_instances or self.update_instances) and (using_transactions or not dry_run) and not failed:
                 try:
                     self.save_chunk(created=self.create_instances, updated=self.update_instances)
                 except Exception as e:
@@ -186,6 +209,27 @@ class AllOrNothingResource(resources.ModelResource):
             self.create_instances.clear()
             self.update_instances.clear()
             self._queued.clear()
+
+    def prepare_pending(self) -> None:
+        """Bulk mode: what ``save_chunk`` needs that writes nothing (``prepare_chunk``), done for the readied
+        records before the chunk's transaction opens. Raises what ``prepare_chunk`` raises."""
+        if self.pending and (self.pending[0] or self.pending[1]):
+            self.prepare_chunk(created=self.pending[0], updated=self.pending[1])
+
+    def prepare_chunk(self, *, created: list, updated: list) -> None:
+        """Bulk mode, optional: ready ``created`` and ``updated`` for ``save_chunk`` without writing (e.g.
+        encrypt), so that the chunk's transaction holds its writes only; ``save_chunk`` then uses it."""
+
+    def save_pending(self) -> None:
+        """Bulk mode: write the records ``import_data(..., prepare=True)`` readied (``save_chunk``), recording
+        them in ``undo``; call it in the chunk's transaction. Raises what ``save_chunk`` raises."""
+        created, updated = self.pending or ([], [])
+        self.pending = None
+        if created or updated:
+            self.save_chunk(created=created, updated=updated)
+            if self.undo is not None:
+                for instance in [*created, *updated]:
+                    self._record(instance)
 
     def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         """Written with the new records (``bulk_create``)."""
@@ -320,6 +364,13 @@ class _Pass:
         self.resource, self.dataset, self.actor, self.file_name = resource, dataset, actor, file_name
         self.headers = dataset.rewind()
         self.rows, self.totals, self.row_errors, self.error_rows = 0, {}, [], 0
+        self.longest_transaction = 0.0  # seconds: the longest chunk transaction of a write in chunks
+
+    def failed(self, exc: Exception) -> None:
+        """The chunk's write failed for a reason that is not a row's: reported as the file's error (row 0)."""
+        messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        self.error_rows += 1
+        self.row_errors.append({"row": 0, "errors": {"__all__": messages}})
 
     def state(self) -> tuple:
         return self.rows, dict(self.totals), len(self.row_errors), self.error_rows
@@ -340,14 +391,17 @@ class _Pass:
             if progress is not None:
                 progress(self.rows)
 
-    def chunk(self, chunk: list, *, write: bool) -> None:
+    def chunk(self, chunk: list, *, write: bool, prepare: bool = False) -> None:
+        """Check (``write=False``) or write one chunk's rows; ``prepare`` (bulk mode): ready them, to be
+        written by ``resource.save_pending()`` in the chunk's transaction."""
         result = self.resource.import_data(
             tablib.Dataset(*chunk, headers=self.headers),
             dry_run=not write,
-            use_transactions=write,
+            use_transactions=write and not prepare,
             user=self.actor,
             file_name=self.file_name,
             chunk=True,
+            **({"prepare": True} if prepare else {}),
         )
         errors = _row_errors(result, offset=self.rows)
         self.error_rows += len(errors)
@@ -393,13 +447,37 @@ def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: Und
                 raise ImportStopped
         return written.report(kind)
 
+    bulk = resource._meta.use_bulk
+
     def write(chunk, following) -> None:
-        """One chunk in one short transaction (see ``import_run``)."""
+        """One chunk in one short transaction (see ``import_run``). In bulk mode its rows are read, cleaned and
+        validated first, outside it: the transaction holds the chunk's writes only."""
+        if bulk:
+            written.chunk(chunk, write=True, prepare=True)
+            if written.error_rows:  # a row another writer made invalid since it was checked
+                raise _RowsInvalid
+            try:
+                resource.prepare_pending()
+            except Exception as exc:
+                if is_busy(exc):
+                    raise
+                written.failed(exc)
+                raise _RowsInvalid from exc
+        started = time.perf_counter()
         with transaction.atomic():
             connection = transaction.get_connection()
             before = len(connection.run_on_commit)
             resource.undo = UndoChunk()
-            written.chunk(chunk, write=True)
+            if bulk:
+                try:
+                    resource.save_pending()
+                except Exception as exc:
+                    if is_busy(exc):
+                        raise
+                    written.failed(exc)  # not a row's fault: the database's, a service's
+                    raise _RowsInvalid from exc
+            else:
+                written.chunk(chunk, write=True)
             if written.error_rows:  # a row another writer made invalid since it was checked
                 raise _RowsInvalid
             undo_log.add(resource.undo)
@@ -411,6 +489,9 @@ def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: Und
                     raise ImportStopped
             deferred.extend((func, robust) for _, func, robust in connection.run_on_commit[before:])
             del connection.run_on_commit[before:]
+        seconds = time.perf_counter() - started
+        written.longest_transaction = max(written.longest_transaction, seconds)
+        log.debug("import of %s: a chunk of %s rows written in one transaction of %.3f s", kind, len(chunk), seconds)
 
     try:
         while chunk is not None:

@@ -127,10 +127,17 @@ def individuals_import_save(*, actor: User | None, created: list[tuple], updated
     """``individual_save`` for one chunk of an import, set-based: ``created`` as (individual, personal,
     custom fields), ``updated`` as (individual, its columns before, the fields its row changed, personal,
     custom fields), each like ``individual_save``'s arguments. Personal data is encrypted and custom fields
-    validated here; new individuals are inserted together, changed ones updated together, each audited as
-    ``individual_save`` audits it (``records_save_many``). The caller (the import's resource) has
-    validated every individual's own fields. Raises ``ValidationError``; nothing is written then.
+    validated (``individuals_import_prepare``, which writes nothing: an import job runs it before the
+    chunk's transaction); new individuals are then inserted together, changed ones updated together, each
+    audited as ``individual_save`` audits it (``individuals_import_write``). The caller (the import's
+    resource) has validated every individual's own fields. Raises ``ValidationError``; nothing is written then.
     """
+    individuals_import_write(actor=actor, prepared=individuals_import_prepare(created=created, updated=updated, custom_field_defs=custom_field_defs))
+
+
+def individuals_import_prepare(*, created: list[tuple], updated: list[tuple], custom_field_defs: dict | None = None) -> tuple:
+    """The first half of ``individuals_import_save``: every individual readied (personal data encrypted,
+    custom fields validated and merged, fields an outside system owns refused); reads only."""
     if custom_field_defs is None:
         custom_field_defs = {cf.key: cf for cf in CustomField.objects.all()}
     for individual, personal, custom_fields in created:
@@ -143,7 +150,14 @@ def individuals_import_save(*, actor: User | None, created: list[tuple], updated
         names = [*changed, *_apply(individual, _import_data(individual, personal, custom_fields), custom_field_defs)]
         rows.append((individual, before, names))
         columns.update(column for name in names for column in _columns(name))
-    records_save_many(actor=actor, model=Individual, created=[row[0] for row in created], updated=rows, columns=sorted(columns))
+    return [row[0] for row in created], rows, sorted(columns)
+
+
+@transaction.atomic
+def individuals_import_write(*, actor: User | None, prepared: tuple) -> None:
+    """The second half of ``individuals_import_save``: what ``individuals_import_prepare`` readied, written and audited."""
+    created, updated, columns = prepared
+    records_save_many(actor=actor, model=Individual, created=created, updated=updated, columns=columns)
 
 
 @transaction.atomic
