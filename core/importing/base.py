@@ -377,7 +377,8 @@ class _Pass:
 
     def restore(self, state: tuple) -> None:
         """Back to ``state()``: the chunk written since rolled back."""
-        self.rows, self.totals, reported, self.error_rows = state
+        self.rows, totals, reported, self.error_rows = state
+        self.totals = dict(totals)
         del self.row_errors[reported:]
 
     def chunks(self):
