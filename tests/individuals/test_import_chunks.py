@@ -242,22 +242,22 @@ def test_the_import_job_shows_rows_done_rows_total_and_rows_per_second(api_as, e
     assert response.status_code == 202
     job_id = response.json()["job"]
     url = f"/api/import-jobs/{job_id}/"
-    started = timezone.now() - timedelta(seconds=5)
-    ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.RUNNING, rows=20, started_at=started)
+    started = timezone.now() - timedelta(seconds=300)  # long ago enough that a slow test run changes rows/s little
+    ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.RUNNING, rows=1200, started_at=started)
     checking = client.get(url).json()
     assert (checking["phase"], checking["rows_done"], checking["rows_total"], checking["rows_per_second"]) == (
         "checking",
-        20,
+        1200,
         None,
         pytest.approx(4.0, abs=0.3),
     )
-    ImportJob.objects.filter(pk=job_id).update(rows=25, rows_written=10)
+    ImportJob.objects.filter(pk=job_id).update(rows=3000, rows_written=1500)
     writing = client.get(url).json()
     assert (writing["phase"], writing["rows_done"], writing["rows_total"], writing["rows_per_second"]) == (
         "writing",
-        10,
-        25,
-        pytest.approx(7.0, abs=0.3),
+        1500,
+        3000,
+        pytest.approx(15.0, abs=0.3),
     )
 
     from core.importing.jobs import import_job_run
