@@ -6,7 +6,6 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from import_export.admin import ImportExportMixin
@@ -17,6 +16,7 @@ from core.audit import record_delete, record_save
 
 from .importing import import_dataset, import_run
 from .importing.files import check_zip
+from .importing.jobs import import_job_progress
 from .models import ImportJob
 
 
@@ -144,8 +144,8 @@ def _import_live_context(request, job: ImportJob) -> dict:
         percent = 50 + round(50 * job.rows_written / job.rows)
     else:
         percent = 0 if job.status == ImportJob.Status.QUEUED else 25
-    seconds = ((job.finished_at or timezone.now()) - job.started_at).total_seconds() if job.started_at else 0
-    done = job.rows + job.rows_written
+    progress = import_job_progress(job)
+    total = f"{progress['rows_total']:,}" if progress["rows_total"] is not None else "— (counted while checking)"
     return {
         "job_title": str(job),
         "status": job.status,
@@ -158,7 +158,8 @@ def _import_live_context(request, job: ImportJob) -> dict:
         "facts": [
             ("Rows checked", f"{job.rows:,}", "job-rows"),
             ("Rows written", f"{job.rows_written:,}" if not job.dry_run else "none (a dry run)", "job-rows-written"),
-            ("Rows per second", f"{done / seconds:,.0f}" if seconds >= 1 and done else "—", "job-rate"),
+            ("Rows in the file", total, "job-rows-total"),
+            ("Rows per second", f"{progress['rows_per_second']:,.0f}" if progress["rows_per_second"] else "—", "job-rate"),
         ],
     }
 

@@ -65,7 +65,7 @@ def _new_hash_key() -> str:
 
 
 def _dev_key(name: str, make) -> str:
-    return _read_or_create_key(str(Path(settings.VAR_DIR) / name), make)
+    return _read_or_create_key(os.path.join(settings.VAR_DIR, name), make)  # no Path per call: an import hashes every row
 
 
 @lru_cache(maxsize=16)

@@ -6,6 +6,7 @@ The mirror's own writes run inside ``writing_as(system)`` and pass.
 """
 
 import contextvars
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from django.contrib.contenttypes.models import ContentType
@@ -75,3 +76,31 @@ def owned_fields(instance: models.Model) -> dict[str, dict]:
             for name in fields:
                 owned[name] = {"system": system, "synced_at": row.last_synced_at}
     return owned
+
+
+def owned_fields_checker(model: type[models.Model], pks) -> Callable[[models.Model, list[str]], None]:
+    """``owned_fields_check`` for many records of ``model`` (``pks``), with one query per owning system in
+    all rather than one per record (an import's chunk). The function returned raises the same
+    ``ValidationError`` for a record among ``pks`` and its changed fields."""
+    linked: dict[int, list[tuple[str, frozenset[str]]]] = {}
+    ids = [pk for pk in pks if pk is not None]
+    for system, object_type, fields in _OWNED.get(model._meta.label_lower, []) if ids else ():
+        if _writer.get() == system:
+            continue
+        found = ExternalId.objects.filter(
+            system=system,
+            object_type=object_type,
+            status=ExternalId.Status.ACTIVE,
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=ids,
+        ).values_list("object_id", flat=True)
+        for object_id in found:
+            linked.setdefault(object_id, []).append((system, fields))
+
+    def check(instance: models.Model, changed) -> None:
+        for system, fields in linked.get(instance.pk, ()) if instance.pk is not None and changed else ():
+            if touched := sorted(fields.intersection(changed)):
+                label = ExternalId.System(system).label.lower()
+                raise ValidationError(dict.fromkeys(touched, f"This field is owned by the {label}; change it there."))
+
+    return check

@@ -9,24 +9,39 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from import_export import fields, widgets
 
-from accounts.services import record_save
-from core.importing import AllOrNothingResource
+from core.importing import AllOrNothingResource, ChunkInstanceLoader
+from integrations.ownership import owned_fields_checker
 
 from .models import Carrier, EmployerGroup, Plan
-from .services.plans import PLAN_FIELDS, TIERS, plan_create, plan_rates_validate, plan_update
+from .services.plans import TIERS, employer_groups_import_save, plan_rates_validate, plans_import_save
 
 
 class EmployerGroupResource(AllOrNothingResource):
     class Meta:
         model = EmployerGroup
         fields = ["account_number", "name", "dba", "account_type", "federal_ein", "sic_code", "office", "status", "employee_count", "renewal_month"]
-        import_id_fields = ["account_number"]
+        import_id_fields = ["account_number"]  # the group's unique field: the chunk's groups are found on it together
+        instance_loader_class = ChunkInstanceLoader
+        use_bulk = True
+        batch_size = None  # the whole chunk is written together (save_chunk)
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
 
-    def do_instance_save(self, instance, is_create):
-        record_save(actor=self.actor, instance=instance)
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self._owned = None
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        super().validate_instance(instance, import_validation_errors, validate_unique)
+        if instance.pk is not None:  # a field the AMS owns: refused with the row's number, as the service would
+            if self._owned is None:
+                self._owned = owned_fields_checker(EmployerGroup, [g.pk for g in self._loader_instances()])
+            self._owned(instance, self._changed(instance))
+
+    def save_chunk(self, *, created, updated):
+        """The chunk's groups written together (``employer_groups_import_save``), each audited."""
+        employer_groups_import_save(actor=self.actor, created=created, updated=[(g, g._import_original, self._changed(g)) for g in updated])
 
 
 RATE_COLUMNS = {f"rate_{tier}" for tier in TIERS} | {"age_bands"}
@@ -79,6 +94,9 @@ class PlanResource(AllOrNothingResource):
         export_order = fields
         # A plan year is named by its group, carrier, line, name and effective date (never by name alone).
         import_id_fields = ["group", "carrier", "line_of_coverage", "name", "effective_date"]
+        instance_loader_class = ChunkInstanceLoader
+        use_bulk = True
+        batch_size = None  # the whole chunk is written together (save_chunk)
         clean_model_instances = True
 
     def get_queryset(self):
@@ -152,15 +170,9 @@ class PlanResource(AllOrNothingResource):
     def before_import_row(self, row, **kwargs):
         self._current_row = row
 
-    def do_instance_save(self, instance, is_create):
-        data = {f: getattr(instance, f) for f in PLAN_FIELDS}
-        if is_create:
-            saved = plan_create(actor=self.actor, rates=instance._import_rates, **data)
-            instance.pk, instance.version = saved.pk, saved.version
-            instance._state.adding = False
-        else:
-            saved = plan_update(actor=self.actor, plan=instance, data=data, rates=instance._import_rates)
-            instance.version = saved.version
+    def save_chunk(self, *, created, updated):
+        """The chunk's plans and their rates written together (``plans_import_save``), each audited."""
+        plans_import_save(actor=self.actor, created=created, updated=updated)
 
 
 RESOURCES = {"employer_groups": EmployerGroupResource, "plans": PlanResource}

@@ -349,7 +349,13 @@ IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=200)
 IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=32_767)  # Excel's own cell limit
 IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=100)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=1024 * 1024 * 1024)
-IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=1000)
+# Rows per chunk, checked and written: 250 keeps a chunk's write transaction well under a second on SQLite on a
+# loaded 2-core machine (docs/imports.md: 0.4-0.8 s at load 16-20 for individuals; 1,000 rows took 1.9-2.3 s).
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=250)
+# A chunk whose transaction found the database locked (SQLite's busy timeout, PostgreSQL's lock_timeout) is
+# written again after a pause that doubles each time (IMPORT_CHUNK_BUSY_PAUSE_SECONDS, then 2x, 4x, ...).
+IMPORT_CHUNK_BUSY_RETRIES = env.int("IMPORT_CHUNK_BUSY_RETRIES", default=5)
+IMPORT_CHUNK_BUSY_PAUSE_SECONDS = env.float("IMPORT_CHUNK_BUSY_PAUSE_SECONDS", default=0.5)
 IMPORT_MAX_REPORTED_ERRORS = env.int("IMPORT_MAX_REPORTED_ERRORS", default=1000)
 IMPORT_JOB_TIME_LIMIT_SECONDS = env.int("IMPORT_JOB_TIME_LIMIT_SECONDS", default=3 * 3600)
 

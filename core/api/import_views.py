@@ -2,7 +2,8 @@
 import jobs that large uploads become."""
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 
 from core.api.throttling import ScopedThrottle
 from core.importing import FORMATS, ImportReport
+from core.importing.jobs import import_job_progress
 from core.models import ImportJob
 
 
@@ -43,6 +45,33 @@ class ImportReportSerializer(serializers.Serializer):
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
+    phase = serializers.SerializerMethodField(help_text="queued, checking (every row, nothing written), writing (chunk by chunk), done.")
+    rows_done = serializers.SerializerMethodField(help_text="Rows checked (while checking) or written (while writing; once written).")
+    rows_total = serializers.SerializerMethodField(help_text="The file's rows, known once every row was checked (null while checking).")
+    rows_per_second = serializers.SerializerMethodField(help_text="Rows checked plus rows written, per second since the job started.")
+
+    def _progress(self, job) -> dict:
+        cache = self.context.setdefault("_progress", {})
+        if job.pk not in cache:
+            cache[job.pk] = import_job_progress(job)
+        return cache[job.pk]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_phase(self, job) -> str:
+        return self._progress(job)["phase"]
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_rows_done(self, job) -> int:
+        return self._progress(job)["rows_done"]
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_rows_total(self, job) -> int | None:
+        return self._progress(job)["rows_total"]
+
+    @extend_schema_field({"type": "number", "nullable": True})
+    def get_rows_per_second(self, job) -> float | None:
+        return self._progress(job)["rows_per_second"]
+
     class Meta:
         model = ImportJob
         fields = [
@@ -55,6 +84,10 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "status",
             "rows",
             "rows_written",
+            "phase",
+            "rows_done",
+            "rows_total",
+            "rows_per_second",
             "error_rows",
             "written",
             "report",

@@ -6,6 +6,8 @@ whatever the file's length, and reports every row's errors in one shape for admi
 import copy
 import itertools
 import logging
+import random
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -16,6 +18,7 @@ from django.db import transaction
 from import_export import resources, widgets
 
 from core.audit import audit
+from core.busy import is_busy
 from core.formulas import formula_safe_row, formula_unescape
 from core.models import AuditLog
 
@@ -48,9 +51,22 @@ class AllOrNothingResource(resources.ModelResource):
         return super().import_row(row, instance_loader, **kwargs)
 
     undo: UndoChunk | None = None  # set by import_run while a chunk is written: what it wrote, to undo it
+    # Bulk mode, an import job's write: the chunk's rows are read, cleaned and validated outside any transaction
+    # (``import_data(..., prepare=True)``) and kept here; ``save_pending`` writes them in the chunk's transaction.
+    pending: tuple[list, list] | None = None
+    _preparing = False
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
-        """``use_transactions=False`` with ``dry_run`` checks the rows without writing (or locking) anything."""
+        """``use_transactions=False`` with ``dry_run`` checks the rows without writing (or locking) anything;
+        ``prepare=True`` (bulk mode) readies the rows to write without writing them (``save_pending`` does)."""
+        if kwargs.pop("prepare", False):
+            kwargs.pop("collect_failed_rows", None)
+            kwargs.pop("rollback_on_validation_errors", None)
+            self._preparing, self.pending = True, None
+            try:
+                return self.import_data_inner(dataset, False, raise_errors, False, False, **kwargs)
+            finally:
+                self._preparing = False
         if dry_run and use_transactions is False:  # import_data would open one for a dry run: its inner loop alone
             kwargs.pop("collect_failed_rows", None)
             kwargs.pop("rollback_on_validation_errors", None)
@@ -73,11 +89,13 @@ class AllOrNothingResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         self.actor = kwargs.get("user")
         self._queued = set()  # bulk mode: the records of this chunk already queued for save_chunk
-        self._memoize_foreign_keys()
+        self._memoize_foreign_keys(dataset)
 
-    def _memoize_foreign_keys(self):
-        """Look each foreign key value up once per chunk, not once per row (plain lookups only)."""
+    def _memoize_foreign_keys(self, dataset=None):
+        """Look each foreign key value up once per chunk, not once per row (plain lookups only); in bulk
+        mode the chunk's values of each such column are found together, in one query."""
         memo = {}
+        columns = set(dataset.headers or ()) if dataset is not None and self._meta.use_bulk else set()
         for resource_field in self.fields.values():
             widget = resource_field.widget
             plain = (
@@ -90,6 +108,8 @@ class AllOrNothingResource(resources.ModelResource):
             )
             if plain:
                 widget.clean = _memoized(type(widget).clean.__get__(widget), memo, id(widget))
+                if resource_field.column_name in columns:
+                    _prefill(memo, id(widget), widget, dataset[resource_field.column_name])
 
     def after_import(self, dataset, result, **kwargs):
         if kwargs.get("chunk"):
@@ -105,7 +125,8 @@ class AllOrNothingResource(resources.ModelResource):
             )
 
     def after_init_instance(self, instance, new, row, **kwargs):
-        instance._import_original = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+        if not hasattr(instance, "_import_original"):  # a record repeated in a chunk: as it was before its first row
+            instance._import_original = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
 
     def changed_fields(self, instance) -> list[str] | None:
         """The fields this row changed (None for a new record), for the audit row of its save."""
@@ -130,10 +151,16 @@ class AllOrNothingResource(resources.ModelResource):
         return super().skip_row(instance, original, row, import_validation_errors)
 
     def get_or_init_instance(self, instance_loader, row):
+        self._loader = instance_loader
         instance, new = super().get_or_init_instance(instance_loader, row)
         if new and isinstance(instance_loader, ChunkInstanceLoader):
             instance_loader.remember(row, instance)
         return instance, new
+
+    def _loader_instances(self) -> list:
+        """Bulk mode: the existing records the chunk's loader found (``ChunkInstanceLoader``)."""
+        loader = getattr(self, "_loader", None)
+        return [i for i in loader.instances.values() if i.pk is not None] if isinstance(loader, ChunkInstanceLoader) else []
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         if not self._meta.use_bulk:
@@ -162,18 +189,47 @@ class AllOrNothingResource(resources.ModelResource):
         """Bulk mode: a chunk's new and changed records are written together, by ``save_chunk`` (not
         when a row of the chunk is invalid: the chunk is rolled back then)."""
         failed = result is not None and (result.has_errors() or result.has_validation_errors())
-        if (self.create_instances or self.update_instances) and (using_transactions or not dry_run) and not failed:
-            try:
-                self.save_chunk(created=self.create_instances, updated=self.update_instances)
-            except Exception as e:
-                self.handle_import_error(result, e, raise_errors)
-            else:
-                if self.undo is not None and not dry_run:
-                    for instance in [*self.create_instances, *self.update_instances]:
-                        self._record(instance)
-        self.create_instances.clear()
-        self.update_instances.clear()
-        self._queued.clear()
+        try:
+            if self._preparing:  # written by save_pending, in the chunk's transaction
+                if not failed and (self.create_instances or self.update_instances):
+                    created, updated = self.pending or ([], [])
+                    self.pending = ([*created, *self.create_instances], [*updated, *self.update_instances])
+            elif (self.create_instances or self.update_instances) and (using_transactions or not dry_run) and not failed:
+                try:
+                    self.save_chunk(created=self.create_instances, updated=self.update_instances)
+                except Exception as e:
+                    if is_busy(e):
+                        raise  # not the rows' fault: the chunk is written again (``import_run``)
+                    self.handle_import_error(result, e, raise_errors)
+                else:
+                    if self.undo is not None and not dry_run:
+                        for instance in [*self.create_instances, *self.update_instances]:
+                            self._record(instance)
+        finally:
+            self.create_instances.clear()
+            self.update_instances.clear()
+            self._queued.clear()
+
+    def prepare_pending(self) -> None:
+        """Bulk mode: what ``save_chunk`` needs that writes nothing (``prepare_chunk``), done for the readied
+        records before the chunk's transaction opens. Raises what ``prepare_chunk`` raises."""
+        if self.pending and (self.pending[0] or self.pending[1]):
+            self.prepare_chunk(created=self.pending[0], updated=self.pending[1])
+
+    def prepare_chunk(self, *, created: list, updated: list) -> None:
+        """Bulk mode, optional: ready ``created`` and ``updated`` for ``save_chunk`` without writing (e.g.
+        encrypt), so that the chunk's transaction holds its writes only; ``save_chunk`` then uses it."""
+
+    def save_pending(self) -> None:
+        """Bulk mode: write the records ``import_data(..., prepare=True)`` readied (``save_chunk``), recording
+        them in ``undo``; call it in the chunk's transaction. Raises what ``save_chunk`` raises."""
+        created, updated = self.pending or ([], [])
+        self.pending = None
+        if created or updated:
+            self.save_chunk(created=created, updated=updated)
+            if self.undo is not None:
+                for instance in [*created, *updated]:
+                    self._record(instance)
 
     def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         """Written with the new records (``bulk_create``)."""
@@ -182,6 +238,22 @@ class AllOrNothingResource(resources.ModelResource):
         """Bulk mode: write one chunk's valid rows through the app's services: ``created`` new records,
         ``updated`` changed ones (each validated already, see the class)."""
         raise NotImplementedError
+
+
+def _prefill(memo: dict, key: int, widget, cells) -> None:
+    """The records a column's cells name, found in one query (a cell whose text is not exactly the stored
+    value is left to the widget: looked up, or reported, when its row is imported)."""
+    values = {formula_unescape(c) for c in cells if isinstance(c, str) and c} - {None}
+    if not values:
+        return
+    field = widget.model._meta.get_field(widget.field) if widget.field != "pk" else widget.model._meta.pk
+    lookups = values if not field.get_internal_type().endswith(("IntegerField", "AutoField")) else {v for v in values if v.isdigit()}
+    for start in range(0, len(lookups), 1000):
+        part = list(lookups)[start : start + 1000]
+        for obj in widget.get_queryset(None, None).filter(**{f"{widget.field}__in": part}):
+            text = str(getattr(obj, widget.field))
+            if text in values:
+                memo[key, text] = obj
 
 
 def _memoized(clean, memo: dict, key: int):
@@ -292,6 +364,22 @@ class _Pass:
         self.resource, self.dataset, self.actor, self.file_name = resource, dataset, actor, file_name
         self.headers = dataset.rewind()
         self.rows, self.totals, self.row_errors, self.error_rows = 0, {}, [], 0
+        self.longest_transaction = 0.0  # seconds: the longest chunk transaction of a write in chunks
+
+    def failed(self, exc: Exception) -> None:
+        """The chunk's write failed for a reason that is not a row's: reported as the file's error (row 0)."""
+        messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        self.error_rows += 1
+        self.row_errors.append({"row": 0, "errors": {"__all__": messages}})
+
+    def state(self) -> tuple:
+        return self.rows, dict(self.totals), len(self.row_errors), self.error_rows
+
+    def restore(self, state: tuple) -> None:
+        """Back to ``state()``: the chunk written since rolled back."""
+        self.rows, totals, reported, self.error_rows = state
+        self.totals = dict(totals)
+        del self.row_errors[reported:]
 
     def chunks(self):
         rows_iter = self.dataset.rows()
@@ -304,14 +392,17 @@ class _Pass:
             if progress is not None:
                 progress(self.rows)
 
-    def chunk(self, chunk: list, *, write: bool) -> None:
+    def chunk(self, chunk: list, *, write: bool, prepare: bool = False) -> None:
+        """Check (``write=False``) or write one chunk's rows; ``prepare`` (bulk mode): ready them, to be
+        written by ``resource.save_pending()`` in the chunk's transaction."""
         result = self.resource.import_data(
             tablib.Dataset(*chunk, headers=self.headers),
             dry_run=not write,
-            use_transactions=write,
+            use_transactions=write and not prepare,
             user=self.actor,
             file_name=self.file_name,
             chunk=True,
+            **({"prepare": True} if prepare else {}),
         )
         errors = _row_errors(result, offset=self.rows)
         self.error_rows += len(errors)
@@ -356,25 +447,57 @@ def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: Und
             if finish is not None and not finish(written.report(kind)):
                 raise ImportStopped
         return written.report(kind)
+
+    bulk = resource._meta.use_bulk
+
+    def write(chunk, following) -> None:
+        """One chunk in one short transaction (see ``import_run``). In bulk mode its rows are read, cleaned and
+        validated first, outside it: the transaction holds the chunk's writes only."""
+        if bulk:
+            written.chunk(chunk, write=True, prepare=True)
+            if written.error_rows:  # a row another writer made invalid since it was checked
+                raise _RowsInvalid
+            try:
+                resource.prepare_pending()
+            except Exception as exc:
+                if is_busy(exc):
+                    raise
+                written.failed(exc)
+                raise _RowsInvalid from exc
+        started = time.perf_counter()
+        with transaction.atomic():
+            connection = transaction.get_connection()
+            before = len(connection.run_on_commit)
+            resource.undo = UndoChunk()
+            if bulk:
+                try:
+                    resource.save_pending()
+                except Exception as exc:
+                    if is_busy(exc):
+                        raise
+                    written.failed(exc)  # not a row's fault: the database's, a service's
+                    raise _RowsInvalid from exc
+            else:
+                written.chunk(chunk, write=True)
+            if written.error_rows:  # a row another writer made invalid since it was checked
+                raise _RowsInvalid
+            undo_log.add(resource.undo)
+            if chunk_written is not None and not chunk_written(written.rows):
+                raise ImportStopped
+            if following is None:
+                _audit_import(actor, resource, written, file_name)
+                if finish is not None and not finish(written.report(kind)):
+                    raise ImportStopped
+            deferred.extend((func, robust) for _, func, robust in connection.run_on_commit[before:])
+            del connection.run_on_commit[before:]
+        seconds = time.perf_counter() - started
+        written.longest_transaction = max(written.longest_transaction, seconds)
+        log.debug("import of %s: a chunk of %s rows written in one transaction of %.3f s", kind, len(chunk), seconds)
+
     try:
         while chunk is not None:
             following = next(chunks, None)
-            with transaction.atomic():
-                connection = transaction.get_connection()
-                before = len(connection.run_on_commit)
-                resource.undo = UndoChunk()
-                written.chunk(chunk, write=True)
-                if written.error_rows:  # a row another writer made invalid since it was checked
-                    raise _RowsInvalid
-                undo_log.add(resource.undo)
-                if chunk_written is not None and not chunk_written(written.rows):
-                    raise ImportStopped
-                if following is None:
-                    _audit_import(actor, resource, written, file_name)
-                    if finish is not None and not finish(written.report(kind)):
-                        raise ImportStopped
-                deferred += [(func, robust) for _, func, robust in connection.run_on_commit[before:]]
-                del connection.run_on_commit[before:]
+            _retried_when_busy(lambda: write(chunk, following), written, undo_log)  # noqa: B023 (called at once)
             chunk = following
     except ImportStopped:
         raise
@@ -403,6 +526,26 @@ def _write_in_chunks(resource, dataset, *, kind, actor, file_name, undo_log: Und
 
 class _RowsInvalid(Exception):
     pass
+
+
+def _retried_when_busy(write: Callable[[], None], written: "_Pass", undo_log: UndoLog) -> None:
+    """``write()`` (one chunk's transaction), tried again when the database was busy: SQLite's "database is
+    locked" after its busy timeout, PostgreSQL's lock timeout (``core.busy.is_busy``). Such a chunk rolled
+    back whole, so it is written again as if for the first time (its counts and its undo entry taken
+    back), after a short pause that doubles each time, at most ``IMPORT_CHUNK_BUSY_RETRIES`` times."""
+    state, mark = written.state(), undo_log.mark()
+    for attempt in itertools.count():
+        try:
+            write()
+            return
+        except Exception as exc:
+            if not is_busy(exc) or attempt >= settings.IMPORT_CHUNK_BUSY_RETRIES:
+                raise
+            written.restore(state)
+            undo_log.truncate(mark)
+            pause = min(settings.IMPORT_CHUNK_BUSY_PAUSE_SECONDS * 2**attempt, 5.0)
+            log.warning("import chunk after row %s: the database was busy (%s); writing it again in %.1f s", written.rows, exc, pause)
+            time.sleep(pause * (0.5 + random.random() / 2))
 
 
 class ImportUndone(Exception):

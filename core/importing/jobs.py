@@ -139,3 +139,25 @@ def import_jobs_sweep(*, now=None) -> int:
     from core.tasks import import_job_run_task
 
     return jobs_sweep(ImportJob, enqueue=import_job_run_task.delay, queued_lease_seconds=settings.JOB_QUEUED_LEASE_SECONDS, now=now)
+
+
+def import_job_progress(job: ImportJob, *, now=None) -> dict:
+    """What an import job's page and ``GET /api/import-jobs/{id}/`` show of its progress, while it runs and
+    once done: ``phase`` (queued, checking, writing, done), ``rows_done`` and ``rows_total`` in it (the total
+    is known once every row was checked: None while checking), and ``rows_per_second`` (rows checked plus
+    rows written, per second since the job started; None before a second has passed)."""
+    if job.finished:
+        phase = "done"
+    elif job.status == job.Status.QUEUED or not job.started_at:
+        phase = "queued"
+    else:
+        phase = "writing" if job.rows_written else "checking"
+    done = job.rows_written if phase == "writing" or (phase == "done" and job.written) else job.rows
+    seconds = ((job.finished_at or now or timezone.now()) - job.started_at).total_seconds() if job.started_at else 0
+    handled = job.rows + job.rows_written
+    return {
+        "phase": phase,
+        "rows_done": done,
+        "rows_total": job.rows if phase in ("writing", "done") else None,
+        "rows_per_second": round(handled / seconds, 1) if seconds >= 1 and handled else None,
+    }

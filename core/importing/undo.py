@@ -8,6 +8,7 @@ the chunks that committed. Undoing deletes the created records and writes the ch
 newest chunk first, one short transaction per chunk. An entry whose chunk never committed undoes nothing.
 """
 
+import datetime
 import json
 import logging
 import os
@@ -19,6 +20,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 log = logging.getLogger(__name__)
+
+
+class _Encoder(DjangoJSONEncoder):
+    """Times to the microsecond (``DjangoJSONEncoder`` keeps milliseconds): a restored record is as it was."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime | datetime.time):
+            return o.isoformat()
+        return super().default(o)
 
 
 @dataclass
@@ -50,11 +60,27 @@ class UndoLog:
         """Keep ``chunk``'s entry; call it inside the chunk's transaction, before it commits."""
         if not chunk:
             return
-        entry = json.loads(json.dumps({"created": chunk.created, "updated": chunk.updated}, cls=DjangoJSONEncoder))
+        entry = json.loads(json.dumps({"created": chunk.created, "updated": chunk.updated}, cls=_Encoder))
         self.entries.append(entry)
         if self.path is not None:
             with open(self.path, "a", encoding="utf-8") as out:
                 out.write(json.dumps(entry) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+
+    def mark(self) -> tuple[int, int]:
+        """Where the log ends now, for ``truncate``."""
+        size = self.path.stat().st_size if self.path is not None and self.path.exists() else 0
+        return len(self.entries), size
+
+    def truncate(self, mark: tuple[int, int]) -> None:
+        """Forget the entries added since ``mark()``: their chunk rolled back (it will be written again), and
+        its records' ids may be given to someone else's rows, which an undo must never touch."""
+        count, size = mark
+        del self.entries[count:]
+        if self.path is not None and self.path.exists() and self.path.stat().st_size > size:
+            with open(self.path, "r+b") as out:
+                out.truncate(size)
                 out.flush()
                 os.fsync(out.fileno())
 

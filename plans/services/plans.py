@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
-from core.audit import field_changes
-from integrations.ownership import owned_fields_check
+from core.audit import audit_each, field_changes, records_save_many
+from integrations.ownership import owned_fields_check, owned_fields_checker
 
 from ..models import Carrier, EmployerGroup, EmployerGroupAddress, EmployerGroupContact, Plan, PlanRate
 
@@ -143,6 +143,19 @@ def employer_group_create(
     _group_children(group, servicing_users=list(servicing_users), addresses=addresses, contacts=contacts)
     audit(actor=actor, action=AuditLog.Action.CREATE, obj=group)
     return group
+
+
+@transaction.atomic
+def employer_groups_import_save(*, actor: User | None, created: list[EmployerGroup], updated: list[tuple[EmployerGroup, dict, list[str]]]) -> None:
+    """One chunk of an employer-group import, set-based: ``created`` new groups, ``updated`` as (group, its
+    columns before, the fields its row changed); inserted and updated together, each audited as
+    ``record_save`` audits it. The caller has validated every group (``full_clean``) and matched them by
+    account number. Raises ``ValidationError`` for a field the AMS owns; nothing is written then."""
+    check = owned_fields_checker(EmployerGroup, [group.pk for group, _, _ in updated])
+    for group, _, changed in updated:
+        check(group, changed)
+    columns = sorted({name for _, _, changed in updated for name in changed})
+    records_save_many(actor=actor, model=EmployerGroup, created=created, updated=updated, columns=columns)
 
 
 @transaction.atomic
@@ -328,6 +341,51 @@ def plan_update(*, actor: User | None, plan: Plan, data: dict[str, Any], rates: 
     )
     _plan_changed(plan)
     return plan
+
+
+@transaction.atomic
+def plans_import_save(*, actor: User | None, created: list[Plan], updated: list[Plan]) -> None:
+    """``plan_create`` / ``plan_update`` for one chunk of an import, set-based. Each plan carries its rates
+    (``_import_rates``, checked with ``plan_rates_validate``) and was validated (``full_clean``) and matched by
+    the caller. New plans and their rates are inserted together; the changed ones are compared with their
+    rows as stored (locked, in primary-key order), their version bumped, written together and their rates
+    replaced where they changed; an unchanged plan is not written. Each plan written is audited and heard
+    by the plan hooks, as one by one."""
+    Plan.objects.bulk_create(created, batch_size=500)
+    rates = [rate for plan in created for rate in plan_rates_validate(plan, plan._import_rates)]
+    audit_each(actor=actor, action=AuditLog.Action.CREATE, objs=created, data=[{"version": plan.version} for plan in created])
+    locked = {p.pk: p for p in Plan.objects.select_for_update().filter(pk__in=[p.pk for p in updated]).order_by("pk")}
+    stored_rates: dict[int, list[dict]] = {}
+    for rate in PlanRate.objects.filter(plan__in=list(locked)).order_by():
+        stored_rates.setdefault(rate.plan_id, []).append(
+            {"tier": rate.tier, "age_min": rate.age_min, "age_max": rate.age_max, "monthly_rate": rate.monthly_rate}
+        )
+    changed_plans, summaries, data, columns, new_rates = [], [], [], set(), []
+    for plan in updated:
+        before, after = model_to_dict(locked[plan.pk], fields=PLAN_FIELDS), model_to_dict(plan, fields=PLAN_FIELDS)
+        changed = [f for f in PLAN_FIELDS if before[f] != after[f]]
+        if sorted(map(_rate_key, plan._import_rates)) != sorted(map(_rate_key, stored_rates.get(plan.pk, []))):
+            changed.append("rates")
+            new_rates.append(plan)
+        if not changed:
+            continue
+        plan.version = locked[plan.pk].version + 1
+        changed_plans.append(plan)
+        columns.update(f for f in changed if f != "rates")
+        summaries.append("Changed " + ", ".join(changed))
+        data.append({"fields": changed, "version": plan.version})
+    if changed_plans:
+        now = timezone.now()
+        for plan in changed_plans:
+            plan.modified_at = now
+        Plan.objects.bulk_update(changed_plans, sorted({*columns, "version", "modified_at"}), batch_size=500)
+    if new_rates:
+        PlanRate.objects.filter(plan__in=new_rates).delete()
+        rates += [rate for plan in new_rates for rate in plan_rates_validate(plan, plan._import_rates)]
+    PlanRate.objects.bulk_create(rates, batch_size=1000)
+    audit_each(actor=actor, action=AuditLog.Action.UPDATE, objs=changed_plans, summaries=summaries, data=data)
+    for plan in [*created, *changed_plans]:
+        _plan_changed(plan)
 
 
 @transaction.atomic

@@ -91,3 +91,81 @@ def test_group_import_through_the_api(api, make_user, api_as):
     assert viewer.post("/api/employer-groups/import/", {"file": upload(GROUPS_CSV)}, format="multipart").status_code == 403
     unreadable = api.post("/api/plans/import/", {"file": upload("x"), "file_format": "xlsx"}, format="multipart")
     assert unreadable.status_code == 400 and "file" in unreadable.json()
+
+
+# --- set-based: a chunk's queries do not grow with its rows; every record audited (issue 20) -------------
+def _job_run(actor, kind, content, tmp_path):
+    from core.importing import import_dataset, import_run
+    from core.importing.undo import UndoLog
+    from plans.resources import RESOURCES
+
+    return import_run(
+        resource=RESOURCES[kind](),
+        kind=kind,
+        dataset=import_dataset(content, "csv"),
+        actor=actor,
+        dry_run=False,
+        file_format="csv",
+        undo_log=UndoLog(tmp_path / "undo"),
+    )
+
+
+def _groups(first: int, n: int) -> str:
+    return "account_number,name,account_type,status,renewal_month,employee_count\n" + "".join(
+        f"EG-{i},Group {i},group,active,{1 + i % 12},{10 + i}\n" for i in range(first, first + n)
+    )
+
+
+def test_employer_group_chunks_cost_the_same_queries_whatever_their_rows(agency_admin, settings, tmp_path):
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.IMPORT_CHUNK_ROWS = 100
+    counts = []
+    for first, n in ((0, 10), (100, 40)):
+        ContentType.objects.clear_cache()
+        with CaptureQueriesContext(connection) as queries:
+            report = _job_run(agency_admin, "employer_groups", _groups(first, n), tmp_path)
+        assert report.written and report.totals == {"new": n}
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1]
+    # the same groups renamed: updated together, each audited with its change
+    renamed = _groups(100, 40).replace(",Group ", ",Renamed group ")
+    ContentType.objects.clear_cache()
+    with CaptureQueriesContext(connection) as queries:
+        report = _job_run(agency_admin, "employer_groups", renamed, tmp_path)
+    assert report.totals == {"update": 40} and len(queries.captured_queries) <= counts[0] + 4
+    assert EmployerGroup.objects.filter(name__startswith="Renamed group").count() == 40
+    updates = AuditLog.objects.filter(action="update", content_type__model="employergroup")
+    assert updates.count() == 40 and {e.summary for e in updates} == {"Changed name"}
+    assert AuditLog.objects.filter(action="create", content_type__model="employergroup").count() == 50
+
+
+def test_plan_chunks_write_plans_and_rates_together_each_audited(agency_admin, settings, tmp_path):
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.IMPORT_CHUNK_ROWS = 100
+    EmployerGroupFactory(account_number="EG-9")
+    CarrierFactory(code="acme-dental")
+    row = "EG-9,acme-dental,dental,Dental {i},ppo,2026-01-01,2027-01-01,tiered,,40,80,75,{family},\n"
+    counts = []
+    for first, n in ((0, 5), (100, 20)):
+        content = PLAN_HEADER + "".join(row.format(i=i, family=120) for i in range(first, first + n))
+        ContentType.objects.clear_cache()
+        with CaptureQueriesContext(connection) as queries:
+            report = _job_run(agency_admin, "plans", content, tmp_path)
+        assert report.written and report.totals == {"new": n}
+        # the plan hooks' own queries (plansync looks each plan's link up) are theirs, one per plan
+        counts.append(len([q for q in queries.captured_queries if "plansync_" not in q["sql"]]))
+    assert counts[0] == counts[1]
+    assert Plan.objects.count() == 25 and PlanRate.objects.count() == 100
+    assert AuditLog.objects.filter(action="create", content_type__model="plan").count() == 25
+    # a new family rate for the 20: each plan's version bumped once, its rates replaced, audited
+    content = PLAN_HEADER + "".join(row.format(i=i, family=130) for i in range(100, 120))
+    assert _job_run(agency_admin, "plans", content, tmp_path).totals == {"update": 20}
+    changed = Plan.objects.filter(name__in=[f"Dental {i}" for i in range(100, 120)])
+    assert {p.version for p in changed} == {2} and PlanRate.objects.filter(tier="family", monthly_rate=130).count() == 20
+    assert {e.summary for e in AuditLog.objects.filter(action="update", content_type__model="plan")} == {"Changed rates"}
