@@ -3,6 +3,7 @@
 import functools
 
 from django.db import connection
+from django.db.models import CharField, Func
 
 
 def commit_without_waiting_for_disk() -> None:
@@ -64,3 +65,14 @@ def update_where(model: type, values: dict, **where) -> int:
     with connection.cursor() as cursor:
         cursor.execute(_update_sql(model, tuple(values), tuple(where)), params)
         return cursor.rowcount
+
+
+class UtcText(Func):
+    """A moment as exports write it, the same on both databases: ``2026-12-02T15:02:00Z`` (ISO 8601, UTC, to
+    the second; ``core.display.utc_text`` writes it in Python)."""
+
+    output_field = CharField()
+    template = "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', %(expressions)s)"
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="""to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')""")

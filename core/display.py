@@ -191,3 +191,10 @@ def person_name(user) -> str:
     if user is None:
         return EMPTY
     return (user.get_full_name() or "").strip() or user.get_username()
+
+
+def utc_text(value) -> str:
+    """A moment as exports write it (``core.db.UtcText`` in SQL): ``2026-12-02T15:02:00Z``; nothing -> ""."""
+    if value is None:
+        return ""
+    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

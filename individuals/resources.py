@@ -17,6 +17,7 @@ from import_export import fields, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 
 from accounts.models import Agent
+from core.display import utc_text
 from core.formulas import formula_unescape
 from core.importing import AllOrNothingResource
 from integrations.ownership import owned_fields_checker
@@ -103,6 +104,12 @@ class IndividualResource(AllOrNothingResource):
             self.fields[f"cf_{key}"] = fields.Field(column_name=f"cf_{key}")
         for name in TIMESTAMP_COLUMNS:
             self.fields[name] = self.fields.pop(name)
+
+    def dehydrate_created_at(self, individual):
+        return utc_text(individual.created_at)  # as the CSV export writes it (core.db.UtcText)
+
+    def dehydrate_updated_at(self, individual):
+        return utc_text(individual.updated_at)
 
     def get_export_order(self):
         return tuple(self.fields)

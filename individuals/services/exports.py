@@ -25,11 +25,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, CharField, F, QuerySet, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Concat, Trim
+from django.db.models.functions import Concat, Trim
 from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete
+from core.db import UtcText
 from core.formulas import formula_safe, formula_safe_sql
 from core.jobs import Status, job_claim, job_lease_kept, job_settle, jobs_sweep, on_commit_enqueue
 
@@ -91,7 +92,7 @@ def export_values(queryset: QuerySet, *, cf_keys: list[str], reveal: Iterable[st
         annotations[f"x_cf_{key}"] = formula_safe_sql(KeyTextTransform(key, "custom_fields"))
         names.append(f"x_cf_{key}")
     for column in TIMESTAMP_COLUMNS:
-        annotations[f"x_{column}"] = Cast(column, CharField())
+        annotations[f"x_{column}"] = UtcText(column)  # ISO 8601 UTC, the same on both databases
         names.append(f"x_{column}")
     return queryset.annotate(**annotations).values_list(*names)
 

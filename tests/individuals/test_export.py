@@ -321,3 +321,18 @@ def test_the_expiry_sweep_is_on_the_beat_schedule():
 
     task = PeriodicTask.objects.get(task="individuals.tasks.export_jobs_expire_task")
     assert task.enabled and task.interval.every == 1 and task.interval.period == "hours"
+
+
+def test_timestamps_are_written_the_same_by_every_export_path(viewer, api_as):
+    """ISO 8601 in UTC to the second, on both databases and from the admin's import-export resource alike."""
+    import datetime
+
+    from individuals.resources import IndividualResource
+
+    when = datetime.datetime(2026, 12, 2, 15, 2, 7, 123456, tzinfo=datetime.UTC)
+    person = IndividualFactory()
+    Individual.objects.filter(pk=person.pk).update(created_at=when, updated_at=when)
+    (row,) = _rows(_streamed(api_as(viewer).get("/api/individuals/export/")))
+    assert row["created_at"] == row["updated_at"] == "2026-12-02T15:02:07Z"
+    exported = IndividualResource().export(queryset=Individual.objects.all()).dict[0]
+    assert exported["created_at"] == exported["updated_at"] == "2026-12-02T15:02:07Z"
