@@ -25,8 +25,10 @@ def main() -> int:
     from bench import report
     from bench.setup import machine, setup_django
 
+    module = importlib.import_module(f"bench.{args.name}")  # before Django starts: it may set the environment
+    for key, value in getattr(module, "ENVIRONMENT", {}).items():
+        os.environ.setdefault(key, value)
     setup_django()
-    module = importlib.import_module(f"bench.{args.name}")
     large = args.size or module.DEFAULT
     small = args.small or max(1, large // 5)
     print(f"{args.name}: sizes {small:,} and {large:,}; {machine()}")

@@ -52,13 +52,18 @@ def machine() -> str:
     """What the figures were measured on: CPUs, memory, PostgreSQL, load."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0].split()[0]
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        database = f"SQLite {sqlite3.sqlite_version}"
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            database = f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
     with open("/proc/meminfo") as f:
         memory = int(f.readline().split()[1]) / 1024 / 1024
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return f"{os.cpu_count()} CPUs, {memory:.0f} GB RAM, PostgreSQL {version}, Python {platform.python_version()}; load {load}"
+    return f"{os.cpu_count()} CPUs, {memory:.0f} GB RAM, {database}, Python {platform.python_version()}; load {load}"
 
 
 def psycopg_connect() -> psycopg.Connection:
