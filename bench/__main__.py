@@ -31,13 +31,13 @@ def main() -> int:
     setup_django()
     large = args.size or module.DEFAULT
     small = args.small or max(1, large // 5)
-    print(f"{args.name}: sizes {small:,} and {large:,}; {machine()}")
     results = {}
     if getattr(module, "ONE_SIZE", False):  # e.g. the soak: one run at --size
         report.SIZE = large
-        print(f"{args.name} at {large:,}:")
+        print(f"{args.name} at {large:,}; {machine()}")
         rows = module.run(size=large) or []
         return 0 if all(r["ok"] for r in rows) else 1
+    print(f"{args.name}: sizes {small:,} and {large:,}; {machine()}")
     for size in (small, large):
         report.SIZE = size
         print(f"{args.name} at {size:,}:")

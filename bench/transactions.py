@@ -8,6 +8,7 @@ started for the run, on the SQLite file ``var/bench/transactions.sqlite3`` (``DA
 - mass creation of sales records over N individuals (default 10,000), with a workflow creating an activity;
 - the workflow emails of N/10 of those records;
 - a CSV export job of the N individuals;
+- an individuals import job of N new people (reported: the imports' chunks are ``core.importing``'s);
 - a benefits sync (hrsync) of N/50 employees;
 - a plan sync (plansync) of one group with N/200 plans;
 - an AMS reconciliation of a book of N/20 customers;
@@ -140,6 +141,20 @@ def _export(size: int, actor) -> list[dict]:
     return [_row("individuals export", log, what=f"{size:,} individuals")]
 
 
+def _individuals_import(size: int, actor) -> list[dict]:
+    """Reported, not owned here: the imports' own chunks (core.importing), as a job (a file over 1 MB)."""
+    from bench.soak import import_file
+    from core.db import write_transactions
+    from core.models import ImportJob
+    from individuals.services.imports import individuals_import
+
+    content, rows = import_file(max(1.2, size * 190 / 1e6), seed=size)
+    with write_transactions() as log:
+        report = individuals_import(actor=actor, kind="individuals", content=content, dry_run=False)
+    job = ImportJob.objects.get(pk=report.job)
+    return [_row("individuals import (imports' own chunks)", log, what=f"{job.status}, {job.rows_written:,} of {rows:,} rows written")]
+
+
 def _hrsync(size: int, actor) -> list[dict]:
     from core.db import write_transactions
     from hrsync.models import Employee
@@ -217,6 +232,7 @@ def run(size: int = DEFAULT) -> list[dict]:
     actor = _admin()
     rows = _mass_creation_and_emails(size, actor)
     rows += _export(size, actor)
+    rows += _individuals_import(size, actor)
     rows += _hrsync(size, actor)
     rows += _plansync(size, url)
     rows += _reconcile(size, url)
