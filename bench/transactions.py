@@ -78,7 +78,9 @@ def _row(name: str, log, *, what: str) -> dict:
     longest = log.longest
     ms = longest.ms if longest else 0.0
     statements, rows = (longest.statements, longest.rows) if longest else (0, 0)
-    note = f"{what}; {len(log.done)} write transactions, the longest {statements} statements / {rows} rows"
+    times = sorted(t.ms for t in log.done)
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))] if times else 0.0
+    note = f"{what}; {len(times)} write transactions (p99 {p99:.0f} ms), the longest {statements} statements / {rows} rows"
     return figure(BENCH, f"{name}: longest write transaction", value=ms, unit="ms", limit=GOAL_MS, goal=1.0, note=note, grows="flat")
 
 
