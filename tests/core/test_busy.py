@@ -177,6 +177,8 @@ def test_inside_an_outer_transaction_the_chunk_runs_once(db, monkeypatch):
 def test_a_mass_creation_whose_chunk_meets_a_held_lock_finishes_with_exact_counts(write_lock, make_user, monkeypatch, settings):
     """A second connection holds the write lock when the first chunk starts, and lets go during the pause:
     the chunk is written again and the job succeeds with its counts (before: the job failed)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("write_lock locks individuals on PostgreSQL, which a chunk only reads; SQLite's lock is the whole database")
     from accounts.rights import Level
     from core import busy
     from salesrecords.models import MassCreationJob

@@ -19,7 +19,7 @@ from salesrecords.workflows import workflow_emails_send
 from tests.individuals.factories import IndividualFactory
 from tests.salesrecords.factories import SalesRecordTypeFactory, SalesWorkflowFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as the suite's other transactional tests
 
 N = 12
 
@@ -167,7 +167,7 @@ def test_a_reconciliation_is_the_same_transactions_at_3n(ams_sandbox, monkeypatc
             run = reconciliation_request(actor=None)
         run.refresh_from_db()
         assert (run.status, run.customers_seen) == (Reconciliation.Status.SUCCEEDED, size), run.reason
-        assert log.most_rows <= 5  # one customer's rows, or one chunk's links stamped
+        assert log.most_rows <= 10  # one chunk's rows (5 customers): links stamped, or locked (PostgreSQL), whatever N
         shapes.append(log.most_statements)
     assert grows_not(shapes), shapes
 
