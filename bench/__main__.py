@@ -4,6 +4,8 @@ at two sizes: N (each benchmark has its default) and M (default N/5), then how e
 Without ``DATABASE_URL`` the benchmarks use (and create) the ``agencydesk_bench`` database on the
 local PostgreSQL; benchmarks that need a given number of rows keep one database per size (``<name>_<size>``,
 see ``bench.setup.sized_database``), migrated first and kept between runs with the data they seeded.
+A module's ``ENVIRONMENT`` (a dict) is set before Django starts, unless already set (``transactions`` runs on
+SQLite that way); a module with ``ONE_SIZE = True`` (the soak) runs once, at ``--size``.
 """
 
 import argparse
