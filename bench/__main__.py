@@ -4,6 +4,8 @@ at two sizes: N (each benchmark has its default) and M (default N/5), then how e
 Without ``DATABASE_URL`` the benchmarks use (and create) the ``agencydesk_bench`` database on the
 local PostgreSQL; benchmarks that need a given number of rows keep one database per size (``<name>_<size>``,
 see ``bench.setup.sized_database``), migrated first and kept between runs with the data they seeded.
+A module's ``ENVIRONMENT`` (a dict) is set before Django starts, unless already set (``transactions`` runs on
+SQLite that way); a module with ``ONE_SIZE = True`` (the soak) runs once, at ``--size``.
 """
 
 import argparse
@@ -25,12 +27,19 @@ def main() -> int:
     from bench import report
     from bench.setup import machine, setup_django
 
+    module = importlib.import_module(f"bench.{args.name}")  # before Django starts: it may set the environment
+    for key, value in getattr(module, "ENVIRONMENT", {}).items():
+        os.environ.setdefault(key, value)
     setup_django()
-    module = importlib.import_module(f"bench.{args.name}")
     large = args.size or module.DEFAULT
     small = args.small or max(1, large // 5)
-    print(f"{args.name}: sizes {small:,} and {large:,}; {machine()}")
     results = {}
+    if getattr(module, "ONE_SIZE", False):  # e.g. the soak: one run at --size
+        report.SIZE = large
+        print(f"{args.name} at {large:,}; {machine()}")
+        rows = module.run(size=large) or []
+        return 0 if all(r["ok"] for r in rows) else 1
+    print(f"{args.name}: sizes {small:,} and {large:,}; {machine()}")
     for size in (small, large):
         report.SIZE = size
         print(f"{args.name} at {size:,}:")

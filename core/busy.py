@@ -5,12 +5,17 @@ PostgreSQL's ``lock_timeout``, a serialization failure or a deadlock) changed no
 rolled back. The person (or program) is told the product is busy and to send the same request again:
 503 with ``Retry-After``. ``is_busy`` says whether an exception is such a wait; the API's exception
 handler (core.api.exceptions) and ``BusyMiddleware`` (every other page, e.g. the admin) answer it.
+A job's chunk is written again by ``busy_retried`` (a short bounded backoff) instead of failing the job.
 """
 
 import logging
+import random
 import sqlite3
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import get_template
 
@@ -33,6 +38,31 @@ def is_busy(exc: BaseException) -> bool:
         if isinstance(error, OperationalError | sqlite3.OperationalError) and str(error).startswith(SQLITE_BUSY):
             return True
     return False
+
+
+T = TypeVar("T")
+CHUNK_TRIES = 5  # a chunk meeting a busy database is written up to this many times...
+CHUNK_FIRST_WAIT_SECONDS = 0.5  # ...waiting about 0.5, 1, 2, 4 s between tries (each also waited its lock timeout)
+
+
+def busy_retried(work: Callable[[], T], *, what: str, tries: int = CHUNK_TRIES, first_wait: float = CHUNK_FIRST_WAIT_SECONDS) -> T:
+    """``work()``, one short write transaction of a job (a chunk, a settle), run again when it met a busy
+    database: its transaction rolled back, so it is simply written again after a short pause (doubling, with
+    jitter), up to ``tries`` times; then the busy error is raised (the task's own retry, or the job's reason).
+
+    ``work`` must open its own transaction: inside an outer one (a caller's, a test's) it runs once, as the
+    outer transaction's owner decides what a busy error means.
+    """
+    for attempt in range(1, tries + 1):
+        try:
+            return work()
+        except Exception as exc:
+            if attempt == tries or not is_busy(exc) or connection.in_atomic_block:
+                raise
+            pause = first_wait * 2 ** (attempt - 1) * random.uniform(0.75, 1.25)
+            logger.warning("Busy (%s): %s written again in %.1f s (try %d of %d)", exc, what, pause, attempt + 1, tries)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
 
 
 class BusyMiddleware:

@@ -1,6 +1,9 @@
 """Database helpers shared by the apps' services."""
 
+import contextlib
+import dataclasses
 import functools
+import time
 
 from django.db import connection
 from django.db.models import CharField, Func
@@ -76,3 +79,126 @@ class UtcText(Func):
 
     def as_postgresql(self, compiler, connection, **extra_context):
         return self.as_sql(compiler, connection, template="""to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')""")
+
+
+# --- Write transactions: how long each holds the write lock ------------------------------------------------
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "TRUNCATE")
+_NOT_COUNTED = ("SAVEPOINT", "RELEASE", "ROLLBACK TO")
+
+
+def _is_write(sql: str) -> bool:
+    head = sql.lstrip()[:12].upper()
+    if head.startswith(WRITES):
+        return True
+    upper = sql.upper()
+    if head.startswith("WITH"):  # a data-modifying CTE
+        return any(f" {word} " in upper.replace("(", " ").replace("\n", " ") for word in ("INSERT", "UPDATE", "DELETE"))
+    return head.startswith("SELECT") and " FOR UPDATE" in upper or " FOR NO KEY UPDATE" in upper
+
+
+@dataclasses.dataclass
+class Transaction:
+    """One transaction on a connection: from its first statement (SQLite: its ``BEGIN IMMEDIATE``, when
+    it takes the write lock) to the end of its commit or rollback."""
+
+    started: float
+    seconds: float = 0.0
+    statements: int = 0
+    writes: int = 0
+    rows: int = 0
+    first_write: str = ""
+    locked: bool = False  # SQLite's BEGIN IMMEDIATE: the write lock from the start, written or not
+
+    @property
+    def ms(self) -> float:
+        return self.seconds * 1000
+
+
+class WriteTransactions:
+    """Records every write transaction on a connection: one with at least one INSERT/UPDATE/DELETE or row
+    lock, and on SQLite every ``BEGIN IMMEDIATE`` one (it holds the write lock from its start, written or
+    not). For each: its duration, its statements (savepoints left out), its write statements and the rows
+    they wrote. A write outside a transaction (autocommit) is a transaction of its own.
+    Use ``write_transactions()``."""
+
+    def __init__(self):
+        self.done: list[Transaction] = []
+        self._open: Transaction | None = None
+
+    # The execute wrapper (connection.execute_wrapper).
+    def __call__(self, execute, sql, params, many, context):
+        connection = context["connection"]
+        text = sql if isinstance(sql, str) else str(sql)
+        if text.lstrip().upper().startswith("BEGIN"):
+            self._open = Transaction(started=time.perf_counter(), locked=any(m in text.upper() for m in ("IMMEDIATE", "EXCLUSIVE")))
+            return execute(sql, params, many, context)
+        own = self._open is None and connection.get_autocommit()  # a statement on its own
+        if self._open is None:
+            self._open = Transaction(started=time.perf_counter())
+        current = self._open
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if not text.lstrip().upper().startswith(_NOT_COUNTED):
+                current.statements += 1
+                if _is_write(text):
+                    current.writes += 1
+                    current.first_write = current.first_write or " ".join(text.split())[:160]
+                    current.rows += max(0, getattr(context.get("cursor"), "rowcount", 0) or 0)
+            if own:
+                self._end()
+
+    def _end(self) -> None:
+        current, self._open = self._open, None
+        if current is not None and (current.writes or current.locked):
+            current.seconds = time.perf_counter() - current.started
+            self.done.append(current)
+
+    def _ends(self, method):
+        @functools.wraps(method)
+        def ending(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self._end()
+
+        return ending
+
+    @property
+    def longest(self) -> Transaction | None:
+        """The write transaction that held its lock longest (None: no write)."""
+        return max(self.done, key=lambda t: t.seconds, default=None)
+
+    @property
+    def most_statements(self) -> int:
+        return max((t.statements for t in self.done), default=0)
+
+    @property
+    def most_rows(self) -> int:
+        return max((t.rows for t in self.done), default=0)
+
+
+@contextlib.contextmanager
+def write_transactions(using: str = "default"):
+    """Record the write transactions of this thread's ``using`` connection while the block runs::
+
+        with write_transactions() as log:
+            run_the_job()
+        log.longest.ms, log.most_statements, log.most_rows
+
+    Transactions end at the connection's commit or rollback (Django's ``atomic`` calls them), so measure
+    with real commits (a ``transactional_db`` test, a bench), not inside a test's own wrapping transaction.
+    """
+    from django.db import connections
+
+    conn = connections[using]
+    log = WriteTransactions()
+    commit, rollback = conn.commit, conn.rollback
+    conn.commit, conn.rollback = log._ends(commit), log._ends(rollback)
+    try:
+        with conn.execute_wrapper(log):
+            yield log
+    finally:
+        del conn.commit, conn.rollback  # back to the class's own methods
+        log._end()

@@ -29,6 +29,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from core import display
+from core.busy import busy_retried
 from core.jobs import Job, Status, job_claim, job_retry_at, job_settle, on_commit_enqueue
 
 from .http import IntegrationError, TransientError, retry_policy
@@ -93,13 +94,19 @@ def attempt_run(
 
 
 def attempt_record(attempt: Attempt, outcome: Outcome) -> Attempt | None:
-    """Settle ``attempt`` with ``outcome`` in one short transaction (with the app's local writes)."""
-    with transaction.atomic():
+    """Settle ``attempt`` with ``outcome`` in one short transaction (with the app's local writes), written
+    again after a short pause if it met a busy database (``core.busy.busy_retried``): the outside call is
+    not made twice."""
+
+    @transaction.atomic
+    def settle() -> Attempt | None:
         if not job_settle(attempt, outcome.status, reason=outcome.reason, **outcome.fields):
             return None  # the lease ran out and a newer try owns the row: its outcome stands
         if outcome.record:
             outcome.record(attempt)
-    return attempt
+        return attempt
+
+    return busy_retried(settle, what=f"{attempt._meta.verbose_name} {attempt.pk}'s outcome")
 
 
 def attempt_retry_later(

@@ -88,44 +88,46 @@ class SyncRequestResult:
         return "; ".join(parts) + "."
 
 
-@transaction.atomic
 def employee_sync_request(*, actor: User | None, employees: QuerySet | list[int], audited: bool = True) -> SyncRequestResult:
     """Queue one attempt per employee (those already In progress are left to their attempt).
 
     An employee the platform would refuse (missing mandatory data, no package mapping) gets a
     Failed attempt with the reason at once, and no call is made. Tasks are enqueued after commit.
+    ``CHUNK`` employees at a time, each chunk one short transaction of its own (inside a caller's
+    transaction, a savepoint of it): a request for a whole large group never holds the write lock long.
     """
     qs = employees if isinstance(employees, QuerySet) else Employee.objects.filter(pk__in=list(employees))
     ids = sorted(qs.order_by().values_list("pk", flat=True))
     result, now = SyncRequestResult(), timezone.now()
     for start in range(0, len(ids), CHUNK):
-        rows = (
-            Employee.objects.select_for_update(of=("self",))
-            .select_related("benefits_level", "employer_group")
-            .filter(pk__in=ids[start : start + CHUNK])
-            .order_by("pk")
-        )
-        batch = []
-        for employee in rows:
-            if employee.sync_state == State.IN_PROGRESS:
-                result.already_in_progress += 1
-                continue
-            problems = presend_problems(employee)
-            attempt = SyncAttempt(employee=employee, version=employee.change_version, requested_by=actor)
-            if problems:
-                attempt.status, attempt.reason, attempt.started_at, attempt.finished_at = Status.FAILED, presend_reason(problems), now, now
-                employee.sync_state = State.FAILED
-                result.failed_before_sending += 1
-            else:
-                attempt.status, attempt.lease_until = Status.QUEUED, _queued_lease(now)
-                employee.sync_state = State.IN_PROGRESS
-                result.sent += 1
-            batch.append(attempt)
-        SyncAttempt.objects.bulk_create(batch)
-        for attempt in batch:
-            attempt.employee.last_attempt = attempt
-        Employee.objects.bulk_update([a.employee for a in batch], ["sync_state", "last_attempt"], batch_size=CHUNK)
-        on_commit_enqueue(_task(), [a.pk for a in batch if a.status == Status.QUEUED])
+        with transaction.atomic():
+            rows = (
+                Employee.objects.select_for_update(of=("self",))
+                .select_related("benefits_level", "employer_group")
+                .filter(pk__in=ids[start : start + CHUNK])
+                .order_by("pk")
+            )
+            batch = []
+            for employee in rows:
+                if employee.sync_state == State.IN_PROGRESS:
+                    result.already_in_progress += 1
+                    continue
+                problems = presend_problems(employee)
+                attempt = SyncAttempt(employee=employee, version=employee.change_version, requested_by=actor)
+                if problems:
+                    attempt.status, attempt.reason, attempt.started_at, attempt.finished_at = Status.FAILED, presend_reason(problems), now, now
+                    employee.sync_state = State.FAILED
+                    result.failed_before_sending += 1
+                else:
+                    attempt.status, attempt.lease_until = Status.QUEUED, _queued_lease(now)
+                    employee.sync_state = State.IN_PROGRESS
+                    result.sent += 1
+                batch.append(attempt)
+            SyncAttempt.objects.bulk_create(batch)
+            for attempt in batch:
+                attempt.employee.last_attempt = attempt
+            Employee.objects.bulk_update([a.employee for a in batch], ["sync_state", "last_attempt"], batch_size=CHUNK)
+            on_commit_enqueue(_task(), [a.pk for a in batch if a.status == Status.QUEUED])
     if audited and ids:
         audit(
             actor=actor,

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from accounts.services import audit
+from core.busy import busy_retried
 from core.jobs import job_claim, job_lease_kept, job_settle, job_update, jobs_sweep, on_commit_enqueue
 from individuals.filters import criteria_authorize, criteria_clean, criteria_filterset, criteria_load, criteria_public
 from individuals.models import Individual
@@ -195,8 +196,8 @@ class _ClaimLost(Exception):
 
 
 def _run_chunk(job: MassCreationJob, **context) -> bool:
-    try:
-        return _chunk(job, **context)
+    try:  # a busy database rolled the chunk back: written again after a short pause, not a failed job
+        return busy_retried(lambda: _chunk(job, **context), what=f"sales record creation job {job.pk}'s chunk")
     except _ClaimLost:
         logger.warning("sales record creation job %s: its lease ran out and a newer try holds it, stopping", job.pk)
         return False

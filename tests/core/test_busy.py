@@ -131,3 +131,75 @@ def test_a_task_that_met_a_busy_database_is_sent_again_later(monkeypatch):
     assert sent == {"countdown": 20, "max_retries": BUSY_MAX_RETRIES}
     with pytest.raises(OperationalError):  # eagerly (in a request or a test) the caller gets the error itself
         locked_task.apply(throw=True).get()
+
+
+# --- a job's chunk is written again (core.busy.busy_retried) ------------------------------------------
+
+
+def test_a_chunk_meeting_a_busy_database_is_written_again_after_a_short_growing_pause(monkeypatch):
+    from core import busy
+
+    pauses, calls = [], []
+    monkeypatch.setattr(busy.time, "sleep", pauses.append)
+
+    def chunk():
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("database is locked")
+        return "written"
+
+    monkeypatch.setattr(busy.connection, "in_atomic_block", False)  # as a worker runs it: no outer transaction
+    assert busy.busy_retried(chunk, what="a chunk") == "written"
+    assert len(calls) == 3 and len(pauses) == 2 and pauses[0] < pauses[1] <= 2 * busy.CHUNK_FIRST_WAIT_SECONDS * 1.25
+
+    calls.clear()
+    with pytest.raises(OperationalError):  # bounded: after its last try the busy error is the caller's
+        busy.busy_retried(lambda: chunk() if len(calls) < 99 else None, what="a chunk", tries=2)
+    assert len(calls) == 2
+    with pytest.raises(ValueError):  # anything else is raised at once
+        busy.busy_retried(lambda: calls.append(1) or int("x"), what="a chunk")
+
+
+def test_inside_an_outer_transaction_the_chunk_runs_once(db, monkeypatch):
+    from core import busy
+
+    calls = []
+
+    def chunk():
+        calls.append(1)
+        raise OperationalError("database is locked")
+
+    with pytest.raises(OperationalError):
+        busy.busy_retried(chunk, what="a chunk")
+    assert calls == [1]
+
+
+def test_a_mass_creation_whose_chunk_meets_a_held_lock_finishes_with_exact_counts(write_lock, make_user, monkeypatch, settings):
+    """A second connection holds the write lock when the first chunk starts, and lets go during the pause:
+    the chunk is written again and the job succeeds with its counts (before: the job failed)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("write_lock locks individuals on PostgreSQL, which a chunk only reads; SQLite's lock is the whole database")
+    from accounts.rights import Level
+    from core import busy
+    from salesrecords.models import MassCreationJob
+    from salesrecords.services import mass_create
+    from tests.salesrecords.factories import SalesRecordTypeFactory
+
+    settings.SALESRECORDS_CHUNK_SIZE = 4
+    IndividualFactory.create_batch(10, state="FL")
+    job = MassCreationJob.objects.create(
+        created_by=make_user(individuals=Level.EDIT, sales=Level.EDIT), criteria={"state": ["FL"]}, record_type=SalesRecordTypeFactory()
+    )
+    held, chunk = contextlib.ExitStack(), mass_create._chunk
+
+    def first_chunk_locked(job, **context):
+        if not held._exit_callbacks and not getattr(first_chunk_locked, "done", False):
+            first_chunk_locked.done = True
+            held.enter_context(write_lock())
+        return chunk(job, **context)
+
+    monkeypatch.setattr(mass_create, "_chunk", first_chunk_locked)
+    monkeypatch.setattr(busy.time, "sleep", lambda seconds: held.close())  # the other writer commits meanwhile
+    job = mass_create.mass_creation_run(job_id=job.pk)
+    assert (job.status, job.created, job.processed) == ("succeeded", 10, 10), job.reason
+    assert first_chunk_locked.done
