@@ -23,9 +23,11 @@ from .imports import individuals_export_file, individuals_import
 from .individuals import (
     individual_create,
     individual_delete,
+    individual_prepare,
     individual_reveal,
     individual_save,
     individual_update,
+    individuals_create_many,
     policy_delete,
     policy_save,
 )
@@ -57,9 +59,11 @@ __all__ = [
     "individual_create",
     "individual_delete",
     "individual_export_start",
+    "individual_prepare",
     "individual_reveal",
     "individual_save",
     "individual_update",
+    "individuals_create_many",
     "individuals_export_file",
     "individuals_import",
     "policy_delete",

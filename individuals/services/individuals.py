@@ -7,6 +7,7 @@ from django.db import transaction
 
 from accounts.models import AuditLog, User
 from accounts.services import audit, record_delete, record_save
+from core.audit import audit_each
 from integrations.ownership import owned_fields_check
 
 from .. import personal_data
@@ -70,6 +71,28 @@ def individual_create(*, actor: User | None, data: dict[str, Any]) -> Individual
     individual = Individual()
     _apply(individual, data)
     return record_save(actor=actor, instance=individual)
+
+
+def individual_prepare(*, data: dict[str, Any]) -> Individual:
+    """An individual built from plain values and validated as ``individual_create`` validates it, not saved:
+    for ``individuals_create_many``. Raises ``ValidationError`` with every field error."""
+    individual = Individual()
+    _apply(individual, data)
+    individual.full_clean(validate_constraints=False)
+    return individual
+
+
+@transaction.atomic
+def individuals_create_many(*, actor: User | None, individuals: list[Individual], policies: list[Policy] = ()) -> list[Individual]:
+    """Create many individuals (each from ``individual_prepare``) and their new ``policies`` (each validated
+    with ``full_clean(exclude=["individual"])``; ``policy.individual`` set to one of ``individuals``), set-based:
+    one INSERT per 1,000 rows, and one audit row per record as ``individual_create`` / ``policy_save`` write it.
+    """
+    Individual.objects.bulk_create(individuals, batch_size=1000)
+    audit_each(actor=actor, action=AuditLog.Action.CREATE, objs=individuals, data=[{"fields": []}] * len(individuals))
+    Policy.objects.bulk_create(policies, batch_size=1000)
+    audit_each(actor=actor, action=AuditLog.Action.CREATE, objs=list(policies), data=[{"fields": []}] * len(policies))
+    return individuals
 
 
 @transaction.atomic
