@@ -49,6 +49,9 @@ if mode in ("reconcile", "load"):
     from ams.services import reconciliation_request
     from ams.models import Reconciliation
     run = reconciliation_request(actor=None)
+    if mode == "load":  # run here, as the worker taking its message would
+        from ams.services import reconciliation_run
+        reconciliation_run(reconciliation_id=run.pk)
     run.refresh_from_db()
     out = {"status": run.status, "updated": run.updated, "created": run.created, "retired": run.retired,
            "failed": run.failed, "customers": run.customers_seen, "calls": run.soap_calls, "reason": run.reason}
