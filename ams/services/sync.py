@@ -298,7 +298,7 @@ def customers_create_many(
         return [], left
     # One look-up each: contact ids linked already, account numbers taken (those go one at a time).
     contact_ids = [far["CustomerContactId"] for item in new for _, far in item.contacts]
-    linked = set(
+    contacts_linked = set(
         ExternalId.objects.filter(system=SYSTEM, object_type=CONTACT, external_id__in=contact_ids).values_list("external_id", flat=True)
         if contact_ids
         else []
@@ -308,7 +308,7 @@ def customers_create_many(
     keep = []
     for item in new:
         clash = item.contact_values is not None and item.record.account_number in taken
-        if clash or any(far["CustomerContactId"] in linked for _, far in item.contacts):
+        if clash or any(far["CustomerContactId"] in contacts_linked for _, far in item.contacts):
             left.append(item.index)
         else:
             keep.append(item)

@@ -85,7 +85,8 @@ def individual_prepare(*, data: dict[str, Any]) -> Individual:
 @transaction.atomic
 def individuals_create_many(*, actor: User | None, individuals: list[Individual], policies: list[Policy] = ()) -> list[Individual]:
     """Create many individuals (each from ``individual_prepare``) and their new ``policies`` (each validated
-    with ``full_clean(exclude=["individual"])``; ``policy.individual`` set to one of ``individuals``), set-based:
+    with ``full_clean`` but for its individual and its carrier, a saved one; ``policy.individual`` set to one
+    of ``individuals``), set-based:
     one INSERT per 1,000 rows, and one audit row per record as ``individual_create`` / ``policy_save`` write it.
     """
     Individual.objects.bulk_create(individuals, batch_size=1000)
