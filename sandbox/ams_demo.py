@@ -11,7 +11,7 @@ import uuid
 
 NAMESPACE = uuid.UUID("6f1c2a8e-0c1b-4b5e-9a47-3d0e5b2f8a11")
 DEMO_GROUPS = [f"EG-{1000 + n}" for n in range(1, 11)]  # plans/demo.py's first ten employer groups
-DEMO_PEOPLE = 20  # the first twenty demo individuals, by id
+DEMO_PEOPLE = 20  # the twenty demo individuals below (the first twenty personal customers)
 
 
 def group_customer_id(account_number: str) -> str:
