@@ -1,14 +1,18 @@
 """AMS reconciliation: ``python -m bench reconcile [--size N]``.
 
 A fresh sandbox AMS with N customers (default 20,000) and their policies is loaded into AgencyDesk
-(one reconciliation). Then a burst of changes (N/10 customers) is notified to a real AgencyDesk
-web process (eager tasks) with 10% of the notifications dropped, and one reconciliation repairs what
-they missed. Figures:
+(one reconciliation: the agency's first, which brings each chunk in set-based). Then a burst of
+changes (N/10 customers) is notified to a real AgencyDesk web process (eager tasks) with 10% of the
+notifications dropped, and one reconciliation repairs what they missed. Figures:
 - repaired / missed: the run's repaired count against the sandbox's own count of customers whose
   change notification was dropped (goal: exactly 1);
 - wall time of the repair run against a plain loop of the same SOAP calls (zeep, no Django, no
   database) on the same sandbox in the same run (goal <= 1.5);
-- the reconciling process's peak memory at 5N against N (goal <= 1.2: flat).
+- the reconciling process's peak memory at 5N against N (goal <= 1.2: flat);
+- the initial load's wall time against the same plain loop (goal <= 3), and its time per customer at
+  5N against N (goal <= 1.2: linear). The load queues its CRM pushes (as a worker does: the integrations
+  worker sends them), to the broker of ``REDIS_URL`` or, without one, an in-process queue; the repair
+  run sends them at once (eager), as before.
 Each reconciliation runs in its own process (``python -c``), as a worker would.
 """
 
@@ -35,11 +39,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 import django
 django.setup()
 mode = sys.argv[1]
+if mode == "load":  # the CRM pushes queued for the integrations worker, not sent from this process
+    from config.celery import app
+    app.conf.task_always_eager = False
+    if not os.environ.get("REDIS_URL"):
+        app.conf.broker_url = "memory://"
 start = time.perf_counter()
-if mode == "reconcile":
+if mode in ("reconcile", "load"):
     from ams.services import reconciliation_request
     from ams.models import Reconciliation
     run = reconciliation_request(actor=None)
+    if mode == "load":  # run here, as the worker taking its message would
+        from ams.services import reconciliation_run
+        reconciliation_run(reconciliation_id=run.pk)
     run.refresh_from_db()
     out = {"status": run.status, "updated": run.updated, "created": run.created, "retired": run.retired,
            "failed": run.failed, "customers": run.customers_seen, "calls": run.soap_calls, "reason": run.reason}
@@ -123,8 +135,8 @@ def _cycle(size: int, control: str, env: dict) -> dict:
     _clean()
     requests.post(f"{control}/reset", json={"customers": size}, timeout=600).raise_for_status()
     requests.put(f"{control}/knobs", json={"webhook_url": env["BENCH_WEBHOOK"]}, timeout=10).raise_for_status()
-    load = _child("reconcile", env)
-    assert load["status"] == "succeeded", load
+    load = _child("load", env)
+    assert load["status"] == "succeeded" and load["created"] == load["customers"] == size and not load["failed"], load
     _analyze()
     requests.put(f"{control}/knobs", json={"drop_rate": 0.1}, timeout=10).raise_for_status()
     before = len(requests.get(f"{control}/notifications", timeout=60).json()["results"])
@@ -142,11 +154,12 @@ def _cycle(size: int, control: str, env: dict) -> dict:
     repair = _child("reconcile", env)
     plain = _child("plain", env)
     print(
-        f"reconcile N={size}: load {load['seconds']:.1f}s; burst {len(changed)} changes, {missed} notifications dropped; "
+        f"reconcile N={size}: load {load['seconds']:.1f}s ({load['created']} created, {load['calls']} SOAP calls); "
+        f"burst {len(changed)} changes, {missed} notifications dropped; "
         f"repair run {repair['seconds']:.2f}s ({repair['calls']} SOAP calls), plain loop {plain['seconds']:.2f}s "
         f"({plain['calls']} calls); peak RSS {repair['max_rss_kb'] / 1024:.0f} MB"
     )
-    return {"missed": missed, "repair": repair, "plain": plain}
+    return {"missed": missed, "load": load, "repair": repair, "plain": plain}
 
 
 def run(size: int = DEFAULT) -> list[dict]:
@@ -214,6 +227,30 @@ def run(size: int = DEFAULT) -> list[dict]:
                 goal=1.5,
             )
         )
+    for label, cycle in (("N", small), ("5N", large)):
+        results.append(
+            figure(
+                "reconcile",
+                f"{label}: initial load vs plain loop of the same SOAP calls",
+                value=cycle["load"]["seconds"],
+                unit="s",
+                limit=cycle["plain"]["seconds"],
+                goal=3.0,
+                note=f"{cycle['load']['customers']:,} customers",
+                grows="linear",
+            )
+        )
+    per_customer = [cycle["load"]["seconds"] / cycle["load"]["customers"] for cycle in (small, large)]
+    results.append(
+        figure(
+            "reconcile",
+            "initial load per customer, 5N vs N (linear)",
+            value=per_customer[1] * 1000,
+            unit="ms",
+            limit=per_customer[0] * 1000,
+            goal=1.2,
+        )
+    )
     results.append(
         figure(
             "reconcile",

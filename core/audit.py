@@ -143,9 +143,13 @@ def records_save_many(
         model._default_manager.bulk_update(changed, sorted({*columns, *(f.name for f in stamped)}), batch_size=1000)
     befores = _befores(model, updated)
     summaries, data = [], []
-    for (obj, _, names), before in zip(updated, befores, strict=True):
-        summaries.append("Changed " + ", ".join(names) if names else "Saved without changes")
-        data.append({"fields": list(names), **({"changes": field_changes(before=before, after=obj, changed=names)} if names else {})})
+    token = _key_descriptions.set({})
+    try:
+        for (obj, _, names), before in zip(updated, befores, strict=True):
+            summaries.append("Changed " + ", ".join(names) if names else "Saved without changes")
+            data.append({"fields": list(names), **({"changes": field_changes(before=before, after=obj, changed=names)} if names else {})})
+    finally:
+        _key_descriptions.reset(token)
     audit_each(actor=actor, action=AuditLog.Action.UPDATE, objs=[obj for obj, _, _ in updated], summaries=summaries, data=data)
 
 
@@ -184,6 +188,11 @@ def _scrubbed(value):
 _json_key_readers: dict[str, Callable[[list[str]], dict[str, tuple[str, Callable[[Any], str]]]]] = {}
 
 
+# While many records are audited at once (``records_save_many``): what each JSON key reads as, looked up once
+# per key rather than once per record.
+_key_descriptions: contextvars.ContextVar[dict | None] = contextvars.ContextVar("audit_key_descriptions", default=None)
+
+
 def json_keys_readable(label: str, describe: Callable[[list[str]], dict[str, tuple[str, Callable[[Any], str]]]]) -> None:
     """Register how the keys of the JSON field ``label`` ("individuals.individual.custom_fields") read."""
     _json_key_readers[label] = describe
@@ -194,8 +203,18 @@ def _key_changes(field, old: dict, new: dict) -> dict[str, dict]:
     from core.display import humanize_key, text
 
     keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
-    reader = _json_key_readers.get(f"{field.model._meta.label_lower}.{field.name}")
-    described = reader(keys) if reader else {}
+    label_lower = f"{field.model._meta.label_lower}.{field.name}"
+    reader = _json_key_readers.get(label_lower)
+    memo = _key_descriptions.get()
+    if not reader:
+        described = {}
+    elif memo is None:
+        described = reader(keys)
+    else:
+        described = memo.setdefault(label_lower, {})
+        if missing := [k for k in keys if k not in described]:
+            described.update(dict.fromkeys(missing), **reader(missing))
+        described = {k: v for k, v in described.items() if v is not None}
     changes = {}
     for key in keys:
         label, as_text = described.get(key, (humanize_key(key), lambda value: text(_scrubbed(value))))

@@ -284,14 +284,19 @@ class Ams360:
             return
         r = random.Random(13)
         customers, contacts, policies = [], [], []
+        # The back office's demo records are customers here holding what they hold (``ams_demo``): the first
+        # ten commercial customers are its demo groups, the first twenty personal ones its demo people. The
+        # random draws are the same either way, so every other customer is the same whatever the demo holds.
         demo_groups, people = list(ams_demo.DEMO_GROUPS), 0
         for n in range(1, count + 1):
             commercial = n % 5 == 0
             city, state, zip3 = r.choice(CITIES)
-            if commercial and demo_groups:
-                customer_id = ams_demo.group_customer_id(demo_groups.pop(0))
-            elif not commercial and people < ams_demo.DEMO_PEOPLE:
-                customer_id = ams_demo.person_customer_id(people + 1)
+            demo_group = demo_groups.pop(0) if commercial and demo_groups else None
+            demo_person = people + 1 if not commercial and people < ams_demo.DEMO_PEOPLE else None
+            if demo_group:
+                customer_id = ams_demo.group_customer_id(demo_group)
+            elif demo_person:
+                customer_id = ams_demo.person_customer_id(demo_person)
             else:
                 customer_id = str(uuid.UUID(int=r.getrandbits(128), version=4))
             row = {
@@ -337,9 +342,19 @@ class Ams360:
                     Email=f"{first}.{last}{n}@mail.example".lower(),
                     HomePhone=f"555-{r.randint(100, 999)}-{r.randint(1000, 9999)}",
                 )
+            if demo_group:
+                row.update(ams_demo.group_fields(demo_group))
+                contacts = [c for c in contacts if c["CustomerId"] != customer_id]
+                contacts += [
+                    {"CustomerId": customer_id, "CustomerContactId": str(uuid.uuid5(ams_demo.NAMESPACE, f"contact:{demo_group}:{k}")), **c}
+                    for k, c in enumerate(ams_demo.group_contacts(demo_group), 1)
+                ]
+            elif demo_person:
+                row.update(ams_demo.person_fields(demo_person))
             row["name_key"] = _name_key(row)
             people += not commercial
             customers.append(row)
+            drawn = len(policies)
             for _ in range(r.randint(0, 2) if not commercial else r.randint(0, 1)):
                 start = date(2025, r.randint(1, 12), 1)
                 kind = r.choice(list(PERSONAL_TYPES)) if not commercial else r.choice(COMMERCIAL_TYPES)
@@ -361,6 +376,11 @@ class Ams360:
                         "LineOfBusinessList": kind,
                     }
                 )
+            if demo_person:  # its own policies, not the drawn ones
+                policies[drawn:] = [
+                    {"CustomerId": customer_id, "TypeOfBusiness": "New", "BillMethod": "Direct", "LineOfBusinessList": p["PolicyType"], **p}
+                    for p in ams_demo.person_policies(demo_person)
+                ]
 
         def write(db):
             for table, rows in (("customer", customers), ("contact", contacts), ("policy", policies)):

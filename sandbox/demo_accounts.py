@@ -13,7 +13,7 @@ DEMO_ACCOUNTS = [
         "annual_salary": "72000.00",
         "pay_frequency": "biweekly",
         "benefits_package": "STANDARD",
-        "employer_reference": "NW-1001",
+        "employer_reference": "EG-1001",
     },
     {
         "email": "james.chen@northwind.example",
@@ -25,7 +25,7 @@ DEMO_ACCOUNTS = [
         "annual_salary": "98000.00",
         "pay_frequency": "biweekly",
         "benefits_package": "PREMIUM",
-        "employer_reference": "NW-1001",
+        "employer_reference": "EG-1001",
     },
     {
         "email": "aisha.khan@bluepeak.example",
@@ -37,7 +37,7 @@ DEMO_ACCOUNTS = [
         "annual_salary": "61000.00",
         "pay_frequency": "semimonthly",
         "benefits_package": "BASIC",
-        "employer_reference": "BP-2002",
+        "employer_reference": "EG-1002",
     },
     {
         "email": "robert.miller@bluepeak.example",
@@ -49,7 +49,7 @@ DEMO_ACCOUNTS = [
         "annual_salary": "115000.00",
         "pay_frequency": "monthly",
         "benefits_package": "FAMILY_PLUS",
-        "employer_reference": "BP-2002",
+        "employer_reference": "EG-1002",
     },
     # Not an employee of the demo groups: an email staff can type to see "already used by another account".
     {

@@ -19,7 +19,7 @@ from plans.models import EmployerGroup
 
 from ..mapping import CONTACT
 from ..models import SyncAttempt
-from .queue import attempt_lease, sync_attempt_queue, with_history
+from .queue import attempt_lease, sync_attempt_queue, sync_attempt_queue_many, with_history
 
 CRM = ExternalId.System.CRM
 MARKERS = {(ExternalId.System.AMS, "customer"): "AMS synced", (ExternalId.System.BENEFITS_ADMIN, "account"): "Benefits synced"}
@@ -110,6 +110,19 @@ def crm_push_enqueue(obj) -> SyncAttempt:
 
     return sync_attempt_queue(
         direction=SyncAttempt.Direction.TO_CRM, task=crm_push_task, obj=obj, external_id=crm_reference(obj._meta.model_name, obj.pk)
+    )
+
+
+def crm_push_enqueue_many(objs: list) -> list[int]:
+    """``crm_push_enqueue`` for many records at once (a reconciliation's chunk): one look-up of the pushes
+    still queued, one INSERT, one enqueue after commit. Returns the new attempts' ids."""
+    from ..tasks import crm_push_task
+
+    return sync_attempt_queue_many(
+        direction=SyncAttempt.Direction.TO_CRM,
+        task=crm_push_task,
+        objs=objs,
+        external_ids=[crm_reference(obj._meta.model_name, obj.pk) for obj in objs],
     )
 
 

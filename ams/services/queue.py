@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.utils import timezone
 
 from core.jobs import jobs_sweep, on_commit_enqueue
@@ -61,6 +62,53 @@ def sync_attempt_queue(
     )
     on_commit_enqueue(task, [attempt.pk])
     return attempt
+
+
+def sync_attempt_queue_many(*, direction: str, task, objs: list, external_ids: list[str]) -> list[int]:
+    """``sync_attempt_queue`` for many records at once (any models), in three statements: the ones still
+    queued cover their record (locked, their lease renewed), the others are queued in one INSERT, and
+    every new one's task is enqueued after commit in one go. Returns the new attempts' ids."""
+    if not objs:
+        return []
+    with transaction.atomic():
+        return _queue_many(direction=direction, task=task, objs=objs, external_ids=external_ids)
+
+
+def _queue_many(*, direction: str, task, objs: list, external_ids: list[str]) -> list[int]:
+    keys = [(ContentType.objects.get_for_model(obj).pk, obj.pk) for obj in objs]
+    waiting = {}
+    # Locked, as one at a time joins by a conditional update: a worker claiming one meanwhile waits for this
+    # transaction and reads the new lease; one claimed already is no longer queued, and is queued anew.
+    for pk, content_type_id, object_id in (
+        SyncAttempt.objects.select_for_update()
+        .filter(status=SyncAttempt.Status.QUEUED, direction=direction, operation=SyncAttempt.Operation.SYNC, object_id__in={k[1] for k in keys})
+        .order_by("pk")
+        .values_list("pk", "content_type_id", "object_id")
+    ):
+        waiting.setdefault((content_type_id, object_id), pk)
+    joined = {waiting[key] for key in keys if key in waiting}
+    lease = queued_until()
+    if joined:
+        SyncAttempt.objects.filter(pk__in=joined).update(lease_until=lease)
+    fresh, seen = [], set()
+    for obj, key, external_id in zip(objs, keys, external_ids, strict=True):
+        if key in waiting or key in seen:
+            continue
+        seen.add(key)
+        fresh.append(
+            SyncAttempt(
+                direction=direction,
+                operation=SyncAttempt.Operation.SYNC,
+                external_id=external_id[:200],
+                content_type_id=key[0],
+                object_id=key[1],
+                record_repr=str(obj)[:200],
+                lease_until=lease,
+            )
+        )
+    ids = [a.pk for a in SyncAttempt.objects.bulk_create(fresh, batch_size=1000)]
+    on_commit_enqueue(task, ids)
+    return ids
 
 
 def ams_sweep() -> int:

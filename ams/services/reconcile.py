@@ -39,9 +39,9 @@ from integrations.registry import external_id_touch
 from .. import mapping
 from ..mapping import CUSTOMER, SYSTEM
 from ..models import Reconciliation
-from .crm import crm_push_enqueue
+from .crm import crm_push_enqueue_many
 from .queue import SYSTEM_NAME, queued_until
-from .sync import Snapshot, carriers, customer_apply, customer_sync, sync_error_message, sync_history_record
+from .sync import Snapshot, carriers, customer_apply, customer_sync, customers_create_many, sync_error_message, sync_history_record
 
 # Every first character a customer's name can start with, as the AMS compares them (upper case).
 PREFIXES = string.ascii_uppercase + string.digits + string.punctuation
@@ -122,13 +122,20 @@ def _apply_chunk(run: Reconciliation, chunk: tuple[list[dict], list[Future]], ca
         ).values_list("content_type_id", "object_id")
     )
     counts = dict.fromkeys(["created", "updated", "failed"], 0)
-    for customer in customers:
+    # The customers never linked (the whole book, on a first reconciliation) are brought in set-based, in
+    # one short transaction with their history and CRM pushes; the others one at a time, as a notification would.
+    items = [(c, contacts.get(c["CustomerId"], []), policies.get(c["CustomerId"], [])) for c in customers]
+    created, left = customers_create_many(customers=items, snapshot=snapshot, carrier_map=carrier_map, reconciliation=run)
+    counts["created"] += len(created)
+    to_push = []
+    for n in left:
+        customer, customer_contacts, customer_policies = items[n]
         cid = customer["CustomerId"]
         try:
             outcome = customer_apply(
                 customer=customer,
-                contacts=contacts.get(cid, []),
-                policies=policies.get(cid, []),
+                contacts=customer_contacts,
+                policies=customer_policies,
                 snapshot=snapshot,
                 carrier_map=carrier_map,
                 touch=False,
@@ -146,7 +153,8 @@ def _apply_chunk(run: Reconciliation, chunk: tuple[list[dict], list[Future]], ca
             sync_history_record(outcome=outcome, external_id=cid, reconciliation=run)
         record = outcome.record
         if record is not None and (outcome.repaired or (ContentType.objects.get_for_model(record).pk, record.pk) not in crm_pushed):
-            crm_push_enqueue(record)
+            to_push.append(record)
+    crm_push_enqueue_many(to_push)  # one INSERT, one enqueue for the chunk
     # Every link the walk met is stamped as synced now; those it did not meet are looked at afterwards.
     external_id_touch(system=SYSTEM, object_type=CUSTOMER, external_ids=[c["CustomerId"] for c in customers])
     _bump(run, customers_seen=len(customers), policies_seen=sum(len(p) for p in policies.values()), **counts)

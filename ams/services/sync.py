@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError
 from individuals.models import Individual, Policy
-from individuals.services import individual_create, individual_update, policy_save
+from individuals.services import individual_create, individual_prepare, individual_update, individuals_create_many, policy_save
 from integrations.attempts import Outcome as AttemptOutcome
 from integrations.attempts import attempt_run
 from integrations.clients.ams360 import ams360_client
@@ -34,6 +34,7 @@ from integrations.ownership import writing_as
 from integrations.registry import (
     external_id_find,
     external_id_link,
+    external_id_link_many,
     external_id_record_retired,
     external_id_record_sync,
     external_id_repoint,
@@ -41,7 +42,13 @@ from integrations.registry import (
     external_id_unlink,
 )
 from plans.models import Carrier, EmployerGroup, EmployerGroupContact
-from plans.services import employer_group_create, employer_group_update
+from plans.services import (
+    employer_group_create,
+    employer_group_numbers_taken,
+    employer_group_prepare,
+    employer_group_update,
+    employer_groups_create_many,
+)
 
 from .. import mapping
 from ..mapping import CONTACT, CUSTOMER, POLICY, SYSTEM, MappingError
@@ -210,6 +217,130 @@ def _customer_write(*, customer: dict, contacts: list[dict], policies: list[dict
         row=row, ok=not outcome.failures, reason=reason, changed=outcome.repaired, fingerprint=fingerprint([values, contact_values, policies])
     )
     return outcome
+
+
+@dataclass
+class _New:
+    """A customer AgencyDesk has never linked, built and validated for ``customers_create_many``."""
+
+    customer: dict
+    record: object
+    values: dict
+    contact_values: list | None
+    policies: list  # (AMS policy, Policy) pairs
+    contacts: list  # (EmployerGroupContact, AMS contact) pairs, in AMS SortOrder
+    raw_policies: list
+    index: int = 0
+
+
+def _contacts_ordered(contacts: list[dict]) -> list[dict]:
+    return sorted(contacts, key=lambda c: (c.get("SortOrder") if c.get("SortOrder") is not None else 999, c.get("CustomerContactId") or ""))
+
+
+def _new_customer(customer: dict, contacts: list[dict], policies: list[dict], carrier_map: dict) -> _New | None:
+    """``customer`` built as ``_customer_write`` would create it, validated; None when anything is unusual
+    (a value that does not validate or map, an id missing): that customer takes the one-at-a-time way,
+    which gives the same record or the same failure as before."""
+    try:
+        if mapping.is_commercial(customer):
+            values, contact_values = mapping.group_values(customer), mapping.contact_values(contacts)
+            group, local = employer_group_prepare(account_number=f"AMS-{customer['CustomerNumber']}", contacts=contact_values, **values)
+            ordered = _contacts_ordered(contacts)
+            if any(not str(c.get("CustomerContactId") or "").strip() for c in ordered):
+                return None
+            return _New(customer, group, values, contact_values, [], list(zip(local, ordered, strict=True)), policies)
+        values = mapping.individual_values(customer)
+        individual = individual_prepare(data=values)
+        built = []
+        for far in policies:
+            policy = Policy(**mapping.policy_values(far, carrier_map))
+            policy.full_clean(exclude=["individual", "carrier"], validate_constraints=False)  # the carrier: from carrier_map
+            if not str(far.get("PolicyId") or "").strip() or (policy.premium is not None and policy.premium < 0):
+                return None
+            policy.individual = individual
+            built.append((far, policy))
+        return _New(customer, individual, values, None, built, [], policies)
+    except (ValidationError, MappingError):
+        return None
+
+
+def customers_create_many(
+    *, customers: list[tuple[dict, list, list]], snapshot: Snapshot, carrier_map: dict, reconciliation=None
+) -> tuple[list[Outcome], list[int]]:
+    """Bring in at once the customers of a chunk AgencyDesk has never linked (an agency's first
+    reconciliation): ``customers`` are (customer, contacts, policies) as fetched now.
+
+    Set-based, as a census import: one look-up of the chunk's contact links and account numbers, then
+    one short transaction with a few INSERTs (records, contacts, policies, links, one audit row per
+    record, the sync queue's rows, the CRM pushes). The records, links, audit rows and history are
+    those ``customer_apply`` writes one at a time. Returns the outcomes of those created, and the
+    indexes (in ``customers``) of the ones left for ``customer_apply``: linked already, unusual (see
+    ``_new_customer``), or clashing with another in the chunk or a link made meanwhile.
+    """
+    from .crm import crm_push_enqueue_many
+
+    new: list[_New] = []
+    left: list[int] = []
+    seen_ids: set[str] = set()
+    for n, (customer, contacts, policies) in enumerate(customers):
+        built = None
+        ids = [customer["CustomerId"], *(p.get("PolicyId") for p in policies), *(c.get("CustomerContactId") for c in contacts)]
+        linked = snapshot.row(CUSTOMER, customer["CustomerId"]) is not None or any(snapshot.row(POLICY, p.get("PolicyId")) for p in policies)
+        if not linked and not seen_ids.intersection(ids):
+            built = _new_customer(customer, contacts, policies, carrier_map)
+        seen_ids.update(ids)
+        if built is None:
+            left.append(n)
+        else:
+            built.index = n
+            new.append(built)
+    if not new:
+        return [], left
+    # One look-up each: contact ids linked already, account numbers taken (those go one at a time).
+    contact_ids = [far["CustomerContactId"] for item in new for _, far in item.contacts]
+    contacts_linked = set(
+        ExternalId.objects.filter(system=SYSTEM, object_type=CONTACT, external_id__in=contact_ids).values_list("external_id", flat=True)
+        if contact_ids
+        else []
+    )
+    numbers = [item.record.account_number for item in new if item.contact_values is not None]
+    taken = employer_group_numbers_taken(numbers) if numbers else set()
+    keep = []
+    for item in new:
+        clash = item.contact_values is not None and item.record.account_number in taken
+        if clash or any(far["CustomerContactId"] in contacts_linked for _, far in item.contacts):
+            left.append(item.index)
+        else:
+            keep.append(item)
+    people = [item for item in keep if item.contact_values is None]
+    groups = [item for item in keep if item.contact_values is not None]
+    outcomes = []
+    for item in keep:
+        changes = sorted(item.values) + [f"policy {policy.policy_number} added" for _, policy in item.policies]
+        outcomes.append(Outcome("created", item.record, changes))
+    try:
+        with transaction.atomic(), writing_as(SYSTEM):
+            individuals_create_many(actor=None, individuals=[i.record for i in people], policies=[p for i in people for _, p in i.policies])
+            if groups:
+                employer_groups_create_many(actor=None, groups=[(i.record, [local for local, _ in i.contacts]) for i in groups])
+            external_id_link_many(
+                system=SYSTEM,
+                object_type=CUSTOMER,
+                links=[(i.record, i.customer["CustomerId"]) for i in keep],
+                fingerprints=[fingerprint([i.values, i.contact_values, i.raw_policies]) for i in keep],
+            )
+            external_id_link_many(system=SYSTEM, object_type=POLICY, links=[(p, far["PolicyId"]) for i in people for far, p in i.policies])
+            external_id_link_many(
+                system=SYSTEM,
+                object_type=CONTACT,
+                links=[(local, far["CustomerContactId"]) for i in groups for local, far in i.contacts],
+            )
+            history = [(i.customer["CustomerId"], o) for i, o in zip(keep, outcomes, strict=True)]
+            sync_history_record_many(outcomes=history, reconciliation=reconciliation)
+            crm_push_enqueue_many([i.record for i in keep])
+    except DatabaseError:  # a link or an account number taken meanwhile: every one of them goes one at a time
+        return [], list(range(len(customers)))
+    return outcomes, sorted(left)
 
 
 def _apply_policies(individual: Individual, policies: list[dict], snapshot: Snapshot, carrier_map: dict, outcome: Outcome) -> None:
@@ -428,12 +559,10 @@ def customer_sync_run(*, attempt_id: int, client=None) -> SyncAttempt | None:
     )
 
 
-def sync_history_record(*, outcome: Outcome | None, external_id: str, error: str = "", notification=None, reconciliation=None) -> SyncAttempt:
-    """A sync a notification or a reconciliation made, recorded in the sync queue as it finished:
-    Successful, or Failed with the reason."""
+def _history_row(*, outcome: Outcome | None, external_id: str, error: str = "", notification=None, reconciliation=None) -> SyncAttempt:
     failed = bool(error) or bool(outcome and outcome.failures)
     now = timezone.now()
-    return SyncAttempt.objects.create(
+    return SyncAttempt(
         direction=SyncAttempt.Direction.FROM_AMS,
         status=SyncAttempt.Status.FAILED if failed else SyncAttempt.Status.SUCCEEDED,
         external_id=external_id,
@@ -445,6 +574,20 @@ def sync_history_record(*, outcome: Outcome | None, external_id: str, error: str
         reason=error or (outcome_sentence(outcome) if outcome else ""),
         **outcome_fields(outcome),
     )
+
+
+def sync_history_record(*, outcome: Outcome | None, external_id: str, error: str = "", notification=None, reconciliation=None) -> SyncAttempt:
+    """A sync a notification or a reconciliation made, recorded in the sync queue as it finished:
+    Successful, or Failed with the reason."""
+    row = _history_row(outcome=outcome, external_id=external_id, error=error, notification=notification, reconciliation=reconciliation)
+    row.save(force_insert=True)
+    return row
+
+
+def sync_history_record_many(*, outcomes: list[tuple[str, Outcome]], reconciliation=None) -> list[SyncAttempt]:
+    """``sync_history_record`` for many (customer id, outcome) pairs of one reconciliation, in one INSERT."""
+    rows = [_history_row(outcome=outcome, external_id=external_id, reconciliation=reconciliation) for external_id, outcome in outcomes]
+    return SyncAttempt.objects.bulk_create(rows, batch_size=1000)
 
 
 def sync_error_message(exc: IntegrationError) -> str:

@@ -145,6 +145,51 @@ def employer_group_create(
     return group
 
 
+def employer_group_prepare(*, contacts: list[dict] | None = None, **fields: Any) -> tuple[EmployerGroup, list[EmployerGroupContact]]:
+    """An employer group and its contacts built and validated as ``employer_group_create`` does, not saved:
+    for ``employer_groups_create_many``, which checks the account numbers. Raises ``ValidationError``."""
+    group = EmployerGroup(**{k: v for k, v in fields.items() if k in GROUP_FIELDS})
+    group.full_clean(validate_unique=False)
+    rows = contacts or []
+    if sum(1 for c in rows if c.get("is_primary")) > 1:
+        raise ValidationError({"contacts": "Only one contact can be the primary contact."})
+    errors, objs = [], []
+    for number, row in enumerate(rows, 1):
+        obj = EmployerGroupContact(**row)
+        try:
+            obj.full_clean(exclude=["group"], validate_constraints=False)
+        except ValidationError as exc:
+            errors += [f"Contact {number}: {field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()]
+        objs.append(obj)
+    if errors:
+        raise ValidationError({"contacts": errors})
+    return group, objs
+
+
+def employer_group_numbers_taken(account_numbers) -> set[str]:
+    """Which of ``account_numbers`` a group holds already (one query)."""
+    return set(EmployerGroup.objects.filter(account_number__in=list(account_numbers)).values_list("account_number", flat=True))
+
+
+@transaction.atomic
+def employer_groups_create_many(*, actor: User | None, groups: list[tuple[EmployerGroup, list[EmployerGroupContact]]]) -> list[EmployerGroup]:
+    """Create many employer groups with their contacts (each from ``employer_group_prepare``), set-based:
+    one INSERT per 1,000 rows and one audit row per group, as ``employer_group_create`` writes it.
+
+    The caller has checked the account numbers (``employer_group_numbers_taken``, none twice): one taken
+    meanwhile raises ``IntegrityError`` and the caller's transaction is rolled back.
+    """
+    created = EmployerGroup.objects.bulk_create([group for group, _ in groups], batch_size=1000)
+    contacts = []
+    for group, rows in groups:
+        for contact in rows:
+            contact.group = group
+            contacts.append(contact)
+    EmployerGroupContact.objects.bulk_create(contacts, batch_size=1000)
+    audit_each(actor=actor, action=AuditLog.Action.CREATE, objs=created)
+    return created
+
+
 @transaction.atomic
 def employer_groups_import_save(*, actor: User | None, created: list[EmployerGroup], updated: list[tuple[EmployerGroup, dict, list[str]]]) -> None:
     """One chunk of an employer-group import, set-based: ``created`` new groups, ``updated`` as (group, its

@@ -15,10 +15,12 @@ from sandbox.demo_accounts import DEMO_ACCOUNTS
 def test_the_linked_demo_employees_are_accounts_the_sandbox_starts_with():
     accounts = {a["email"]: a for a in DEMO_ACCOUNTS}
     packages = dict(demo.LEVELS)
-    for first, last, _gender, email, born, hired, _pay, _frequency, level in demo.LINKED:
+    for i, (first, last, _gender, email, born, hired, _pay, _frequency, level) in enumerate(demo.LINKED):
         account = accounts[email]  # so their first sync links instead of creating
         assert (account["first_name"], account["last_name"], account["date_of_birth"], account["hire_date"]) == (first, last, born, hired)
         assert account["benefits_package"] == packages[level]
+        # the employer the platform holds is the demo group they work for (plans/demo.py's first two)
+        assert account["employer_reference"] == f"EG-{1001 + i // 2}"
 
 
 def test_no_module_of_the_app_imports_the_sandbox():
