@@ -19,6 +19,7 @@ def setup_django() -> None:
     global _BASE_URL
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
     os.environ.setdefault("DJANGO_DEBUG", "false")
+    os.environ.setdefault("AGENCYDESK_BENCH_FLOOR", "true")  # mounts the API list's floor (bench/floor.py)
     os.environ.setdefault("THROTTLE_USER", "1000000/min")  # one user sends the search benchmark's requests
     _BASE_URL = os.environ["DATABASE_URL"]
     if _BASE_URL.startswith("postgres"):
