@@ -122,6 +122,19 @@ def _drive_main() -> None:
     print(json.dumps(_drive(tuple(args))))
 
 
+def _drain(port: int, plan: dict) -> None:
+    """Wait (up to 2 minutes) until the server answers the floor within a second again: requests whose
+    clients gave up (timeouts) are still queued or running in the workers and would weigh on the next phase."""
+    headers = {"Authorization": f"Token {plan['token']}"}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        t0 = time.perf_counter()
+        status, _ = _send(port, "GET", f"/api/_floor/individuals/?{POLICY_QUERY}", headers, None)
+        if status == 200 and time.perf_counter() - t0 < 1.0:
+            return
+        time.sleep(1)
+
+
 def _phase(port: int, plan: dict, mix: dict, clients: int, seconds: float) -> dict[str, list]:
     """``clients`` concurrent clients for ``seconds``, spread over up to 4 driver processes (new
     interpreters that import only this module: nothing of this process's Django or its connections)."""
@@ -146,6 +159,7 @@ def _phase(port: int, plan: dict, mix: dict, clients: int, seconds: float) -> di
         driver.wait()
         for kind, rows in part.items():
             merged[kind] += [tuple(row) for row in rows]
+    _drain(port, plan)
     return merged
 
 

@@ -44,6 +44,8 @@ def sized_database(size: int, purpose: str = "") -> str:
     os.environ["DATABASE_URL"] = url
     connection = connections["default"]
     connection.close()
+    if connection.settings_dict.get("OPTIONS", {}).get("pool"):
+        connection.close_pool()  # a pool keeps connecting to the database it was made for
     connection.settings_dict["NAME"] = name
     call_command("migrate", verbosity=0)
     return url
