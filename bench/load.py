@@ -244,14 +244,19 @@ def _free_port() -> int:
 
 def _plan(size: int) -> dict:
     """Credentials and the records the clients pick from."""
+    import secrets
+
     from django.conf import settings
     from django.db import connection
     from django.test import Client
 
-    from accounts.services import api_token_create
-    from bench.search import _user
+    from accounts.models import SecurityGroup, User
+    from accounts.services import api_token_create, user_create
 
-    user = _user()
+    # A user of its own (bench search replaces its user's tokens), in a real security group.
+    user = User.objects.filter(username="bench-load").first() or user_create(
+        actor=None, username="bench-load", password=secrets.token_urlsafe(16), security_group=SecurityGroup.objects.get(name="Agency Admin")
+    )
     user.auth_token_set.all().delete()
     _, token = api_token_create(user=user)
     session = Client()
