@@ -339,15 +339,16 @@ def _wait_ready(port: int, process: subprocess.Popen, log: Path) -> None:
 
 
 def _layout() -> str:
-    from django.conf import settings
-
-    options = settings.DATABASES["default"].get("OPTIONS", {})
-    db = f"pool {options['pool']['max_size']}" if "pool" in options else f"CONN_MAX_AGE {settings.DATABASES['default']['CONN_MAX_AGE']}"
     import importlib.util
+
+    from django.conf import settings
 
     spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "config" / "gunicorn.py")
     conf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conf)
+    web_env = dict(item.split("=", 1) for item in getattr(conf, "raw_env", []))
+    pool = int(web_env.get("DATABASE_POOL_SIZE") or settings.DATABASE_POOL_SIZE or 0)
+    db = f"pool {pool}" if pool else f"CONN_MAX_AGE {settings.DATABASES['default']['CONN_MAX_AGE']}"
     return f"gunicorn {conf.worker_class} x{conf.workers}" + (f" threads {conf.threads}" if conf.worker_class == "gthread" else "") + f", {db}"
 
 
