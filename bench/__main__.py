@@ -10,6 +10,7 @@ SQLite that way); a module with ``ONE_SIZE = True`` (the soak) runs once, at ``-
 
 import argparse
 import importlib
+import inspect
 import os
 import pkgutil
 import sys
@@ -17,11 +18,12 @@ from pathlib import Path
 
 
 def main() -> int:
-    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name not in ("report", "setup"))
+    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name not in ("report", "setup", "floor"))
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("name", choices=names)
     parser.add_argument("--size", type=int, default=None, help="the larger data size (each benchmark has its default)")
     parser.add_argument("--small", type=int, default=None, help="the smaller data size (default: a fifth of --size)")
+    parser.add_argument("--seconds", type=float, default=None, help="seconds per phase, for the benchmarks that run for a time (load)")
     args = parser.parse_args()
 
     from bench import report
@@ -43,7 +45,8 @@ def main() -> int:
     for size in (small, large):
         report.SIZE = size
         print(f"{args.name} at {size:,}:")
-        results[size] = module.run(size=size) or []
+        options = {"seconds": args.seconds} if args.seconds and "seconds" in inspect.signature(module.run).parameters else {}
+        results[size] = module.run(size=size, **options) or []
     print(f"{args.name}: growth {small:,} -> {large:,}")
     grown = report.growth(args.name, results[small], results[large])
     return 0 if all(r["ok"] for r in (*results[small], *results[large], *grown)) else 1

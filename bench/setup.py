@@ -19,6 +19,7 @@ def setup_django() -> None:
     global _BASE_URL
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
     os.environ.setdefault("DJANGO_DEBUG", "false")
+    os.environ.setdefault("AGENCYDESK_BENCH_FLOOR", "true")  # mounts the API list's floor (bench/floor.py)
     os.environ.setdefault("THROTTLE_USER", "1000000/min")  # one user sends the search benchmark's requests
     _BASE_URL = os.environ["DATABASE_URL"]
     if _BASE_URL.startswith("postgres"):
@@ -43,6 +44,8 @@ def sized_database(size: int, purpose: str = "") -> str:
     os.environ["DATABASE_URL"] = url
     connection = connections["default"]
     connection.close()
+    if connection.settings_dict.get("OPTIONS", {}).get("pool"):
+        connection.close_pool()  # a pool keeps connecting to the database it was made for
     connection.settings_dict["NAME"] = name
     call_command("migrate", verbosity=0)
     return url

@@ -95,7 +95,8 @@ def individual_quick_find(*, words: tuple[str, ...] = (), digits: str = "", emai
 
 
 def policy_quick_find(*, text: str, pks=(), limit: int = 8) -> list:
-    """Policies whose number starts with ``text`` (case-insensitive, so a scan of policies), holder and carrier joined; ONE query."""
+    """Policies whose number starts with ``text`` (case-insensitive: on PostgreSQL by an index on its upper case,
+    migration 0010), holder and carrier joined; ONE query."""
     from django.db.models import Q
 
     match = Q(policy_number__istartswith=text) if len(text) >= 3 and " " not in text else Q(pk__in=[])

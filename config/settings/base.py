@@ -65,6 +65,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# ``python -m bench search`` / ``load`` only: mounts /api/_floor/individuals/, the API list's floor
+# (bench/floor.py: the same page by the smallest honest view). Production settings force it off.
+BENCH_FLOOR = env.bool("AGENCYDESK_BENCH_FLOOR", default=False)
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -91,6 +94,13 @@ DATABASE_LOCK_TIMEOUT_SECONDS = env.float("DATABASE_LOCK_TIMEOUT_SECONDS", defau
 POSTGRESQL_LOCK_TIMEOUT_SECONDS = env.float("POSTGRESQL_LOCK_TIMEOUT_SECONDS", default=0)
 
 
+# PostgreSQL connections: kept per process for CONN_MAX_AGE seconds (checked at each request's first
+# query), or, with DATABASE_POOL_SIZE > 0, a psycopg pool of at most that many per process (chosen by
+# ``python -m bench load``: docs/benchmarks.md, "Web workers and database connections").
+DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", default=0)
+DATABASE_POOL_TIMEOUT_SECONDS = env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10)
+
+
 def _database(url: str) -> dict:
     try:
         config = environ.Env.db_url_config(url)
@@ -108,6 +118,11 @@ def _database(url: str) -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": DATABASE_LOCK_TIMEOUT_SECONDS,
         }
+    elif DATABASE_POOL_SIZE:
+        # psycopg 3's pool in each process (Django's "pool" option): a request borrows a connection and
+        # gives it back; no per-request health check (the pool hands out only healthy connections).
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {"pool": {"min_size": 1, "max_size": DATABASE_POOL_SIZE, "timeout": DATABASE_POOL_TIMEOUT_SECONDS}}
     else:
         config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
         config["CONN_HEALTH_CHECKS"] = True

@@ -1,5 +1,7 @@
+import datetime
 import operator
 
+import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
@@ -54,6 +56,25 @@ def _datetime(value, tz):
     # What DRF's DateTimeField renders (current time zone, "Z" for UTC), without its per-call overhead.
     text = value.astimezone(tz).isoformat() if value.tzinfo is not None else value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _datetime_fixup(tz):
+    """``_datetime`` for one page: in UTC (the usual setting) a value already in UTC, as the database
+    gives them, needs no conversion, only its offset written "Z"."""
+    if getattr(tz, "key", None) != "UTC" and tz is not datetime.UTC:
+        return lambda value: _datetime(value, tz) if value is not None else None
+
+    def utc(value):
+        if value is None:
+            return None
+        if value.utcoffset() == _ZERO:
+            return f"{value.replace(tzinfo=None).isoformat()}Z"
+        return _datetime(value, tz)
+
+    return utc
+
+
+_ZERO = datetime.timedelta(0)
 
 
 _PLAIN_TYPES = ("CharField", "EmailField", "JSONField", "BigAutoField")
@@ -194,6 +215,7 @@ class IndividualSerializer(serializers.ModelSerializer):
         revealed = self.context.get("revealed", {})
         agents = _agent_names(rows)
         names, sources, fixups = [], [], []
+        datetime_fixup = _datetime_fixup(tz)
         for i, name in enumerate(self.Meta.fields):
             kind = _kind(name)
             names.append(name)
@@ -201,11 +223,13 @@ class IndividualSerializer(serializers.ModelSerializer):
             if kind == "date":
                 fixups.append((i, _date))
             elif kind == "datetime":
-                fixups.append((i, lambda value, tz=tz: _datetime(value, tz) if value is not None else None))
+                fixups.append((i, datetime_fixup))
             elif kind == "personal":
                 fixups.append((i, _personal(name, revealed)))
             elif kind == "agent_name":
                 fixups.append((i, agents.get))
+            elif name == "custom_fields" and rows and isinstance(rows[0], tuple):
+                fixups.append((i, orjson.loads))  # the list's rows carry it as JSON text
             elif kind == "field":  # a field of a subclass (the detail's policies): DRF's way, from the instance
                 sources[-1] = "id"
                 fixups.append((i, None))

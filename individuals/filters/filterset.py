@@ -80,6 +80,7 @@ class PersonalDataKeyFilter(filters.CharFilter):
 
 
 _FORM_CLASSES: dict = {}
+_CRITERION_KEYS: dict = {}  # per custom field definitions: every key a search accepts -> its filter (read only)
 
 
 class IndividualFilterSet(filters.FilterSet):
@@ -164,19 +165,24 @@ class IndividualFilterSet(filters.FilterSet):
         self.queryset = queryset
         self.request = request
         self.form_prefix = prefix
+        self._all_filters = base
+        self._defs_key = tuple((cf.key, cf.field_type, tuple(cf.options), cf.name) for cf in defs)
+        # A form to render (admin) has every field; one that only validates has just the given criteria,
+        # since a Form deep-copies each of its fields per request. Likewise ``filters``: only the given
+        # ones are copied for a search (the form's fields are all ``filter_queryset`` reads).
+        given = None if full_form or not self.is_bound else tuple(sorted(self._given_filters()))
         # Shallow copies (django-filter deep-copies, which costs more than the search on a page of 50):
         # filters keep no per-request state except ``parent`` and ``model``.
         self.filters = {}
         for name, f in base.items():
+            if given is not None and name not in given:
+                continue
             f = copy.copy(f)
             f.model, f.parent = queryset.model, self
             if f.method:
                 f.method = f.method  # rebinds its FilterMethod to this copy
             self.filters[name] = f
-        # A form to render (admin) has every field; one that only validates has just the given criteria,
-        # since a Form deep-copies each of its fields per request.
-        given = None if full_form or not self.is_bound else tuple(sorted(self._given_filters()))
-        self._form_key = (given, tuple((cf.key, cf.field_type, tuple(cf.options), cf.name) for cf in defs))
+        self._form_key = (given, self._defs_key)
 
     def _given_filters(self) -> set[str]:
         keys = self.criterion_keys()
@@ -185,14 +191,20 @@ class IndividualFilterSet(filters.FilterSet):
     def criterion_keys(self) -> dict[str, str]:
         """Every key a search accepts -> its filter: the name, or ``<name>_after``/``_before`` (dates,
         times) and ``_min``/``_max`` (numbers) for ranges, whose widget reads only those."""
+        keys = _CRITERION_KEYS.get(self._defs_key)
+        if keys is not None:
+            return keys
         keys = {}
-        for name, f in self.filters.items():
+        for name, f in self._all_filters.items():
             widget = f.extra.get("widget") or f.field_class.widget
             suffixes = getattr(widget, "suffixes", None)
             if suffixes:
                 keys.update({f"{name}_{s}": name for s in suffixes})
             else:
                 keys[name] = name
+        if len(_CRITERION_KEYS) > 256:
+            _CRITERION_KEYS.clear()
+        _CRITERION_KEYS[self._defs_key] = keys
         return keys
 
     def get_form_class(self):
