@@ -158,6 +158,32 @@ def _measure(client, url: str, conn, repeat: int) -> dict:
     return {"seconds": seconds, "queries": queries, "plain": plain_seconds, "sqls": sqls}
 
 
+def _quick_search(api, repeat: int = 3) -> dict:
+    """The quick search (``GET /api/search/?q=``) as staff type it: the first 4 letters of each last name (as
+    ``bench load`` sends), a street word, a street word with a name, a phone's digits. Its figure is the slowest
+    query's median: one slow query holds a web thread whole (issue 23)."""
+    import statistics
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT last_name FROM individuals_individual ORDER BY 1 LIMIT 40")
+        names = [row[0] for row in cursor.fetchall()]
+    queries = [name[:4] for name in names] + ["elm", f"{names[-1]} st", "5550102233"]
+    medians = {}
+    for q in queries:
+        url = f"/api/search/?q={q.replace(' ', '+')}"
+        assert api.get(url).status_code == 200, url
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            api.get(url)
+            times.append(time.perf_counter() - start)
+        medians[q] = statistics.median(times)
+    slowest = max(medians, key=medians.get)
+    return {"slowest": slowest, "seconds": medians[slowest], "median": statistics.median(medians.values()), "queries": len(queries)}
+
+
 def _same_planner_settings(conn) -> None:
     """The plain connection plans with the same settings as Django's (e.g. DATABASE_RANDOM_PAGE_COST)."""
     from django.db import connection
@@ -212,5 +238,17 @@ def run(size: int = DEFAULT, repeat: int = 11) -> list[dict]:
         small = _measure(api, "/api/individuals/?page_size=10&coverage_type=medicare_advantage", conn, 1)["queries"]
         large = _measure(api, "/api/individuals/?page_size=200&coverage_type=medicare_advantage", conn, 1)["queries"]
         results.append(figure(BENCH, "api queries, page of 200 vs page of 10", value=large, unit="queries", limit=small, goal=1.0))
+    quick = _quick_search(api)
+    results.append(
+        figure(
+            BENCH,
+            "quick search, slowest query: vs 150 ms",
+            value=quick["seconds"] * 1000,
+            unit="ms",
+            limit=150,
+            goal=1.0,
+            note=f"{quick['slowest']!r}; median of its {quick['queries']} queries {quick['median'] * 1000:.1f} ms",
+        )
+    )
     print(f"  ({size} individuals requested; measured in {time.monotonic() - started:.0f}s; median of {repeat})")
     return results
