@@ -78,8 +78,8 @@ def individual_quick_find(*, words: tuple[str, ...] = (), digits: str = "", emai
     if pks:
         match |= Q(pk__in=list(pks))
     qs = Individual.objects.all()
-    by_index = words and not digits and not email and max(len(w) for w in words) >= 3
-    by_index = Concat(F("last_name"), Value("")) if by_index else F("last_name")
+    through_indexes = words and not digits and not email and max(len(w) for w in words) >= 3
+    surname_order = Concat(F("last_name"), Value("")) if through_indexes else F("last_name")
     if digits:
         qs = qs.alias(cell_digits=_digits("cell_phone"), home_digits=_digits("home_phone"))
     return list(
@@ -98,7 +98,7 @@ def individual_quick_find(*, words: tuple[str, ...] = (), digits: str = "", emai
             "record_status",
             "ssn_last4",
         )
-        .order_by(by_index, "first_name", "id")[:limit]
+        .order_by(surname_order, "first_name", "id")[:limit]
     )
 
 
