@@ -46,9 +46,7 @@ def _attempt_entry(a: SyncAttempt) -> timeline.Entry:
 
 def _sync_entries(obj, *, user, kinds, limit, before):
     qs = _attempts(obj).select_related("requested_by")
-    if before is not None:
-        qs = qs.filter(created_at__lt=before)
-    return [_attempt_entry(a) for a in qs.order_by("-created_at", "-id")[:limit]]
+    return [_attempt_entry(a) for a in timeline.newest(qs, before=before, limit=limit)]
 
 
 def _sync_count(obj, *, user):
@@ -79,9 +77,7 @@ def _notification_entry(n: Notification) -> timeline.Entry:
 
 def _notification_entries(obj, *, user, kinds, limit, before):
     qs = _notifications(obj)
-    if before is not None:
-        qs = qs.filter(created_at__lt=before)
-    return [_notification_entry(n) for n in qs.order_by("-created_at", "-id")[:limit]]
+    return [_notification_entry(n) for n in timeline.newest(qs, before=before, limit=limit)]
 
 
 def _notification_count(obj, *, user):

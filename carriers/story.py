@@ -37,9 +37,7 @@ def _events(group):
 
 def _event_entries(group, *, user, kinds, limit, before):
     qs = _events(group).select_related("connection__carrier", "actor")
-    if before is not None:
-        qs = qs.filter(created_at__lt=before)
-    return [_event_entry(e) for e in qs.order_by("-created_at", "-id")[:limit]]
+    return [_event_entry(e) for e in timeline.newest(qs, before=before, limit=limit)]
 
 
 def register() -> None:

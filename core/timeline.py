@@ -100,6 +100,13 @@ class Source:
 _SOURCES: dict[str, dict[str, Source]] = {}
 
 
+def newest(queryset, *, before, limit: int) -> list:
+    """A source's rows: those of ``queryset`` created before ``before`` (None: any), newest first, ``limit`` at most."""
+    if before is not None:
+        queryset = queryset.filter(created_at__lt=before)
+    return list(queryset.order_by("-created_at", "-id")[:limit])
+
+
 def register(source: Source) -> Source:
     _SOURCES.setdefault(source.model.lower(), {})[source.key] = source
     return source
@@ -210,11 +217,8 @@ def audit_source(*, key: str, model: str, kinds: tuple[str, ...], permission: st
         return [a for k in ks for a in table[k]]
 
     def entries(obj, *, user, kinds, limit, before):
-        qs = AuditLog.objects.filter(where(obj), action__in=actions(kinds))
-        if before is not None:
-            qs = qs.filter(created_at__lt=before)
-        rows = qs.select_related("actor").order_by("-created_at", "-id")[:limit]
-        return [audit_entry(r, prefix=prefix(r) if prefix else "") for r in rows]
+        qs = AuditLog.objects.filter(where(obj), action__in=actions(kinds)).select_related("actor")
+        return [audit_entry(r, prefix=prefix(r) if prefix else "") for r in newest(qs, before=before, limit=limit)]
 
     def count(obj, *, user):
         table = _audit_actions()

@@ -29,9 +29,7 @@ def _entry(a: SyncAttempt) -> timeline.Entry:
 
 def _entries(group, *, user, kinds, limit, before):
     qs = _attempts(group).select_related("employee", "requested_by")
-    if before is not None:
-        qs = qs.filter(created_at__lt=before)
-    return [_entry(a) for a in qs.order_by("-created_at", "-id")[:limit]]
+    return [_entry(a) for a in timeline.newest(qs, before=before, limit=limit)]
 
 
 def register() -> None:

@@ -30,9 +30,7 @@ def _entry(run: PlanSyncRun) -> timeline.Entry:
 
 def _entries(group, *, user, kinds, limit, before):
     qs = _runs(group).select_related("requested_by")
-    if before is not None:
-        qs = qs.filter(created_at__lt=before)
-    return [_entry(run) for run in qs.order_by("-created_at", "-id")[:limit]]
+    return [_entry(run) for run in timeline.newest(qs, before=before, limit=limit)]
 
 
 def register() -> None:

@@ -54,8 +54,6 @@ def _email_state(e) -> str:
 
 def _email_entries(individual, *, user, kinds, limit, before):
     qs = _emails(individual, user).select_related("run__workflow")
-    if before is not None:
-        qs = qs.filter(created_at__lt=before)
     return [
         timeline.Entry(
             at=e.finished_at or e.created_at,
@@ -65,7 +63,7 @@ def _email_entries(individual, *, user, kinds, limit, before):
             source="job",
             detail=e.reason if e.status != WorkflowEmail.Status.SUCCEEDED else "",
         )
-        for e in qs.order_by("-created_at", "-id")[:limit]
+        for e in timeline.newest(qs, before=before, limit=limit)
     ]
 
 
@@ -75,8 +73,6 @@ def _activities(individual, user):
 
 def _activity_entries(individual, *, user, kinds, limit, before):
     qs = _activities(individual, user).select_related("assigned_to", "workflow")
-    if before is not None:
-        qs = qs.filter(created_at__lt=before)
     return [
         timeline.Entry(
             at=a.created_at,
@@ -86,7 +82,7 @@ def _activity_entries(individual, *, user, kinds, limit, before):
             source="job" if a.workflow_id else "",
             detail=f"For {timeline.person_name(a.assigned_to)}" if a.assigned_to_id else "",
         )
-        for a in qs.order_by("-created_at", "-id")[:limit]
+        for a in timeline.newest(qs, before=before, limit=limit)
     ]
 
 
