@@ -294,3 +294,33 @@ def value_origins(obj, *, owners: dict | None = None) -> dict[str, dict]:
             continue
         result[name] = {**(origin or {}), "owner": owner["system"] if owner else "", "owner_synced_at": owner["synced_at"] if owner else None}
     return result
+
+
+def summary_context(request, obj, *, base: str, anchor: str, read: Callable[..., dict]) -> dict:
+    """A summary page's timeline, as ``admin/agencydesk/timeline.html`` shows it: the page that
+    ``?timeline=<kind>&before=<ISO time>`` asks for, read by ``read(obj, user=, kind=, before=)`` (``read`` or an
+    app's selector), with its filters, "Older" and "Newest" links (``base``: the page's URL; ``anchor``: the section's id)."""
+    from urllib.parse import urlencode
+
+    from django.utils.dateparse import parse_datetime
+
+    kind = request.GET.get("timeline", "")
+    kind = kind if kind in KINDS else ""
+    try:
+        before = parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
+    except ValueError:
+        before = None
+    story = read(obj, user=request.user, kind=kind, before=before)
+    entries, older = story["entries"], ""
+    if story["more"] and entries:
+        older = f"{base}?{urlencode({**({'timeline': kind} if kind else {}), 'before': entries[-1].at.isoformat()})}#{anchor}"
+    return {
+        "timeline": entries,
+        "timeline_kind": kind,
+        "timeline_older": older,
+        "timeline_newest": f"{base}?timeline={kind}#{anchor}" if kind else f"{base}#{anchor}",
+        "timeline_paged": before is not None,
+        "timeline_filters": [
+            {"key": k, "label": label, "url": (f"{base}?timeline={k}" if k else base), "count": n} for k, label, n in filters(story["counts"])
+        ],
+    }

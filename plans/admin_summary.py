@@ -9,7 +9,6 @@ from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 
 from core import display, related, timeline
@@ -27,13 +26,6 @@ def edit_url(group) -> str:
     return reverse("admin:plans_employergroup_change", args=[group.pk]) + "?" + urlencode({EDIT: "1"})
 
 
-def _before(request):
-    try:
-        return parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
-    except ValueError:
-        return None
-
-
 def summary_view(model_admin, request, object_id):
     group = model_admin.get_object(request, object_id)
     if group is None:
@@ -43,19 +35,11 @@ def summary_view(model_admin, request, object_id):
     user = request.user
     summary = employer_group_summary(group=group)
     origins = employer_group_provenance(group=group)
-    kind = request.GET.get("timeline", "")
-    kind = kind if kind in timeline.KINDS else ""
-    before = _before(request)
-    story = timeline.read(group, user=user, kind=kind, before=before)
     base = reverse("admin:plans_employergroup_change", args=[group.pk])
 
     def value(name, label, shown):
         return {"name": name, "label": label, "value": shown, **timeline.provenance(origins.get(name))}
 
-    entries = story["entries"]
-    older = ""
-    if story["more"] and entries:
-        older = f"{base}?{urlencode({**({'timeline': kind} if kind else {}), 'before': entries[-1].at.isoformat()})}#group-timeline"
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
@@ -85,15 +69,7 @@ def summary_view(model_admin, request, object_id):
         "may_add_plan": user.has_perm("plans.add_plan"),
         "may_connect": user.has_perm("carriers.add_carrierconnection"),
         "related_panels": related.panels_for(request, group),
-        "timeline": entries,
-        "timeline_kind": kind,
-        "timeline_older": older,
-        "timeline_newest": f"{base}?timeline={kind}#group-timeline" if kind else f"{base}#group-timeline",
-        "timeline_paged": before is not None,
-        "timeline_filters": [
-            {"key": k, "label": label, "url": (f"{base}?timeline={k}" if k else base), "count": n}
-            for k, label, n in timeline.filters(story["counts"])
-        ],
+        **timeline.summary_context(request, group, base=base, anchor="group-timeline", read=timeline.read),
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/plans/employergroup/summary.html", context)

@@ -30,16 +30,6 @@ def edit_url(obj, request=None) -> str:
     return reverse("admin:individuals_individual_change", args=[obj.pk]) + "?" + urlencode(params)
 
 
-def _before(request):
-    """The timeline's "Older" cursor (?before=<ISO time>), or None."""
-    from django.utils.dateparse import parse_datetime
-
-    try:
-        return parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
-    except ValueError:
-        return None
-
-
 def _latest(origin: dict):
     """Orders origins by their last change (those never changed first)."""
     return (origin.get("at") is not None, origin.get("at") or 0)
@@ -54,10 +44,6 @@ def summary_view(model_admin, request, object_id, story):
     user = request.user
     may_see_policies = user.has_perm("individuals.view_policy")
     summary = individual_summary(individual=obj, policies=may_see_policies)
-    kind = request.GET.get("timeline", "")
-    kind = kind if kind in timeline.KINDS else ""
-    before = _before(request)
-    story_now = individual_timeline(individual=obj, user=user, kind=kind, before=before)
     origins = individual_provenance(individual=obj)
 
     def value(name, label, shown, href=""):
@@ -72,10 +58,6 @@ def summary_view(model_admin, request, object_id, story):
     # The address is one value: its last change is the latest of its lines'.
     parts = [origins[n] for n in ("address_line1", "address_line2", "city", "state", "zip_code") if n in origins]
     address_origin = max(parts, key=_latest, default=None)
-    entries = story_now["entries"]
-    older = ""
-    if story_now["more"] and entries:
-        older = f"{base}?{urlencode({**({'timeline': kind} if kind else {}), 'before': entries[-1].at.isoformat()})}#client-timeline"
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
@@ -122,15 +104,9 @@ def summary_view(model_admin, request, object_id, story):
         "policies": summary["policies"],
         "may_see_policies": may_see_policies,
         "related_panels": story(request, obj),
-        "timeline": entries,
-        "timeline_kind": kind,
-        "timeline_older": older,
-        "timeline_newest": f"{base}?timeline={kind}#client-timeline" if kind else f"{base}#client-timeline",
-        "timeline_paged": before is not None,
-        "timeline_filters": [
-            {"key": k, "label": label, "url": (f"{base}?timeline={k}" if k else base), "count": n}
-            for k, label, n in timeline.filters(story_now["counts"])
-        ],
+        **timeline.summary_context(
+            request, obj, base=base, anchor="client-timeline", read=lambda obj, **page: individual_timeline(individual=obj, **page)
+        ),
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/individuals/individual/summary.html", context)
