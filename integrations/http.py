@@ -5,7 +5,9 @@ Connect and read timeouts; a bounded connection pool per process shared by the c
 (urllib3's ``Retry``, see ``RetryPolicy``) with exponential backoff and jitter on 5xx, timeouts,
 connection errors and 429 (honouring Retry-After); an ``Idempotency-Key`` on writes so a retried
 write is applied once; failures raised as typed exceptions carrying the platform's own message. This
-is the one retry loop: nothing above it retries within a call.
+is the one retry policy, and urllib3's the one retry loop, but for a SOAP read's fault (an answer,
+HTTP 500, that only the fault inside tells apart: ``SoapClient.invoke`` tries those again, with
+this policy's tries and backoff).
 """
 
 import logging

@@ -5,7 +5,10 @@ own names; plansync decides what it means.
 - One session per run: ``with benefitpoint_client() as client:`` logs in on the first call and out
   at the end; a session fault logs in again once and repeats the call. ``fork()`` hands the same
   session to another thread (reads made a few at a time), with its own count of calls.
-- Reads and updates (which set values, so repeating one is harmless) get the base's quick retries.
+- Reads and updates (which set values, so repeating one is harmless) get the base's quick retries
+  (429, 502-504, a failed connection); reads (``READS``) are also tried again at once on a ``Server``
+  fault (HTTP 500: the sandbox's ``error_rate``), so a look-up of many reads gets through a steady
+  fault rate; an update's or a create's fault is never repeated here (the sync tries again later).
   A create never is sent twice: every create carries a marker we control
   (``planInfo.alternativePlanID``) and, after a lost or failed response, the client looks the
   marker up and returns what it finds; found nothing, it raises, and the sync tries again later.
@@ -29,6 +32,21 @@ log = logging.getLogger(__name__)
 NS = "http://ws.benefitpoint.com/common/v3"
 SYSTEM = "benefits-admin system"
 CREATES = {"createProduct", "createRate"}
+READS = frozenset(
+    {
+        "findAccounts",
+        "getAccount",
+        "findAccountContacts",
+        "getAccountContact",
+        "findProducts",
+        "getProduct",
+        "findRates",
+        "getRate",
+        "findChanges",
+        "getProductTypes",
+        "getAvailableCarriers",
+    }
+)
 
 
 class BenefitPointResultError(RejectedError):
@@ -98,6 +116,7 @@ def _plain(value):
 
 class BenefitPointClient(SoapClient):
     system = SYSTEM
+    reads = READS
 
     def __init__(self, *, wsdl_url: str, endpoint: str, username: str, password: str, **kwargs):
         self.endpoint, self.username, self.password = endpoint.rstrip("/"), username, password

@@ -2,14 +2,18 @@
 
 A ``SoapClient`` is a ``Client`` (the same pooled session, timeouts, ``calls`` / ``last_status``)
 whose requests zeep builds: every WSDL fetch and every operation goes through ``Client._send``, so
-the quick retries are urllib3's, from the one ``RetryPolicy``, and there is no retry loop here.
+the quick retries are urllib3's, from the one ``RetryPolicy``; the one loop here (faults on reads,
+below) takes its tries and backoff from the same policy.
 
 What is tried again within a call differs from REST in one way, on purpose. SOAP answers every
-fault with HTTP 500, so a 500 is read, not retried: the fault says what it is (a ``Client`` fault:
-our request was refused; a ``Server`` fault: theirs, transient, tried again by the sync's own
-schedule, ``RetryPolicy.next_try``). What says "not done" (429, 502-504, a connection that failed)
-is tried again at once. A write the far side has no idempotency key for (``once=True``) is never
-sent twice: only what surely did not reach it (a failed connection, 429, 503) is tried again.
+fault with HTTP 500, so a 500 is read, not retried by urllib3: the fault says what it is (a ``Client``
+fault: our request was refused; a ``Server`` fault: theirs, transient). What says "not done" (429,
+502-504, a connection that failed) is tried again at once. A transient fault on one of the
+operations a subclass names in ``reads`` (they change nothing there) is tried again here, within the
+call, as often and with the same backoff as urllib3's quick retries (the same ``RetryPolicy``); on
+anything else it is left to the sync's own schedule (``RetryPolicy.next_try``). A write the far side
+has no idempotency key for (``once=True``) is never sent twice: only what surely did not reach it (a
+failed connection, 429, 503) is tried again.
 
 Subclasses name the system, the operations that are writes and how its faults map to the typed
 errors (``fault_error``); they keep the far side's session handling (log in again once on a
@@ -18,6 +22,7 @@ session fault) and return plain data.
 
 import logging
 import threading
+import time
 
 import zeep
 from lxml.etree import XMLSyntaxError
@@ -72,6 +77,7 @@ class SoapClient(Client):
     """A SOAP service from its served WSDL (parsed once per process and URL)."""
 
     statuses = UNAVAILABLE_STATUSES
+    reads: frozenset[str] = frozenset()  # operations that change nothing there: a transient fault is tried again at once
 
     def __init__(self, *, wsdl_url: str, base_url: str, **kwargs):
         super().__init__(base_url=base_url, **kwargs)
@@ -107,7 +113,22 @@ class SoapClient(Client):
 
     def invoke(self, operation: str, call, *, once: bool = False):
         """``call()`` (a zeep operation) with faults and unreadable answers raised as typed errors.
-        ``once``: a write that must not reach the system twice (see the module's docstring)."""
+        ``once``: a write that must not reach the system twice (see the module's docstring). One of
+        ``reads`` is called again on a transient fault, up to the policy's ``attempts`` in all."""
+        tries = max(1, self.retry.attempts) if operation in self.reads and not once else 1
+        for retry in range(tries):
+            try:
+                return self._invoke_once(operation, call, once=once)
+            except TransientError as exc:
+                if exc.code != "fault" or retry + 1 == tries:
+                    if exc.code == "fault" and tries > 1:
+                        exc.attempts = tries
+                        self._gave_up(exc, "POST", operation)
+                    raise
+            time.sleep(self.retry.delay(retry))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _invoke_once(self, operation: str, call, *, once: bool):
         self.sending_once = once
         try:
             return call()

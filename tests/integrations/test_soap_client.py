@@ -25,10 +25,18 @@ NEW = {
 }
 
 
+SERVER_FAULT = (
+    b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault>'
+    b"<faultcode>soap:Server</faultcode><faultstring>Internal error (the proxy's fault)</faultstring>"
+    b"</soap:Fault></soap:Body></soap:Envelope>"
+)
+
+
 class Proxy:
     """Forwards to the sandbox; ``plan`` is a list of what to do with the next POSTs, in order:
     ``(status, False)`` answer ``status`` without forwarding; ``(status, True)`` forward, then answer
-    ``status`` (the answer is lost); ``("hang", True)`` forward, then hold past the read timeout."""
+    ``status`` (the answer is lost); ``("hang", True)`` forward, then hold past the read timeout;
+    ``("fault", forward)`` answer a SOAP ``Server`` fault (HTTP 500), after forwarding or instead."""
 
     def __init__(self, target: str):
         self.target, self.plan, self.posts, self.forwarded = target, [], 0, 0
@@ -68,6 +76,8 @@ class Proxy:
                 if what == "hang":
                     time.sleep(1.5)
                     return
+                if what == "fault":
+                    return self._reply(500, SERVER_FAULT, "text/xml; charset=utf-8")
                 if what is not None:
                     return self._reply(what, f"{what} from the gateway".encode())
                 self._reply(reply.status_code, reply.content, reply.headers.get("Content-Type", "text/xml"))
@@ -127,14 +137,37 @@ def test_a_read_is_retried_by_urllib3_on_unavailable_and_counted(benefitpoint, p
     assert (client.calls, client.last_status, proxy.posts) == (1 + 3, 200, 4)
 
 
-def test_a_server_fault_is_transient_with_the_systems_message_and_not_retried_in_the_call(benefitpoint):
+def test_a_read_is_tried_again_on_a_server_fault_within_the_call(benefitpoint, proxy):
+    client = bp(proxy)
+    client.login()
+    proxy.plan = [("fault", False), ("fault", True)]
+    # when: the first try is refused by a fault, the second reaches the system and its answer is a fault
+    accounts = client.find_accounts("Pioneer")
+    # then: answered on the third try, each try counted
+    assert [a["accountID"] for a in accounts] == [40002]
+    assert (client.calls, proxy.posts) == (1 + 3, 1 + 3)
+
+
+def test_a_server_fault_is_transient_with_the_systems_message_after_the_reads_tries(benefitpoint):
     client = bp()
     client.login()
     benefitpoint.knobs(error_rate=1.0)
-    with pytest.raises(TransientError, match="answered with a fault: Internal error") as exc:
+    with pytest.raises(TransientError, match=r"answered with a fault: Internal error.*gave up after 3 tries") as exc:
         client.get_product(benefitpoint.products(accountID=40002)[0]["productID"])
-    # a fault is an answer: the sync's attempt tries again later (RetryPolicy.next_try), not this call
-    assert client.calls == 2 and exc.value.status == 500
+    # the policy's 3 tries in all; then the sync's attempt tries again later (RetryPolicy.next_try)
+    assert client.calls == 1 + 3 and exc.value.status == 500 and exc.value.attempts == 3
+
+
+def test_a_writes_server_fault_is_not_sent_again(benefitpoint, proxy):
+    client = bp(proxy)
+    client.login()
+    product = benefitpoint.products(accountID=40002)[0]
+    posts = proxy.posts
+    proxy.plan = [("fault", True)]  # the update is made there; the answer is a fault
+    with pytest.raises(TransientError, match="answered with a fault"):
+        client.update_product({"productID": product["productID"], "name": "Updated once"})
+    assert (proxy.posts - posts, proxy.forwarded - posts) == (1, 1)
+    assert benefitpoint.stats()["calls"]["updateProduct"] == 1
 
 
 def test_a_create_whose_answer_a_gateway_lost_is_found_by_its_marker_and_sent_once(benefitpoint, proxy):
