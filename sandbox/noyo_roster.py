@@ -82,7 +82,9 @@ def build(seed: dict) -> tuple[dict, list[dict]]:
             "email": f"carrier-only-{n}@carrier.example",
             "hire_date": "2024-01-01",
             "coverage_tier": "Standard",
-            "noyo_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            # Ids are unique across the service: the seed's draw, named within this carrier group (the
+            # same seed for another group gives other ids; the same roster seeded again, the same ones).
+            "noyo_id": str(uuid.uuid5(uuid.UUID(int=rng.getrandbits(128), version=4), str(seed["carrier_group_id"]))),
         }
         members.append(extra)
         planted.append({"noyo_id": extra["noyo_id"], "field": "member", "kind": "missing_here"})

@@ -102,3 +102,38 @@ def test_any_integer_paging_is_answered_with_a_page_not_a_server_error(api, path
     assert reply.status_code == 200
     meta = reply.json()["meta"]
     assert 1 <= meta["page_size"] <= 1000 and 0 <= meta["offset"] < 2**31 and meta["page_num"] < 2**31
+
+
+def test_two_rosters_seeded_with_the_same_seed_both_complete_with_their_own_members(api, sandbox):
+    # given: two carrier groups' rosters planted with the same seed, each with a member only the carrier has
+    employees = [
+        {"custom_individual_id": str(uuid.UUID(int=n)), "first_name": f"E{n}", "last_name": "Same", "email": f"e{n}@same.example"} for n in range(10)
+    ]
+    only_carrier = {}
+    for carrier_group_id in ("CG-SAME-1", "CG-SAME-2"):
+        seeded = requests.post(
+            f"{sandbox.url}/_sandbox/noyo/rosters",
+            json={"carrier_group_id": carrier_group_id, "employees": employees, "differences": {"share": 0.5, "seed": 7}},
+            timeout=5,
+        )
+        assert seeded.status_code == 201
+        only_carrier[carrier_group_id] = {p["noyo_id"] for p in seeded.json()["planted"] if p.get("kind") == "missing_here"}
+    assert all(only_carrier.values())
+    # when: each group is connected and polled to completed
+    found = {}
+    for carrier_group_id in only_carrier:
+        group = api("POST", "/api/v1/groups", json={"name": carrier_group_id}).json()
+        body = {"carrier_id": CARRIER, "group_data": {"carrier_group_id": carrier_group_id}}
+        connection = api("POST", f"/api/v1/groups/{group['id']}/group_connections", json=body).json()
+        for _ in range(10):
+            if connection["status"] == "completed":
+                break
+            reply = api("GET", f"/api/v1/group_connections/{connection['id']}")
+            assert reply.status_code == 200
+            connection = reply.json()
+        assert connection["status"] == "completed"
+        found[carrier_group_id] = {e["id"] for e in api("GET", f"/api/v1/groups/{group['id']}/employees?page_size=100").json()["response"]}
+    # then: each carrier group shows its 10 members (one dropped, one only the carrier has), under ids of its own
+    for carrier_group_id, ids in found.items():
+        assert len(ids) == 10 and only_carrier[carrier_group_id] <= ids
+    assert not found["CG-SAME-1"] & found["CG-SAME-2"]
