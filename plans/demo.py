@@ -137,6 +137,13 @@ def _plan_name(carrier: str, line: str, plan_type: str) -> str:
     return " ".join(filter(None, [carrier, "" if line_label in carrier else line_label, kind]))
 
 
+def group_name(n: int) -> str:
+    """The demo group EG-<1000 + n>'s name, each one different: the prefixes repeat every 17 groups and the
+    kinds every 2, so from the 35th group on the kind moves one further (the names before it, which the
+    sandbox's AMS mirrors, stay as they were)."""
+    return f"{_PREFIXES[n % len(_PREFIXES)]} {_KINDS[(n * 7 + (n - 1) // (2 * len(_PREFIXES))) % len(_KINDS)]}"
+
+
 @transaction.atomic
 def load(stdout) -> None:
     r = random.Random(5)
@@ -144,7 +151,7 @@ def load(stdout) -> None:
     created = 0
     for n in range(1, GROUPS + 1):
         number = f"EG-{1000 + n}"
-        name = f"{_PREFIXES[n % len(_PREFIXES)]} {_KINDS[(n * 7) % len(_KINDS)]}"
+        name = group_name(n)
         month = r.choice([1, 1, 1, 4, 7, 7, 10, 12])
         lines = ["medical", *r.sample(["dental", "vision", "life", "std", "accident"], r.randint(1, 4))]
         picks = [(line, r.choice(_LINES[line][0]), r.choice(_LINES[line][1])) for line in lines]

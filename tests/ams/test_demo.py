@@ -13,6 +13,7 @@ from ams.models import Reconciliation
 from ams.services import reconciliation_request
 from individuals.models import Individual, Policy
 from integrations.models import ExternalId
+from plans import demo as plans_demo
 from plans.models import EmployerGroup, EmployerGroupContact
 from sandbox import ams_demo
 
@@ -22,6 +23,8 @@ from .helpers import differences
 def test_the_demo_and_the_sandbox_hold_the_same_customers():
     """Two copies of one contract (the apps never import the sandbox): ids and data alike."""
     assert demo.GROUPS == ams_demo.GROUPS and demo.PEOPLE == ams_demo.PEOPLE
+    # ... and the groups are plans' demo groups of those numbers, by name
+    assert {number: name for number, (name, *_) in demo.GROUPS.items()} == {f"EG-{1000 + n}": plans_demo.group_name(n) for n in range(1, 11)}
     for number in demo.DEMO_GROUPS:
         assert demo.group_fields(number) == ams_demo.group_fields(number)
         assert demo.group_contacts(number) == ams_demo.group_contacts(number)
