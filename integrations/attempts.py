@@ -20,7 +20,7 @@ row running past its lease; ``core.jobs.jobs_sweep`` queues it again and the nex
 calls under the same keys.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -131,3 +131,20 @@ def attempt_retry_later(
             return None
         on_commit_enqueue(task, [attempt.pk], eta=at)
     return attempt
+
+
+def attempts_due_now(model: type[Job], pks: Iterable[int], *, lease_seconds: float | None = None) -> int:
+    """A person asks now for work that waits ("Sync now", "Poll now", "Reconcile now"): each of ``pks``
+    still queued or retrying is due at once, whatever later time a retry was set for.
+
+    One conditional update: a row claimed or settled meanwhile is left alone. ``lease_seconds``: its lease
+    runs from now too, as a queued row's does (a lost message is swept that soon, not after the retry's
+    lease). Returns how many were made due; the caller runs them or sends their messages.
+    """
+    pks = list(pks)
+    if not pks:
+        return 0
+    values = {"next_try_at": None}
+    if lease_seconds is not None:
+        values["lease_until"] = timezone.now() + timedelta(seconds=lease_seconds)
+    return model._default_manager.filter(pk__in=pks, status__in=(Status.QUEUED, Status.RETRYING)).update(**values)

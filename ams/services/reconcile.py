@@ -30,7 +30,7 @@ from accounts.models import AuditLog, User
 from accounts.services import audit
 from core.errors import ApplicationError
 from core.jobs import ACTIVE, Status, job_claim, job_lease_kept, job_settle, job_update, jobs_sweep, on_commit_enqueue
-from integrations.attempts import attempt_retry_later
+from integrations.attempts import attempt_retry_later, attempts_due_now
 from integrations.clients.ams360 import ams360_client
 from integrations.http import IntegrationError, TransientError
 from integrations.models import ExternalId
@@ -71,9 +71,7 @@ def reconciliation_request(*, actor: User | None, trigger: str = Reconciliation.
     jobs_sweep(Reconciliation, enqueue=_enqueue, queued_lease_seconds=settings.AMS_QUEUED_LEASE_SECONDS)
     active = Reconciliation.objects.filter(status__in=ACTIVE).first()
     if active is not None:
-        if active.status == Status.RETRYING and Reconciliation.objects.filter(pk=active.pk, status=Status.RETRYING).update(
-            next_try_at=timezone.now(), lease_until=queued_until()
-        ):
+        if active.status == Status.RETRYING and attempts_due_now(Reconciliation, [active.pk], lease_seconds=settings.AMS_QUEUED_LEASE_SECONDS):
             _enqueue(active.pk)
         return active
     try:

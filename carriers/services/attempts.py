@@ -132,9 +132,4 @@ def active_attempt(connection: CarrierConnection) -> ConnectionAttempt | None:
     return ConnectionAttempt.objects.filter(connection=connection, status__in=ConnectionAttempt.ACTIVE).first()
 
 
-def attempt_due_now(attempt: ConnectionAttempt) -> None:
-    """A person asks now for what waits (queued, or retrying later): due at once."""
-    ConnectionAttempt.objects.filter(pk=attempt.pk, status__in=(Status.QUEUED, Status.RETRYING)).update(next_try_at=None)
-
-
-__all__ = ["active_attempt", "attempt_due_now", "attempt_queue", "connection_attempt_run", "connection_attempts_sweep"]
+__all__ = ["active_attempt", "attempt_queue", "connection_attempt_run", "connection_attempts_sweep"]

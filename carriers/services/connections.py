@@ -20,7 +20,7 @@ from accounts.models import AuditLog, User
 from accounts.services import audit
 from core.errors import ApplicationError
 from core.jobs import ACTIVE, Status
-from integrations.attempts import Outcome
+from integrations.attempts import Outcome, attempts_due_now
 from integrations.clients.noyo import NoyoClient, status_label
 from integrations.http import IntegrationError
 from integrations.registry import System, external_id_link, external_ids_for
@@ -36,7 +36,7 @@ from ..mapping import (
     setup_message,
 )
 from ..models import CarrierConnection, ConnectionAmendment, ConnectionAttempt, ConnectionEvent
-from .attempts import active_attempt, attempt_due_now, attempt_queue, connection_attempt_run
+from .attempts import active_attempt, attempt_queue, connection_attempt_run
 
 Kind = ConnectionAttempt.Kind
 
@@ -321,7 +321,7 @@ def _poll_queue(connection_id: int, *, actor: User | None = None, force: bool = 
         active = active_attempt(connection)
         if active is not None:
             if force and active.kind == Kind.POLL and active.status != Status.RUNNING:
-                attempt_due_now(active)
+                attempts_due_now(ConnectionAttempt, [active.pk])
                 return active.pk
             return None
         if not force and (connection.next_poll_at is None or connection.next_poll_at > timezone.now()):

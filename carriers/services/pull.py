@@ -18,14 +18,14 @@ from accounts.services import audit
 from core.errors import ApplicationError
 from core.jobs import Status, job_lease_kept
 from hrsync.models import Employee
-from integrations.attempts import Outcome
+from integrations.attempts import Outcome, attempts_due_now
 from integrations.clients.noyo import NoyoClient
 from integrations.http import IntegrationError
 from plans.models import Plan
 
 from ..mapping import MEMBER_COMPARISONS, SERVICE_CONTEXTS, custom_id_to_uuid, member_from_noyo, plan_from_noyo
 from ..models import CarrierConnection, CarrierMember, CarrierPlan, ConnectionAttempt, Discrepancy, MemberLink
-from .attempts import active_attempt, attempt_due_now, attempt_queue, connection_attempt_run
+from .attempts import active_attempt, attempt_queue, connection_attempt_run
 from .compare import _Writer, discrepancies_compare, discrepancies_settle
 
 BATCH = 500
@@ -159,7 +159,7 @@ def connection_pull(*, connection_id: int, actor: User | None = None) -> dict:
         if attempt is None:
             attempt = attempt_queue(connection=connection, kind=ConnectionAttempt.Kind.PULL, actor=actor)
         elif attempt.kind == ConnectionAttempt.Kind.PULL and attempt.status != Status.RUNNING:
-            attempt_due_now(attempt)  # the pull already waiting: now
+            attempts_due_now(ConnectionAttempt, [attempt.pk])  # the pull already waiting: now
         else:
             raise ApplicationError("The group data is being pulled right now; its counts follow in a moment.")
     done = connection_attempt_run(attempt.pk)

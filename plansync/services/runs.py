@@ -27,7 +27,7 @@ from accounts.models import AuditLog, User
 from accounts.services import audit
 from core.display import datetime_text
 from core.jobs import Status, job_claim, job_lease_kept, jobs_sweep, on_commit_enqueue
-from integrations.attempts import Outcome, attempt_record, attempt_retry_later
+from integrations.attempts import Outcome, attempt_record, attempt_retry_later, attempts_due_now
 from integrations.clients.benefitpoint import BenefitPointClient, benefitpoint_client
 from integrations.http import IntegrationError, RejectedError, TransientError
 from plans.models import Plan
@@ -66,7 +66,7 @@ def plan_sync_queue(*, link_ids: list[int], trigger: str, actor: User | None = N
         waiting.setdefault(run.link_id, run)
     if waiting and trigger != Run.Trigger.HOURLY:
         due = [run.pk for run in waiting.values() if run.next_try_at and run.next_try_at > now]
-        Run.objects.filter(pk__in=due, status=Status.RETRYING).update(next_try_at=now)
+        attempts_due_now(Run, due)
     lease = now + timedelta(seconds=settings.PLANSYNC_QUEUED_LEASE_SECONDS)
     by = f", by {actor.get_full_name() or actor.username}" if actor and actor.pk else ""  # a person's name, not a login
     line = _line(f"Queued ({Run.Trigger(trigger).label}{by}).")

@@ -126,3 +126,20 @@ def test_a_run_whose_worker_died_is_walked_again_and_never_beside_another(ams_sa
     assert Reconciliation.objects.count() == 1
     assert not job_update(dead, created=5)
     assert differences() == []
+
+
+@pytest.mark.django_db
+def test_reconcile_now_walks_a_run_waiting_for_its_retry_at_once(ams_sandbox, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # given: a run the AMS could not take, set to be tried again in an hour
+    later = timezone.now() + timedelta(hours=1)
+    waiting = Reconciliation.objects.create(
+        status=Reconciliation.Status.RETRYING, tries=1, next_try_at=later, lease_until=later + timedelta(minutes=5), reason="Retrying: ..."
+    )
+    # when: someone asks to reconcile now
+    run = reconcile(django_capture_on_commit_callbacks)
+    # then: that run was walked now, not a second one beside it
+    assert run.pk == waiting.pk and run.tries == 2 and Reconciliation.objects.count() == 1

@@ -170,3 +170,31 @@ def test_expired_token_is_renewed_transparently(noyo, agency_admin):
     noyo.expire_tokens()
     assert connection_poll(connection_id=connection.pk, force=True).status == "processing"
     assert len(NoyoClient._tokens) == 1
+
+
+def test_poll_now_polls_at_once_a_poll_waiting_for_its_retry(noyo, agency_admin):
+    from carriers.models import ConnectionAttempt
+    from core.jobs import Status
+
+    # given: a requested connection whose poll the service could not answer, tried again in an hour
+    group, carrier = connected_group(members=2)
+    noyo.seed(**roster(group, carrier, "CG-1"))
+    connection = connection_request(actor=agency_admin, employer_group=group, carrier=carrier, carrier_group_id="CG-1")
+    later = timezone.now() + timedelta(hours=1)
+    poll = ConnectionAttempt.objects.create(
+        connection=connection,
+        employer_group=group,
+        carrier=carrier,
+        kind=ConnectionAttempt.Kind.POLL,
+        status=Status.RETRYING,
+        tries=1,
+        next_try_at=later,
+        lease_until=later + timedelta(minutes=5),
+    )
+    # when: a person clicks Poll now
+    connection = connection_poll(connection_id=connection.pk, actor=agency_admin, force=True)
+    # then: that poll was made now (no second one), and the service's answer is shown
+    poll.refresh_from_db()
+    assert poll.status == Status.SUCCEEDED and poll.tries == 2
+    assert ConnectionAttempt.objects.filter(kind=ConnectionAttempt.Kind.POLL).count() == 1
+    assert connection.status == "processing"
