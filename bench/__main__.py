@@ -36,16 +36,16 @@ def main() -> int:
     large = args.size or module.DEFAULT
     small = args.small or max(1, large // 5)
     results = {}
+    options = {"seconds": args.seconds} if args.seconds and "seconds" in inspect.signature(module.run).parameters else {}
     if getattr(module, "ONE_SIZE", False):  # e.g. the soak: one run at --size
         report.SIZE = large
         print(f"{args.name} at {large:,}; {machine()}")
-        rows = module.run(size=large) or []
+        rows = module.run(size=large, **options) or []
         return 0 if all(r["ok"] for r in rows) else 1
     print(f"{args.name}: sizes {small:,} and {large:,}; {machine()}")
     for size in (small, large):
         report.SIZE = size
         print(f"{args.name} at {size:,}:")
-        options = {"seconds": args.seconds} if args.seconds and "seconds" in inspect.signature(module.run).parameters else {}
         results[size] = module.run(size=size, **options) or []
     print(f"{args.name}: growth {small:,} -> {large:,}")
     grown = report.growth(args.name, results[small], results[large])
