@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 
-from .filters import criteria_authorize, criteria_filterset
+from .filters import IndividualFilterSet, criteria_authorize, criteria_filterset
 from .models import CustomField, Individual, Policy
 
 
@@ -17,13 +17,20 @@ def individual_list(*, filters=None, user: User | None = None, queryset: QuerySe
     view right (``PermissionDenied`` otherwise) and, for a search by SSN / MBI / driver's license, the
     right, throttle and audit of ``criteria_authorize`` (``how`` says where, for the audit log).
     """
+    return individual_search(filters=filters, user=user, queryset=queryset, request=request, how=how).qs
+
+
+def individual_search(
+    *, filters=None, user: User | None = None, queryset: QuerySet | None = None, request=None, how: str = "search"
+) -> IndividualFilterSet:
+    """``individual_list``'s checks, and the valid FilterSet (its ``.qs`` is the result) rather than its queryset."""
     if user is not None and not user.has_perm("individuals.view_individual"):
         raise PermissionDenied
     base = queryset if queryset is not None else Individual.objects.select_related("servicing_agent")
     filterset = criteria_filterset({} if filters is None else filters, queryset=base, request=request)
     if user is not None:
         criteria_authorize(actor=user, data=filters or {}, how=how)
-    return filterset.qs
+    return filterset
 
 
 # --- the quick search (integrations.search) and the client page ----------------------------------------

@@ -18,7 +18,8 @@ from core.api.viewsets import AuditedModelViewSet
 from .. import personal_data, services
 from ..filters import IndividualFilterSet, personal_data_in_url
 from ..models import CustomField, Individual, Policy
-from ..selectors import individual_list, individual_timeline
+from ..selectors import individual_search, individual_timeline
+from .list_page import ListPage
 from .pagination import NoCountPagination
 from .serializers import (
     ROW_COLUMNS,
@@ -126,18 +127,19 @@ class IndividualViewSet(AuditedModelViewSet):
             # The body must be {"criteria": {...}}: a list, a string, a number or null is a 400, never "everything".
             body = SearchSerializer(data=self.request.data)
             body.is_valid(raise_exception=True)
-            queryset = individual_list(
-                filters=body.validated_data["criteria"], queryset=queryset, request=self.request, user=self.request.user, how="API search"
-            )
+            criteria, how = body.validated_data["criteria"], "API search"
         elif self.action == "list":
-            criteria = self.request.query_params
+            criteria, how = self.request.query_params, "API list"
             in_url = personal_data_in_url(criteria)
             if in_url:
                 raise ValidationError(
                     {k: ["Personal data never goes in a URL: send it in the body of POST /api/individuals/search/."] for k in in_url}
                 )
-            queryset = individual_list(filters=criteria, queryset=queryset, request=self.request, user=self.request.user, how="API list")
-        return StableOrderingFilter().filter_queryset(self.request, queryset, self)
+        else:
+            return StableOrderingFilter().filter_queryset(self.request, queryset, self)
+        search = individual_search(filters=criteria, queryset=queryset, request=self.request, user=self.request.user, how=how)
+        # The page's SQL is compiled once per shape of search (list_page); the paginator slices and counts it.
+        return ListPage(search, StableOrderingFilter().get_ordering(self.request, queryset, self))
 
     def retrieve(self, request, *args, **kwargs):
         individual = self.get_object()

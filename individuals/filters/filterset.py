@@ -79,6 +79,15 @@ class PersonalDataKeyFilter(filters.CharFilter):
     field_class = PersonalDataKeyField
 
 
+class _SharedFields(dict):
+    """The fields of a form that only validates, shared by its instances: a Django form deep-copies its
+    fields for each instance (rendering may change them), which costs more than the search's cleaning;
+    cleaning only reads them."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
 _FORM_CLASSES: dict = {}
 _CRITERION_KEYS: dict = {}  # per custom field definitions: every key a search accepts -> its filter (read only)
 
@@ -216,6 +225,8 @@ class IndividualFilterSet(filters.FilterSet):
             given = self._form_key[0]
             fields = {name: f.field for name, f in self.filters.items() if given is None or name in given}
             form_class = type(f"{self.__class__.__name__}Form", (self._meta.form,), fields)
+            if given is not None:  # a form that only validates (never rendered) shares its fields
+                form_class.base_fields = _SharedFields(form_class.base_fields)
             _FORM_CLASSES[self._form_key] = form_class
         return form_class
 
@@ -276,30 +287,28 @@ class IndividualFilterSet(filters.FilterSet):
 
     def policy_q(self) -> Q | None:
         """The combined policy criteria (one Q over Policy), or None when none was given."""
+        terms = self.policy_terms()
+        return Q(*terms) if terms else None
+
+    def policy_terms(self) -> list[tuple[str, object]]:
+        """The given policy criteria as ``(Policy lookup, value)``, in the order they are combined."""
         data = self.form.cleaned_data
-        q = Q()
-        used = False
+        terms = []
         if data.get("coverage_type"):
-            q &= Q(coverage_type__in=data["coverage_type"])
-            used = True
+            terms.append(("coverage_type__in", data["coverage_type"]))
         if data.get("policy_status"):
-            q &= Q(status__in=data["policy_status"])
-            used = True
+            terms.append(("status__in", data["policy_status"]))
         for name, column in (("policy_effective", "effective_date"), ("policy_renewal", "renewal_date")):
             value = data.get(name)
             if value and value.start is not None:
-                q &= Q(**{f"{column}__gte": value.start})
-                used = True
+                terms.append((f"{column}__gte", value.start))
             if value and value.stop is not None:
-                q &= Q(**{f"{column}__lte": value.stop})
-                used = True
+                terms.append((f"{column}__lte", value.stop))
         if data.get("carrier"):
-            q &= Q(carrier__in=data["carrier"])
-            used = True
+            terms.append(("carrier__in", data["carrier"]))
         if data.get("policy_number"):
-            q &= Q(policy_number__iexact=data["policy_number"].strip())
-            used = True
-        return q if used else None
+            terms.append(("policy_number__iexact", data["policy_number"].strip()))
+        return terms
 
     # --- filter methods ----------------------------------------------------------------------------
     def _policy(self, queryset, name, value):

@@ -254,6 +254,43 @@ def test_list_queries_do_not_grow_with_the_page_size(api, django_assert_max_num_
     assert not any("COUNT(" in q["sql"].upper() for q in large.captured_queries)
 
 
+def test_a_search_of_a_known_shape_answers_as_the_orm(api, django_assert_num_queries):
+    """The list keeps the SQL of each shape of policy search (``individuals.api.list_page``): a later search of
+    the same criteria keys with other values, page or order answers what the ORM answers for it."""
+    from django.db import connection
+
+    from individuals.api import list_page
+
+    carriers = CarrierFactory.create_batch(2)
+    for i in range(12):
+        PolicyFactory(
+            individual=IndividualFactory(last_name=f"Name{i % 5}"),
+            carrier=carriers[i % 2],
+            coverage_type=["medicare_advantage", "dental", "medicare_supplement"][i % 3],
+            status=["active", "terminated"][i % 2],
+            effective_date=datetime.date(2024, 1 + i, 1),
+        )
+    a, b = carriers[0].pk, carriers[1].pk
+    pairs = [  # (learns the shape, then read through the kept SQL)
+        ("page_size=3", "page_size=3&page=3"),
+        ("coverage_type=dental", "coverage_type=medicare_advantage&page_size=2&page=2"),
+        ("coverage_type=dental&ordering=-last_name", "coverage_type=medicare_supplement&ordering=-last_name"),
+        (
+            f"coverage_type=dental,medicare_advantage&policy_status=active&carrier={a}&policy_effective_after=2024-02-01&policy_effective_before=2024-12-31",
+            f"coverage_type=medicare_supplement&coverage_type=dental&policy_status=terminated&carrier={b}&policy_effective_after=2024-01-01&policy_effective_before=2024-06-30",
+        ),
+    ]
+    for first, later in pairs:
+        list_page._SQL.clear()
+        api.get(f"/api/individuals/?{first}")
+        if connection.vendor == "postgresql":
+            assert None not in list_page._SQL.values(), first
+        with django_assert_num_queries(2 if "carrier" in later else 1):  # (the carriers' existence) and the page
+            kept = api.get(f"/api/individuals/?{later}").json()
+        list_page._SQL.clear()
+        assert kept == api.get(f"/api/individuals/?{later}").json() and kept["results"], later
+
+
 def test_schema_documents_the_resources(api_client):
     schema = api_client.get("/api/schema/").content.decode()
     for path in ("/api/individuals/", "/api/individuals/search/", "/api/policies/", "/api/custom-fields/"):
