@@ -135,7 +135,10 @@ def _one_word_first_page(word: str, *, pks, limit: int) -> list[Individual]:
     if len(prefixed) == limit:
         row = ", ".join(f"{connection.ops.quote_name(Individual._meta.db_table)}.{connection.ops.quote_name(k)}" for k in key)
         street &= Q(RawSQL(f"({row}) <= (%s, %s, %s)", prefixed[-1], output_field=BooleanField()))  # noqa: S611 - fixed names, bound as parameters
-    match = Q(pk__in=[r[2] for r in prefixed]) | street
+    prefix = Q()
+    for field in PREFIX_FIELDS:
+        prefix |= Q(**{f"{field}__istartswith": word})
+    match = (Q(pk__in=[r[2] for r in prefixed]) & prefix) | street  # still matching: an edit may land between the two reads
     if pks:
         match |= Q(pk__in=list(pks))
     return list(Individual.objects.filter(match).only(*QUICK_FIND_FIELDS).order_by(*order)[:limit])
