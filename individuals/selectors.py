@@ -105,7 +105,13 @@ def individual_quick_find(*, words: tuple[str, ...] = (), digits: str = "", emai
 def _word_match(word: str):
     from django.db.models import Q
 
-    match = Q(address_line1__icontains=word)
+    return _prefix_match(word) | Q(address_line1__icontains=word)
+
+
+def _prefix_match(word: str):
+    from django.db.models import Q
+
+    match = Q()
     for field in PREFIX_FIELDS:
         match |= Q(**{f"{field}__istartswith": word})
     return match
@@ -135,10 +141,7 @@ def _one_word_first_page(word: str, *, pks, limit: int) -> list[Individual]:
     if len(prefixed) == limit:
         row = ", ".join(f"{connection.ops.quote_name(Individual._meta.db_table)}.{connection.ops.quote_name(k)}" for k in key)
         street &= Q(RawSQL(f"({row}) <= (%s, %s, %s)", prefixed[-1], output_field=BooleanField()))  # noqa: S611 - fixed names, bound as parameters
-    prefix = Q()
-    for field in PREFIX_FIELDS:
-        prefix |= Q(**{f"{field}__istartswith": word})
-    match = (Q(pk__in=[r[2] for r in prefixed]) & prefix) | street  # still matching: an edit may land between the two reads
+    match = (Q(pk__in=[r[2] for r in prefixed]) & _prefix_match(word)) | street  # still matching: an edit may land between the two reads
     if pks:
         match |= Q(pk__in=list(pks))
     return list(Individual.objects.filter(match).only(*QUICK_FIND_FIELDS).order_by(*order)[:limit])
