@@ -49,12 +49,18 @@ class EstimatedCountPaginator(Paginator):
         """The page's ids first, then its rows (a deferred join): the ordered search reads only the keys of the
         rows before the page (from an index alone when one holds them), and the table for the page's own rows."""
         qs = self.object_list
-        if not hasattr(qs, "query"):
+        if not hasattr(qs, "query") or qs.query.annotations:
             return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         ids = qs.values("pk")[bottom : bottom + self.per_page]
-        return self._get_page(qs.filter(pk__in=ids), number, self)
+        # The rows by id alone: the criteria (a policy EXISTS per row...) were checked finding the ids.
+        rows = qs.model._default_manager.filter(pk__in=ids)
+        if qs.query.order_by:
+            rows = rows.order_by(*qs.query.order_by)
+        rows.query.select_related = qs.query.select_related
+        rows.query.deferred_loading = qs.query.deferred_loading
+        return self._get_page(rows, number, self)
 
 
 class SearchChangeList(ChangeList):
