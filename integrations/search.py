@@ -9,7 +9,8 @@ benefits-admin account ID or a carrier member id is looked up exactly in the ext
 source -- never by matching names across systems.
 
 Queries: one on the registry, then one per kind the user may view (the text match and the records the
-registry named, in one query). Rights: a kind is searched only for users with its view permission.
+registry named, in one query; two for individuals on PostgreSQL, see ``individual_quick_find``). Rights: a kind
+is searched only for users with its view permission.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class Source:
     """What an app declares for one kind of record.
 
     ``find(query, limit, pks, user)``: up to ``limit`` ``Hit`` for the text ``query`` (a ``Query``) plus the
-    records whose primary key is in ``pks`` (named by a linked system's id), in ONE query; ``user`` to choose
+    records whose primary key is in ``pks`` (named by a linked system's id), in ONE query (or a fixed few); ``user`` to choose
     where a row links.
     """
 

@@ -1,9 +1,14 @@
 """The Individuals changelist: the advanced-search FilterSet above the list, and counts that stay cheap."""
 
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import F, Value
+from django.db.models.functions import Concat
+from django.urls import reverse
 from django.utils.functional import cached_property
 
 from core.errors import RateLimited
@@ -40,6 +45,23 @@ class EstimatedCountPaginator(Paginator):
             return COUNT_UP_TO
         return count
 
+    def page(self, number):
+        """The page's ids first, then its rows (a deferred join): the ordered search reads only the keys of the
+        rows before the page (from an index alone when one holds them), and the table for the page's own rows."""
+        qs = self.object_list
+        if not hasattr(qs, "query") or qs.query.annotations:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = qs.values("pk")[bottom : bottom + self.per_page]
+        # The rows by id alone: the criteria (a policy EXISTS per row...) were checked finding the ids.
+        rows = qs.model._default_manager.filter(pk__in=ids)
+        if qs.query.order_by:
+            rows = rows.order_by(*qs.query.order_by)
+        rows.query.select_related = qs.query.select_related
+        rows.query.deferred_loading = qs.query.deferred_loading
+        return self._get_page(rows, number, self)
+
 
 class SearchChangeList(ChangeList):
     """A ChangeList whose criteria come from ``IndividualFilterSet`` rather than admin list filters."""
@@ -49,9 +71,33 @@ class SearchChangeList(ChangeList):
         self.pd_in_url = personal_data_in_url(request.GET)
         self.posted_errors = getattr(request, "search_errors", {})  # a malformed SSN etc. posted to the form
         super().__init__(request, *args, **kwargs)
+        # Each row's link keeps the search (``?_changelist_filters=``): added once per page in ``url_for_result``
+        # rather than by the admin once per row (a parse and a URL resolve each).
+        self.row_filters, self.preserved_filters = self.preserved_filters, ""
 
     def get_filters_params(self, params=None):
         return {}  # every criterion belongs to the FilterSet
+
+    def get_ordering(self, request, queryset):
+        """The same order; with a last-name criterion, by ``last_name || ''``, which no index delivers: PostgreSQL
+        then reads the name's matches from its prefix index and sorts them, rather than walking the name index
+        in display order through every individual before "Smith" (0.4 s at 200k)."""
+        ordering = super().get_ordering(request, queryset)
+        if not (self.filterset.is_valid() and self.filterset.form.cleaned_data.get("last_name")):
+            return ordering
+        surname = Concat(F("last_name"), Value(""))
+        return [surname.asc() if o == "last_name" else surname.desc() if o == "-last_name" else o for o in ordering]
+
+    def url_for_result(self, result):
+        """The row's change page with the search kept, as the admin writes it, reversed once per page."""
+        if not hasattr(self, "_change_url"):
+            opts = self.opts
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=("0",), current_app=self.model_admin.admin_site.name)
+            path, _, query = add_preserved_filters({"preserved_filters": self.row_filters, "opts": opts}, url).partition("?")
+            head, _, tail = path.rpartition("/0/")
+            self._change_url = (head, f"/{tail}{'?' if query else ''}{query}")
+        head, tail = self._change_url
+        return f"{head}/{quote(getattr(result, self.pk_attname))}{tail}"
 
     def get_queryset(self, request, exclude_parameters=None):
         qs = super().get_queryset(request, exclude_parameters)

@@ -184,3 +184,33 @@ def test_custom_field_in_use_cannot_change_type_or_be_deleted(admin_client_for, 
 def test_search_keeps_the_sort_order(admin_client_for, agency_admin):
     response = admin_client_for(agency_admin).post(CHANGELIST, {"_advanced_search": "1", "o": "-2", "state": "TX"})
     assert response["Location"].endswith("?state=TX&o=-2")
+
+
+@pytest.fixture
+def three_per_page():
+    from individuals.admin import IndividualAdmin
+
+    IndividualAdmin.list_per_page = 3
+    yield
+    IndividualAdmin.list_per_page = 50
+
+
+def test_a_last_name_search_pages_in_display_order_in_a_fixed_number_of_queries(
+    admin_client_for, agency_admin, three_per_page, django_assert_num_queries
+):
+    for last, first in (("Smithson", "Bo"), ("Smith", "Cy"), ("Smithers", "Al"), ("Smith", "Al"), ("Smyth", "Ed"), ("Adams", "Di")):
+        IndividualFactory(last_name=last, first_name=first)
+    client = admin_client_for(agency_admin)
+    client.get(CHANGELIST)  # warm the session / content types
+
+    def rows(html):
+        shown = [n for n in ("Smith, Al", "Smith, Cy", "Smithers, Al", "Smithson, Bo", "Smyth, Ed", "Adams, Di") if n in html]
+        return sorted(shown, key=html.index)
+
+    # session, user, custom fields, the count, the page (its ids, then their rows: one statement), the import and
+    # sales-record rights (top bar, Create Sales Records), the form's agents and carriers
+    with django_assert_num_queries(12):
+        first = client.get(CHANGELIST + "?last_name=smith").content.decode()
+    assert rows(first) == ["Smith, Al", "Smith, Cy", "Smithers, Al"] and "4 found" in first
+    assert rows(client.get(CHANGELIST + "?last_name=smith&p=2").content.decode()) == ["Smithson, Bo"]
+    assert rows(client.get(CHANGELIST + "?last_name=smith&o=-0").content.decode()) == ["Smithson, Bo", "Smithers, Al", "Smith, Al"]

@@ -106,7 +106,8 @@ def test_query_count_is_one_registry_read_plus_one_per_kind_whatever_the_matches
     with CaptureQueriesContext(connection) as queries:
         found = search.search(agency_admin, "ande")
     assert {g["kind"] for g in found["groups"]} == {"individuals", "groups", "employees", "policies"}
-    assert len(queries) == 1 + 4, [q["sql"] for q in queries]
+    individuals_first_page = 1 if connection.vendor == "postgresql" else 0  # the prefix branches' page, then the rest
+    assert len(queries) == 1 + 4 + individuals_first_page, [q["sql"] for q in queries]
 
 
 def test_a_policy_opens_its_holders_client_page_or_the_policy_for_a_user_without_individuals(agency_admin, make_user):
