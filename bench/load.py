@@ -12,7 +12,8 @@ The mix, per request kind (weights): what programs do through the API and staff 
 - ``api list``: ``GET /api/individuals/?coverage_type=medicare_advantage`` (a page of 50, one policy filter);
 - ``detail``: ``GET /api/individuals/<id>/`` (with policies);
 - ``quick search``: ``GET /api/search/?q=<a last name's start>``;
-- ``admin search``: the individuals changelist with a search (``?q=<last name>``), as a logged-in staff member;
+- ``admin search``: the individuals changelist with a search (``?last_name=<a last name>``: the advanced
+  search's "Last name starts with"; the changelist has no ``q``), as a logged-in staff member;
 - ``edit``: ``PATCH /api/individuals/<id>/`` (a nickname; validated, audited);
 - ``floor``: the API list's floor (``bench/floor.py``: the same page by the smallest honest view), so
   that its latency under the same load is printed beside the real list's.
@@ -64,7 +65,7 @@ def _request(kind: str, plan: dict, rnd: random.Random) -> tuple[str, str, dict,
     if kind == "quick search":
         return "GET", f"/api/search/?q={rnd.choice(plan['names'])[:4]}", api, None
     if kind == "admin search":
-        return "GET", f"/admin/individuals/individual/?q={rnd.choice(plan['names'])}", {"Cookie": plan["cookie"], "Accept": "text/html"}, None
+        return "GET", f"/admin/individuals/individual/?last_name={rnd.choice(plan['names'])}", {"Cookie": plan["cookie"], "Accept": "text/html"}, None
     if kind == "edit":
         body = json.dumps({"nickname": f"load {rnd.randrange(10**6)}"}).encode()
         return "PATCH", f"/api/individuals/{rnd.choice(plan['edit_ids'])}/", {**api, "Content-Type": "application/json"}, body
@@ -264,7 +265,7 @@ def _plan(size: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM individuals_individual TABLESAMPLE SYSTEM (1) LIMIT 2000")
         ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute("SELECT DISTINCT last_name FROM individuals_individual ORDER BY 1 LIMIT 40")
+        cursor.execute("SELECT DISTINCT last_name FROM individuals_individual ORDER BY 1")  # every name, A to Z
         names = [row[0] for row in cursor.fetchall()]
     return {
         "token": token,
