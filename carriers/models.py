@@ -230,7 +230,8 @@ class Discrepancy(models.Model):
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         CLOSED = "closed", "Closed: values agree"
 
-    connection = models.ForeignKey(CarrierConnection, on_delete=models.CASCADE, related_name="discrepancies")
+    # No index of its own: every read by connection is served by discrepancy_unique's (connection, field, subject_key).
+    connection = models.ForeignKey(CarrierConnection, on_delete=models.CASCADE, related_name="discrepancies", db_index=False)
     employer_group = models.ForeignKey("plans.EmployerGroup", on_delete=models.CASCADE, related_name="+")
     carrier = models.ForeignKey("plans.Carrier", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -240,13 +241,13 @@ class Discrepancy(models.Model):
     subject_key = models.CharField(max_length=80)
     subject = models.CharField("who or what", max_length=200, blank=True)
     employee = models.ForeignKey("hrsync.Employee", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    plan = models.ForeignKey("plans.Plan", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    plan = models.ForeignKey("plans.Plan", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False)
     carrier_value = models.CharField(max_length=255, blank=True)
     our_value = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     noyo_discrepancy_id = models.CharField("discrepancy id at the service", max_length=36, blank=True)
     noyo_status = models.CharField("status at the service", max_length=40, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False)
     resolved_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
@@ -255,7 +256,14 @@ class Discrepancy(models.Model):
         verbose_name_plural = "discrepancies"
         ordering = ["severity", "field", "id"]
         constraints = [models.UniqueConstraint(fields=["connection", "field", "subject_key"], name="discrepancy_unique")]
-        indexes = [models.Index(fields=["status", "severity"]), models.Index(fields=["connection", "last_seen_at"])]
+        indexes = [
+            models.Index(fields=["status", "severity"]),
+            models.Index(fields=["connection", "last_seen_at"]),
+            # Read only when a plan or a user is deleted (SET NULL): the rows that have one, so a new discrepancy
+            # (a member's, not yet resolved) adds no entry to them.
+            models.Index(fields=["plan"], condition=models.Q(plan__isnull=False), name="discrepancy_plan_idx"),
+            models.Index(fields=["resolved_by"], condition=models.Q(resolved_by__isnull=False), name="discrepancy_resolved_by_idx"),
+        ]
 
     def __str__(self):
         return f"{self.subject or self.subject_key}: {self.field_label}"

@@ -10,12 +10,13 @@ again after it was taken or closed opens again.
 
 from collections.abc import Iterable
 
+from django.db import connection as db
 from django.db import transaction
 from django.db.models import F, Lookup, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.db import commit_without_waiting_for_disk
+from core.db import commit_without_waiting_for_disk, upsert_rows
 from hrsync.models import Employee
 from plans.models import Plan
 
@@ -26,6 +27,27 @@ BATCH = 1000
 CHUNK = 2000
 OPEN_STATES = [Discrepancy.Status.OPEN, Discrepancy.Status.KEPT_OURS, Discrepancy.Status.ACKNOWLEDGED]
 UPDATED = ["kind", "severity", "subject", "employee", "plan", "carrier_value", "our_value", "last_seen_at"]
+COLUMNS = (  # a row of _Writer, in this order
+    "connection",
+    "employer_group",
+    "carrier",
+    "kind",
+    "field",
+    "severity",
+    "subject_key",
+    "subject",
+    "employee",
+    "plan",
+    "carrier_value",
+    "our_value",
+    "status",
+    "noyo_discrepancy_id",
+    "noyo_status",
+    "resolved_by",
+    "resolved_at",
+    "first_seen_at",
+    "last_seen_at",
+)
 
 
 def _value(value) -> str:
@@ -45,31 +67,47 @@ class _DistinctFrom(Lookup):
 
 
 class _Writer:
-    """Discrepancy rows, upserted ``BATCH`` at a time by one ``INSERT … ON CONFLICT`` statement each."""
+    """Discrepancy rows, upserted ``BATCH`` at a time by one ``INSERT … ON CONFLICT`` statement each (built once
+    per process: ``core.db.upsert_rows``)."""
 
     def __init__(self, connection: CarrierConnection, stamp):
         self.connection, self.stamp, self.rows, self.count = connection, stamp, [], 0
+        self._stamp = Discrepancy._meta.get_field("last_seen_at").get_db_prep_save(stamp, db)
+        self._context = (connection.pk, connection.employer_group_id, connection.carrier_id)
 
     def add(
-        self, *, field: str, kind: str, subject_key: str, subject: str = "", carrier_value="", our_value="", employee_id=None, plan_id=None, **extra
+        self,
+        *,
+        field: str,
+        kind: str,
+        subject_key: str,
+        subject: str = "",
+        carrier_value="",
+        our_value="",
+        employee_id=None,
+        plan_id=None,
+        noyo_discrepancy_id: str = "",
+        noyo_status: str = "",
     ) -> None:
         self.rows.append(
-            Discrepancy(
-                connection=self.connection,
-                employer_group_id=self.connection.employer_group_id,
-                carrier_id=self.connection.carrier_id,
-                kind=kind,
-                field=field,
-                severity=FIELDS.get(field, ("", 2))[1],
-                subject_key=subject_key,
-                subject=subject[:200],
-                employee_id=employee_id,
-                plan_id=plan_id,
-                carrier_value=_value(carrier_value)[:255],
-                our_value=_value(our_value)[:255],
-                first_seen_at=self.stamp,
-                last_seen_at=self.stamp,
-                **extra,
+            (
+                *self._context,
+                str(kind),
+                field,
+                FIELDS.get(field, ("", 2))[1],
+                subject_key,
+                subject[:200],
+                employee_id,
+                plan_id,
+                _value(carrier_value)[:255],
+                _value(our_value)[:255],
+                Discrepancy.Status.OPEN.value,
+                noyo_discrepancy_id,
+                noyo_status,
+                None,  # resolved_by
+                None,  # resolved_at
+                self._stamp,  # first_seen_at
+                self._stamp,  # last_seen_at
             )
         )
         if len(self.rows) >= BATCH:
@@ -77,9 +115,7 @@ class _Writer:
 
     def flush(self, update_fields: list[str] = UPDATED) -> None:
         if self.rows:
-            Discrepancy.objects.bulk_create(
-                self.rows, update_conflicts=True, update_fields=update_fields, unique_fields=["connection", "field", "subject_key"]
-            )
+            upsert_rows(Discrepancy, COLUMNS, self.rows, unique=("connection", "field", "subject_key"), update=tuple(update_fields))
             self.count += len(self.rows)
             self.rows = []
 
