@@ -33,7 +33,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.load import MIX, ROOT, _clear_sales_records, _drain, _free_port, _plan, _request, _send, _start, _stop, _summary, _wait_ready
+from bench.load import MIX, ROOT, _clear_sales_records, _drivers, _free_port, _plan, _request, _send, _start, _stop, _summary, _wait_ready
 from bench.report import figure
 
 DEFAULT = 200_000
@@ -85,27 +85,8 @@ def _paced_main() -> None:
 def _step(port: int, plan: dict, rate: float, seconds: float, cpus: set[int] | None) -> dict[str, list]:
     """``rate`` requests/s for ``seconds`` from two driver processes (pinned to ``cpus`` when given)."""
     start = time.time() + 2.0
-    drivers = []
-    for i in range(2):
-        driver = subprocess.Popen(
-            [sys.executable, "-c", "from bench.capacity import _paced_main; _paced_main()"],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        if cpus:
-            os.sched_setaffinity(driver.pid, cpus)
-        driver.stdin.write(json.dumps([port, plan, MIX, rate / 2, start, seconds, int(rate) * 10 + i]))
-        driver.stdin.close()
-        drivers.append(driver)
-    merged: dict[str, list] = {kind: [] for kind in MIX}
-    for driver in drivers:
-        for kind, rows in json.loads(driver.stdout.read()).items():
-            merged[kind] += [tuple(row) for row in rows]
-        driver.wait()
-    _drain(port, plan)
-    return merged
+    arguments = [[port, plan, MIX, rate / 2, start, seconds, int(rate) * 10 + i] for i in range(2)]
+    return _drivers("bench.capacity._paced_main", arguments, port, plan, MIX, cpus)
 
 
 # --- pinning the server -------------------------------------------------------------------------------

@@ -136,32 +136,40 @@ def _drain(port: int, plan: dict) -> None:
         time.sleep(1)
 
 
-def _phase(port: int, plan: dict, mix: dict, clients: int, seconds: float) -> dict[str, list]:
-    """``clients`` concurrent clients for ``seconds``, spread over up to 4 driver processes (new
-    interpreters that import only this module: nothing of this process's Django or its connections)."""
-    processes = min(clients, 4)
-    shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
-    start = time.time() + 2.0  # every process ready before the window opens
+def _drivers(entry: str, arguments: list[list], port: int, plan: dict, mix: dict, cpus: set[int] | None = None) -> dict[str, list]:
+    """One driver process per item of ``arguments`` (new interpreters that run ``entry``, a function of a
+    bench module reading its arguments as JSON on stdin: nothing of this process's Django or its
+    connections), pinned to ``cpus`` when given; their requests merged per kind, then the server drained."""
     drivers = []
-    for i, n in enumerate(shares):
+    for args in arguments:
+        module, _, function = entry.rpartition(".")
         driver = subprocess.Popen(
-            [sys.executable, "-c", "from bench.load import _drive_main; _drive_main()"],
+            [sys.executable, "-c", f"from {module} import {function}; {function}()"],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        driver.stdin.write(json.dumps([port, plan, mix, n, start, seconds, i]))
+        if cpus:
+            os.sched_setaffinity(driver.pid, cpus)
+        driver.stdin.write(json.dumps(args))
         driver.stdin.close()
         drivers.append(driver)
     merged: dict[str, list] = {kind: [] for kind in mix}
     for driver in drivers:
-        part = json.loads(driver.stdout.read())
-        driver.wait()
-        for kind, rows in part.items():
+        for kind, rows in json.loads(driver.stdout.read()).items():
             merged[kind] += [tuple(row) for row in rows]
+        driver.wait()
     _drain(port, plan)
     return merged
+
+
+def _phase(port: int, plan: dict, mix: dict, clients: int, seconds: float) -> dict[str, list]:
+    """``clients`` concurrent clients for ``seconds``, spread over up to 4 driver processes."""
+    processes = min(clients, 4)
+    shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    start = time.time() + 2.0  # every process ready before the window opens
+    return _drivers("bench.load._drive_main", [[port, plan, mix, n, start, seconds, i] for i, n in enumerate(shares)], port, plan, mix)
 
 
 # --- the benchmark -------------------------------------------------------------------------------------
