@@ -4,7 +4,6 @@
 Registered from ``CarriersConfig.ready()`` (plans never imports carriers).
 """
 
-from django.db.models import Count
 from django.urls import reverse
 
 from core import display, related, timeline
@@ -32,23 +31,18 @@ def _event_entry(e: ConnectionEvent) -> timeline.Entry:
 
 
 def _events(group):
-    return ConnectionEvent.objects.filter(connection__employer_group_id=group.pk)
-
-
-def _event_entries(group, *, user, kinds, limit, before):
-    qs = _events(group).select_related("connection__carrier", "actor")
-    return [_event_entry(e) for e in timeline.newest(qs, before=before, limit=limit)]
+    return ConnectionEvent.objects.filter(connection__employer_group_id=group.pk).select_related("connection__carrier", "actor")
 
 
 def register() -> None:
     timeline.register(
-        timeline.Source(
+        timeline.rows_source(
             key="carrier_connections",
             model=MODEL,
-            kinds=("sync",),
+            kind="sync",
             permission="carriers.view_carrierconnection",
-            entries=_event_entries,
-            count=lambda group, *, user: {"sync": _events(group).aggregate(n=Count("id"))["n"]},
+            rows=_events,
+            entry=_event_entry,
         )
     )
     related.register(

@@ -107,6 +107,19 @@ def newest(queryset, *, before, limit: int) -> list:
     return list(queryset.order_by("-created_at", "-id")[:limit])
 
 
+def rows_source(*, key: str, model: str, kind: str, permission: str, rows: Callable, entry: Callable[..., Entry]) -> Source:
+    """A source of one ``kind`` whose lines are the rows of one queryset (``rows(obj)``), each shown by
+    ``entry(row)``: one query for a page of lines, one to count them."""
+    return Source(
+        key=key,
+        model=model,
+        kinds=(kind,),
+        permission=permission,
+        entries=lambda obj, *, user, kinds, limit, before: [entry(row) for row in newest(rows(obj), before=before, limit=limit)],
+        count=lambda obj, *, user: {kind: rows(obj).count()},
+    )
+
+
 def register(source: Source) -> Source:
     _SOURCES.setdefault(source.model.lower(), {})[source.key] = source
     return source
@@ -316,6 +329,7 @@ def summary_context(request, obj, *, base: str, anchor: str, read: Callable[...,
         older = f"{base}?{urlencode({**({'timeline': kind} if kind else {}), 'before': entries[-1].at.isoformat()})}#{anchor}"
     return {
         "timeline": entries,
+        "timeline_anchor": anchor,
         "timeline_kind": kind,
         "timeline_older": older,
         "timeline_newest": f"{base}?timeline={kind}#{anchor}" if kind else f"{base}#{anchor}",

@@ -3,8 +3,6 @@
 Registered from ``HrsyncConfig.ready()`` (plans never imports hrsync); one query for the lines, one to count.
 """
 
-from django.db.models import Count
-
 from core import timeline
 
 from .models import SyncAttempt
@@ -27,19 +25,14 @@ def _entry(a: SyncAttempt) -> timeline.Entry:
     )
 
 
-def _entries(group, *, user, kinds, limit, before):
-    qs = _attempts(group).select_related("employee", "requested_by")
-    return [_entry(a) for a in timeline.newest(qs, before=before, limit=limit)]
-
-
 def register() -> None:
     timeline.register(
-        timeline.Source(
+        timeline.rows_source(
             key="employee_syncs",
             model="plans.employergroup",
-            kinds=("sync",),
+            kind="sync",
             permission="hrsync.view_syncattempt",
-            entries=_entries,
-            count=lambda group, *, user: {"sync": _attempts(group).aggregate(n=Count("id"))["n"]},
+            rows=lambda group: _attempts(group).select_related("employee", "requested_by"),
+            entry=_entry,
         )
     )

@@ -3,7 +3,6 @@
 Registered from ``PlansyncConfig.ready()`` (plans never imports plansync); one query for the lines, one to count.
 """
 
-from django.db.models import Count
 from django.urls import reverse
 
 from core import timeline
@@ -28,19 +27,14 @@ def _entry(run: PlanSyncRun) -> timeline.Entry:
     )
 
 
-def _entries(group, *, user, kinds, limit, before):
-    qs = _runs(group).select_related("requested_by")
-    return [_entry(run) for run in timeline.newest(qs, before=before, limit=limit)]
-
-
 def register() -> None:
     timeline.register(
-        timeline.Source(
+        timeline.rows_source(
             key="plan_sync_runs",
             model="plans.employergroup",
-            kinds=("sync",),
+            kind="sync",
             permission="plansync.view_plansyncrun",
-            entries=_entries,
-            count=lambda group, *, user: {"sync": _runs(group).aggregate(n=Count("id"))["n"]},
+            rows=lambda group: _runs(group).select_related("requested_by"),
+            entry=_entry,
         )
     )
