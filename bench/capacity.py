@@ -33,7 +33,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.load import MIX, ROOT, _clear_sales_records, _drivers, _free_port, _plan, _request, _send, _start, _stop, _summary, _wait_ready
+from bench.load import MIX, ROOT, _drivers, _prepare, _request, _send, _start, _stop, _summary, _wait_ready
 from bench.report import figure
 
 DEFAULT = 200_000
@@ -154,25 +154,10 @@ def _climb(port: int, plan: dict, seconds: float, cpus_label: str, driver_cpus: 
 
 def run(size: int = DEFAULT, seconds: float | None = None) -> list[dict]:
     from bench import report
-    from bench.setup import ensure_individuals, sized_database
 
     report.SIZE = size
     seconds = seconds or float(os.environ.get("BENCH_LOAD_SECONDS") or SECONDS)
-    url = sized_database(size)
-    ensure_individuals(size)
-    _clear_sales_records()
-    plan = _plan(size)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/5",
-        "AGENCYDESK_PORT": str(port),
-        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.local"),
-        "GUNICORN_ACCESS_LOG": os.environ.get("GUNICORN_ACCESS_LOG", "-"),
-        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}",
-        "LOG_LEVEL": "WARNING",
-    }
+    plan, port, env = _prepare(size)
     logs = ROOT / "var" / "bench" / f"capacity-{os.getpid()}"
     logs.mkdir(parents=True, exist_ok=True)
     every = set(range(os.cpu_count() or 1))

@@ -361,26 +361,31 @@ def _layout() -> str:
     return f"gunicorn {conf.worker_class} x{conf.workers}" + (f" threads {conf.threads}" if conf.worker_class == "gthread" else "") + f", {db}"
 
 
-def run(size: int = DEFAULT, seconds: float | None = None) -> list[dict]:
+def _prepare(size: int) -> tuple[dict, int, dict]:
+    """The database of ``size`` individuals ready (seeded, no sales records), the clients' plan, a free
+    port and the environment the Procfile's processes are started with: (plan, port, env)."""
     from bench.setup import ensure_individuals, sized_database
 
-    seconds = seconds or float(os.environ.get("BENCH_LOAD_SECONDS") or SECONDS)
     url = sized_database(size)
     ensure_individuals(size)
     _clear_sales_records()
-    plan = _plan(size)
     port = _free_port()
-    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/5"
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "REDIS_URL": redis_url,
+        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/5",
         "AGENCYDESK_PORT": str(port),
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.local"),
         "GUNICORN_ACCESS_LOG": os.environ.get("GUNICORN_ACCESS_LOG", "-"),
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
         "LOG_LEVEL": "WARNING",
     }
+    return _plan(size), port, env
+
+
+def run(size: int = DEFAULT, seconds: float | None = None) -> list[dict]:
+    seconds = seconds or float(os.environ.get("BENCH_LOAD_SECONDS") or SECONDS)
+    plan, port, env = _prepare(size)
     layout = _layout()
     logs = Path(os.environ.get("BENCH_LOAD_LOGS") or tempfile.gettempdir()) / f"bench-load-{os.getpid()}"
     logs.mkdir(parents=True, exist_ok=True)

@@ -6,9 +6,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from django.utils.formats import date_format
-
-from core.display import EMPTY
+from core.display import EMPTY, date_text
 from integrations.http import IntegrationError, TransientError
 from plans.models import EmployerGroup, Plan
 
@@ -52,19 +50,8 @@ def refresh_failure(exc: IntegrationError) -> str:
     return f"The benefits-admin system refused the refresh: {without_addresses(exc.message)}"
 
 
-def _date(value) -> str:
-    if not value:
-        return EMPTY
-    if isinstance(value, str):
-        try:
-            value = datetime.date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    return date_format(value, "DATE_FORMAT")
-
-
 def plan_years(start, end) -> str:
-    return f"{_date(start)} – {_date(end)}"
+    return f"{date_text(start)} – {date_text(end)}"
 
 
 def group_label(group: EmployerGroup) -> str:
